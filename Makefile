@@ -1,0 +1,38 @@
+# Two commands on a fresh machine: `make run` and `make test` (see README.md).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: run test lint typecheck bench-quick clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## run: start the app on http://127.0.0.1:5000 (SQLite under var/, in-process worker)
+run: $(STAMP)
+	$(BIN)/campaign db upgrade
+	@echo "Serving on http://127.0.0.1:5000  (health: /healthz, readiness: /readyz)"
+	$(BIN)/campaign run --host 127.0.0.1 --port 5000
+
+## test: lint, types, and every test on SQLite and on throwaway PostgreSQL and Redis
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	scripts/with-services $(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS)
+	scripts/with-services $(BIN)/python -m bench.append --quick
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

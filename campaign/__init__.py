@@ -1,0 +1,1 @@
+"""Urgent-action campaigns: cases, actions, supporters and partners over one event log."""

@@ -1,0 +1,50 @@
+"""The Flask application factory."""
+
+from __future__ import annotations
+
+import atexit
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from campaign import health
+from campaign.bootstrap import Services, bootstrap
+from campaign.database import ensure_migrated
+from campaign.problems import register_problem_handlers
+from campaign.settings import Settings
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app; `test_config` may carry SETTINGS, SERVICES and START_WORKERS.
+
+    Refuses to start (DatabaseNotMigrated) on a database that is not at the newest
+    migration. Without REDIS_URL, worker threads and the clock run inside this process.
+    """
+    config = dict(test_config or {})
+    app = Flask(__name__)
+    app.config.update(config)
+    services: Services = config.get("SERVICES") or bootstrap(
+        config.get("SETTINGS") or Settings.from_env()
+    )
+    ensure_migrated(services.engine)
+    app.config["SECRET_KEY"] = services.settings.secret_key
+    app.extensions["campaign"] = services
+    _attach_workers(app, services, start=config.get("START_WORKERS", True))
+    register_problem_handlers(app)
+    app.register_blueprint(health.blueprint)
+    return app
+
+
+def _attach_workers(app: Flask, services: Services, start: bool) -> None:
+    """Install the broker; in the embedded default, also run workers in this process."""
+    from workers.broker import create_broker
+
+    broker = create_broker(services.settings)
+    state: dict[str, Any] = {"broker": broker, "in_process": None}
+    if start and not services.settings.uses_redis:
+        from workers.embedded import start_in_process
+
+        state["in_process"] = start_in_process(broker, services)
+        atexit.register(state["in_process"].stop)
+    app.extensions["campaign.workers"] = state

@@ -1,0 +1,99 @@
+"""The `campaign` command: run the app, migrate, rebuild projections."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask.cli import FlaskGroup
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
+
+from campaign.app import create_app
+from campaign.bootstrap import Services, bootstrap
+from campaign.database import DatabaseNotMigrated, current_revision, ensure_migrated, upgrade
+from campaign.settings import ConfigError, Settings
+from events import rebuild
+from events.schema import events
+
+
+def _settings() -> Settings:
+    try:
+        settings = Settings.from_env()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    settings.configure_logging()
+    return settings
+
+
+def _create_app() -> object:
+    try:
+        return create_app({"SETTINGS": _settings()})
+    except DatabaseNotMigrated as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)
+def main() -> None:
+    """Urgent-action campaigns: `campaign run` serves the app (see README)."""
+
+
+@main.group(cls=click.Group)
+def db() -> None:
+    """Database schema (Alembic)."""
+
+
+@db.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Migrate the database to REVISION (default: the newest)."""
+    settings = _settings()
+    upgrade(settings.database_url, revision)
+    click.echo(f"database at {revision}: {_redacted(settings.database_url)}")
+
+
+@db.command("current")
+def db_current() -> None:
+    """Print the revision the database is at."""
+    services = bootstrap(_settings())
+    click.echo(current_revision(services.engine) or "not migrated")
+
+
+@main.group(cls=click.Group)
+def projections() -> None:
+    """Read models derived from the event log."""
+
+
+@projections.command("list")
+def projections_list() -> None:
+    """List the projections and whether they are inline or catch-up."""
+    for projection in bootstrap(_settings()).projections:
+        click.echo(f"{projection.name}\t{projection.mode}")
+
+
+@projections.command("rebuild")
+@click.argument("name", required=False)
+def projections_rebuild(name: str | None) -> None:
+    """Rebuild NAME (or every projection) from position 0."""
+    services = bootstrap(_settings())
+    try:
+        ensure_migrated(services.engine)
+        targets = [services.projection(name)] if name else list(services.projections)
+    except (DatabaseNotMigrated, KeyError) as exc:
+        raise click.ClickException(str(exc.args[0])) from None
+    last = _last_position(services)
+    for projection in targets:
+        with click.progressbar(length=last, label=f"rebuilding {projection.name}",
+                               file=sys.stderr) as bar:
+            applied = rebuild(services.store, projection,
+                              on_progress=lambda _n, position: bar.update(position - bar.pos))
+        click.echo(f"{projection.name}: {applied} events applied")
+
+
+def _last_position(services: Services) -> int:
+    with services.engine.connect() as conn:
+        return int(conn.execute(select(func.coalesce(func.max(events.c.position), 0))).scalar_one())
+
+
+def _redacted(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)

@@ -1,0 +1,31 @@
+"""Catch-up projection: how many events of each type were recorded per UTC day."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+
+from sqlalchemy import Connection, Table
+
+from campaign.read_models.tables import daily_activity
+from campaign.read_models.upsert import upsert
+from events import StoredEvent
+from events.projections import Mode
+
+
+class DailyActivity:
+    """Counts for dashboards; nobody reads it right after a write, so it follows the log."""
+
+    name = "daily_activity"
+    mode: Mode = "catch-up"
+    tables: Sequence[Table] = (daily_activity,)
+
+    event_types: frozenset[str] | None = None  # every event counts
+
+    def apply(self, conn: Connection, events: Sequence[StoredEvent]) -> None:
+        """Add the batch's counts, one upsert per (day, type)."""
+        counts = Counter((e.recorded_at.date(), e.type) for e in events)
+        rows = [{"day": day, "event_type": t, "count": n} for (day, t), n in counts.items()]
+        table = daily_activity
+        upsert(conn, table, rows, ["day", "event_type"],
+               lambda new: {"count": table.c.count + new.count})

@@ -1,0 +1,40 @@
+"""Inline projection: every stream with its category and current version, for listings."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Table
+
+from campaign.read_models.tables import stream_directory
+from campaign.read_models.upsert import upsert
+from events import StoredEvent
+from events.projections import Mode
+
+
+class StreamDirectory:
+    """Knows which streams exist; read right after a write, so it is inline."""
+
+    name = "stream_directory"
+    mode: Mode = "inline"
+    tables: Sequence[Table] = (stream_directory,)
+
+    event_types: frozenset[str] | None = None  # every stream counts
+
+    def apply(self, conn: Connection, events: Sequence[StoredEvent]) -> None:
+        """One upsert per stream touched by the batch."""
+        latest: dict[str, dict[str, Any]] = {}
+        for event in events:
+            row = latest.setdefault(event.stream_id, {
+                "stream_id": event.stream_id,
+                "category": event.category,
+                "first_recorded_at": event.recorded_at,
+            })
+            row.update(version=event.stream_version, last_position=event.position,
+                       last_recorded_at=event.recorded_at)
+        upsert(conn, stream_directory, list(latest.values()), ["stream_id"], lambda new: {
+            "version": new.version,
+            "last_position": new.last_position,
+            "last_recorded_at": new.last_recorded_at,
+        })

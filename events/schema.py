@@ -1,0 +1,52 @@
+"""Tables owned by the event store. Alembic creates them; this module only describes them."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    Table,
+    Text,
+    Uuid,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+metadata = MetaData()
+
+JSONDocument = JSON().with_variant(JSONB(), "postgresql")
+# SQLite only turns INTEGER PRIMARY KEY into the rowid alias; PostgreSQL gets bigint.
+Position = BigInteger().with_variant(Integer(), "sqlite")
+
+events = Table(
+    "events",
+    metadata,
+    Column("position", Position, primary_key=True, autoincrement=True),
+    Column("event_id", Uuid(), nullable=False, unique=True),
+    Column("stream_id", Text(), nullable=False),
+    Column("stream_version", Integer(), nullable=False),
+    Column("type", Text(), nullable=False),
+    Column("schema_version", SmallInteger(), nullable=False),
+    Column("data", JSONDocument, nullable=False),
+    Column("metadata", JSONDocument, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    # PostgreSQL only: the writing transaction (pg_current_xact_id), for diagnosing tails.
+    Column("xact_id", BigInteger(), nullable=True),
+    Index("events_stream_version_key", "stream_id", "stream_version", unique=True),
+    sqlite_autoincrement=True,
+)
+
+subscription_checkpoints = Table(
+    "subscription_checkpoints",
+    metadata,
+    Column("name", Text(), primary_key=True),
+    Column("position", BigInteger(), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("failed_position", BigInteger(), nullable=True),
+    Column("last_error", Text(), nullable=True),
+)

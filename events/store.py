@@ -1,0 +1,150 @@
+"""The event store: append to streams with optimistic concurrency, read streams and the log."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Connection, Engine, Row, func, select
+
+from events.backends import EncodedEvent, backend_for
+from events.projections import Projection, apply_inline
+from events.records import ANY, JSON, AppendResult, NewEvent, StoredEvent
+from events.schema import events
+from events.serialization import to_json
+from events.upcasting import Upcasters
+
+
+class EventStore:
+    """Append-only storage of events in streams, with inline projections in the same transaction."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        upcasters: Upcasters | None = None,
+        projections: Sequence[Projection] = (),
+    ) -> None:
+        self.engine = engine
+        self.backend = backend_for(engine)
+        self.upcasters = upcasters or Upcasters()
+        self.projections = list(projections)
+
+    @contextmanager
+    def transaction(self, conn: Connection | None = None) -> Iterator[Connection]:
+        """The caller's connection as is, or a new transaction committed on success."""
+        if conn is not None:
+            yield conn
+            return
+        with self.engine.begin() as own:
+            yield own
+
+    def append(
+        self,
+        stream_id: str,
+        new_events: Sequence[NewEvent],
+        expected_version: int = ANY,
+        *,
+        conn: Connection | None = None,
+    ) -> AppendResult:
+        """Append atomically; re-appending stored event ids returns their original positions.
+
+        Raises ConcurrencyError when the stream is not at `expected_version` (NO_STREAM, ANY
+        or an exact version) and EventSerializationError before touching the database when
+        a payload is not JSON.
+        """
+        if not new_events:
+            raise ValueError("append needs at least one event")
+        batch = [_encode(e) for e in new_events]
+        with self.transaction(conn) as tx:
+            appended = self.backend.append(tx, stream_id, batch, expected_version)
+            if not appended[0].existing:
+                stored = [
+                    self._record(
+                        a.position, e.event_id, stream_id, a.stream_version, e.type,
+                        e.schema_version, e.data, e.metadata, a.recorded_at,
+                    )
+                    for a, e in zip(appended, batch, strict=True)
+                ]
+                apply_inline(tx, self.projections, stored)
+        return AppendResult([a.position for a in appended], appended[-1].stream_version)
+
+    def read_stream(
+        self, stream_id: str, from_version: int = 1, *, conn: Connection | None = None
+    ) -> list[StoredEvent]:
+        """The stream's events from `from_version` on, upcast to their current schema."""
+        query = (
+            select(events)
+            .where(events.c.stream_id == stream_id, events.c.stream_version >= from_version)
+            .order_by(events.c.stream_version)
+        )
+        with self.transaction(conn) as tx:
+            return [self.to_record(row) for row in tx.execute(query)]
+
+    def read_all(
+        self, after_position: int = 0, limit: int = 1000, *, conn: Connection | None = None
+    ) -> list[StoredEvent]:
+        """Committed events in global order after `after_position`.
+
+        Not gap-safe on PostgreSQL: a tail that must never skip uses `events.Tail`.
+        """
+        query = (
+            select(events)
+            .where(events.c.position > after_position)
+            .order_by(events.c.position)
+            .limit(limit)
+        )
+        with self.transaction(conn) as tx:
+            return [self.to_record(row) for row in tx.execute(query)]
+
+    def stream_version(self, stream_id: str, *, conn: Connection | None = None) -> int:
+        """The stream's current version, 0 when it has no events."""
+        query = select(func.coalesce(func.max(events.c.stream_version), 0)).where(
+            events.c.stream_id == stream_id
+        )
+        with self.transaction(conn) as tx:
+            return int(tx.execute(query).scalar_one())
+
+    def to_record(self, row: Row[Any]) -> StoredEvent:
+        """A database row as a StoredEvent, its payload upcast to the current schema."""
+        return self._record(
+            row.position, row.event_id, row.stream_id, row.stream_version, row.type,
+            row.schema_version, row.data, row.metadata, row.recorded_at,
+        )
+
+    def _record(
+        self,
+        position: int,
+        event_id: UUID,
+        stream_id: str,
+        stream_version: int,
+        event_type: str,
+        schema_version: int,
+        data: JSON,
+        metadata: JSON,
+        recorded_at: datetime,
+    ) -> StoredEvent:
+        version, current = self.upcasters.upcast(event_type, schema_version, data)
+        return StoredEvent(
+            position, event_id, stream_id, stream_version, event_type, version, current,
+            metadata, _utc(recorded_at),
+        )
+
+
+def _encode(event: NewEvent) -> EncodedEvent:
+    return EncodedEvent(
+        event_id=event.event_id,
+        type=event.type,
+        schema_version=event.schema_version,
+        data=event.data,
+        metadata=event.metadata,
+        data_json=to_json(event.data, f"data of {event.type}"),
+        metadata_json=to_json(event.metadata, f"metadata of {event.type}"),
+    )
+
+
+def _utc(moment: datetime) -> datetime:
+    """SQLite hands back naive UTC timestamps; PostgreSQL aware ones."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

@@ -1,0 +1,1 @@
+"""Background work: the Dramatiq broker, actors driven by the event log, and the clock."""

@@ -1,0 +1,42 @@
+"""Entry point of the `worker` and `clock` processes (see the Procfile).
+
+`dramatiq workers.main` imports this module: the broker is installed from the
+environment before any actor is declared.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+
+from campaign.bootstrap import bootstrap
+from campaign.database import DatabaseNotMigrated, ensure_migrated
+from campaign.settings import ConfigError, Settings
+from workers.actors import declare_actors
+from workers.broker import create_broker
+from workers.clock import run_clock
+
+try:
+    settings = Settings.from_env()
+    settings.configure_logging()
+    broker = create_broker(settings)
+    services = bootstrap(settings)
+    ensure_migrated(services.engine)
+except (ConfigError, DatabaseNotMigrated) as exc:
+    sys.exit(f"campaign worker: {exc}")
+actors = declare_actors(broker, services)
+
+CLOCK_INTERVAL_SECONDS = 1.0
+
+
+def clock() -> None:
+    """Run the clock in the foreground until SIGTERM or SIGINT."""
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    run_clock(services, actors, CLOCK_INTERVAL_SECONDS, stop)
+
+
+if __name__ == "__main__":
+    clock()
