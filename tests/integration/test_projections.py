@@ -1,0 +1,108 @@
+"""Projections: inline ones commit with the append; any projection rebuilt equals the live one."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import Connection, Engine, Table, select
+
+from campaign.bootstrap import Services, all_projections
+from campaign.read_models.tables import daily_activity, stream_directory
+from events import ANY, NO_STREAM, EventStore, NewEvent, StoredEvent, SubscriptionRunner, rebuild
+from events.projections import Mode
+from events.subscriptions import projection_subscription
+
+
+def rows(engine: Engine, table: Table) -> list[tuple[object, ...]]:
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(select(table).order_by(*table.primary_key))]
+
+
+def catch_up(services: Services) -> None:
+    for subscription in services.subscriptions:
+        SubscriptionRunner(services.store, subscription).run()
+
+
+def test_an_inline_projection_is_current_as_soon_as_the_append_returns(
+    services: Services,
+) -> None:
+    services.store.append("case-7", [NewEvent("CaseOpened", {}), NewEvent("Noted", {})],
+                          NO_STREAM)
+
+    (row,) = rows(services.engine, stream_directory)
+
+    assert row[:3] == ("case-7", "case", 2)
+
+
+class Exploding:
+    name = "exploding"
+    mode: Mode = "inline"
+    event_types: frozenset[str] | None = frozenset({"Boom"})
+    tables: Sequence[Table] = ()
+
+    def apply(self, conn: Connection, events: Sequence[StoredEvent]) -> None:
+        raise RuntimeError("projection failed")
+
+
+def test_a_failing_inline_projection_rolls_the_append_back(engine: Engine) -> None:
+    store = EventStore(engine, projections=[*all_projections(), Exploding()])
+    store.append("case-1", [NewEvent("Quiet", {})], NO_STREAM)
+
+    with pytest.raises(RuntimeError, match="projection failed"):
+        store.append("case-1", [NewEvent("Boom", {})], 1)
+
+    assert [e.type for e in store.read_stream("case-1")] == ["Quiet"]
+    assert rows(engine, stream_directory)[0][2] == 1
+
+
+def test_a_catch_up_projection_follows_the_log_through_its_subscription(
+    services: Services,
+) -> None:
+    services.store.append("case-1", [NewEvent("CaseOpened", {}), NewEvent("Noted", {})],
+                          NO_STREAM)
+    assert rows(services.engine, daily_activity) == []
+
+    catch_up(services)
+
+    counts = {r[1]: r[2] for r in rows(services.engine, daily_activity)}
+    assert counts == {"CaseOpened": 1, "Noted": 1}
+
+
+streams = st.sampled_from(["case-1", "case-2", "action-1", "supporter-9", "pledge-1-9"])
+types = st.sampled_from(["Opened", "Noted", "Pledged", "LetterConfirmed"])
+batches = st.lists(st.tuples(streams, st.lists(types, min_size=1, max_size=4)),
+                   min_size=1, max_size=12)
+
+
+@settings(max_examples=15, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(batches=batches, catch_up_every=st.integers(min_value=1, max_value=5))
+def test_rebuilding_any_projection_gives_back_the_live_read_model(
+    services: Services, batches: list[tuple[str, list[str]]], catch_up_every: int
+) -> None:
+    for n, (stream, kinds) in enumerate(batches, start=1):
+        services.store.append(stream, [NewEvent(k, {"n": n}) for k in kinds], ANY)
+        if n % catch_up_every == 0:
+            catch_up(services)
+    catch_up(services)
+
+    for projection in services.projections:
+        live = [rows(services.engine, t) for t in projection.tables]
+        rebuild(services.store, projection)
+        assert [rows(services.engine, t) for t in projection.tables] == live, projection.name
+
+
+def test_a_rebuilt_catch_up_projection_continues_from_where_the_replay_ended(
+    services: Services,
+) -> None:
+    activity = services.projection("daily_activity")
+    services.store.append("case-1", [NewEvent("Noted", {})], NO_STREAM)
+    rebuild(services.store, activity)
+    services.store.append("case-1", [NewEvent("Noted", {})], 1)
+
+    SubscriptionRunner(services.store, projection_subscription(activity)).run()
+
+    assert [r[2] for r in rows(services.engine, daily_activity)] == [2]
