@@ -9,9 +9,11 @@ from typing import Any
 from flask import Flask
 
 from campaign import health
+from campaign.api import init_api
 from campaign.bootstrap import Services, bootstrap
 from campaign.database import ensure_migrated
 from campaign.problems import register_problem_handlers
+from campaign.request_context import register_request_context
 from campaign.settings import Settings
 
 
@@ -31,8 +33,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.config["SECRET_KEY"] = services.settings.secret_key
     app.extensions["campaign"] = services
     _attach_workers(app, services, start=config.get("START_WORKERS", True))
+    register_request_context(app)
     register_problem_handlers(app)
     app.register_blueprint(health.blueprint)
+    init_api(app)
     return app
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
+from campaign.auth import SupporterLinks
 from campaign.read_models.daily_activity import DailyActivity
 from campaign.read_models.stream_directory import StreamDirectory
 from campaign.settings import Settings
@@ -18,6 +19,7 @@ from events import (
     create_store_engine,
     projection_subscription,
 )
+from events.personal_data import BlindIndex, Vault
 
 
 def all_projections() -> list[Projection]:
@@ -34,6 +36,14 @@ class Services:
     store: EventStore
     projections: Sequence[Projection]
     subscriptions: Sequence[Subscription] = field(default_factory=list)
+    links: SupporterLinks = field(init=False)
+    vault: Vault = field(init=False)
+    blind_index: BlindIndex = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.links = SupporterLinks(self.settings.secret_key)
+        self.vault = Vault(self.settings.secret_key)
+        self.blind_index = BlindIndex(self.settings.secret_key)
 
     def projection(self, name: str) -> Projection:
         """The projection called `name`; KeyError names the ones that exist."""

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from campaign.app import create_app
+from campaign.auth import ROLES, Role, create_token
 from campaign.bootstrap import Services, bootstrap
 from campaign.database import DatabaseNotMigrated, current_revision, ensure_migrated, upgrade
 from campaign.settings import ConfigError, Settings
@@ -57,6 +58,26 @@ def db_current() -> None:
     """Print the revision the database is at."""
     services = bootstrap(_settings())
     click.echo(current_revision(services.engine) or "not migrated")
+
+
+@main.group(cls=click.Group)
+def tokens() -> None:
+    """Campaigner API tokens."""
+
+
+@tokens.command("create")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--name", required=True, help="Who or what will use the token.")
+def tokens_create(role: Role, name: str) -> None:
+    """Create a token and print it once; only its hash is stored."""
+    services = bootstrap(_settings())
+    try:
+        ensure_migrated(services.engine)
+    except DatabaseNotMigrated as exc:
+        raise click.ClickException(str(exc)) from None
+    token_id, token = create_token(services.engine, name, role)
+    click.echo(f"token {token_id} ({role}) for {name}; shown once, keep it secret:", err=True)
+    click.echo(token)
 
 
 @main.group(cls=click.Group)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
@@ -43,8 +46,23 @@ def head_revision() -> str:
 
 def current_revision(engine: Engine) -> str | None:
     """The revision the database is at, or None when it was never migrated."""
-    with engine.connect() as conn:
+    with engine.connect() as conn, _quiet_alembic():
         return MigrationContext.configure(conn).get_current_revision()
+
+
+@contextmanager
+def _quiet_alembic() -> Iterator[None]:
+    """Hide Alembic's "Context impl ..." INFO lines: a read-only check has nothing to report.
+
+    Without this, every process start (and a refusal to start) logs two lines of noise.
+    """
+    logger = logging.getLogger("alembic.runtime.migration")
+    level = logger.level
+    logger.setLevel(max(level, logging.WARNING))
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def ensure_migrated(engine: Engine) -> None:

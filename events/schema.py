@@ -9,6 +9,7 @@ from sqlalchemy import (
     DateTime,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     SmallInteger,
     Table,
@@ -49,4 +50,13 @@ subscription_checkpoints = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("failed_position", BigInteger(), nullable=True),
     Column("last_error", Text(), nullable=True),
+)
+
+# Unlike the log, this table allows DELETE: destroying a key is how a person is erased.
+personal_data_keys = Table(
+    "personal_data_keys",
+    metadata,
+    Column("subject_id", Text(), primary_key=True),
+    Column("wrapped_key", LargeBinary(), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
 )

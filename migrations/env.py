@@ -5,11 +5,11 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection, text
 
-from campaign.read_models import metadata as read_model_metadata
+from campaign.tables import metadata as campaign_metadata
 from events.engine import create_store_engine
 from events.schema import metadata as event_store_metadata
 
-target_metadata = [event_store_metadata, read_model_metadata]
+target_metadata = [event_store_metadata, campaign_metadata]
 
 # Any fixed number: every migrator of this database waits on the same advisory lock.
 MIGRATION_LOCK = 7_135_010

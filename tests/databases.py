@@ -62,6 +62,18 @@ class PostgresDatabases:
             with self.admin.connect() as conn:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
+    @contextmanager
+    def empty(self) -> Iterator[str]:
+        """A database with no schema at all, for tests of migrating one."""
+        name = f"{self.template}_empty_{next(_counter)}"
+        with self.admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            yield self.url(name)
+        finally:
+            with self.admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
     def close(self) -> None:
         with self.admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{self.template}" WITH (FORCE)'))

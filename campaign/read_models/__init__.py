@@ -1,5 +1,1 @@
-"""Read models: tables derived from the event log, each owned by one projection."""
-
-from campaign.read_models.tables import metadata
-
-__all__ = ["metadata"]
+"""Read models: projections that derive query tables (in campaign.tables) from the log."""

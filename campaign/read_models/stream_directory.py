@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Table
 
-from campaign.read_models.tables import stream_directory
 from campaign.read_models.upsert import upsert
+from campaign.tables import stream_directory
 from events import StoredEvent
 from events.projections import Mode
 

@@ -1,0 +1,1 @@
+"""The campaign domain: pure decide/evolve functions per aggregate, standard library only."""

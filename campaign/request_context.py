@@ -1,0 +1,30 @@
+"""Per-request correlation id: taken from X-Request-ID when sane, echoed on every response."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from flask import Flask, Response, g, request
+
+REQUEST_ID = "X-Request-ID"
+_SANE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+def correlation_id() -> str:
+    """The current request's correlation id."""
+    return str(g.correlation_id)
+
+
+def register_request_context(app: Flask) -> None:
+    """Give each request a correlation id before anything else runs."""
+
+    @app.before_request
+    def assign() -> None:
+        offered = request.headers.get(REQUEST_ID, "")
+        g.correlation_id = offered if _SANE.match(offered) else str(uuid.uuid4())
+
+    @app.after_request
+    def echo(response: Response) -> Response:
+        response.headers[REQUEST_ID] = g.get("correlation_id") or str(uuid.uuid4())
+        return response
