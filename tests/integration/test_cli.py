@@ -1,0 +1,144 @@
+"""The `campaign` command, run as a real subprocess on a real SQLite file."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, Table, delete, select, update
+
+from campaign.bootstrap import Services, all_projections, bootstrap
+from campaign.settings import Settings
+from campaign.tables import daily_activity, stream_directory
+from events import NewEvent, SubscriptionRunner
+from events.subscriptions import checkpoint_position
+from tests.commands import SECRET_KEY, campaign, command_env, describe
+from tests.databases import SqliteDatabases, engine_for
+
+
+@pytest.fixture
+def sqlite_url(sqlite_databases: SqliteDatabases) -> Iterator[str]:
+    with sqlite_databases.fresh() as url:
+        yield url
+
+
+@pytest.fixture
+def env(sqlite_url: str) -> dict[str, str]:
+    return command_env(DATABASE_URL=sqlite_url, SECRET_KEY=SECRET_KEY)
+
+
+@pytest.fixture
+def services(sqlite_url: str, tmp_path: Path) -> Iterator[Services]:
+    settings = Settings.from_env({"DATABASE_URL": sqlite_url, "SECRET_KEY": SECRET_KEY,
+                                  "VAR_DIR": str(tmp_path / "var")})
+    with engine_for(sqlite_url) as engine:
+        yield bootstrap(settings, engine)
+
+
+def rows(engine: Engine, table: Table) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        query = select(table).order_by(*table.primary_key.columns)
+        return [dict(row._mapping) for row in conn.execute(query)]
+
+
+def test_projections_list_names_every_projection_with_its_mode(env: dict[str, str]) -> None:
+    result = campaign("projections", "list", env=env)
+
+    assert result.returncode == 0, describe(result)
+    listed = [line.split("\t") for line in result.stdout.splitlines()]
+    assert listed == [[p.name, p.mode] for p in all_projections()]
+    assert ["stream_directory", "inline"] in listed
+    assert ["daily_activity", "catch-up"] in listed
+
+
+def test_projections_rebuild_replays_the_log_into_equal_read_models(
+    services: Services, env: dict[str, str]
+) -> None:
+    store = services.store
+    store.append("case-1", [NewEvent("CaseOpened", {"n": 1}), NewEvent("CaseUpdated", {"n": 2})])
+    store.append("action-1", [NewEvent("ActionLaunched", {"n": 3})])
+    last = store.append("case-1", [NewEvent("CaseUpdated", {"n": 4})]).positions[-1]
+    SubscriptionRunner(store, services.subscription("daily_activity")).run()
+    directory = rows(services.engine, stream_directory)
+    activity = rows(services.engine, daily_activity)
+    assert [row["stream_id"] for row in directory] == ["action-1", "case-1"]
+    assert {row["event_type"]: row["count"] for row in activity} == {
+        "ActionLaunched": 1, "CaseOpened": 1, "CaseUpdated": 2,
+    }
+    with services.engine.begin() as conn:  # damage both read models
+        conn.execute(delete(stream_directory).where(stream_directory.c.stream_id == "case-1"))
+        conn.execute(update(daily_activity).values(count=daily_activity.c.count + 10))
+        conn.execute(delete(daily_activity).where(daily_activity.c.event_type == "CaseOpened"))
+
+    result = campaign("projections", "rebuild", env=env)
+
+    assert result.returncode == 0, describe(result)
+    lines = result.stdout.splitlines()
+    assert len(lines) == len(all_projections())
+    assert "stream_directory: 4 events applied" in lines
+    assert "daily_activity: 4 events applied" in lines
+    assert rows(services.engine, stream_directory) == directory
+    assert rows(services.engine, daily_activity) == activity
+    assert checkpoint_position(store, "daily_activity") == last
+
+
+def test_projections_rebuild_of_one_projection_leaves_the_others(
+    services: Services, env: dict[str, str]
+) -> None:
+    services.store.append("case-1", [NewEvent("CaseOpened", {"n": 1})])
+    with services.engine.begin() as conn:
+        conn.execute(delete(stream_directory))
+
+    result = campaign("projections", "rebuild", "daily_activity", env=env)
+
+    assert result.returncode == 0, describe(result)
+    assert result.stdout.splitlines() == ["daily_activity: 1 events applied"]
+    assert rows(services.engine, stream_directory) == []
+    assert [row["count"] for row in rows(services.engine, daily_activity)] == [1]
+
+
+def test_projections_rebuild_of_an_unknown_name_lists_the_known_ones(
+    env: dict[str, str],
+) -> None:
+    result = campaign("projections", "rebuild", "nosuch", env=env)
+
+    assert result.returncode != 0
+    assert len(result.stderr.splitlines()) == 1, describe(result)
+    assert "'nosuch'" in result.stderr
+    assert all(p.name in result.stderr for p in all_projections())
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("command", [
+    ["projections", "rebuild"],
+    ["projections", "rebuild", "daily_activity"],
+    ["run", "--port", "1"],
+    ["routes"],
+])
+def test_a_command_on_an_unmigrated_database_fails_with_one_line(
+    tmp_path: Path, command: list[str]
+) -> None:
+    database = tmp_path / "empty.sqlite3"
+    database.touch()
+    env = command_env(DATABASE_URL=f"sqlite:///{database}", SECRET_KEY=SECRET_KEY)
+
+    result = campaign(*command, env=env)
+
+    assert result.returncode != 0
+    assert result.stdout == ""
+    assert len(result.stderr.splitlines()) == 1, describe(result)
+    assert "never migrated" in result.stderr
+    assert "campaign db upgrade" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_command_with_a_bad_configuration_fails_with_one_line(tmp_path: Path) -> None:
+    env = command_env(DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")
+
+    result = campaign("projections", "rebuild", env=env)
+
+    assert result.returncode != 0
+    assert len(result.stderr.splitlines()) == 1, describe(result)
+    assert "SECRET_KEY is required" in result.stderr
