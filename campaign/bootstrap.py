@@ -8,8 +8,15 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 
 from campaign.auth import SupporterLinks
+from campaign.event_mapping import EventMapper
+from campaign.handlers import CommandHandler
+from campaign.read_models.actions import ActionsProjection
+from campaign.read_models.cases import CasesProjection
 from campaign.read_models.daily_activity import DailyActivity
+from campaign.read_models.pledges import PledgesProjection
 from campaign.read_models.stream_directory import StreamDirectory
+from campaign.read_models.supporters import SupportersProjection
+from campaign.routing import command_routes
 from campaign.settings import Settings
 from events import (
     EventStore,
@@ -22,9 +29,16 @@ from events import (
 from events.personal_data import BlindIndex, Vault
 
 
-def all_projections() -> list[Projection]:
+def all_projections(store: EventStore, vault: Vault, blind_index: BlindIndex) -> list[Projection]:
     """Every read model of the product, inline and catch-up."""
-    return [StreamDirectory(), DailyActivity()]
+    return [
+        StreamDirectory(),
+        ActionsProjection(store),
+        CasesProjection(store),
+        PledgesProjection(),
+        SupportersProjection(vault, blind_index),
+        DailyActivity(),
+    ]
 
 
 @dataclass
@@ -34,16 +48,17 @@ class Services:
     settings: Settings
     engine: Engine
     store: EventStore
-    projections: Sequence[Projection]
+    commands: CommandHandler
+    mapper: EventMapper
+    vault: Vault
+    blind_index: BlindIndex
+    links: SupporterLinks
     subscriptions: Sequence[Subscription] = field(default_factory=list)
-    links: SupporterLinks = field(init=False)
-    vault: Vault = field(init=False)
-    blind_index: BlindIndex = field(init=False)
 
-    def __post_init__(self) -> None:
-        self.links = SupporterLinks(self.settings.secret_key)
-        self.vault = Vault(self.settings.secret_key)
-        self.blind_index = BlindIndex(self.settings.secret_key)
+    @property
+    def projections(self) -> Sequence[Projection]:
+        """The store's projections, inline and catch-up."""
+        return self.store.projections
 
     def projection(self, name: str) -> Projection:
         """The projection called `name`; KeyError names the ones that exist."""
@@ -64,7 +79,15 @@ class Services:
 def bootstrap(settings: Settings, engine: Engine | None = None) -> Services:
     """Build the services for `settings`; tests pass their own engine."""
     engine = engine or create_store_engine(settings.database_url)
-    projections = all_projections()
-    store = EventStore(engine, upcasters=Upcasters(), projections=projections)
-    subscriptions = [projection_subscription(p) for p in projections if p.mode == "catch-up"]
-    return Services(settings, engine, store, projections, subscriptions)
+    vault, blind_index = Vault(settings.secret_key), BlindIndex(settings.secret_key)
+    store = EventStore(engine, upcasters=Upcasters())
+    store.projections = all_projections(store, vault, blind_index)
+    mapper = EventMapper(vault)
+    subscriptions = [projection_subscription(p) for p in store.projections
+                     if p.mode == "catch-up"]
+    return Services(
+        settings=settings, engine=engine, store=store,
+        commands=CommandHandler(store, mapper, command_routes()), mapper=mapper,
+        vault=vault, blind_index=blind_index, links=SupporterLinks(settings.secret_key),
+        subscriptions=subscriptions,
+    )

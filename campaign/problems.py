@@ -10,23 +10,12 @@ from werkzeug.exceptions import HTTPException
 
 from campaign.auth import AuthError, Forbidden
 from campaign.domain.base import DomainError
+from campaign.errors import NotFound, PreconditionFailed
 from events import ConcurrencyError
 
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
-
-
-class PreconditionFailed(Exception):
-    """Raised when If-Match names a version the resource is no longer at (HTTP 412)."""
-
-    def __init__(self, current_version: int) -> None:
-        super().__init__(f"the resource is at version {current_version}")
-        self.current_version = current_version
-
-
-class NotFound(Exception):
-    """Raised when the addressed resource does not exist (HTTP 404)."""
 
 
 def problem(status: int, title: str, detail: str | None = None, **extra: Any) -> Response:

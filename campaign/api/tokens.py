@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from campaign.auth import ROLES, create_token, require_role, revoke_token
-from campaign.problems import NotFound
+from campaign.errors import NotFound
 from campaign.tables import api_tokens
 
 blueprint = Blueprint("tokens", __name__, url_prefix="/api/v1/tokens",

@@ -1,4 +1,4 @@
-"""Building blocks every aggregate shares: domain errors and the event base class.
+"""Building blocks every aggregate shares: domain errors, the event base, event building.
 
 Pure: standard library only, no clock (time arrives inside commands).
 """
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, fields
+from datetime import datetime
 from typing import Any, ClassVar, TypeVar
 
 T = TypeVar("T")
@@ -34,6 +35,9 @@ class DomainEvent:
     personal_fields: ClassVar[frozenset[str]] = frozenset()
 
 
+E = TypeVar("E", bound=DomainEvent)
+
+
 def carry(make: Callable[..., T], source: object, **extra: Any) -> T:
     """Build `make` from the same-named fields of dataclass `source`, plus `extra`.
 
@@ -43,3 +47,13 @@ def carry(make: Callable[..., T], source: object, **extra: Any) -> T:
     names = {f.name for f in fields(make)} if isinstance(make, type) else set()
     copied = {n: getattr(source, n) for n in names - extra.keys() if hasattr(source, n)}
     return make(**copied, **extra)
+
+
+def emit(make: Callable[..., E], source: object, **extra: Any) -> E:
+    """`carry` into an event, refusing naive instants: the log holds only aware ones."""
+    event = carry(make, source, **extra)
+    for f in fields(event):
+        value = getattr(event, f.name)
+        if isinstance(value, datetime) and value.utcoffset() is None:
+            raise DomainError("naive_datetime", f"{f.name} must be timezone-aware")
+    return event

@@ -76,8 +76,8 @@ def test_the_procfile_runs_on_postgres_and_redis(
 
 def append_three_events(engine: Engine) -> None:
     store = EventStore(engine)
-    store.append("case-1", [NewEvent("CaseOpened", {}), NewEvent("CaseUpdated", {})])
-    store.append("action-1", [NewEvent("ActionLaunched", {})])
+    store.append("case-1", [NewEvent("Opened", {}), NewEvent("Amended", {})])
+    store.append("action-1", [NewEvent("Launched", {})])
 
 
 def projected(engine: Engine, expected: int) -> bool | None:

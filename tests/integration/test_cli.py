@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, Table, delete, select, update
 
-from campaign.bootstrap import Services, all_projections, bootstrap
+from campaign.bootstrap import Services, bootstrap
 from campaign.settings import Settings
 from campaign.tables import daily_activity, stream_directory
 from events import NewEvent, SubscriptionRunner
@@ -43,12 +43,14 @@ def rows(engine: Engine, table: Table) -> list[dict[str, Any]]:
         return [dict(row._mapping) for row in conn.execute(query)]
 
 
-def test_projections_list_names_every_projection_with_its_mode(env: dict[str, str]) -> None:
+def test_projections_list_names_every_projection_with_its_mode(
+    services: Services, env: dict[str, str]
+) -> None:
     result = campaign("projections", "list", env=env)
 
     assert result.returncode == 0, describe(result)
     listed = [line.split("\t") for line in result.stdout.splitlines()]
-    assert listed == [[p.name, p.mode] for p in all_projections()]
+    assert listed == [[p.name, p.mode] for p in services.projections]
     assert ["stream_directory", "inline"] in listed
     assert ["daily_activity", "catch-up"] in listed
 
@@ -57,26 +59,26 @@ def test_projections_rebuild_replays_the_log_into_equal_read_models(
     services: Services, env: dict[str, str]
 ) -> None:
     store = services.store
-    store.append("case-1", [NewEvent("CaseOpened", {"n": 1}), NewEvent("CaseUpdated", {"n": 2})])
-    store.append("action-1", [NewEvent("ActionLaunched", {"n": 3})])
-    last = store.append("case-1", [NewEvent("CaseUpdated", {"n": 4})]).positions[-1]
+    store.append("case-1", [NewEvent("Opened", {"n": 1}), NewEvent("Amended", {"n": 2})])
+    store.append("action-1", [NewEvent("Launched", {"n": 3})])
+    last = store.append("case-1", [NewEvent("Amended", {"n": 4})]).positions[-1]
     SubscriptionRunner(store, services.subscription("daily_activity")).run()
     directory = rows(services.engine, stream_directory)
     activity = rows(services.engine, daily_activity)
     assert [row["stream_id"] for row in directory] == ["action-1", "case-1"]
     assert {row["event_type"]: row["count"] for row in activity} == {
-        "ActionLaunched": 1, "CaseOpened": 1, "CaseUpdated": 2,
+        "Launched": 1, "Opened": 1, "Amended": 2,
     }
     with services.engine.begin() as conn:  # damage both read models
         conn.execute(delete(stream_directory).where(stream_directory.c.stream_id == "case-1"))
         conn.execute(update(daily_activity).values(count=daily_activity.c.count + 10))
-        conn.execute(delete(daily_activity).where(daily_activity.c.event_type == "CaseOpened"))
+        conn.execute(delete(daily_activity).where(daily_activity.c.event_type == "Opened"))
 
     result = campaign("projections", "rebuild", env=env)
 
     assert result.returncode == 0, describe(result)
     lines = result.stdout.splitlines()
-    assert len(lines) == len(all_projections())
+    assert len(lines) == len(services.projections)
     assert "stream_directory: 4 events applied" in lines
     assert "daily_activity: 4 events applied" in lines
     assert rows(services.engine, stream_directory) == directory
@@ -87,7 +89,7 @@ def test_projections_rebuild_replays_the_log_into_equal_read_models(
 def test_projections_rebuild_of_one_projection_leaves_the_others(
     services: Services, env: dict[str, str]
 ) -> None:
-    services.store.append("case-1", [NewEvent("CaseOpened", {"n": 1})])
+    services.store.append("case-1", [NewEvent("Opened", {"n": 1})])
     with services.engine.begin() as conn:
         conn.execute(delete(stream_directory))
 
@@ -100,14 +102,14 @@ def test_projections_rebuild_of_one_projection_leaves_the_others(
 
 
 def test_projections_rebuild_of_an_unknown_name_lists_the_known_ones(
-    env: dict[str, str],
+    services: Services, env: dict[str, str],
 ) -> None:
     result = campaign("projections", "rebuild", "nosuch", env=env)
 
     assert result.returncode != 0
     assert len(result.stderr.splitlines()) == 1, describe(result)
     assert "'nosuch'" in result.stderr
-    assert all(p.name in result.stderr for p in all_projections())
+    assert all(p.name in result.stderr for p in services.projections)
     assert "Traceback" not in result.stderr
 
 

@@ -83,20 +83,20 @@ def test_the_actor_projects_appended_events_exactly_once(
     services: Services, actors: Actors, broker: RedisBroker, worker: dramatiq.Worker
 ) -> None:
     store = services.store
-    store.append("case-1", [NewEvent("CaseOpened", {}), NewEvent("CaseUpdated", {})])
-    last = store.append("action-1", [NewEvent("ActionLaunched", {})]).positions[-1]
+    store.append("case-1", [NewEvent("Opened", {}), NewEvent("Amended", {})])
+    last = store.append("action-1", [NewEvent("Launched", {})]).positions[-1]
 
     run_clock_once(services, actors, broker, worker)
 
-    assert counts_by_type(services) == {"CaseOpened": 1, "CaseUpdated": 1, "ActionLaunched": 1}
+    assert counts_by_type(services) == {"Opened": 1, "Amended": 1, "Launched": 1}
     assert checkpoint_position(store, "daily_activity") == last
 
-    store.append("case-1", [NewEvent("CaseUpdated", {}), NewEvent("CaseUpdated", {})])
-    last = store.append("case-2", [NewEvent("CaseOpened", {})]).positions[-1]
+    store.append("case-1", [NewEvent("Amended", {}), NewEvent("Amended", {})])
+    last = store.append("case-2", [NewEvent("Opened", {})]).positions[-1]
     run_clock_once(services, actors, broker, worker)
     run_clock_once(services, actors, broker, worker)  # a tick with nothing new changes nothing
 
-    assert counts_by_type(services) == {"CaseOpened": 2, "CaseUpdated": 3, "ActionLaunched": 1}
+    assert counts_by_type(services) == {"Opened": 2, "Amended": 3, "Launched": 1}
     assert checkpoint_position(store, "daily_activity") == last
 
 

@@ -1,0 +1,128 @@
+"""What every API module shares: services, event metadata, ETags, cursors, field checks."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import marshmallow as ma
+from flask import current_app, g, request
+from sqlalchemy import Connection
+from werkzeug.exceptions import BadRequest
+
+from campaign.bootstrap import Services
+from campaign.domain.base import DomainError
+from campaign.handlers import Meta, Outcome
+from campaign.request_context import correlation_id
+
+CAMPAIGNER: list[dict[str, list[str]]] = [{"campaignerToken": []}]
+SUPPORTER: list[dict[str, list[str]]] = [{"supporterToken": []}]
+PUBLIC: list[dict[str, list[str]]] = []
+
+IF_MATCH = {
+    "in": "header", "name": "If-Match", "required": False, "schema": {"type": "string"},
+    "description": "The ETag last read; a stale one gets 412 and changes nothing.",
+}
+
+
+def services() -> Services:
+    """The process's services."""
+    found: Services = current_app.extensions["campaign"]
+    return found
+
+
+def meta() -> Meta:
+    """Event metadata for this request: who, which request, which idempotency key."""
+    return Meta(actor=g.caller.actor, correlation_id=correlation_id(),
+                idempotency_key=request.headers.get("Idempotency-Key"))
+
+
+def expected_version() -> int | None:
+    """The version named by If-Match (our ETags are `"<version>"`), or None."""
+    header = request.headers.get("If-Match")
+    if header is None or header.strip() == "*":
+        return None
+    value = header.strip().removeprefix("W/").strip('"')
+    if not value.isdigit():
+        raise BadRequest('If-Match must be an ETag from this API, like "3"')
+    return int(value)
+
+
+def etag(version: int) -> dict[str, str]:
+    """The ETag header for a stream version."""
+    return {"ETag": f'"{version}"'}
+
+
+def dispatch(command: Any, with_if_match: bool = False) -> Outcome:
+    """Handle a command for this request, inside the idempotency transaction if there is one."""
+    return services().commands.handle(
+        command, meta(), expected_version=expected_version() if with_if_match else None,
+        conn=g.get("conn"),
+    )
+
+
+def domain_value(build: Callable[[], Any], field: str) -> Any:
+    """Build a domain value object; its rule violations become a 422 on `field`."""
+    try:
+        return build()
+    except DomainError as exc:
+        raise ma.ValidationError(exc.message, field) from None
+
+
+def checked(validate: Callable[[str], object]) -> Callable[[str], None]:
+    """A marshmallow validator from a domain validator that raises DomainError."""
+
+    def check(value: str) -> None:
+        try:
+            validate(value)
+        except DomainError as exc:
+            raise ma.ValidationError(exc.message) from None
+
+    return check
+
+
+class PageQuerySchema(ma.Schema):
+    """Cursor pagination: pass `next_cursor` from the previous page as `cursor`."""
+
+    limit = ma.fields.Integer(load_default=50, validate=ma.validate.Range(min=1, max=200))
+    cursor = ma.fields.String(load_default=None)
+
+
+def encode_cursor(key: str) -> str:
+    """An opaque cursor after `key`."""
+    return base64.urlsafe_b64encode(json.dumps([key]).encode()).decode()
+
+
+def decode_cursor(cursor: str | None) -> str | None:
+    """The key a cursor points after; 400 when it was not made by this API."""
+    if cursor is None:
+        return None
+    try:
+        (key,) = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (ValueError, binascii.Error, TypeError):
+        raise BadRequest("cursor is not one this API returned") from None
+    if not isinstance(key, str):
+        raise BadRequest("cursor is not one this API returned")
+    return key
+
+
+def page(items: list[Any], limit: int, key: Callable[[Any], str]) -> dict[str, Any]:
+    """A page of at most `limit` items (the query fetched limit + 1) and the next cursor."""
+    more = len(items) > limit
+    items = items[:limit]
+    return {"items": items, "next_cursor": encode_cursor(key(items[-1])) if more else None}
+
+
+@contextmanager
+def reading() -> Iterator[Connection]:
+    """A connection that sees this request's own writes (the idempotency transaction's)."""
+    conn = g.get("conn")
+    if conn is not None:
+        yield conn
+        return
+    with services().engine.connect() as own:
+        yield own

@@ -1,0 +1,301 @@
+"""The Supporter aggregate (stream `supporter-<id>`): sign-up, consent, preferences, erasure.
+
+Only SupporterRegistered carries personal data (e-mail, name), named in its
+`personal_fields` so the store encrypts them with the supporter's key; erasing deletes
+that key, so nothing here ever needs to rewrite or redact an event. The state keeps no
+personal data at all: no decision depends on it. E-mail uniqueness needs a lookup
+across streams (a blind index), so the application layer enforces it, not this module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from functools import reduce
+from typing import ClassVar, Literal, TypeAlias
+
+from campaign.domain.base import DomainError, DomainEvent, carry, emit
+from campaign.domain.values import normalise_email as normalise_email  # for the blind index
+from campaign.domain.values import (
+    require_choice,
+    validate_country,
+    validate_email,
+    validate_language,
+    validate_timezone,
+)
+
+UnsubscribeVia = Literal["link", "one_click", "provider", "campaigner"]
+SuppressionReason = Literal["bounce", "spam_report", "dropped"]
+ErasureRequester = Literal["supporter", "campaigner"]
+
+
+def supporter_stream(supporter_id: str) -> str:
+    """The stream holding one supporter's events."""
+    return f"supporter-{supporter_id}"
+
+
+@dataclass(frozen=True)
+class Subscriptions:
+    """Which actions a supporter wants: all of them, or those for some countries or cases."""
+
+    all_actions: bool = True
+    countries: tuple[str, ...] = ()
+    case_ids: tuple[str, ...] = ()
+
+    def covers(self, country: str, case_id: str) -> bool:
+        """True if an action about `case_id` in `country` should be sent."""
+        return self.all_actions or country in self.countries or case_id in self.case_ids
+
+
+# Commands
+
+
+@dataclass(frozen=True)
+class RegisterSupporter:
+    """Sign a supporter up; campaign e-mail waits for ConfirmConsent (double opt-in)."""
+
+    supporter_id: str
+    email: str
+    name: str
+    locale: str
+    country: str
+    timezone: str
+    registered_at: datetime
+
+
+@dataclass(frozen=True)
+class ConfirmConsent:
+    """Record the click on the confirmation link; after an unsubscribe, it re-subscribes."""
+
+    supporter_id: str
+    confirmed_at: datetime
+
+
+@dataclass(frozen=True)
+class ChangeSubscriptions:
+    """Replace which actions the supporter receives."""
+
+    supporter_id: str
+    all_actions: bool
+    countries: tuple[str, ...]
+    case_ids: tuple[str, ...]
+    changed_at: datetime
+
+
+@dataclass(frozen=True)
+class Unsubscribe:
+    """Stop all campaign e-mail to the supporter."""
+
+    supporter_id: str
+    at: datetime
+    via: UnsubscribeVia
+
+
+@dataclass(frozen=True)
+class Suppress:
+    """Stop all e-mail because the provider reported the address as unusable or unwilling."""
+
+    supporter_id: str
+    reason: SuppressionReason
+    at: datetime
+
+
+@dataclass(frozen=True)
+class EraseSupporter:
+    """Forget the supporter's personal data (the store deletes their key)."""
+
+    supporter_id: str
+    requested_by: ErasureRequester
+    at: datetime
+
+
+Command: TypeAlias = (
+    RegisterSupporter | ConfirmConsent | ChangeSubscriptions | Unsubscribe | Suppress
+    | EraseSupporter
+)
+
+# Events
+
+
+@dataclass(frozen=True)
+class SupporterRegistered(DomainEvent):
+    """A supporter signed up; `email` and `name` are stored encrypted."""
+
+    type_name: ClassVar[str] = "SupporterRegistered"
+    personal_fields: ClassVar[frozenset[str]] = frozenset({"email", "name"})
+    supporter_id: str
+    email: str
+    name: str
+    locale: str
+    country: str
+    timezone: str
+    registered_at: datetime
+
+
+@dataclass(frozen=True)
+class ConsentConfirmed(DomainEvent):
+    """The supporter confirmed their address and consent to campaign e-mail."""
+
+    type_name: ClassVar[str] = "ConsentConfirmed"
+    supporter_id: str
+    confirmed_at: datetime
+
+
+@dataclass(frozen=True)
+class SubscriptionsChanged(DomainEvent):
+    """The supporter's choice of actions changed to this."""
+
+    type_name: ClassVar[str] = "SubscriptionsChanged"
+    supporter_id: str
+    all_actions: bool
+    countries: tuple[str, ...]
+    case_ids: tuple[str, ...]
+    changed_at: datetime
+
+
+@dataclass(frozen=True)
+class Unsubscribed(DomainEvent):
+    """The supporter unsubscribed from campaign e-mail."""
+
+    type_name: ClassVar[str] = "Unsubscribed"
+    supporter_id: str
+    via: UnsubscribeVia
+    unsubscribed_at: datetime
+
+
+@dataclass(frozen=True)
+class SupporterSuppressed(DomainEvent):
+    """No e-mail may go to the supporter's address any more."""
+
+    type_name: ClassVar[str] = "SupporterSuppressed"
+    supporter_id: str
+    reason: SuppressionReason
+    suppressed_at: datetime
+
+
+@dataclass(frozen=True)
+class SupporterErased(DomainEvent):
+    """The supporter's personal data was erased; this event itself holds none."""
+
+    type_name: ClassVar[str] = "SupporterErased"
+    supporter_id: str
+    requested_by: ErasureRequester
+    erased_at: datetime
+
+
+EVENTS: tuple[type[DomainEvent], ...] = (
+    SupporterRegistered, ConsentConfirmed, SubscriptionsChanged, Unsubscribed, SupporterSuppressed,
+    SupporterErased,
+)
+
+# State
+
+
+@dataclass(frozen=True)
+class State:
+    """One supporter as decisions and sending need them, without personal data."""
+
+    supporter_id: str = ""
+    registered: bool = False
+    consented: bool = False
+    subscriptions: Subscriptions = Subscriptions()
+    unsubscribed: bool = False
+    suppressed: bool = False
+    suppression_reason: SuppressionReason | None = None
+    erased: bool = False
+    locale: str = ""
+    country: str = ""
+    timezone: str = ""
+
+    @property
+    def can_receive_campaign_email(self) -> bool:
+        """True if consented and not unsubscribed, suppressed or erased."""
+        blocked = self.unsubscribed or self.suppressed or self.erased
+        return self.registered and self.consented and not blocked
+
+
+def initial_state() -> State:
+    """The state of a supporter stream with no events."""
+    return State()
+
+
+# Decide
+
+
+def decide(state: State, command: Command) -> list[DomainEvent]:
+    """The events `command` causes given `state`, or DomainError if it breaks a rule."""
+    if state.erased:
+        raise DomainError("supporter_erased", "the supporter was erased")
+    if isinstance(command, RegisterSupporter):
+        return [] if state.registered else [_registration(command)]
+    if not state.registered:
+        raise DomainError("unknown_supporter", "no such supporter")
+    match command:
+        case ConfirmConsent():
+            return _confirm(state, command)
+        case ChangeSubscriptions():
+            return _change(state, command)
+        case Unsubscribe():
+            require_choice(command.via, UnsubscribeVia, "invalid_via", "via")
+            done = state.unsubscribed
+            return [] if done else [emit(Unsubscribed, command, unsubscribed_at=command.at)]
+        case Suppress():
+            require_choice(command.reason, SuppressionReason, "invalid_reason", "reason")
+            done = state.suppressed
+            return [] if done else [emit(SupporterSuppressed, command, suppressed_at=command.at)]
+        case EraseSupporter():
+            require_choice(command.requested_by, ErasureRequester, "invalid_requester", "by")
+            return [emit(SupporterErased, command, erased_at=command.at)]
+
+
+def _registration(command: RegisterSupporter) -> SupporterRegistered:
+    email = validate_email(command.email.strip())
+    validate_language(command.locale)
+    validate_country(command.country)
+    validate_timezone(command.timezone)
+    return emit(SupporterRegistered, command, email=email)
+
+
+def _confirm(state: State, command: ConfirmConsent) -> list[DomainEvent]:
+    # A confirmation after an unsubscribe is a fresh double opt-in: it re-subscribes.
+    if state.consented and not state.unsubscribed:
+        return []
+    return [emit(ConsentConfirmed, command)]
+
+
+def _change(state: State, command: ChangeSubscriptions) -> list[DomainEvent]:
+    if not state.consented:
+        raise DomainError("consent_required", "confirm consent before choosing subscriptions")
+    for country in command.countries:
+        validate_country(country)
+    wanted = carry(Subscriptions, command)
+    if wanted == state.subscriptions:
+        return []
+    return [emit(SubscriptionsChanged, command)]
+
+
+# Evolve
+
+
+def evolve(state: State, event: DomainEvent) -> State:
+    """The state after `event`; `state` itself is left untouched. Unknown events are ignored."""
+    match event:
+        case SupporterRegistered():
+            return carry(State, event, registered=True)
+        case ConsentConfirmed():
+            return replace(state, consented=True, unsubscribed=False)
+        case SubscriptionsChanged():
+            return replace(state, subscriptions=carry(Subscriptions, event))
+        case Unsubscribed():
+            return replace(state, unsubscribed=True)
+        case SupporterSuppressed():
+            return replace(state, suppressed=True, suppression_reason=event.reason)
+        case SupporterErased():
+            return replace(state, erased=True)
+    return state
+
+
+def replay(events: Iterable[DomainEvent]) -> State:
+    """The state after all `events`, from the empty state."""
+    return reduce(evolve, events, initial_state())

@@ -1,0 +1,210 @@
+"""Value objects and checks shared by the aggregates: time, targets, countries, languages.
+
+Value objects validate themselves on construction, so an invalid deadline or target
+cannot exist anywhere, including when an event is decoded from the log.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
+from typing import Annotated, Final, Literal, TypeAlias, get_args
+from zoneinfo import ZoneInfo, available_timezones
+
+from campaign.domain.base import DomainError
+from campaign.domain.countries import ISO_3166_ALPHA_2
+
+WALL_TIME: Final = "wall-time"
+"""Marks a datetime that is deliberately naive: a local clock reading, not an instant."""
+
+WallTime: TypeAlias = Annotated[datetime, WALL_TIME]
+
+# Files in the tz database directory that are not IANA zone names.
+_NOT_ZONE_NAMES: Final = frozenset({"localtime", "posixrules", "Factory"})
+
+# language[-script][-region], in canonical case: "ru", "pt-BR", "sr-Latn-RS", "es-419".
+_LANGUAGE_TAG: Final = re.compile(r"^[a-z]{2,3}(-[A-Z][a-z]{3})?(-(?:[A-Z]{2}|\d{3}))?$")
+_TARGET_ID: Final = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_MAX_EMAIL_LENGTH: Final = 254
+
+
+@cache
+def _zone_names() -> frozenset[str]:
+    return frozenset(available_timezones()) - _NOT_ZONE_NAMES
+
+
+def validate_timezone(name: str) -> str:
+    """Return `name` if it is an IANA zone name known to this system's tz database."""
+    if name not in _zone_names():
+        raise DomainError("invalid_timezone", f"not an IANA timezone name: {name!r}")
+    return name
+
+
+def validate_country(code: str) -> str:
+    """Return `code` if it is an assigned ISO 3166-1 alpha-2 code, in upper case."""
+    if code not in ISO_3166_ALPHA_2:
+        raise DomainError("invalid_country", f"not an ISO 3166-1 alpha-2 code: {code!r}")
+    return code
+
+
+def validate_language(tag: str) -> str:
+    """Return `tag` if it is a BCP 47 language[-script][-region] tag in canonical case.
+
+    Only that subset is accepted (no variants or extensions): it is all that choosing a
+    letter's language or a supporter's locale needs, and canonical case keeps comparisons
+    exact ("pt-BR", never "pt-br").
+    """
+    if not _LANGUAGE_TAG.match(tag):
+        raise DomainError("invalid_language", f"not a BCP 47 language tag: {tag!r}")
+    return tag
+
+
+def validate_email(email: str) -> str:
+    """Return `email` if it passes a deliberately basic syntax check.
+
+    Deliverability is proven by double opt-in, not by a regex; this only rejects
+    what cannot possibly be an address.
+    """
+    local, at, domain = email.rpartition("@")
+    plausible = (
+        at == "@"
+        and email.count("@") == 1
+        and local != ""
+        and "." in domain.strip(".")
+        and not any(ch.isspace() for ch in email)
+        and len(email) <= _MAX_EMAIL_LENGTH
+    )
+    if not plausible:
+        raise DomainError("invalid_email", f"not an e-mail address: {email!r}")
+    return email
+
+
+def normalise_email(email: str) -> str:
+    """The form of an address used for the blind index: stripped and case-folded."""
+    return email.strip().casefold()
+
+
+def require_text(value: str, code: str, what: str) -> str:
+    """Return `value` if it has visible content, else DomainError(`code`)."""
+    if not value.strip():
+        raise DomainError(code, f"{what} must not be empty")
+    return value
+
+
+def require_aware(instant: datetime, what: str) -> datetime:
+    """Return `instant` if it carries a UTC offset: instants in the log are never naive."""
+    if instant.utcoffset() is None:
+        raise DomainError("naive_datetime", f"{what} must be timezone-aware")
+    return instant
+
+
+def require_choice(value: str, choices: object, code: str, what: str) -> str:
+    """Return `value` if it is one of the strings of the Literal type `choices`."""
+    if value not in get_args(choices):
+        raise DomainError(code, f"{what} must be one of {get_args(choices)}, not {value!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """The last day appeals are wanted ("send appeals before 27 October 2010"), in a zone.
+
+    Campaign practice treats the printed date as the last day to send, so appeals stop
+    at the *start of the following day* in the action's timezone; `ends_at` is that
+    instant in UTC. If that midnight falls in a DST gap, zoneinfo's fold=0 reading
+    (the offset before the transition) is used, which is the transition instant itself.
+    """
+
+    on: date
+    timezone: str
+
+    def __post_init__(self) -> None:
+        validate_timezone(self.timezone)
+
+    def ends_at(self) -> datetime:
+        """The UTC instant appeals stop: midnight starting the day after `on`, locally."""
+        next_day = self.on + timedelta(days=1)
+        local = datetime.combine(next_day, time(), tzinfo=ZoneInfo(self.timezone))
+        return local.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class LocalDateTime:
+    """A wall-clock reading in a named zone ("13 May 2020 at 2:00 p.m., Asia/Bishkek").
+
+    Kept as reported, not as an instant, so the record says what the source said even
+    if the zone's rules change later; `instant` converts it when a moment is needed.
+    """
+
+    at: WallTime
+    timezone: str
+
+    def __post_init__(self) -> None:
+        if self.at.tzinfo is not None:
+            raise DomainError("invalid_local_time", "a local date-time must be naive")
+        validate_timezone(self.timezone)
+
+    def instant(self) -> datetime:
+        """The UTC instant; an ambiguous reading (DST fall-back) takes the earlier one."""
+        return self.at.replace(tzinfo=ZoneInfo(self.timezone)).astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class OnDate:
+    """Something happened on a calendar day, time unknown (how most reports put it)."""
+
+    on: date
+
+    @property
+    def day(self) -> date:
+        """The calendar day, for ordering a timeline."""
+        return self.on
+
+
+@dataclass(frozen=True)
+class AtLocalTime:
+    """Something happened (or will) at a known local time, e.g. a scheduled hearing."""
+
+    local: LocalDateTime
+
+    @property
+    def day(self) -> date:
+        """The local calendar day, for ordering a timeline."""
+        return self.local.at.date()
+
+
+Occurrence: TypeAlias = OnDate | AtLocalTime
+"""When a development happened: a date, or a local date-time with its zone."""
+
+TargetRole = Literal["primary", "copy"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Target:
+    """An official to write to ("primary") or to send a copy to ("copy").
+
+    Contact fields are optional because real actions omit them: the seed's General
+    Prosecutor has no e-mail and its President no salutation.
+    """
+
+    target_id: str
+    name: str
+    title: str
+    organisation: str | None = None
+    address_lines: tuple[str, ...] = ()
+    country: str
+    fax: str | None = None
+    email: str | None = None
+    salutation: str | None = None
+    role: TargetRole
+
+    def __post_init__(self) -> None:
+        if not _TARGET_ID.match(self.target_id):
+            raise DomainError("invalid_target_id", f"not a short lowercase id: {self.target_id!r}")
+        require_text(self.name, "invalid_target", "a target's name")
+        validate_country(self.country)
+        require_choice(self.role, TargetRole, "invalid_target", "a target's role")
+        if self.email is not None:
+            validate_email(self.email)

@@ -1,0 +1,58 @@
+"""Domain events to stored events and back, sealing personal fields on the way in.
+
+A personal field is encrypted with the key of the stream it belongs to (the supporter's
+stream), so destroying that key makes every copy of the field unreadable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import Connection
+
+from campaign.domain.base import DomainEvent
+from campaign.domain.codec import from_data, to_data
+from events import NewEvent, StoredEvent
+from events.personal_data import Vault
+from events.records import JSON
+
+
+class EventMapper:
+    """Translates between the pure domain and the generic store."""
+
+    def __init__(self, vault: Vault) -> None:
+        self.vault = vault
+
+    def to_new_events(
+        self, conn: Connection, stream_id: str, events: Sequence[DomainEvent], metadata: JSON
+    ) -> list[NewEvent]:
+        """Store-ready events carrying `metadata`, personal fields sealed."""
+        return [
+            NewEvent(type=e.type_name, data=self.seal(conn, stream_id, e), metadata=metadata,
+                     schema_version=e.schema_version)
+            for e in events
+        ]
+
+    def seal(self, conn: Connection, stream_id: str, event: DomainEvent) -> JSON:
+        """The event's data with each personal field encrypted for its stream."""
+        data = to_data(event)
+        for field in event.personal_fields:
+            if isinstance(data.get(field), str):
+                data[field] = self.vault.seal(conn, stream_id, field, data[field])
+        return data
+
+    def to_domain(self, conn: Connection, stored: StoredEvent) -> DomainEvent:
+        """The domain event; personal fields come back clear, or masked after erasure."""
+        data = dict(stored.data)
+        for field in personal_fields_of(stored.type):
+            if isinstance(data.get(field), str):
+                data[field] = self.vault.open(conn, stored.stream_id, field, data[field])
+        return from_data(stored.type, data)
+
+
+def personal_fields_of(event_type: str) -> frozenset[str]:
+    """Which fields of `event_type` hold personal data."""
+    from campaign.domain.codec import EVENT_TYPES
+
+    cls = EVENT_TYPES.get(event_type)
+    return cls.personal_fields if cls else frozenset()

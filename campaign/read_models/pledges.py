@@ -1,0 +1,74 @@
+"""Inline projection: pledges with status and due time, and the letter counts of actions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Table, update
+
+from campaign.domain import pledge
+from campaign.domain.codec import from_data
+from campaign.read_models.upsert import upsert
+from campaign.tables import action_counters, letters_per_target_day, pledges, target_letters
+from events import StoredEvent
+from events.projections import Mode
+
+STATUS_AFTER = {
+    pledge.PledgeFulfilled.type_name: "fulfilled",
+    pledge.PledgeLapsed.type_name: "lapsed",
+    pledge.PledgeCancelled.type_name: "cancelled",
+}
+
+
+class PledgesProjection:
+    """Pledge rows for deadline scans, and letter counters per action, target and day."""
+
+    name = "pledges"
+    mode: Mode = "inline"
+    tables: Sequence[Table] = (pledges, action_counters, target_letters, letters_per_target_day)
+    event_types: frozenset[str] | None = frozenset(e.type_name for e in pledge.EVENTS)
+
+    def apply(self, conn: Connection, events: Sequence[StoredEvent]) -> None:
+        """Apply each pledge event in order."""
+        for stored in events:
+            event = from_data(stored.type, stored.data)
+            pledge_id = stored.stream_id.removeprefix("pledge-")
+            if isinstance(event, pledge.Pledged):
+                self._pledged(conn, pledge_id, event, stored.stream_version)
+            elif isinstance(event, pledge.LetterConfirmed):
+                self._letter(conn, pledge_id, event, stored.stream_version)
+            elif isinstance(event, pledge.PledgeDueDateMoved):
+                self._set(conn, pledge_id, stored, due_at=event.new_due_at)
+            elif stored.type in STATUS_AFTER:
+                self._set(conn, pledge_id, stored, status=STATUS_AFTER[stored.type])
+
+    def _pledged(self, conn: Connection, pledge_id: str, event: pledge.Pledged,
+                 version: int) -> None:
+        conn.execute(pledges.insert().values(
+            pledge_id=pledge_id, action_id=event.action_id, supporter_id=event.supporter_id,
+            status="open", target_ids=list(event.target_ids),
+            letters_promised=event.letters_promised, letters_confirmed=0,
+            pledged_at=event.pledged_at, due_at=event.due_at, version=version,
+        ))
+        count(conn, action_counters, {"action_id": event.action_id}, pledges=1, letters=0)
+
+    def _letter(self, conn: Connection, pledge_id: str, event: pledge.LetterConfirmed,
+                version: int) -> None:
+        conn.execute(update(pledges).where(pledges.c.pledge_id == pledge_id).values(
+            letters_confirmed=pledges.c.letters_confirmed + 1, version=version))
+        count(conn, action_counters, {"action_id": event.action_id}, pledges=0, letters=1)
+        target = {"action_id": event.action_id, "target_id": event.target_id}
+        count(conn, target_letters, target, letters=1)
+        count(conn, letters_per_target_day, {**target, "day": event.sent_on}, letters=1)
+
+    def _set(self, conn: Connection, pledge_id: str, stored: StoredEvent, **values: Any) -> None:
+        conn.execute(update(pledges).where(pledges.c.pledge_id == pledge_id)
+                     .values(version=stored.stream_version, **values))
+
+
+def count(conn: Connection, table: Table, key: dict[str, Any], **increments: int) -> None:
+    """Add `increments` to the counter row at `key`, creating it at those values."""
+    upsert(conn, table, [{**key, **increments}], list(key), lambda new: {
+        name: table.c[name] + getattr(new, name) for name in increments
+    })

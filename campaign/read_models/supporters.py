@@ -1,0 +1,75 @@
+"""Inline projection: supporters for audience selection; personal fields stay sealed."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Table, update
+
+from campaign.domain import supporter
+from campaign.domain.values import normalise_email
+from campaign.tables import supporters
+from events import StoredEvent
+from events.personal_data import MASK, BlindIndex, Vault
+from events.projections import Mode
+
+S = supporter
+ERASED: dict[str, Any] = {
+    "erased": True, "email_index": None, "email_sealed": None, "name_sealed": None,
+    "locale": None, "country": None, "timezone": None, "registered_at": None,
+}
+
+
+def changed_columns(event_type: str, data: dict[str, Any]) -> dict[str, Any] | None:
+    """The columns a later supporter event changes, or None for an event that changes none."""
+    if event_type == S.ConsentConfirmed.type_name:
+        return {"consented": True}
+    if event_type == S.SubscriptionsChanged.type_name:
+        return {k: data[k] for k in ("all_actions", "countries", "case_ids")}
+    if event_type == S.Unsubscribed.type_name:
+        return {"unsubscribed": True}
+    if event_type == S.SupporterSuppressed.type_name:
+        return {"suppressed": data["reason"]}
+    if event_type == S.SupporterErased.type_name:
+        return ERASED
+    return None
+
+
+class SupportersProjection:
+    """One row per supporter; the e-mail is findable only through its blind index."""
+
+    name = "supporters"
+    mode: Mode = "inline"
+    tables: Sequence[Table] = (supporters,)
+    event_types: frozenset[str] | None = frozenset(e.type_name for e in supporter.EVENTS)
+
+    def __init__(self, vault: Vault, blind_index: BlindIndex) -> None:
+        self.vault = vault
+        self.blind_index = blind_index
+
+    def apply(self, conn: Connection, events: Sequence[StoredEvent]) -> None:
+        """Insert on registration; every later event changes a few columns."""
+        for event in events:
+            supporter_id = event.stream_id.removeprefix("supporter-")
+            if event.type == S.SupporterRegistered.type_name:
+                conn.execute(supporters.insert().values(self._registered(conn, event)))
+            elif (columns := changed_columns(event.type, event.data)) is not None:
+                conn.execute(update(supporters)
+                             .where(supporters.c.supporter_id == supporter_id)
+                             .values(columns))
+
+    def _registered(self, conn: Connection, event: StoredEvent) -> dict[str, Any]:
+        data = event.data
+        email = self.vault.open(conn, event.stream_id, "email", data["email"])
+        # Once erased, the key is gone: a rebuild cannot (and must not) index the address.
+        index = None if email == MASK else self.blind_index.digest(normalise_email(email))
+        return {
+            "supporter_id": data["supporter_id"], "email_index": index,
+            "email_sealed": data["email"], "name_sealed": data["name"],
+            "locale": data["locale"], "country": data["country"], "timezone": data["timezone"],
+            "consented": False, "all_actions": True, "countries": [], "case_ids": [],
+            "unsubscribed": False, "suppressed": None, "erased": False,
+            "registered_at": datetime.fromisoformat(data["registered_at"]),
+        }

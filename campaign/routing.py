@@ -1,0 +1,32 @@
+"""Which aggregate and stream each command goes to: the one table to read."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any, get_args
+
+from campaign.domain import action, case, pledge, supporter
+from campaign.handlers import Aggregate, Route
+
+STREAM_OF_COMMAND: dict[ModuleType, Callable[[Any], str]] = {
+    case: lambda command: case.case_stream(command.case_id),
+    action: lambda command: action.action_stream(command.action_id),
+    supporter: lambda command: supporter.supporter_stream(command.supporter_id),
+    pledge: lambda command: pledge.pledge_stream(command.action_id, command.supporter_id),
+}
+
+
+def aggregate_of(module: ModuleType) -> Aggregate:
+    """The pure functions of an aggregate module."""
+    return Aggregate(module.initial_state, module.decide, module.evolve)
+
+
+def command_routes() -> dict[type, Route]:
+    """Every command class of every aggregate, routed to its stream."""
+    routes: dict[type, Route] = {}
+    for module, stream_id in STREAM_OF_COMMAND.items():
+        route = Route(aggregate_of(module), stream_id)
+        for command_type in get_args(module.Command):
+            routes[command_type] = route
+    return routes

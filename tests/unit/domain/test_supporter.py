@@ -1,0 +1,244 @@
+"""Supporter: given these events, when this command, then these events (or this refusal)."""
+
+from __future__ import annotations
+
+from dataclasses import fields, replace
+from datetime import UTC, datetime
+
+import pytest
+
+from campaign.domain import supporter
+from campaign.domain.base import DomainEvent
+from campaign.domain.supporter import (
+    ChangeSubscriptions,
+    ConfirmConsent,
+    ConsentConfirmed,
+    EraseSupporter,
+    RegisterSupporter,
+    Subscriptions,
+    SubscriptionsChanged,
+    SupporterErased,
+    SupporterRegistered,
+    SupporterSuppressed,
+    Suppress,
+    Unsubscribe,
+    Unsubscribed,
+    normalise_email,
+)
+from tests.unit.domain.scenario import refusal
+
+ID = "s-1"
+AT = datetime(2010, 9, 16, 12, tzinfo=UTC)
+REGISTER = RegisterSupporter(
+    supporter_id=ID,
+    email="ainura@example.org",
+    name="Ainura",
+    locale="ky",
+    country="KG",
+    timezone="Asia/Bishkek",
+    registered_at=datetime(2010, 9, 15, 12, tzinfo=UTC),
+)
+REGISTERED = SupporterRegistered(**vars(REGISTER))
+CONFIRM = ConfirmConsent(ID, AT)
+CONFIRMED = ConsentConfirmed(ID, AT)
+CHANGE = ChangeSubscriptions(ID, False, ("KG", "BY"), ("azimzhan-askarov",), AT)
+CHANGED = SubscriptionsChanged(**vars(CHANGE))
+UNSUBSCRIBE = Unsubscribe(ID, AT, "one_click")
+UNSUBSCRIBED = Unsubscribed(ID, "one_click", AT)
+SUPPRESS = Suppress(ID, "bounce", AT)
+SUPPRESSED = SupporterSuppressed(ID, "bounce", AT)
+ERASE = EraseSupporter(ID, "supporter", AT)
+ERASED = SupporterErased(ID, "supporter", AT)
+
+
+def when(given: list[DomainEvent], command: supporter.Command) -> list[DomainEvent]:
+    return supporter.decide(supporter.replay(given), command)
+
+
+def refused(given: list[DomainEvent], command: supporter.Command) -> str:
+    return refusal(lambda: when(given, command))
+
+
+# Registration
+
+
+def test_registering_records_the_supporter_with_email_and_name_as_personal_data() -> None:
+    assert when([], REGISTER) == [REGISTERED]
+    assert SupporterRegistered.personal_fields == frozenset({"email", "name"})
+
+
+def test_the_state_of_a_supporter_holds_no_personal_data() -> None:
+    state = supporter.replay([REGISTERED])
+
+    assert "email" not in {f.name for f in fields(state)}
+    assert (state.locale, state.country, state.timezone) == ("ky", "KG", "Asia/Bishkek")
+
+
+def test_registering_strips_the_address_but_keeps_its_case() -> None:
+    [event] = when([], replace(REGISTER, email="  Ainura@Example.org "))
+
+    assert isinstance(event, SupporterRegistered)
+    assert event.email == "Ainura@Example.org"
+
+
+def test_registering_again_changes_nothing() -> None:
+    assert when([REGISTERED], REGISTER) == []
+    assert when([REGISTERED], replace(REGISTER, email="other@example.org")) == []
+
+
+@pytest.mark.parametrize(
+    ("changes", "code"),
+    [
+        ({"email": "ainura"}, "invalid_email"),
+        ({"locale": "Kyrgyz"}, "invalid_language"),
+        ({"country": "XX"}, "invalid_country"),
+        ({"timezone": "Bishkek"}, "invalid_timezone"),
+        ({"registered_at": datetime(2010, 9, 15)}, "naive_datetime"),
+    ],
+)
+def test_a_malformed_registration_is_refused(changes: dict[str, object], code: str) -> None:
+    assert refused([], replace(REGISTER, **changes)) == code  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "command", [CONFIRM, CHANGE, UNSUBSCRIBE, SUPPRESS, ERASE], ids=lambda c: type(c).__name__
+)
+def test_commands_for_an_unknown_supporter_are_refused(command: supporter.Command) -> None:
+    assert refused([], command) == "unknown_supporter"
+
+
+# Consent
+
+
+def test_confirming_consent_lets_campaign_email_through() -> None:
+    assert not supporter.replay([REGISTERED]).can_receive_campaign_email
+    assert when([REGISTERED], CONFIRM) == [CONFIRMED]
+    assert supporter.replay([REGISTERED, CONFIRMED]).can_receive_campaign_email
+
+
+def test_confirming_consent_twice_changes_nothing() -> None:
+    assert when([REGISTERED, CONFIRMED], CONFIRM) == []
+
+
+def test_confirming_consent_after_unsubscribing_subscribes_again() -> None:
+    given: list[DomainEvent] = [REGISTERED, CONFIRMED, UNSUBSCRIBED]
+
+    assert when(given, CONFIRM) == [CONFIRMED]
+    assert supporter.replay([*given, CONFIRMED]).can_receive_campaign_email
+
+
+def test_a_new_supporter_receives_all_actions_once_consented() -> None:
+    assert supporter.replay([REGISTERED]).subscriptions == Subscriptions(all_actions=True)
+
+
+# Subscriptions
+
+
+def test_changing_subscriptions_records_the_new_choice() -> None:
+    assert when([REGISTERED, CONFIRMED], CHANGE) == [CHANGED]
+    chosen = supporter.replay([REGISTERED, CONFIRMED, CHANGED]).subscriptions
+    assert chosen == Subscriptions(False, ("KG", "BY"), ("azimzhan-askarov",))
+
+
+def test_subscriptions_cover_all_actions_or_chosen_countries_or_cases() -> None:
+    chosen = Subscriptions(False, ("KG",), ("azimzhan-askarov",))
+
+    assert chosen.covers("KG", "other-case")
+    assert chosen.covers("BY", "azimzhan-askarov")
+    assert not chosen.covers("BY", "other-case")
+    assert Subscriptions().covers("BY", "other-case")
+
+
+def test_subscriptions_cannot_be_chosen_before_consent() -> None:
+    assert refused([REGISTERED], CHANGE) == "consent_required"
+
+
+def test_choosing_the_same_subscriptions_changes_nothing() -> None:
+    assert when([REGISTERED, CONFIRMED, CHANGED], CHANGE) == []
+
+
+def test_subscribing_to_an_unknown_country_is_refused() -> None:
+    command = replace(CHANGE, countries=("Kyrgyzstan",))
+
+    assert refused([REGISTERED, CONFIRMED], command) == "invalid_country"
+
+
+# Unsubscribing and suppression
+
+
+def test_unsubscribing_stops_campaign_email() -> None:
+    assert when([REGISTERED, CONFIRMED], UNSUBSCRIBE) == [UNSUBSCRIBED]
+    state = supporter.replay([REGISTERED, CONFIRMED, UNSUBSCRIBED])
+    assert (state.unsubscribed, state.can_receive_campaign_email) == (True, False)
+
+
+def test_unsubscribing_twice_changes_nothing() -> None:
+    again = replace(UNSUBSCRIBE, via="provider")
+
+    assert when([REGISTERED, CONFIRMED, UNSUBSCRIBED], again) == []
+
+
+def test_unsubscribing_needs_a_known_channel() -> None:
+    command = replace(UNSUBSCRIBE, via="carrier-pigeon")  # type: ignore[arg-type]
+
+    assert refused([REGISTERED], command) == "invalid_via"
+
+
+def test_a_suppressed_address_gets_no_campaign_email() -> None:
+    assert when([REGISTERED, CONFIRMED], SUPPRESS) == [SUPPRESSED]
+    state = supporter.replay([REGISTERED, CONFIRMED, SUPPRESSED])
+    assert (state.suppressed, state.suppression_reason) == (True, "bounce")
+    assert not state.can_receive_campaign_email
+
+
+def test_suppressing_twice_changes_nothing() -> None:
+    assert when([REGISTERED, SUPPRESSED], replace(SUPPRESS, reason="spam_report")) == []
+
+
+def test_suppression_needs_a_known_reason() -> None:
+    command = replace(SUPPRESS, reason="annoyed")  # type: ignore[arg-type]
+
+    assert refused([REGISTERED], command) == "invalid_reason"
+
+
+# Erasure
+
+
+def test_erasing_a_supporter_records_it_without_personal_data() -> None:
+    assert when([REGISTERED, CONFIRMED], ERASE) == [ERASED]
+    assert SupporterErased.personal_fields == frozenset()
+    names = {f.name for f in fields(SupporterErased)}
+    assert names == {"supporter_id", "requested_by", "erased_at"}
+    state = supporter.replay([REGISTERED, CONFIRMED, ERASED])
+    assert (state.erased, state.can_receive_campaign_email) == (True, False)
+
+
+def test_erasure_needs_a_known_requester() -> None:
+    command = replace(ERASE, requested_by="police")  # type: ignore[arg-type]
+
+    assert refused([REGISTERED], command) == "invalid_requester"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [REGISTER, CONFIRM, CHANGE, UNSUBSCRIBE, SUPPRESS, ERASE],
+    ids=lambda c: type(c).__name__,
+)
+def test_an_erased_supporter_takes_no_command_at_all(command: supporter.Command) -> None:
+    assert refused([REGISTERED, CONFIRMED, ERASED], command) == "supporter_erased"
+
+
+def test_the_blind_index_form_of_an_address_is_exported_here() -> None:
+    assert normalise_email(" Ainura@Example.ORG ") == "ainura@example.org"
+
+
+def test_evolving_leaves_the_earlier_state_untouched() -> None:
+    before = supporter.replay([REGISTERED, CONFIRMED])
+
+    supporter.evolve(before, ERASED)
+
+    assert not before.erased and before.can_receive_campaign_email
+
+
+def test_the_stream_of_a_supporter_is_named_after_them() -> None:
+    assert supporter.supporter_stream("s-1") == "supporter-s-1"
