@@ -13,6 +13,8 @@ from campaign.app import create_app
 from campaign.auth import ROLES, Role, create_token
 from campaign.bootstrap import Services, bootstrap
 from campaign.database import DatabaseNotMigrated, current_revision, ensure_migrated, upgrade
+from campaign.demo import ua_135_10 as seed
+from campaign.demo.loader import load_demo
 from campaign.settings import ConfigError, Settings
 from events import rebuild
 from events.schema import events
@@ -58,6 +60,21 @@ def db_current() -> None:
     """Print the revision the database is at."""
     services = bootstrap(_settings())
     click.echo(current_revision(services.engine) or "not migrated")
+
+
+@main.command("demo", with_appcontext=False)
+def demo() -> None:
+    """Load the seed case of Azimzhan Askarov and UA 135/10, with demo supporters."""
+    services = bootstrap(_settings())
+    try:
+        ensure_migrated(services.engine)
+    except DatabaseNotMigrated as exc:
+        raise click.ClickException(str(exc)) from None
+    loaded = load_demo(services)
+    click.echo("demo loaded" if loaded else "demo already loaded")
+    click.echo(f"  case:   /api/v1/cases/{seed.CASE_ID}")
+    click.echo(f"  action: /api/v1/actions/{seed.ACTION_ID}  (and /stats)")
+    click.echo("  a token to read them: campaign tokens create --role viewer --name me")
 
 
 @main.group(cls=click.Group)

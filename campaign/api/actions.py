@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from flask_smorest import Blueprint
@@ -23,6 +23,7 @@ from campaign.api.common import (
     CAMPAIGNER,
     IF_MATCH,
     PageQuerySchema,
+    as_utc,
     decode_cursor,
     dispatch,
     etag,
@@ -200,7 +201,8 @@ def _representation(conn: Connection, action_id: str) -> dict[str, Any]:
         raise NotFound(f"no action {action_id}")
     document = row.document
     content = from_plain(ActionContent, {k: document[k] for k in CONTENT_FIELDS})
-    passed = utc_now() >= _aware(row.deadline_at)
+    deadline_at = as_utc(row.deadline_at)
+    passed = deadline_at is not None and utc_now() >= deadline_at
     return {
         **{f: getattr(content, f) for f in CONTENT_FIELDS},
         "action_id": action_id, "status": row.status, "update_number": row.update_number,
@@ -223,8 +225,3 @@ def _require(action_id: str) -> None:
 
 def _instant(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite returns naive UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

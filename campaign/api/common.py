@@ -7,6 +7,7 @@ import binascii
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 import marshmallow as ma
@@ -126,3 +127,10 @@ def reading() -> Iterator[Connection]:
         return
     with services().engine.connect() as own:
         yield own
+
+
+def as_utc(moment: datetime | None) -> datetime | None:
+    """A stored instant as aware UTC (SQLite hands back naive UTC)."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)

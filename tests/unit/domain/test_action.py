@@ -22,7 +22,7 @@ from campaign.domain.action import (
 )
 from campaign.domain.base import DomainEvent
 from campaign.domain.values import Deadline
-from tests.unit.domain import seed_data as seed
+from campaign.demo import ua_135_10 as seed
 from tests.unit.domain.scenario import refusal
 
 AT = datetime(2010, 9, 16, 12, tzinfo=UTC)

@@ -19,7 +19,7 @@ from campaign.domain.case import (
     DevelopmentSource,
 )
 from campaign.domain.values import OnDate
-from tests.unit.domain import seed_data as seed
+from campaign.demo import ua_135_10 as seed
 from tests.unit.domain.scenario import refusal, run_all
 
 LATER = datetime(2010, 9, 20, tzinfo=UTC)

@@ -23,7 +23,7 @@ from campaign.domain.codec import (
     to_plain,
 )
 from campaign.domain.values import Deadline, LocalDateTime, OnDate, Target
-from tests.unit.domain import seed_data as seed
+from campaign.demo import ua_135_10 as seed
 from tests.unit.domain.scenario import run_all
 
 ZONES = ["Asia/Bishkek", "Europe/London", "America/Sao_Paulo", "UTC"]

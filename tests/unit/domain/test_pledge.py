@@ -22,7 +22,7 @@ from campaign.domain.pledge import (
     PledgeFulfilled,
     PledgeLapsed,
 )
-from tests.unit.domain import seed_data as seed
+from campaign.demo import ua_135_10 as seed
 from tests.unit.domain.scenario import refusal
 
 ACTION, SUPPORTER = seed.ACTION_ID, "s-1"

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 from campaign.domain import action, case
 from campaign.domain.values import AtLocalTime
-from tests.unit.domain import seed_data as seed
+from campaign.demo import ua_135_10 as seed
 from tests.unit.domain.scenario import run_all
 
 

@@ -1,9 +1,10 @@
-"""The seed urgent action and its case as domain commands, transcribed verbatim.
+"""The seed urgent action (UA 135/10) and its case as domain commands, transcribed verbatim.
 
-Sources: seeds/000 (Amnesty International, UA 135/10, fifth update, index
-EUR 58/015/2010, 15 September 2010) and seeds/004 (Human Rights Movement "Bir
-Duino-Kyrgyzstan", 12 May 2020). Plain constants, reusable by a demo loader: replaying
-`ACTION_COMMANDS` and `CASE_COMMANDS` in order rebuilds the seed's history.
+Sources: Amnesty International's urgent action UA 135/10 (fifth update, index
+EUR 58/015/2010, 15 September 2010) and the statement of the Human Rights Movement
+"Bir Duino-Kyrgyzstan" of 12 May 2020 on the Supreme Court hearing. Replaying
+`CASE_COMMANDS` and `ACTION_COMMANDS` in order rebuilds the case's history; the
+`campaign demo` command does so through the same handlers the API uses.
 """
 
 from __future__ import annotations

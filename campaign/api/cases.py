@@ -1,0 +1,167 @@
+"""Cases: the people at risk, and the timeline of what happened to them."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from flask_smorest import Blueprint
+from sqlalchemy import Connection, select
+
+from campaign.api.case_schemas import (
+    CaseFilterSchema,
+    CasePageSchema,
+    CaseSchema,
+    CloseCaseSchema,
+    NewCaseSchema,
+    NewDevelopmentSchema,
+)
+from campaign.api.common import (
+    CAMPAIGNER,
+    IF_MATCH,
+    PageQuerySchema,
+    as_utc,
+    decode_cursor,
+    dispatch,
+    etag,
+    page,
+    reading,
+)
+from campaign.api.idempotency import HEADER_PARAMETER, idempotent
+from campaign.auth import require_role
+from campaign.domain import case
+from campaign.domain.values import LocalDateTime
+from campaign.errors import NotFound
+from campaign.tables import case_timeline, cases
+from campaign.use_cases import utc_now
+
+blueprint = Blueprint("cases", __name__, url_prefix="/api/v1/cases",
+                      description="Cases and their timelines of developments.")
+Reply = tuple[dict[str, Any], int, dict[str, str]]
+ETAG_HEADER = {"ETag": {"schema": {"type": "string"}}}
+
+
+@blueprint.route("", methods=["POST"])
+@require_role("campaigner")
+@idempotent
+@blueprint.arguments(NewCaseSchema)
+@blueprint.response(201, CaseSchema, headers=ETAG_HEADER)
+@blueprint.doc(security=CAMPAIGNER, parameters=[HEADER_PARAMETER])
+def open_case(body: dict[str, Any]) -> Reply:
+    """Open a case for a person or group at risk."""
+    case_id = str(uuid.uuid4())
+    outcome = dispatch(case.OpenCase(case_id=case_id, opened_at=utc_now(), **body))
+    return representation(case_id), 201, {**etag(outcome.version),
+                                           "Location": f"/api/v1/cases/{case_id}"}
+
+
+@blueprint.route("", methods=["GET"])
+@require_role("viewer")
+@blueprint.arguments(PageQuerySchema, location="query")
+@blueprint.arguments(CaseFilterSchema, location="query", as_kwargs=True)
+@blueprint.response(200, CasePageSchema)
+@blueprint.doc(security=CAMPAIGNER)
+def list_cases(query: dict[str, Any], **filters: str) -> dict[str, Any]:
+    """Cases by id, filtered by status and country, a page at a time."""
+    statement = select(cases.c.case_id).order_by(cases.c.case_id)
+    after = decode_cursor(query["cursor"])
+    if after is not None:
+        statement = statement.where(cases.c.case_id > after)
+    for name, value in filters.items():
+        statement = statement.where(cases.c[name] == value)
+    with reading() as conn:
+        ids = conn.execute(statement.limit(query["limit"] + 1)).scalars().all()
+        items = [_representation(conn, case_id) for case_id in ids]
+    return page(items, query["limit"], key=lambda item: item["case_id"])
+
+
+@blueprint.route("/<case_id>", methods=["GET"])
+@require_role("viewer")
+@blueprint.response(200, CaseSchema, headers=ETAG_HEADER)
+@blueprint.doc(security=CAMPAIGNER)
+def get(case_id: str) -> Reply:
+    """One case with its timeline, oldest development first."""
+    body = representation(case_id)
+    return body, 200, etag(body["version"])
+
+
+@blueprint.route("/<case_id>/developments", methods=["POST"])
+@require_role("campaigner")
+@idempotent
+@blueprint.arguments(NewDevelopmentSchema)
+@blueprint.response(201, CaseSchema, headers=ETAG_HEADER)
+@blueprint.doc(security=CAMPAIGNER, parameters=[IF_MATCH, HEADER_PARAMETER])
+def record_development(body: dict[str, Any], case_id: str) -> Reply:
+    """Record what happened: detained, charged, a hearing, a sentence, a release…"""
+    _require(case_id)
+    source = case.DevelopmentSource(kind="campaigner", url=body.pop("source_url"))
+    development_id = body.pop("development_id", None) or str(uuid.uuid4())
+    outcome = dispatch(case.RecordDevelopment(
+        case_id=case_id, development_id=development_id, source=source, recorded_at=utc_now(),
+        **body,
+    ), with_if_match=True)
+    return representation(case_id), 201, etag(outcome.version)
+
+
+@blueprint.route("/<case_id>/developments/<development_id>/approve", methods=["POST"])
+@require_role("campaigner")
+@blueprint.response(200, CaseSchema, headers=ETAG_HEADER)
+@blueprint.doc(security=CAMPAIGNER, parameters=[IF_MATCH])
+def approve_development(case_id: str, development_id: str) -> Reply:
+    """Publish a development a partner sent in, which waited for a campaigner's approval."""
+    _require(case_id)
+    outcome = dispatch(case.ApproveDevelopment(case_id=case_id, development_id=development_id,
+                                               approved_at=utc_now()), with_if_match=True)
+    return representation(case_id), 200, etag(outcome.version)
+
+
+@blueprint.route("/<case_id>/close", methods=["POST"])
+@require_role("campaigner")
+@blueprint.arguments(CloseCaseSchema)
+@blueprint.response(200, CaseSchema, headers=ETAG_HEADER)
+@blueprint.doc(security=CAMPAIGNER, parameters=[IF_MATCH])
+def close(body: dict[str, Any], case_id: str) -> Reply:
+    """Close the case with its outcome."""
+    _require(case_id)
+    outcome = dispatch(case.CloseCase(case_id=case_id, closed_at=utc_now(), **body),
+                       with_if_match=True)
+    return representation(case_id), 200, etag(outcome.version)
+
+
+def representation(case_id: str) -> dict[str, Any]:
+    """The API's view of one case, read with this request's connection."""
+    with reading() as conn:
+        return _representation(conn, case_id)
+
+
+def _representation(conn: Connection, case_id: str) -> dict[str, Any]:
+    row = conn.execute(select(cases).where(cases.c.case_id == case_id)).one_or_none()
+    if row is None:
+        raise NotFound(f"no case {case_id}")
+    timeline = conn.execute(
+        select(case_timeline).where(case_timeline.c.case_id == case_id)
+        .order_by(case_timeline.c.occurred_on, case_timeline.c.position)
+    ).mappings().all()
+    body = {k: row._mapping[k] for k in CaseSchema().fields if k in row._mapping}
+    return {**body, "opened_at": as_utc(row.opened_at), "closed_at": as_utc(row.closed_at),
+            "timeline": [_development(d) for d in timeline]}
+
+
+def _development(row: Any) -> dict[str, Any]:
+    occurred = dict(row["occurred"])
+    if occurred.get("type") == "AtLocalTime":
+        local = LocalDateTime(at=datetime.fromisoformat(occurred["local"]["at"]),
+                              timezone=occurred["local"]["timezone"])
+        when: dict[str, Any] = {"at": local.at, "timezone": local.timezone,
+                                "instant": local.instant()}
+    else:
+        when = {"on": row["occurred_on"]}
+    return {**row, "occurred": when, "recorded_at": as_utc(row["recorded_at"]),
+            "approved_at": as_utc(row["approved_at"])}
+
+
+def _require(case_id: str) -> None:
+    with reading() as conn:
+        if conn.execute(select(cases.c.case_id).where(cases.c.case_id == case_id)).first() is None:
+            raise NotFound(f"no case {case_id}")
