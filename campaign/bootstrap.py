@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from campaign.auth import SupporterLinks
 from campaign.event_mapping import EventMapper
 from campaign.handlers import CommandHandler
+from campaign.policies import pledge_policy
 from campaign.read_models.actions import ActionsProjection
 from campaign.read_models.cases import CasesProjection
 from campaign.read_models.daily_activity import DailyActivity
@@ -83,11 +84,13 @@ def bootstrap(settings: Settings, engine: Engine | None = None) -> Services:
     store = EventStore(engine, upcasters=Upcasters())
     store.projections = all_projections(store, vault, blind_index)
     mapper = EventMapper(vault)
-    subscriptions = [projection_subscription(p) for p in store.projections
-                     if p.mode == "catch-up"]
+    commands = CommandHandler(store, mapper, command_routes())
+    subscriptions = [
+        *(projection_subscription(p) for p in store.projections if p.mode == "catch-up"),
+        pledge_policy(commands),
+    ]
     return Services(
-        settings=settings, engine=engine, store=store,
-        commands=CommandHandler(store, mapper, command_routes()), mapper=mapper,
+        settings=settings, engine=engine, store=store, commands=commands, mapper=mapper,
         vault=vault, blind_index=blind_index, links=SupporterLinks(settings.secret_key),
         subscriptions=subscriptions,
     )

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from campaign.demo import ua_135_10 as seed
 from campaign.domain import action
 from campaign.domain.action import (
     ActionClosed,
@@ -22,7 +23,6 @@ from campaign.domain.action import (
 )
 from campaign.domain.base import DomainEvent
 from campaign.domain.values import Deadline
-from campaign.demo import ua_135_10 as seed
 from tests.unit.domain.scenario import refusal
 
 AT = datetime(2010, 9, 16, 12, tzinfo=UTC)

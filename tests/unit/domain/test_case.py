@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from campaign.demo import ua_135_10 as seed
 from campaign.domain import case
 from campaign.domain.base import DomainEvent
 from campaign.domain.case import (
@@ -19,7 +20,6 @@ from campaign.domain.case import (
     DevelopmentSource,
 )
 from campaign.domain.values import OnDate
-from campaign.demo import ua_135_10 as seed
 from tests.unit.domain.scenario import refusal, run_all
 
 LATER = datetime(2010, 9, 20, tzinfo=UTC)

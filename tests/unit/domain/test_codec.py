@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from campaign.demo import ua_135_10 as seed
 from campaign.domain import action, case, pledge, supporter
 from campaign.domain.action_content import ActionContent
 from campaign.domain.base import DomainEvent
@@ -23,7 +24,6 @@ from campaign.domain.codec import (
     to_plain,
 )
 from campaign.domain.values import Deadline, LocalDateTime, OnDate, Target
-from campaign.demo import ua_135_10 as seed
 from tests.unit.domain.scenario import run_all
 
 ZONES = ["Asia/Bishkek", "Europe/London", "America/Sao_Paulo", "UTC"]

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from campaign.demo import ua_135_10 as seed
 from campaign.domain import pledge
 from campaign.domain.base import DomainEvent
 from campaign.domain.pledge import (
@@ -22,7 +23,6 @@ from campaign.domain.pledge import (
     PledgeFulfilled,
     PledgeLapsed,
 )
-from campaign.demo import ua_135_10 as seed
 from tests.unit.domain.scenario import refusal
 
 ACTION, SUPPORTER = seed.ACTION_ID, "s-1"

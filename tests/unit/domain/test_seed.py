@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+from campaign.demo import ua_135_10 as seed
 from campaign.domain import action, case
 from campaign.domain.values import AtLocalTime
-from campaign.demo import ua_135_10 as seed
 from tests.unit.domain.scenario import run_all
 
 
