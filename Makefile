@@ -18,7 +18,8 @@ $(STAMP): pyproject.toml | $(BIN)/python
 ## run: start the app on http://127.0.0.1:5000 (SQLite under var/, in-process worker)
 run: $(STAMP)
 	$(BIN)/campaign db upgrade
-	@echo "Serving on http://127.0.0.1:5000  (health: /healthz, readiness: /readyz)"
+	@echo "Serving on http://127.0.0.1:5000 — API docs at /api/docs, health at /healthz."
+	@echo "Load the seed case (UA 135/10): .venv/bin/campaign demo   (then see README.md)"
 	$(BIN)/campaign run --host 127.0.0.1 --port 5000
 
 ## test: lint, types, and every test on SQLite and on throwaway PostgreSQL and Redis
