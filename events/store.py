@@ -31,6 +31,7 @@ class EventStore:
         self.backend = backend_for(engine)
         self.upcasters = upcasters or Upcasters()
         self.projections = list(projections)
+        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
 
     @contextmanager
     def transaction(self, conn: Connection | None = None) -> Iterator[Connection]:
@@ -58,6 +59,11 @@ class EventStore:
         if not new_events:
             raise ValueError("append needs at least one event")
         batch = [_encode(e) for e in new_events]
+        if conn is None and self.backend.appends_in_one_statement and not self._inline_for(batch):
+            # One statement is its own transaction: no BEGIN, no COMMIT, one round trip.
+            with self._autocommit.connect() as own:
+                appended = self.backend.append(own, stream_id, batch, expected_version)
+            return AppendResult([a.position for a in appended], appended[-1].stream_version)
         with self.transaction(conn) as tx:
             appended = self.backend.append(tx, stream_id, batch, expected_version)
             if not appended[0].existing:
@@ -70,6 +76,14 @@ class EventStore:
                 ]
                 apply_inline(tx, self.projections, stored)
         return AppendResult([a.position for a in appended], appended[-1].stream_version)
+
+    def _inline_for(self, batch: Sequence[EncodedEvent]) -> bool:
+        """Whether an inline projection wants any event of the batch."""
+        return any(
+            p.mode == "inline" and (p.event_types is None
+                                    or any(e.type in p.event_types for e in batch))
+            for p in self.projections
+        )
 
     def read_stream(
         self, stream_id: str, from_version: int = 1, *, conn: Connection | None = None

@@ -37,6 +37,7 @@ class Backend(Protocol):
     """The operations whose SQL differs between PostgreSQL and SQLite."""
 
     commits_in_position_order: bool
+    appends_in_one_statement: bool  # then an append needs no surrounding transaction
 
     def append(
         self, conn: Connection, stream_id: str, events: list[EncodedEvent], expected: int

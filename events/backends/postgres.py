@@ -1,32 +1,55 @@
-"""PostgreSQL: an append is one server-side function call; tails read with their snapshot."""
+"""PostgreSQL: an append is one SQL statement; tails read rows and snapshot together."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, bindparam, text
-from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.types import SmallInteger, Text, Uuid
+from sqlalchemy import Connection, Engine, Row, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.types import Text
 
 from events.backends import Appended, EncodedEvent
 from events.errors import ConcurrencyError, DuplicateEventError
 from events.schema import events
 
-WRONG_VERSION = "ES409"
-MIXED_DUPLICATES = "ES002"
 UNIQUE_VIOLATION = "23505"
 
-_APPEND = text(
-    "SELECT out_position, out_stream_version, out_recorded_at, out_existing "
-    "FROM events_append(:stream_id, :expected, :ids, :types, :schema_versions, :data, :meta)"
-).bindparams(
-    bindparam("ids", type_=ARRAY(Uuid())),
-    bindparam("types", type_=ARRAY(Text())),
-    bindparam("schema_versions", type_=ARRAY(SmallInteger())),
-    bindparam("data", type_=ARRAY(Text())),
-    bindparam("meta", type_=ARRAY(Text())),
+# One statement, one round trip. `state` takes the transaction id before the INSERT,
+# which reads from it, draws any position: the gap-safe tail (events/tailing.py) relies
+# on that order. Nothing is inserted when an id is already stored or the version is wrong;
+# the `state` row then says why.
+_APPEND = """
+WITH batch AS (
+  SELECT (b.e->>'id')::uuid AS id, b.e->>'type' AS type, (b.e->>'v')::smallint AS v,
+         b.e->'data' AS data, b.e->'meta' AS meta, b.n
+    FROM jsonb_array_elements(%(batch)s::jsonb) WITH ORDINALITY AS b(e, n)
+),
+existing AS (
+  SELECT e.position, e.stream_version, e.recorded_at, e.stream_id
+    FROM events e JOIN batch ON e.event_id = batch.id
+),
+state AS MATERIALIZED (
+  SELECT pg_current_xact_id()::text::bigint AS xid,
+         (SELECT coalesce(max(stream_version), 0) FROM events
+           WHERE stream_id = %(stream_id)s) AS version,
+         (SELECT count(*) FROM existing) AS found
+),
+inserted AS (
+  INSERT INTO events (event_id, stream_id, stream_version, type, schema_version, data,
+                      metadata, recorded_at, xact_id)
+  SELECT batch.id, %(stream_id)s, state.version + batch.n::integer, batch.type, batch.v,
+         batch.data, batch.meta, now(), state.xid
+    FROM batch CROSS JOIN state
+   WHERE state.found = 0 AND %(expected)s IN (-1, state.version)
+   ORDER BY batch.n
+  RETURNING position, stream_version, recorded_at
 )
+SELECT 'inserted' AS kind, position, stream_version, recorded_at, NULL AS stream_id
+  FROM inserted
+UNION ALL SELECT 'existing', position, stream_version, recorded_at, stream_id FROM existing
+UNION ALL SELECT 'state', NULL, version, NULL, NULL FROM state
+"""
 
 # One statement, so the rows and the snapshot describe the same instant.
 _TAIL = text(
@@ -44,10 +67,11 @@ def parse_in_flight(snapshot: str) -> frozenset[int]:
 
 
 class PostgresBackend:
-    """Appends and tail reads for PostgreSQL 13+."""
+    """Appends and tail reads for PostgreSQL 13+ (pg_current_xact_id, pg_current_snapshot)."""
 
     # Positions come from a sequence, and transactions commit in any order.
     commits_in_position_order = False
+    appends_in_one_statement = True
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -55,21 +79,25 @@ class PostgresBackend:
     def append(
         self, conn: Connection, stream_id: str, batch: list[EncodedEvent], expected: int
     ) -> list[Appended]:
-        """Call `events_append`, which takes a transaction id before drawing any position."""
-        params = {
-            "stream_id": stream_id,
-            "expected": expected,
-            "ids": [e.event_id for e in batch],
-            "types": [e.type for e in batch],
-            "schema_versions": [e.schema_version for e in batch],
-            "data": [e.data_json for e in batch],
-            "meta": [e.metadata_json for e in batch],
-        }
+        """Check ids and version and insert, in one statement; translate what it found."""
+        params = {"stream_id": stream_id, "expected": expected, "batch": _batch_json(batch)}
         try:
-            rows = conn.execute(_APPEND, params).all()
-        except DBAPIError as exc:
+            rows = conn.exec_driver_sql(_APPEND, params).all()
+        except IntegrityError as exc:
             raise self._translate(exc, stream_id, expected) from exc
-        return sorted((Appended(*row) for row in rows), key=lambda a: a.stream_version)
+        inserted = [r for r in rows if r.kind == "inserted"]
+        existing = [r for r in rows if r.kind == "existing"]
+        if inserted:
+            return sorted((Appended(r.position, r.stream_version, r.recorded_at, False)
+                           for r in inserted), key=lambda a: a.stream_version)
+        if existing:
+            if len(existing) != len(batch) or any(r.stream_id != stream_id for r in existing):
+                raise DuplicateEventError(
+                    f"some event ids of the batch for {stream_id!r} are stored")
+            return sorted((Appended(r.position, r.stream_version, r.recorded_at, True)
+                           for r in existing), key=lambda a: a.stream_version)
+        (state,) = [r for r in rows if r.kind == "state"]
+        raise ConcurrencyError(stream_id, expected, state.stream_version)
 
     def read_tail(
         self, conn: Connection, after: int, limit: int
@@ -83,18 +111,22 @@ class PostgresBackend:
         snapshot = conn.execute(text("SELECT pg_current_snapshot()::text")).scalar_one()
         return parse_in_flight(snapshot)
 
-    def _translate(self, exc: DBAPIError, stream_id: str, expected: int) -> Exception:
-        diag = getattr(exc.orig, "diag", None)
-        state = getattr(exc.orig, "sqlstate", None)
-        if state == WRONG_VERSION and diag is not None:
-            return ConcurrencyError(stream_id, expected, int(diag.message_detail))
-        if state == MIXED_DUPLICATES:
-            return DuplicateEventError(f"some event ids of the batch for {stream_id!r} are stored")
-        if isinstance(exc, IntegrityError) and state == UNIQUE_VIOLATION:
-            # A concurrent writer got there first and has committed: a fresh read sees it.
+    def _translate(self, exc: IntegrityError, stream_id: str, expected: int) -> Exception:
+        """A unique violation means a concurrent writer got there first and has committed."""
+        if getattr(exc.orig, "sqlstate", None) == UNIQUE_VIOLATION:
             return ConcurrencyError(stream_id, expected, self._current_version(stream_id))
         return exc
 
     def _current_version(self, stream_id: str) -> int:
         with self.engine.connect() as conn:
             return int(conn.execute(_VERSION, {"s": stream_id}).scalar_one())
+
+
+def _batch_json(batch: list[EncodedEvent]) -> str:
+    """`[{"id", "type", "v", "data", "meta"}, …]` without decoding and re-encoding payloads."""
+    items = (
+        f'{{"id":"{e.event_id}","type":{json.dumps(e.type)},"v":{e.schema_version},'
+        f'"data":{e.data_json},"meta":{e.metadata_json}}}'
+        for e in batch
+    )
+    return "[" + ",".join(items) + "]"

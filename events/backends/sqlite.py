@@ -20,6 +20,7 @@ class SqliteBackend:
     """Appends and tail reads for SQLite (every transaction is BEGIN IMMEDIATE)."""
 
     commits_in_position_order = True
+    appends_in_one_statement = False
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine

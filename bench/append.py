@@ -1,0 +1,706 @@
+"""Benchmark our event store's append against eventsourcing's PostgreSQL recorder and raw INSERTs.
+
+Why: `EventStore.append` goes through SQLAlchemy and the `events_append` PL/pgSQL function
+(expected-version check, transaction id for gap-safe tails). This measures what that costs
+next to a mature library doing the same job and next to the plainest INSERT the server takes,
+all on one PostgreSQL server in one run, plus how fast the product's projections rebuild.
+
+    scripts/with-services .venv/bin/python -m bench.append [--quick] [--json] [--database-url URL]
+
+A benchmark, not a test: missed targets are reported, never turned into a failing exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import platform
+import queue
+import statistics
+import sys
+import time
+import traceback
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from importlib.metadata import version as package_version
+from typing import Any, Protocol
+
+import psycopg
+from eventsourcing.persistence import StoredEvent as EsStoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from psycopg.conninfo import make_conninfo
+from sqlalchemy import URL, NullPool, create_engine, text
+from sqlalchemy.engine import make_url
+
+from campaign.bootstrap import all_projections
+from campaign.database import upgrade
+from events import EventStore, NewEvent, create_store_engine, rebuild
+from events.personal_data import BlindIndex, Vault
+
+CONTENDERS = ("ours", "eventsourcing", "raw")
+EVENT_TYPE = "LetterSent"
+TOPIC = f"campaign.events:{EVENT_TYPE}"
+# A realistic payload (591 bytes of JSON): every contender stores these same two dicts.
+DATA: dict[str, Any] = {
+    "case_id": "case-7d3f9a2c",
+    "action_id": "action-2291",
+    "supporter_id": "supporter-58114",
+    "channel": "email",
+    "recipient": {"name": "Office of the Minister of Justice", "country": "XX"},
+    "subject": "Release the detained journalist now",
+    "body": "I am writing to urge you to release the journalist immediately. " * 3,
+}
+METADATA: dict[str, Any] = {
+    "correlation_id": "6f0e1f8e-3c1b-4c55-9a57-0d5f7f1f0b52",
+    "causation_id": "0b7c1f0e-2d7a-4c6b-8a0e-5b9a7f3c2e11",
+    "actor": "supporter-58114",
+    "request_id": "req-1c9e4b7a",
+}
+STREAM_LENGTH = 100  # single-event writers move to a new stream after this many events
+BARRIER_TIMEOUT = 120.0
+REBUILD_TARGET = 20_000.0
+# Not a secret: the vault only needs some key to build the supporters projection.
+BENCH_SECRET_KEY = "bench-append-fixed-key-0123456789abcdef"
+
+
+def log(message: str) -> None:
+    """Progress goes to stderr so `--json` leaves stdout to the one JSON object."""
+    print(f"bench: {message}", file=sys.stderr, flush=True)
+
+
+def compact_json(value: dict[str, Any]) -> str:
+    """The same encoding our store uses, so every contender ships the same bytes."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+PAYLOAD_BYTES = len(compact_json(DATA).encode()) + len(compact_json(METADATA).encode())
+
+
+# --- Settings --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Timing:
+    """How long each cell runs; the quick profile only proves the bench works.
+
+    A cell runs in `rounds` separate windows, contenders interleaved, and reports the
+    median: on a shared 2-core machine one long window per contender drifts too much.
+    """
+
+    warmup: float
+    duration: float
+    rounds: int
+    rebuild_events: int
+    load_streams_per_tx: int = 20
+    load_events_per_stream: int = 50
+
+
+FULL = Timing(warmup=0.5, duration=2.5, rounds=3, rebuild_events=200_000)
+QUICK = Timing(warmup=0.05, duration=0.25, rounds=1, rebuild_events=2_000)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A workload every contender runs: how many writer processes, how many events per tx."""
+
+    key: str
+    title: str
+    writers: int
+    batch: int
+
+
+SCENARIOS = (
+    Scenario("a", "1 writer, 1 event/tx", writers=1, batch=1),
+    Scenario("b", "8 writer processes, 1 event/tx", writers=8, batch=1),
+    Scenario("c", "1 writer, 100 events/tx", writers=1, batch=100),
+)
+
+
+@dataclass(frozen=True)
+class Target:
+    """A ratio the store should reach in a scenario."""
+
+    scenario: str
+    ratio: str  # key into the scenario's ratios
+    minimum: float
+
+
+TARGETS = (
+    Target("a", "ours/eventsourcing", 1.5),
+    Target("b", "ours/eventsourcing", 2.5),
+    Target("c", "ours/eventsourcing", 1.0),
+    Target("c", "ours/raw", 0.8),
+)
+
+
+# --- Contenders: one unit of work = one transaction of `count` events to one stream ------------
+
+
+class Writer(Protocol):
+    """What the driver needs from a contender; each process builds its own."""
+
+    def write(self, stream: uuid.UUID, expected: int, count: int) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class OursWriter:
+    """`EventStore.append` with an exact expected version, as the application calls it."""
+
+    def __init__(self, url: str) -> None:
+        self.engine = create_store_engine(url)
+        self.store = EventStore(self.engine)
+
+    def write(self, stream: uuid.UUID, expected: int, count: int) -> None:
+        batch = [NewEvent(type=EVENT_TYPE, data=DATA, metadata=METADATA) for _ in range(count)]
+        result = self.store.append(f"bench-{stream}", batch, expected)
+        if result.stream_version != expected + count:
+            raise RuntimeError(f"stream at {result.stream_version}, wanted {expected + count}")
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+class EventsourcingWriter:
+    """eventsourcing's PostgresApplicationRecorder: table lock, NOTIFY and INSERT, pipelined."""
+
+    def __init__(self, url: str) -> None:
+        self.datastore = eventsourcing_datastore(url)
+        self.recorder = PostgresApplicationRecorder(self.datastore)
+
+    def write(self, stream: uuid.UUID, expected: int, count: int) -> None:
+        # Its mapper would serialise each event; do the same JSON work our store does.
+        self.recorder.insert_events([
+            EsStoredEvent(
+                originator_id=stream,
+                originator_version=expected + n,
+                topic=TOPIC,
+                state=compact_json({"data": DATA, "metadata": METADATA}).encode(),
+            )
+            for n in range(1, count + 1)
+        ])
+
+    def close(self) -> None:
+        self.datastore.close()
+
+
+class RawWriter:
+    """The floor: one multi-row INSERT in autocommit, i.e. one transaction and one round trip."""
+
+    def __init__(self, url: str) -> None:
+        self.conn = psycopg.connect(conninfo(url), autocommit=True)
+        self.statements: dict[int, str] = {}
+
+    def write(self, stream: uuid.UUID, expected: int, count: int) -> None:
+        stream_id = f"bench-{stream}"
+        params: list[Any] = []
+        for n in range(1, count + 1):
+            params += (uuid.uuid4(), stream_id, expected + n, EVENT_TYPE, 1,
+                       compact_json(DATA), compact_json(METADATA))
+        rows = self.conn.execute(self.statement(count), params).fetchall()
+        if len(rows) != count:
+            raise RuntimeError(f"inserted {len(rows)} rows, wanted {count}")
+
+    def statement(self, count: int) -> str:
+        """`INSERT … VALUES (…), (…) RETURNING position`, built once per batch size."""
+        if count not in self.statements:
+            row = "(%s, %s, %s, %s, %s, %s::jsonb, %s::jsonb)"
+            self.statements[count] = (
+                "INSERT INTO events (event_id, stream_id, stream_version, type, schema_version,"
+                " data, metadata) VALUES " + ", ".join([row] * count) + " RETURNING position"
+            )
+        return self.statements[count]
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+WRITERS: dict[str, Callable[[str], Writer]] = {
+    "ours": OursWriter,
+    "eventsourcing": EventsourcingWriter,
+    "raw": RawWriter,
+}
+
+# Our `events` table without the append function and triggers; same columns and unique keys.
+RAW_SCHEMA = """
+CREATE TABLE events (
+  position bigserial PRIMARY KEY,
+  event_id uuid NOT NULL UNIQUE,
+  stream_id text NOT NULL,
+  stream_version integer NOT NULL,
+  type text NOT NULL,
+  schema_version smallint NOT NULL,
+  data jsonb NOT NULL,
+  metadata jsonb NOT NULL,
+  recorded_at timestamptz NOT NULL DEFAULT now(),
+  xact_id bigint
+);
+CREATE UNIQUE INDEX events_stream_version_key ON events (stream_id, stream_version);
+"""
+
+
+def conninfo(url: str) -> str:
+    """A libpq connection string for a SQLAlchemy URL."""
+    parsed = make_url(url)
+    parts = {"host": parsed.host, "port": parsed.port, "dbname": parsed.database,
+             "user": parsed.username, "password": parsed.password}
+    return make_conninfo(**{k: v for k, v in parts.items() if v is not None})
+
+
+def eventsourcing_datastore(url: str) -> PostgresDatastore:
+    """A one-connection datastore, as each of our writer processes has one engine."""
+    parsed = make_url(url)
+    return PostgresDatastore(
+        dbname=parsed.database or "postgres", host=parsed.host or "127.0.0.1",
+        port=parsed.port or 5432, user=parsed.username or "postgres",
+        password=parsed.password or "", pool_size=1,
+    )
+
+
+# --- Driving writers -------------------------------------------------------------------------
+
+
+@dataclass
+class StreamPlan:
+    """Each writer fills its own streams, `length` events each, with exact expected versions."""
+
+    length: int
+    stream: uuid.UUID = field(default_factory=uuid.uuid4)
+    version: int = 0
+
+    def next(self, count: int) -> tuple[uuid.UUID, int]:
+        """The stream for the next `count` events and the version it must be at."""
+        if self.version + count > self.length:
+            self.stream, self.version = uuid.uuid4(), 0
+        expected, self.version = self.version, self.version + count
+        return self.stream, expected
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one writer process did in the measured window."""
+
+    events: int
+    started: float
+    finished: float
+    latencies: list[float]
+
+
+def drive(writer: Writer, plan: StreamPlan, batch: int, seconds: float) -> Outcome:
+    """Write transactions back to back for `seconds`, timing each."""
+    latencies: list[float] = []
+    started = time.monotonic()
+    deadline = started + seconds
+    now = started
+    while now < deadline:
+        stream, expected = plan.next(batch)
+        writer.write(stream, expected, batch)
+        later = time.monotonic()
+        latencies.append(later - now)
+        now = later
+    return Outcome(len(latencies) * batch, started, now, latencies)
+
+
+def writer_process(
+    contender: str, url: str, batch: int, timing: Timing, barrier: Any, results: Any
+) -> None:
+    """One writer: connect, warm up, start with the others, report its outcome or traceback."""
+    try:
+        writer = WRITERS[contender](url)
+        try:
+            plan = StreamPlan(max(STREAM_LENGTH, batch))
+            drive(writer, plan, batch, timing.warmup)
+            barrier.wait(BARRIER_TIMEOUT)
+            outcome = drive(writer, plan, batch, timing.duration)
+        finally:
+            writer.close()
+        results.put((outcome, None))
+    except BaseException:
+        barrier.abort()
+        results.put((None, traceback.format_exc()))
+
+
+@dataclass(frozen=True)
+class CellResult:
+    """One contender in one scenario."""
+
+    events: int
+    seconds: float
+    events_per_s: float
+    tx_per_s: float
+    p50_ms: float
+    p99_ms: float
+
+
+def run_cell(contender: str, url: str, scenario: Scenario, timing: Timing) -> CellResult:
+    """Run the scenario's writers as processes (forked: cheap, and no GIL shared)."""
+    ctx = mp.get_context("fork")
+    barrier = ctx.Barrier(scenario.writers)
+    results = ctx.Queue()
+    processes = [
+        ctx.Process(target=writer_process, daemon=True,
+                    args=(contender, url, scenario.batch, timing, barrier, results))
+        for _ in range(scenario.writers)
+    ]
+    for process in processes:
+        process.start()
+    try:
+        wait = timing.warmup + timing.duration + BARRIER_TIMEOUT
+        replies = [results.get(timeout=wait) for _ in processes]
+    except queue.Empty:
+        raise RuntimeError(f"{contender} writers of scenario {scenario.key} timed out") from None
+    finally:
+        for process in processes:
+            process.join(timeout=10)
+            if process.is_alive():
+                process.terminate()
+    errors = [error for _, error in replies if error]
+    if errors:
+        raise RuntimeError(f"a {contender} writer failed in scenario {scenario.key}:\n{errors[0]}")
+    return summarize([outcome for outcome, _ in replies], scenario.batch)
+
+
+def summarize(outcomes: list[Outcome], batch: int) -> CellResult:
+    """Throughput over the window in which any writer ran, latency over all transactions."""
+    events = sum(o.events for o in outcomes)
+    seconds = max(o.finished for o in outcomes) - min(o.started for o in outcomes)
+    latencies = sorted(x for o in outcomes for x in o.latencies)
+    return CellResult(
+        events=events,
+        seconds=round(seconds, 3),
+        events_per_s=round(events / seconds, 1),
+        tx_per_s=round(events / batch / seconds, 1),
+        p50_ms=round(statistics.median(latencies) * 1000, 3),
+        p99_ms=round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000, 3),
+    )
+
+
+# --- Databases ---------------------------------------------------------------------------------
+
+
+class Server:
+    """The PostgreSQL server: creates a fresh database per cell and drops them all at the end.
+
+    The admin engine pools nothing, so no connection is open when writers are forked.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = make_url(url)
+        self.admin = create_engine(self.url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+        self.tag = f"bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+        self.created: list[str] = []
+
+    def database(self, name: str) -> str:
+        """Create an empty database; its URL."""
+        full = f"{self.tag}_{name}"
+        with self.admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{full}"'))
+        self.created.append(full)
+        return self.url.set(database=full).render_as_string(hide_password=False)
+
+    def settings(self) -> dict[str, str]:
+        """Version and durability settings, so readers know what the numbers mean."""
+        names = ("server_version", "fsync", "synchronous_commit", "full_page_writes",
+                 "shared_buffers", "wal_level")
+        with self.admin.connect() as conn:
+            found = {n: str(conn.execute(text(f"SHOW {n}")).scalar_one()) for n in names}
+            found["version"] = str(conn.execute(text("SELECT version()")).scalar_one())
+        return found
+
+    def drop_all(self) -> None:
+        """Drop every database this run created, even after an error."""
+        if self.created:
+            with self.admin.connect() as conn:
+                for name in self.created:
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        self.admin.dispose()
+
+
+def prepare(server: Server, contender: str, name: str) -> str:
+    """A fresh database holding the contender's schema; its URL."""
+    url = server.database(name)
+    if contender == "ours":
+        upgrade(url)
+    elif contender == "eventsourcing":
+        datastore = eventsourcing_datastore(url)
+        try:
+            PostgresApplicationRecorder(datastore).create_table()
+        finally:
+            datastore.close()
+    else:
+        with psycopg.connect(conninfo(url), autocommit=True) as conn:
+            conn.execute(RAW_SCHEMA)
+    return url
+
+
+# --- Scenarios and rebuild -----------------------------------------------------------------------
+
+
+def ratio(numerator: float, denominator: float) -> float:
+    return round(numerator / denominator, 3) if denominator else float("nan")
+
+
+def run_scenario(server: Server, scenario: Scenario, timing: Timing) -> dict[str, Any]:
+    """Every contender in its own fresh database; rounds interleave them, order rotating."""
+    urls = {c: prepare(server, c, f"{scenario.key}_{c}") for c in CONTENDERS}
+    rounds: dict[str, list[CellResult]] = {c: [] for c in CONTENDERS}
+    for r in range(timing.rounds):
+        for contender in CONTENDERS[r % 3:] + CONTENDERS[:r % 3]:
+            result = run_cell(contender, urls[contender], scenario, timing)
+            rounds[contender].append(result)
+            log(f"scenario {scenario.key} ({scenario.title}) round {r + 1}/{timing.rounds}: "
+                f"{contender} {result.events_per_s:,.0f} events/s")
+    results = {c: combine(rounds[c]) for c in CONTENDERS}
+    ours = results["ours"]["events_per_s"]
+    return {
+        "title": scenario.title,
+        "writers": scenario.writers,
+        "events_per_tx": scenario.batch,
+        "results": results,
+        "ratios": {
+            "ours/eventsourcing": ratio(ours, results["eventsourcing"]["events_per_s"]),
+            "ours/raw": ratio(ours, results["raw"]["events_per_s"]),
+        },
+    }
+
+
+def combine(rounds: list[CellResult]) -> dict[str, Any]:
+    """Medians over the rounds, plus every round's rate so the spread shows."""
+    return {
+        "events_per_s": round(statistics.median(r.events_per_s for r in rounds), 1),
+        "tx_per_s": round(statistics.median(r.tx_per_s for r in rounds), 1),
+        "p50_ms": round(statistics.median(r.p50_ms for r in rounds), 3),
+        "p99_ms": round(statistics.median(r.p99_ms for r in rounds), 3),
+        "events": sum(r.events for r in rounds),
+        "seconds": round(sum(r.seconds for r in rounds), 3),
+        "rounds_events_per_s": [r.events_per_s for r in rounds],
+    }
+
+
+def load_events(store: EventStore, timing: Timing) -> float:
+    """Fill the log with many short streams, several per transaction; events/s.
+
+    Streams of one batch each would leave `stream_directory` almost nothing to do.
+    """
+    per_tx = timing.load_streams_per_tx * timing.load_events_per_stream
+    categories = ("case", "action", "supporter", "letter")
+    types = ("Opened", "LetterSent", "Signed", "Closed")
+    started = time.monotonic()
+    for tx in range(timing.rebuild_events // per_tx):
+        with store.engine.begin() as conn:
+            for s in range(timing.load_streams_per_tx):
+                stream = f"{categories[s % len(categories)]}-{tx}-{s}"
+                batch = [NewEvent(type=types[n % len(types)], data=DATA, metadata=METADATA)
+                         for n in range(timing.load_events_per_stream)]
+                store.append(stream, batch, 0, conn=conn)
+    return (timing.rebuild_events // per_tx) * per_tx / (time.monotonic() - started)
+
+
+def run_rebuild(server: Server, timing: Timing) -> dict[str, Any]:
+    """Load the log without projections, then time `rebuild` of each product projection.
+
+    The synthetic events are of no domain type: `stream_directory` and `daily_activity`
+    apply every one, the domain projections skip them all (their figure is the read rate).
+    """
+    url = prepare(server, "ours", "rebuild")
+    engine = create_store_engine(url)
+    try:
+        log(f"rebuild: loading {timing.rebuild_events:,} events")
+        load_rate = load_events(EventStore(engine), timing)
+        with engine.connect() as conn:
+            total = int(conn.execute(text("SELECT count(*) FROM events")).scalar_one())
+        store = EventStore(engine)
+        vault, blind_index = Vault(BENCH_SECRET_KEY), BlindIndex(BENCH_SECRET_KEY)
+        store.projections = all_projections(store, vault, blind_index)
+        projections: dict[str, dict[str, Any]] = {}
+        for projection in store.projections:
+            log(f"rebuild: {projection.name} ({projection.mode})")
+            started = time.monotonic()
+            applied = rebuild(store, projection)
+            seconds = time.monotonic() - started
+            projections[projection.name] = {
+                "mode": projection.mode, "applied": applied, "seconds": round(seconds, 3),
+                "events_per_s": round(total / seconds, 1),
+                "target_met": total / seconds >= REBUILD_TARGET,
+            }
+            log(f"  {total / seconds:,.0f} events/s")
+    finally:
+        engine.dispose()
+    shape = (f"{timing.load_streams_per_tx} streams x {timing.load_events_per_stream} events "
+             "per transaction")
+    return {"events": total, "load_events_per_s": round(load_rate, 1), "load_shape": shape,
+            "target_events_per_s": REBUILD_TARGET, "projections": projections}
+
+
+def check_targets(scenarios: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each target with the measured ratio and whether it was met."""
+    checked = []
+    for target in TARGETS:
+        value = scenarios[target.scenario]["ratios"][target.ratio]
+        checked.append({"scenario": target.scenario, "ratio": target.ratio,
+                        "minimum": target.minimum, "value": value,
+                        "met": value >= target.minimum})
+    return checked
+
+
+def machine(server: Server) -> dict[str, Any]:
+    """CPU, memory, library and server facts that the figures depend on."""
+    return {
+        "cpu_count": os.cpu_count(),
+        "cpu_model": cpuinfo_model(),
+        "mem_total_gib": mem_total_gib(),
+        # Other work on the machine skews every figure; a reader should see if there was any.
+        "load_average_at_start": os.getloadavg()[0],
+        "python": platform.python_version(),
+        "packages": {name: package_version(name)
+                     for name in ("sqlalchemy", "psycopg", "eventsourcing")},
+        "postgres": server.settings(),
+    }
+
+
+def cpuinfo_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def mem_total_gib() -> float | None:
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemTotal:"):
+                    return round(int(line.split()[1]) / 1024**2, 1)
+    except OSError:
+        pass
+    return None
+
+
+# --- Output --------------------------------------------------------------------------------------
+
+
+def mark(met: bool) -> str:
+    return "pass" if met else "FAIL"
+
+
+def markdown(report: dict[str, Any]) -> str:
+    """The report as tables a reader can paste into docs/performance.md."""
+    m, pg = report["machine"], report["machine"]["postgres"]
+    lines = [
+        f"Machine: {m['cpu_count']} CPUs ({m['cpu_model']}), {m['mem_total_gib']} GiB RAM; "
+        f"PostgreSQL {pg['server_version']} (fsync={pg['fsync']}, "
+        f"synchronous_commit={pg['synchronous_commit']}, "
+        f"full_page_writes={pg['full_page_writes']}); Python {m['python']}, "
+        + ", ".join(f"{k} {v}" for k, v in m["packages"].items())
+        + f"; 1-min load average at start {m['load_average_at_start']:.2f}.",
+        f"Mode: {report['mode']}; each cell: {report['rounds']} round(s) of "
+        f"{report['seconds_per_round']} s after {report['warmup_seconds']} s warm-up, "
+        f"contenders interleaved, median shown; payload {report['payload_bytes']} bytes "
+        "of JSON per event; events/s are committed events per second of wall time.",
+        "",
+        "| Scenario | ours ev/s | eventsourcing ev/s | raw ev/s | ours/es | ours/raw |"
+        " ours p50 / p99 ms | es p50 / p99 ms | raw p50 / p99 ms |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for key, s in report["scenarios"].items():
+        r = s["results"]
+        lat = [f"{r[c]['p50_ms']:.2f} / {r[c]['p99_ms']:.2f}" for c in CONTENDERS]
+        lines.append(
+            f"| ({key}) {s['title']} | {r['ours']['events_per_s']:,.0f} | "
+            f"{r['eventsourcing']['events_per_s']:,.0f} | {r['raw']['events_per_s']:,.0f} | "
+            f"{s['ratios']['ours/eventsourcing']:.2f} | {s['ratios']['ours/raw']:.2f} | "
+            + " | ".join(lat) + " |"
+        )
+    lines += ["", "Events/s of each round (spread):", "",
+              "| Scenario | ours | eventsourcing | raw |", "|---|---|---|---|"]
+    for key, s in report["scenarios"].items():
+        rounds = [", ".join(f"{x:,.0f}" for x in s["results"][c]["rounds_events_per_s"])
+                  for c in CONTENDERS]
+        lines.append(f"| ({key}) | " + " | ".join(rounds) + " |")
+    lines += ["", "| Target | measured | result |", "|---|---:|---|"]
+    for t in report["targets"]:
+        lines.append(f"| ({t['scenario']}) {t['ratio']} ≥ {t['minimum']} | {t['value']:.2f} | "
+                     f"{mark(t['met'])} |")
+    rb = report["rebuild"]
+    lines += [
+        "",
+        f"Rebuild: {rb['events']:,} events in the log (loaded at "
+        f"{rb['load_events_per_s']:,.0f} events/s as {rb['load_shape']}).",
+        "",
+        f"| Projection | mode | events applied | seconds | events/s | target ≥ "
+        f"{REBUILD_TARGET:,.0f} |",
+        "|---|---|---:|---:|---:|---|",
+    ]
+    for name, p in rb["projections"].items():
+        lines.append(f"| {name} | {p['mode']} | {p['applied']:,} | {p['seconds']:.2f} | "
+                     f"{p['events_per_s']:,.0f} | {mark(p['target_met'])} |")
+    return "\n".join(lines)
+
+
+# --- Entry point ---------------------------------------------------------------------------------
+
+
+def server_url(given: str | None) -> str:
+    """The server to use, as a psycopg SQLAlchemy URL; exits with a hint when none is set."""
+    raw = given or os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_POSTGRES_URL")
+    if not raw:
+        raise SystemExit("bench: no server: pass --database-url or set BENCH_DATABASE_URL "
+                         "(scripts/with-services sets TEST_POSTGRES_URL)")
+    url: URL = make_url(raw)
+    if url.get_backend_name() not in ("postgresql", "postgres"):
+        raise SystemExit(f"bench: needs PostgreSQL, got {url.get_backend_name()}")
+    return url.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+
+
+@contextmanager
+def server_for(url: str) -> Iterator[Server]:
+    server = Server(url)
+    try:
+        yield server
+    finally:
+        server.drop_all()
+
+
+def run(url: str, timing: Timing, mode: str) -> dict[str, Any]:
+    """All scenarios, the rebuild, the targets: the whole report."""
+    with server_for(url) as server:
+        facts = machine(server)
+        scenarios = {s.key: run_scenario(server, s, timing) for s in SCENARIOS}
+        rebuilt = run_rebuild(server, timing)
+    targets = check_targets(scenarios)
+    rebuild_met = all(p["target_met"] for p in rebuilt["projections"].values())
+    return {
+        "mode": mode, "rounds": timing.rounds, "warmup_seconds": timing.warmup,
+        "seconds_per_round": timing.duration,
+        "payload_bytes": PAYLOAD_BYTES, "machine": facts, "scenarios": scenarios,
+        "rebuild": rebuilt, "targets": targets,
+        "all_targets_met": rebuild_met and all(t["met"] for t in targets),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.append",
+        description="Event store appends vs eventsourcing and raw INSERTs, and rebuild rates.",
+    )
+    parser.add_argument("--quick", action="store_true", help="tiny counts: prove it runs")
+    parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    parser.add_argument("--database-url", help="PostgreSQL server (default: BENCH_DATABASE_URL "
+                        "or TEST_POSTGRES_URL)")
+    args = parser.parse_args(argv)
+    mode = "quick" if args.quick else "full"
+    report = run(server_url(args.database_url), QUICK if args.quick else FULL, mode)
+    print(json.dumps(report, indent=2) if args.json else markdown(report))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,173 @@
+"""The HTTP API over a real database (SQLite and PostgreSQL): an app, tokens, an action, people.
+
+Everything here goes through the API itself, except what only an e-mail would carry:
+the confirmation link's token is signed with the app's own `links`, as the workers do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, inspect, select, text
+
+from campaign.app import create_app
+from campaign.auth import Role, create_token
+from campaign.bootstrap import Services
+from campaign.demo import ua_135_10 as seed
+from campaign.domain.codec import to_plain
+from campaign.use_cases import find_supporter_by_email, utc_now
+from events.schema import events
+
+PROBLEM_JSON = "application/problem+json"
+EMAIL = "ada.lovelace.7f3a@example.org"
+NAME = "Ada Byron-Lovelace"
+
+Headers = dict[str, str]
+
+
+@dataclass(frozen=True)
+class Person:
+    """A signed-up supporter and the headers that act as them."""
+
+    supporter_id: str
+    headers: Headers
+    email: str
+    name: str
+
+
+def sign_up_body(email: str = EMAIL, name: str = NAME, **fields: str) -> dict[str, str]:
+    return {"email": email, "name": name, "locale": "en", "country": "GB",
+            "timezone": "Europe/London", **fields}
+
+
+def action_body() -> dict[str, Any]:
+    """The seed's UA 135/10, issued today with a deadline a month away."""
+    body = to_plain(seed.CONTENT)
+    today = utc_now().date()
+    body["issued_on"] = today.isoformat()
+    body["deadline"] = {"on": (today + timedelta(days=30)).isoformat(),
+                        "timezone": seed.TIMEZONE}
+    return body
+
+
+def event_count(services: Services) -> int:
+    with services.engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(events)).scalar_one())
+
+
+def every_row_as_text(services: Services) -> str:
+    """Every row of every table, one line each: what a database dump would show."""
+    lines = []
+    with services.engine.connect() as conn:
+        for table in inspect(conn).get_table_names():
+            for row in conn.execute(text(f'SELECT * FROM "{table}"')):
+                lines.append(f"{table}: {tuple(row)!r}")
+    return "\n".join(lines)
+
+
+def assert_problem(response: Any, status: int, code: str | None = None) -> dict[str, Any]:
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.mimetype == PROBLEM_JSON
+    body: dict[str, Any] = response.get_json()
+    assert body["status"] == status
+    if code is not None:
+        assert body.get("code") == code, body
+    return body
+
+
+def error_fields(response: Any) -> set[str]:
+    body = assert_problem(response, 422)
+    return {e["field"] for e in body["errors"]}
+
+
+@pytest.fixture
+def app(services: Services) -> Flask:
+    return create_app({"SERVICES": services, "START_WORKERS": False})
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def token_headers(services: Services) -> Callable[[Role], Headers]:
+    def make(role: Role) -> Headers:
+        _, token = create_token(services.engine, f"test {role}", role)
+        return {"Authorization": f"Bearer {token}"}
+
+    return make
+
+
+@pytest.fixture
+def admin(token_headers: Callable[[Role], Headers]) -> Headers:
+    return token_headers("admin")
+
+
+@pytest.fixture
+def campaigner(token_headers: Callable[[Role], Headers]) -> Headers:
+    return token_headers("campaigner")
+
+
+@pytest.fixture
+def viewer(token_headers: Callable[[Role], Headers]) -> Headers:
+    return token_headers("viewer")
+
+
+@pytest.fixture
+def drafted_action(client: FlaskClient, campaigner: Headers) -> str:
+    response = client.post("/api/v1/actions", json=action_body(), headers=campaigner)
+    assert response.status_code == 201, response.get_json()
+    action_id: str = response.get_json()["action_id"]
+    return action_id
+
+
+@pytest.fixture
+def launched_action(client: FlaskClient, campaigner: Headers, drafted_action: str) -> str:
+    response = client.post(f"/api/v1/actions/{drafted_action}/launch", headers=campaigner)
+    assert response.status_code == 200, response.get_json()
+    return drafted_action
+
+
+@pytest.fixture
+def sign_up(client: FlaskClient, services: Services) -> Callable[..., str]:
+    """Sign up over the API; the supporter's id as the confirmation e-mail would carry it."""
+
+    def register(email: str = EMAIL, name: str = NAME, **fields: str) -> str:
+        response = client.post("/api/v1/supporters", json=sign_up_body(email, name, **fields))
+        assert response.status_code == 202, response.get_json()
+        with services.engine.connect() as conn:
+            found = find_supporter_by_email(conn, services, email)
+        assert found is not None
+        return found
+
+    return register
+
+
+@pytest.fixture
+def confirmed(client: FlaskClient, services: Services,
+              sign_up: Callable[..., str]) -> Callable[..., Person]:
+    """Sign up and click the confirmation link: a supporter who may pledge."""
+
+    def register(email: str = EMAIL, name: str = NAME, **fields: str) -> Person:
+        supporter_id = sign_up(email, name, **fields)
+        token = services.links.sign("confirm", supporter_id)
+        response = client.post("/api/v1/supporters/confirm", json={"token": token})
+        assert response.status_code == 200, response.get_json()
+        body = response.get_json()
+        assert body["supporter_id"] == supporter_id
+        headers = {"Authorization": f"Supporter {body['supporter_token']}"}
+        return Person(supporter_id, headers, email, name)
+
+    return register
+
+
+@pytest.fixture
+def supporter(confirmed: Callable[..., Person]) -> Person:
+    return confirmed()
