@@ -6,6 +6,7 @@ import re
 import uuid
 
 from flask import Flask, Response, g, request
+from werkzeug.exceptions import BadRequest
 
 REQUEST_ID = "X-Request-ID"
 _SANE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -23,6 +24,10 @@ def register_request_context(app: Flask) -> None:
     def assign() -> None:
         offered = request.headers.get(REQUEST_ID, "")
         g.correlation_id = offered if _SANE.match(offered) else str(uuid.uuid4())
+        # PostgreSQL cannot store or even compare text holding NUL: refuse it at the door.
+        if "\x00" in request.path or "\x00" in request.query_string.decode("latin-1") \
+                or "%00" in request.query_string.decode("latin-1"):
+            raise BadRequest("the URL contains a NUL character")
 
     @app.after_request
     def echo(response: Response) -> Response:

@@ -6,7 +6,7 @@ from typing import Any, get_args
 
 import marshmallow as ma
 
-from campaign.api.common import checked, domain_value
+from campaign.api.common import ApiSchema, checked, domain_value
 from campaign.domain.action import CloseReason
 from campaign.domain.values import (
     Deadline,
@@ -21,7 +21,7 @@ TEXT = ma.validate.Length(min=1, max=20_000)
 SHORT = ma.validate.Length(min=1, max=500)
 
 
-class TargetSchema(ma.Schema):
+class TargetSchema(ApiSchema):
     """An official: `primary` receives appeals, `copy` receives copies."""
 
     target_id = F.String(required=True, validate=ma.validate.Regexp(r"^[a-z0-9][a-z0-9-]{0,63}$"),
@@ -42,7 +42,7 @@ class TargetSchema(ma.Schema):
         return domain_value(lambda: Target(**data), "target_id")  # type: ignore[no-any-return]
 
 
-class DeadlineSchema(ma.Schema):
+class DeadlineSchema(ApiSchema):
     """"Send appeals before 27 October 2010", in the action's IANA timezone."""
 
     on = F.Date(required=True)
@@ -54,7 +54,7 @@ class DeadlineSchema(ma.Schema):
         return Deadline(**data)
 
 
-class ActionContentSchema(ma.Schema):
+class ActionContentSchema(ApiSchema):
     """Everything an urgent action document carries."""
 
     case_id = F.String(required=True, validate=SHORT)
@@ -81,7 +81,7 @@ class ActionContentSchema(ma.Schema):
         return {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
 
 
-class UpdateSchema(ma.Schema):
+class UpdateSchema(ApiSchema):
     """A numbered update: what it replaces; omitted fields stay as they were."""
 
     number = F.Integer(required=True, validate=ma.validate.Range(min=1, max=1000))
@@ -98,7 +98,7 @@ class UpdateSchema(ma.Schema):
         return {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
 
 
-class CloseSchema(ma.Schema):
+class CloseSchema(ApiSchema):
     """Stop action: why appeals are no longer wanted."""
 
     reason = F.String(required=True, validate=ma.validate.OneOf(list(get_args(CloseReason))))
@@ -121,17 +121,17 @@ class ActionSchema(ActionContentSchema):
     letters = F.Integer(required=True)
 
 
-class ActionPageSchema(ma.Schema):
+class ActionPageSchema(ApiSchema):
     items = F.List(F.Nested(ActionSchema), required=True)
     next_cursor = F.String(allow_none=True, required=True)
 
 
-class ActionFilterSchema(ma.Schema):
+class ActionFilterSchema(ApiSchema):
     status = F.String(validate=ma.validate.OneOf(["drafted", "launched", "closed"]))
     country = F.String(validate=checked(validate_country))
 
 
-class TargetStatsSchema(ma.Schema):
+class TargetStatsSchema(ApiSchema):
     target_id = F.String(required=True)
     name = F.String(required=True)
     role = F.String(required=True)
@@ -139,13 +139,13 @@ class TargetStatsSchema(ma.Schema):
     letters = F.Integer(required=True)
 
 
-class DayStatsSchema(ma.Schema):
+class DayStatsSchema(ApiSchema):
     day = F.Date(required=True)
     target_id = F.String(required=True)
     letters = F.Integer(required=True)
 
 
-class StatsSchema(ma.Schema):
+class StatsSchema(ApiSchema):
     action_id = F.String(required=True)
     status = F.String(required=True)
     pledges = F.Integer(required=True)

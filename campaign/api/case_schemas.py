@@ -6,7 +6,7 @@ from typing import Any, get_args
 
 import marshmallow as ma
 
-from campaign.api.common import checked, domain_value
+from campaign.api.common import ApiSchema, checked, domain_value
 from campaign.domain.case import DevelopmentKind
 from campaign.domain.values import (
     AtLocalTime,
@@ -21,7 +21,7 @@ SHORT = ma.validate.Length(min=1, max=500)
 TEXT = ma.validate.Length(min=1, max=20_000)
 
 
-class NewCaseSchema(ma.Schema):
+class NewCaseSchema(ApiSchema):
     """A person or group at risk."""
 
     subject_name = F.String(required=True, validate=SHORT, metadata={"example": "Azimzhan Askarov"})
@@ -35,11 +35,15 @@ class NewCaseSchema(ma.Schema):
         return {**data, "tags": tuple(data["tags"])}
 
 
-class OccurredSchema(ma.Schema):
+class OccurredSchema(ApiSchema):
     """When it happened: `on` (a date), or `at` (local date-time) with its `timezone`."""
 
     on = F.Date()
-    at = F.NaiveDateTime(metadata={"example": "2020-05-13T14:00:00"})
+    # Local wall-clock time, no offset: not an RFC 3339 date-time, so documented by pattern.
+    at = F.NaiveDateTime(metadata={
+        "example": "2020-05-13T14:00:00", "format": "local-date-time",
+        "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$",
+    })
     timezone = F.String(validate=checked(validate_timezone), metadata={"example": "Asia/Bishkek"})
     instant = F.AwareDateTime(dump_only=True, metadata={"description": "`at` in UTC"})
 
@@ -59,7 +63,7 @@ class OccurredSchema(ma.Schema):
         return AtLocalTime(local=local)
 
 
-class NewDevelopmentSchema(ma.Schema):
+class NewDevelopmentSchema(ApiSchema):
     """A case development recorded by a campaigner."""
 
     development_id = F.String(validate=ma.validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"),
@@ -70,17 +74,17 @@ class NewDevelopmentSchema(ma.Schema):
     source_url = F.Url(schemes={"http", "https"}, load_default=None, allow_none=True)
 
 
-class CloseCaseSchema(ma.Schema):
+class CloseCaseSchema(ApiSchema):
     outcome = F.String(required=True, validate=TEXT)
 
 
-class SourceSchema(ma.Schema):
+class SourceSchema(ApiSchema):
     kind = F.String(required=True)
     partner_id = F.String(allow_none=True)
     url = F.String(allow_none=True)
 
 
-class DevelopmentSchema(ma.Schema):
+class DevelopmentSchema(ApiSchema):
     development_id = F.String(required=True)
     kind = F.String(required=True)
     occurred = F.Nested(OccurredSchema, required=True)
@@ -92,7 +96,7 @@ class DevelopmentSchema(ma.Schema):
     approved_at = F.AwareDateTime(allow_none=True)
 
 
-class CaseSchema(ma.Schema):
+class CaseSchema(ApiSchema):
     case_id = F.String(required=True)
     status = F.String(required=True, metadata={"enum": ["open", "closed"]})
     subject_name = F.String(required=True)
@@ -107,11 +111,11 @@ class CaseSchema(ma.Schema):
     timeline = F.List(F.Nested(DevelopmentSchema), required=True)
 
 
-class CasePageSchema(ma.Schema):
+class CasePageSchema(ApiSchema):
     items = F.List(F.Nested(CaseSchema), required=True)
     next_cursor = F.String(allow_none=True, required=True)
 
 
-class CaseFilterSchema(ma.Schema):
+class CaseFilterSchema(ApiSchema):
     status = F.String(validate=ma.validate.OneOf(["open", "closed"]))
     country = F.String(validate=checked(validate_country))

@@ -86,13 +86,6 @@ def checked(validate: Callable[[str], object]) -> Callable[[str], None]:
     return check
 
 
-class PageQuerySchema(ma.Schema):
-    """Cursor pagination: pass `next_cursor` from the previous page as `cursor`."""
-
-    limit = ma.fields.Integer(load_default=50, validate=ma.validate.Range(min=1, max=200))
-    cursor = ma.fields.String(load_default=None)
-
-
 def encode_cursor(key: str) -> str:
     """An opaque cursor after `key`."""
     return base64.urlsafe_b64encode(json.dumps([key]).encode()).decode()
@@ -134,3 +127,45 @@ def as_utc(moment: datetime | None) -> datetime | None:
     if moment is None or moment.tzinfo is not None:
         return moment
     return moment.replace(tzinfo=UTC)
+
+
+class ApiSchema(ma.Schema):
+    """Base of every API schema: text must be storable (no NUL, no lone surrogates)."""
+
+    @ma.pre_load
+    def storable_text(self, data: Any, **_: Any) -> Any:
+        bad = sorted({path for path, text in _strings(data, "") if not _storable(text)})
+        if bad:
+            raise ma.ValidationError(
+                {path or "(body)": ["contains a NUL character or invalid Unicode"]
+                 for path in bad})
+        return data
+
+
+def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(key, path)
+            yield from _strings(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item, path)
+
+
+def _storable(text: str) -> bool:
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+class PageQuerySchema(ApiSchema):
+    """Cursor pagination: pass `next_cursor` from the previous page as `cursor`."""
+
+    limit = ma.fields.Integer(load_default=50, validate=ma.validate.Range(min=1, max=200))
+    cursor = ma.fields.String(load_default=None)

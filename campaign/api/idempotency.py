@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
 from collections.abc import Callable
 from functools import wraps
@@ -66,7 +67,10 @@ def idempotent(view: F) -> F:
 
 
 def _fingerprint() -> str:
-    digest = hashlib.sha256()
+    """A keyed hash of the request: a plain hash of a sign-up body would let anyone who
+    guesses the address and name confirm that the person signed up."""
+    key = current_app.extensions["campaign"].settings.secret_key.encode()
+    digest = hmac.new(key, digestmod=hashlib.sha256)
     for part in (request.method, request.path, request.query_string.decode()):
         digest.update(part.encode() + b"\0")
     digest.update(request.get_data())

@@ -21,6 +21,7 @@ from campaign.api.common import (
     CAMPAIGNER,
     IF_MATCH,
     SUPPORTER,
+    ApiSchema,
     as_utc,
     dispatch,
     etag,
@@ -29,8 +30,12 @@ from campaign.api.common import (
     services,
 )
 from campaign.api.idempotency import HEADER_PARAMETER, idempotent
-from campaign.api.supporters import supporter_required
-from campaign.auth import Forbidden, caller_from_bearer, supporter_from_request
+from campaign.auth import (
+    Forbidden,
+    caller_from_bearer,
+    supporter_from_request,
+    supporter_required,
+)
 from campaign.domain import pledge
 from campaign.domain.base import DomainError
 from campaign.errors import NotFound
@@ -48,7 +53,7 @@ CREATED_HEADERS = {**ETAG_HEADER, "Location": {"schema": {"type": "string"}}}
 V = TypeVar("V", bound=Callable[..., Any])
 
 
-class PledgeRequestSchema(ma.Schema):
+class PledgeRequestSchema(ApiSchema):
     """Which officials to write to (none named: all of the action's) and how many letters."""
 
     target_ids = F.List(F.String(validate=TARGET_ID), load_default=list,
@@ -57,7 +62,7 @@ class PledgeRequestSchema(ma.Schema):
     letters_promised = F.Integer(required=True, validate=ma.validate.Range(min=1, max=100))
 
 
-class LetterRequestSchema(ma.Schema):
+class LetterRequestSchema(ApiSchema):
     """One letter sent: to which official, by which channel, on which day."""
 
     letter_id = F.String(validate=ma.validate.Regexp(r"^[\x21-\x7e]{1,100}$"), metadata={
@@ -68,7 +73,7 @@ class LetterRequestSchema(ma.Schema):
     sent_on = F.Date(required=True)
 
 
-class LetterSchema(ma.Schema):
+class LetterSchema(ApiSchema):
     letter_id = F.String(required=True)
     target_id = F.String(required=True)
     channel = F.String(required=True)
@@ -76,7 +81,7 @@ class LetterSchema(ma.Schema):
     confirmed_at = F.DateTime(required=True)
 
 
-class PledgeSchema(ma.Schema):
+class PledgeSchema(ApiSchema):
     """A pledge, its status and the letters confirmed so far."""
 
     pledge_id = F.String(required=True)

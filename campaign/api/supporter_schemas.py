@@ -10,7 +10,7 @@ from typing import Any
 
 import marshmallow as ma
 
-from campaign.api.common import checked
+from campaign.api.common import ApiSchema, checked
 from campaign.domain.base import DomainError
 from campaign.domain.values import (
     validate_country,
@@ -37,7 +37,7 @@ def _visible(value: str) -> None:
         raise ma.ValidationError("Must not be blank.")
 
 
-class SignUpSchema(ma.Schema):
+class SignUpSchema(ApiSchema):
     """What a person gives to sign up; campaign e-mail waits for the confirmation click."""
 
     email = F.Email(required=True, validate=[ma.validate.Length(max=254), _plausible_email])
@@ -50,25 +50,25 @@ class SignUpSchema(ma.Schema):
                         metadata={"description": "IANA zone", "example": "Asia/Bishkek"})
 
 
-class SignUpAcceptedSchema(ma.Schema):
+class SignUpAcceptedSchema(ApiSchema):
     """The same answer for a new and an already registered address: nothing is revealed."""
 
     status = F.String(required=True, metadata={"enum": ["confirmation_pending"]})
 
 
-class LinkTokenSchema(ma.Schema):
+class LinkTokenSchema(ApiSchema):
     """A token from a signed link we e-mailed (confirmation or erasure)."""
 
     token = F.String(required=True, validate=LINK_TOKEN)
 
 
-class ConfirmedSchema(ma.Schema):
+class ConfirmedSchema(ApiSchema):
     supporter_id = F.String(required=True)
     supporter_token = F.String(required=True, metadata={
         "description": "Send as `Authorization: Supporter <token>` to act as this supporter."})
 
 
-class SubscriptionsSchema(ma.Schema):
+class SubscriptionsSchema(ApiSchema):
     """Which actions to receive: all of them, or those for some countries or cases."""
 
     all_actions = F.Boolean(required=True)
@@ -84,7 +84,7 @@ class SubscriptionsSchema(ma.Schema):
                 for k, v in data.items()}
 
 
-class SupporterSchema(ma.Schema):
+class SupporterSchema(ApiSchema):
     """A supporter as they see themselves; `export` has the e-mail and name."""
 
     supporter_id = F.String(required=True)
@@ -100,7 +100,7 @@ class SupporterSchema(ma.Schema):
         "enum": ["bounce", "spam_report", "dropped", None]})
 
 
-class SupporterSummarySchema(ma.Schema):
+class SupporterSummarySchema(ApiSchema):
     """One supporter for audience checks: no personal data (no e-mail, no name)."""
 
     supporter_id = F.String(required=True)
@@ -113,12 +113,12 @@ class SupporterSummarySchema(ma.Schema):
     erased = F.Boolean(required=True)
 
 
-class SupporterPageSchema(ma.Schema):
+class SupporterPageSchema(ApiSchema):
     items = F.List(F.Nested(SupporterSummarySchema), required=True)
     next_cursor = F.String(allow_none=True, required=True)
 
 
-class ExportedEventSchema(ma.Schema):
+class ExportedEventSchema(ApiSchema):
     """One event as stored, personal fields decrypted (or `[erased]` once erased)."""
 
     type = F.String(required=True, metadata={"example": "SupporterRegistered"})
@@ -127,7 +127,7 @@ class ExportedEventSchema(ma.Schema):
         "description": "The event's fields; see the event type"})
 
 
-class ExportSchema(ma.Schema):
+class ExportSchema(ApiSchema):
     """Everything held about one person (GDPR access request)."""
 
     supporter_id = F.String(required=True)

@@ -11,8 +11,7 @@ back as `Authorization: Supporter <token>`. Erasure links carry
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from flask import g, request
 from flask_smorest import Blueprint
@@ -43,7 +42,7 @@ from campaign.api.supporter_schemas import (
     SupporterPageSchema,
     SupporterSchema,
 )
-from campaign.auth import Caller, require_role, supporter_from_request
+from campaign.auth import Caller, require_role, supporter_required
 from campaign.domain import supporter
 from campaign.domain.base import DomainError
 from campaign.handlers import Meta
@@ -63,17 +62,6 @@ blueprint = Blueprint("supporters", __name__, url_prefix="/api/v1/supporters",
 ACCEPTED = {"status": "confirmation_pending"}
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def supporter_required(view: F) -> F:
-    """Decorator: the request needs `Authorization: Supporter <token>` (purpose "supporter")."""
-
-    @wraps(view)
-    def guarded(*args: Any, **kwargs: Any) -> Any:
-        g.caller = supporter_from_request("supporter")
-        return view(*args, **kwargs)
-
-    return cast(F, guarded)
 
 
 @blueprint.route("", methods=["POST"])

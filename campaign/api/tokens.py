@@ -9,6 +9,7 @@ from flask import current_app
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
+from campaign.api.common import ApiSchema
 from campaign.auth import ROLES, create_token, require_role, revoke_token
 from campaign.errors import NotFound
 from campaign.tables import api_tokens
@@ -18,12 +19,12 @@ blueprint = Blueprint("tokens", __name__, url_prefix="/api/v1/tokens",
 ADMIN: list[dict[str, list[str]]] = [{"campaignerToken": []}]
 
 
-class NewTokenSchema(ma.Schema):
+class NewTokenSchema(ApiSchema):
     name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
     role = ma.fields.String(required=True, validate=ma.validate.OneOf(ROLES))
 
 
-class TokenSchema(ma.Schema):
+class TokenSchema(ApiSchema):
     token_id = ma.fields.String(required=True)
     name = ma.fields.String(required=True)
     role = ma.fields.String(required=True)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import reduce
 from typing import ClassVar, Literal, TypeAlias
 
@@ -288,6 +288,9 @@ def _confirm(state: State, command: ConfirmLetter) -> list[DomainEvent]:
     if command.target_id not in state.target_ids:
         raise DomainError("unknown_target", f"{command.target_id} is not a target of this pledge")
     require_choice(command.channel, Channel, "invalid_channel", "channel")
+    # A day's slack: the sender's calendar may already be on the next day (UTC+14).
+    if command.sent_on > command.confirmed_at.date() + timedelta(days=1):
+        raise DomainError("sent_in_future", "a letter cannot be confirmed before it is sent")
     if not state.is_open or state.letters_confirmed + 1 < state.letters_promised:
         return [letter]
     count, at = state.letters_confirmed + 1, command.confirmed_at

@@ -5,15 +5,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import psycopg
 from sqlalchemy import Connection, Engine, Row, text
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.types import Text
 
 from events.backends import Appended, EncodedEvent
 from events.errors import ConcurrencyError, DuplicateEventError
 from events.schema import events
-
-UNIQUE_VIOLATION = "23505"
 
 # One statement, one round trip. `state` takes the transaction id before the INSERT,
 # which reads from it, draws any position: the gap-safe tail (events/tailing.py) relies
@@ -81,23 +79,29 @@ class PostgresBackend:
     ) -> list[Appended]:
         """Check ids and version and insert, in one statement; translate what it found."""
         params = {"stream_id": stream_id, "expected": expected, "batch": _batch_json(batch)}
+        # The driver's own cursor on SQLAlchemy's connection (same transaction): on the
+        # hottest path of the store, SQLAlchemy's result machinery cost more than the query.
         try:
-            rows = conn.exec_driver_sql(_APPEND, params).all()
-        except IntegrityError as exc:
-            raise self._translate(exc, stream_id, expected) from exc
-        inserted = [r for r in rows if r.kind == "inserted"]
-        existing = [r for r in rows if r.kind == "existing"]
-        if inserted:
-            return sorted((Appended(r.position, r.stream_version, r.recorded_at, False)
-                           for r in inserted), key=lambda a: a.stream_version)
-        if existing:
-            if len(existing) != len(batch) or any(r.stream_id != stream_id for r in existing):
+            with conn.connection.dbapi_connection.cursor() as cursor:  # type: ignore[union-attr]
+                cursor.execute(_APPEND, params)
+                rows: list[tuple[Any, ...]] = cursor.fetchall()
+        except psycopg.errors.UniqueViolation:
+            # A concurrent writer got there first and has committed: a fresh read sees it.
+            raise ConcurrencyError(stream_id, expected, self._current_version(stream_id)) from None
+        by_kind: dict[str, list[Appended]] = {"inserted": [], "existing": [], "state": []}
+        for kind, position, version, recorded_at, found_in in rows:
+            if kind == "existing" and found_in != stream_id:
+                raise DuplicateEventError(f"some event ids of the batch for {stream_id!r} are "
+                                          "stored in another stream")
+            by_kind[kind].append(Appended(position, version, recorded_at, kind == "existing"))
+        if by_kind["inserted"]:
+            return sorted(by_kind["inserted"], key=lambda a: a.stream_version)
+        if by_kind["existing"]:
+            if len(by_kind["existing"]) != len(batch):
                 raise DuplicateEventError(
                     f"some event ids of the batch for {stream_id!r} are stored")
-            return sorted((Appended(r.position, r.stream_version, r.recorded_at, True)
-                           for r in existing), key=lambda a: a.stream_version)
-        (state,) = [r for r in rows if r.kind == "state"]
-        raise ConcurrencyError(stream_id, expected, state.stream_version)
+            return sorted(by_kind["existing"], key=lambda a: a.stream_version)
+        raise ConcurrencyError(stream_id, expected, by_kind["state"][0].stream_version)
 
     def read_tail(
         self, conn: Connection, after: int, limit: int
@@ -110,12 +114,6 @@ class PostgresBackend:
         """Transaction ids in progress right now."""
         snapshot = conn.execute(text("SELECT pg_current_snapshot()::text")).scalar_one()
         return parse_in_flight(snapshot)
-
-    def _translate(self, exc: IntegrityError, stream_id: str, expected: int) -> Exception:
-        """A unique violation means a concurrent writer got there first and has committed."""
-        if getattr(exc.orig, "sqlstate", None) == UNIQUE_VIOLATION:
-            return ConcurrencyError(stream_id, expected, self._current_version(stream_id))
-        return exc
 
     def _current_version(self, stream_id: str) -> int:
         with self.engine.connect() as conn:

@@ -83,7 +83,7 @@ def write_letters(client: FlaskClient, action_id: str, person: Person) -> None:
     assert pledged.status_code == 201
     sent = client.post(f"/api/v1/pledges/{pledged.get_json()['pledge_id']}/letters",
                        json={"target_id": "president", "channel": "email",
-                             "sent_on": "2030-01-02"}, headers=person.headers)
+                             "sent_on": "2020-05-12"}, headers=person.headers)
     assert sent.status_code == 201
 
 

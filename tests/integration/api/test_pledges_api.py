@@ -29,7 +29,7 @@ def pledge(client: FlaskClient, action_id: str, person: Person, **body: Any) -> 
                        headers=person.headers)
 
 
-def letter(target_id: str = MINISTER, channel: str = "post", sent_on: str = "2030-01-02",
+def letter(target_id: str = MINISTER, channel: str = "post", sent_on: str = "2020-05-12",
            **extra: str) -> dict[str, str]:
     return {"target_id": target_id, "channel": channel, "sent_on": sent_on, **extra}
 
@@ -75,9 +75,9 @@ def test_confirming_every_promised_letter_fulfils_the_pledge_and_counts_per_targ
 ) -> None:
     url = f"/api/v1/pledges/{pledge_id}/letters"
 
-    first = client.post(url, json=letter(MINISTER, "post", "2030-01-02", letter_id="l-1"),
+    first = client.post(url, json=letter(MINISTER, "post", "2020-05-12", letter_id="l-1"),
                         headers=supporter.headers)
-    second = client.post(url, json=letter(PROSECUTOR, "fax", "2030-01-03"),
+    second = client.post(url, json=letter(PROSECUTOR, "fax", "2020-05-13"),
                          headers=supporter.headers)
 
     assert first.status_code == second.status_code == 201
@@ -87,7 +87,7 @@ def test_confirming_every_promised_letter_fulfils_the_pledge_and_counts_per_targ
     assert done["status"] == "fulfilled"
     assert done["letters_confirmed"] == 2
     assert [(x["target_id"], x["channel"], x["sent_on"]) for x in done["letters"]] == [
-        (MINISTER, "post", "2030-01-02"), (PROSECUTOR, "fax", "2030-01-03")]
+        (MINISTER, "post", "2020-05-12"), (PROSECUTOR, "fax", "2020-05-13")]
     assert done["letters"][1]["letter_id"]  # generated when not given
     stats = client.get(f"/api/v1/actions/{launched_action}/stats", headers=viewer).get_json()
     assert (stats["pledges"], stats["letters"]) == (1, 2)
@@ -95,8 +95,8 @@ def test_confirming_every_promised_letter_fulfils_the_pledge_and_counts_per_targ
     assert {t["target_id"]: t["letters"] for t in stats["targets"]} == {
         MINISTER: 1, PROSECUTOR: 1, PRESIDENT: 0}
     assert stats["letters_per_day"] == [
-        {"day": "2030-01-02", "target_id": MINISTER, "letters": 1},
-        {"day": "2030-01-03", "target_id": PROSECUTOR, "letters": 1},
+        {"day": "2020-05-12", "target_id": MINISTER, "letters": 1},
+        {"day": "2020-05-13", "target_id": PROSECUTOR, "letters": 1},
     ]
 
 
@@ -287,3 +287,12 @@ def test_pledge_endpoints_need_a_valid_token(
                     {"Authorization": f"Supporter {erase_link}"},
                     {"Authorization": "Bearer uat_unknown"}):
         assert_problem(client.open(url, method=method, json=body, headers=headers), 401)
+
+
+def test_a_letter_dated_in_the_future_is_refused(
+    client: FlaskClient, supporter: Person, pledge_id: str
+) -> None:
+    response = client.post(f"/api/v1/pledges/{pledge_id}/letters",
+                           json=letter(sent_on="2099-01-01"), headers=supporter.headers)
+
+    assert_problem(response, 409, "sent_in_future")

@@ -139,6 +139,14 @@ def test_confirming_a_letter_records_it() -> None:
     assert state.letters["letter-1"].channel == "post"
 
 
+def test_a_letter_cannot_be_confirmed_days_before_it_is_sent() -> None:
+    from_the_future = replace(letter(1), sent_on=AT.date() + timedelta(days=2))
+    next_day_elsewhere = replace(letter(1), sent_on=AT.date() + timedelta(days=1))
+
+    assert refusal(lambda: when([PLEDGED], from_the_future)) == "sent_in_future"
+    assert when([PLEDGED], next_day_elsewhere) == [LetterConfirmed(**vars(next_day_elsewhere))]
+
+
 def test_the_letter_that_keeps_the_promise_fulfils_the_pledge() -> None:
     events = when([PLEDGED, confirmed(1)], letter(2, "president"))
 

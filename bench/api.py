@@ -1,0 +1,785 @@
+"""Benchmark the HTTP API under load: two write endpoints against a trivial one of the same app.
+
+Why: a supporter's pledge and each letter they confirm are the writes that arrive in bursts
+when an urgent action goes out. This measures what they cost end to end — gunicorn, Flask,
+validation, auth, the command handler, the event append and its inline projections — next to
+`GET /healthz` on the same server, which costs only the HTTP and WSGI stack (the ceiling).
+
+The bench creates its own database on the server of `TEST_POSTGRES_URL` (or
+`BENCH_DATABASE_URL`), migrates it, loads the seed action `ua-135-10` and confirmed supporters
+through the product's handlers, starts gunicorn on a free loopback port (Redis from
+`TEST_REDIS_URL`, so no workers run inside the web process) and drives it with wrk and
+`bench/wrk_api.lua`, which sends every prepared request once: each pledge comes from a
+different supporter, each letter is new. Afterwards it checks that the events in the log are
+exactly the writes wrk sent.
+
+    scripts/with-services .venv/bin/python -m bench.api [--quick] [--json]
+
+A benchmark, not a test: missed targets are reported, never turned into a failing exit code.
+Exit 1 when the consistency check fails (writes lost or doubled: the figures mean nothing
+then), 2 when wrk is not installed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import multiprocessing as mp
+import os
+import resource
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from http.client import HTTPException
+from importlib.metadata import version as package_version
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, NullPool, create_engine, text
+
+from bench.append import Server, cpuinfo_model, mem_total_gib, server_for, server_url
+from campaign.auth import SupporterLinks
+from campaign.bootstrap import bootstrap
+from campaign.database import upgrade
+from campaign.demo.loader import load_demo
+from campaign.demo.ua_135_10 import ACTION_ID
+from campaign.domain.supporter import ConfirmConsent
+from campaign.handlers import Meta
+from campaign.settings import Settings
+from campaign.use_cases import Registration, register_supporter
+
+REPO = Path(__file__).resolve().parent.parent
+LUA_SCRIPT = Path(__file__).resolve().with_name("wrk_api.lua")
+CONNECTIONS = 16
+WRK_THREADS = 2
+# The Procfile's web process: one worker per core, threads to overlap database round trips.
+GUNICORN_WORKERS = 2
+GUNICORN_THREADS = 4
+SETUP_PROCESSES = 2
+PLEDGE_BODY = '{"target_ids":[],"letters_promised":3}'
+WRITE_RATIO_TARGET = 0.4
+P99_TARGET_MS = 100.0
+# Enough letters that the warm-up does not run out (repeats would answer 200, harmlessly).
+WARMUP_LETTERS_PER_S = 3_000
+SETUP_META = Meta(actor="bench", correlation_id="bench-api-setup")
+
+
+def log(message: str) -> None:
+    """Progress goes to stderr so `--json` leaves stdout to the one JSON object."""
+    print(f"bench: {message}", file=sys.stderr, flush=True)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How long each scenario runs and how many supporters to prepare.
+
+    The measured pledge run needs one supporter per request; their number is sized from the
+    warm-up's rate (2.5 times what it would need), within `min_supporters`..`max_supporters`.
+    """
+
+    seconds: int
+    warmup_seconds: int
+    warmup_supporters: int
+    min_supporters: int
+    max_supporters: int
+
+
+FULL = Profile(seconds=15, warmup_seconds=2, warmup_supporters=1_000, min_supporters=2_000,
+               max_supporters=20_000)
+QUICK = Profile(seconds=2, warmup_seconds=1, warmup_supporters=400, min_supporters=200,
+                max_supporters=2_000)
+
+
+# --- Setup through the product's own handlers ------------------------------------------------
+
+
+def settings_for(url: str, secret: str) -> Settings:
+    """The settings the gunicorn workers get too: the same key signs tokens and seals data."""
+    return Settings.from_env({"DATABASE_URL": url, "SECRET_KEY": secret, "LOG_LEVEL": "WARNING"})
+
+
+def seed(url: str, secret: str) -> None:
+    """Migrate and load the demo case and its launched action `ua-135-10`."""
+    upgrade(url)
+    services = bootstrap(settings_for(url, secret))
+    try:
+        load_demo(services)
+    finally:
+        services.engine.dispose()
+
+
+def register_chunk(url: str, secret: str, prefix: str, start: int, stop: int) -> list[str]:
+    """Register and confirm supporters `start`..`stop` (one process); their ids."""
+    services = bootstrap(settings_for(url, secret))
+    now = datetime.now(UTC)
+    ids = []
+    try:
+        for n in range(start, stop):
+            form = Registration(f"{prefix}-{n}@bench.example.org", f"Bench Supporter {n}",
+                                "en", "GB", "Europe/London")
+            supporter_id = register_supporter(services, form, SETUP_META, now)
+            services.commands.handle(
+                ConfirmConsent(supporter_id=supporter_id, confirmed_at=now), SETUP_META)
+            ids.append(supporter_id)
+    finally:
+        services.engine.dispose()
+    return ids
+
+
+def create_supporters(url: str, secret: str, count: int, prefix: str) -> list[str]:
+    """`count` confirmed supporters, registered by forked processes to use both cores."""
+    started = time.monotonic()
+    bounds = [count * p // SETUP_PROCESSES for p in range(SETUP_PROCESSES + 1)]
+    with ProcessPoolExecutor(SETUP_PROCESSES, mp_context=mp.get_context("fork")) as pool:
+        chunks = pool.map(register_chunk, *zip(*[
+            (url, secret, prefix, bounds[p], bounds[p + 1]) for p in range(SETUP_PROCESSES)
+        ], strict=True))
+        ids = [supporter_id for chunk in chunks for supporter_id in chunk]
+    seconds = time.monotonic() - started
+    log(f"setup: {count:,} confirmed supporters in {seconds:.1f} s ({count / seconds:,.0f}/s)")
+    return ids
+
+
+# --- Requests, one line each for the Lua script ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Item:
+    """One request for wrk, and the key its write leaves in the log (None for reads)."""
+
+    method: str
+    path: str
+    authorization: str
+    body: str
+    key: str | None = None
+
+    def line(self) -> str:
+        return "\t".join((self.method, self.path, self.authorization, self.body))
+
+
+HEALTHZ = [Item("GET", "/healthz", "", "")]
+
+
+def pledge_items(links: SupporterLinks, supporter_ids: Sequence[str]) -> list[Item]:
+    """One pledge to `ua-135-10` per supporter, to all its targets; keyed by supporter id."""
+    return [Item("POST", f"/api/v1/actions/{ACTION_ID}/pledges",
+                 f"Supporter {links.sign('supporter', s)}", PLEDGE_BODY, key=s)
+            for s in supporter_ids]
+
+
+def letter_items(links: SupporterLinks, pledges: Sequence[Any], count: int,
+                 prefix: str) -> list[Item]:
+    """`count` new letters, round-robin over the pledges so concurrent ones hit other streams.
+
+    Each carries its own letter id (as a retrying client would), the key to find it in the log.
+    """
+    tokens = {p.supporter_id: links.sign("supporter", p.supporter_id) for p in pledges}
+    today = datetime.now(UTC).date().isoformat()
+    items = []
+    for n in range(count):
+        row = pledges[n % len(pledges)]
+        target = row.target_ids[(n // len(pledges)) % len(row.target_ids)]
+        letter_id = f"{prefix}-{n}"
+        body = json.dumps({"letter_id": letter_id, "target_id": target, "channel": "post",
+                           "sent_on": today}, separators=(",", ":"))
+        items.append(Item("POST", f"/api/v1/pledges/{row.pledge_id}/letters",
+                          f"Supporter {tokens[row.supporter_id]}", body, key=letter_id))
+    return items
+
+
+def open_pledges(engine: Engine) -> list[Any]:
+    """Every pledge to the action: the demo's and the ones the pledge scenario made."""
+    with engine.connect() as conn:
+        return list(conn.execute(text(
+            "SELECT pledge_id, supporter_id, target_ids FROM pledges WHERE action_id = :a "
+            "ORDER BY pledged_at, pledge_id"), {"a": ACTION_ID}))
+
+
+# --- The server under test -------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def gunicorn_binary() -> str:
+    """The gunicorn of this interpreter's virtualenv."""
+    beside = Path(sys.executable).parent / "gunicorn"
+    found = str(beside) if beside.exists() else shutil.which("gunicorn")
+    if not found:
+        raise SystemExit("bench: gunicorn not found next to this Python or on PATH")
+    return found
+
+
+@dataclass(frozen=True)
+class Served:
+    """The running gunicorn: where it listens and its master's pid (its workers' parent)."""
+
+    base: str
+    pid: int
+
+
+@contextmanager
+def gunicorn(url: str, redis_url: str, secret: str, workers: int, threads: int,
+             log_path: Path) -> Iterator[Served]:
+    """Serve `campaign.wsgi:app` on a free loopback port until the block ends."""
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": redis_url, "SECRET_KEY": secret,
+           "LOG_LEVEL": "WARNING"}
+    command = [gunicorn_binary(), "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+               "--threads", str(threads), "--log-level", "warning", "campaign.wsgi:app"]
+    with open(log_path, "wb") as out:
+        process = subprocess.Popen(command, env=env, cwd=REPO, stdout=out,
+                                   stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(base, process, log_path)
+        log(f"gunicorn on {base}: {workers} workers x {threads} threads")
+        yield Served(base, process.pid)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def wait_healthy(base: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
+    """Poll /healthz until it answers; fail with gunicorn's log if it dies or hangs."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {process.returncode}:\n"
+                               + log_path.read_text(errors="replace")[-3000:])
+        try:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (OSError, HTTPException):
+            pass
+        time.sleep(0.1)
+    raise RuntimeError("gunicorn did not answer /healthz within 60 s")
+
+
+def server_log_problems(log_path: Path) -> dict[str, Any]:
+    """Tracebacks and error lines gunicorn wrote during the run: each one is a product issue."""
+    lines = log_path.read_text(errors="replace").splitlines()
+    errors = [line for line in lines if "Traceback" in line or " ERROR " in line
+              or "[ERROR]" in line or "[CRITICAL]" in line]
+    return {"tracebacks": sum("Traceback" in line for line in lines),
+            "error_lines": len(errors), "first": errors[:5]}
+
+
+# --- Where the CPU goes: per-process CPU time from /proc (Linux) ------------------------------
+
+
+def cpu_ticks(pid: int) -> int:
+    """User + system clock ticks of a process (all its threads); 0 once it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rpartition(")")[2].split()
+    except OSError:
+        return 0
+    return int(fields[11]) + int(fields[12])
+
+
+def parent_of(pid: int) -> int:
+    with open(f"/proc/{pid}/stat") as f:
+        return int(f.read().rpartition(")")[2].split()[1])
+
+
+def family(pid: int) -> list[int]:
+    """A process and its direct children: gunicorn's master and workers, or PostgreSQL's
+    postmaster and its backends."""
+    found = [pid]
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if parent_of(int(entry)) == pid:
+                    found.append(int(entry))
+            except OSError:
+                continue
+    return found
+
+
+def machine_ticks() -> tuple[int, int]:
+    """(busy, total) clock ticks of all CPUs since boot, from /proc/stat."""
+    with open("/proc/stat") as f:
+        values = [int(v) for v in f.readline().split()[1:]]
+    idle = values[3] + values[4]  # idle + iowait
+    return sum(values[:8]) - idle, sum(values[:8])
+
+
+@dataclass(frozen=True)
+class CpuGroups:
+    """The processes whose CPU time each scenario reports separately."""
+
+    gunicorn: int  # master pid
+    postmaster: int
+
+
+def cpu_groups(served: Served, engine: Engine) -> CpuGroups | None:
+    """What to meter, when /proc can tell (Linux, PostgreSQL on this machine)."""
+    if not os.path.exists("/proc/stat"):
+        return None
+    postmaster = postmaster_pid(engine)
+    return CpuGroups(served.pid, postmaster) if postmaster else None
+
+
+def postmaster_pid(engine: Engine) -> int | None:
+    """The PostgreSQL server's main process: the parent of our own backend (same machine)."""
+    with engine.connect() as conn:
+        backend = int(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
+    try:
+        return parent_of(backend)
+    except OSError:
+        return None  # the server runs elsewhere: no per-process figures
+
+
+def cpu_snapshot(groups: CpuGroups | None) -> dict[str, int] | None:
+    """Ticks so far per group; wrk, a finished child of ours, is in RUSAGE_CHILDREN."""
+    if groups is None:
+        return None
+    busy, total = machine_ticks()
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    ticks = os.sysconf("SC_CLK_TCK")
+    return {
+        "gunicorn": sum(cpu_ticks(p) for p in family(groups.gunicorn)),
+        "postgres": sum(cpu_ticks(p) for p in family(groups.postmaster)),
+        "wrk": round((children.ru_utime + children.ru_stime) * ticks),
+        "bench": cpu_ticks(os.getpid()),
+        "machine_busy": busy, "machine_total": total,
+    }
+
+
+def cpu_per_request(before: dict[str, int] | None, after: dict[str, int] | None,
+                    requests: int) -> dict[str, Any] | None:
+    """CPU ms per request by process group, and how busy all the cores were.
+
+    "other" is every other process on the machine (other sessions' work shows up there).
+    Processes that exit during the window (an autovacuum worker) are missed.
+    """
+    if before is None or after is None or not requests:
+        return None
+    delta = {k: after[k] - before[k] for k in after}
+    ms_per_tick = 1000 / os.sysconf("SC_CLK_TCK")
+    groups = ("gunicorn", "postgres", "wrk", "bench")
+    other = delta["machine_busy"] - sum(delta[g] for g in groups)
+    found: dict[str, Any] = {g: round(delta[g] * ms_per_tick / requests, 3) for g in groups}
+    found["other"] = round(max(other, 0) * ms_per_tick / requests, 3)
+    found["machine_busy_pct"] = round(100 * delta["machine_busy"] / delta["machine_total"], 1)
+    return found
+
+
+# --- wrk -------------------------------------------------------------------------------------
+
+
+def wrk_version() -> str:
+    result = subprocess.run(["wrk", "-v"], capture_output=True, text=True, check=False)
+    first = (result.stdout + result.stderr).splitlines()[0]
+    return first.split(" Copyright")[0].strip()
+
+
+def run_wrk(base: str, items: Sequence[Item], seconds: int, workdir: Path,
+            label: str) -> dict[str, Any]:
+    """Run wrk over `items` for `seconds`; what the Lua script counted, plus wrk's summary."""
+    items_path = workdir / f"{label}.tsv"
+    items_path.write_text("".join(item.line() + "\n" for item in items))
+    env = {**os.environ, "BENCH_WRK_ITEMS": str(items_path),
+           "BENCH_WRK_THREADS": str(WRK_THREADS)}
+    command = ["wrk", f"-t{WRK_THREADS}", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency",
+               "--timeout", "5s", "-s", str(LUA_SCRIPT), base]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, check=False,
+                            timeout=seconds + 120)
+    found = [line for line in result.stdout.splitlines() if line.startswith("BENCH_RESULT ")]
+    if result.returncode != 0 or not found:
+        raise RuntimeError(f"wrk failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+    parsed: dict[str, Any] = json.loads(found[0].removeprefix("BENCH_RESULT "))
+    parsed["first_error"] = next(
+        (line.removeprefix("BENCH_FIRST_ERROR ") for line in result.stdout.splitlines()
+         if line.startswith("BENCH_FIRST_ERROR ")), None)
+    parsed["sent_items"] = sent_items(items, parsed["sent_by_thread"])
+    return parsed
+
+
+def sent_items(items: Sequence[Item], sent_by_thread: Sequence[int]) -> list[Item]:
+    """The items the Lua script sent: thread t sent items t, t+T, ... (mod len), in turn."""
+    stride = len(sent_by_thread)
+    return [items[(k * stride + t) % len(items)]
+            for t, sent in enumerate(sent_by_thread) for k in range(sent)]
+
+
+def rate(result: dict[str, Any]) -> float:
+    return float(result["requests"] / (result["duration_us"] / 1e6))
+
+
+def figures(result: dict[str, Any]) -> dict[str, Any]:
+    """Requests/s, latency in ms, and every way a request went wrong."""
+    statuses = {int(k): v for k, v in result["statuses"].items()}
+    socket_errors = {k: v for k, v in result["errors"].items() if k != "status"}
+    return {
+        "requests": result["requests"],
+        "seconds": round(result["duration_us"] / 1e6, 3),
+        "requests_per_s": round(rate(result), 1),
+        "p50_ms": result["p50_us"] / 1000, "p90_ms": result["p90_us"] / 1000,
+        "p99_ms": result["p99_us"] / 1000, "max_ms": result["max_us"] / 1000,
+        "mean_ms": round(result["mean_us"] / 1000, 3),
+        "statuses": {str(k): v for k, v in sorted(statuses.items())},
+        "non_2xx": sum(v for k, v in statuses.items() if not 200 <= k < 300),
+        "socket_errors": socket_errors,
+        "socket_errors_total": sum(socket_errors.values()),
+        "sent": sum(result["sent_by_thread"]),
+        "unanswered": sum(result["sent_by_thread"]) - sum(statuses.values()),
+        "wrapped": result["wrapped"],
+        "first_error": result["first_error"],
+    }
+
+
+# --- Consistency: the log holds exactly the writes wrk sent ----------------------------------
+
+
+@dataclass(frozen=True)
+class EventKind:
+    """Which event a write endpoint appends, and how to read the write's key from it."""
+
+    type: str
+    key_sql: str
+
+
+PLEDGED = EventKind("Pledged", f"substr(stream_id, {len('pledge-' + ACTION_ID + '-') + 1})")
+LETTER_CONFIRMED = EventKind("LetterConfirmed", "data->>'letter_id'")
+
+
+def log_position(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(text("SELECT coalesce(max(position), 0) FROM events"))
+                   .scalar_one())
+
+
+def settle(engine: Engine, quiet_seconds: float = 1.0) -> None:
+    """Wait until no event was appended for `quiet_seconds`: requests wrk left in flight end."""
+    last, quiet_since = log_position(engine), time.monotonic()
+    while time.monotonic() - quiet_since < quiet_seconds:
+        time.sleep(0.2)
+        now = log_position(engine)
+        if now != last:
+            last, quiet_since = now, time.monotonic()
+
+
+def written_keys(engine: Engine, kind: EventKind, after: int) -> list[str]:
+    """The keys of the `kind` events appended after log position `after`."""
+    with engine.connect() as conn:
+        return [str(k) for k in conn.execute(text(
+            f"SELECT {kind.key_sql} FROM events WHERE type = :t AND position > :p"),
+            {"t": kind.type, "p": after}).scalars()]
+
+
+def consistency(engine: Engine, kind: EventKind, after: int, result: dict[str, Any],
+                measured: dict[str, Any]) -> dict[str, Any]:
+    """Events appended vs writes answered 201, and vs the exact set of writes sent.
+
+    wrk stops with a request in flight on most connections: the server still completes it,
+    so the log holds the 201s wrk counted plus those `unanswered` ones.
+    """
+    settle(engine)
+    keys = written_keys(engine, kind, after)
+    sent = {item.key for item in result["sent_items"]}
+    created = int(measured["statuses"].get("201", 0))
+    return {
+        "event_type": kind.type,
+        "events": len(keys),
+        "answered_201": created,
+        "answered_other_2xx": sum(v for k, v in measured["statuses"].items()
+                                  if k.startswith("2") and k != "201"),
+        "unanswered": measured["unanswered"],
+        "events_equal_201": len(keys) == created,
+        "events_equal_201_plus_unanswered": len(keys) == created + measured["unanswered"],
+        "duplicates": len(keys) - len(set(keys)),
+        "sent_not_written": len(sent - set(keys)),
+        "written_not_sent": len(set(keys) - sent),
+        "consistent": (len(keys) == created + measured["unanswered"]
+                       and len(keys) == len(set(keys)) == len(sent) and set(keys) == sent),
+    }
+
+
+# --- Scenarios -------------------------------------------------------------------------------
+
+
+@dataclass
+class Run:
+    """What every scenario needs: the server, the database, and where to put files."""
+
+    base: str
+    cpu: CpuGroups | None
+    engine: Engine
+    url: str
+    secret: str
+    links: SupporterLinks
+    profile: Profile
+    workdir: Path
+
+
+def measure(run: Run, label: str, items: Sequence[Item]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """One measured wrk window, with the 1-minute load average noted before it."""
+    load = os.getloadavg()[0]
+    log(f"{label}: {run.profile.seconds} s, {len(items):,} prepared requests, "
+        f"load average {load:.2f}")
+    before = cpu_snapshot(run.cpu)
+    result = run_wrk(run.base, items, run.profile.seconds, run.workdir, label)
+    cpu = cpu_per_request(before, cpu_snapshot(run.cpu), result["requests"])
+    measured = {**figures(result), "load_average_before": load, "cpu_ms_per_request": cpu}
+    log(f"  {measured['requests_per_s']:,.0f} req/s, p50 {measured['p50_ms']:.1f} ms, "
+        f"p99 {measured['p99_ms']:.1f} ms, non-2xx {measured['non_2xx']}, "
+        f"socket errors {measured['socket_errors_total']}")
+    return result, measured
+
+
+def warm_up(run: Run, label: str, items: Sequence[Item]) -> float:
+    """A short unmeasured run (pools fill, code paths compile); its requests/s."""
+    result = run_wrk(run.base, items, run.profile.warmup_seconds, run.workdir, f"{label}-warm")
+    log(f"{label} warm-up: {rate(result):,.0f} req/s over {result['requests']:,} requests")
+    return rate(result)
+
+
+def needed(profile: Profile, warm_rate: float, minimum: int, maximum: int) -> int:
+    """Prepared requests for the measured window: 2.5 times what the warm-up rate would use
+    (the warm-up starts cold, so it runs slower than the window)."""
+    wanted = math.ceil(warm_rate * profile.seconds * 2.5) + 4 * CONNECTIONS
+    return max(minimum, min(maximum, wanted))
+
+
+def scenario_ceiling(run: Run) -> dict[str, Any]:
+    warm_up(run, "healthz", HEALTHZ)
+    _, measured = measure(run, "healthz", HEALTHZ)
+    return {"title": "GET /healthz (ceiling)", **measured}
+
+
+def scenario_pledges(run: Run) -> dict[str, Any]:
+    """Each request: a different confirmed supporter pledges 3 letters to all targets."""
+    warm_ids = create_supporters(run.url, run.secret, run.profile.warmup_supporters, "warm")
+    warm_rate = warm_up(run, "pledges", pledge_items(run.links, warm_ids))
+    count = needed(run.profile, warm_rate, run.profile.min_supporters,
+                   run.profile.max_supporters)
+    ids = create_supporters(run.url, run.secret, count, "bench")
+    items = pledge_items(run.links, ids)
+    settle(run.engine)
+    after = log_position(run.engine)
+    result, measured = measure(run, "pledges", items)
+    checked = consistency(run.engine, PLEDGED, after, result, measured)
+    return {"title": f"POST /api/v1/actions/{ACTION_ID}/pledges", **measured,
+            "prepared": len(items), "consistency": checked}
+
+
+def scenario_letters(run: Run) -> dict[str, Any]:
+    """Each request: a new letter on one of the existing pledges, round-robin."""
+    pledges = open_pledges(run.engine)
+    warm_count = WARMUP_LETTERS_PER_S * run.profile.warmup_seconds
+    warm_rate = warm_up(run, "letters", letter_items(run.links, pledges, warm_count, "warm"))
+    count = needed(run.profile, warm_rate, 1_000, 500_000)
+    items = letter_items(run.links, pledges, count, "bench")
+    settle(run.engine)
+    after = log_position(run.engine)
+    result, measured = measure(run, "letters", items)
+    checked = consistency(run.engine, LETTER_CONFIRMED, after, result, measured)
+    return {"title": "POST /api/v1/pledges/{id}/letters", **measured, "prepared": len(items),
+            "pledges": len(pledges), "consistency": checked}
+
+
+# --- Report ----------------------------------------------------------------------------------
+
+
+def check_targets(scenarios: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """The brief's targets with the measured values."""
+    ceiling = scenarios["healthz"]["requests_per_s"]
+    checked = []
+    for key in ("pledges", "letters"):
+        s = scenarios[key]
+        value = round(s["requests_per_s"] / ceiling, 3)
+        checked += [
+            {"target": f"{key} req/s ≥ {WRITE_RATIO_TARGET:.0%} of healthz", "value": value,
+             "met": value >= WRITE_RATIO_TARGET},
+            {"target": f"{key} p99 < {P99_TARGET_MS:.0f} ms", "value": s["p99_ms"],
+             "met": s["p99_ms"] < P99_TARGET_MS},
+        ]
+    for key, s in scenarios.items():
+        errors = s["non_2xx"] + s["socket_errors_total"]
+        checked.append({"target": f"{key}: zero errors", "value": errors, "met": errors == 0})
+    return checked
+
+
+def machine(server: Server, workers: int, threads: int) -> dict[str, Any]:
+    """CPU, memory, versions and server settings that the figures depend on."""
+    names = ("flask", "werkzeug", "flask-smorest", "marshmallow", "sqlalchemy", "psycopg",
+             "gunicorn")
+    return {
+        "cpu_count": os.cpu_count(), "cpu_model": cpuinfo_model(),
+        "mem_total_gib": mem_total_gib(),
+        "load_average_at_start": os.getloadavg()[0],
+        "python": sys.version.split()[0],
+        "packages": {name: package_version(name) for name in names},
+        "wrk": wrk_version(),
+        "postgres": server.settings(),
+        "gunicorn": {"workers": workers, "threads": threads, "worker_class": "gthread"},
+        "load": {"connections": CONNECTIONS, "wrk_threads": WRK_THREADS},
+    }
+
+
+def mark(met: bool) -> str:
+    return "pass" if met else "FAIL"
+
+
+def markdown(report: dict[str, Any]) -> str:
+    """The report as tables a reader can paste into docs/performance.md."""
+    m, pg = report["machine"], report["machine"]["postgres"]
+    g = m["gunicorn"]
+    lines = [
+        f"Machine: {m['cpu_count']} CPUs ({m['cpu_model']}), {m['mem_total_gib']} GiB RAM; "
+        f"PostgreSQL {pg['server_version']} (fsync={pg['fsync']}, "
+        f"synchronous_commit={pg['synchronous_commit']}); Python {m['python']}, "
+        + ", ".join(f"{k} {v}" for k, v in m["packages"].items())
+        + f"; {m['wrk']}; 1-min load average at start {m['load_average_at_start']:.2f}.",
+        f"Mode: {report['mode']}; gunicorn {g['workers']} workers x {g['threads']} threads "
+        f"({g['worker_class']}); wrk -t{WRK_THREADS} -c{CONNECTIONS}, "
+        f"{report['seconds_per_scenario']} s per scenario after a "
+        f"{report['warmup_seconds']} s warm-up.",
+        "",
+        "| Scenario | req/s | vs healthz | p50 ms | p90 ms | p99 ms | max ms | requests |"
+        " non-2xx | socket errors | load avg |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    ceiling = report["scenarios"]["healthz"]["requests_per_s"]
+    for s in report["scenarios"].values():
+        lines.append(
+            f"| {s['title']} | {s['requests_per_s']:,.0f} | "
+            f"{s['requests_per_s'] / ceiling:.2f} | {s['p50_ms']:.2f} | {s['p90_ms']:.2f} | "
+            f"{s['p99_ms']:.2f} | {s['max_ms']:.1f} | {s['requests']:,} | {s['non_2xx']} | "
+            f"{s['socket_errors_total']} | {s['load_average_before']:.2f} |")
+    lines += ["", "| Target | measured | result |", "|---|---:|---|"]
+    lines += [f"| {t['target']} | {t['value']} | {mark(t['met'])} |" for t in report["targets"]]
+    lines += ["", "| Consistency | events | 201 answered | unanswered at stop | "
+              "events = 201 | events = 201 + unanswered, same set as sent |",
+              "|---|---:|---:|---:|---|---|"]
+    for key in ("pledges", "letters"):
+        c = report["scenarios"][key]["consistency"]
+        lines.append(
+            f"| {c['event_type']} ({key}) | {c['events']:,} | {c['answered_201']:,} | "
+            f"{c['unanswered']} | {'yes' if c['events_equal_201'] else 'no'} | "
+            f"{mark(c['consistent'])} |")
+    lines += cpu_table(report)
+    lines += notes(report)
+    return "\n".join(lines)
+
+
+def cpu_table(report: dict[str, Any]) -> list[str]:
+    """CPU ms per request by process group: where the two cores went."""
+    rows = [(s["title"], s["cpu_ms_per_request"]) for s in report["scenarios"].values()
+            if s["cpu_ms_per_request"]]
+    if not rows:
+        return []
+    lines = ["", "| CPU ms per request | gunicorn | PostgreSQL | wrk | other processes |"
+             " all cores busy |", "|---|---:|---:|---:|---:|---:|"]
+    for title, c in rows:
+        lines.append(f"| {title} | {c['gunicorn']:.3f} | {c['postgres']:.3f} | {c['wrk']:.3f} | "
+                     f"{c['other'] + c['bench']:.3f} | {c['machine_busy_pct']:.0f} % |")
+    return lines
+
+
+def notes(report: dict[str, Any]) -> list[str]:
+    """Anything that makes a figure suspect: repeats, first error, server tracebacks."""
+    found = []
+    for key, s in report["scenarios"].items():
+        if key != "healthz" and s["wrapped"]:
+            found.append(f"- {key}: ran out of prepared requests; {s['wrapped']} repeats.")
+        if s["first_error"]:
+            found.append(f"- {key}: first non-2xx answer: {s['first_error'][:300]}")
+    problems = report["server_log"]
+    if problems["error_lines"]:
+        found.append(f"- gunicorn logged {problems['error_lines']} error lines, "
+                     f"{problems['tracebacks']} tracebacks; first: {problems['first'][:1]}")
+    return ["", *found] if found else []
+
+
+# --- Entry point -----------------------------------------------------------------------------
+
+
+def redis_url() -> str:
+    """Redis for the web process: without one it would run workers inside itself."""
+    found = os.environ.get("BENCH_REDIS_URL") or os.environ.get("TEST_REDIS_URL")
+    if not found:
+        raise SystemExit("bench: no Redis: run under scripts/with-services (TEST_REDIS_URL)")
+    return found
+
+
+def run(profile: Profile, mode: str, workers: int, threads: int) -> dict[str, Any]:
+    """Set up, run the three scenarios side by side on one server, tear down: the report."""
+    secret = secrets.token_urlsafe(36)  # 48 characters
+    with server_for(server_url(None)) as server, tempfile.TemporaryDirectory() as tmp:
+        facts = machine(server, workers, threads)
+        url = server.database("api")
+        seed(url, secret)
+        engine = create_engine(url, poolclass=NullPool)
+        log_path = Path(tmp) / "gunicorn.log"
+        try:
+            with gunicorn(url, redis_url(), secret, workers, threads, log_path) as served:
+                bench = Run(served.base, cpu_groups(served, engine), engine, url, secret,
+                            SupporterLinks(secret), profile, Path(tmp))
+                scenarios = {"healthz": scenario_ceiling(bench),
+                             "pledges": scenario_pledges(bench),
+                             "letters": scenario_letters(bench)}
+        finally:
+            engine.dispose()
+        server_log = server_log_problems(log_path)
+    facts["load_average_at_end"] = os.getloadavg()[0]
+    targets = check_targets(scenarios)
+    return {
+        "mode": mode, "seconds_per_scenario": profile.seconds,
+        "warmup_seconds": profile.warmup_seconds, "machine": facts, "scenarios": scenarios,
+        "targets": targets, "all_targets_met": all(t["met"] for t in targets),
+        "consistent": all(scenarios[k]["consistency"]["consistent"]
+                          for k in ("pledges", "letters")),
+        "server_log": server_log,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.api",
+        description="HTTP API under load: pledges and letters vs GET /healthz, with wrk.")
+    parser.add_argument("--quick", action="store_true", help="2 s per scenario: prove it runs")
+    parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    parser.add_argument("--seconds", type=int, help="measured seconds per scenario "
+                        "(default: 15, or 2 with --quick)")
+    parser.add_argument("--workers", type=int, default=GUNICORN_WORKERS,
+                        help=f"gunicorn worker processes (default {GUNICORN_WORKERS})")
+    parser.add_argument("--threads", type=int, default=GUNICORN_THREADS,
+                        help=f"threads per gunicorn worker (default {GUNICORN_THREADS})")
+    args = parser.parse_args(argv)
+    if shutil.which("wrk") is None:
+        print("bench: wrk is not installed; install it with `apt-get install -y wrk`",
+              file=sys.stderr)
+        return 2
+    mode = "quick" if args.quick else "full"
+    profile = QUICK if args.quick else FULL
+    if args.seconds:
+        profile = replace(profile, seconds=args.seconds)
+    report = run(profile, mode, args.workers, args.threads)
+    print(json.dumps(report, indent=2) if args.json else markdown(report))
+    return 0 if report["consistent"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
