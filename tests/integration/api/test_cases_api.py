@@ -1,0 +1,104 @@
+"""Cases over HTTP: the Askarov timeline from 2010 to the 2020 Supreme Court hearing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from campaign.bootstrap import Services
+from campaign.demo import ua_135_10 as seed
+from campaign.demo.loader import load_demo
+from tests.integration.api.conftest import Headers, assert_problem, error_fields
+
+
+@pytest.fixture
+def case_id(client: FlaskClient, campaigner: Headers) -> str:
+    response = client.post("/api/v1/cases", headers=campaigner, json={
+        "subject_name": "Azimzhan Askarov", "country": "KG", "tags": ["prisoner-of-conscience"],
+        "summary": "Human rights defender sentenced to life after an unfair trial."})
+    assert response.status_code == 201, response.get_json()
+    found: str = response.get_json()["case_id"]
+    return found
+
+
+def develop(client: FlaskClient, headers: Headers, case_id: str, **body: Any) -> Any:
+    return client.post(f"/api/v1/cases/{case_id}/developments", json=body, headers=headers)
+
+
+def test_developments_form_a_timeline_in_the_order_they_happened(
+    client: FlaskClient, campaigner: Headers, case_id: str
+) -> None:
+    develop(client, campaigner, case_id, kind="sentenced", occurred={"on": "2010-09-15"},
+            summary="Sentenced to life imprisonment by the Nooken district court.")
+    hearing = develop(client, campaigner, case_id, kind="hearing_scheduled",
+                      occurred={"at": "2020-05-13T14:00:00", "timezone": "Asia/Bishkek"},
+                      summary="Supreme Court hearing on the cassation appeal.",
+                      source_url="http://birduino.kg/")
+    detained = develop(client, campaigner, case_id, kind="detained",
+                       occurred={"on": "2010-06-15"}, summary="Detained by police.")
+
+    assert hearing.status_code == 201
+    timeline = detained.get_json()["timeline"]
+    assert [d["kind"] for d in timeline] == ["detained", "sentenced", "hearing_scheduled"]
+    assert timeline[2]["occurred"] == {"at": "2020-05-13T14:00:00", "timezone": "Asia/Bishkek",
+                                       "instant": "2020-05-13T08:00:00+00:00"}
+    assert timeline[2]["source"] == {"kind": "campaigner", "partner_id": None,
+                                     "url": "http://birduino.kg/"}
+    assert detained.headers["ETag"] == '"4"'
+
+
+def test_the_partners_hearing_waits_for_approval_then_is_published(
+    client: FlaskClient, campaigner: Headers, services: Services
+) -> None:
+    load_demo(services)
+    url = f"/api/v1/cases/{seed.CASE_ID}"
+    hearing = client.get(url, headers=campaigner).get_json()["timeline"][-1]
+    assert (hearing["kind"], hearing["pending_approval"]) == ("hearing_scheduled", True)
+    assert hearing["source"]["partner_id"] == seed.PARTNER_ID
+
+    approved = client.post(f"{url}/developments/{hearing['development_id']}/approve",
+                           headers=campaigner)
+
+    published = approved.get_json()["timeline"][-1]
+    assert (published["pending_approval"], published["approved_at"] is not None) == (False, True)
+    assert_problem(client.post(f"{url}/developments/{hearing['development_id']}/approve",
+                               headers=campaigner), 409, "not_pending")
+
+
+def test_an_occurrence_is_a_date_or_a_local_time_with_its_zone_never_both(
+    client: FlaskClient, campaigner: Headers, case_id: str
+) -> None:
+    both = develop(client, campaigner, case_id, kind="charged", summary="Charged.",
+                   occurred={"on": "2010-08-13", "at": "2010-08-13T10:00:00",
+                             "timezone": "Asia/Bishkek"})
+    no_zone = develop(client, campaigner, case_id, kind="charged", summary="Charged.",
+                      occurred={"at": "2010-08-13T10:00:00"})
+    unknown_kind = develop(client, campaigner, case_id, kind="vanished", summary="?",
+                           occurred={"on": "2010-08-13"})
+
+    assert "occurred.on" in error_fields(both)
+    assert "occurred.timezone" in error_fields(no_zone)
+    assert error_fields(unknown_kind) == {"kind"}
+
+
+def test_a_closed_case_takes_no_more_developments(
+    client: FlaskClient, campaigner: Headers, case_id: str
+) -> None:
+    closed = client.post(f"/api/v1/cases/{case_id}/close", json={"outcome": "Died in custody"},
+                         headers=campaigner)
+
+    assert closed.get_json()["status"] == "closed"
+    assert_problem(develop(client, campaigner, case_id, kind="other", summary="Late news",
+                           occurred={"on": "2020-07-25"}), 409, "case_closed")
+
+
+def test_cases_filter_by_country_and_unknown_ones_are_404(
+    client: FlaskClient, viewer: Headers, case_id: str
+) -> None:
+    kyrgyz = client.get("/api/v1/cases?country=KG", headers=viewer).get_json()["items"]
+
+    assert [c["case_id"] for c in kyrgyz] == [case_id]
+    assert client.get("/api/v1/cases?country=FR", headers=viewer).get_json()["items"] == []
+    assert_problem(client.get("/api/v1/cases/nosuch", headers=viewer), 404)
