@@ -24,11 +24,11 @@ from campaign.api.common import (
     IF_MATCH,
     PageQuerySchema,
     as_utc,
-    decode_cursor,
     dispatch,
     etag,
-    page,
+    list_page,
     reading,
+    require_row,
 )
 from campaign.api.idempotency import HEADER_PARAMETER, idempotent
 from campaign.auth import require_role
@@ -74,16 +74,7 @@ def draft(content: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, str]]
 @blueprint.doc(security=CAMPAIGNER)
 def list_actions(query: dict[str, Any], **filters: str) -> dict[str, Any]:
     """Actions by id, filtered by status and country, a page at a time."""
-    statement = select(actions.c.action_id).order_by(actions.c.action_id)
-    after = decode_cursor(query["cursor"])
-    if after is not None:
-        statement = statement.where(actions.c.action_id > after)
-    for name, value in filters.items():
-        statement = statement.where(actions.c[name] == value)
-    with reading() as conn:
-        ids = conn.execute(statement.limit(query["limit"] + 1)).scalars().all()
-        items = [_representation(conn, action_id) for action_id in ids]
-    return page(items, query["limit"], key=lambda item: item["action_id"])
+    return list_page(actions.c.action_id, query, filters, _representation)
 
 
 @blueprint.route("/<action_id>", methods=["GET"])
@@ -103,7 +94,7 @@ def get(action_id: str) -> tuple[dict[str, Any], int, dict[str, str]]:
 @blueprint.doc(security=CAMPAIGNER, parameters=[IF_MATCH])
 def revise(content: dict[str, Any], action_id: str) -> tuple[dict[str, Any], int, dict[str, str]]:
     """Rewrite a draft (any deadline allowed before launch)."""
-    _require(action_id)
+    require_row(actions.c.action_id, action_id, "action")
     outcome = dispatch(action.ReviseDraft(action_id=action_id, revised_at=utc_now(), **content),
                        with_if_match=True)
     return representation(action_id), 200, etag(outcome.version)
@@ -116,7 +107,7 @@ def revise(content: dict[str, Any], action_id: str) -> tuple[dict[str, Any], int
 @blueprint.doc(security=CAMPAIGNER, parameters=[IF_MATCH, HEADER_PARAMETER])
 def launch(action_id: str) -> tuple[dict[str, Any], int, dict[str, str]]:
     """Launch: needs a primary target, an ask and a deadline after the issue date."""
-    _require(action_id)
+    require_row(actions.c.action_id, action_id, "action")
     outcome = dispatch(action.LaunchAction(action_id=action_id, launched_at=utc_now()),
                        with_if_match=True)
     return representation(action_id), 200, etag(outcome.version)
@@ -132,7 +123,7 @@ def publish_update(
     update: dict[str, Any], action_id: str
 ) -> tuple[dict[str, Any], int, dict[str, str]]:
     """Publish update number N: new text, asks, targets, or a later deadline."""
-    _require(action_id)
+    require_row(actions.c.action_id, action_id, "action")
     outcome = dispatch(action.PublishUpdate(action_id=action_id, published_at=utc_now(),
                                             **update), with_if_match=True)
     return representation(action_id), 201, etag(outcome.version)
@@ -146,7 +137,7 @@ def publish_update(
 @blueprint.doc(security=CAMPAIGNER, parameters=[IF_MATCH, HEADER_PARAMETER])
 def close(body: dict[str, Any], action_id: str) -> tuple[dict[str, Any], int, dict[str, str]]:
     """Stop action: no more updates or pledges; open pledges are cancelled."""
-    _require(action_id)
+    require_row(actions.c.action_id, action_id, "action")
     outcome = dispatch(action.CloseAction(action_id=action_id, closed_at=utc_now(), **body),
                        with_if_match=True)
     return representation(action_id), 200, etag(outcome.version)
@@ -213,14 +204,6 @@ def _representation(conn: Connection, action_id: str) -> dict[str, Any]:
         "close_reason": document.get("close_reason"),
         "pledges": row.pledges or 0, "letters": row.letters or 0,
     }
-
-
-def _require(action_id: str) -> None:
-    with reading() as conn:
-        found = conn.execute(select(actions.c.action_id)
-                             .where(actions.c.action_id == action_id)).first()
-    if found is None:
-        raise NotFound(f"no action {action_id}")
 
 
 def _instant(value: str | None) -> datetime | None:

@@ -22,11 +22,11 @@ from campaign.api.common import (
     IF_MATCH,
     PageQuerySchema,
     as_utc,
-    decode_cursor,
     dispatch,
     etag,
-    page,
+    list_page,
     reading,
+    require_row,
 )
 from campaign.api.idempotency import HEADER_PARAMETER, idempotent
 from campaign.auth import require_role
@@ -64,16 +64,7 @@ def open_case(body: dict[str, Any]) -> Reply:
 @blueprint.doc(security=CAMPAIGNER)
 def list_cases(query: dict[str, Any], **filters: str) -> dict[str, Any]:
     """Cases by id, filtered by status and country, a page at a time."""
-    statement = select(cases.c.case_id).order_by(cases.c.case_id)
-    after = decode_cursor(query["cursor"])
-    if after is not None:
-        statement = statement.where(cases.c.case_id > after)
-    for name, value in filters.items():
-        statement = statement.where(cases.c[name] == value)
-    with reading() as conn:
-        ids = conn.execute(statement.limit(query["limit"] + 1)).scalars().all()
-        items = [_representation(conn, case_id) for case_id in ids]
-    return page(items, query["limit"], key=lambda item: item["case_id"])
+    return list_page(cases.c.case_id, query, filters, _representation)
 
 
 @blueprint.route("/<case_id>", methods=["GET"])
@@ -94,7 +85,7 @@ def get(case_id: str) -> Reply:
 @blueprint.doc(security=CAMPAIGNER, parameters=[IF_MATCH, HEADER_PARAMETER])
 def record_development(body: dict[str, Any], case_id: str) -> Reply:
     """Record what happened: detained, charged, a hearing, a sentence, a release…"""
-    _require(case_id)
+    require_row(cases.c.case_id, case_id, "case")
     source = case.DevelopmentSource(kind="campaigner", url=body.pop("source_url"))
     development_id = body.pop("development_id", None) or str(uuid.uuid4())
     outcome = dispatch(case.RecordDevelopment(
@@ -110,7 +101,7 @@ def record_development(body: dict[str, Any], case_id: str) -> Reply:
 @blueprint.doc(security=CAMPAIGNER, parameters=[IF_MATCH])
 def approve_development(case_id: str, development_id: str) -> Reply:
     """Publish a development a partner sent in, which waited for a campaigner's approval."""
-    _require(case_id)
+    require_row(cases.c.case_id, case_id, "case")
     outcome = dispatch(case.ApproveDevelopment(case_id=case_id, development_id=development_id,
                                                approved_at=utc_now()), with_if_match=True)
     return representation(case_id), 200, etag(outcome.version)
@@ -123,7 +114,7 @@ def approve_development(case_id: str, development_id: str) -> Reply:
 @blueprint.doc(security=CAMPAIGNER, parameters=[IF_MATCH])
 def close(body: dict[str, Any], case_id: str) -> Reply:
     """Close the case with its outcome."""
-    _require(case_id)
+    require_row(cases.c.case_id, case_id, "case")
     outcome = dispatch(case.CloseCase(case_id=case_id, closed_at=utc_now(), **body),
                        with_if_match=True)
     return representation(case_id), 200, etag(outcome.version)
@@ -159,9 +150,3 @@ def _development(row: Any) -> dict[str, Any]:
         when = {"on": row["occurred_on"]}
     return {**row, "occurred": when, "recorded_at": as_utc(row["recorded_at"]),
             "approved_at": as_utc(row["approved_at"])}
-
-
-def _require(case_id: str) -> None:
-    with reading() as conn:
-        if conn.execute(select(cases.c.case_id).where(cases.c.case_id == case_id)).first() is None:
-            raise NotFound(f"no case {case_id}")

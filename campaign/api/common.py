@@ -12,11 +12,12 @@ from typing import Any
 
 import marshmallow as ma
 from flask import current_app, g, request
-from sqlalchemy import Connection
+from sqlalchemy import Column, Connection, select
 from werkzeug.exceptions import BadRequest
 
 from campaign.bootstrap import Services
 from campaign.domain.base import DomainError
+from campaign.errors import NotFound
 from campaign.handlers import Meta, Outcome
 from campaign.request_context import correlation_id
 
@@ -104,11 +105,31 @@ def decode_cursor(cursor: str | None) -> str | None:
     return key
 
 
-def page(items: list[Any], limit: int, key: Callable[[Any], str]) -> dict[str, Any]:
-    """A page of at most `limit` items (the query fetched limit + 1) and the next cursor."""
-    more = len(items) > limit
-    items = items[:limit]
-    return {"items": items, "next_cursor": encode_cursor(key(items[-1])) if more else None}
+def list_page(
+    key: Column[str], query: dict[str, Any], filters: dict[str, str],
+    represent: Callable[[Connection, str], dict[str, Any]],
+) -> dict[str, Any]:
+    """One page of a table's rows in key order, after the cursor, matching `filters`."""
+    table = key.table
+    statement = select(key).order_by(key)
+    after = decode_cursor(query["cursor"])
+    if after is not None:
+        statement = statement.where(key > after)
+    for name, value in filters.items():
+        statement = statement.where(table.c[name] == value)
+    limit = query["limit"]
+    with reading() as conn:
+        ids = conn.execute(statement.limit(limit + 1)).scalars().all()
+        items = [represent(conn, found) for found in ids[:limit]]
+    next_cursor = encode_cursor(ids[limit - 1]) if len(ids) > limit else None
+    return {"items": items, "next_cursor": next_cursor}
+
+
+def require_row(key: Column[str], value: str, what: str) -> None:
+    """NotFound unless a row with this key exists."""
+    with reading() as conn:
+        if conn.execute(select(key).where(key == value)).first() is None:
+            raise NotFound(f"no {what} {value}")
 
 
 @contextmanager

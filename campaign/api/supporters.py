@@ -23,11 +23,10 @@ from campaign.api.common import (
     PUBLIC,
     SUPPORTER,
     PageQuerySchema,
-    decode_cursor,
     dispatch,
     etag,
+    list_page,
     meta,
-    page,
     reading,
     services,
 )
@@ -156,19 +155,17 @@ def export_mine() -> dict[str, Any]:
 @blueprint.doc(security=CAMPAIGNER)
 def list_supporters(query: dict[str, Any]) -> dict[str, Any]:
     """Supporters by id, for audience checks: no e-mail, no name."""
-    statement = select(supporters).order_by(supporters.c.supporter_id)
-    after = decode_cursor(query["cursor"])
-    if after is not None:
-        statement = statement.where(supporters.c.supporter_id > after)
-    with reading() as conn:
-        rows = conn.execute(statement.limit(query["limit"] + 1)).all()
-    items = [{
+    return list_page(supporters.c.supporter_id, query, {}, _audience_entry)
+
+
+def _audience_entry(conn: Connection, supporter_id: str) -> dict[str, Any]:
+    row = conn.execute(select(supporters).where(supporters.c.supporter_id == supporter_id)).one()
+    return {
         "supporter_id": row.supporter_id, "locale": row.locale, "country": row.country,
         "consented": row.consented, "unsubscribed": row.unsubscribed,
         "suppressed": row.suppressed is not None, "suppression_reason": row.suppressed,
         "erased": row.erased,
-    } for row in rows]
-    return page(items, query["limit"], key=lambda item: item["supporter_id"])
+    }
 
 
 @blueprint.route("/<supporter_id>/export", methods=["GET"])
