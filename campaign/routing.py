@@ -6,7 +6,7 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Any, get_args
 
-from campaign.domain import action, case, pledge, supporter
+from campaign.domain import action, case, mailing, pledge, supporter
 from campaign.handlers import Aggregate, Route
 
 STREAM_OF_COMMAND: dict[ModuleType, Callable[[Any], str]] = {
@@ -14,6 +14,7 @@ STREAM_OF_COMMAND: dict[ModuleType, Callable[[Any], str]] = {
     action: lambda command: action.action_stream(command.action_id),
     supporter: lambda command: supporter.supporter_stream(command.supporter_id),
     pledge: lambda command: pledge.pledge_stream(command.action_id, command.supporter_id),
+    mailing: lambda command: mailing.mailing_stream(command.mailing_id),
 }
 
 

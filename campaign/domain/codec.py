@@ -32,7 +32,7 @@ from typing import (
     get_type_hints,
 )
 
-from campaign.domain import action, case, pledge, supporter
+from campaign.domain import action, case, mailing, pledge, supporter
 from campaign.domain.base import DomainError, DomainEvent
 from campaign.domain.values import WALL_TIME
 
@@ -47,7 +47,8 @@ class CodecError(ValueError):
 
 
 def _registry() -> dict[str, type[DomainEvent]]:
-    all_types = [*case.EVENTS, *action.EVENTS, *supporter.EVENTS, *pledge.EVENTS]
+    all_types = [*case.EVENTS, *action.EVENTS, *supporter.EVENTS, *pledge.EVENTS,
+                 *mailing.EVENTS]
     registry = {t.type_name: t for t in all_types}
     if len(registry) != len(all_types):
         raise CodecError("two event classes share a type_name")

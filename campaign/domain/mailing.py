@@ -1,0 +1,206 @@
+"""Mailing: one campaign e-mail sent to an audience in batches, and what became of each batch.
+
+A mailing is planned once, with all its batches; each batch is then accepted by the mail
+provider (with the provider's message id) or fails for good. Recording an outcome twice
+is harmless, so a redelivered message never counts a batch twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from functools import reduce
+from typing import ClassVar, Literal, TypeAlias
+
+from campaign.domain.base import DomainError, DomainEvent, emit
+
+MailingKind = Literal["action_launched", "action_updated", "action_closed", "case_development"]
+BatchOutcome = Literal["accepted", "failed"]
+MAX_RECIPIENTS_PER_BATCH = 1000  # SendGrid: 1,000 personalizations per request
+
+
+def mailing_stream(mailing_id: str) -> str:
+    """The stream holding one mailing's events."""
+    return f"mailing-{mailing_id}"
+
+
+@dataclass(frozen=True)
+class BatchPlan:
+    """Up to 1,000 recipients sharing one template and locale."""
+
+    batch_id: str
+    template: str
+    locale: str
+    recipients: int
+
+
+# Commands
+
+
+@dataclass(frozen=True)
+class PlanMailing:
+    """Plan a campaign e-mail caused by one event, with every batch it needs."""
+
+    mailing_id: str
+    kind: MailingKind
+    action_id: str
+    case_id: str
+    cause_event_id: str
+    batches: tuple[BatchPlan, ...]
+    planned_at: datetime
+
+
+@dataclass(frozen=True)
+class RecordBatchAccepted:
+    """The provider accepted a batch for delivery."""
+
+    mailing_id: str
+    batch_id: str
+    message_id: str
+    accepted_at: datetime
+
+
+@dataclass(frozen=True)
+class RecordBatchFailed:
+    """The provider refused a batch for good (e.g. 400, 401, 403, 413)."""
+
+    mailing_id: str
+    batch_id: str
+    status: int
+    reason: str
+    failed_at: datetime
+
+
+Command: TypeAlias = PlanMailing | RecordBatchAccepted | RecordBatchFailed
+
+
+# Events
+
+
+@dataclass(frozen=True)
+class MailingPlanned(DomainEvent):
+    """A campaign e-mail was planned for an audience, split into batches."""
+
+    type_name: ClassVar[str] = "MailingPlanned"
+    mailing_id: str
+    kind: MailingKind
+    action_id: str
+    case_id: str
+    cause_event_id: str
+    batches: tuple[BatchPlan, ...]
+    planned_at: datetime
+
+
+@dataclass(frozen=True)
+class BatchAccepted(DomainEvent):
+    """The provider accepted one batch (its message id lets support trace it)."""
+
+    type_name: ClassVar[str] = "BatchAccepted"
+    mailing_id: str
+    batch_id: str
+    message_id: str
+    accepted_at: datetime
+
+
+@dataclass(frozen=True)
+class BatchFailed(DomainEvent):
+    """The provider refused one batch for good; it is not retried."""
+
+    type_name: ClassVar[str] = "BatchFailed"
+    mailing_id: str
+    batch_id: str
+    status: int
+    reason: str
+    failed_at: datetime
+
+
+@dataclass(frozen=True)
+class MailingCompleted(DomainEvent):
+    """Every batch of the mailing has an outcome."""
+
+    type_name: ClassVar[str] = "MailingCompleted"
+    mailing_id: str
+    accepted_batches: int
+    failed_batches: int
+    completed_at: datetime
+
+
+EVENTS: tuple[type[DomainEvent], ...] = (
+    MailingPlanned, BatchAccepted, BatchFailed, MailingCompleted,
+)
+
+
+# State
+
+
+@dataclass(frozen=True)
+class State:
+    """A mailing's plan and the outcome of each batch so far."""
+
+    mailing_id: str = ""
+    planned: bool = False
+    batches: Mapping[str, BatchPlan] = field(default_factory=dict)
+    outcomes: Mapping[str, BatchOutcome] = field(default_factory=dict)
+
+    @property
+    def complete(self) -> bool:
+        """True once every batch was accepted or failed."""
+        return self.planned and len(self.outcomes) == len(self.batches)
+
+
+def initial_state() -> State:
+    """A mailing never planned."""
+    return State()
+
+
+def decide(state: State, command: Command) -> list[DomainEvent]:
+    """The events a command causes, or DomainError."""
+    if isinstance(command, PlanMailing):
+        return _plan(state, command)
+    if not state.planned:
+        raise DomainError("unknown_mailing", f"no mailing {command.mailing_id}")
+    if command.batch_id not in state.batches:
+        raise DomainError("unknown_batch", f"no batch {command.batch_id} in this mailing")
+    if command.batch_id in state.outcomes:
+        return []  # a redelivered message: the outcome is already recorded
+    outcome: DomainEvent = (emit(BatchAccepted, command)
+                            if isinstance(command, RecordBatchAccepted)
+                            else emit(BatchFailed, command))
+    after = evolve(state, outcome)
+    if not after.complete:
+        return [outcome]
+    at = command.accepted_at if isinstance(command, RecordBatchAccepted) else command.failed_at
+    accepted = sum(1 for o in after.outcomes.values() if o == "accepted")
+    return [outcome, MailingCompleted(command.mailing_id, accepted,
+                                      len(after.outcomes) - accepted, at)]
+
+
+def _plan(state: State, command: PlanMailing) -> list[DomainEvent]:
+    if state.planned:
+        return []  # planned from the same cause before: nothing new
+    ids = [b.batch_id for b in command.batches]
+    if len(set(ids)) != len(ids):
+        raise DomainError("duplicate_batch", "batch ids must be unique within a mailing")
+    if any(not 0 < b.recipients <= MAX_RECIPIENTS_PER_BATCH for b in command.batches):
+        raise DomainError("invalid_batch", f"a batch holds 1 to {MAX_RECIPIENTS_PER_BATCH}")
+    planned = emit(MailingPlanned, command)
+    if command.batches:
+        return [planned]
+    return [planned, MailingCompleted(command.mailing_id, 0, 0, command.planned_at)]
+
+
+def evolve(state: State, event: DomainEvent) -> State:
+    """The state after one event."""
+    if isinstance(event, MailingPlanned):
+        return State(event.mailing_id, True, {b.batch_id: b for b in event.batches})
+    if isinstance(event, BatchAccepted):
+        return replace(state, outcomes={**state.outcomes, event.batch_id: "accepted"})
+    if isinstance(event, BatchFailed):
+        return replace(state, outcomes={**state.outcomes, event.batch_id: "failed"})
+    return state
+
+
+def replay(events: Iterable[DomainEvent]) -> State:
+    """The state after all `events`."""
+    return reduce(evolve, events, initial_state())
