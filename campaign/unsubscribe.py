@@ -1,0 +1,71 @@
+"""One-click unsubscribe (RFC 8058): POST unsubscribes at once; GET shows a confirmation page.
+
+Mail clients POST `List-Unsubscribe=One-Click` to the URL in the `List-Unsubscribe` header
+without any further interaction, so the POST must act on the signed token alone. A person
+who opens the link in a browser gets a page with one button instead: link scanners that
+GET every URL in a message must not unsubscribe anyone.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, render_template_string
+
+from campaign.auth import AuthError
+from campaign.domain import supporter
+from campaign.domain.base import DomainError
+from campaign.handlers import Meta
+from campaign.request_context import correlation_id
+from campaign.use_cases import utc_now
+
+blueprint = Blueprint("unsubscribe", __name__)
+
+PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{{ title }}</title></head>
+<body style="font-family: sans-serif; max-width: 36em; margin: 2em auto">
+<h1>{{ title }}</h1><p>{{ message }}</p>
+{% if ask %}<form method="post"><input type="hidden" name="List-Unsubscribe" value="One-Click">
+<button type="submit">Unsubscribe from urgent actions</button></form>{% endif %}
+</body></html>"""
+
+
+def unsubscribe_url(base_url: str, token: str) -> str:
+    """The link for the `List-Unsubscribe` header and the footer of every campaign e-mail."""
+    return f"{base_url.rstrip('/')}/unsubscribe/{token}"
+
+
+def _page(status: int, title: str, message: str, ask: bool = False) -> Response:
+    body = render_template_string(PAGE, title=title, message=message, ask=ask)
+    return Response(body, status=status, mimetype="text/html")
+
+
+def _supporter_id(token: str) -> str | None:
+    try:
+        return str(current_app.extensions["campaign"].links.verify("unsubscribe", token))
+    except AuthError:
+        return None
+
+
+@blueprint.get("/unsubscribe/<token>")
+def confirm_page(token: str) -> Response:
+    """Ask before acting: a GET may come from a link scanner, not from the person."""
+    if _supporter_id(token) is None:
+        return _page(404, "Link not valid", "This unsubscribe link is not valid.")
+    return _page(200, "Unsubscribe", "You will receive no more urgent actions.", ask=True)
+
+
+@blueprint.post("/unsubscribe/<token>")
+def one_click(token: str) -> Response:
+    """Unsubscribe with no further interaction; repeating it is harmless."""
+    supporter_id = _supporter_id(token)
+    if supporter_id is None:
+        return _page(404, "Link not valid", "This unsubscribe link is not valid.")
+    services = current_app.extensions["campaign"]
+    command = supporter.Unsubscribe(supporter_id=supporter_id, at=utc_now(), via="one_click")
+    try:
+        services.commands.handle(command, Meta(actor=f"supporter:{supporter_id}",
+                                               correlation_id=correlation_id()))
+    except DomainError as exc:
+        if exc.code != "supporter_erased":
+            raise
+    return _page(200, "Unsubscribed", "You will receive no more urgent actions. Thank you "
+                 "for every letter you wrote.")
