@@ -28,6 +28,7 @@ test: $(STAMP)
 	$(BIN)/mypy
 	scripts/with-services $(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS)
 	scripts/with-services $(BIN)/python -m bench.append --quick
+	scripts/with-services $(BIN)/python -m bench.deadline_scan --quick
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -209,10 +209,17 @@ def open_pledges(engine: Engine) -> list[Any]:
 # --- The server under test -------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def listening_socket() -> socket.socket:
+    """A loopback socket, already bound and listening, for gunicorn to inherit (`fd://`).
+
+    Picking a free port and letting gunicorn bind it later races with other processes
+    doing the same (the e2e tests start gunicorns too): one of them would answer our
+    /healthz with its own server.
+    """
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(2048)
+    return listener
 
 
 def gunicorn_binary() -> str:
@@ -235,20 +242,25 @@ class Served:
 @contextmanager
 def gunicorn(url: str, redis_url: str, secret: str, workers: int, threads: int,
              log_path: Path) -> Iterator[Served]:
-    """Serve `campaign.wsgi:app` on a free loopback port until the block ends."""
-    port = free_port()
+    """Serve `campaign.wsgi:app` on a loopback port of its own until the block ends."""
     env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": redis_url, "SECRET_KEY": secret,
            "LOG_LEVEL": "WARNING"}
-    command = [gunicorn_binary(), "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-               "--threads", str(threads), "--log-level", "warning", "campaign.wsgi:app"]
-    with open(log_path, "wb") as out:
+    with listening_socket() as listener, open(log_path, "wb") as out:
+        fd = listener.fileno()
+        command = [gunicorn_binary(), "--bind", f"fd://{fd}", "--workers", str(workers),
+                   "--threads", str(threads), "--log-level", "warning", "campaign.wsgi:app"]
         process = subprocess.Popen(command, env=env, cwd=REPO, stdout=out,
-                                   stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
+                                   stderr=subprocess.STDOUT, pass_fds=(fd,))
+        base = f"http://127.0.0.1:{listener.getsockname()[1]}"
     try:
         wait_healthy(base, process, log_path)
+        wait_booted(process.pid, workers)
         log(f"gunicorn on {base}: {workers} workers x {threads} threads")
         yield Served(base, process.pid)
+    except BaseException:
+        state = "running" if process.poll() is None else f"exited with {process.returncode}"
+        log(f"gunicorn ({state}) logged:\n" + log_path.read_text(errors="replace")[-3000:])
+        raise
     finally:
         process.terminate()
         try:
@@ -273,6 +285,26 @@ def wait_healthy(base: str, process: subprocess.Popen[bytes], log_path: Path) ->
             pass
         time.sleep(0.1)
     raise RuntimeError("gunicorn did not answer /healthz within 60 s")
+
+
+def wait_booted(master: int, workers: int, timeout: float = 60.0) -> None:
+    """Wait until every worker has finished importing the app (its CPU time stops growing).
+
+    /healthz answers as soon as one worker is up; wrk's keep-alive connections stay with
+    the worker that accepted them, so a run started earlier piles them all on that one.
+    """
+    if not os.path.exists(f"/proc/{master}/stat"):
+        time.sleep(5)  # no /proc: give the others time
+        return
+    deadline, last = time.monotonic() + timeout, None
+    while time.monotonic() < deadline:
+        pids = family(master)[1:]
+        ticks = sorted((p, cpu_ticks(p)) for p in pids)
+        if len(pids) >= workers and ticks == last:
+            return
+        last = ticks
+        time.sleep(0.5)
+    raise RuntimeError(f"gunicorn's {workers} workers did not settle within {timeout:.0f} s")
 
 
 def server_log_problems(log_path: Path) -> dict[str, Any]:
@@ -342,46 +374,52 @@ def cpu_groups(served: Served, engine: Engine) -> CpuGroups | None:
 
 def postmaster_pid(engine: Engine) -> int | None:
     """The PostgreSQL server's main process: the parent of our own backend (same machine)."""
-    with engine.connect() as conn:
+    with engine.connect() as conn:  # read while the backend lives: NullPool ends it after
         backend = int(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
-    try:
-        return parent_of(backend)
-    except OSError:
-        return None  # the server runs elsewhere: no per-process figures
+        try:
+            return parent_of(backend)
+        except OSError:
+            return None  # the server runs elsewhere: no per-process figures
 
 
-def cpu_snapshot(groups: CpuGroups | None) -> dict[str, int] | None:
-    """Ticks so far per group; wrk, a finished child of ours, is in RUSAGE_CHILDREN."""
+def cpu_snapshot(groups: CpuGroups | None) -> dict[str, Any] | None:
+    """Ticks so far per group and per gunicorn worker; wrk, a finished child of ours, is in
+    RUSAGE_CHILDREN."""
     if groups is None:
         return None
     busy, total = machine_ticks()
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    ticks = os.sysconf("SC_CLK_TCK")
+    workers = {p: cpu_ticks(p) for p in family(groups.gunicorn)[1:]}
     return {
-        "gunicorn": sum(cpu_ticks(p) for p in family(groups.gunicorn)),
+        "gunicorn": cpu_ticks(groups.gunicorn) + sum(workers.values()),
         "postgres": sum(cpu_ticks(p) for p in family(groups.postmaster)),
-        "wrk": round((children.ru_utime + children.ru_stime) * ticks),
+        "wrk": round((children.ru_utime + children.ru_stime) * os.sysconf("SC_CLK_TCK")),
         "bench": cpu_ticks(os.getpid()),
-        "machine_busy": busy, "machine_total": total,
+        "machine_busy": busy, "machine_total": total, "workers": workers,
     }
 
 
-def cpu_per_request(before: dict[str, int] | None, after: dict[str, int] | None,
+def cpu_per_request(before: dict[str, Any] | None, after: dict[str, Any] | None,
                     requests: int) -> dict[str, Any] | None:
-    """CPU ms per request by process group, and how busy all the cores were.
+    """CPU ms per request by process group, how busy all the cores were, and how many cores
+    each gunicorn worker used (one GIL each: about 1.0 is a worker's ceiling).
 
     "other" is every other process on the machine (other sessions' work shows up there).
     Processes that exit during the window (an autovacuum worker) are missed.
     """
     if before is None or after is None or not requests:
         return None
-    delta = {k: after[k] - before[k] for k in after}
+    delta = {k: after[k] - before[k] for k in after if k != "workers"}
     ms_per_tick = 1000 / os.sysconf("SC_CLK_TCK")
     groups = ("gunicorn", "postgres", "wrk", "bench")
     other = delta["machine_busy"] - sum(delta[g] for g in groups)
     found: dict[str, Any] = {g: round(delta[g] * ms_per_tick / requests, 3) for g in groups}
     found["other"] = round(max(other, 0) * ms_per_tick / requests, 3)
     found["machine_busy_pct"] = round(100 * delta["machine_busy"] / delta["machine_total"], 1)
+    per_core = delta["machine_total"] / (os.cpu_count() or 1)
+    found["worker_cores"] = sorted(
+        (round((ticks - before["workers"].get(pid, 0)) / per_core, 2)
+         for pid, ticks in after["workers"].items()), reverse=True)
     return found
 
 
@@ -603,21 +641,22 @@ def scenario_letters(run: Run) -> dict[str, Any]:
 
 
 def check_targets(scenarios: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
-    """The brief's targets with the measured values."""
+    """The targets with the measured values; `shown` is the value as the table prints it."""
     ceiling = scenarios["healthz"]["requests_per_s"]
     checked = []
     for key in ("pledges", "letters"):
         s = scenarios[key]
-        value = round(s["requests_per_s"] / ceiling, 3)
+        ratio = round(s["requests_per_s"] / ceiling, 3)
         checked += [
-            {"target": f"{key} req/s ≥ {WRITE_RATIO_TARGET:.0%} of healthz", "value": value,
-             "met": value >= WRITE_RATIO_TARGET},
+            {"target": f"{key} req/s ≥ {WRITE_RATIO_TARGET:.0%} of healthz's", "value": ratio,
+             "shown": f"{ratio:.1%}", "met": ratio >= WRITE_RATIO_TARGET},
             {"target": f"{key} p99 < {P99_TARGET_MS:.0f} ms", "value": s["p99_ms"],
-             "met": s["p99_ms"] < P99_TARGET_MS},
+             "shown": f"{s['p99_ms']:.1f} ms", "met": s["p99_ms"] < P99_TARGET_MS},
         ]
     for key, s in scenarios.items():
         errors = s["non_2xx"] + s["socket_errors_total"]
-        checked.append({"target": f"{key}: zero errors", "value": errors, "met": errors == 0})
+        checked.append({"target": f"{key}: zero errors (non-2xx + socket errors)",
+                        "value": errors, "shown": str(errors), "met": errors == 0})
     return checked
 
 
@@ -665,11 +704,11 @@ def markdown(report: dict[str, Any]) -> str:
     for s in report["scenarios"].values():
         lines.append(
             f"| {s['title']} | {s['requests_per_s']:,.0f} | "
-            f"{s['requests_per_s'] / ceiling:.2f} | {s['p50_ms']:.2f} | {s['p90_ms']:.2f} | "
+            f"{s['requests_per_s'] / ceiling:.1%} | {s['p50_ms']:.2f} | {s['p90_ms']:.2f} | "
             f"{s['p99_ms']:.2f} | {s['max_ms']:.1f} | {s['requests']:,} | {s['non_2xx']} | "
             f"{s['socket_errors_total']} | {s['load_average_before']:.2f} |")
     lines += ["", "| Target | measured | result |", "|---|---:|---|"]
-    lines += [f"| {t['target']} | {t['value']} | {mark(t['met'])} |" for t in report["targets"]]
+    lines += [f"| {t['target']} | {t['shown']} | {mark(t['met'])} |" for t in report["targets"]]
     lines += ["", "| Consistency | events | 201 answered | unanswered at stop | "
               "events = 201 | events = 201 + unanswered, same set as sent |",
               "|---|---:|---:|---:|---|---|"]
@@ -691,10 +730,12 @@ def cpu_table(report: dict[str, Any]) -> list[str]:
     if not rows:
         return []
     lines = ["", "| CPU ms per request | gunicorn | PostgreSQL | wrk | other processes |"
-             " all cores busy |", "|---|---:|---:|---:|---:|---:|"]
+             " all cores busy | cores used per worker |", "|---|---:|---:|---:|---:|---:|---|"]
     for title, c in rows:
+        workers = " / ".join(f"{w:.2f}" for w in c["worker_cores"])
         lines.append(f"| {title} | {c['gunicorn']:.3f} | {c['postgres']:.3f} | {c['wrk']:.3f} | "
-                     f"{c['other'] + c['bench']:.3f} | {c['machine_busy_pct']:.0f} % |")
+                     f"{c['other'] + c['bench']:.3f} | {c['machine_busy_pct']:.0f} % | "
+                     f"{workers} |")
     return lines
 
 
@@ -704,6 +745,11 @@ def notes(report: dict[str, Any]) -> list[str]:
     for key, s in report["scenarios"].items():
         if key != "healthz" and s["wrapped"]:
             found.append(f"- {key}: ran out of prepared requests; {s['wrapped']} repeats.")
+        cpu = s["cpu_ms_per_request"]
+        if cpu and len(cpu["worker_cores"]) > 1 and cpu["worker_cores"][-1] < 0.5 * cpu[
+                "worker_cores"][0] and cpu["machine_busy_pct"] < 90:
+            found.append(f"- {key}: connections unevenly spread over gunicorn's workers "
+                         f"(cores used: {cpu['worker_cores']}); the figure is low.")
         if s["first_error"]:
             found.append(f"- {key}: first non-2xx answer: {s['first_error'][:300]}")
     problems = report["server_log"]

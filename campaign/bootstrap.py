@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 
 from campaign.auth import SupporterLinks
+from campaign.deadlines import RecordOnlySender, ReminderSender
 from campaign.event_mapping import EventMapper
 from campaign.handlers import CommandHandler
 from campaign.policies import pledge_policy
@@ -17,6 +18,7 @@ from campaign.read_models.daily_activity import DailyActivity
 from campaign.read_models.pledges import PledgesProjection
 from campaign.read_models.stream_directory import StreamDirectory
 from campaign.read_models.supporters import SupportersProjection
+from campaign.reminders import reminder_schedule
 from campaign.routing import command_routes
 from campaign.settings import Settings
 from events import (
@@ -55,6 +57,8 @@ class Services:
     blind_index: BlindIndex
     links: SupporterLinks
     subscriptions: Sequence[Subscription] = field(default_factory=list)
+    # Reminder e-mails: the deadline scan calls this once per due reminder (campaign/deadlines.py).
+    reminder_sender: ReminderSender = field(default_factory=RecordOnlySender)
 
     @property
     def projections(self) -> Sequence[Projection]:
@@ -88,6 +92,7 @@ def bootstrap(settings: Settings, engine: Engine | None = None) -> Services:
     subscriptions = [
         *(projection_subscription(p) for p in store.projections if p.mode == "catch-up"),
         pledge_policy(commands),
+        reminder_schedule(settings.reminder_offsets_days),
     ]
     return Services(
         settings=settings, engine=engine, store=store, commands=commands, mapper=mapper,

@@ -7,7 +7,13 @@ import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
+from email.utils import parseaddr
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 
 class ConfigError(Exception):
@@ -15,6 +21,7 @@ class ConfigError(Exception):
 
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 @dataclass(frozen=True)
@@ -27,6 +34,21 @@ class Settings:
     log_level: str
     var_dir: Path
     embedded_database: bool
+    sendgrid_api_key: str | None = None
+    sendgrid_api_host: str = "https://api.sendgrid.com"
+    sendgrid_timeout: float = 10.0
+    sendgrid_sandbox: bool = False
+    sendgrid_webhook_public_key: str | None = None
+    sendgrid_webhook_max_age: int = 300
+    mail_from: str = "urgent-actions@localhost"
+    public_base_url: str = "http://127.0.0.1:5000"
+    # Days before a pledge's due time on which its reminders go out (10:00 supporter time).
+    reminder_offsets_days: tuple[int, ...] = (7, 2)
+
+    @property
+    def mail_sender(self) -> tuple[str, str]:
+        """MAIL_FROM as (display name, address); the name is "" when none was given."""
+        return parseaddr(self.mail_from)
 
     @property
     def uses_redis(self) -> bool:
@@ -64,7 +86,9 @@ class Settings:
         if redis_url is not None and not redis_url.startswith(("redis://", "rediss://")):
             raise ConfigError("REDIS_URL must be a redis:// or rediss:// URL")
         return cls(database_url, redis_url, secret_key, log_level, var_dir,
-                   embedded_database=database_url.startswith("sqlite"))
+                   embedded_database=database_url.startswith("sqlite"),
+                   reminder_offsets_days=_reminder_offsets(env.get("REMINDER_OFFSETS_DAYS")),
+                   **mail_settings(env))
 
     def configure_logging(self) -> None:
         """Plain, one-line log records at the configured level."""
@@ -72,6 +96,95 @@ class Settings:
             level=getattr(logging, self.log_level),
             format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         )
+
+
+def _reminder_offsets(value: str | None) -> tuple[int, ...]:
+    """Parse "7,2" into (7, 2): distinct days from 1 to 365, earliest reminder first."""
+    if value is None or not value.strip():
+        return (7, 2)
+    problem = "REMINDER_OFFSETS_DAYS must be distinct whole days from 1 to 365, like 7,2"
+    try:
+        days = [int(part) for part in value.split(",")]
+    except ValueError:
+        raise ConfigError(f"{problem}, not {value!r}") from None
+    if any(not 1 <= d <= 365 for d in days) or len(set(days)) != len(days):
+        raise ConfigError(f"{problem}, not {value!r}")
+    return tuple(sorted(days, reverse=True))
+
+
+def mail_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    """The e-mail variables, checked: SendGrid, its event webhook, sender and link base."""
+    api_key = env.get("SENDGRID_API_KEY") or None
+    sandbox = _flag(env, "SENDGRID_SANDBOX")
+    base_url = _url(env, "PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+    if api_key and not sandbox and not base_url.startswith("https://") \
+            and urlsplit(base_url).hostname not in LOOPBACK:
+        raise ConfigError("PUBLIC_BASE_URL must be https:// when SENDGRID_API_KEY is set: mail "
+                          "clients ignore one-click unsubscribe links over plain http")
+    mail_from = env.get("MAIL_FROM") or "urgent-actions@localhost"
+    if "@" not in parseaddr(mail_from)[1] or any(c in mail_from for c in "\r\n"):
+        raise ConfigError(f"MAIL_FROM must be an address, like news@example.org, not {mail_from!r}")
+    return {
+        "sendgrid_api_key": api_key,
+        "sendgrid_api_host": _url(env, "SENDGRID_API_HOST", "https://api.sendgrid.com"),
+        "sendgrid_timeout": _number(env, "SENDGRID_TIMEOUT", 10.0, minimum=0.1),
+        "sendgrid_sandbox": sandbox,
+        "sendgrid_webhook_public_key": _public_key(env.get("SENDGRID_WEBHOOK_PUBLIC_KEY")),
+        "sendgrid_webhook_max_age": int(_number(env, "SENDGRID_WEBHOOK_MAX_AGE", 300, minimum=0,
+                                                integer=True)),
+        "mail_from": mail_from,
+        "public_base_url": base_url,
+    }
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    value = (env.get(name) or "0").strip().lower()
+    if value not in ("0", "1", "true", "false"):
+        raise ConfigError(f"{name} must be 1 or 0, not {value!r}")
+    return value in ("1", "true")
+
+
+def _url(env: Mapping[str, str], name: str, default: str) -> str:
+    value = (env.get(name) or default).strip().rstrip("/")
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query \
+            or parts.fragment:
+        raise ConfigError(f"{name} must be an http:// or https:// URL with a host, "
+                          f"not {value!r}")
+    return value
+
+
+def _number(
+    env: Mapping[str, str], name: str, default: float, minimum: float, integer: bool = False,
+) -> float:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    kind = "a whole number" if integer else "a number"
+    try:
+        value = int(raw) if integer else float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be {kind} of seconds, not {raw!r}") from None
+    if not value >= minimum or value == float("inf"):
+        raise ConfigError(f"{name} must be {kind} of seconds, at least {minimum:g}")
+    return value
+
+
+def _public_key(value: str | None) -> str | None:
+    """SendGrid's verification key as its UI shows it (base64 DER); a full PEM is accepted."""
+    if not value or not value.strip():
+        return None
+    body = "".join(line.strip() for line in value.strip().splitlines()
+                   if not line.startswith("-----"))
+    pem = f"-----BEGIN PUBLIC KEY-----\n{body}\n-----END PUBLIC KEY-----"
+    try:
+        key = load_pem_public_key(pem.encode())
+    except (ValueError, TypeError):
+        key = None
+    if not isinstance(key, ec.EllipticCurvePublicKey):
+        raise ConfigError("SENDGRID_WEBHOOK_PUBLIC_KEY must be the ECDSA verification key "
+                          "from SendGrid's Event Webhook settings (base64)")
+    return body
 
 
 def _embedded_secret(var_dir: Path) -> str:

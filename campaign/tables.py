@@ -17,6 +17,7 @@ from sqlalchemy import (
     MetaData,
     Table,
     Text,
+    UniqueConstraint,
     func,
 )
 
@@ -198,4 +199,55 @@ pledges = Table(
     # Deadline scans read open pledges by due time; the cost follows the number due.
     Index("ix_pledges_status_due_at", "status", "due_at"),
     Index("ix_pledges_action_status", "action_id", "status"),
+)
+
+# Reminders for open pledges, kept by the `reminder_schedule` subscription (campaign/reminders.py)
+# and sent by the clock's deadline scan (campaign/deadlines.py). A row per (pledge, deadline,
+# kind); `reminder_id` is an opaque id derived from that key, safe to put in queue messages.
+pledge_reminders = Table(
+    "pledge_reminders",
+    metadata,
+    Column("reminder_id", Text(), primary_key=True),
+    Column("pledge_id", Text(), nullable=False),
+    Column("deadline_at", DateTime(timezone=True), nullable=False),
+    Column("kind", Text(), nullable=False),
+    Column("due_at", DateTime(timezone=True), nullable=False),
+    Column("status", Text(), nullable=False),  # pending | sent | cancelled
+    Column("sent_at", DateTime(timezone=True), nullable=True),
+    UniqueConstraint("pledge_id", "deadline_at", "kind",
+                     name="uq_pledge_reminders_pledge_deadline_kind"),
+    # The scan reads pending rows by due time; its cost follows the number due.
+    Index("ix_pledge_reminders_status_due_at", "status", "due_at"),
+)
+
+# --- E-mail delivery (workers/mail, campaign/api/sendgrid_webhook.py) ---
+
+# One row per recipient of a mailing, written by the fan-out planner. SendGrid echoes
+# `delivery_id` in every webhook event: the only way back from an event to a supporter.
+mail_deliveries = Table(
+    "mail_deliveries",
+    metadata,
+    Column("delivery_id", Text(), primary_key=True),
+    Column("mailing_id", Text(), nullable=False, index=True),
+    Column("batch_id", Text(), nullable=False, index=True),
+    Column("supporter_id", Text(), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# SendGrid events already applied, by their `sg_event_id`: SendGrid retries a webhook post
+# for up to 24 hours, so rows older than a few days can be deleted.
+sendgrid_events = Table(
+    "sendgrid_events",
+    metadata,
+    Column("sg_event_id", Text(), primary_key=True),
+    Column("received_at", DateTime(timezone=True), nullable=False, index=True),
+)
+
+# Per mailing, how many provider events of each type arrived (delivered, open, click, …).
+mailing_event_counts = Table(
+    "mailing_event_counts",
+    metadata,
+    Column("mailing_id", Text(), primary_key=True),
+    Column("event_type", Text(), primary_key=True),
+    Column("count", BigInteger(), nullable=False),
 )

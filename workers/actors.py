@@ -9,11 +9,16 @@ from typing import Any
 import dramatiq
 
 from campaign.bootstrap import Services
+from campaign.deadlines import ScanResult, run_deadline_scans
+from campaign.use_cases import utc_now
 from events import SubscriptionRunner
 
 log = logging.getLogger(__name__)
 
 SUBSCRIPTIONS_QUEUE = "subscriptions"
+DEADLINES_QUEUE = "deadlines"
+# A scan stops starting new batches after this long; the next minute's scan carries on.
+SCAN_BUDGET_SECONDS = 40.0
 
 
 @dataclass(frozen=True)
@@ -21,11 +26,12 @@ class Actors:
     """Handles for sending messages to the declared actors."""
 
     run_subscription: dramatiq.Actor[Any, Any]
+    scan_deadlines: dramatiq.Actor[Any, Any]
 
     @property
     def queues(self) -> set[str]:
         """Every queue these actors consume."""
-        return {self.run_subscription.queue_name}
+        return {self.run_subscription.queue_name, self.scan_deadlines.queue_name}
 
 
 def declare_actors(broker: dramatiq.Broker, services: Services) -> Actors:
@@ -39,6 +45,12 @@ def declare_actors(broker: dramatiq.Broker, services: Services) -> Actors:
             log.debug("subscription %s delivered %d up to %d", name, result.delivered,
                       result.position)
 
+    def scan_deadlines() -> None:
+        """Lapse overdue open pledges and send due reminders (idempotent: rows are claimed)."""
+        result = run_deadline_scans(services, utc_now(), max_seconds=SCAN_BUDGET_SECONDS)
+        if result != ScanResult():
+            log.info("deadline scan: %s", result)
+
     return Actors(
         run_subscription=dramatiq.actor(
             broker=broker,
@@ -48,4 +60,15 @@ def declare_actors(broker: dramatiq.Broker, services: Services) -> Actors:
             # The clock sends another run every tick; a failed run is not worth retrying.
             max_retries=0,
         )(run_subscription),
+        scan_deadlines=dramatiq.actor(
+            broker=broker,
+            actor_name="scan_deadlines",
+            queue_name=DEADLINES_QUEUE,
+            time_limit=120_000,
+            # The clock asks again every minute; one quick retry covers a database blip.
+            max_retries=1,
+            min_backoff=5_000,
+            # After a worker outage the backlog holds one scan per clock-minute: run fresh ones.
+            max_age=300_000,
+        )(scan_deadlines),
     )

@@ -79,8 +79,8 @@ def init_api(app: Flask) -> ProblemApi:
     def swagger_assets(filename: str) -> Response:
         return send_from_directory(assets, filename, max_age=86400)
 
-    from campaign.api import actions, cases, pledges, supporters, tokens
+    from campaign.api import actions, cases, pledges, sendgrid_webhook, supporters, tokens
 
-    for module in (cases, actions, tokens, supporters, pledges):
+    for module in (cases, actions, tokens, supporters, pledges, sendgrid_webhook):
         api.register_blueprint(module.blueprint)
     return api

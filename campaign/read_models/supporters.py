@@ -25,7 +25,7 @@ ERASED: dict[str, Any] = {
 def changed_columns(event_type: str, data: dict[str, Any]) -> dict[str, Any] | None:
     """The columns a later supporter event changes, or None for an event that changes none."""
     if event_type == S.ConsentConfirmed.type_name:
-        return {"consented": True}
+        return {"consented": True, "unsubscribed": False}  # confirming again re-subscribes
     if event_type == S.SubscriptionsChanged.type_name:
         return {k: data[k] for k in ("all_actions", "countries", "case_ids")}
     if event_type == S.Unsubscribed.type_name:

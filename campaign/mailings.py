@@ -1,0 +1,172 @@
+"""Planning campaign e-mails: who gets which mailing, in batches, when the log says so.
+
+Launching an action mails everyone whose subscriptions cover it. Updates, stop notices
+and case developments go to the people who received the original action, not to the
+whole list. Planning runs as a checkpointed subscription: the deliveries and the
+`MailingPlanned` event commit together with the checkpoint, and ids derive from the
+causing event, so reading an event twice plans nothing twice.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, insert, select
+
+from campaign.domain import action, case, mailing
+from campaign.domain.codec import from_data
+from campaign.domain.mailing import MAX_RECIPIENTS_PER_BATCH, BatchPlan, MailingKind
+from campaign.handlers import CommandHandler
+from campaign.policies import policy_meta
+from campaign.tables import actions, mail_deliveries, supporters
+from events import StoredEvent, Subscription
+
+NAMESPACE = uuid.UUID("6f1c2d4e-135a-4010-9e58-015201000000")
+
+CAUSES = frozenset({
+    action.ActionLaunched.type_name, action.ActionUpdated.type_name,
+    action.ActionClosed.type_name, case.DevelopmentRecorded.type_name,
+    case.DevelopmentApproved.type_name,
+})
+
+
+def launch_mailing_id(action_id: str) -> str:
+    """The one mailing that announced an action: later mailings go to its recipients."""
+    return str(uuid.uuid5(NAMESPACE, f"action_launched:{action_id}"))
+
+
+def mailing_id_for(kind: MailingKind, action_id: str, cause: StoredEvent) -> str:
+    """A mailing id fixed by its cause, so planning the same cause twice finds it."""
+    if kind == "action_launched":
+        return launch_mailing_id(action_id)
+    return str(uuid.uuid5(NAMESPACE, f"{kind}:{action_id}:{cause.event_id}"))
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Who a mailing goes to, by id only: addresses are looked up when sending."""
+
+    supporter_id: str
+    locale: str
+
+
+def plan_mailings(commands: CommandHandler) -> Subscription:
+    """The subscription that plans a mailing for each event that warrants one."""
+
+    def react(conn: Connection, events: Sequence[StoredEvent]) -> None:
+        for stored in events:
+            for kind, action_id, case_id in _mailings_for(conn, commands, stored):
+                mailing_id = mailing_id_for(kind, action_id, stored)
+                plan(conn, commands, stored, kind, mailing_id, action_id, case_id)
+
+    return Subscription("mailing_planner", react, CAUSES)
+
+
+def plan(
+    conn: Connection, commands: CommandHandler, cause: StoredEvent, kind: MailingKind,
+    mailing_id: str, action_id: str, case_id: str,
+) -> None:
+    """Record deliveries in batches and the MailingPlanned event, unless already planned."""
+    state, _ = commands.load(conn, mailing.mailing_stream(mailing_id),
+                             commands.routes[mailing.PlanMailing].aggregate)
+    if state.planned:
+        return
+    audience = (eligible_subscribers(conn, action_id) if kind == "action_launched"
+                else previous_recipients(conn, action_id))
+    batches, deliveries = _batches(mailing_id, kind, audience)
+    if deliveries:
+        conn.execute(insert(mail_deliveries), deliveries)
+    commands.handle(mailing.PlanMailing(
+        mailing_id=mailing_id, kind=kind, action_id=action_id, case_id=case_id,
+        cause_event_id=str(cause.event_id), batches=tuple(batches),
+        planned_at=cause.recorded_at,
+    ), policy_meta("mailings", cause), conn=conn)
+
+
+def _mailings_for(
+    conn: Connection, commands: CommandHandler, stored: StoredEvent
+) -> Iterator[tuple[MailingKind, str, str]]:
+    event = from_data(stored.type, stored.data)
+    if isinstance(event, action.ActionLaunched | action.ActionUpdated | action.ActionClosed):
+        row = conn.execute(select(actions.c.case_id).where(
+            actions.c.action_id == event.action_id)).one()
+        kinds: dict[type, MailingKind] = {action.ActionLaunched: "action_launched",
+                                          action.ActionUpdated: "action_updated",
+                                          action.ActionClosed: "action_closed"}
+        yield kinds[type(event)], event.action_id, row.case_id
+    elif isinstance(event, case.DevelopmentRecorded | case.DevelopmentApproved):
+        if isinstance(event, case.DevelopmentRecorded) and event.pending_approval:
+            return  # waits for a campaigner's approval; DevelopmentApproved mails it
+        case_actions = conn.execute(select(actions.c.action_id).where(
+            actions.c.case_id == event.case_id)).scalars().all()
+        for action_id in case_actions:
+            if _open_when(conn, commands, action_id, stored.position):
+                yield "case_development", action_id, event.case_id
+
+
+def _open_when(conn: Connection, commands: CommandHandler, action_id: str, position: int) -> bool:
+    """Whether the action was launched and not yet closed when the log reached `position`.
+
+    The planner may run long after the fact: only the log, not today's read model, knows.
+    """
+    state = action.initial_state()
+    for stored in commands.store.read_stream(action.action_stream(action_id), conn=conn):
+        if stored.position > position:
+            break
+        state = action.evolve(state, from_data(stored.type, stored.data))
+    return state.status == "launched"
+
+
+def _can_receive() -> Any:
+    return ((supporters.c.consented.is_(True)) & (supporters.c.unsubscribed.is_(False))
+            & (supporters.c.suppressed.is_(None)) & (supporters.c.erased.is_(False)))
+
+
+def eligible_subscribers(conn: Connection, action_id: str) -> list[Recipient]:
+    """Consented, reachable supporters whose subscriptions cover the action."""
+    row = conn.execute(select(actions.c.country, actions.c.case_id)
+                       .where(actions.c.action_id == action_id)).one()
+    candidates = conn.execute(
+        select(supporters.c.supporter_id, supporters.c.locale, supporters.c.all_actions,
+               supporters.c.countries, supporters.c.case_ids)
+        .where(_can_receive()).order_by(supporters.c.supporter_id)
+    )
+    return [Recipient(c.supporter_id, c.locale or "en") for c in candidates
+            if c.all_actions or row.country in c.countries or row.case_id in c.case_ids]
+
+
+def previous_recipients(conn: Connection, action_id: str) -> list[Recipient]:
+    """Who received the action when it was launched, and can still receive e-mail."""
+    rows = conn.execute(
+        select(supporters.c.supporter_id, supporters.c.locale)
+        .join(mail_deliveries, mail_deliveries.c.supporter_id == supporters.c.supporter_id)
+        .where(mail_deliveries.c.mailing_id == launch_mailing_id(action_id), _can_receive())
+        .order_by(supporters.c.supporter_id)
+    )
+    return [Recipient(r.supporter_id, r.locale or "en") for r in rows]
+
+
+def _batches(
+    mailing_id: str, kind: MailingKind, audience: list[Recipient]
+) -> tuple[list[BatchPlan], list[dict[str, str]]]:
+    """Batches of at most 1,000 per locale, and one delivery row per recipient."""
+    by_locale: dict[str, list[str]] = defaultdict(list)
+    for recipient in audience:
+        by_locale[recipient.locale].append(recipient.supporter_id)
+    batches: list[BatchPlan] = []
+    deliveries: list[dict[str, str]] = []
+    for locale in sorted(by_locale):
+        ids = by_locale[locale]
+        for start in range(0, len(ids), MAX_RECIPIENTS_PER_BATCH):
+            batch_id = f"{mailing_id}-{len(batches) + 1}"
+            chunk = ids[start:start + MAX_RECIPIENTS_PER_BATCH]
+            batches.append(BatchPlan(batch_id, kind, locale, len(chunk)))
+            deliveries += [{
+                "delivery_id": str(uuid.uuid5(NAMESPACE, f"{mailing_id}:{supporter_id}")),
+                "mailing_id": mailing_id, "batch_id": batch_id, "supporter_id": supporter_id,
+            } for supporter_id in chunk]
+    return batches, deliveries

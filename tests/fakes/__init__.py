@@ -1,0 +1,1 @@
+"""Local stand-ins for external services, driven by the real client libraries."""

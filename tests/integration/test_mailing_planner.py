@@ -1,0 +1,168 @@
+"""Who gets which campaign e-mail: subscribers for a launch, earlier recipients after that."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from campaign.bootstrap import Services
+from campaign.demo import ua_135_10 as seed
+from campaign.demo.loader import SUPPORTERS, load_demo
+from campaign.domain import action, case, mailing, supporter
+from campaign.domain.values import OnDate
+from campaign.handlers import Meta
+from campaign.mailings import Recipient, _batches, launch_mailing_id, plan_mailings
+from campaign.tables import mail_deliveries
+from campaign.use_cases import Registration, register_supporter
+from events import SubscriptionRunner
+from events.subscriptions import ensure_checkpoint, save_checkpoint
+
+META = Meta(actor="test", correlation_id="planner")
+AT = datetime(2010, 9, 20, tzinfo=UTC)
+
+
+def run_planner(services: Services) -> None:
+    SubscriptionRunner(services.store, plan_mailings(services.commands)).run()
+
+
+def planned(services: Services) -> list[mailing.MailingPlanned]:
+    found = []
+    for stored in services.store.read_all(limit=10_000):
+        if stored.type == mailing.MailingPlanned.type_name:
+            event = services.mapper.to_domain(services.engine.connect(), stored)
+            assert isinstance(event, mailing.MailingPlanned)
+            found.append(event)
+    return found
+
+
+def recipients(services: Services, mailing_id: str) -> set[str]:
+    with services.engine.connect() as conn:
+        return set(conn.execute(select(mail_deliveries.c.supporter_id)
+                                .where(mail_deliveries.c.mailing_id == mailing_id)).scalars())
+
+
+def newcomer(services: Services, email: str, **subscriptions: object) -> str:
+    supporter_id = register_supporter(services, Registration(email, "New Comer", "fr", "FR",
+                                                             "Europe/Paris"), META, AT)
+    services.commands.handle(supporter.ConfirmConsent(supporter_id=supporter_id,
+                                                      confirmed_at=AT), META)
+    if subscriptions:
+        services.commands.handle(supporter.ChangeSubscriptions(
+            supporter_id=supporter_id, changed_at=AT, **subscriptions), META)  # type: ignore[arg-type]
+    return supporter_id
+
+
+def test_a_launch_is_mailed_to_every_consented_subscriber_once_by_locale(
+    services: Services,
+) -> None:
+    load_demo(services)
+    unconsented = register_supporter(services, Registration(
+        "silent@example.org", "Not Confirmed", "en", "GB", "Europe/London"), META, AT)
+    elsewhere = newcomer(services, "fr-only@example.org", all_actions=False,
+                         countries=("FR",), case_ids=())
+    by_case = newcomer(services, "case@example.org", all_actions=False, countries=(),
+                       case_ids=(seed.CASE_ID,))
+
+    run_planner(services)
+    run_planner(services)
+
+    (launch,) = [m for m in planned(services) if m.kind == "action_launched"]
+    audience = recipients(services, launch.mailing_id)
+    assert len(audience) == len(SUPPORTERS) + 1
+    assert by_case in audience and elsewhere not in audience and unconsented not in audience
+    assert sorted(b.locale for b in launch.batches) == ["en", "es", "fr", "ky", "ru"]
+    assert sum(b.recipients for b in launch.batches) == len(audience)
+    assert launch.mailing_id == launch_mailing_id(seed.ACTION_ID)
+
+
+def test_updates_and_stop_notices_go_to_the_earlier_recipients_only(
+    services: Services,
+) -> None:
+    load_demo(services)
+    run_planner(services)
+    launch = recipients(services, launch_mailing_id(seed.ACTION_ID))
+    late = newcomer(services, "late@example.org")
+    services.commands.handle(action.PublishUpdate(action_id=seed.ACTION_ID, number=6,
+                                                  published_at=AT, title="STILL JAILED"), META)
+    services.commands.handle(action.CloseAction(action_id=seed.ACTION_ID, reason="released",
+                                                note="", closed_at=AT), META)
+
+    run_planner(services)
+
+    later = {m.kind: recipients(services, m.mailing_id) for m in planned(services)}
+    assert later["action_updated"] == launch == later["action_closed"]
+    assert late not in later["action_updated"]
+
+
+def test_a_published_case_development_is_mailed_only_once_approved(services: Services) -> None:
+    load_demo(services)
+    run_planner(services)
+    kinds = [m.kind for m in planned(services)]
+    assert "case_development" not in kinds  # the 2010 developments predate the launch…
+
+    services.commands.handle(case.ApproveDevelopment(
+        case_id=seed.CASE_ID, development_id=seed.SUPREME_COURT_HEARING.development_id,
+        approved_at=AT), META)
+    services.commands.handle(case.RecordDevelopment(
+        case_id=seed.CASE_ID, development_id="pending-news", kind="other",
+        occurred=OnDate(AT.date()), summary="Unconfirmed report",
+        source=case.DevelopmentSource(kind="partner", partner_id=seed.PARTNER_ID),
+        recorded_at=AT, requires_approval=True), META)
+    run_planner(services)
+
+    developments = [m for m in planned(services) if m.kind == "case_development"]
+    assert len(developments) == 1  # the approved hearing; the pending report waits
+
+
+def test_planning_the_same_event_again_plans_nothing_new(services: Services) -> None:
+    load_demo(services)
+    run_planner(services)
+    before = (len(planned(services)), recipients(services, launch_mailing_id(seed.ACTION_ID)))
+    ensure_checkpoint(services.store, "mailing_planner")
+    with services.engine.begin() as conn:  # as after a crash before the checkpoint moved
+        save_checkpoint(conn, "mailing_planner", 0)
+
+    run_planner(services)
+
+    after = (len(planned(services)), recipients(services, launch_mailing_id(seed.ACTION_ID)))
+    assert after == before
+
+
+def test_batches_hold_at_most_a_thousand_people_of_one_locale() -> None:
+    audience = ([Recipient(f"en-{n:04}", "en") for n in range(1005)]
+                + [Recipient(f"ru-{n}", "ru") for n in range(3)])
+
+    batches, deliveries = _batches("m", "action_launched", audience)
+
+    assert [(b.locale, b.recipients) for b in batches] == [("en", 1000), ("en", 5), ("ru", 3)]
+    assert len({d["delivery_id"] for d in deliveries}) == 1008
+    assert {d["batch_id"] for d in deliveries} == {b.batch_id for b in batches}
+
+
+def test_unsubscribed_and_suppressed_people_are_left_out(services: Services) -> None:
+    load_demo(services)
+    gone, bounced = newcomer(services, "gone@example.org"), newcomer(services, "b@example.org")
+    services.commands.handle(supporter.Unsubscribe(supporter_id=gone, at=AT, via="link"), META)
+    services.commands.handle(supporter.Suppress(supporter_id=bounced, reason="bounce", at=AT),
+                             META)
+
+    run_planner(services)
+
+    audience = recipients(services, launch_mailing_id(seed.ACTION_ID))
+    assert gone not in audience and bounced not in audience
+
+
+def test_confirming_again_after_unsubscribing_brings_a_supporter_back(
+    services: Services,
+) -> None:
+    load_demo(services)
+    returning = newcomer(services, "back@example.org")
+    services.commands.handle(supporter.Unsubscribe(supporter_id=returning, at=AT, via="link"),
+                             META)
+    services.commands.handle(supporter.ConfirmConsent(supporter_id=returning, confirmed_at=AT),
+                             META)
+
+    run_planner(services)
+
+    assert returning in recipients(services, launch_mailing_id(seed.ACTION_ID))

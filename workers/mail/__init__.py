@@ -1,0 +1,1 @@
+"""E-mail delivery: the transport-independent message, and transports (SendGrid, files)."""
