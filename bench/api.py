@@ -84,21 +84,26 @@ def log(message: str) -> None:
 class Profile:
     """How long each scenario runs and how many supporters to prepare.
 
-    The measured pledge run needs one supporter per request; their number is sized from the
-    warm-up's rate (2.5 times what it would need), within `min_supporters`..`max_supporters`.
+    A scenario runs `rounds` wrk windows of `seconds`, each on fresh connections, and reports
+    the median one: on a shared 2-core machine one window drifts with whatever else runs,
+    and gunicorn keeps a keep-alive connection on the worker that accepted it, so one
+    window can pile most connections on one worker. The pledge runs need one supporter per
+    request; their number is sized from the warm-up's rate (2.5 times what it would need),
+    within `min_supporters`..`max_supporters`.
     """
 
     seconds: int
+    rounds: int
     warmup_seconds: int
     warmup_supporters: int
     min_supporters: int
     max_supporters: int
 
 
-FULL = Profile(seconds=15, warmup_seconds=2, warmup_supporters=1_000, min_supporters=2_000,
-               max_supporters=20_000)
-QUICK = Profile(seconds=2, warmup_seconds=1, warmup_supporters=400, min_supporters=200,
-                max_supporters=2_000)
+FULL = Profile(seconds=5, rounds=3, warmup_seconds=2, warmup_supporters=1_000,
+               min_supporters=2_000, max_supporters=20_000)
+QUICK = Profile(seconds=2, rounds=1, warmup_seconds=1, warmup_supporters=400,
+                min_supporters=200, max_supporters=2_000)
 
 
 # --- Setup through the product's own handlers ------------------------------------------------
@@ -526,7 +531,7 @@ def written_keys(engine: Engine, kind: EventKind, after: int) -> list[str]:
             {"t": kind.type, "p": after}).scalars()]
 
 
-def consistency(engine: Engine, kind: EventKind, after: int, result: dict[str, Any],
+def consistency(engine: Engine, kind: EventKind, after: int, sent: Sequence[Item],
                 measured: dict[str, Any]) -> dict[str, Any]:
     """Events appended vs writes answered 201, and vs the exact set of writes sent.
 
@@ -535,7 +540,7 @@ def consistency(engine: Engine, kind: EventKind, after: int, result: dict[str, A
     """
     settle(engine)
     keys = written_keys(engine, kind, after)
-    sent = {item.key for item in result["sent_items"]}
+    sent_keys = {item.key for item in sent}
     created = int(measured["statuses"].get("201", 0))
     return {
         "event_type": kind.type,
@@ -547,10 +552,10 @@ def consistency(engine: Engine, kind: EventKind, after: int, result: dict[str, A
         "events_equal_201": len(keys) == created,
         "events_equal_201_plus_unanswered": len(keys) == created + measured["unanswered"],
         "duplicates": len(keys) - len(set(keys)),
-        "sent_not_written": len(sent - set(keys)),
-        "written_not_sent": len(set(keys) - sent),
-        "consistent": (len(keys) == created + measured["unanswered"]
-                       and len(keys) == len(set(keys)) == len(sent) and set(keys) == sent),
+        "sent_not_written": len(sent_keys - set(keys)),
+        "written_not_sent": len(set(keys) - sent_keys),
+        "consistent": (len(keys) == created + measured["unanswered"] == len(sent)
+                       and len(keys) == len(set(keys)) and set(keys) == sent_keys),
     }
 
 
@@ -571,19 +576,60 @@ class Run:
     workdir: Path
 
 
-def measure(run: Run, label: str, items: Sequence[Item]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """One measured wrk window, with the 1-minute load average noted before it."""
-    load = os.getloadavg()[0]
-    log(f"{label}: {run.profile.seconds} s, {len(items):,} prepared requests, "
-        f"load average {load:.2f}")
-    before = cpu_snapshot(run.cpu)
-    result = run_wrk(run.base, items, run.profile.seconds, run.workdir, label)
-    cpu = cpu_per_request(before, cpu_snapshot(run.cpu), result["requests"])
-    measured = {**figures(result), "load_average_before": load, "cpu_ms_per_request": cpu}
-    log(f"  {measured['requests_per_s']:,.0f} req/s, p50 {measured['p50_ms']:.1f} ms, "
-        f"p99 {measured['p99_ms']:.1f} ms, non-2xx {measured['non_2xx']}, "
-        f"socket errors {measured['socket_errors_total']}")
-    return result, measured
+def measure(run: Run, label: str, items: Sequence[Item]) -> tuple[list[Item], dict[str, Any]]:
+    """The scenario's rounds, each on items no earlier round sent; what was sent, and the
+    median round's figures with totals over all rounds."""
+    rounds: list[dict[str, Any]] = []
+    sent: list[Item] = []
+    for r in range(1, run.profile.rounds + 1):
+        load = os.getloadavg()[0]
+        before = cpu_snapshot(run.cpu)
+        result = run_wrk(run.base, unsent(items, sent), run.profile.seconds, run.workdir,
+                         f"{label}-{r}")
+        cpu = cpu_per_request(before, cpu_snapshot(run.cpu), result["requests"])
+        sent += result["sent_items"]
+        rounds.append({**figures(result), "load_average_before": load,
+                       "cpu_ms_per_request": cpu})
+        m = rounds[-1]
+        log(f"{label} round {r}/{run.profile.rounds}: {m['requests_per_s']:,.0f} req/s, "
+            f"p50 {m['p50_ms']:.1f} ms, p99 {m['p99_ms']:.1f} ms, non-2xx {m['non_2xx']}, "
+            f"socket errors {m['socket_errors_total']}, load average before {load:.2f}"
+            + (f", worker cores {cpu['worker_cores']}" if cpu else ""))
+    return sent, combine(rounds)
+
+
+def unsent(items: Sequence[Item], sent: Sequence[Item]) -> Sequence[Item]:
+    """The writes not sent yet (all of them once none is left: the Lua script counts repeats).
+
+    Reads (no key) are always all of them.
+    """
+    done = {item.key for item in sent if item.key is not None}
+    remaining = [item for item in items if item.key is None or item.key not in done]
+    return remaining or items
+
+
+def combine(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """The median round by requests/s, whole (its latency and CPU belong to that window), with
+    counts summed over all rounds and every round's rate and p99 so the spread shows."""
+    median = sorted(rounds, key=lambda m: m["requests_per_s"])[len(rounds) // 2]
+    statuses: dict[str, int] = {}
+    for m in rounds:
+        for status, n in m["statuses"].items():
+            statuses[status] = statuses.get(status, 0) + n
+    summed = ("requests", "non_2xx", "socket_errors_total", "sent", "unanswered", "wrapped")
+    return {
+        **median,
+        **{k: sum(m[k] for m in rounds) for k in summed},
+        "statuses": dict(sorted(statuses.items())),
+        "socket_errors": {k: sum(m["socket_errors"][k] for m in rounds)
+                          for k in median["socket_errors"]},
+        "max_ms": max(m["max_ms"] for m in rounds),
+        "first_error": next((m["first_error"] for m in rounds if m["first_error"]), None),
+        "rounds_requests_per_s": [m["requests_per_s"] for m in rounds],
+        "rounds_p99_ms": [m["p99_ms"] for m in rounds],
+        "rounds_worker_cores": [(m["cpu_ms_per_request"] or {}).get("worker_cores")
+                                for m in rounds],
+    }
 
 
 def warm_up(run: Run, label: str, items: Sequence[Item]) -> float:
@@ -594,9 +640,9 @@ def warm_up(run: Run, label: str, items: Sequence[Item]) -> float:
 
 
 def needed(profile: Profile, warm_rate: float, minimum: int, maximum: int) -> int:
-    """Prepared requests for the measured window: 2.5 times what the warm-up rate would use
-    (the warm-up starts cold, so it runs slower than the window)."""
-    wanted = math.ceil(warm_rate * profile.seconds * 2.5) + 4 * CONNECTIONS
+    """Prepared requests for the measured rounds: 2.5 times what the warm-up rate would use
+    (the warm-up starts cold, so it runs slower than the rounds)."""
+    wanted = math.ceil(warm_rate * profile.seconds * profile.rounds * 2.5) + 4 * CONNECTIONS
     return max(minimum, min(maximum, wanted))
 
 
@@ -616,8 +662,8 @@ def scenario_pledges(run: Run) -> dict[str, Any]:
     items = pledge_items(run.links, ids)
     settle(run.engine)
     after = log_position(run.engine)
-    result, measured = measure(run, "pledges", items)
-    checked = consistency(run.engine, PLEDGED, after, result, measured)
+    sent, measured = measure(run, "pledges", items)
+    checked = consistency(run.engine, PLEDGED, after, sent, measured)
     return {"title": f"POST /api/v1/actions/{ACTION_ID}/pledges", **measured,
             "prepared": len(items), "consistency": checked}
 
@@ -631,8 +677,8 @@ def scenario_letters(run: Run) -> dict[str, Any]:
     items = letter_items(run.links, pledges, count, "bench")
     settle(run.engine)
     after = log_position(run.engine)
-    result, measured = measure(run, "letters", items)
-    checked = consistency(run.engine, LETTER_CONFIRMED, after, result, measured)
+    sent, measured = measure(run, "letters", items)
+    checked = consistency(run.engine, LETTER_CONFIRMED, after, sent, measured)
     return {"title": "POST /api/v1/pledges/{id}/letters", **measured, "prepared": len(items),
             "pledges": len(pledges), "consistency": checked}
 
@@ -693,8 +739,9 @@ def markdown(report: dict[str, Any]) -> str:
         + f"; {m['wrk']}; 1-min load average at start {m['load_average_at_start']:.2f}.",
         f"Mode: {report['mode']}; gunicorn {g['workers']} workers x {g['threads']} threads "
         f"({g['worker_class']}); wrk -t{WRK_THREADS} -c{CONNECTIONS}, "
-        f"{report['seconds_per_scenario']} s per scenario after a "
-        f"{report['warmup_seconds']} s warm-up.",
+        f"{report['rounds']} round(s) of {report['seconds_per_round']} s per scenario after a "
+        f"{report['warmup_seconds']} s warm-up; the median round shown, requests and errors "
+        "summed over all rounds.",
         "",
         "| Scenario | req/s | vs healthz | p50 ms | p90 ms | p99 ms | max ms | requests |"
         " non-2xx | socket errors | load avg |",
@@ -707,6 +754,10 @@ def markdown(report: dict[str, Any]) -> str:
             f"{s['requests_per_s'] / ceiling:.1%} | {s['p50_ms']:.2f} | {s['p90_ms']:.2f} | "
             f"{s['p99_ms']:.2f} | {s['max_ms']:.1f} | {s['requests']:,} | {s['non_2xx']} | "
             f"{s['socket_errors_total']} | {s['load_average_before']:.2f} |")
+    lines += ["", "Requests/s and p99 ms of each round: " + "; ".join(
+        f"{key} " + ", ".join(f"{r:,.0f} / {p:.0f}" for r, p in
+                              zip(s["rounds_requests_per_s"], s["rounds_p99_ms"], strict=True))
+        for key, s in report["scenarios"].items()) + "."]
     lines += ["", "| Target | measured | result |", "|---|---:|---|"]
     lines += [f"| {t['target']} | {t['shown']} | {mark(t['met'])} |" for t in report["targets"]]
     lines += ["", "| Consistency | events | 201 answered | unanswered at stop | "
@@ -745,11 +796,11 @@ def notes(report: dict[str, Any]) -> list[str]:
     for key, s in report["scenarios"].items():
         if key != "healthz" and s["wrapped"]:
             found.append(f"- {key}: ran out of prepared requests; {s['wrapped']} repeats.")
-        cpu = s["cpu_ms_per_request"]
-        if cpu and len(cpu["worker_cores"]) > 1 and cpu["worker_cores"][-1] < 0.5 * cpu[
-                "worker_cores"][0] and cpu["machine_busy_pct"] < 90:
-            found.append(f"- {key}: connections unevenly spread over gunicorn's workers "
-                         f"(cores used: {cpu['worker_cores']}); the figure is low.")
+        uneven = [cores for cores in s["rounds_worker_cores"]
+                  if cores and len(cores) > 1 and cores[-1] < 0.5 * cores[0]]
+        if uneven:
+            found.append(f"- {key}: connections unevenly spread over gunicorn's workers in "
+                         f"{len(uneven)} round(s) (cores used per worker: {uneven}).")
         if s["first_error"]:
             found.append(f"- {key}: first non-2xx answer: {s['first_error'][:300]}")
     problems = report["server_log"]
@@ -792,7 +843,7 @@ def run(profile: Profile, mode: str, workers: int, threads: int) -> dict[str, An
     facts["load_average_at_end"] = os.getloadavg()[0]
     targets = check_targets(scenarios)
     return {
-        "mode": mode, "seconds_per_scenario": profile.seconds,
+        "mode": mode, "rounds": profile.rounds, "seconds_per_round": profile.seconds,
         "warmup_seconds": profile.warmup_seconds, "machine": facts, "scenarios": scenarios,
         "targets": targets, "all_targets_met": all(t["met"] for t in targets),
         "consistent": all(scenarios[k]["consistency"]["consistent"]
@@ -805,10 +856,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m bench.api",
         description="HTTP API under load: pledges and letters vs GET /healthz, with wrk.")
-    parser.add_argument("--quick", action="store_true", help="2 s per scenario: prove it runs")
+    parser.add_argument("--quick", action="store_true",
+                        help="one 2 s round per scenario: prove it runs")
     parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
-    parser.add_argument("--seconds", type=int, help="measured seconds per scenario "
-                        "(default: 15, or 2 with --quick)")
+    parser.add_argument("--seconds", type=int, help="seconds per measured round "
+                        "(default: 5 x 3 rounds, or 2 x 1 with --quick)")
     parser.add_argument("--workers", type=int, default=GUNICORN_WORKERS,
                         help=f"gunicorn worker processes (default {GUNICORN_WORKERS})")
     parser.add_argument("--threads", type=int, default=GUNICORN_THREADS,

@@ -11,6 +11,7 @@ from campaign.auth import SupporterLinks
 from campaign.deadlines import RecordOnlySender, ReminderSender
 from campaign.event_mapping import EventMapper
 from campaign.handlers import CommandHandler
+from campaign.mailings import plan_mailings
 from campaign.policies import pledge_policy
 from campaign.read_models.actions import ActionsProjection
 from campaign.read_models.cases import CasesProjection
@@ -92,6 +93,7 @@ def bootstrap(settings: Settings, engine: Engine | None = None) -> Services:
     subscriptions = [
         *(projection_subscription(p) for p in store.projections if p.mode == "catch-up"),
         pledge_policy(commands),
+        plan_mailings(commands),
         reminder_schedule(settings.reminder_offsets_days),
     ]
     return Services(

@@ -12,11 +12,15 @@ from campaign.bootstrap import Services
 from campaign.deadlines import ScanResult, run_deadline_scans
 from campaign.use_cases import utc_now
 from events import SubscriptionRunner
+from workers import fanout
+from workers.mail.errors import TransientSendError
+from workers.mail.transports import transport_from_settings
 
 log = logging.getLogger(__name__)
 
 SUBSCRIPTIONS_QUEUE = "subscriptions"
 DEADLINES_QUEUE = "deadlines"
+MAIL_QUEUE = "mail"
 # A scan stops starting new batches after this long; the next minute's scan carries on.
 SCAN_BUDGET_SECONDS = 40.0
 
@@ -27,11 +31,13 @@ class Actors:
 
     run_subscription: dramatiq.Actor[Any, Any]
     scan_deadlines: dramatiq.Actor[Any, Any]
+    send_batch: dramatiq.Actor[Any, Any]
 
     @property
     def queues(self) -> set[str]:
         """Every queue these actors consume."""
-        return {self.run_subscription.queue_name, self.scan_deadlines.queue_name}
+        return {a.queue_name for a in (self.run_subscription, self.scan_deadlines,
+                                       self.send_batch)}
 
 
 def declare_actors(broker: dramatiq.Broker, services: Services) -> Actors:
@@ -51,7 +57,24 @@ def declare_actors(broker: dramatiq.Broker, services: Services) -> Actors:
         if result != ScanResult():
             log.info("deadline scan: %s", result)
 
-    return Actors(
+    transport = transport_from_settings(services.settings)
+
+    def send_batch(batch_id: str) -> None:
+        """Send one planned batch (idempotent: its outcome is recorded once)."""
+        try:
+            outcome = fanout.send_batch(services, transport, batch_id, utc_now())
+        except TransientSendError as exc:
+            if exc.retry_after_seconds is None:
+                raise  # Dramatiq retries with backoff
+            # A rate limit is a wait, not a failure: it must not use up the retries.
+            delay = max(1000, int(exc.retry_after_seconds * 1000))
+            actors.send_batch.send_with_options(args=(batch_id,), delay=delay)
+            return
+        if outcome.sent:
+            log.info("batch %s accepted (%d recipients, %s)", batch_id, outcome.recipients,
+                     outcome.message_id)
+
+    actors = Actors(
         run_subscription=dramatiq.actor(
             broker=broker,
             actor_name="run_subscription",
@@ -71,4 +94,18 @@ def declare_actors(broker: dramatiq.Broker, services: Services) -> Actors:
             # After a worker outage the backlog holds one scan per clock-minute: run fresh ones.
             max_age=300_000,
         )(scan_deadlines),
+        send_batch=dramatiq.actor(
+            broker=broker,
+            actor_name="send_batch",
+            queue_name=MAIL_QUEUE,
+            time_limit=120_000,
+            max_retries=12,
+            min_backoff=2_000,
+            max_backoff=600_000,
+            throws=(LookupError,),  # a batch never planned will not appear by retrying
+        )(send_batch),
     )
+    if not any(s.name == "mail_dispatcher" for s in services.subscriptions):
+        services.subscriptions = [*services.subscriptions,
+                                  fanout.dispatch_batches(actors.send_batch.send)]
+    return actors

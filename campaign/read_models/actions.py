@@ -71,6 +71,7 @@ def action_row(state: action.State, last: StoredEvent) -> dict[str, Any]:
             "last_updated_at": _iso(state.last_updated_at),
             "closed_at": _iso(state.closed_at),
             "close_reason": state.close_reason,
+            "close_note": state.close_note,
         },
         "version": last.stream_version,
         "last_position": last.position,

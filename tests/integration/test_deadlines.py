@@ -45,7 +45,7 @@ from events import SubscriptionRunner
 from events.schema import events
 from tests.commands import SECRET_KEY
 from tests.databases import engine_for
-from workers.actors import DEADLINES_QUEUE, SUBSCRIPTIONS_QUEUE, Actors, declare_actors
+from workers.actors import DEADLINES_QUEUE, MAIL_QUEUE, SUBSCRIPTIONS_QUEUE, Actors, declare_actors
 from workers.clock import Every, tick
 
 META = Meta(actor="test", correlation_id="test")
@@ -513,7 +513,7 @@ def test_the_clock_asks_for_a_deadline_scan_once_a_minute(services: Services) ->
     minute.last -= 60  # a minute later
     tick(services, actors, minute)
     assert broker.queues[DEADLINES_QUEUE].qsize() == 2
-    assert actors.queues == {SUBSCRIPTIONS_QUEUE, DEADLINES_QUEUE}
+    assert actors.queues == {SUBSCRIPTIONS_QUEUE, DEADLINES_QUEUE, MAIL_QUEUE}
     broker.close()
 
 

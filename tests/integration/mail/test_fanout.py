@@ -1,0 +1,160 @@
+"""Fan-out end to end: the log plans a mailing, the dispatcher enqueues, workers send.
+
+Real parts: the store, the subscriptions, Dramatiq's worker threads, the real `sendgrid`
+client against the fake SendGrid server. Every recipient gets exactly one e-mail.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from dramatiq import Worker
+from dramatiq.brokers.stub import StubBroker
+from sqlalchemy import Engine
+
+from campaign.bootstrap import Services, bootstrap
+from campaign.demo import ua_135_10 as seed
+from campaign.demo.loader import SUPPORTERS, load_demo
+from campaign.domain import mailing
+from campaign.mailings import launch_mailing_id
+from campaign.settings import Settings
+from events import SubscriptionRunner
+from tests.fakes.fixtures import sendgrid_server  # noqa: F401 (a fixture)
+from tests.fakes.sendgrid_server import FakeSendGrid
+from workers.actors import MAIL_QUEUE, Actors, declare_actors
+
+EMAILS = {s.registration.email for s in SUPPORTERS}
+# The demo launches UA 135/10 and publishes its fifth update: two mailings, one e-mail each.
+MAILINGS = ("action_launched", "action_updated")
+
+
+def once_per_mailing(server: FakeSendGrid) -> bool:
+    """Every demo supporter got exactly one e-mail from each of the two mailings."""
+    got = Counter((r.body["categories"][0], address)
+                  for r in server.accepted for address in r.recipients)
+    return got == Counter({(kind, a): 1 for kind in MAILINGS for a in EMAILS})
+
+
+@pytest.fixture
+def mail_services(
+    tmp_path: Path, database_url: str, engine: Engine, sendgrid_server: FakeSendGrid  # noqa: F811
+) -> Services:
+    settings = Settings.from_env({
+        "DATABASE_URL": database_url, "SECRET_KEY": "fan-out-test-secret-" + "k" * 32,
+        "VAR_DIR": str(tmp_path / "var"), "SENDGRID_API_KEY": sendgrid_server.api_key,
+        "SENDGRID_API_HOST": sendgrid_server.url, "MAIL_FROM": "Urgent Actions <ua@example.org>",
+    })
+    return bootstrap(settings, engine)
+
+
+@pytest.fixture
+def workers(mail_services: Services) -> Iterator[tuple[StubBroker, Actors]]:
+    broker = StubBroker()
+    broker.emit_after("process_boot")
+    actors = declare_actors(broker, mail_services)
+    worker = Worker(broker, worker_threads=2, worker_timeout=50)
+    worker.start()
+    yield broker, actors
+    worker.stop()
+
+
+def deliver(services: Services, broker: StubBroker) -> None:
+    """What the clock and the workers do: plan, dispatch, send."""
+    for name in ("mailing_planner", "mail_dispatcher"):
+        SubscriptionRunner(services.store, services.subscription(name)).run()
+    broker.join(MAIL_QUEUE, timeout=60_000)
+
+
+def outcomes(services: Services) -> list[str]:
+    return [e.type for e in services.store.read_stream(
+        mailing.mailing_stream(launch_mailing_id(seed.ACTION_ID)))]
+
+
+def test_the_launch_reaches_every_subscriber_exactly_once_with_one_click_unsubscribe(
+    mail_services: Services, workers: tuple[StubBroker, Actors],
+    sendgrid_server: FakeSendGrid,  # noqa: F811
+) -> None:
+    broker, _ = workers
+    load_demo(mail_services)
+
+    deliver(mail_services, broker)
+    deliver(mail_services, broker)  # the clock ticks again: nothing is sent twice
+
+    assert once_per_mailing(sendgrid_server)
+    request = sendgrid_server.accepted[0].body
+    person = request["personalizations"][0]
+    assert person["headers"]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert "/unsubscribe/" in person["headers"]["List-Unsubscribe"]
+    assert "mailto:ua@example.org" in person["headers"]["List-Unsubscribe"]
+    assert set(person["custom_args"]) == {"delivery_id"}
+    assert not any("@" in value for value in request["custom_args"].values())
+    assert person["substitutions"]["-deadline_local-"].endswith(")")
+    assert "Zarylbek Rysaliev" in request["content"][0]["value"]
+    launch_batches = [r for r in sendgrid_server.accepted
+                      if r.body["categories"] == ["action_launched"]]
+    locales = {s.registration.locale for s in SUPPORTERS}
+    assert outcomes(mail_services).count("BatchAccepted") == len(launch_batches) == len(locales)
+    assert outcomes(mail_services)[-1] == "MailingCompleted"
+
+
+def test_server_errors_for_a_while_are_retried_and_nothing_is_sent_twice(
+    mail_services: Services, workers: tuple[StubBroker, Actors],
+    sendgrid_server: FakeSendGrid,  # noqa: F811
+) -> None:
+    broker, _ = workers
+    load_demo(mail_services)
+    sendgrid_server.fail_next(2, status=503)
+
+    deliver(mail_services, broker)
+
+    assert sendgrid_server.statuses.count(503) == 2
+    assert once_per_mailing(sendgrid_server)
+
+
+def test_a_rate_limit_waits_as_told_and_then_sends_once(
+    mail_services: Services, workers: tuple[StubBroker, Actors],
+    sendgrid_server: FakeSendGrid,  # noqa: F811
+) -> None:
+    broker, _ = workers
+    load_demo(mail_services)
+    sendgrid_server.rate_limit_next(3, reset_in=1, retry_after=1)
+
+    deliver(mail_services, broker)
+
+    assert sendgrid_server.statuses.count(429) == 3
+    assert once_per_mailing(sendgrid_server)
+
+
+def test_a_refused_batch_is_recorded_as_failed_and_not_retried(
+    mail_services: Services, workers: tuple[StubBroker, Actors],
+    sendgrid_server: FakeSendGrid,  # noqa: F811
+) -> None:
+    broker, _ = workers
+    load_demo(mail_services)
+    sendgrid_server.reject_next(400, n=100, message="The from address does not match")
+
+    deliver(mail_services, broker)
+
+    failed = [e for e in mail_services.store.read_all(limit=10_000) if e.type == "BatchFailed"]
+    assert failed and sendgrid_server.statuses == [400] * len(failed)  # one try per batch
+    assert failed[0].data["status"] == 400
+    assert sendgrid_server.deliveries() == {}
+
+
+def test_a_redelivered_message_sends_nothing(
+    mail_services: Services, workers: tuple[StubBroker, Actors],
+    sendgrid_server: FakeSendGrid,  # noqa: F811
+) -> None:
+    broker, actors = workers
+    load_demo(mail_services)
+    deliver(mail_services, broker)
+    requests = len(sendgrid_server.accepted)
+    batch_id = f"{launch_mailing_id(seed.ACTION_ID)}-1"
+
+    actors.send_batch.send(batch_id)
+    broker.join(MAIL_QUEUE, timeout=30_000)
+
+    assert len(sendgrid_server.accepted) == requests

@@ -1,0 +1,221 @@
+"""Sending one planned batch: look up the people, render once, one provider request.
+
+Queue messages carry only the batch id; addresses are read and decrypted here, at the
+last moment, so someone who unsubscribed or was erased since planning is skipped. The
+batch's outcome is recorded on the mailing's stream; a redelivered message finds it and
+sends nothing.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, select, text
+
+from campaign.bootstrap import Services
+from campaign.domain import case, mailing
+from campaign.domain.codec import from_data
+from campaign.domain.values import AtLocalTime
+from campaign.handlers import Meta
+from campaign.mail_rendering import deadline_for, render
+from campaign.routing import aggregate_of
+from campaign.tables import actions, mail_deliveries, supporters
+from campaign.unsubscribe import unsubscribe_url
+from events import StoredEvent, Subscription
+from events.personal_data import MASK
+from workers.mail.errors import PermanentSendError
+from workers.mail.message import Batch, Personalization
+from workers.mail.transports import Transport
+
+META_ACTOR = "worker:fanout"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to a batch on this attempt."""
+
+    sent: bool
+    recipients: int
+    message_id: str | None = None
+
+
+def batch_mailing_id(batch_id: str) -> str:
+    """Batch ids are `<mailing id>-<n>` (see campaign.mailings)."""
+    return batch_id.rsplit("-", 1)[0]
+
+
+_local_claims: set[str] = set()
+_local_claims_guard = threading.Lock()
+
+
+@contextmanager
+def claimed(services: Services, batch_id: str) -> Iterator[bool]:
+    """Hold the right to send this batch; False when another worker holds it right now.
+
+    Two copies of one message (at-least-once delivery) must not both reach the provider.
+    PostgreSQL: a transaction-scoped advisory lock; SQLite (one process): an in-process set.
+    """
+    if services.engine.dialect.name == "postgresql":
+        with services.engine.connect() as conn, conn.begin():
+            key = conn.execute(text("SELECT hashtextextended(:b, 0)"), {"b": batch_id})
+            got = conn.execute(text("SELECT pg_try_advisory_xact_lock(:k)"),
+                               {"k": key.scalar_one()}).scalar_one()
+            yield bool(got)
+        return
+    with _local_claims_guard:
+        got = batch_id not in _local_claims
+        _local_claims.add(batch_id)
+    try:
+        yield got
+    finally:
+        if got:
+            with _local_claims_guard:
+                _local_claims.discard(batch_id)
+
+
+def send_batch(services: Services, transport: Transport, batch_id: str, now: datetime) -> Outcome:
+    """Send one batch unless its outcome is recorded or another worker is sending it."""
+    with claimed(services, batch_id) as mine:
+        if not mine:
+            return Outcome(sent=False, recipients=0)
+        return _send(services, transport, batch_id, now)
+
+
+def _send(services: Services, transport: Transport, batch_id: str, now: datetime) -> Outcome:
+    mailing_id = batch_mailing_id(batch_id)
+    stream = mailing.mailing_stream(mailing_id)
+    with services.engine.connect() as conn:
+        state, _ = services.commands.load(conn, stream, aggregate_of(mailing))
+        if not state.planned or batch_id not in state.batches:
+            raise LookupError(f"batch {batch_id} was never planned")
+        if batch_id in state.outcomes:
+            return Outcome(sent=False, recipients=0)
+        planned = _planned_event(services, conn, stream)
+        batch = _build(services, conn, planned, state.batches[batch_id])
+    meta = Meta(actor=META_ACTOR, correlation_id=f"mailing:{mailing_id}")
+    if not batch.personalizations:  # everyone left since planning: nothing to send
+        services.commands.handle(mailing.RecordBatchAccepted(mailing_id, batch_id, "", now), meta)
+        return Outcome(sent=False, recipients=0)
+    try:
+        accepted = transport.send(batch)
+    except PermanentSendError as exc:
+        services.commands.handle(mailing.RecordBatchFailed(
+            mailing_id, batch_id, exc.status, exc.reason[:500], now), meta)
+        return Outcome(sent=False, recipients=len(batch.personalizations))
+    services.commands.handle(mailing.RecordBatchAccepted(
+        mailing_id, batch_id, accepted.message_id or "", now), meta)
+    return Outcome(True, len(batch.personalizations), accepted.message_id)
+
+
+def _planned_event(services: Services, conn: Connection, stream: str) -> mailing.MailingPlanned:
+    first = services.store.read_stream(stream, conn=conn)[0]
+    event = from_data(first.type, first.data)
+    assert isinstance(event, mailing.MailingPlanned)
+    return event
+
+
+def _build(
+    services: Services, conn: Connection, planned: mailing.MailingPlanned,
+    plan: mailing.BatchPlan,
+) -> Batch:
+    row = conn.execute(select(actions).where(actions.c.action_id == planned.action_id)).one()
+    document = row.document
+    rendered = render(planned.kind, plan.locale, _context(services, conn, planned, document))
+    sender_name, sender_email = services.settings.mail_sender
+    people = [_personalization(services, conn, r, row.deadline_at, planned)
+              for r in _recipients(conn, plan.batch_id)]
+    return Batch(
+        batch_id=plan.batch_id, from_email=sender_email, from_name=sender_name or "",
+        reply_to=None, subject=rendered.subject, html=rendered.html, text=rendered.text,
+        personalizations=tuple(p for p in people if p is not None),
+        custom_args={"mailing_id": planned.mailing_id, "batch_id": plan.batch_id},
+        categories=(planned.kind,),
+    )
+
+
+def _context(
+    services: Services, conn: Connection, planned: mailing.MailingPlanned,
+    document: dict[str, Any],
+) -> dict[str, Any]:
+    context: dict[str, Any] = {"action": document, "update_number": document["update_number"],
+                               "close_reason": document.get("close_reason") or "",
+                               "close_note": document.get("close_note") or ""}
+    if planned.kind == "case_development":
+        context["development"] = _development(services, conn, planned)
+    return context
+
+
+def _development(
+    services: Services, conn: Connection, planned: mailing.MailingPlanned
+) -> dict[str, str]:
+    """The development the mailing announces: the one its cause recorded or approved."""
+    stream = case.case_stream(planned.case_id)
+    cause = next(e for e in services.store.read_stream(stream, conn=conn)
+                 if str(e.event_id) == planned.cause_event_id)
+    development_id = cause.data["development_id"]
+    state, _ = services.commands.load(conn, stream, aggregate_of(case))
+    found = state.developments[development_id]
+    when = found.occurred
+    text = (f"{when.local.at:%d %B %Y, %H:%M} ({when.local.timezone})"
+            if isinstance(when, AtLocalTime) else f"{when.day:%d %B %Y}")
+    return {"summary": found.summary, "when": text}
+
+
+def _recipients(conn: Connection, batch_id: str) -> list[Any]:
+    return list(conn.execute(
+        select(mail_deliveries.c.delivery_id, supporters)
+        .join(supporters, supporters.c.supporter_id == mail_deliveries.c.supporter_id)
+        .where(mail_deliveries.c.batch_id == batch_id)
+        .order_by(mail_deliveries.c.supporter_id)
+    ))
+
+
+def _personalization(
+    services: Services, conn: Connection, row: Any, deadline_at: datetime,
+    planned: mailing.MailingPlanned,
+) -> Personalization | None:
+    """One recipient's address and links; None for someone who can no longer be mailed."""
+    if row.erased or row.unsubscribed or row.suppressed is not None:
+        return None
+    stream = f"supporter-{row.supporter_id}"
+    email = services.vault.open(conn, stream, "email", row.email_sealed)
+    name = services.vault.open(conn, stream, "name", row.name_sealed)
+    if email == MASK:
+        return None
+    base = services.settings.public_base_url
+    links = services.links
+    leave = unsubscribe_url(base, links.sign("unsubscribe", row.supporter_id))
+    pledge = (f"{base.rstrip('/')}/act/{planned.action_id}"
+              f"?token={links.sign('supporter', row.supporter_id)}")
+    deadline = deadline_at if deadline_at.tzinfo else deadline_at.replace(tzinfo=UTC)
+    _, sender = services.settings.mail_sender
+    return Personalization(
+        to_email=email, to_name=name if name != MASK else "",
+        substitutions={"-name-": name or "friend", "-unsubscribe_url-": leave,
+                       "-pledge_url-": pledge,
+                       "-deadline_local-": deadline_for(deadline, row.timezone or "UTC")},
+        headers={"List-Unsubscribe": f"<{leave}>, <mailto:{sender}?subject=unsubscribe>",
+                 "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
+        custom_args={"delivery_id": row.delivery_id},
+    )
+
+
+def dispatch_batches(send: Callable[[str], object]) -> Subscription:
+    """The outbox: each planned batch becomes one queue message, after its event committed.
+
+    If the broker is down the subscription stops at that event and the next clock tick
+    tries again, so a mailing planned while Redis was away still goes out.
+    """
+
+    def react(conn: Connection, events: Sequence[StoredEvent]) -> None:
+        for event in events:
+            for batch in event.data["batches"]:
+                send(batch["batch_id"])
+
+    return Subscription("mail_dispatcher", react,
+                        frozenset({mailing.MailingPlanned.type_name}))
