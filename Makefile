@@ -29,6 +29,7 @@ test: $(STAMP)
 	scripts/with-services $(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS)
 	scripts/with-services $(BIN)/python -m bench.append --quick
 	scripts/with-services $(BIN)/python -m bench.deadline_scan --quick
+	scripts/with-services $(BIN)/python -m bench.api --quick
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -2,16 +2,16 @@
 --
 -- BENCH_WRK_ITEMS names a file of requests, one a line: METHOD \t PATH \t AUTHORIZATION \t BODY
 -- (empty AUTHORIZATION or BODY: none). BENCH_WRK_THREADS is wrk's -t. Thread t of T sends
--- items t, t+T, t+2T, ... (0-based), so no item is sent twice while the file lasts; past its end the
--- thread starts over and counts `wrapped` (fine for GET /healthz, a flaw for writes).
+-- items t, t+T, t+2T, ... (0-based), so no item is sent twice while the file lasts; past its
+-- end the thread starts over and counts `wrapped` (fine for GET /healthz, a flaw for writes).
 -- done() prints one line `BENCH_RESULT {json}` for the bench to parse, and the first non-2xx
 -- answer as `BENCH_FIRST_ERROR ...`.
 
 local items = {}
 do
-  local path = os.getenv("BENCH_WRK_ITEMS")
-  assert(path, "BENCH_WRK_ITEMS is not set")
-  local file = assert(io.open(path, "r"))
+  local items_path = os.getenv("BENCH_WRK_ITEMS")
+  assert(items_path, "BENCH_WRK_ITEMS is not set")
+  local file = assert(io.open(items_path, "r"))
   for line in file:lines() do
     local method, path, auth, body = line:match("^([^\t]*)\t([^\t]*)\t([^\t]*)\t(.*)$")
     items[#items + 1] = {method, path, auth, body}
