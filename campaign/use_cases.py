@@ -16,14 +16,13 @@ from sqlalchemy import Connection, select
 from sqlalchemy.exc import IntegrityError
 
 from campaign.bootstrap import Services
-from campaign.domain import action, pledge, supporter
+from campaign.domain import pledge, supporter
 from campaign.domain.base import DomainError
 from campaign.domain.codec import to_data
 from campaign.domain.values import normalise_email
 from campaign.errors import NotFound
 from campaign.handlers import Meta, Outcome
-from campaign.routing import aggregate_of
-from campaign.tables import pledges, supporters
+from campaign.tables import actions, pledges, supporters
 
 
 def utc_now() -> datetime:
@@ -77,30 +76,28 @@ def register_supporter(
         return supporter_id
 
 
-def action_state(services: Services, conn: Connection, action_id: str) -> action.State:
-    """The action's current state, NotFound if it was never drafted."""
-    stream = action.action_stream(action_id)
-    state, _ = services.commands.load(conn, stream, aggregate_of(action))
-    if state.status == "none":
-        raise NotFound(f"no action {action_id}")
-    assert isinstance(state, action.State)
-    return state
-
-
 def make_pledge(
     services: Services, action_id: str, supporter_id: str, target_ids: tuple[str, ...],
     letters_promised: int, meta: Meta, now: datetime, conn: Connection | None = None,
 ) -> Outcome:
-    """Pledge letters to an action, with the action's facts read in the same transaction."""
+    """Pledge letters to an action, with the action's facts read in the same transaction.
+
+    The facts come from the actions read model, which the action's own appends keep
+    current in their transactions: replaying the action's stream on every pledge cost a
+    sixth of the request.
+    """
     with services.store.transaction(conn) as tx:
-        state = action_state(services, tx, action_id)
-        assert state.content is not None
+        row = tx.execute(select(actions.c.status, actions.c.deadline_at, actions.c.document)
+                         .where(actions.c.action_id == action_id)).one_or_none()
+        if row is None:
+            raise NotFound(f"no action {action_id}")
+        due_at = row.deadline_at
         command = pledge.MakePledge(
             action_id=action_id, supporter_id=supporter_id, target_ids=target_ids,
             letters_promised=letters_promised, pledged_at=now,
-            action_open=state.status == "launched",
-            action_target_ids=tuple(t.target_id for t in state.content.targets),
-            due_at=state.content.deadline.ends_at(),
+            action_open=row.status == "launched",
+            action_target_ids=tuple(t["target_id"] for t in row.document["targets"]),
+            due_at=due_at if due_at.tzinfo else due_at.replace(tzinfo=UTC),
         )
         return services.commands.handle(command, meta, conn=tx)
 

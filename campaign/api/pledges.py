@@ -22,7 +22,6 @@ from campaign.api.common import (
     IF_MATCH,
     SUPPORTER,
     ApiSchema,
-    as_utc,
     dispatch,
     etag,
     meta,
@@ -39,6 +38,7 @@ from campaign.auth import (
 from campaign.domain import pledge
 from campaign.domain.base import DomainError
 from campaign.errors import NotFound
+from campaign.handlers import Outcome
 from campaign.routing import aggregate_of
 from campaign.tables import pledges
 from campaign.use_cases import make_pledge, require_supporter, utc_now
@@ -128,19 +128,15 @@ def make(body: dict[str, Any], action_id: str) -> tuple[dict[str, Any], int, dic
     nothing (200); a different pledge is refused (409 `already_pledged`).
     """
     supporter_id = g.caller.id
-    with reading() as conn:
+    with services().store.transaction(g.get("conn")) as conn:  # one transaction, check to write
         row = require_supporter(conn, supporter_id)
-    if row.erased:
-        raise DomainError("supporter_erased", "the supporter was erased")
-    if not row.consented:
-        raise DomainError("consent_required", "confirm your e-mail address before pledging")
-    outcome = make_pledge(services(), action_id, supporter_id, tuple(body["target_ids"]),
-                          body["letters_promised"], meta(), utc_now(), conn=g.get("conn"))
-    pledge_id = outcome.stream_id.removeprefix("pledge-")
-    with reading() as conn:
-        found = _representation(conn, pledge_id)
-    headers = {**etag(found["version"]), "Location": f"/api/v1/pledges/{pledge_id}"}
-    return found, 201 if outcome.events else 200, headers
+        if row.erased:
+            raise DomainError("supporter_erased", "the supporter was erased")
+        if not row.consented:
+            raise DomainError("consent_required", "confirm your e-mail address before pledging")
+        outcome = make_pledge(services(), action_id, supporter_id, tuple(body["target_ids"]),
+                              body["letters_promised"], meta(), utc_now(), conn=conn)
+    return _written(outcome)
 
 
 @blueprint.route("/pledges/<pledge_id>", methods=["GET"])
@@ -179,9 +175,14 @@ def confirm_letter(
         letter_id=letter.get("letter_id") or str(uuid.uuid4()), target_id=letter["target_id"],
         channel=letter["channel"], sent_on=letter["sent_on"], confirmed_at=utc_now(),
     ), with_if_match=True)
-    with reading() as conn:
-        found = _representation(conn, pledge_id)
-    headers = {**etag(found["version"]), "Location": f"/api/v1/pledges/{pledge_id}"}
+    return _written(outcome)
+
+
+def _written(outcome: Outcome) -> tuple[dict[str, Any], int, dict[str, str]]:
+    """The pledge as the command left it: no second read after the write."""
+    pledge_id = outcome.stream_id.removeprefix("pledge-")
+    found = _from_state(pledge_id, outcome.state, outcome.version)
+    headers = {**etag(outcome.version), "Location": f"/api/v1/pledges/{pledge_id}"}
     return found, 201 if outcome.events else 200, headers
 
 
@@ -199,17 +200,22 @@ def _row(conn: Connection, pledge_id: str) -> Any:
 
 
 def _representation(conn: Connection, pledge_id: str) -> dict[str, Any]:
-    """The read model's row, with the letters replayed from the pledge's own stream."""
-    row = _row(conn, pledge_id)
-    state, _ = services().commands.load(conn, f"pledge-{pledge_id}", aggregate_of(pledge))
+    """The pledge replayed from its own stream (the read model finds it first)."""
+    _row(conn, pledge_id)
+    state, version = services().commands.load(conn, f"pledge-{pledge_id}",
+                                              aggregate_of(pledge))
+    return _from_state(pledge_id, state, version)
+
+
+def _from_state(pledge_id: str, state: pledge.State, version: int) -> dict[str, Any]:
     letters = [{"letter_id": letter.letter_id, "target_id": letter.target_id,
                 "channel": letter.channel, "sent_on": letter.sent_on,
                 "confirmed_at": letter.confirmed_at} for letter in state.letters.values()]
     return {
-        "pledge_id": pledge_id, "action_id": row.action_id, "supporter_id": row.supporter_id,
-        "status": row.status, "target_ids": list(row.target_ids),
-        "letters_promised": row.letters_promised, "letters_confirmed": row.letters_confirmed,
-        "pledged_at": as_utc(row.pledged_at), "due_at": as_utc(row.due_at),
-        "version": row.version,
+        "pledge_id": pledge_id, "action_id": state.action_id, "supporter_id": state.supporter_id,
+        "status": state.status, "target_ids": list(state.target_ids),
+        "letters_promised": state.letters_promised,
+        "letters_confirmed": state.letters_confirmed,
+        "pledged_at": state.pledged_at, "due_at": state.due_at, "version": version,
         "letters": letters,
     }
