@@ -16,7 +16,7 @@ from campaign.policies import pledge_policy
 from campaign.read_models.actions import ActionsProjection
 from campaign.read_models.cases import CasesProjection
 from campaign.read_models.daily_activity import DailyActivity
-from campaign.read_models.pledges import PledgesProjection
+from campaign.read_models.pledges import LetterCountsProjection, PledgesProjection
 from campaign.read_models.stream_directory import StreamDirectory
 from campaign.read_models.supporters import SupportersProjection
 from campaign.reminders import reminder_schedule
@@ -40,6 +40,7 @@ def all_projections(store: EventStore, vault: Vault, blind_index: BlindIndex) ->
         ActionsProjection(store),
         CasesProjection(store),
         PledgesProjection(),
+        LetterCountsProjection(),
         SupportersProjection(vault, blind_index),
         DailyActivity(),
     ]

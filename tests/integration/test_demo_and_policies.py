@@ -25,6 +25,7 @@ def run_policies(services: Services) -> None:
 def test_the_demo_loads_the_seed_case_and_action_through_the_handlers(services: Services) -> None:
     assert load_demo(services) is True
     assert load_demo(services) is False  # a second run changes nothing
+    SubscriptionRunner(services.store, services.subscription("letter_counts")).run()
 
     with services.engine.connect() as conn:
         row = conn.execute(select(actions)).one()

@@ -171,3 +171,10 @@ def confirmed(client: FlaskClient, services: Services,
 @pytest.fixture
 def supporter(confirmed: Callable[..., Person]) -> Person:
     return confirmed()
+
+
+def count_letters(services: Services) -> None:
+    """What the clock does within a second: bring the catch-up letter counts up to date."""
+    from events import SubscriptionRunner
+
+    SubscriptionRunner(services.store, services.subscription("letter_counts")).run()
