@@ -50,7 +50,7 @@ from typing import Any
 
 from sqlalchemy import Engine, NullPool, create_engine, text
 
-from bench.append import Server, cpuinfo_model, mem_total_gib, server_for, server_url
+from bench.servers import Server, cpuinfo_model, mem_total_gib, server_for, server_url
 from campaign.auth import SupporterLinks
 from campaign.bootstrap import bootstrap
 from campaign.database import upgrade

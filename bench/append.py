@@ -23,8 +23,7 @@ import sys
 import time
 import traceback
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.metadata import version as package_version
 from typing import Any, Protocol
@@ -33,9 +32,10 @@ import psycopg
 from eventsourcing.persistence import StoredEvent as EsStoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from psycopg.conninfo import make_conninfo
-from sqlalchemy import URL, NullPool, create_engine, text
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from bench.servers import Server, cpuinfo_model, mem_total_gib, server_for, server_url
 from campaign.bootstrap import all_projections
 from campaign.database import upgrade
 from events import EventStore, NewEvent, create_store_engine, rebuild
@@ -382,44 +382,6 @@ def summarize(outcomes: list[Outcome], batch: int) -> CellResult:
 # --- Databases ---------------------------------------------------------------------------------
 
 
-class Server:
-    """The PostgreSQL server: creates a fresh database per cell and drops them all at the end.
-
-    The admin engine pools nothing, so no connection is open when writers are forked.
-    """
-
-    def __init__(self, url: str) -> None:
-        self.url = make_url(url)
-        self.admin = create_engine(self.url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-        self.tag = f"bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-        self.created: list[str] = []
-
-    def database(self, name: str) -> str:
-        """Create an empty database; its URL."""
-        full = f"{self.tag}_{name}"
-        with self.admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{full}"'))
-        self.created.append(full)
-        return self.url.set(database=full).render_as_string(hide_password=False)
-
-    def settings(self) -> dict[str, str]:
-        """Version and durability settings, so readers know what the numbers mean."""
-        names = ("server_version", "fsync", "synchronous_commit", "full_page_writes",
-                 "shared_buffers", "wal_level")
-        with self.admin.connect() as conn:
-            found = {n: str(conn.execute(text(f"SHOW {n}")).scalar_one()) for n in names}
-            found["version"] = str(conn.execute(text("SELECT version()")).scalar_one())
-        return found
-
-    def drop_all(self) -> None:
-        """Drop every database this run created, even after an error."""
-        if self.created:
-            with self.admin.connect() as conn:
-                for name in self.created:
-                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        self.admin.dispose()
-
-
 def prepare(server: Server, contender: str, name: str) -> str:
     """A fresh database holding the contender's schema; its URL."""
     url = server.database(name)
@@ -562,28 +524,6 @@ def machine(server: Server) -> dict[str, Any]:
     }
 
 
-def cpuinfo_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def mem_total_gib() -> float | None:
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemTotal:"):
-                    return round(int(line.split()[1]) / 1024**2, 1)
-    except OSError:
-        pass
-    return None
-
-
 # --- Output --------------------------------------------------------------------------------------
 
 
@@ -646,27 +586,6 @@ def markdown(report: dict[str, Any]) -> str:
 
 
 # --- Entry point ---------------------------------------------------------------------------------
-
-
-def server_url(given: str | None) -> str:
-    """The server to use, as a psycopg SQLAlchemy URL; exits with a hint when none is set."""
-    raw = given or os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_POSTGRES_URL")
-    if not raw:
-        raise SystemExit("bench: no server: pass --database-url or set BENCH_DATABASE_URL "
-                         "(scripts/with-services sets TEST_POSTGRES_URL)")
-    url: URL = make_url(raw)
-    if url.get_backend_name() not in ("postgresql", "postgres"):
-        raise SystemExit(f"bench: needs PostgreSQL, got {url.get_backend_name()}")
-    return url.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-
-
-@contextmanager
-def server_for(url: str) -> Iterator[Server]:
-    server = Server(url)
-    try:
-        yield server
-    finally:
-        server.drop_all()
 
 
 def run(url: str, timing: Timing, mode: str) -> dict[str, Any]:

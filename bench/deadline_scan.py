@@ -24,18 +24,14 @@ import re
 import statistics
 import sys
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import version as package_version
 from typing import Any
 
-from sqlalchemy import Connection, Engine, NullPool, Select, create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Connection, Engine, Select, text
 
-from bench.append import cpuinfo_model, mem_total_gib, server_url
+from bench.servers import Server, cpuinfo_model, mem_total_gib, server_for, server_url
 from campaign.database import upgrade
 from campaign.deadlines import BATCH, due_reminders_query, lapse_candidates
 from events import create_store_engine
@@ -97,45 +93,6 @@ SELECT md5(i::text || k), 'action-' || (i % 500) || '-' || md5(i::text),
 FROM generate_series(CAST(:first AS integer), CAST(:last AS integer)) AS i,
      (VALUES ('7d'), ('2d')) AS kinds (k)
 """
-
-
-class Server:
-    """Creates the bench's databases on the server and drops them all at the end."""
-
-    def __init__(self, url: str) -> None:
-        self.url = make_url(url)
-        self.admin = create_engine(self.url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-        self.tag = f"bench_deadlines_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-        self.created: list[str] = []
-
-    def database(self, name: str) -> str:
-        full = f"{self.tag}_{name}"
-        with self.admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{full}"'))
-        self.created.append(full)
-        return self.url.set(database=full).render_as_string(hide_password=False)
-
-    def settings(self) -> dict[str, str]:
-        names = ("server_version", "fsync", "synchronous_commit", "shared_buffers",
-                 "random_page_cost", "effective_cache_size")
-        with self.admin.connect() as conn:
-            return {n: str(conn.execute(text(f"SHOW {n}")).scalar_one()) for n in names}
-
-    def drop_all(self) -> None:
-        if self.created:
-            with self.admin.connect() as conn:
-                for name in self.created:
-                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        self.admin.dispose()
-
-
-@contextmanager
-def server_for(url: str) -> Iterator[Server]:
-    server = Server(url)
-    try:
-        yield server
-    finally:
-        server.drop_all()
 
 
 def fill(engine: Engine, pledges: int, due: int) -> dict[str, float]:
@@ -284,7 +241,7 @@ def machine(server: Server) -> dict[str, Any]:
 
 def run(url: str, profile: Profile, mode: str) -> dict[str, Any]:
     sizes = {"small": profile.small, "large": profile.large}
-    with server_for(url) as server:
+    with server_for(url, tag="bench_deadlines") as server:
         facts = machine(server)
         engines: dict[str, Engine] = {}
         fixtures: dict[str, Any] = {}
