@@ -28,11 +28,12 @@ def run_planner(services: Services) -> None:
 
 def planned(services: Services) -> list[mailing.MailingPlanned]:
     found = []
-    for stored in services.store.read_all(limit=10_000):
-        if stored.type == mailing.MailingPlanned.type_name:
-            event = services.mapper.to_domain(services.engine.connect(), stored)
-            assert isinstance(event, mailing.MailingPlanned)
-            found.append(event)
+    with services.engine.connect() as conn:
+        for stored in services.store.read_all(limit=10_000, conn=conn):
+            if stored.type == mailing.MailingPlanned.type_name:
+                event = services.mapper.to_domain(conn, stored)
+                assert isinstance(event, mailing.MailingPlanned)
+                found.append(event)
     return found
 
 
