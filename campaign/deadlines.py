@@ -26,8 +26,9 @@ from sqlalchemy import Connection, Select, select, update
 from campaign.domain import pledge
 from campaign.domain.base import DomainError
 from campaign.handlers import Meta
-from campaign.reminders import CANCELLED, PENDING, SENT, as_utc
+from campaign.reminders import CANCELLED, PENDING, SENT
 from campaign.tables import pledge_reminders, pledges
+from events import as_utc
 
 if TYPE_CHECKING:
     from campaign.bootstrap import Services

@@ -26,7 +26,7 @@ from campaign.domain import pledge
 from campaign.domain.codec import from_data
 from campaign.read_models.upsert import upsert
 from campaign.tables import pledge_reminders, supporters
-from events import StoredEvent, Subscription
+from events import StoredEvent, Subscription, as_utc
 
 log = logging.getLogger(__name__)
 
@@ -42,11 +42,6 @@ PENDING, SENT, CANCELLED = "pending", "sent", "cancelled"
 
 _ENDED = frozenset({pledge.PledgeFulfilled.type_name, pledge.PledgeLapsed.type_name,
                     pledge.PledgeCancelled.type_name})
-
-
-def as_utc(moment: datetime) -> datetime:
-    """An aware UTC instant; SQLite hands timestamps back naive (they are stored as UTC)."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def reminder_kind(offset_days: int) -> str:

@@ -23,6 +23,7 @@ from campaign.domain.values import normalise_email
 from campaign.errors import NotFound
 from campaign.handlers import Meta, Outcome
 from campaign.tables import actions, pledges, supporters
+from events import as_utc
 
 
 def utc_now() -> datetime:
@@ -97,7 +98,7 @@ def make_pledge(
             letters_promised=letters_promised, pledged_at=now,
             action_open=row.status == "launched",
             action_target_ids=tuple(t["target_id"] for t in row.document["targets"]),
-            due_at=due_at if due_at.tzinfo else due_at.replace(tzinfo=UTC),
+            due_at=as_utc(due_at),
         )
         return services.commands.handle(command, meta, conn=tx)
 

@@ -13,7 +13,7 @@ from events.errors import (
 )
 from events.projections import Projection
 from events.rebuilding import rebuild
-from events.records import ANY, NO_STREAM, AppendResult, NewEvent, StoredEvent
+from events.records import ANY, NO_STREAM, AppendResult, NewEvent, StoredEvent, as_utc
 from events.store import EventStore
 from events.subscriptions import Subscription, SubscriptionRunner, projection_subscription
 from events.tailing import Tail
@@ -35,6 +35,7 @@ __all__ = [
     "SubscriptionRunner",
     "Tail",
     "UpcastError",
+    "as_utc",
     "Upcasters",
     "create_store_engine",
     "projection_subscription",

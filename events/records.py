@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Final
 
 JSON = dict[str, Any]
@@ -61,6 +60,6 @@ def stream_category(stream_id: str) -> str:
     return stream_id.split("-", 1)[0]
 
 
-def freeze_metadata(metadata: Mapping[str, Any] | None) -> JSON:
-    """A plain dict copy of metadata, dropping keys whose value is None."""
-    return {k: v for k, v in (metadata or {}).items() if v is not None}
+def as_utc(moment: datetime) -> datetime:
+    """A stored instant as aware UTC: SQLite hands timestamps back naive (stored as UTC)."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -12,7 +12,7 @@ from sqlalchemy import Connection, Engine, Row, func, select
 
 from events.backends import EncodedEvent, backend_for
 from events.projections import Projection, apply_inline
-from events.records import ANY, JSON, AppendResult, NewEvent, StoredEvent
+from events.records import ANY, JSON, AppendResult, NewEvent, StoredEvent, as_utc
 from events.schema import events
 from events.serialization import to_json
 from events.upcasting import Upcasters
@@ -143,7 +143,7 @@ class EventStore:
         version, current = self.upcasters.upcast(event_type, schema_version, data)
         return StoredEvent(
             position, event_id, stream_id, stream_version, event_type, version, current,
-            metadata, _utc(recorded_at),
+            metadata, as_utc(recorded_at),
         )
 
 
@@ -157,8 +157,3 @@ def _encode(event: NewEvent) -> EncodedEvent:
         data_json=to_json(event.data, f"data of {event.type}"),
         metadata_json=to_json(event.metadata, f"metadata of {event.type}"),
     )
-
-
-def _utc(moment: datetime) -> datetime:
-    """SQLite hands back naive UTC timestamps; PostgreSQL aware ones."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, select, text
@@ -26,7 +26,7 @@ from campaign.mail_rendering import deadline_for, render
 from campaign.routing import aggregate_of
 from campaign.tables import actions, mail_deliveries, supporters
 from campaign.unsubscribe import unsubscribe_url
-from events import StoredEvent, Subscription
+from events import StoredEvent, Subscription, as_utc
 from events.personal_data import MASK
 from workers.mail.errors import PermanentSendError
 from workers.mail.message import Batch, Personalization
@@ -192,7 +192,7 @@ def _personalization(
     leave = unsubscribe_url(base, links.sign("unsubscribe", row.supporter_id))
     pledge = (f"{base.rstrip('/')}/act/{planned.action_id}"
               f"?token={links.sign('supporter', row.supporter_id)}")
-    deadline = deadline_at if deadline_at.tzinfo else deadline_at.replace(tzinfo=UTC)
+    deadline = as_utc(deadline_at)
     _, sender = services.settings.mail_sender
     return Personalization(
         to_email=email, to_name=name if name != MASK else "",

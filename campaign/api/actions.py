@@ -23,7 +23,6 @@ from campaign.api.common import (
     CAMPAIGNER,
     IF_MATCH,
     PageQuerySchema,
-    as_utc,
     dispatch,
     etag,
     list_page,
@@ -45,6 +44,7 @@ from campaign.tables import (
     target_letters,
 )
 from campaign.use_cases import utc_now
+from events import as_utc
 
 blueprint = Blueprint("actions", __name__, url_prefix="/api/v1/actions",
                       description="Urgent actions and their numbered updates.")
@@ -192,8 +192,7 @@ def _representation(conn: Connection, action_id: str) -> dict[str, Any]:
         raise NotFound(f"no action {action_id}")
     document = row.document
     content = from_plain(ActionContent, {k: document[k] for k in CONTENT_FIELDS})
-    deadline_at = as_utc(row.deadline_at)
-    passed = deadline_at is not None and utc_now() >= deadline_at
+    passed = utc_now() >= as_utc(row.deadline_at)
     return {
         **{f: getattr(content, f) for f in CONTENT_FIELDS},
         "action_id": action_id, "status": row.status, "update_number": row.update_number,

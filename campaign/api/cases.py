@@ -21,10 +21,10 @@ from campaign.api.common import (
     CAMPAIGNER,
     IF_MATCH,
     PageQuerySchema,
-    as_utc,
     dispatch,
     etag,
     list_page,
+    maybe_utc,
     reading,
     require_row,
 )
@@ -135,7 +135,7 @@ def _representation(conn: Connection, case_id: str) -> dict[str, Any]:
         .order_by(case_timeline.c.occurred_on, case_timeline.c.position)
     ).mappings().all()
     body = {k: row._mapping[k] for k in CaseSchema().fields if k in row._mapping}
-    return {**body, "opened_at": as_utc(row.opened_at), "closed_at": as_utc(row.closed_at),
+    return {**body, "opened_at": maybe_utc(row.opened_at), "closed_at": maybe_utc(row.closed_at),
             "timeline": [_development(d) for d in timeline]}
 
 
@@ -148,5 +148,5 @@ def _development(row: Any) -> dict[str, Any]:
                                 "instant": local.instant()}
     else:
         when = {"on": row["occurred_on"]}
-    return {**row, "occurred": when, "recorded_at": as_utc(row["recorded_at"]),
-            "approved_at": as_utc(row["approved_at"])}
+    return {**row, "occurred": when, "recorded_at": maybe_utc(row["recorded_at"]),
+            "approved_at": maybe_utc(row["approved_at"])}

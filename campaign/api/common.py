@@ -7,7 +7,7 @@ import binascii
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import marshmallow as ma
@@ -20,6 +20,7 @@ from campaign.domain.base import DomainError
 from campaign.errors import NotFound
 from campaign.handlers import Meta, Outcome
 from campaign.request_context import correlation_id
+from events import as_utc
 
 CAMPAIGNER: list[dict[str, list[str]]] = [{"campaignerToken": []}]
 SUPPORTER: list[dict[str, list[str]]] = [{"supporterToken": []}]
@@ -143,11 +144,9 @@ def reading() -> Iterator[Connection]:
         yield own
 
 
-def as_utc(moment: datetime | None) -> datetime | None:
-    """A stored instant as aware UTC (SQLite hands back naive UTC)."""
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
+def maybe_utc(moment: datetime | None) -> datetime | None:
+    """`events.as_utc` for a nullable column."""
+    return None if moment is None else as_utc(moment)
 
 
 class ApiSchema(ma.Schema):

@@ -37,11 +37,10 @@ from campaign.demo.loader import load_demo
 from campaign.domain import action, pledge
 from campaign.domain.values import Deadline
 from campaign.handlers import Meta
-from campaign.reminders import as_utc
 from campaign.settings import ConfigError, Settings
 from campaign.tables import pledge_reminders, pledges
 from campaign.use_cases import Registration, make_pledge, register_supporter, utc_now
-from events import SubscriptionRunner
+from events import SubscriptionRunner, as_utc
 from events.schema import events
 from tests.commands import SECRET_KEY
 from tests.databases import engine_for
