@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from campaign import health, unsubscribe
+from campaign import confirmation_page, health, unsubscribe
 from campaign.api import init_api
 from campaign.bootstrap import Services, bootstrap
 from campaign.database import ensure_migrated
@@ -37,6 +37,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     register_problem_handlers(app)
     app.register_blueprint(health.blueprint)
     app.register_blueprint(unsubscribe.blueprint)
+    app.register_blueprint(confirmation_page.blueprint)
     init_api(app)
     return app
 

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 
 from campaign.auth import SupporterLinks
-from campaign.deadlines import RecordOnlySender, ReminderSender
+from campaign.confirmation_mail import confirmation_mailer
+from campaign.deadlines import ReminderSender
 from campaign.event_mapping import EventMapper
 from campaign.handlers import CommandHandler
 from campaign.mailings import plan_mailings
@@ -19,6 +20,7 @@ from campaign.read_models.daily_activity import DailyActivity
 from campaign.read_models.pledges import LetterCountsProjection, PledgesProjection
 from campaign.read_models.stream_directory import StreamDirectory
 from campaign.read_models.supporters import SupportersProjection
+from campaign.reminder_mail import ReminderMailer
 from campaign.reminders import reminder_schedule
 from campaign.routing import command_routes
 from campaign.settings import Settings
@@ -58,9 +60,9 @@ class Services:
     vault: Vault
     blind_index: BlindIndex
     links: SupporterLinks
+    # Reminder e-mails: the deadline scan hands it each batch of due reminders.
+    reminder_sender: ReminderSender
     subscriptions: Sequence[Subscription] = field(default_factory=list)
-    # Reminder e-mails: the deadline scan calls this once per due reminder (campaign/deadlines.py).
-    reminder_sender: ReminderSender = field(default_factory=RecordOnlySender)
 
     @property
     def projections(self) -> Sequence[Projection]:
@@ -95,10 +97,11 @@ def bootstrap(settings: Settings, engine: Engine | None = None) -> Services:
         *(projection_subscription(p) for p in store.projections if p.mode == "catch-up"),
         pledge_policy(commands),
         plan_mailings(commands),
+        confirmation_mailer(commands),
         reminder_schedule(settings.reminder_offsets_days),
     ]
     return Services(
         settings=settings, engine=engine, store=store, commands=commands, mapper=mapper,
         vault=vault, blind_index=blind_index, links=SupporterLinks(settings.secret_key),
-        subscriptions=subscriptions,
+        reminder_sender=ReminderMailer(commands), subscriptions=subscriptions,
     )

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
@@ -42,23 +42,16 @@ transaction claiming this many rows."""
 
 
 class ReminderSender(Protocol):
-    """Sends one reminder for an open pledge; plugged in as `Services.reminder_sender`.
+    """Sends the reminders one scan batch claimed; plugged in as `Services.reminder_sender`.
 
-    Called inside the transaction that marks the reminder sent (after the mark), once per
-    reminder: if it raises, the mark is rolled back and the next scan tries again. Prefer
-    writing inside `conn` (append an event, queue a delivery row the mail workers pick up)
-    to calling a mail API here: what `conn` writes commits exactly when the mark does.
+    Called inside the transaction that marks them sent (after the marks), once per batch:
+    if it raises, the marks are rolled back and the next scan tries again. Write inside
+    `conn` (append an event, plan a mailing the mail workers pick up) rather than call a
+    mail API here: what `conn` writes commits exactly when the marks do.
     """
 
-    def send_reminder(self, conn: Connection, pledge_id: str, kind: str) -> None: ...
-
-
-class RecordOnlySender:
-    """The default: the scan records the reminder as sent; nothing is e-mailed or appended."""
-
-    def send_reminder(self, conn: Connection, pledge_id: str, kind: str) -> None:
-        log.debug("reminder %s of pledge %s recorded as sent (no mail sender plugged in)",
-                  kind, pledge_id)
+    def send_reminders(self, conn: Connection, reminders: Sequence[DueReminder],
+                       now: datetime) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -168,8 +161,8 @@ def send_due_reminders(
 
     A reminder no longer applies when its pledge is not open, its deadline is not the
     pledge's current one or has passed, or a later reminder of the same deadline is also
-    due (after downtime only the latest goes out). A failing send leaves its reminder
-    pending for the next scan and ends this one.
+    due (after downtime only the latest goes out). A failing send leaves the reminders
+    of its batch pending for the next scan and ends this one.
     """
     sender = sender or services.reminder_sender
     stop_at = None if max_seconds is None else time.monotonic() + max_seconds
@@ -181,15 +174,16 @@ def send_due_reminders(
             for reminder in due:
                 if reminder.reminder_id not in wanted:
                     cancelled += mark_reminder_cancelled(conn, reminder.reminder_id)
-                    continue
-                try:
-                    with conn.begin_nested():
-                        if mark_reminder_sent(conn, reminder.reminder_id, now):
-                            sender.send_reminder(conn, reminder.pledge_id, reminder.kind)
-                            sent += 1
-                except Exception:  # noqa: BLE001 - any sender failure: retried next scan
-                    log.exception("reminder %s could not be sent", reminder.reminder_id)
-                    failed += 1
+            sending = [r for r in due if r.reminder_id in wanted]
+            try:
+                with conn.begin_nested():
+                    marked = [r for r in sending if mark_reminder_sent(conn, r.reminder_id, now)]
+                    if marked:
+                        sender.send_reminders(conn, marked, now)
+                sent += len(marked)
+            except Exception:  # noqa: BLE001 - any sender failure: retried next scan
+                log.exception("%d reminders could not be sent", len(sending))
+                failed += len(sending)
         if len(due) < limit or failed or _out_of_time(stop_at):
             return ScanResult(reminders_sent=sent, reminders_cancelled=cancelled,
                               reminders_failed=failed)

@@ -28,6 +28,8 @@ SUBJECTS: dict[MailingKind, str] = {
     "action_updated": "UPDATE {update} TO URGENT ACTION {ua}: {title}",
     "action_closed": "STOP ACTION {ua}: please stop sending appeals",
     "case_development": "News on urgent action {ua}: {title}",
+    "pledge_reminder": "Reminder: your appeals for urgent action {ua} are due soon",
+    "signup_confirmation": "Please confirm: urgent actions by e-mail",
 }
 
 _env = Environment(
@@ -47,13 +49,20 @@ class Rendered:
 
 
 def render(kind: MailingKind, locale: str, context: dict[str, Any]) -> Rendered:
-    """The e-mail for `kind` in `locale` (or its language, or English)."""
-    action = context["action"]
-    text = _template(kind, locale).render(
-        languages=languages_phrase(action["languages"], action["own_language_welcome"]),
-        locale=locale, **context)
-    subject = SUBJECTS[kind].format(ua=action["ua_number"], title=action["title"],
-                                    update=context.get("update_number", ""))
+    """The e-mail for `kind` in `locale` (or its language, or English).
+
+    `context["action"]` is the action's document for every kind but the sign-up
+    confirmation, which is about no action.
+    """
+    action = context.get("action")
+    extra = {}
+    if action is not None:
+        extra["languages"] = languages_phrase(action["languages"], action["own_language_welcome"])
+    text = _template(kind, locale).render(locale=locale, **extra, **context)
+    subject = SUBJECTS[kind]
+    if action is not None:
+        subject = subject.format(ua=action["ua_number"], title=action["title"],
+                                 update=context.get("update_number", ""))
     html = _env.get_template("mail/layout.html").render(
         locale=locale, subject=escape(subject), text_body=escape(text))
     return Rendered(subject, text, html)

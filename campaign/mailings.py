@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import Connection, insert, select
@@ -20,7 +20,7 @@ from sqlalchemy import Connection, insert, select
 from campaign.domain import action, case, mailing
 from campaign.domain.codec import from_data
 from campaign.domain.mailing import MAX_RECIPIENTS_PER_BATCH, BatchPlan, MailingKind
-from campaign.handlers import CommandHandler
+from campaign.handlers import CommandHandler, Meta
 from campaign.policies import policy_meta
 from campaign.tables import actions, mail_deliveries, supporters
 from events import StoredEvent, Subscription
@@ -71,20 +71,35 @@ def plan(
     mailing_id: str, action_id: str, case_id: str,
 ) -> None:
     """Record deliveries in batches and the MailingPlanned event, unless already planned."""
-    state, _ = commands.load(conn, mailing.mailing_stream(mailing_id),
-                             commands.routes[mailing.PlanMailing].aggregate)
-    if state.planned:
+    if is_planned(conn, commands, mailing_id):
         return
     audience = (eligible_subscribers(conn, action_id) if kind == "action_launched"
                 else previous_recipients(conn, action_id))
-    batches, deliveries = _batches(mailing_id, kind, audience)
+    record_mailing(conn, commands, mailing.PlanMailing(
+        mailing_id=mailing_id, kind=kind, action_id=action_id, case_id=case_id,
+        cause_event_id=str(cause.event_id), batches=(), planned_at=cause.recorded_at,
+    ), audience, policy_meta("mailings", cause))
+
+
+def is_planned(conn: Connection, commands: CommandHandler, mailing_id: str) -> bool:
+    """Whether this mailing was planned already (its id derives from what caused it)."""
+    state, _ = commands.load(conn, mailing.mailing_stream(mailing_id),
+                             commands.routes[mailing.PlanMailing].aggregate)
+    return bool(state.planned)
+
+
+def record_mailing(
+    conn: Connection, commands: CommandHandler, draft: mailing.PlanMailing,
+    audience: Sequence[Recipient], meta: Meta,
+) -> None:
+    """Split `audience` into batches, write its delivery rows and the MailingPlanned event.
+
+    Both go through `conn`, so they commit together with whatever decided to mail.
+    """
+    batches, deliveries = _batches(draft.mailing_id, draft.kind, audience)
     if deliveries:
         conn.execute(insert(mail_deliveries), deliveries)
-    commands.handle(mailing.PlanMailing(
-        mailing_id=mailing_id, kind=kind, action_id=action_id, case_id=case_id,
-        cause_event_id=str(cause.event_id), batches=tuple(batches),
-        planned_at=cause.recorded_at,
-    ), policy_meta("mailings", cause), conn=conn)
+    commands.handle(replace(draft, batches=tuple(batches)), meta, conn=conn)
 
 
 def _mailings_for(
@@ -151,7 +166,7 @@ def previous_recipients(conn: Connection, action_id: str) -> list[Recipient]:
 
 
 def _batches(
-    mailing_id: str, kind: MailingKind, audience: list[Recipient]
+    mailing_id: str, kind: MailingKind, audience: Sequence[Recipient]
 ) -> tuple[list[BatchPlan], list[dict[str, str]]]:
     """Batches of at most 1,000 per locale, and one delivery row per recipient."""
     by_locale: dict[str, list[str]] = defaultdict(list)

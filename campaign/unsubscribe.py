@@ -8,25 +8,17 @@ GET every URL in a message must not unsubscribe anyone.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, render_template_string
+from flask import Blueprint, Response, current_app
 
 from campaign.auth import AuthError
 from campaign.domain import supporter
 from campaign.domain.base import DomainError
 from campaign.handlers import Meta
+from campaign.pages import page
 from campaign.request_context import correlation_id
 from campaign.use_cases import utc_now
 
 blueprint = Blueprint("unsubscribe", __name__)
-
-PAGE = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{{ title }}</title></head>
-<body style="font-family: sans-serif; max-width: 36em; margin: 2em auto">
-<h1>{{ title }}</h1><p>{{ message }}</p>
-{% if ask %}<form method="post"><input type="hidden" name="List-Unsubscribe" value="One-Click">
-<button type="submit">Unsubscribe from urgent actions</button></form>{% endif %}
-</body></html>"""
-
 
 def unsubscribe_url(base_url: str, token: str) -> str:
     """The link for the `List-Unsubscribe` header and the footer of every campaign e-mail."""
@@ -34,8 +26,10 @@ def unsubscribe_url(base_url: str, token: str) -> str:
 
 
 def _page(status: int, title: str, message: str, ask: bool = False) -> Response:
-    body = render_template_string(PAGE, title=title, message=message, ask=ask)
-    return Response(body, status=status, mimetype="text/html")
+    if not ask:
+        return page(status, title, message)
+    return page(status, title, message, "Unsubscribe from urgent actions",
+                (("List-Unsubscribe", "One-Click"),))
 
 
 def _supporter_id(token: str) -> str | None:

@@ -54,10 +54,15 @@ def register_supporter(
     services: Services, form: Registration, meta: Meta, now: datetime,
     conn: Connection | None = None,
 ) -> str:
-    """Register, or return the existing id: signing up twice is harmless and reveals nothing."""
+    """Register, or return the existing id: signing up twice is harmless and reveals nothing.
+
+    Signing up again with an address that was never confirmed sends the confirmation
+    e-mail again (at most once per quarter-hour): the first one may have been lost.
+    """
     with services.store.transaction(conn) as tx:
         existing = find_supporter_by_email(tx, services, form.email)
         if existing:
+            _request_confirmation(services, existing, meta, now, tx)
             return existing
         supporter_id = str(uuid.uuid4())
         command = supporter.RegisterSupporter(
@@ -75,6 +80,17 @@ def register_supporter(
                 raise
             return winner
         return supporter_id
+
+
+def _request_confirmation(
+    services: Services, supporter_id: str, meta: Meta, now: datetime, conn: Connection,
+) -> None:
+    command = supporter.RequestConfirmation(supporter_id=supporter_id, at=now)
+    try:
+        with conn.begin_nested():
+            services.commands.handle(command, meta, conn=conn)
+    except DomainError:
+        pass  # erased since the lookup: nothing to send, and nothing to tell the caller
 
 
 def make_pledge(

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, select, text
 
 from campaign.bootstrap import Services
+from campaign.confirmation_page import confirm_url
 from campaign.domain import case, mailing
 from campaign.domain.codec import from_data
 from campaign.domain.values import AtLocalTime
@@ -123,11 +124,14 @@ def _build(
     services: Services, conn: Connection, planned: mailing.MailingPlanned,
     plan: mailing.BatchPlan,
 ) -> Batch:
-    row = conn.execute(select(actions).where(actions.c.action_id == planned.action_id)).one()
-    document = row.document
-    rendered = render(planned.kind, plan.locale, _context(services, conn, planned, document))
+    action_row = None
+    if planned.action_id is not None:
+        action_row = conn.execute(
+            select(actions).where(actions.c.action_id == planned.action_id)).one()
+    rendered = render(planned.kind, plan.locale,
+                      _context(services, conn, planned, action_row))
     sender_name, sender_email = services.settings.mail_sender
-    people = [_personalization(services, conn, r, row.deadline_at, planned)
+    people = [_personalization(services, conn, r, planned, action_row)
               for r in _recipients(conn, plan.batch_id)]
     return Batch(
         batch_id=plan.batch_id, from_email=sender_email, from_name=sender_name or "",
@@ -139,9 +143,11 @@ def _build(
 
 
 def _context(
-    services: Services, conn: Connection, planned: mailing.MailingPlanned,
-    document: dict[str, Any],
+    services: Services, conn: Connection, planned: mailing.MailingPlanned, action_row: Any,
 ) -> dict[str, Any]:
+    if action_row is None:
+        return {}
+    document = action_row.document
     context: dict[str, Any] = {"action": document, "update_number": document["update_number"],
                                "close_reason": document.get("close_reason") or "",
                                "close_note": document.get("close_note") or ""}
@@ -154,6 +160,7 @@ def _development(
     services: Services, conn: Connection, planned: mailing.MailingPlanned
 ) -> dict[str, str]:
     """The development the mailing announces: the one its cause recorded or approved."""
+    assert planned.case_id is not None and planned.cause_event_id is not None
     stream = case.case_stream(planned.case_id)
     cause = next(e for e in services.store.read_stream(stream, conn=conn)
                  if str(e.event_id) == planned.cause_event_id)
@@ -176,33 +183,45 @@ def _recipients(conn: Connection, batch_id: str) -> list[Any]:
 
 
 def _personalization(
-    services: Services, conn: Connection, row: Any, deadline_at: datetime,
-    planned: mailing.MailingPlanned,
+    services: Services, conn: Connection, row: Any, planned: mailing.MailingPlanned,
+    action_row: Any,
 ) -> Personalization | None:
     """One recipient's address and links; None for someone who can no longer be mailed."""
-    if row.erased or row.unsubscribed or row.suppressed is not None:
+    if not _still_mailable(row, planned.kind):
         return None
     stream = f"supporter-{row.supporter_id}"
     email = services.vault.open(conn, stream, "email", row.email_sealed)
     name = services.vault.open(conn, stream, "name", row.name_sealed)
     if email == MASK:
         return None
-    base = services.settings.public_base_url
+    base = services.settings.public_base_url.rstrip("/")
     links = services.links
     leave = unsubscribe_url(base, links.sign("unsubscribe", row.supporter_id))
-    pledge = (f"{base.rstrip('/')}/act/{planned.action_id}"
-              f"?token={links.sign('supporter', row.supporter_id)}")
-    deadline = as_utc(deadline_at)
+    substitutions = {"-name-": name or "friend", "-unsubscribe_url-": leave}
+    if action_row is None:
+        substitutions["-confirm_url-"] = confirm_url(base, links.sign("confirm", row.supporter_id))
+    else:
+        substitutions["-pledge_url-"] = (f"{base}/act/{planned.action_id}"
+                                         f"?token={links.sign('supporter', row.supporter_id)}")
+        substitutions["-deadline_local-"] = deadline_for(as_utc(action_row.deadline_at),
+                                                         row.timezone or "UTC")
     _, sender = services.settings.mail_sender
     return Personalization(
         to_email=email, to_name=name if name != MASK else "",
-        substitutions={"-name-": name or "friend", "-unsubscribe_url-": leave,
-                       "-pledge_url-": pledge,
-                       "-deadline_local-": deadline_for(deadline, row.timezone or "UTC")},
+        substitutions=substitutions,
         headers={"List-Unsubscribe": f"<{leave}>, <mailto:{sender}?subject=unsubscribe>",
                  "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
         custom_args={"delivery_id": row.delivery_id},
     )
+
+
+def _still_mailable(row: Any, kind: mailing.MailingKind) -> bool:
+    """Checked again at sending: people unsubscribe, bounce or confirm after planning."""
+    if row.erased or row.suppressed is not None:
+        return False
+    if kind == "signup_confirmation":
+        return not row.consented or bool(row.unsubscribed)  # confirmed meanwhile: done
+    return not row.unsubscribed
 
 
 def dispatch_batches(send: Callable[[str], object]) -> Subscription:

@@ -15,7 +15,11 @@ from typing import ClassVar, Literal, TypeAlias
 
 from campaign.domain.base import DomainError, DomainEvent, emit
 
-MailingKind = Literal["action_launched", "action_updated", "action_closed", "case_development"]
+MailingKind = Literal["action_launched", "action_updated", "action_closed", "case_development",
+                      "pledge_reminder", "signup_confirmation"]
+ACTION_KINDS: frozenset[MailingKind] = frozenset({
+    "action_launched", "action_updated", "action_closed", "case_development", "pledge_reminder"})
+"""Mailings about one urgent action; a sign-up confirmation is about none."""
 BatchOutcome = Literal["accepted", "failed"]
 MAX_RECIPIENTS_PER_BATCH = 1000  # SendGrid: 1,000 personalizations per request
 
@@ -44,9 +48,9 @@ class PlanMailing:
 
     mailing_id: str
     kind: MailingKind
-    action_id: str
-    case_id: str
-    cause_event_id: str
+    action_id: str | None
+    case_id: str | None
+    cause_event_id: str | None
     batches: tuple[BatchPlan, ...]
     planned_at: datetime
 
@@ -85,9 +89,9 @@ class MailingPlanned(DomainEvent):
     type_name: ClassVar[str] = "MailingPlanned"
     mailing_id: str
     kind: MailingKind
-    action_id: str
-    case_id: str
-    cause_event_id: str
+    action_id: str | None
+    case_id: str | None
+    cause_event_id: str | None
     batches: tuple[BatchPlan, ...]
     planned_at: datetime
 
@@ -184,6 +188,8 @@ def _plan(state: State, command: PlanMailing) -> list[DomainEvent]:
         raise DomainError("duplicate_batch", "batch ids must be unique within a mailing")
     if any(not 0 < b.recipients <= MAX_RECIPIENTS_PER_BATCH for b in command.batches):
         raise DomainError("invalid_batch", f"a batch holds 1 to {MAX_RECIPIENTS_PER_BATCH}")
+    if (command.kind in ACTION_KINDS) != (command.action_id is not None):
+        raise DomainError("invalid_mailing", "mailings about an action, and only they, name it")
     planned = emit(MailingPlanned, command)
     if command.batches:
         return [planned]

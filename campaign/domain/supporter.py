@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import reduce
 from typing import ClassVar, Literal, TypeAlias
 
@@ -73,6 +73,14 @@ class ConfirmConsent:
 
 
 @dataclass(frozen=True)
+class RequestConfirmation:
+    """Send the confirmation e-mail again: someone signed up again with an unconfirmed address."""
+
+    supporter_id: str
+    at: datetime
+
+
+@dataclass(frozen=True)
 class ChangeSubscriptions:
     """Replace which actions the supporter receives."""
 
@@ -111,9 +119,13 @@ class EraseSupporter:
 
 
 Command: TypeAlias = (
-    RegisterSupporter | ConfirmConsent | ChangeSubscriptions | Unsubscribe | Suppress
-    | EraseSupporter
+    RegisterSupporter | RequestConfirmation | ConfirmConsent | ChangeSubscriptions | Unsubscribe
+    | Suppress | EraseSupporter
 )
+
+CONFIRMATION_RESEND_INTERVAL = timedelta(minutes=15)
+"""At most one confirmation e-mail per address in this long: the public sign-up form must
+not become a way to flood someone else's inbox."""
 
 # Events
 
@@ -131,6 +143,15 @@ class SupporterRegistered(DomainEvent):
     country: str
     timezone: str
     registered_at: datetime
+
+
+@dataclass(frozen=True)
+class ConfirmationRequested(DomainEvent):
+    """The confirmation e-mail is to be sent again (the first goes with the registration)."""
+
+    type_name: ClassVar[str] = "ConfirmationRequested"
+    supporter_id: str
+    requested_at: datetime
 
 
 @dataclass(frozen=True)
@@ -185,8 +206,8 @@ class SupporterErased(DomainEvent):
 
 
 EVENTS: tuple[type[DomainEvent], ...] = (
-    SupporterRegistered, ConsentConfirmed, SubscriptionsChanged, Unsubscribed, SupporterSuppressed,
-    SupporterErased,
+    SupporterRegistered, ConfirmationRequested, ConsentConfirmed, SubscriptionsChanged,
+    Unsubscribed, SupporterSuppressed, SupporterErased,
 )
 
 # State
@@ -207,6 +228,7 @@ class State:
     locale: str = ""
     country: str = ""
     timezone: str = ""
+    confirmation_sent_at: datetime | None = None
 
     @property
     def can_receive_campaign_email(self) -> bool:
@@ -232,6 +254,8 @@ def decide(state: State, command: Command) -> list[DomainEvent]:
     if not state.registered:
         raise DomainError("unknown_supporter", "no such supporter")
     match command:
+        case RequestConfirmation():
+            return _request_confirmation(state, command)
         case ConfirmConsent():
             return _confirm(state, command)
         case ChangeSubscriptions():
@@ -255,6 +279,16 @@ def _registration(command: RegisterSupporter) -> SupporterRegistered:
     validate_country(command.country)
     validate_timezone(command.timezone)
     return emit(SupporterRegistered, command, email=email)
+
+
+def _request_confirmation(state: State, command: RequestConfirmation) -> list[DomainEvent]:
+    """Again only for an address that still waits (or, unsubscribed, may opt in afresh)."""
+    waiting = not state.consented or state.unsubscribed
+    last = state.confirmation_sent_at
+    recent = last is not None and command.at - last < CONFIRMATION_RESEND_INTERVAL
+    if not waiting or state.suppressed or recent:
+        return []
+    return [emit(ConfirmationRequested, command, requested_at=command.at)]
 
 
 def _confirm(state: State, command: ConfirmConsent) -> list[DomainEvent]:
@@ -282,7 +316,10 @@ def evolve(state: State, event: DomainEvent) -> State:
     """The state after `event`; `state` itself is left untouched. Unknown events are ignored."""
     match event:
         case SupporterRegistered():
-            return carry(State, event, registered=True)
+            return carry(State, event, registered=True,
+                         confirmation_sent_at=event.registered_at)
+        case ConfirmationRequested():
+            return replace(state, confirmation_sent_at=event.requested_at)
         case ConsentConfirmed():
             return replace(state, consented=True, unsubscribed=False)
         case SubscriptionsChanged():

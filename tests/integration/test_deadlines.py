@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -25,7 +25,7 @@ from sqlalchemy import Connection, Engine, func, select, text
 from campaign.bootstrap import Services, bootstrap
 from campaign.deadlines import (
     ACTOR,
-    RecordOnlySender,
+    DueReminder,
     due_reminders_query,
     lapse_candidates,
     lapse_due_pledges,
@@ -38,7 +38,7 @@ from campaign.domain import action, pledge
 from campaign.domain.values import Deadline
 from campaign.handlers import Meta
 from campaign.settings import ConfigError, Settings
-from campaign.tables import pledge_reminders, pledges
+from campaign.tables import mail_deliveries, pledge_reminders, pledges
 from campaign.use_cases import Registration, make_pledge, register_supporter, utc_now
 from events import SubscriptionRunner, as_utc
 from events.schema import events
@@ -64,14 +64,15 @@ def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> date
 
 @dataclass
 class RecordingSender:
-    """The mail side as the deadline scan sees it: one call per reminder to send."""
+    """The mail side as the deadline scan sees it: each claimed batch of reminders to send."""
 
     sent: list[tuple[str, str]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def send_reminder(self, conn: Connection, pledge_id: str, kind: str) -> None:
+    def send_reminders(self, conn: Connection, reminders: Sequence[DueReminder],
+                       now: datetime) -> None:
         with self.lock:
-            self.sent.append((pledge_id, kind))
+            self.sent.extend((r.pledge_id, r.kind) for r in reminders)
 
 
 # --- Building histories through the handlers -------------------------------------------------
@@ -377,20 +378,23 @@ def test_no_reminder_goes_out_after_the_deadline(services: Services) -> None:
     assert "pending" not in {status for _, status in reminders(services).values()}
 
 
-def test_the_default_sender_only_records_the_reminder(services: Services) -> None:
-    assert isinstance(services.reminder_sender, RecordOnlySender)
+def test_the_default_sender_plans_one_reminder_mailing_per_action(services: Services) -> None:
     load_demo(services)
     catch_up(services)
-    count_before = len(list(services.store.read_all()))
 
     result = send_due_reminders(services, utc(2010, 10, 21))
 
     assert result.reminders_sent == 2
-    assert len(list(services.store.read_all())) == count_before  # nothing appended
-    assert sorted(s for _, s in reminders(services).values()).count("sent") == 2
-
-
-# --- Two scans at once (PostgreSQL: real concurrent transactions) -----------------------------
+    planned = [e for e in services.store.read_all() if e.type == "MailingPlanned"
+               and e.data["kind"] == "pledge_reminder"]
+    assert len(planned) == 1
+    assert planned[0].data["action_id"] == seed.ACTION_ID
+    with services.engine.connect() as conn:
+        recipients = set(conn.execute(select(mail_deliveries.c.supporter_id).where(
+            mail_deliveries.c.mailing_id == planned[0].data["mailing_id"])).scalars())
+        open_pledgers = set(conn.execute(select(pledges.c.supporter_id).where(
+            pledges.c.status == "open")).scalars())
+    assert recipients == open_pledgers and len(recipients) == 2
 
 
 def run_together(count: int, job: Callable[[], object]) -> list[object]:

@@ -10,24 +10,30 @@ import base64
 import json
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from dramatiq import Worker
+from dramatiq.brokers.stub import StubBroker
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import insert, select
+from sqlalchemy import Engine, insert, select
 
 from campaign.app import create_app
-from campaign.bootstrap import Services
+from campaign.bootstrap import Services, bootstrap
 from campaign.domain import supporter
 from campaign.handlers import Meta
 from campaign.settings import Settings
 from campaign.tables import mail_deliveries, supporters
 from campaign.use_cases import Registration, register_supporter, utc_now
+from events import SubscriptionRunner
 from tests.fakes.fixtures import sendgrid_server  # noqa: F401 (a fixture)
+from tests.fakes.sendgrid_server import FakeSendGrid
+from workers.actors import MAIL_QUEUE, Actors, declare_actors
 from workers.mail.message import Batch, Personalization
 
 SIGNATURE = "X-Twilio-Email-Event-Webhook-Signature"
@@ -63,6 +69,40 @@ def make_batch(count: int = 3, batch_id: str = "batch-1",
         custom_args={"mailing_id": MAILING_ID, "batch_id": batch_id},
         categories=("action_launched", "en"),
     )
+
+
+@pytest.fixture
+def mail_services(
+    tmp_path: Path, database_url: str, engine: Engine, sendgrid_server: FakeSendGrid  # noqa: F811
+) -> Services:
+    """Services whose mail goes to the fake SendGrid through the real client."""
+    settings = Settings.from_env({
+        "DATABASE_URL": database_url, "SECRET_KEY": "fan-out-test-secret-" + "k" * 32,
+        "VAR_DIR": str(tmp_path / "var"), "SENDGRID_API_KEY": sendgrid_server.api_key,
+        "SENDGRID_API_HOST": sendgrid_server.url, "MAIL_FROM": "Urgent Actions <ua@example.org>",
+        "PUBLIC_BASE_URL": "https://ua.example.org",
+    })
+    return bootstrap(settings, engine)
+
+
+@pytest.fixture
+def workers(mail_services: Services) -> Iterator[tuple[StubBroker, Actors]]:
+    """Dramatiq's worker threads on an in-memory broker, with every actor declared."""
+    broker = StubBroker()
+    broker.emit_after("process_boot")
+    actors = declare_actors(broker, mail_services)
+    worker = Worker(broker, worker_threads=2, worker_timeout=50)
+    worker.start()
+    yield broker, actors
+    worker.stop()
+
+
+def deliver(services: Services, broker: StubBroker,
+            planners: tuple[str, ...] = ("mailing_planner",)) -> None:
+    """What the clock and the workers do: plan, dispatch, send."""
+    for name in (*planners, "mail_dispatcher"):
+        SubscriptionRunner(services.store, services.subscription(name)).run()
+    broker.join(MAIL_QUEUE, timeout=60_000)
 
 
 @pytest.fixture

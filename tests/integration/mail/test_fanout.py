@@ -7,24 +7,18 @@ client against the fake SendGrid server. Every recipient gets exactly one e-mail
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
-from dramatiq import Worker
 from dramatiq.brokers.stub import StubBroker
-from sqlalchemy import Engine
 
-from campaign.bootstrap import Services, bootstrap
+from campaign.bootstrap import Services
 from campaign.demo import ua_135_10 as seed
 from campaign.demo.loader import SUPPORTERS, load_demo
 from campaign.domain import mailing
 from campaign.mailings import launch_mailing_id
-from campaign.settings import Settings
-from events import SubscriptionRunner
 from tests.fakes.fixtures import sendgrid_server  # noqa: F401 (a fixture)
 from tests.fakes.sendgrid_server import FakeSendGrid
-from workers.actors import MAIL_QUEUE, Actors, declare_actors
+from tests.integration.mail.conftest import deliver
+from workers.actors import MAIL_QUEUE, Actors
 
 EMAILS = {s.registration.email for s in SUPPORTERS}
 # The demo launches UA 135/10 and publishes its fifth update: two mailings, one e-mail each.
@@ -36,36 +30,6 @@ def once_per_mailing(server: FakeSendGrid) -> bool:
     got = Counter((r.body["categories"][0], address)
                   for r in server.accepted for address in r.recipients)
     return got == Counter({(kind, a): 1 for kind in MAILINGS for a in EMAILS})
-
-
-@pytest.fixture
-def mail_services(
-    tmp_path: Path, database_url: str, engine: Engine, sendgrid_server: FakeSendGrid  # noqa: F811
-) -> Services:
-    settings = Settings.from_env({
-        "DATABASE_URL": database_url, "SECRET_KEY": "fan-out-test-secret-" + "k" * 32,
-        "VAR_DIR": str(tmp_path / "var"), "SENDGRID_API_KEY": sendgrid_server.api_key,
-        "SENDGRID_API_HOST": sendgrid_server.url, "MAIL_FROM": "Urgent Actions <ua@example.org>",
-    })
-    return bootstrap(settings, engine)
-
-
-@pytest.fixture
-def workers(mail_services: Services) -> Iterator[tuple[StubBroker, Actors]]:
-    broker = StubBroker()
-    broker.emit_after("process_boot")
-    actors = declare_actors(broker, mail_services)
-    worker = Worker(broker, worker_threads=2, worker_timeout=50)
-    worker.start()
-    yield broker, actors
-    worker.stop()
-
-
-def deliver(services: Services, broker: StubBroker) -> None:
-    """What the clock and the workers do: plan, dispatch, send."""
-    for name in ("mailing_planner", "mail_dispatcher"):
-        SubscriptionRunner(services.store, services.subscription(name)).run()
-    broker.join(MAIL_QUEUE, timeout=60_000)
 
 
 def outcomes(services: Services) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -57,6 +58,15 @@ def test_batches_are_unique_and_hold_one_to_a_thousand_recipients(
     plan = PlanMailing("m", "action_launched", "a", "c", "e", batches, AT)
 
     assert refusal(lambda: when([], plan)) == code
+
+
+@pytest.mark.parametrize("changes", [
+    {"action_id": None},
+    {"kind": "signup_confirmation"},
+], ids=["action mailing without action", "confirmation naming an action"])
+def test_only_mailings_about_an_action_name_one(changes: dict[str, object]) -> None:
+    plan = replace(PLAN, **changes)  # type: ignore[arg-type]
+    assert refusal(lambda: when([], plan)) == "invalid_mailing"
 
 
 def test_the_last_outcome_completes_the_mailing() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import fields, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -11,10 +11,12 @@ from campaign.domain import supporter
 from campaign.domain.base import DomainEvent
 from campaign.domain.supporter import (
     ChangeSubscriptions,
+    ConfirmationRequested,
     ConfirmConsent,
     ConsentConfirmed,
     EraseSupporter,
     RegisterSupporter,
+    RequestConfirmation,
     Subscriptions,
     SubscriptionsChanged,
     SupporterErased,
@@ -125,6 +127,33 @@ def test_confirming_consent_after_unsubscribing_subscribes_again() -> None:
 
     assert when(given, CONFIRM) == [CONFIRMED]
     assert supporter.replay([*given, CONFIRMED]).can_receive_campaign_email
+
+
+def ask_again(minutes_after: int) -> RequestConfirmation:
+    return RequestConfirmation(ID, REGISTER.registered_at + timedelta(minutes=minutes_after))
+
+
+def test_the_confirmation_is_sent_again_only_after_a_quarter_hour() -> None:
+    assert when([REGISTERED], ask_again(14)) == []
+    assert when([REGISTERED], ask_again(15)) == [
+        ConfirmationRequested(ID, REGISTER.registered_at + timedelta(minutes=15))]
+    again = ConfirmationRequested(ID, REGISTER.registered_at + timedelta(minutes=15))
+    assert when([REGISTERED, again], ask_again(29)) == []
+    assert len(when([REGISTERED, again], ask_again(30))) == 1
+
+
+def test_a_confirmed_or_suppressed_address_is_not_asked_to_confirm_again() -> None:
+    assert when([REGISTERED, CONFIRMED], ask_again(60)) == []
+    assert when([REGISTERED, SUPPRESSED], ask_again(60)) == []
+
+
+def test_someone_who_unsubscribed_may_be_asked_to_opt_in_afresh() -> None:
+    assert len(when([REGISTERED, CONFIRMED, UNSUBSCRIBED], ask_again(60))) == 1
+
+
+def test_an_erased_or_unknown_supporter_is_not_asked_to_confirm() -> None:
+    assert refused([REGISTERED, ERASED], ask_again(60)) == "supporter_erased"
+    assert refused([], ask_again(60)) == "unknown_supporter"
 
 
 def test_a_new_supporter_receives_all_actions_once_consented() -> None:

@@ -1,0 +1,65 @@
+"""The double opt-in link: `/confirm/<token>` from the confirmation e-mail.
+
+A GET shows a page with one button and changes nothing (mail scanners open links); the
+button's POST confirms the address and the consent. The token is the signed, expiring
+`confirm` link of campaign/auth.py, the same one `POST /api/v1/supporters/confirm` takes.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app
+
+from campaign.auth import AuthError
+from campaign.domain import supporter
+from campaign.domain.base import DomainError
+from campaign.handlers import Meta
+from campaign.pages import page
+from campaign.request_context import correlation_id
+from campaign.use_cases import utc_now
+
+blueprint = Blueprint("confirmation", __name__)
+
+INVALID = ("Link not valid", "This confirmation link is not valid or has expired. Sign up "
+           "again to receive a new one.")
+
+
+def confirm_url(base_url: str, token: str) -> str:
+    """The link in the confirmation e-mail."""
+    return f"{base_url.rstrip('/')}/confirm/{token}"
+
+
+def _supporter_id(token: str) -> str | None:
+    try:
+        return str(current_app.extensions["campaign"].links.verify("confirm", token))
+    except AuthError:
+        return None
+
+
+@blueprint.get("/confirm/<token>")
+def confirm_page(token: str) -> Response:
+    """Ask before acting: a GET may come from a link scanner, not from the person."""
+    if _supporter_id(token) is None:
+        return page(404, *INVALID)
+    return page(200, "Confirm your subscription",
+                "Confirm that you want to receive urgent actions by e-mail.",
+                "Yes, send me urgent actions")
+
+
+@blueprint.post("/confirm/<token>")
+def confirm(token: str) -> Response:
+    """Confirm the address and consent; confirming twice is harmless."""
+    supporter_id = _supporter_id(token)
+    if supporter_id is None:
+        return page(404, *INVALID)
+    services = current_app.extensions["campaign"]
+    command = supporter.ConfirmConsent(supporter_id=supporter_id, confirmed_at=utc_now())
+    try:
+        services.commands.handle(command, Meta(actor=f"supporter:{supporter_id}",
+                                               correlation_id=correlation_id()))
+    except DomainError as exc:
+        if exc.code != "supporter_erased":
+            raise
+        return page(404, *INVALID)
+    return page(200, "Subscription confirmed",
+                "Thank you. You will receive urgent actions by e-mail; every one of them "
+                "has a link to unsubscribe.")
