@@ -23,6 +23,8 @@ DEADLINES_QUEUE = "deadlines"
 MAIL_QUEUE = "mail"
 # A scan stops starting new batches after this long; the next minute's scan carries on.
 SCAN_BUDGET_SECONDS = 40.0
+# A batch another worker holds is looked at again after this long.
+BUSY_RECHECK_MS = 5_000
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,11 @@ def declare_actors(broker: dramatiq.Broker, services: Services) -> Actors:
             # A rate limit is a wait, not a failure: it must not use up the retries.
             delay = max(1000, int(exc.retry_after_seconds * 1000))
             actors.send_batch.send_with_options(args=(batch_id,), delay=delay)
+            return
+        if outcome.busy:
+            # Held elsewhere: a copy of this message, or a worker that died holding it (its
+            # database session lingers a moment). Look again soon without using up retries.
+            actors.send_batch.send_with_options(args=(batch_id,), delay=BUSY_RECHECK_MS)
             return
         if outcome.sent:
             log.info("batch %s accepted (%d recipients, %s)", batch_id, outcome.recipients,

@@ -43,6 +43,8 @@ class Outcome:
     sent: bool
     recipients: int
     message_id: str | None = None
+    busy: bool = False
+    """Another worker held the batch: ask again later, its holder may yet die before sending."""
 
 
 def batch_mailing_id(batch_id: str) -> str:
@@ -83,7 +85,7 @@ def send_batch(services: Services, transport: Transport, batch_id: str, now: dat
     """Send one batch unless its outcome is recorded or another worker is sending it."""
     with claimed(services, batch_id) as mine:
         if not mine:
-            return Outcome(sent=False, recipients=0)
+            return Outcome(sent=False, recipients=0, busy=True)
         return _send(services, transport, batch_id, now)
 
 

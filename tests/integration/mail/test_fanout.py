@@ -6,6 +6,7 @@ client against the fake SendGrid server. Every recipient gets exactly one e-mail
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 
 from dramatiq.brokers.stub import StubBroker
@@ -15,10 +16,12 @@ from campaign.demo import ua_135_10 as seed
 from campaign.demo.loader import SUPPORTERS, load_demo
 from campaign.domain import mailing
 from campaign.mailings import launch_mailing_id
+from events import SubscriptionRunner
 from tests.fakes.fixtures import sendgrid_server  # noqa: F401 (a fixture)
 from tests.fakes.sendgrid_server import FakeSendGrid
 from tests.integration.mail.conftest import deliver
 from workers.actors import MAIL_QUEUE, Actors
+from workers.fanout import claimed
 
 EMAILS = {s.registration.email for s in SUPPORTERS}
 # The demo launches UA 135/10 and publishes its fifth update: two mailings, one e-mail each.
@@ -122,3 +125,23 @@ def test_a_redelivered_message_sends_nothing(
     broker.join(MAIL_QUEUE, timeout=30_000)
 
     assert len(sendgrid_server.accepted) == requests
+
+
+def test_a_batch_another_worker_holds_is_looked_at_again_and_sent_once(
+    mail_services: Services, workers: tuple[StubBroker, Actors],
+    sendgrid_server: FakeSendGrid,  # noqa: F811
+) -> None:
+    broker, actors = workers
+    load_demo(mail_services)
+    SubscriptionRunner(mail_services.store, mail_services.subscription("mailing_planner")).run()
+    batch_id = f"{launch_mailing_id(seed.ACTION_ID)}-1"
+
+    with claimed(mail_services, batch_id) as mine:  # a worker that may yet die holding it
+        assert mine
+        actors.send_batch.send(batch_id)
+        time.sleep(1)  # the message is handled meanwhile, and must not be dropped
+        assert sendgrid_server.accepted == []
+    broker.join(MAIL_QUEUE, timeout=30_000)  # the delayed second look sends it
+
+    assert len(sendgrid_server.accepted) == 1
+    assert outcomes(mail_services).count("BatchAccepted") == 1
