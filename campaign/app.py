@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from campaign import confirmation_page, health, unsubscribe
+from campaign import action_page, confirmation_page, health, unsubscribe
 from campaign.api import init_api
 from campaign.bootstrap import Services, bootstrap
 from campaign.database import ensure_migrated
@@ -38,6 +38,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(health.blueprint)
     app.register_blueprint(unsubscribe.blueprint)
     app.register_blueprint(confirmation_page.blueprint)
+    app.register_blueprint(action_page.blueprint)
     init_api(app)
     return app
 
