@@ -21,14 +21,12 @@ from sqlalchemy import Select, select
 from werkzeug.wrappers import Response as ResponseBase
 
 from campaign.api.actions import DEADLINE_NOTICE
-from campaign.auth import AuthError
 from campaign.bootstrap import Services
 from campaign.domain import pledge
 from campaign.domain.base import DomainError
 from campaign.handlers import Meta
 from campaign.mail_rendering import deadline_for, languages_phrase
-from campaign.pages import page
-from campaign.request_context import correlation_id
+from campaign.pages import link_subject, page, supporter_meta
 from campaign.routing import aggregate_of
 from campaign.tables import actions, supporters
 from campaign.use_cases import make_pledge, utc_now
@@ -46,17 +44,10 @@ def _services() -> Services:
     return services
 
 
-def _caller(token: str) -> str | None:
-    try:
-        return str(_services().links.verify("supporter", token))
-    except AuthError:
-        return None
-
-
 @blueprint.get("/act/<action_id>")
 def show(action_id: str) -> Response:
     """The action, the reader's pledge and the forms to pledge or confirm a letter."""
-    supporter_id = _caller(request.args.get("token", ""))
+    supporter_id = link_subject("supporter", request.args.get("token", ""))
     if supporter_id is None:
         return page(404, *INVALID)
     context = _context(action_id, supporter_id)
@@ -70,11 +61,11 @@ def show(action_id: str) -> Response:
 def act(action_id: str) -> ResponseBase:
     """Pledge, or confirm one letter; then back to the page (post, redirect, get)."""
     token = request.args.get("token", "")
-    supporter_id = _caller(token)
+    supporter_id = link_subject("supporter", token)
     if supporter_id is None:
         return page(404, *INVALID)
     form = request.form
-    meta = Meta(actor=f"supporter:{supporter_id}", correlation_id=correlation_id())
+    meta = supporter_meta(supporter_id)
     try:
         if form.get("do") == "pledge":
             done = _pledge(action_id, supporter_id, form.get("letters", ""), meta)

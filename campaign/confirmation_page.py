@@ -9,12 +9,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app
 
-from campaign.auth import AuthError
 from campaign.domain import supporter
 from campaign.domain.base import DomainError
-from campaign.handlers import Meta
-from campaign.pages import page
-from campaign.request_context import correlation_id
+from campaign.pages import link_subject, page, supporter_meta
 from campaign.use_cases import utc_now
 
 blueprint = Blueprint("confirmation", __name__)
@@ -28,17 +25,10 @@ def confirm_url(base_url: str, token: str) -> str:
     return f"{base_url.rstrip('/')}/confirm/{token}"
 
 
-def _supporter_id(token: str) -> str | None:
-    try:
-        return str(current_app.extensions["campaign"].links.verify("confirm", token))
-    except AuthError:
-        return None
-
-
 @blueprint.get("/confirm/<token>")
 def confirm_page(token: str) -> Response:
     """Ask before acting: a GET may come from a link scanner, not from the person."""
-    if _supporter_id(token) is None:
+    if link_subject("confirm", token) is None:
         return page(404, *INVALID)
     return page(200, "Confirm your subscription",
                 "Confirm that you want to receive urgent actions by e-mail.",
@@ -48,14 +38,13 @@ def confirm_page(token: str) -> Response:
 @blueprint.post("/confirm/<token>")
 def confirm(token: str) -> Response:
     """Confirm the address and consent; confirming twice is harmless."""
-    supporter_id = _supporter_id(token)
+    supporter_id = link_subject("confirm", token)
     if supporter_id is None:
         return page(404, *INVALID)
     services = current_app.extensions["campaign"]
     command = supporter.ConfirmConsent(supporter_id=supporter_id, confirmed_at=utc_now())
     try:
-        services.commands.handle(command, Meta(actor=f"supporter:{supporter_id}",
-                                               correlation_id=correlation_id()))
+        services.commands.handle(command, supporter_meta(supporter_id))
     except DomainError as exc:
         if exc.code != "supporter_erased":
             raise

@@ -6,7 +6,11 @@ Mail scanners GET every URL in a message, and must not confirm or unsubscribe an
 
 from __future__ import annotations
 
-from flask import Response, render_template_string
+from flask import Response, current_app, render_template_string
+
+from campaign.auth import AuthError, Purpose
+from campaign.handlers import Meta
+from campaign.request_context import correlation_id
 
 PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{{ title }}</title></head>
@@ -24,3 +28,16 @@ def page(status: int, title: str, message: str, button: str | None = None,
     body = render_template_string(PAGE, title=title, message=message, button=button,
                                   fields=fields)
     return Response(body, status=status, mimetype="text/html")
+
+
+def link_subject(purpose: Purpose, token: str) -> str | None:
+    """The supporter a signed link of `purpose` names; None if forged, expired or another's."""
+    try:
+        return str(current_app.extensions["campaign"].links.verify(purpose, token))
+    except AuthError:
+        return None
+
+
+def supporter_meta(supporter_id: str) -> Meta:
+    """Event metadata for what a supporter did through one of these pages."""
+    return Meta(actor=f"supporter:{supporter_id}", correlation_id=correlation_id())

@@ -10,12 +10,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app
 
-from campaign.auth import AuthError
 from campaign.domain import supporter
 from campaign.domain.base import DomainError
-from campaign.handlers import Meta
-from campaign.pages import page
-from campaign.request_context import correlation_id
+from campaign.pages import link_subject, page, supporter_meta
 from campaign.use_cases import utc_now
 
 blueprint = Blueprint("unsubscribe", __name__)
@@ -32,17 +29,10 @@ def _page(status: int, title: str, message: str, ask: bool = False) -> Response:
                 (("List-Unsubscribe", "One-Click"),))
 
 
-def _supporter_id(token: str) -> str | None:
-    try:
-        return str(current_app.extensions["campaign"].links.verify("unsubscribe", token))
-    except AuthError:
-        return None
-
-
 @blueprint.get("/unsubscribe/<token>")
 def confirm_page(token: str) -> Response:
     """Ask before acting: a GET may come from a link scanner, not from the person."""
-    if _supporter_id(token) is None:
+    if link_subject("unsubscribe", token) is None:
         return _page(404, "Link not valid", "This unsubscribe link is not valid.")
     return _page(200, "Unsubscribe", "You will receive no more urgent actions.", ask=True)
 
@@ -50,14 +40,13 @@ def confirm_page(token: str) -> Response:
 @blueprint.post("/unsubscribe/<token>")
 def one_click(token: str) -> Response:
     """Unsubscribe with no further interaction; repeating it is harmless."""
-    supporter_id = _supporter_id(token)
+    supporter_id = link_subject("unsubscribe", token)
     if supporter_id is None:
         return _page(404, "Link not valid", "This unsubscribe link is not valid.")
     services = current_app.extensions["campaign"]
     command = supporter.Unsubscribe(supporter_id=supporter_id, at=utc_now(), via="one_click")
     try:
-        services.commands.handle(command, Meta(actor=f"supporter:{supporter_id}",
-                                               correlation_id=correlation_id()))
+        services.commands.handle(command, supporter_meta(supporter_id))
     except DomainError as exc:
         if exc.code != "supporter_erased":
             raise
