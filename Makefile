@@ -30,6 +30,8 @@ test: $(STAMP)
 	scripts/with-services $(BIN)/python -m bench.append --quick
 	scripts/with-services $(BIN)/python -m bench.deadline_scan --quick
 	scripts/with-services $(BIN)/python -m bench.api --quick
+	scripts/with-services $(BIN)/python -m bench.fanout --quick
+	scripts/with-services $(BIN)/python -m bench.webhooks --quick
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

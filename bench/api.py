@@ -413,7 +413,7 @@ def cpu_per_request(before: dict[str, Any] | None, after: dict[str, Any] | None,
     """CPU ms per request by process group, how busy all the cores were, and how many cores
     each gunicorn worker used (one GIL each: about 1.0 is a worker's ceiling).
 
-    "other" is every other process on the machine (other sessions' work shows up there).
+    "other" is every other process on the machine (other workloads shows up there).
     Processes that exit during the window (an autovacuum worker) are missed.
     """
     if before is None or after is None or not requests:

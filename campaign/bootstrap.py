@@ -12,11 +12,15 @@ from campaign.confirmation_mail import confirmation_mailer
 from campaign.deadlines import ReminderSender
 from campaign.event_mapping import EventMapper
 from campaign.handlers import CommandHandler
+from campaign.letter_reports import letter_reports_subscription
 from campaign.mailings import plan_mailings
+from campaign.partners.deliveries import endpoint_switches
 from campaign.policies import pledge_policy
 from campaign.read_models.actions import ActionsProjection
 from campaign.read_models.cases import CasesProjection
 from campaign.read_models.daily_activity import DailyActivity
+from campaign.read_models.mail_batches import MailBatchesProjection
+from campaign.read_models.partners import PartnersProjection
 from campaign.read_models.pledges import LetterCountsProjection, PledgesProjection
 from campaign.read_models.stream_directory import StreamDirectory
 from campaign.read_models.supporters import SupportersProjection
@@ -45,6 +49,8 @@ def all_projections(store: EventStore, vault: Vault, blind_index: BlindIndex) ->
         LetterCountsProjection(),
         SupportersProjection(vault, blind_index),
         DailyActivity(),
+        MailBatchesProjection(),
+        PartnersProjection(store),
     ]
 
 
@@ -99,6 +105,8 @@ def bootstrap(settings: Settings, engine: Engine | None = None) -> Services:
         plan_mailings(commands),
         confirmation_mailer(commands),
         reminder_schedule(settings.reminder_offsets_days),
+        letter_reports_subscription(commands),
+        endpoint_switches(),
     ]
     return Services(
         settings=settings, engine=engine, store=store, commands=commands, mapper=mapper,

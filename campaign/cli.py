@@ -15,6 +15,7 @@ from campaign.bootstrap import Services, bootstrap
 from campaign.database import DatabaseNotMigrated, current_revision, ensure_migrated, upgrade
 from campaign.demo import ua_135_10 as seed
 from campaign.demo.loader import load_demo
+from campaign.partners.cli import partners as partners_commands
 from campaign.settings import ConfigError, Settings
 from events import rebuild
 from events.schema import events
@@ -135,3 +136,6 @@ def _last_position(services: Services) -> int:
 
 def _redacted(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
+
+
+main.add_command(partners_commands)

@@ -96,9 +96,10 @@ def record_mailing(
 
     Both go through `conn`, so they commit together with whatever decided to mail.
     """
-    batches, deliveries = _batches(draft.mailing_id, draft.kind, audience)
-    if deliveries:
-        conn.execute(insert(mail_deliveries), deliveries)
+    batches = []
+    for batch, deliveries in _batches(draft.mailing_id, draft.kind, audience):
+        conn.execute(insert(mail_deliveries), deliveries)  # a batch at a time: bounded memory
+        batches.append(batch)
     commands.handle(replace(draft, batches=tuple(batches)), meta, conn=conn)
 
 
@@ -145,10 +146,11 @@ def eligible_subscribers(conn: Connection, action_id: str) -> list[Recipient]:
     """Consented, reachable supporters whose subscriptions cover the action."""
     row = conn.execute(select(actions.c.country, actions.c.case_id)
                        .where(actions.c.action_id == action_id)).one()
-    candidates = conn.execute(
+    candidates = conn.execute(  # streamed: a list of the whole membership would be large
         select(supporters.c.supporter_id, supporters.c.locale, supporters.c.all_actions,
                supporters.c.countries, supporters.c.case_ids)
         .where(_can_receive()).order_by(supporters.c.supporter_id)
+        .execution_options(yield_per=2000)
     )
     return [Recipient(c.supporter_id, c.locale or "en") for c in candidates
             if c.all_actions or row.country in c.countries or row.case_id in c.case_ids]
@@ -167,21 +169,19 @@ def previous_recipients(conn: Connection, action_id: str) -> list[Recipient]:
 
 def _batches(
     mailing_id: str, kind: MailingKind, audience: Sequence[Recipient]
-) -> tuple[list[BatchPlan], list[dict[str, str]]]:
-    """Batches of at most 1,000 per locale, and one delivery row per recipient."""
+) -> Iterator[tuple[BatchPlan, list[dict[str, str]]]]:
+    """Batches of at most 1,000 per locale, each with one delivery row per recipient."""
     by_locale: dict[str, list[str]] = defaultdict(list)
     for recipient in audience:
         by_locale[recipient.locale].append(recipient.supporter_id)
-    batches: list[BatchPlan] = []
-    deliveries: list[dict[str, str]] = []
+    number = 0
     for locale in sorted(by_locale):
         ids = by_locale[locale]
         for start in range(0, len(ids), MAX_RECIPIENTS_PER_BATCH):
-            batch_id = f"{mailing_id}-{len(batches) + 1}"
+            number += 1
+            batch_id = f"{mailing_id}-{number}"
             chunk = ids[start:start + MAX_RECIPIENTS_PER_BATCH]
-            batches.append(BatchPlan(batch_id, kind, locale, len(chunk)))
-            deliveries += [{
+            yield BatchPlan(batch_id, kind, locale, len(chunk)), [{
                 "delivery_id": str(uuid.uuid5(NAMESPACE, f"{mailing_id}:{supporter_id}")),
                 "mailing_id": mailing_id, "batch_id": batch_id, "supporter_id": supporter_id,
             } for supporter_id in chunk]
-    return batches, deliveries

@@ -6,7 +6,8 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Any, get_args
 
-from campaign.domain import action, case, mailing, pledge, supporter
+from campaign.domain import action, case, letter_reports, mailing, pledge, supporter
+from campaign.domain import partner as partner_aggregate
 from campaign.handlers import Aggregate, Route
 
 STREAM_OF_COMMAND: dict[ModuleType, Callable[[Any], str]] = {
@@ -15,6 +16,8 @@ STREAM_OF_COMMAND: dict[ModuleType, Callable[[Any], str]] = {
     supporter: lambda command: supporter.supporter_stream(command.supporter_id),
     pledge: lambda command: pledge.pledge_stream(command.action_id, command.supporter_id),
     mailing: lambda command: mailing.mailing_stream(command.mailing_id),
+    partner_aggregate: lambda command: partner_aggregate.partner_stream(command.partner_id),
+    letter_reports: lambda command: letter_reports.letters_stream(command.action_id),
 }
 
 

@@ -44,6 +44,10 @@ class Settings:
     public_base_url: str = "http://127.0.0.1:5000"
     # Days before a pledge's due time on which its reminders go out (10:00 supporter time).
     reminder_offsets_days: tuple[int, ...] = (7, 2)
+    # WEBHOOK_ALLOW_PRIVATE=1: partner webhooks may use http:// and private addresses (tests, dev).
+    webhook_allow_private: bool = False
+    # CAMPAIGN_ALERT_EMAIL: who hears that a partner's webhooks were stopped (default: MAIL_FROM).
+    campaign_alert_email: str | None = None
 
     @property
     def mail_sender(self) -> tuple[str, str]:
@@ -88,6 +92,8 @@ class Settings:
         return cls(database_url, redis_url, secret_key, log_level, var_dir,
                    embedded_database=database_url.startswith("sqlite"),
                    reminder_offsets_days=_reminder_offsets(env.get("REMINDER_OFFSETS_DAYS")),
+                   webhook_allow_private=_flag(env, "WEBHOOK_ALLOW_PRIVATE"),
+                   campaign_alert_email=_alert_email(env.get("CAMPAIGN_ALERT_EMAIL")),
                    **mail_settings(env))
 
     def configure_logging(self) -> None:
@@ -135,6 +141,17 @@ def mail_settings(env: Mapping[str, str]) -> dict[str, Any]:
         "mail_from": mail_from,
         "public_base_url": base_url,
     }
+
+
+def _alert_email(value: str | None) -> str | None:
+    """CAMPAIGN_ALERT_EMAIL: one address, or None to use MAIL_FROM's."""
+    if value is None or not value.strip():
+        return None
+    address = parseaddr(value.strip())[1]
+    if "@" not in address or any(c in value for c in "\r\n"):
+        raise ConfigError(f"CAMPAIGN_ALERT_EMAIL must be an address, like ops@example.org, "
+                          f"not {value!r}")
+    return address
 
 
 def _flag(env: Mapping[str, str], name: str) -> bool:

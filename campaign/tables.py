@@ -234,6 +234,20 @@ mail_deliveries = Table(
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
+# One row per planned batch and what became of it (inline, from the mailing events), plus
+# when a worker last tried it: a batch with no outcome and no attempt for a while lost its
+# queue message (a flushed or failed-over Redis) and is enqueued again (workers/fanout.py).
+mail_batches = Table(
+    "mail_batches",
+    metadata,
+    Column("batch_id", Text(), primary_key=True),
+    Column("mailing_id", Text(), nullable=False),
+    Column("planned_at", DateTime(timezone=True), nullable=False),
+    Column("outcome", Text(), nullable=True),
+    Column("last_attempt_at", DateTime(timezone=True), nullable=True),
+    Index("ix_mail_batches_outcome_planned_at", "outcome", "planned_at"),
+)
+
 # SendGrid events already applied, by their `sg_event_id`: SendGrid retries a webhook post
 # for up to 24 hours, so rows older than a few days can be deleted.
 sendgrid_events = Table(
@@ -250,4 +264,130 @@ mailing_event_counts = Table(
     Column("mailing_id", Text(), primary_key=True),
     Column("event_type", Text(), primary_key=True),
     Column("count", BigInteger(), nullable=False),
+)
+
+# --- Partners (campaign/partners) ---
+
+# Read model of the partner aggregate (inline: the API reads it right after a write). The API
+# key is kept only as its hash; signing secrets live sealed in `partner_secrets`.
+partners = Table(
+    "partners",
+    metadata,
+    Column("partner_id", Text(), primary_key=True),
+    Column("name", Text(), nullable=False),
+    Column("contact_email", Text(), nullable=False),
+    Column("webhook_url", Text(), nullable=False),
+    Column("case_ids", JSON(), nullable=False),
+    Column("action_ids", JSON(), nullable=False),
+    Column("countries", JSON(), nullable=False),
+    Column("event_types", JSON(), nullable=False),
+    Column("auto_approve_developments", Boolean(), nullable=False),
+    Column("endpoint_enabled", Boolean(), nullable=False),
+    Column("disabled_reason", Text(), nullable=True),
+    Column("api_key_hash", Text(), nullable=True, unique=True),
+    Column("registered_at", DateTime(timezone=True), nullable=False),
+    Column("version", Integer(), nullable=False),
+)
+
+# Credentials, not history: each signing secret sealed with the vault (subject `partner-<id>`).
+# The current secret has no expiry; a rotation gives the ones before it their overlap's end.
+partner_secrets = Table(
+    "partner_secrets",
+    metadata,
+    Column("secret_id", Text(), primary_key=True),
+    Column("partner_id", Text(), nullable=False, index=True),
+    Column("sealed_secret", Text(), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=True),
+)
+
+# Inbound webhooks already accepted, by the partner's `webhook-id`: the key makes a repeated
+# delivery, even a concurrent one, append nothing.
+partner_inbound_messages = Table(
+    "partner_inbound_messages",
+    metadata,
+    Column("partner_id", Text(), primary_key=True),
+    Column("webhook_id", Text(), primary_key=True),
+    Column("case_id", Text(), nullable=False),
+    Column("development_id", Text(), nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+)
+
+# --- Partner webhooks (campaign/letter_reports.py, workers/webhooks) ---
+
+# Letters confirmed per action, target and UTC day of confirmation, kept by the
+# `letter_reports` subscription: the source of milestones and of the daily counts partners get.
+letter_report_counts = Table(
+    "letter_report_counts",
+    metadata,
+    Column("action_id", Text(), primary_key=True),
+    Column("target_id", Text(), primary_key=True),
+    Column("day", Date(), primary_key=True),
+    Column("letters", Integer(), nullable=False),
+)
+
+# Each partner-visible event once, as partners get it: its body is signed and sent to every
+# partner following it, unchanged across retries, redeliveries and replays.
+webhook_messages = Table(
+    "webhook_messages",
+    metadata,
+    Column("event_id", Text(), primary_key=True),
+    Column("position", BigInteger(), nullable=False, unique=True),
+    Column("type", Text(), nullable=False),
+    Column("occurred_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("case_id", Text(), nullable=True),
+    Column("action_id", Text(), nullable=True),
+    Column("country", Text(), nullable=True),
+    Column("body", Text(), nullable=False),
+)
+
+# One row per (message, partner): `delivery_id` is the `webhook-id` header, the same on every
+# attempt. `next_attempt_at`: not before; `wake_at`: when the clock's scan (re)sends a queue
+# message for it; `lease_until`: an attempt is under way until then.
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("delivery_id", Text(), primary_key=True),
+    Column("partner_id", Text(), nullable=False),
+    Column("event_id", Text(), nullable=False),
+    Column("position", BigInteger(), nullable=False),
+    Column("type", Text(), nullable=False),
+    Column("status", Text(), nullable=False),  # pending | succeeded | failed | cancelled
+    Column("failures", Integer(), nullable=False),  # failed attempts since last (re)armed
+    Column("attempts", Integer(), nullable=False),  # every attempt ever: numbers the next
+    Column("next_attempt_at", DateTime(timezone=True), nullable=True),
+    Column("wake_at", DateTime(timezone=True), nullable=True),
+    Column("lease_until", DateTime(timezone=True), nullable=True),
+    Column("last_status_code", Integer(), nullable=True),
+    Column("last_error", Text(), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_webhook_deliveries_status_wake_at", "status", "wake_at"),
+    Index("ix_webhook_deliveries_partner_due", "partner_id", "status", "next_attempt_at"),
+    Index("ix_webhook_deliveries_partner_position", "partner_id", "position"),
+)
+
+# Every attempt of a delivery, numbered from 1 across redeliveries: what the API shows.
+webhook_attempts = Table(
+    "webhook_attempts",
+    metadata,
+    Column("delivery_id", Text(), primary_key=True),
+    Column("attempt", Integer(), primary_key=True),
+    Column("attempted_at", DateTime(timezone=True), nullable=False),
+    Column("outcome", Text(), nullable=False),  # succeeded | failed | rate_limited | gone
+    Column("status_code", Integer(), nullable=True),
+    Column("latency_ms", Integer(), nullable=False),
+    Column("error", Text(), nullable=True),
+)
+
+# Per partner endpoint: since when it fails (disabled after five days), until when it asked
+# us to wait (429/503 with Retry-After), and when it last took a delivery.
+webhook_endpoints = Table(
+    "webhook_endpoints",
+    metadata,
+    Column("partner_id", Text(), primary_key=True),
+    Column("failing_since", DateTime(timezone=True), nullable=True),
+    Column("paused_until", DateTime(timezone=True), nullable=True),
+    Column("last_success_at", DateTime(timezone=True), nullable=True),
+    Column("last_failure_at", DateTime(timezone=True), nullable=True),
 )

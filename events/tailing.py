@@ -11,6 +11,7 @@ resolved one way or the other. Nothing is ever skipped on a timer.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from sqlalchemy import Connection
@@ -61,3 +62,26 @@ class Tail:
             safe.append(self.store.to_record(row))
             expected = row.position + 1
         return TailRead(safe, blocked=False)
+
+
+def read_settled(
+    store: EventStore, after: int, limit: int = 500, *, patience: float = 0.25,
+    poll: float = 0.01,
+) -> TailRead:
+    """The next events after `after` that no in-flight transaction can precede, statelessly.
+
+    For readers that keep no `Tail` between calls, such as a client paging an HTTP feed
+    with a cursor: each call starts from scratch, reading on fresh connections. When the
+    first read stops at a gap and delivers nothing, it waits up to `patience` seconds
+    (checking every `poll`) for the transactions that were in flight at that read to
+    finish, so a rolled-back position does not hold the reader up; a gap still open then
+    is never skipped, the call just returns what precedes it with `blocked` set.
+    """
+    tail = Tail(store)
+    deadline = time.monotonic() + patience
+    while True:
+        with store.engine.connect() as conn:
+            read = tail.read(conn, after, limit)
+        if read.events or not read.blocked or time.monotonic() >= deadline:
+            return read
+        time.sleep(poll)

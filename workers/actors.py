@@ -15,6 +15,8 @@ from events import SubscriptionRunner
 from workers import fanout
 from workers.mail.errors import TransientSendError
 from workers.mail.transports import transport_from_settings
+from workers.webhooks import alerts
+from workers.webhooks.actors import WebhookActors, declare_webhook_actors
 
 log = logging.getLogger(__name__)
 
@@ -34,12 +36,15 @@ class Actors:
     run_subscription: dramatiq.Actor[Any, Any]
     scan_deadlines: dramatiq.Actor[Any, Any]
     send_batch: dramatiq.Actor[Any, Any]
+    resend_lost_batches: dramatiq.Actor[Any, Any]
+    webhooks: WebhookActors | None = None
 
     @property
     def queues(self) -> set[str]:
         """Every queue these actors consume."""
         return {a.queue_name for a in (self.run_subscription, self.scan_deadlines,
-                                       self.send_batch)}
+                                       self.send_batch, self.resend_lost_batches)} \
+            | (self.webhooks.queues if self.webhooks else set())
 
 
 def declare_actors(broker: dramatiq.Broker, services: Services) -> Actors:
@@ -81,6 +86,15 @@ def declare_actors(broker: dramatiq.Broker, services: Services) -> Actors:
             log.info("batch %s accepted (%d recipients, %s)", batch_id, outcome.recipients,
                      outcome.message_id)
 
+    def resend_lost_batches() -> None:
+        """Enqueue again each batch whose message was lost (idempotent: sending is)."""
+        lost = fanout.lost_batches(services, utc_now(), fanout.LOST_AFTER)
+        for batch_id in lost:
+            actors.send_batch.send(batch_id)
+        if lost:
+            log.warning("%d mail batches had lost their queue message: enqueued again",
+                        len(lost))
+
     actors = Actors(
         run_subscription=dramatiq.actor(
             broker=broker,
@@ -111,8 +125,20 @@ def declare_actors(broker: dramatiq.Broker, services: Services) -> Actors:
             max_backoff=600_000,
             throws=(LookupError,),  # a batch never planned will not appear by retrying
         )(send_batch),
+        resend_lost_batches=dramatiq.actor(
+            broker=broker,
+            actor_name="resend_lost_batches",
+            queue_name=MAIL_QUEUE,
+            time_limit=60_000,
+            max_retries=0,  # the clock asks again in a few minutes
+            max_age=600_000,
+        )(resend_lost_batches),
+        webhooks=declare_webhook_actors(broker, services),
     )
     if not any(s.name == "mail_dispatcher" for s in services.subscriptions):
         services.subscriptions = [*services.subscriptions,
                                   fanout.dispatch_batches(actors.send_batch.send)]
+    if not any(s.name == alerts.NAME for s in services.subscriptions):
+        services.subscriptions = [*services.subscriptions,
+                                  alerts.partner_alerts(services.settings, transport)]
     return actors

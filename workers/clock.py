@@ -1,10 +1,13 @@
 """The clock: a small loop that asks the workers to run the periodic jobs.
 
 Every tick (each second) enqueues one run of every subscription; once a minute it also
-enqueues a deadline scan (lapses and reminders, campaign/deadlines.py). The minute is kept
-per process, on the monotonic clock, and the first tick of a process always asks for a
-scan: nothing needs to survive a restart or live in Redis, because what is due lives in
-the database and the next scan finds it (after a Redis flush too).
+enqueues a deadline scan (lapses and reminders, campaign/deadlines.py), and every five
+minutes a sweep for mail batches whose queue message was lost (workers/fanout.py).
+Partner webhooks (workers/webhooks): every tick an outbox follower and a scan for due
+deliveries, every five minutes the daily letter reports.
+Cadences are kept per process, on the monotonic clock, and the first tick of a process
+always asks for each job: nothing needs to survive a restart or live in Redis, because
+what is due lives in the database and the next scan finds it (after a Redis flush too).
 
 Running two clocks at once is safe: each subscription runner takes its checkpoint row
 with SKIP LOCKED, so a duplicate tick finds nothing to do, and the deadline scans claim
@@ -24,6 +27,9 @@ from workers.actors import Actors
 log = logging.getLogger(__name__)
 
 DEADLINE_SCAN_SECONDS = 60.0
+MAIL_SWEEP_SECONDS = 300.0
+# Daily letter counts for partners: a day is reported within minutes of its end.
+LETTER_REPORT_SECONDS = 300.0
 
 
 @dataclass
@@ -42,28 +48,37 @@ class Every:
         self.last = now
 
 
-def tick(services: Services, actors: Actors, deadline_scans: Every | None = None) -> None:
-    """Enqueue one run of every subscription, and a deadline scan when one is due.
+def tick(services: Services, actors: Actors, deadline_scans: Every | None = None,
+         mail_sweeps: Every | None = None, letter_reports: Every | None = None) -> None:
+    """Enqueue one run of every subscription, and each periodic job that is due.
 
-    Without a cadence every tick asks for a scan (tests drive single ticks this way).
+    Without a cadence every tick asks for the job (tests drive single ticks this way).
     """
     for subscription in services.subscriptions:
         actors.run_subscription.send(subscription.name)
     now = time.monotonic()
-    if deadline_scans is None or deadline_scans.due(now):
-        actors.scan_deadlines.send()
-        if deadline_scans is not None:
-            deadline_scans.ran(now)  # only once sent: with Redis down, the next tick retries
+    for job, cadence in ((actors.scan_deadlines, deadline_scans),
+                         (actors.resend_lost_batches, mail_sweeps)):
+        if cadence is None or cadence.due(now):
+            job.send()
+            if cadence is not None:
+                cadence.ran(now)  # only once sent: with Redis down, the next tick retries
+    if actors.webhooks is not None:  # partner webhooks: every tick, letter reports now and then
+        report = letter_reports is None or letter_reports.due(now)
+        actors.webhooks.tick(report_letters=report)
+        if report and letter_reports is not None:
+            letter_reports.ran(now)
 
 
 def run_clock(
     services: Services, actors: Actors, interval: float, stop: threading.Event
 ) -> None:
     """Tick every `interval` seconds until `stop` is set; a failed tick is logged, not fatal."""
-    deadline_scans = Every(DEADLINE_SCAN_SECONDS)
+    deadline_scans, mail_sweeps = Every(DEADLINE_SCAN_SECONDS), Every(MAIL_SWEEP_SECONDS)
+    letter_reports = Every(LETTER_REPORT_SECONDS)
     while not stop.is_set():
         try:
-            tick(services, actors, deadline_scans)
+            tick(services, actors, deadline_scans, mail_sweeps, letter_reports)
         except Exception:  # noqa: BLE001 - e.g. Redis briefly down: the next tick retries
             log.exception("clock tick failed")
         stop.wait(interval)

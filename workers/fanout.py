@@ -12,10 +12,10 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, select, text
+from sqlalchemy import Connection, or_, select, text, update
 
 from campaign.bootstrap import Services
 from campaign.confirmation_page import confirm_url
@@ -25,15 +25,16 @@ from campaign.domain.values import AtLocalTime
 from campaign.handlers import Meta
 from campaign.mail_rendering import deadline_for, render
 from campaign.routing import aggregate_of
-from campaign.tables import actions, mail_deliveries, supporters
+from campaign.tables import actions, mail_batches, mail_deliveries, supporters
 from campaign.unsubscribe import unsubscribe_url
 from events import StoredEvent, Subscription, as_utc
-from events.personal_data import MASK
+from events.personal_data import MASK, Opener
 from workers.mail.errors import PermanentSendError
 from workers.mail.message import Batch, Personalization
 from workers.mail.transports import Transport
 
 META_ACTOR = "worker:fanout"
+LOST_AFTER = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -102,17 +103,62 @@ def _send(services: Services, transport: Transport, batch_id: str, now: datetime
         batch = _build(services, conn, planned, state.batches[batch_id])
     meta = Meta(actor=META_ACTOR, correlation_id=f"mailing:{mailing_id}")
     if not batch.personalizations:  # everyone left since planning: nothing to send
-        services.commands.handle(mailing.RecordBatchAccepted(mailing_id, batch_id, "", now), meta)
+        record_outcome(services, mailing.RecordBatchAccepted(mailing_id, batch_id, "", now), meta)
         return Outcome(sent=False, recipients=0)
+    stamp_attempt(services, batch_id, now)
     try:
         accepted = transport.send(batch)
     except PermanentSendError as exc:
-        services.commands.handle(mailing.RecordBatchFailed(
+        record_outcome(services, mailing.RecordBatchFailed(
             mailing_id, batch_id, exc.status, exc.reason[:500], now), meta)
         return Outcome(sent=False, recipients=len(batch.personalizations))
-    services.commands.handle(mailing.RecordBatchAccepted(
+    record_outcome(services, mailing.RecordBatchAccepted(
         mailing_id, batch_id, accepted.message_id or "", now), meta)
     return Outcome(True, len(batch.personalizations), accepted.message_id)
+
+
+def record_outcome(
+    services: Services, command: mailing.RecordBatchAccepted | mailing.RecordBatchFailed,
+    meta: Meta,
+) -> None:
+    """Record a batch's outcome on its mailing's stream, one recorder per mailing at a time.
+
+    Every batch of a mailing records on the same stream. Batches finishing together would
+    conflict, and once the handler's retries ran out the message would be retried and the
+    batch, already accepted, sent again. On PostgreSQL a per-mailing lock makes them queue
+    instead; SQLite runs one writer at a time anyway.
+    """
+    with services.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+                         {"key": f"mailing-outcomes:{command.mailing_id}"})
+        services.commands.handle(command, meta, conn=conn)
+
+
+def stamp_attempt(services: Services, batch_id: str, now: datetime) -> None:
+    """Note that a worker is trying this batch now, so the sweep leaves it alone."""
+    with services.engine.begin() as conn:
+        conn.execute(update(mail_batches).where(mail_batches.c.batch_id == batch_id)
+                     .values(last_attempt_at=as_utc(now)))
+
+
+def lost_batches(services: Services, now: datetime, quiet_for: timedelta = LOST_AFTER,
+                 limit: int = 1000) -> list[str]:
+    """Batches with no outcome and no attempt for `quiet_for`: their message is gone.
+
+    A batch being retried is tried at least every `max_backoff` (10 minutes), and one
+    waiting out a rate limit far sooner, so a quiet quarter hour means the message was
+    lost (a flushed or failed-over Redis) or its retries were spent. Reads one index range.
+    """
+    cutoff = as_utc(now) - quiet_for
+    b = mail_batches.c
+    with services.engine.connect() as conn:
+        return list(conn.execute(
+            select(b.batch_id)
+            .where(b.outcome.is_(None), b.planned_at < cutoff,
+                   or_(b.last_attempt_at.is_(None), b.last_attempt_at < cutoff))
+            .order_by(b.planned_at).limit(limit)
+        ).scalars())
 
 
 def _planned_event(services: Services, conn: Connection, stream: str) -> mailing.MailingPlanned:
@@ -133,8 +179,10 @@ def _build(
     rendered = render(planned.kind, plan.locale,
                       _context(services, conn, planned, action_row))
     sender_name, sender_email = services.settings.mail_sender
-    people = [_personalization(services, conn, r, planned, action_row)
-              for r in _recipients(conn, plan.batch_id)]
+    recipients = _recipients(conn, plan.batch_id)
+    opener = services.vault.opener(conn, (f"supporter-{r.supporter_id}" for r in recipients))
+    people = [_personalization(services, opener, r, planned, action_row, sender_email)
+              for r in recipients]
     return Batch(
         batch_id=plan.batch_id, from_email=sender_email, from_name=sender_name or "",
         reply_to=None, subject=rendered.subject, html=rendered.html, text=rendered.text,
@@ -185,15 +233,15 @@ def _recipients(conn: Connection, batch_id: str) -> list[Any]:
 
 
 def _personalization(
-    services: Services, conn: Connection, row: Any, planned: mailing.MailingPlanned,
-    action_row: Any,
+    services: Services, opener: Opener, row: Any, planned: mailing.MailingPlanned,
+    action_row: Any, sender: str,
 ) -> Personalization | None:
     """One recipient's address and links; None for someone who can no longer be mailed."""
     if not _still_mailable(row, planned.kind):
         return None
     stream = f"supporter-{row.supporter_id}"
-    email = services.vault.open(conn, stream, "email", row.email_sealed)
-    name = services.vault.open(conn, stream, "name", row.name_sealed)
+    email = opener.open(stream, "email", row.email_sealed)
+    name = opener.open(stream, "name", row.name_sealed)
     if email == MASK:
         return None
     base = services.settings.public_base_url.rstrip("/")
@@ -207,7 +255,6 @@ def _personalization(
                                          f"?token={links.sign('supporter', row.supporter_id)}")
         substitutions["-deadline_local-"] = deadline_for(as_utc(action_row.deadline_at),
                                                          row.timezone or "UTC")
-    _, sender = services.settings.mail_sender
     return Personalization(
         to_email=email, to_name=name if name != MASK else "",
         substitutions=substitutions,

@@ -63,6 +63,11 @@ SECURITY_SCHEMES = {
                         "description": "Campaigner API token (`campaign tokens create`)."},
     "supporterToken": {"type": "apiKey", "in": "header", "name": "Authorization",
                        "description": "`Supporter <token>` from a signed supporter link."},
+    "partnerKey": {"type": "http", "scheme": "bearer",
+                   "description": "Partner API key, shown once when the partner is registered."},
+    "partnerSignature": {"type": "apiKey", "in": "header", "name": "webhook-signature",
+                         "description": "Standard Webhooks signature with the partner's "
+                                        "secret, with webhook-id and webhook-timestamp."},
 }
 
 
@@ -83,4 +88,11 @@ def init_api(app: Flask) -> ProblemApi:
 
     for module in (cases, actions, tokens, supporters, pledges, sendgrid_webhook):
         api.register_blueprint(module.blueprint)
+    from campaign.api import feed, partner_inbound, partners
+
+    for module in (partners, partner_inbound, feed):
+        api.register_blueprint(module.blueprint)
+    from campaign.api import partner_deliveries
+
+    api.register_blueprint(partner_deliveries.blueprint)
     return api

@@ -24,6 +24,7 @@ from campaign.bootstrap import Services
 from campaign.demo.loader import load_demo
 from campaign.domain import supporter
 from campaign.handlers import Meta
+from campaign.partners.admin import PartnerForm, register_partner
 from campaign.use_cases import Registration, register_supporter, utc_now
 
 CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance,
@@ -32,7 +33,7 @@ CHECKS = [not_a_server_error, response_schema_conformance, content_type_conforma
 
 @pytest.fixture
 def credentials(services: Services) -> dict[str, str]:
-    """A seeded database, an admin token and a confirmed supporter's token."""
+    """A seeded database, an admin token, a confirmed supporter's token, a partner's key."""
     load_demo(services)
     meta = Meta(actor="test", correlation_id="contract")
     supporter_id = register_supporter(services, Registration(
@@ -40,8 +41,13 @@ def credentials(services: Services) -> dict[str, str]:
     services.commands.handle(
         supporter.ConfirmConsent(supporter_id=supporter_id, confirmed_at=utc_now()), meta)
     _, token = create_token(services.engine, "contract", "admin")
+    partner = register_partner(services, PartnerForm(
+        name="Contract Partner", contact_email="partner@example.org",
+        webhook_url="https://1.1.1.1/hooks", case_ids=("azimzhan-askarov",),
+        partner_id="bir-duino-kyrgyzstan"), meta, utc_now())
     return {"campaignerToken": f"Bearer {token}",
-            "supporterToken": f"Supporter {services.links.sign('supporter', supporter_id)}"}
+            "supporterToken": f"Supporter {services.links.sign('supporter', supporter_id)}",
+            "partnerKey": f"Bearer {partner.api_key}"}
 
 
 def test_every_operation_answers_as_documented_and_never_with_a_5xx(

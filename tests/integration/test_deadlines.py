@@ -46,6 +46,7 @@ from tests.commands import SECRET_KEY
 from tests.databases import engine_for
 from workers.actors import DEADLINES_QUEUE, MAIL_QUEUE, SUBSCRIPTIONS_QUEUE, Actors, declare_actors
 from workers.clock import Every, tick
+from workers.webhooks.actors import PARTNER_JOBS_QUEUE, WEBHOOKS_QUEUE
 
 META = Meta(actor="test", correlation_id="test")
 BISHKEK, LONDON, BUENOS_AIRES = "Asia/Bishkek", "Europe/London", "America/Argentina/Buenos_Aires"
@@ -516,7 +517,8 @@ def test_the_clock_asks_for_a_deadline_scan_once_a_minute(services: Services) ->
     minute.last -= 60  # a minute later
     tick(services, actors, minute)
     assert broker.queues[DEADLINES_QUEUE].qsize() == 2
-    assert actors.queues == {SUBSCRIPTIONS_QUEUE, DEADLINES_QUEUE, MAIL_QUEUE}
+    assert actors.queues == {SUBSCRIPTIONS_QUEUE, DEADLINES_QUEUE, MAIL_QUEUE,
+                             WEBHOOKS_QUEUE, PARTNER_JOBS_QUEUE}
     broker.close()
 
 

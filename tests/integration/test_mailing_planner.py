@@ -134,11 +134,13 @@ def test_batches_hold_at_most_a_thousand_people_of_one_locale() -> None:
     audience = ([Recipient(f"en-{n:04}", "en") for n in range(1005)]
                 + [Recipient(f"ru-{n}", "ru") for n in range(3)])
 
-    batches, deliveries = _batches("m", "action_launched", audience)
+    planned = list(_batches("m", "action_launched", audience))
 
+    batches = [batch for batch, _ in planned]
     assert [(b.locale, b.recipients) for b in batches] == [("en", 1000), ("en", 5), ("ru", 3)]
-    assert len({d["delivery_id"] for d in deliveries}) == 1008
-    assert {d["batch_id"] for d in deliveries} == {b.batch_id for b in batches}
+    assert all(len(rows) == batch.recipients and {r["batch_id"] for r in rows} == {batch.batch_id}
+               for batch, rows in planned)
+    assert len({row["delivery_id"] for _, rows in planned for row in rows}) == 1008
 
 
 def test_unsubscribed_and_suppressed_people_are_left_out(services: Services) -> None:

@@ -8,20 +8,27 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
+import pytest
 from dramatiq.brokers.stub import StubBroker
 
 from campaign.bootstrap import Services
 from campaign.demo import ua_135_10 as seed
 from campaign.demo.loader import SUPPORTERS, load_demo
 from campaign.domain import mailing
+from campaign.handlers import Meta
 from campaign.mailings import launch_mailing_id
+from campaign.use_cases import utc_now
 from events import SubscriptionRunner
 from tests.fakes.fixtures import sendgrid_server  # noqa: F401 (a fixture)
 from tests.fakes.sendgrid_server import FakeSendGrid
 from tests.integration.mail.conftest import deliver
-from workers.actors import MAIL_QUEUE, Actors
-from workers.fanout import claimed
+from workers import fanout
+from workers.actors import MAIL_QUEUE, Actors, declare_actors
+from workers.clock import DEADLINE_SCAN_SECONDS, MAIL_SWEEP_SECONDS, Every, tick
+from workers.fanout import LOST_AFTER, claimed, lost_batches, record_outcome, stamp_attempt
 
 EMAILS = {s.registration.email for s in SUPPORTERS}
 # The demo launches UA 135/10 and publishes its fifth update: two mailings, one e-mail each.
@@ -145,3 +152,78 @@ def test_a_batch_another_worker_holds_is_looked_at_again_and_sent_once(
 
     assert len(sendgrid_server.accepted) == 1
     assert outcomes(mail_services).count("BatchAccepted") == 1
+
+
+def test_batches_whose_queue_message_was_lost_are_found_and_sent_once(
+    mail_services: Services, workers: tuple[StubBroker, Actors],
+    sendgrid_server: FakeSendGrid,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    broker, actors = workers
+    load_demo(mail_services)
+    # Planned, but the messages never reached a worker (Redis flushed, failed over).
+    SubscriptionRunner(mail_services.store, mail_services.subscription("mailing_planner")).run()
+    planned = {f"{launch_mailing_id(seed.ACTION_ID)}-{n}" for n in (1, 2, 3)}
+    now = utc_now()
+    assert lost_batches(mail_services, now) == []  # too soon to call them lost
+    later = now + LOST_AFTER + timedelta(minutes=1)
+    lost = set(lost_batches(mail_services, later))
+    assert planned <= lost
+    first = f"{launch_mailing_id(seed.ACTION_ID)}-1"
+    stamp_attempt(mail_services, first, later - timedelta(minutes=1))  # a worker retrying it
+    assert first not in lost_batches(mail_services, later)
+    stamp_attempt(mail_services, first, now)  # ... whose retries then stopped
+
+    monkeypatch.setattr(fanout, "LOST_AFTER", timedelta(0))  # what the clock asks, later on
+    actors.resend_lost_batches.send()
+    broker.join(MAIL_QUEUE, timeout=30_000)
+    actors.resend_lost_batches.send()  # the next sweep: nothing is lost any more
+    broker.join(MAIL_QUEUE, timeout=30_000)
+
+    assert lost_batches(mail_services, later) == []
+    assert once_per_mailing(sendgrid_server)
+
+
+def test_the_clock_asks_for_a_lost_batch_sweep_every_five_minutes(
+    mail_services: Services,
+) -> None:
+    broker = StubBroker()
+    actors = declare_actors(broker, mail_services)
+    minute, sweeps = Every(DEADLINE_SCAN_SECONDS), Every(MAIL_SWEEP_SECONDS)
+
+    for _ in range(3):
+        tick(mail_services, actors, minute, sweeps)
+    assert broker.queues[MAIL_QUEUE].qsize() == 1
+    assert sweeps.last is not None and minute.last is not None
+    minute.last -= DEADLINE_SCAN_SECONDS  # a minute later: a scan, but no sweep yet
+    tick(mail_services, actors, minute, sweeps)
+    assert broker.queues[MAIL_QUEUE].qsize() == 1
+    sweeps.last -= MAIL_SWEEP_SECONDS
+    tick(mail_services, actors, minute, sweeps)
+    assert broker.queues[MAIL_QUEUE].qsize() == 2
+    broker.close()
+
+
+def test_outcomes_of_many_batches_finishing_together_are_all_recorded(
+    mail_services: Services,
+) -> None:
+    meta = Meta(actor="test", correlation_id="outcomes-at-once")
+    mailing_id = "m-finishing-together"
+    batches = tuple(mailing.BatchPlan(f"{mailing_id}-{n}", "action_launched", "en", 1)
+                    for n in range(1, 41))
+    mail_services.commands.handle(mailing.PlanMailing(
+        mailing_id, "action_launched", "a-1", "c-1", None, batches, utc_now()), meta)
+
+    def record(batch_ids: list[str]) -> None:
+        for batch_id in batch_ids:
+            record_outcome(mail_services, mailing.RecordBatchAccepted(
+                mailing_id, batch_id, f"sg-{batch_id}", utc_now()), meta)
+
+    ids = [b.batch_id for b in batches]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        for finished in [pool.submit(record, ids[n::8]) for n in range(8)]:
+            finished.result()  # no thread ran out of conflict retries
+
+    recorded = Counter(e.type for e in mail_services.store.read_stream(
+        mailing.mailing_stream(mailing_id)))
+    assert recorded == Counter({"MailingPlanned": 1, "BatchAccepted": 40, "MailingCompleted": 1})

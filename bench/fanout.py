@@ -1,0 +1,639 @@
+"""Benchmark the e-mail fan-out: one action alert to 100,000 supporters, end to end.
+
+Why: an urgent action is worth what reaches supporters before the deadline. This measures
+the whole path a launch takes in production — `ActionLaunched` appended through the command
+handler, the `mailing_planner` subscription writing the delivery rows and `MailingPlanned`,
+the `mail_dispatcher` enqueueing one `send_batch` per batch of ≤ 1,000, the worker decrypting,
+rendering once and making one SendGrid request per batch with the real `sendgrid` client —
+until the fake SendGrid (tests/fakes/sendgrid_server.py, on loopback in this process) has
+accepted the last batch. The worker and the clock are the Procfile's own commands, on real
+PostgreSQL and Redis.
+
+In the same run, on the same database and with the same worker processes and threads, the
+naive design (bench/fanout_naive.py: one queue message and one request per recipient, loaded
+with `dramatiq workers.main bench.fanout_naive`) sends a second action to a subset of the same
+supporters; the two are compared in recipients per second. The subset is made with the
+product's own subscription rules: every supporter takes the alerts of the first action's
+country, only the subset takes all actions.
+
+Supporters are set up through the product's event path (domain decisions, personal fields
+sealed by the Vault, `EventStore.append` with its inline projections), in large transactions;
+the setup and the workers' catch-up on it are timed apart from the measured interval.
+
+    scripts/with-services .venv/bin/python -m bench.fanout [--quick] [--json]
+
+Worker peak RSS is VmHWM from /proc, reset at the launch, of dramatiq's parent and worker
+processes: the target is judged on the largest one, the sum is shown.
+
+A benchmark, not a test: missed targets are reported, never turned into a failing exit code.
+Exit 1 when the fan-out was wrong (someone got no e-mail or two, or it did not finish).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from importlib.metadata import version as package_version
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, func, select
+
+from bench.api import (
+    cpu_ticks,
+    family,
+    parent_of,
+    postmaster_pid,
+    redis_url,
+    server_log_problems,
+)
+from bench.servers import Server, cpuinfo_model, mem_total_gib, server_for, server_url
+from campaign.bootstrap import Services, bootstrap
+from campaign.database import upgrade
+from campaign.demo import ua_135_10 as seed
+from campaign.domain import action, mailing, supporter
+from campaign.handlers import Meta
+from campaign.mailings import launch_mailing_id
+from campaign.settings import Settings
+from campaign.tables import mail_deliveries
+from events import NO_STREAM
+from events.schema import events, subscription_checkpoints
+from tests.commands import command_env
+from tests.e2e.processes import Process, procfile, stop
+from tests.fakes.sendgrid_server import FakeSendGrid
+
+REPO = Path(__file__).resolve().parent.parent
+SPEEDUP_TARGET = 25.0
+RATE_TARGET = 2_000.0
+RSS_TARGET_MB = 300.0
+SETUP_PROCESSES = 2
+READY = "Worker process is ready for action."  # dramatiq logs it once per worker process
+SETUP_CHUNK = 500  # supporters per setup transaction
+META = Meta(actor="bench", correlation_id="bench-fanout")
+BATCHED_ACTION, NAIVE_ACTION = "bench-fanout-batched", "bench-fanout-naive"
+COUNTRY, OTHER_COUNTRY = "KG", "KZ"  # everyone takes KG alerts; the naive subset takes all
+# Locale mix of the audience (n % 10): two with a template of their own, two that fall back.
+LOCALES = [("en", "GB", "Europe/London")] * 6 + [("ru", "RU", "Europe/Moscow")] * 2 + [
+    ("es", "AR", "America/Argentina/Buenos_Aires"), ("ky", "KG", "Asia/Bishkek")]
+NAMESPACE = uuid.UUID("0b7e5c1a-3f4d-4e8b-9a61-fa9b0e7d2c55")
+
+
+def log(message: str) -> None:
+    """Progress goes to stderr so `--json` leaves stdout to the one JSON object."""
+    print(f"bench: {message}", file=sys.stderr, flush=True)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How many supporters get the alert, how many of them the naive design sends to."""
+
+    supporters: int
+    naive: int
+    processes: int
+    threads: int
+
+
+FULL = Profile(supporters=100_000, naive=10_000, processes=2, threads=4)
+QUICK = Profile(supporters=2_000, naive=200, processes=2, threads=4)
+
+
+# --- Setup through the product's event path ---------------------------------------------------
+
+
+def settings_for(url: str, secret: str) -> Settings:
+    return Settings.from_env({"DATABASE_URL": url, "SECRET_KEY": secret, "LOG_LEVEL": "WARNING"})
+
+
+def email_of(n: int) -> str:
+    return f"fanout-{n}@bench.example.org"
+
+
+def seed_actions(services: Services, now: datetime) -> None:
+    """The seed case (UA 135/10's) and two drafted actions about it, one per design."""
+    for command in seed.CASE_COMMANDS:
+        services.commands.handle(command, META)
+    for action_id, ua, country in ((BATCHED_ACTION, "901/24", COUNTRY),
+                                   (NAIVE_ACTION, "902/24", OTHER_COUNTRY)):
+        services.commands.handle(replace(seed.DRAFT, action_id=action_id, ua_number=ua,
+                                         country=country, drafted_at=now), META)
+
+
+def supporter_commands(n: int, naive: int, now: datetime) -> tuple[str, list[Any]]:
+    """Sign-up and consent of supporter `n`; outside the naive subset, KG alerts only."""
+    supporter_id = str(uuid.uuid5(NAMESPACE, f"supporter-{n}"))
+    locale, country, timezone = LOCALES[n % len(LOCALES)]
+    commands: list[Any] = [
+        supporter.RegisterSupporter(supporter_id=supporter_id, email=email_of(n),
+                                    name=f"Supporter Nº{n}", locale=locale, country=country,
+                                    timezone=timezone, registered_at=now),
+        supporter.ConfirmConsent(supporter_id=supporter_id, confirmed_at=now),
+    ]
+    if n >= naive:
+        commands.append(supporter.ChangeSubscriptions(
+            supporter_id=supporter_id, all_actions=False, countries=(COUNTRY,), case_ids=(),
+            changed_at=now))
+    return supporter_id, commands
+
+
+def register_range(url: str, secret: str, start: int, stop_at: int, naive: int) -> int:
+    """Supporters `start`..`stop_at`: decided by the domain, sealed, appended with the inline
+    projections, SETUP_CHUNK of them per transaction (one process). Events appended."""
+    services = bootstrap(settings_for(url, secret))
+    aggregate = services.commands.routes[supporter.RegisterSupporter].aggregate
+    now, appended = datetime.now(UTC), 0
+    try:
+        for first in range(start, stop_at, SETUP_CHUNK):
+            with services.engine.begin() as conn:
+                for n in range(first, min(first + SETUP_CHUNK, stop_at)):
+                    supporter_id, commands = supporter_commands(n, naive, now)
+                    state, decided = aggregate.initial(), []
+                    for command in commands:
+                        for event in aggregate.decide(state, command):
+                            state = aggregate.evolve(state, event)
+                            decided.append(event)
+                    stream = supporter.supporter_stream(supporter_id)
+                    stored = services.mapper.to_new_events(conn, stream, decided,
+                                                           META.as_metadata())
+                    services.store.append(stream, stored, NO_STREAM, conn=conn)
+                    appended += len(stored)
+    finally:
+        services.engine.dispose()
+    return appended
+
+
+def create_supporters(url: str, secret: str, profile: Profile) -> dict[str, Any]:
+    """Every supporter, by forked processes to use both cores; what it took."""
+    started = time.monotonic()
+    count = profile.supporters
+    bounds = [count * p // SETUP_PROCESSES for p in range(SETUP_PROCESSES + 1)]
+    with ProcessPoolExecutor(SETUP_PROCESSES, mp_context=mp.get_context("fork")) as pool:
+        appended = sum(pool.map(register_range, *zip(*[
+            (url, secret, bounds[p], bounds[p + 1], profile.naive)
+            for p in range(SETUP_PROCESSES)], strict=True)))
+    seconds = time.monotonic() - started
+    log(f"setup: {count:,} consented supporters ({appended:,} events) in {seconds:.1f} s "
+        f"({count / seconds:,.0f}/s)")
+    return {"supporters": count, "events": appended, "seconds": round(seconds, 1),
+            "supporters_per_s": round(count / seconds)}
+
+
+# --- The fake SendGrid, counting instead of keeping 100,000 personalizations -------------------
+
+
+class CountingSendGrid(FakeSendGrid):
+    """The fake server, validating as ever, but keeping per-address counts and accept times
+    rather than every request body."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.counts: Counter[str] = Counter()
+        self.requests = 0
+        self.first_accept: float | None = None
+        self.last_accept: float | None = None
+        self._tally = threading.Lock()
+
+    def record(self, body: dict[str, Any], status: int) -> str:
+        recipients = [to["email"].lower() for p in body["personalizations"] for to in p["to"]]
+        now = time.monotonic()
+        with self._tally:
+            self.counts.update(recipients)
+            self.requests += 1
+            self.first_accept = self.first_accept or now
+            self.last_accept = now
+        return secrets.token_urlsafe(16)[:22]
+
+    def accepted_recipients(self) -> int:
+        with self._tally:
+            return sum(self.counts.values())
+
+
+# --- The Procfile's worker and clock ------------------------------------------------------------
+
+
+def start(name: str, argv: list[str], env: dict[str, str], workdir: Path) -> Process:
+    """Start a Procfile command from the repository (so `bench.fanout_naive` imports)."""
+    log_path = workdir / f"{name}.log"
+    with log_path.open("wb") as sink:
+        popen = subprocess.Popen(argv, env=env, cwd=REPO, stdin=subprocess.DEVNULL, stdout=sink,
+                                 stderr=subprocess.STDOUT, start_new_session=True)
+    return Process(name, popen, log_path)
+
+
+def process_env(url: str, secret: str, fake: FakeSendGrid, profile: Profile) -> dict[str, str]:
+    return command_env(
+        DATABASE_URL=url, REDIS_URL=redis_url(), SECRET_KEY=secret,
+        SENDGRID_API_KEY=fake.api_key, SENDGRID_API_HOST=fake.url,
+        MAIL_FROM="Urgent Actions <urgent-actions@bench.example.org>",
+        WORKER_PROCESSES=str(profile.processes), WORKER_THREADS=str(profile.threads))
+
+
+def descendants(pid: int) -> list[int]:
+    """A process and every process below it (dramatiq's parent and its worker processes)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                children.setdefault(parent_of(int(entry)), []).append(int(entry))
+            except OSError:
+                continue
+    found, queue = [], [pid]
+    while queue:
+        current = queue.pop()
+        found.append(current)
+        queue += children.get(current, [])
+    return found
+
+
+def peak_rss_mb(pids: list[int]) -> dict[int, float]:
+    """VmHWM (peak resident set size) of each live process, in MB (10^6 bytes)."""
+    found = {}
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                for line in f:
+                    if line.startswith("VmHWM:"):
+                        found[pid] = round(int(line.split()[1]) * 1024 / 1e6, 1)
+        except OSError:
+            continue
+    return found
+
+
+def reset_peak_rss(pids: list[int]) -> bool:
+    """Start the peak over from the current RSS (Linux ≥ 4.0: clear_refs "5")."""
+    try:
+        for pid in pids:
+            with open(f"/proc/{pid}/clear_refs", "w") as f:
+                f.write("5")
+    except OSError:
+        return False
+    return True
+
+
+def wait_until(probe: Callable[[], bool], what: str, timeout: float, processes: list[Process],
+               interval: float = 0.05, watch: Callable[[], None] | None = None) -> None:
+    """Poll `probe` until true (calling `watch` each time); fail when it takes `timeout` or a
+    process exits."""
+    deadline = time.monotonic() + timeout
+    while not probe():
+        if watch is not None:
+            watch()
+        for process in processes:
+            if process.popen.poll() is not None:
+                raise RuntimeError(f"{process.name} exited with {process.popen.returncode}:\n"
+                                   + process.output()[-3000:])
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(interval)
+
+
+def caught_up(engine: Engine, names: list[str]) -> bool:
+    """Every subscription has read the whole log: the named ones, and any other log follower
+    that keeps a checkpoint (the partner webhook outbox does), so none of them is still
+    working through the setup's events during the measured interval."""
+    with engine.connect() as conn:
+        head = conn.execute(select(func.coalesce(func.max(events.c.position), 0))).scalar_one()
+        positions = dict(conn.execute(
+            select(subscription_checkpoints.c.name, subscription_checkpoints.c.position)).all())
+    return all(positions.get(name, -1) >= head for name in {*names, *positions})
+
+
+# --- One design, end to end ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Design:
+    """What differs between the two runs: the worker's extra module and the audience."""
+
+    name: str
+    action_id: str
+    audience: range
+    worker_modules: tuple[str, ...]
+
+
+def run_design(design: Design, services: Services, url: str, secret: str, profile: Profile,
+               workdir: Path, names: list[str]) -> dict[str, Any]:
+    """Start worker and clock, let them catch up, launch, wait for the last e-mail, check."""
+    fake = CountingSendGrid()
+    fake.start()
+    env = process_env(url, secret, fake, profile)
+    commands = procfile(REPO / "Procfile", env)
+    worker = commands["worker"]
+    at = worker.index("workers.main") + 1  # modules follow the broker module, before options
+    worker_argv = [*worker[:at], *design.worker_modules, *worker[at:]]
+    log(f"{design.name}: {Path(worker_argv[0]).name} {' '.join(worker_argv[1:])}")
+    processes = [start(f"{design.name}-worker", worker_argv, env, workdir),
+                 start(f"{design.name}-clock", commands["clock"], env, workdir)]
+    try:
+        started = time.monotonic()
+        wait_until(lambda: processes[0].output().count(READY) >= profile.processes,
+                   "the worker processes to boot", 120, processes, interval=0.2)
+        for _ in range(2):  # again a moment later: a follower may start after the first look
+            wait_until(lambda: caught_up(services.engine, names),
+                       "the subscriptions to catch up", 600, processes, interval=0.5)
+            time.sleep(2)
+        catch_up = time.monotonic() - started
+        log(f"{design.name}: workers up and caught up with the log in {catch_up:.1f} s")
+        result = {"catch_up_seconds": round(catch_up, 1),
+                  **measure(design, services, fake, processes)}
+    finally:
+        stop(processes)
+        fake.stop()
+        problems = worker_log_problems(processes[0])
+        if problems["error_lines"]:
+            log(f"{design.name}: the worker logged {problems['error_lines']} error lines; "
+                f"first traceback:\n{problems['first_traceback']}")
+    return {**result, "worker_log": problems}
+
+
+def worker_log_problems(worker: Process) -> dict[str, Any]:
+    """Error lines in the worker's log, and its first traceback in full (each one matters:
+    a retried batch may have reached the provider already)."""
+    text = worker.output()
+    lines = text.splitlines()
+    start_at = next((n for n, line in enumerate(lines) if line.startswith("Traceback")), None)
+    traceback: list[str] = []
+    if start_at is not None:
+        for line in lines[start_at:]:
+            if line.startswith("[") and traceback:
+                break  # the next log record
+            traceback.append(line)
+    return {**server_log_problems(worker.log), "first_traceback": "\n".join(traceback)[-4000:]}
+
+
+def measure(design: Design, services: Services, fake: CountingSendGrid,
+            processes: list[Process]) -> dict[str, Any]:
+    """The measured interval: ActionLaunched appended → the last recipient accepted."""
+    expected = len(design.audience)
+    worker_pids = descendants(processes[0].popen.pid)
+    lifetime_peak = peak_rss_mb(worker_pids)
+    reset = reset_peak_rss(worker_pids)
+    cpu_before = cpu_snapshot(services.engine, worker_pids, processes[1].popen.pid)
+    load = os.getloadavg()[0]
+    launched_wall = datetime.now(UTC)
+    launched = time.monotonic()
+    services.commands.handle(action.LaunchAction(design.action_id, launched_wall), META)
+    timeout = 120 + expected / (100 if design.name == "batched" else 10)
+    planned = Milestone(lambda: is_planned(services.engine, design))
+    wait_until(lambda: fake.accepted_recipients() >= expected, f"{expected:,} recipients",
+               timeout, processes, watch=planned.poll)
+    assert fake.last_accept is not None and fake.first_accept is not None
+    seconds = fake.last_accept - launched
+    cpu = cpu_delta(cpu_before, cpu_snapshot(services.engine, worker_pids,
+                                             processes[1].popen.pid))
+    log(f"{design.name}: {expected:,} recipients in {seconds:.2f} s "
+        f"({expected / seconds:,.0f}/s, {fake.requests:,} requests)")
+    wait_until(lambda: recorded(services, design) >= expected,
+               "every outcome to be recorded", 120, processes, interval=0.2)
+    peaks = peak_rss_mb(worker_pids)
+    return {
+        "design": design.name, "recipients": expected, "requests": fake.requests,
+        "seconds": round(seconds, 3), "recipients_per_s": round(expected / seconds, 1),
+        "planned_after_s": round(planned.at - launched, 2) if planned.at else None,
+        "first_accepted_after_s": round(fake.first_accept - launched, 3),
+        "sending_seconds": round(fake.last_accept - fake.first_accept, 3),
+        "load_average_before": load, "load_average_after": os.getloadavg()[0],
+        "cpu_seconds": cpu,
+        # Load-independent: what one recipient costs the machine, whatever else ran.
+        "cpu_ms_per_recipient": {
+            "workers": round(1000 * cpu["workers"] / expected, 3),
+            "ours": round(1000 * (cpu["workers"] + cpu["clock"] + cpu["postgres"]
+                                  + cpu["bench_and_fake_sendgrid"]) / expected, 3)},
+        "worker_processes": len(worker_pids),
+        "peak_rss_mb": {"per_process": sorted(peaks.values(), reverse=True),
+                        "max": max(peaks.values()), "sum": round(sum(peaks.values()), 1),
+                        "reset_before_launch": reset,
+                        "lifetime_before_launch_max": max(lifetime_peak.values())},
+        "check": check(fake, design),
+    }
+
+
+def recorded(services: Services, design: Design) -> int:
+    """Recipients whose outcome the workers have recorded in the log."""
+    with services.engine.connect() as conn:
+        if design.name == "naive":
+            return int(conn.execute(select(func.count()).select_from(events).where(
+                events.c.type == "NaiveDeliveryAccepted")).scalar_one())
+        stream = mailing.mailing_stream(launch_mailing_id(design.action_id))
+        aggregate = services.commands.routes[mailing.PlanMailing].aggregate
+        state, _ = services.commands.load(conn, stream, aggregate)
+    return sum(state.batches[b].recipients for b, o in state.outcomes.items() if o == "accepted")
+
+
+class Milestone:
+    """When a condition polled in the wait loop first held (monotonic), polled at most 4×/s."""
+
+    def __init__(self, probe: Callable[[], bool]) -> None:
+        self.probe = probe
+        self.at: float | None = None
+        self._next = 0.0
+
+    def poll(self) -> None:
+        now = time.monotonic()
+        if self.at is None and now >= self._next:
+            self._next = now + 0.25
+            if self.probe():
+                self.at = time.monotonic()
+
+
+def is_planned(engine: Engine, design: Design) -> bool:
+    """Whether the launch's `MailingPlanned` has committed (deliveries written with it)."""
+    stream = mailing.mailing_stream(launch_mailing_id(design.action_id))
+    with engine.connect() as conn:
+        return conn.execute(select(events.c.position).where(
+            events.c.stream_id == stream, events.c.type == "MailingPlanned")).first() is not None
+
+
+def check(fake: CountingSendGrid, design: Design) -> dict[str, Any]:
+    """Each supporter of the audience got exactly one e-mail, and nobody else got any."""
+    wanted = {email_of(n) for n in design.audience}
+    got = fake.counts
+    return {
+        "missing": len(wanted - set(got)),
+        "twice_or_more": sum(1 for address in wanted if got[address] > 1),
+        "unexpected": len(set(got) - wanted),
+        "error_answers": sum(1 for s in fake.statuses if s >= 400),
+        "exactly_once": set(got) == wanted and all(got[a] == 1 for a in wanted),
+    }
+
+
+# --- Where the CPU went --------------------------------------------------------------------------
+
+
+def cpu_snapshot(engine: Engine, workers: list[int], clock: int) -> dict[str, int]:
+    postmaster = postmaster_pid(engine)
+    return {"workers": sum(cpu_ticks(p) for p in workers), "clock": cpu_ticks(clock),
+            "postgres": sum(cpu_ticks(p) for p in family(postmaster)) if postmaster else 0,
+            "bench_and_fake_sendgrid": cpu_ticks(os.getpid()),
+            "machine": machine_busy_ticks()}
+
+
+def machine_busy_ticks() -> int:
+    with open("/proc/stat") as f:
+        values = [int(v) for v in f.readline().split()[1:]]
+    return sum(values[:8]) - values[3] - values[4]
+
+
+def cpu_delta(before: dict[str, int], after: dict[str, int]) -> dict[str, float]:
+    """CPU seconds per process group over the interval; "other" is the rest of the machine."""
+    tick = os.sysconf("SC_CLK_TCK")
+    delta = {k: (after[k] - before[k]) / tick for k in after}
+    delta["other"] = max(0.0, delta.pop("machine") - sum(delta.values()))
+    return {k: round(v, 1) for k, v in delta.items()}
+
+
+# --- Report --------------------------------------------------------------------------------------
+
+
+def machine(server: Server) -> dict[str, Any]:
+    names = ("dramatiq", "redis", "sendgrid", "python-http-client", "sqlalchemy", "psycopg")
+    return {
+        "cpu_count": os.cpu_count(), "cpu_model": cpuinfo_model(),
+        "mem_total_gib": mem_total_gib(), "load_average_at_start": os.getloadavg()[0],
+        "python": sys.version.split()[0],
+        "packages": {name: package_version(name) for name in names},
+        "postgres": server.settings(),
+    }
+
+
+def targets(batched: dict[str, Any], naive: dict[str, Any]) -> list[dict[str, Any]]:
+    """The targets with the measured values. Peak RSS is judged on the largest process: the
+    sum (shown, `met` None) adds an interpreter per process, growing with --processes."""
+    speedup = batched["recipients_per_s"] / naive["recipients_per_s"]
+    rss, total = batched["peak_rss_mb"]["max"], batched["peak_rss_mb"]["sum"]
+    return [
+        {"target": f"batched ≥ {SPEEDUP_TARGET:.0f}× the naive design's recipients/s",
+         "value": round(speedup, 1), "shown": f"{speedup:.1f}×", "met": speedup >= SPEEDUP_TARGET},
+        {"target": f"batched ≥ {RATE_TARGET:,.0f} recipients/s end to end",
+         "value": batched["recipients_per_s"], "shown": f"{batched['recipients_per_s']:,.0f}",
+         "met": batched["recipients_per_s"] >= RATE_TARGET},
+        {"target": f"worker peak RSS < {RSS_TARGET_MB:.0f} MB (largest worker process)",
+         "value": rss, "shown": f"{rss:.0f} MB", "met": rss < RSS_TARGET_MB},
+        {"target": "(shown, not the target's reading) worker peak RSS summed over dramatiq's "
+                   "parent and worker processes",
+         "value": total, "shown": f"{total:.0f} MB",
+         "met": None, "note": "under 300" if total < RSS_TARGET_MB else "over 300"},
+    ]
+
+
+def markdown(report: dict[str, Any]) -> str:
+    m, pg, p = report["machine"], report["machine"]["postgres"], report["profile"]
+    lines = [
+        f"Machine: {m['cpu_count']} CPUs ({m['cpu_model']}), {m['mem_total_gib']} GiB RAM; "
+        f"PostgreSQL {pg['server_version']} (fsync={pg['fsync']}, "
+        f"synchronous_commit={pg['synchronous_commit']}); Python {m['python']}, "
+        + ", ".join(f"{k} {v}" for k, v in m["packages"].items())
+        + f"; 1-min load average at start {m['load_average_at_start']:.2f}.",
+        f"Mode: {report['mode']}; worker `--processes {p['processes']} --threads "
+        f"{p['threads']}`; batched to all {p['supporters']:,} supporters, naive to "
+        f"{p['naive']:,} of them"
+        + (" (a subset: compared in recipients/s)." if p["naive"] < p["supporters"] else "."),
+        f"Setup (not measured): {report['setup']['supporters']:,} supporters, "
+        f"{report['setup']['events']:,} events in {report['setup']['seconds']} s "
+        f"({report['setup']['supporters_per_s']:,}/s).",
+        "",
+        "| Design | recipients | requests | end to end s | recipients/s |"
+        " planned (committed) after s | first accepted after s | sending s |"
+        " worker peak RSS MB (max / sum) | load avg |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for d in report["designs"].values():
+        rss = d["peak_rss_mb"]
+        lines.append(
+            f"| {d['design']} | {d['recipients']:,} | {d['requests']:,} | {d['seconds']:.2f} | "
+            f"{d['recipients_per_s']:,.0f} | {d['planned_after_s']} | "
+            f"{d['first_accepted_after_s']:.2f} | {d['sending_seconds']:.2f} | "
+            f"{rss['max']:.0f} / {rss['sum']:.0f} | {d['load_average_before']:.2f} |")
+    lines += ["", "| Target | measured | result |", "|---|---:|---|"]
+    lines += [f"| {t['target']} | {t['shown']} | "
+              f"{t.get('note') if t['met'] is None else 'pass' if t['met'] else 'FAIL'} |"
+              for t in report["targets"]]
+    lines += ["", "| CPU s over the interval | workers | clock | PostgreSQL |"
+              " bench + fake SendGrid | other processes | CPU ms per recipient (workers / all"
+              " but other) | catch-up before launch s |",
+              "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for d in report["designs"].values():
+        c, per = d["cpu_seconds"], d["cpu_ms_per_recipient"]
+        lines.append(f"| {d['design']} | {c['workers']} | {c['clock']} | {c['postgres']} | "
+                     f"{c['bench_and_fake_sendgrid']} | {c['other']} | "
+                     f"{per['workers']:.2f} / {per['ours']:.2f} | {d['catch_up_seconds']} |")
+    costs = [report["designs"][k]["cpu_ms_per_recipient"]["ours"] for k in ("naive", "batched")]
+    lines += ["", f"CPU per recipient, naive / batched: {costs[0] / costs[1]:.1f}× (all but "
+              "other processes: independent of what else ran on the machine)."]
+    lines += ["", "Exactly one e-mail per supporter of each audience: " + ", ".join(
+        f"{d['design']} {'yes' if d['check']['exactly_once'] else 'NO ' + str(d['check'])}"
+        for d in report["designs"].values()) + "."]
+    return "\n".join(lines)
+
+
+# --- Entry point ---------------------------------------------------------------------------------
+
+
+def run(profile: Profile, mode: str) -> dict[str, Any]:
+    """Set up once, then the batched and the naive design one after the other."""
+    secret = secrets.token_urlsafe(36)
+    with server_for(server_url(None), tag="bench_fanout") as server, \
+            tempfile.TemporaryDirectory() as tmp:
+        facts = machine(server)
+        url = server.database("fanout")
+        upgrade(url)
+        services = bootstrap(settings_for(url, secret))
+        try:
+            seed_actions(services, datetime.now(UTC))
+            services.engine.dispose()  # no pooled connection crosses the fork
+            setup = create_supporters(url, secret, profile)
+            names = sorted({s.name for s in services.subscriptions} | {"mail_dispatcher"})
+            designs = [Design("batched", BATCHED_ACTION, range(profile.supporters), ()),
+                       Design("naive", NAIVE_ACTION, range(profile.naive),
+                              ("bench.fanout_naive",))]
+            results = {d.name: run_design(d, services, url, secret, profile, Path(tmp), names)
+                       for d in designs}
+            with services.engine.connect() as conn:
+                facts["mail_deliveries"] = conn.execute(
+                    select(func.count()).select_from(mail_deliveries)).scalar_one()
+        finally:
+            services.engine.dispose()
+    facts["load_average_at_end"] = os.getloadavg()[0]
+    return {"mode": mode, "profile": vars(profile), "machine": facts, "setup": setup,
+            "designs": results, "targets": targets(results["batched"], results["naive"]),
+            "exactly_once": all(d["check"]["exactly_once"] for d in results.values())}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.fanout",
+        description="One action alert to 100,000 supporters, batched vs one request each.")
+    parser.add_argument("--quick", action="store_true",
+                        help="2,000 supporters, naive to 200: prove it runs")
+    parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    parser.add_argument("--supporters", type=int, help="audience of the batched design")
+    parser.add_argument("--naive", type=int, help="audience of the naive design (a subset)")
+    parser.add_argument("--processes", type=int, help="worker processes (default 2)")
+    parser.add_argument("--threads", type=int, help="threads per worker process (default 4)")
+    args = parser.parse_args(argv)
+    profile = QUICK if args.quick else FULL
+    profile = replace(profile, **{k: v for k, v in vars(args).items()
+                                  if k in ("supporters", "naive", "processes", "threads")
+                                  and v is not None})
+    if not 0 < profile.naive <= profile.supporters:
+        parser.error("--naive must be between 1 and --supporters")
+    report = run(profile, "quick" if args.quick else "full")
+    print(json.dumps(report, indent=2) if args.json else markdown(report))
+    return 0 if report["exactly_once"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Solidarity partners: the registry, the partner-visible view of the log, inbound and feed."""

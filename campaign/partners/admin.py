@@ -1,0 +1,111 @@
+"""What campaigners do with partners: register one, rotate its secret, switch its endpoint.
+
+Shared by the API and the CLI. Each use case appends its event and writes the credentials
+it issues in one transaction, so a partner never exists without its secret, nor a secret
+without its partner. The secret and the API key are returned once and kept nowhere in clear.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection
+
+from campaign.auth import hash_token
+from campaign.bootstrap import Services
+from campaign.domain import partner
+from campaign.handlers import Meta, Outcome
+from campaign.partners.credentials import (
+    new_api_key,
+    new_signing_secret,
+    retire_secrets,
+    store_secret,
+)
+from campaign.partners.ssrf import check_webhook_url
+
+DEFAULT_OVERLAP = timedelta(hours=24)
+MAX_OVERLAP = timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class PartnerForm:
+    """What a campaigner says about a new partner."""
+
+    name: str
+    contact_email: str
+    webhook_url: str
+    case_ids: tuple[str, ...] = ()
+    action_ids: tuple[str, ...] = ()
+    countries: tuple[str, ...] = ()
+    event_types: tuple[str, ...] = partner.PARTNER_EVENT_TYPES
+    auto_approve_developments: bool = False
+    partner_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Issued:
+    """Credentials shown once: the signing secret, and the API key on registration."""
+
+    partner_id: str
+    secret_id: str
+    signing_secret: str
+    api_key: str | None
+    version: int
+    overlap_until: datetime | None = None
+
+
+def register_partner(
+    services: Services, form: PartnerForm, meta: Meta, now: datetime,
+    conn: Connection | None = None,
+) -> Issued:
+    """Register a partner with a fresh signing secret and API key.
+
+    Raises UnsafeWebhookUrl when the webhook URL is not https or not public (unless
+    WEBHOOK_ALLOW_PRIVATE), DomainError when the partner exists or the form breaks a rule.
+    """
+    check_webhook_url(form.webhook_url, services.settings.webhook_allow_private)
+    partner_id = form.partner_id or str(uuid.uuid4())
+    secret, api_key, secret_id = new_signing_secret(), new_api_key(), str(uuid.uuid4())
+    command = partner.RegisterPartner(
+        partner_id=partner_id, name=form.name, contact_email=form.contact_email,
+        webhook_url=form.webhook_url, case_ids=form.case_ids, action_ids=form.action_ids,
+        countries=form.countries, event_types=form.event_types,
+        auto_approve_developments=form.auto_approve_developments, registered_at=now,
+        api_key_hash=hash_token(api_key),
+    )
+    with services.store.transaction(conn) as tx:
+        outcome = services.commands.handle(command, meta, conn=tx)
+        store_secret(tx, services.vault, partner_id, secret_id, secret, now)
+    return Issued(partner_id, secret_id, secret, api_key, outcome.version)
+
+
+def rotate_secret(
+    services: Services, partner_id: str, overlap: timedelta, meta: Meta, now: datetime,
+    conn: Connection | None = None,
+) -> Issued:
+    """Issue a new current secret; the older ones keep verifying until `now + overlap`."""
+    if not timedelta(0) <= overlap <= MAX_OVERLAP:
+        raise ValueError(f"the overlap must be between 0 and {MAX_OVERLAP.days} days")
+    secret, secret_id = new_signing_secret(), str(uuid.uuid4())
+    overlap_until = now + overlap
+    command = partner.RotatePartnerSecret(partner_id=partner_id, secret_id=secret_id,
+                                          rotated_at=now, overlap_until=overlap_until)
+    with services.store.transaction(conn) as tx:
+        outcome = services.commands.handle(command, meta, conn=tx)
+        retire_secrets(tx, partner_id, overlap_until)
+        store_secret(tx, services.vault, partner_id, secret_id, secret, now)
+    return Issued(partner_id, secret_id, secret, None, outcome.version, overlap_until)
+
+
+def set_endpoint(
+    services: Services, partner_id: str, enabled: bool, meta: Meta, now: datetime,
+    conn: Connection | None = None,
+) -> Outcome:
+    """Enable or disable the partner's webhooks on a campaigner's word; idempotent."""
+    command: partner.Command = (
+        partner.EnablePartnerEndpoint(partner_id=partner_id, enabled_at=now) if enabled
+        else partner.DisablePartnerEndpoint(partner_id=partner_id, reason="campaigner",
+                                            disabled_at=now))
+    return services.commands.handle(command, meta, conn=conn)

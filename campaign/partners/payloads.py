@@ -1,0 +1,251 @@
+"""The partner-visible view of the log: what webhooks send and the feed returns, one schema.
+
+Only case and action content and aggregate counts ever reach a partner: builders read the
+case and action streams, never a supporter's. A development waiting for a campaigner's
+approval is invisible until approved, and is then sent as `case.development_recorded`.
+Payloads describe the aggregate *as of the event*, replayed from its stream, so a replay
+or a feed read a year later says what was true then.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import reduce
+from typing import Any, Final
+
+from sqlalchemy import Connection, select
+
+from campaign.domain import action, case, letter_reports
+from campaign.domain.base import DomainEvent
+from campaign.domain.codec import from_data
+from campaign.domain.values import AtLocalTime, Deadline, Occurrence, OnDate
+from campaign.partners import letter_payloads
+from events import StoredEvent
+from events.schema import events
+
+MAX_BODY_BYTES: Final = 20_000
+"""A body stays under 20 KB: long texts are shortened (marked with an ellipsis) to fit."""
+
+ELLIPSIS: Final = "…"
+
+
+@dataclass(frozen=True)
+class PartnerEvent:
+    """One event as a partner sees it; `position` orders the feed and is its cursor."""
+
+    event_id: str
+    position: int
+    type: str
+    timestamp: datetime
+    data: dict[str, Any]
+    case_id: str | None
+    action_id: str | None
+    country: str | None
+
+
+PayloadBuilder = Callable[[Connection, StoredEvent], "PartnerEvent | None"]
+
+
+def partner_event(conn: Connection, stored: StoredEvent) -> PartnerEvent | None:
+    """The partner-visible form of `stored`, or None when partners never see it."""
+    builder = PARTNER_TYPES.get(stored.type)
+    if builder is None:
+        return None
+    built = builder(conn, stored)
+    if built is None:
+        return None
+    return PartnerEvent(built.event_id, built.position, built.type, built.timestamp,
+                        fit(built.type, built.timestamp, built.data), built.case_id,
+                        built.action_id, built.country)
+
+
+def body(event: PartnerEvent) -> bytes:
+    """The webhook body: compact JSON `{"type", "timestamp", "data"}`, under 20 KB."""
+    return _encode(event.type, event.timestamp, event.data)
+
+
+def envelope(event: PartnerEvent) -> dict[str, Any]:
+    """The body as a JSON-ready dict (what a feed item carries besides its id and position)."""
+    return {"type": event.type, "timestamp": _iso(event.timestamp), "data": event.data}
+
+
+def _encode(type_: str, timestamp: datetime, data: dict[str, Any]) -> bytes:
+    document = {"type": type_, "timestamp": _iso(timestamp), "data": data}
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def fit(type_: str, timestamp: datetime, data: dict[str, Any]) -> dict[str, Any]:
+    """`data`, its longest texts (or longest lists) shortened until the body fits."""
+    while len(_encode(type_, timestamp, data)) > MAX_BODY_BYTES:
+        data = _shortened(data)
+    return data
+
+
+def _shortened(data: dict[str, Any]) -> dict[str, Any]:
+    paths = list(_leaves(data, ()))
+    texts = [(len(v), p) for p, v in paths if isinstance(v, str) and len(v) > 200]
+    if texts:
+        size, path = max(texts, key=lambda t: t[0])
+        shortened: dict[str, Any] = _replace(data, path, lambda v: v[: size // 2] + ELLIPSIS)
+        return shortened
+    lists = [(len(v), p) for p, v in paths if isinstance(v, list) and v]
+    if not lists:
+        raise ValueError("a partner payload cannot be made to fit")
+    size, path = max(lists, key=lambda t: t[0])
+    fewer: dict[str, Any] = _replace(data, path, lambda v: v[: size // 2])
+    return fewer
+
+
+def _leaves(value: Any, path: tuple[Any, ...]) -> Any:
+    yield path, value
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _leaves(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _leaves(item, (*path, index))
+
+
+def _replace(value: Any, path: tuple[Any, ...], change: Callable[[Any], Any]) -> Any:
+    if not path:
+        return change(value)
+    head, rest = path[0], path[1:]
+    if isinstance(value, dict):
+        return {k: _replace(v, rest, change) if k == head else v for k, v in value.items()}
+    return [_replace(v, rest, change) if i == head else v for i, v in enumerate(value)]
+
+
+# Reading an aggregate as of an event
+
+
+def history(conn: Connection, stored: StoredEvent, extra: int = 0) -> list[DomainEvent]:
+    """The events of `stored`'s stream up to it (and up to `extra` after it).
+
+    Read straight from the table, without the store's upcasters: case and action events
+    are all at their first schema version. Register an upcaster for them, and it must be
+    applied here too.
+    """
+    rows = conn.execute(
+        select(events.c.type, events.c.data)
+        .where(events.c.stream_id == stored.stream_id,
+               events.c.stream_version <= stored.stream_version + extra)
+        .order_by(events.c.stream_version)
+    ).all()
+    return [from_data(row.type, row.data) for row in rows]
+
+
+# Actions
+
+
+def _action_builder(partner_type: str) -> PayloadBuilder:
+    def build(conn: Connection, stored: StoredEvent) -> PartnerEvent | None:
+        past = history(conn, stored, extra=1)
+        upto, after = past[: stored.stream_version], past[stored.stream_version:]
+        event = upto[-1]
+        # An update that moves the deadline is stored as two events; the partner gets one.
+        if isinstance(event, action.ActionUpdated) and after \
+                and isinstance(after[0], action.DeadlineExtended) \
+                and after[0].update_number == event.number:
+            upto = [*upto, after[0]]
+        state = reduce(action.evolve, upto, action.initial_state())
+        if state.content is None:
+            return None
+        content = state.content
+        return PartnerEvent(
+            str(stored.event_id), stored.position, partner_type, stored.recorded_at,
+            {**action_data(state), **_action_change(event)}, content.case_id,
+            state.action_id, content.country)
+
+    return build
+
+
+def action_data(state: action.State) -> dict[str, Any]:
+    """An action's content: what it asks, of whom, until when. No supporter data exists here."""
+    content = state.content
+    assert content is not None
+    return {
+        "action_id": state.action_id, "case_id": content.case_id,
+        "ua_number": content.ua_number, "index_number": content.index_number,
+        "title": content.title, "country": content.country, "status": state.status,
+        "update_number": state.update_number, "issued_on": content.issued_on.isoformat(),
+        "deadline": _deadline(content.deadline), "languages": list(content.languages),
+        "summary": content.summary, "asks": list(content.asks),
+        "targets": [{"target_id": t.target_id, "name": t.name, "title": t.title,
+                     "organisation": t.organisation, "country": t.country, "role": t.role}
+                    for t in content.targets],
+        "source_links": list(content.source_links),
+    }
+
+
+def _action_change(event: DomainEvent) -> dict[str, Any]:
+    if isinstance(event, action.ActionLaunched):
+        return {"launched_at": _iso(event.launched_at)}
+    if isinstance(event, action.ActionUpdated):
+        return {"published_at": _iso(event.published_at)}
+    if isinstance(event, action.ActionClosed):
+        return {"closed_at": _iso(event.closed_at), "close_reason": event.reason,
+                "close_note": event.note}
+    return {}
+
+
+def _deadline(deadline: Deadline) -> dict[str, Any]:
+    return {"on": deadline.on.isoformat(), "timezone": deadline.timezone,
+            "ends_at": _iso(deadline.ends_at())}
+
+
+# Case developments
+
+
+def _development(conn: Connection, stored: StoredEvent) -> PartnerEvent | None:
+    state = reduce(case.evolve, history(conn, stored), case.initial_state())
+    development_id = stored.data["development_id"]
+    development = state.developments.get(development_id)
+    if development is None or development.pending_approval:
+        return None  # held for a campaigner's approval: not visible yet
+    return PartnerEvent(
+        str(stored.event_id), stored.position, "case.development_recorded",
+        stored.recorded_at, development_data(state, development), state.case_id, None,
+        state.country)
+
+
+def development_data(state: case.State, development: case.Development) -> dict[str, Any]:
+    """One development of a case, its time kept as reported (a date, or local time and zone)."""
+    source = development.source
+    return {
+        "case_id": state.case_id, "subject_name": state.subject_name,
+        "country": state.country, "development_id": development.development_id,
+        "kind": development.kind, "occurred": occurred_data(development.occurred),
+        "summary": development.summary,
+        "source": {"kind": source.kind, "partner_id": source.partner_id, "url": source.url},
+        "recorded_at": _iso(development.recorded_at),
+        "approved_at": _iso(development.approved_at) if development.approved_at else None,
+    }
+
+
+def occurred_data(occurred: Occurrence) -> dict[str, Any]:
+    """`{"on"}` for a date; `{"at", "timezone", "instant"}` for a local date-time."""
+    if isinstance(occurred, OnDate):
+        return {"on": occurred.on.isoformat()}
+    assert isinstance(occurred, AtLocalTime)
+    local = occurred.local
+    return {"at": local.at.isoformat(), "timezone": local.timezone,
+            "instant": _iso(local.instant())}
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat()
+
+
+PARTNER_TYPES: dict[str, PayloadBuilder] = {
+    action.ActionLaunched.type_name: _action_builder("action.launched"),
+    action.ActionUpdated.type_name: _action_builder("action.updated"),
+    action.ActionClosed.type_name: _action_builder("action.closed"),
+    case.DevelopmentRecorded.type_name: _development,
+    case.DevelopmentApproved.type_name: _development,
+    letter_reports.LetterMilestoneReached.type_name: letter_payloads.milestone,
+    letter_reports.DailyLetterCountsReported.type_name: letter_payloads.daily_counts,
+}
+"""Stored event type -> the builder of its partner form. Types not listed never reach partners."""

@@ -1,0 +1,91 @@
+"""Reading the partner registry: who partners are, what they follow, how to sign for them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, or_, select
+
+from campaign.auth import hash_token
+from campaign.domain.partner import partner_stream
+from campaign.partners.payloads import PartnerEvent
+from campaign.tables import partner_secrets, partners
+from events.personal_data import MASK, Vault
+
+SECRET_FIELD_PREFIX = "webhook-secret/"
+
+
+@dataclass(frozen=True)
+class PartnerRecord:
+    """A partner as delivery, the feed and inbound calls need it (no contact, no credentials)."""
+
+    partner_id: str
+    name: str
+    webhook_url: str
+    case_ids: tuple[str, ...]
+    action_ids: tuple[str, ...]
+    countries: tuple[str, ...]
+    event_types: tuple[str, ...]
+    auto_approve_developments: bool
+    endpoint_enabled: bool
+
+
+def get_partner(conn: Connection, partner_id: str) -> PartnerRecord | None:
+    """The partner, or None if there is no such partner."""
+    row = conn.execute(select(partners).where(partners.c.partner_id == partner_id)).one_or_none()
+    return None if row is None else _record(row)
+
+
+def partners_with_endpoint(conn: Connection) -> list[PartnerRecord]:
+    """Every partner whose webhook endpoint is enabled, by id."""
+    rows = conn.execute(select(partners).where(partners.c.endpoint_enabled.is_(True))
+                        .order_by(partners.c.partner_id))
+    return [_record(row) for row in rows]
+
+
+def follows(partner: PartnerRecord, event: PartnerEvent) -> bool:
+    """Whether `partner` wants `event`: a type it chose, about a case, action or country it follows.
+
+    An action's events carry its case, so following a case also follows its actions.
+    """
+    if event.type not in partner.event_types:
+        return False
+    return (
+        (event.case_id is not None and event.case_id in partner.case_ids)
+        or (event.action_id is not None and event.action_id in partner.action_ids)
+        or (event.country is not None and event.country in partner.countries)
+    )
+
+
+def signing_secrets(conn: Connection, vault: Vault, partner_id: str, now: datetime) -> list[str]:
+    """The partner's "whsec_…" secrets: the current one first, then those still overlapping."""
+    now = now.astimezone(UTC)  # SQLite compares the stored UTC wall times as text
+    rows = conn.execute(
+        select(partner_secrets.c.secret_id, partner_secrets.c.sealed_secret)
+        .where(partner_secrets.c.partner_id == partner_id,
+               or_(partner_secrets.c.expires_at.is_(None), partner_secrets.c.expires_at > now))
+        .order_by(partner_secrets.c.expires_at.is_not(None), partner_secrets.c.created_at.desc())
+    ).all()
+    opened = (vault.open(conn, partner_stream(partner_id), SECRET_FIELD_PREFIX + row.secret_id,
+                         row.sealed_secret) for row in rows)
+    return [secret for secret in opened if secret != MASK]
+
+
+def partner_for_api_key(conn: Connection, api_key: str) -> PartnerRecord | None:
+    """The partner holding `api_key`, or None; only the key's hash is stored."""
+    row = conn.execute(
+        select(partners).where(partners.c.api_key_hash == hash_token(api_key))
+    ).one_or_none()
+    return None if row is None else _record(row)
+
+
+def _record(row: Any) -> PartnerRecord:
+    return PartnerRecord(
+        partner_id=row.partner_id, name=row.name, webhook_url=row.webhook_url,
+        case_ids=tuple(row.case_ids), action_ids=tuple(row.action_ids),
+        countries=tuple(row.countries), event_types=tuple(row.event_types),
+        auto_approve_developments=row.auto_approve_developments,
+        endpoint_enabled=row.endpoint_enabled,
+    )

@@ -1,0 +1,55 @@
+"""Inline projection: one row per partner, what the registry API and webhook delivery read."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Table
+
+from campaign.domain import partner
+from campaign.read_models.streams import latest_per_stream, replay_until
+from campaign.read_models.upsert import upsert
+from campaign.tables import partners
+from events import EventStore, StoredEvent
+from events.projections import Mode
+
+PARTNER_COLUMNS = (
+    "name", "contact_email", "webhook_url", "case_ids", "action_ids", "countries",
+    "event_types", "auto_approve_developments", "endpoint_enabled", "disabled_reason",
+    "api_key_hash", "registered_at", "version",
+)
+
+
+class PartnersProjection:
+    """A partner row mirrors the aggregate; secrets are not here (they are not in the log)."""
+
+    name = "partners"
+    mode: Mode = "inline"
+    tables: Sequence[Table] = (partners,)
+    event_types: frozenset[str] | None = frozenset(e.type_name for e in partner.EVENTS)
+
+    def __init__(self, store: EventStore) -> None:
+        self.store = store
+
+    def apply(self, conn: Connection, events: Sequence[StoredEvent]) -> None:
+        """Rewrite the row of every partner touched, from its replayed state."""
+        for last in latest_per_stream(events).values():
+            state = replay_until(self.store, conn, last, partner.initial_state, partner.evolve)
+            if state.status != "none":
+                upsert(conn, partners, [partner_row(state, last.stream_version)], ["partner_id"],
+                       lambda new: {c: getattr(new, c) for c in PARTNER_COLUMNS})
+
+
+def partner_row(state: partner.State, version: int) -> dict[str, Any]:
+    """The columns of `partners` for one partner's state."""
+    return {
+        "partner_id": state.partner_id, "name": state.name,
+        "contact_email": state.contact_email, "webhook_url": state.webhook_url,
+        "case_ids": list(state.case_ids), "action_ids": list(state.action_ids),
+        "countries": list(state.countries), "event_types": list(state.event_types),
+        "auto_approve_developments": state.auto_approve_developments,
+        "endpoint_enabled": state.endpoint_enabled, "disabled_reason": state.disabled_reason,
+        "api_key_hash": state.api_key_hash, "registered_at": state.registered_at,
+        "version": version,
+    }

@@ -1,0 +1,164 @@
+"""Outbound webhooks against real partner endpoints (local servers verifying signatures).
+
+Every test runs on SQLite and PostgreSQL. The functions the actors call are driven
+directly, with a clock the test moves: `clock` schedules retries, while signatures carry
+the wall clock's time, which is what the partner's library checks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from campaign.app import create_app
+from campaign.auth import Role, create_token
+from campaign.bootstrap import Services
+from campaign.demo import ua_135_10 as seed
+from campaign.handlers import Meta
+from campaign.partners.admin import Issued, PartnerForm, register_partner
+from campaign.settings import Settings
+from campaign.tables import webhook_attempts, webhook_deliveries
+from tests.fakes.partner_receiver import PartnerReceiver
+from workers.webhooks.delivery import Attempted, Deliverer
+from workers.webhooks.http import PinnedSender
+from workers.webhooks.outbox import Outbox
+from workers.webhooks.scan import wake_due
+
+META = Meta(actor="test", correlation_id="webhooks")
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings.from_env({
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "test-secret-key-" + "x" * 32,
+        "VAR_DIR": str(tmp_path / "var"),
+        "WEBHOOK_ALLOW_PRIVATE": "1",
+        "CAMPAIGN_ALERT_EMAIL": "campaigners@example.org",
+    })
+
+
+@dataclass
+class Clock:
+    """A clock the test moves by hand."""
+
+    now: datetime = field(default_factory=lambda: datetime.now(UTC).replace(microsecond=0))
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, delta: timedelta) -> None:
+        self.now += delta
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def receiver() -> Iterator[PartnerReceiver]:
+    with PartnerReceiver() as server:
+        yield server
+
+
+@pytest.fixture
+def other_receiver() -> Iterator[PartnerReceiver]:
+    with PartnerReceiver() as server:
+        yield server
+
+
+def register(services: Services, receiver: PartnerReceiver, now: datetime,
+             **follows: Any) -> Issued:
+    """Register a partner at the receiver's URL; the receiver learns its secret."""
+    follows.setdefault("case_ids", (seed.CASE_ID,))
+    issued = register_partner(services, PartnerForm(
+        name="Human Rights Movement Bir Duino-Kyrgyzstan",
+        contact_email="info@birduino.example.org", webhook_url=receiver.url, **follows),
+        META, now)
+    receiver.secrets = [issued.signing_secret]
+    return issued
+
+
+def launch_seed_action(services: Services) -> None:
+    """The seed case and UA 135/10, drafted, launched and updated (its fifth update)."""
+    for command in (*seed.CASE_COMMANDS, *seed.ACTION_COMMANDS):
+        services.commands.handle(command, META)
+
+
+class Pipeline:
+    """The outbox, the deliverer and the scan, as the actors run them, on a test clock."""
+
+    def __init__(self, services: Services, clock: Clock, timeout: float = 15.0) -> None:
+        self.services = services
+        self.clock = clock
+        self.queued: list[str] = []  # messages the actors would have sent, in order
+        self.sender = PinnedSender(timeout=timeout)
+        self.deliverer = Deliverer(services, self.sender, wake=self.queued.append, clock=clock)
+
+    def outbox(self) -> int | None:
+        """One outbox run; how many delivery rows it wrote."""
+        return Outbox(self.services.store, self.queued.append, self.clock).run_once()
+
+    def scan(self) -> int:
+        return wake_due(self.services.store, self.queued.append, self.clock())
+
+    def work(self) -> list[Attempted]:
+        """Run every queued message (and those they queue) to the end, as workers would."""
+        done: list[Attempted] = []
+        while self.queued:
+            done += self.deliverer.turn(self.queued.pop(0)).attempts
+        return done
+
+    def run(self) -> list[Attempted]:
+        """Outbox, then scan, then work: what a clock tick leads to."""
+        self.outbox()
+        self.scan()
+        return self.work()
+
+    def close(self) -> None:
+        self.sender.close()
+
+
+@pytest.fixture
+def pipeline(services: Services, clock: Clock) -> Iterator[Pipeline]:
+    running = Pipeline(services, clock)
+    yield running
+    running.close()
+
+
+def deliveries(services: Services, partner_id: str | None = None) -> list[Any]:
+    d = webhook_deliveries.c
+    query = select(webhook_deliveries).order_by(d.position, d.partner_id)
+    if partner_id is not None:
+        query = query.where(d.partner_id == partner_id)
+    with services.engine.connect() as conn:
+        return list(conn.execute(query))
+
+
+def attempts(services: Services, delivery_id: str) -> list[Any]:
+    with services.engine.connect() as conn:
+        return list(conn.execute(select(webhook_attempts)
+                                 .where(webhook_attempts.c.delivery_id == delivery_id)
+                                 .order_by(webhook_attempts.c.attempt)))
+
+
+@pytest.fixture
+def client(services: Services) -> FlaskClient:
+    return create_app({"SERVICES": services, "START_WORKERS": False}).test_client()
+
+
+@pytest.fixture
+def token_headers(services: Services) -> Callable[[Role], dict[str, str]]:
+    def make(role: Role) -> dict[str, str]:
+        _, token = create_token(services.engine, f"test {role}", role)
+        return {"Authorization": f"Bearer {token}"}
+
+    return make

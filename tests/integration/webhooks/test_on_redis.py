@@ -1,0 +1,105 @@
+"""Webhooks through the real thing: Redis, a Dramatiq worker, the clock's ticks, PostgreSQL.
+
+One partner answers after two seconds; the other partner's deliveries must not wait for it.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import dramatiq
+import pytest
+from dramatiq.brokers.redis import RedisBroker
+
+from campaign.bootstrap import Services, bootstrap
+from campaign.settings import Settings
+from campaign.use_cases import utc_now
+from tests.commands import SECRET_KEY
+from tests.fakes.partner_receiver import Answer, PartnerReceiver
+from tests.integration.webhooks.conftest import launch_seed_action, register
+from workers.actors import Actors, declare_actors
+from workers.clock import tick
+from workers.webhooks.actors import PARTNER_JOBS_QUEUE, WEBHOOKS_QUEUE
+from workers.webhooks.slots import SLOTS
+
+pytestmark = [pytest.mark.redis, pytest.mark.postgres]
+SEED_DELIVERIES = 7
+
+
+@pytest.fixture
+def services(postgres_url: str, tmp_path: Path) -> Iterator[Services]:
+    services = bootstrap(Settings.from_env({
+        "DATABASE_URL": postgres_url, "REDIS_URL": os.environ["TEST_REDIS_URL"],
+        "SECRET_KEY": SECRET_KEY, "VAR_DIR": str(tmp_path / "var"),
+        "WEBHOOK_ALLOW_PRIVATE": "1",
+    }))
+    yield services
+    services.engine.dispose()
+
+
+@pytest.fixture
+def broker(services: Services) -> Iterator[RedisBroker]:
+    broker = RedisBroker(  # type: ignore[no-untyped-call]
+        url=services.settings.redis_url, namespace=f"test-{uuid.uuid4().hex[:8]}")
+    yield broker
+    broker.flush_all()
+    broker.close()
+
+
+@pytest.fixture
+def actors(broker: RedisBroker, services: Services) -> Actors:
+    actors = declare_actors(broker, services)
+    broker.flush_all()
+    return actors
+
+
+@pytest.fixture
+def worker(broker: RedisBroker, actors: Actors) -> Iterator[dramatiq.Worker]:
+    worker = dramatiq.Worker(broker, worker_threads=4, worker_timeout=100)
+    worker.start()
+    try:
+        yield worker
+    finally:
+        worker.stop()
+
+
+def ticking_until(services: Services, actors: Actors, done: Callable[[], bool],
+                  seconds: float) -> None:
+    """Tick like the clock (every half second here) until `done`, or fail after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while not done():
+        assert time.monotonic() < deadline, "the webhooks did not arrive in time"
+        tick(services, actors)
+        time.sleep(0.5)
+
+
+def test_a_slow_partner_does_not_hold_up_another_on_a_real_worker(
+    services: Services, actors: Actors, broker: RedisBroker, worker: dramatiq.Worker,
+) -> None:
+    with PartnerReceiver() as slow, PartnerReceiver() as fast:
+        slow.answer_always(Answer(200, delay=2.0))
+        register(services, slow, utc_now())
+        register(services, fast, utc_now())
+        launch_seed_action(services)
+
+        ticking_until(services, actors, lambda: len(fast.deliveries()) == SEED_DELIVERIES, 60)
+        slow_meanwhile = len(slow.deliveries())
+        ticking_until(services, actors, lambda: len(slow.deliveries()) == SEED_DELIVERIES, 120)
+
+    assert slow_meanwhile < SEED_DELIVERIES
+    assert slow.max_in_flight <= SLOTS
+    for partner in (slow, fast):
+        ids = [r.webhook_id for r in partner.requests()]
+        assert len(ids) == len(set(ids)) == SEED_DELIVERIES  # each once, each verified
+        assert all(r.verified for r in partner.requests())
+
+
+def test_the_webhook_queues_are_consumed_by_the_worker(
+    broker: RedisBroker, actors: Actors,
+) -> None:
+    assert actors.queues == broker.get_declared_queues()
+    assert {WEBHOOKS_QUEUE, PARTNER_JOBS_QUEUE} <= actors.queues

@@ -1,0 +1,151 @@
+"""The webhook outbox: partner-visible events become delivery rows, then queue messages.
+
+`webhook_outbox` is a checkpointed subscription: for each partner-visible event it keeps
+the partner form (`webhook_messages`) and writes one delivery row per partner following
+it, in the transaction that moves its checkpoint. Only after that commit are messages
+sent, one per partner per batch (the worker that takes it sends that partner's due
+deliveries in order). If Redis is down the rows wait, and the clock's scan queues them
+once their `wake_at` passes: an event that committed is always delivered.
+
+Latency: the clock starts a run every second, which alone would add half a second on
+average between an append and its delivery. So a run *follows* the log for a while,
+looking for new events every 50 ms, and queues its own successor before it ends: one
+follower at a time (a lock), the clock's messages only restart it after an outage.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Final
+
+from sqlalchemy import Connection, Engine, func, select, text
+
+from campaign.partners.deliveries import add_deliveries, record_message
+from campaign.partners.payloads import PARTNER_TYPES, partner_event
+from campaign.partners.registry import partners_with_endpoint
+from events import EventStore, StoredEvent, Subscription, SubscriptionRunner
+from events.schema import events
+
+NAME: Final = "webhook_outbox"
+IDLE_WAIT: Final = 0.05
+BATCH: Final = 500
+
+Send = Callable[[str], object]
+Clock = Callable[[], datetime]
+
+
+def outbox_subscription(clock: Clock, woken: list[tuple[str, str]]) -> Subscription:
+    """The subscription; the (partner, delivery) pairs it writes are appended to `woken`."""
+
+    def react(conn: Connection, batch: Sequence[StoredEvent]) -> None:
+        partners = partners_with_endpoint(conn)
+        now = clock()
+        for stored in batch:
+            event = partner_event(conn, stored)
+            if event is None:
+                continue  # e.g. a development held for approval
+            record_message(conn, event)
+            woken.extend(add_deliveries(conn, event, partners, now))
+
+    return Subscription(NAME, react, frozenset(PARTNER_TYPES))
+
+
+def wake_partners(pairs: Sequence[tuple[str, str]], send: Send) -> int:
+    """One message per partner, naming its first new delivery; how many were sent."""
+    first: dict[str, str] = {}
+    for partner_id, delivery_id in pairs:
+        first.setdefault(partner_id, delivery_id)
+    for delivery_id in first.values():
+        send(delivery_id)
+    return len(first)
+
+
+class Outbox:
+    """Runs the outbox subscription and wakes the partners whose deliveries it wrote."""
+
+    def __init__(self, store: EventStore, send: Send, clock: Clock) -> None:
+        self.store = store
+        self.send = send
+        self.clock = clock
+
+    def run_once(self) -> int | None:
+        """Catch up with the log once; the number of delivery rows written."""
+        return self.follow(0.0)
+
+    def follow(self, seconds: float) -> int | None:
+        """Catch up, then keep following the log for `seconds`; rows written.
+
+        None, at once, when another runner is following already.
+        """
+        with following(self.store.engine) as mine:
+            if not mine:
+                return None
+            return self._follow(seconds)
+
+    def _follow(self, seconds: float) -> int:
+        woken: list[tuple[str, str]] = []
+        runner = SubscriptionRunner(self.store, outbox_subscription(self.clock, woken), BATCH)
+        deadline = time.monotonic() + seconds
+        written, position = 0, -1
+        while True:
+            step = runner.run_batch()
+            written += len(woken)
+            wake_partners(woken, self.send)
+            woken.clear()
+            if step.failed or step.busy:
+                return written
+            position = max(position, step.position)
+            over = time.monotonic() >= deadline
+            if step.delivered and (not over or not seconds):
+                continue  # catching up (a single run catches up to the end)
+            if over:
+                return written  # a follower's successor carries on, even mid-backlog
+            while time.monotonic() < deadline and not step.blocked \
+                    and head(self.store.engine) <= position:
+                time.sleep(IDLE_WAIT)
+            if step.blocked:
+                time.sleep(IDLE_WAIT)
+
+
+def head(engine: Engine) -> int:
+    """The highest position in the log (visible now), 0 when it is empty."""
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.coalesce(func.max(events.c.position), 0)))
+                   .scalar_one())
+
+
+_local_follower = threading.Lock()
+
+
+@contextmanager
+def following(engine: Engine) -> Iterator[bool]:
+    """The right to follow the outbox; False when another runner has it."""
+    if engine.dialect.name != "postgresql":
+        got = _local_follower.acquire(blocking=False)
+        try:
+            yield got
+        finally:
+            if got:
+                _local_follower.release()
+        return
+    conn = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+    got = False
+    try:
+        got = bool(conn.execute(_TRY_LOCK).scalar_one())
+        yield got
+    finally:
+        try:
+            if got:
+                conn.execute(_UNLOCK)
+        except Exception:  # noqa: BLE001 - a connection that may hold the lock is dropped
+            conn.invalidate()
+        finally:
+            conn.close()
+
+
+_TRY_LOCK = text("SELECT pg_try_advisory_lock(hashtextextended('webhook-outbox', 0))")
+_UNLOCK = text("SELECT pg_advisory_unlock(hashtextextended('webhook-outbox', 0))")
