@@ -7,7 +7,6 @@ The only stand-in is the reminder sender, the seam where the mail workers plug i
 
 from __future__ import annotations
 
-import os
 import threading
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -44,6 +43,7 @@ from events import SubscriptionRunner, as_utc
 from events.schema import events
 from tests.commands import SECRET_KEY
 from tests.databases import engine_for
+from tests.redis_services import isolated_broker, services_on_redis
 from workers.actors import DEADLINES_QUEUE, MAIL_QUEUE, SUBSCRIPTIONS_QUEUE, Actors, declare_actors
 from workers.clock import Every, tick
 from workers.webhooks.actors import PARTNER_JOBS_QUEUE, WEBHOOKS_QUEUE
@@ -524,24 +524,15 @@ def test_the_clock_asks_for_a_deadline_scan_once_a_minute(services: Services) ->
 
 @pytest.fixture
 def redis_services(postgres_url: str, tmp_path: Path) -> Iterator[Services]:
-    services = bootstrap(Settings.from_env({
-        "DATABASE_URL": postgres_url,
-        "REDIS_URL": os.environ["TEST_REDIS_URL"],
-        "SECRET_KEY": SECRET_KEY,
-        "VAR_DIR": str(tmp_path / "var"),
-    }))
-    yield services
-    services.engine.dispose()
+    with services_on_redis(postgres_url, tmp_path / "var") as found:
+        yield found
 
 
 @pytest.fixture
 def redis_broker(redis_services: Services) -> Iterator[RedisBroker]:
-    broker = RedisBroker(  # type: ignore[no-untyped-call]
-        url=redis_services.settings.redis_url, namespace=f"test-{uuid.uuid4().hex[:8]}"
-    )
-    yield broker
-    broker.flush_all()
-    broker.close()
+    assert redis_services.settings.redis_url
+    with isolated_broker(redis_services.settings.redis_url) as broker:
+        yield broker
 
 
 def run_two_clocks_once(services: Services, actors: Actors, broker: RedisBroker,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,12 +10,11 @@ import pytest
 from dramatiq.brokers.redis import RedisBroker
 from sqlalchemy import func, select
 
-from campaign.bootstrap import Services, bootstrap
-from campaign.settings import Settings
+from campaign.bootstrap import Services
 from campaign.tables import daily_activity
 from events import NewEvent
 from events.subscriptions import checkpoint_position
-from tests.commands import SECRET_KEY
+from tests.redis_services import isolated_broker, services_on_redis
 from workers.actors import SUBSCRIPTIONS_QUEUE, Actors, declare_actors
 from workers.clock import tick
 
@@ -26,25 +23,15 @@ pytestmark = [pytest.mark.redis, pytest.mark.postgres]
 
 @pytest.fixture
 def services(postgres_url: str, tmp_path: Path) -> Iterator[Services]:
-    services = bootstrap(Settings.from_env({
-        "DATABASE_URL": postgres_url,
-        "REDIS_URL": os.environ["TEST_REDIS_URL"],
-        "SECRET_KEY": SECRET_KEY,
-        "VAR_DIR": str(tmp_path / "var"),
-    }))
-    yield services
-    services.engine.dispose()
+    with services_on_redis(postgres_url, tmp_path / "var") as found:
+        yield found
 
 
 @pytest.fixture
 def broker(services: Services) -> Iterator[RedisBroker]:
-    # Its own key namespace, so parallel test runs on the same Redis never share messages.
-    broker = RedisBroker(  # type: ignore[no-untyped-call]
-        url=services.settings.redis_url, namespace=f"test-{uuid.uuid4().hex[:8]}"
-    )
-    yield broker
-    broker.flush_all()
-    broker.close()
+    assert services.settings.redis_url
+    with isolated_broker(services.settings.redis_url) as broker:
+        yield broker
 
 
 @pytest.fixture

@@ -5,9 +5,7 @@ One partner answers after two seconds; the other partner's deliveries must not w
 
 from __future__ import annotations
 
-import os
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -15,12 +13,11 @@ import dramatiq
 import pytest
 from dramatiq.brokers.redis import RedisBroker
 
-from campaign.bootstrap import Services, bootstrap
-from campaign.settings import Settings
+from campaign.bootstrap import Services
 from campaign.use_cases import utc_now
-from tests.commands import SECRET_KEY
 from tests.fakes.partner_receiver import Answer, PartnerReceiver
 from tests.integration.webhooks.conftest import launch_seed_action, register
+from tests.redis_services import isolated_broker, services_on_redis
 from workers.actors import Actors, declare_actors
 from workers.clock import tick
 from workers.webhooks.actors import PARTNER_JOBS_QUEUE, WEBHOOKS_QUEUE
@@ -32,22 +29,15 @@ SEED_DELIVERIES = 7
 
 @pytest.fixture
 def services(postgres_url: str, tmp_path: Path) -> Iterator[Services]:
-    services = bootstrap(Settings.from_env({
-        "DATABASE_URL": postgres_url, "REDIS_URL": os.environ["TEST_REDIS_URL"],
-        "SECRET_KEY": SECRET_KEY, "VAR_DIR": str(tmp_path / "var"),
-        "WEBHOOK_ALLOW_PRIVATE": "1",
-    }))
-    yield services
-    services.engine.dispose()
+    with services_on_redis(postgres_url, tmp_path / "var", WEBHOOK_ALLOW_PRIVATE="1") as found:
+        yield found
 
 
 @pytest.fixture
 def broker(services: Services) -> Iterator[RedisBroker]:
-    broker = RedisBroker(  # type: ignore[no-untyped-call]
-        url=services.settings.redis_url, namespace=f"test-{uuid.uuid4().hex[:8]}")
-    yield broker
-    broker.flush_all()
-    broker.close()
+    assert services.settings.redis_url
+    with isolated_broker(services.settings.redis_url) as broker:
+        yield broker
 
 
 @pytest.fixture
