@@ -24,7 +24,6 @@ then), 2 when wrk is not installed.
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import multiprocessing as mp
@@ -50,7 +49,14 @@ from typing import Any
 
 from sqlalchemy import Engine, NullPool, create_engine, text
 
-from bench.servers import Server, cpuinfo_model, mem_total_gib, server_for, server_url
+from bench.servers import (
+    Server,
+    arguments,
+    cpuinfo_model,
+    mem_total_gib,
+    server_for,
+    server_url,
+)
 from campaign.auth import SupporterLinks
 from campaign.bootstrap import bootstrap
 from campaign.database import upgrade
@@ -891,12 +897,8 @@ def run(profile: Profile, mode: str, workers: int, threads: int) -> dict[str, An
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.api",
-        description="HTTP API under load: pledges and letters vs GET /healthz, with wrk.")
-    parser.add_argument("--quick", action="store_true",
-                        help="one 2 s round per scenario: prove it runs")
-    parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    parser = arguments("api", "HTTP API under load: pledges and letters vs GET /healthz, "
+                       "with wrk.", "one 2 s round per scenario: prove it runs")
     parser.add_argument("--seconds", type=int, help="seconds per measured round "
                         "(default: 5 x 3 rounds, or 2 x 1 with --quick)")
     parser.add_argument("--workers", type=int, default=GUNICORN_WORKERS,

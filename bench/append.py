@@ -12,7 +12,6 @@ A benchmark, not a test: missed targets are reported, never turned into a failin
 
 from __future__ import annotations
 
-import argparse
 import json
 import multiprocessing as mp
 import os
@@ -35,7 +34,14 @@ from psycopg.conninfo import make_conninfo
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from bench.servers import Server, cpuinfo_model, mem_total_gib, server_for, server_url
+from bench.servers import (
+    Server,
+    arguments,
+    cpuinfo_model,
+    mem_total_gib,
+    server_for,
+    server_url,
+)
 from campaign.bootstrap import all_projections
 from campaign.database import upgrade
 from events import EventStore, NewEvent, create_store_engine, rebuild
@@ -606,14 +612,8 @@ def run(url: str, timing: Timing, mode: str) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.append",
-        description="Event store appends vs eventsourcing and raw INSERTs, and rebuild rates.",
-    )
-    parser.add_argument("--quick", action="store_true", help="tiny counts: prove it runs")
-    parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
-    parser.add_argument("--database-url", help="PostgreSQL server (default: BENCH_DATABASE_URL "
-                        "or TEST_POSTGRES_URL)")
+    parser = arguments("append", "Event store appends vs eventsourcing and raw INSERTs, "
+                       "and rebuild rates.", "tiny counts: prove it runs", database_url=True)
     args = parser.parse_args(argv)
     mode = "quick" if args.quick else "full"
     report = run(server_url(args.database_url), QUICK if args.quick else FULL, mode)

@@ -16,7 +16,6 @@ not a test: a missed target is reported, never turned into a failing exit code.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import platform
@@ -31,7 +30,14 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Select, text
 
-from bench.servers import Server, cpuinfo_model, mem_total_gib, server_for, server_url
+from bench.servers import (
+    Server,
+    arguments,
+    cpuinfo_model,
+    mem_total_gib,
+    server_for,
+    server_url,
+)
 from campaign.database import upgrade
 from campaign.deadlines import BATCH, due_reminders_query, lapse_candidates
 from events import create_store_engine
@@ -311,14 +317,9 @@ def markdown(report: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.deadline_scan",
-        description="Deadline scan queries with 10,000 vs 1,000,000 open pledges, same number due.",
-    )
-    parser.add_argument("--quick", action="store_true", help="2,000 vs 20,000: prove it runs")
-    parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
-    parser.add_argument("--database-url", help="PostgreSQL server (default: BENCH_DATABASE_URL "
-                        "or TEST_POSTGRES_URL)")
+    parser = arguments("deadline_scan", "Deadline scan queries with 10,000 vs 1,000,000 open "
+                       "pledges, same number due.", "2,000 vs 20,000: prove it runs",
+                       database_url=True)
     args = parser.parse_args(argv)
     mode = "quick" if args.quick else "full"
     report = run(server_url(args.database_url), QUICK if args.quick else FULL, mode)

@@ -31,7 +31,6 @@ Exit 1 when the fan-out was wrong (someone got no e-mail or two, or it did not f
 
 from __future__ import annotations
 
-import argparse
 import json
 import multiprocessing as mp
 import os
@@ -61,7 +60,14 @@ from bench.api import (
     redis_url,
     server_log_problems,
 )
-from bench.servers import Server, cpuinfo_model, mem_total_gib, server_for, server_url
+from bench.servers import (
+    Server,
+    arguments,
+    cpuinfo_model,
+    mem_total_gib,
+    server_for,
+    server_url,
+)
 from campaign.bootstrap import Services, bootstrap
 from campaign.database import upgrade
 from campaign.demo import ua_135_10 as seed
@@ -70,7 +76,7 @@ from campaign.handlers import Meta
 from campaign.mailings import launch_mailing_id
 from campaign.settings import Settings
 from campaign.tables import mail_deliveries
-from events import NO_STREAM
+from events import NO_STREAM, EventStore
 from events.schema import events, subscription_checkpoints
 from tests.commands import command_env
 from tests.e2e.processes import Process, procfile, stop
@@ -305,7 +311,7 @@ def caught_up(engine: Engine, names: list[str]) -> bool:
     that keeps a checkpoint (the partner webhook outbox does), so none of them is still
     working through the setup's events during the measured interval."""
     with engine.connect() as conn:
-        head = conn.execute(select(func.coalesce(func.max(events.c.position), 0))).scalar_one()
+        head = EventStore(engine).head(conn=conn)
         positions = dict(conn.execute(
             select(subscription_checkpoints.c.name, subscription_checkpoints.c.position)).all())
     return all(positions.get(name, -1) >= head for name in {*names, *positions})
@@ -613,12 +619,8 @@ def run(profile: Profile, mode: str) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.fanout",
-        description="One action alert to 100,000 supporters, batched vs one request each.")
-    parser.add_argument("--quick", action="store_true",
-                        help="2,000 supporters, naive to 200: prove it runs")
-    parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    parser = arguments("fanout", "One action alert to 100,000 supporters, batched vs one "
+                       "request each.", "2,000 supporters, naive to 200: prove it runs")
     parser.add_argument("--supporters", type=int, help="audience of the batched design")
     parser.add_argument("--naive", type=int, help="audience of the naive design (a subset)")
     parser.add_argument("--processes", type=int, help="worker processes (default 2)")

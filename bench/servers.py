@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import platform
 import uuid
@@ -95,3 +96,16 @@ def mem_total_gib() -> float | None:
     except OSError:
         pass
     return None
+
+
+def arguments(module: str, description: str, quick: str,
+              database_url: bool = False) -> argparse.ArgumentParser:
+    """The options every benchmark takes: `--quick` (what `make test` runs, only to prove the
+    bench works), `--json`, and for those that need only a server, `--database-url`."""
+    parser = argparse.ArgumentParser(prog=f"python -m bench.{module}", description=description)
+    parser.add_argument("--quick", action="store_true", help=quick)
+    parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    if database_url:
+        parser.add_argument("--database-url", help="PostgreSQL server (default: "
+                            "BENCH_DATABASE_URL or TEST_POSTGRES_URL)")
+    return parser

@@ -32,7 +32,6 @@ nothing then).
 
 from __future__ import annotations
 
-import argparse
 import json
 import multiprocessing as mp
 import os
@@ -55,7 +54,14 @@ import redis
 from sqlalchemy import func, select
 
 from bench.api import cpu_ticks, family, machine_ticks, postmaster_pid
-from bench.servers import Server, cpuinfo_model, mem_total_gib, server_for, server_url
+from bench.servers import (
+    Server,
+    arguments,
+    cpuinfo_model,
+    mem_total_gib,
+    server_for,
+    server_url,
+)
 from campaign.bootstrap import Services, bootstrap
 from campaign.database import upgrade
 from campaign.domain import case
@@ -456,10 +462,8 @@ def run(profile: Profile, mode: str) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.webhooks",
-                                     description="Append-to-receipt latency of partner webhooks.")
-    parser.add_argument("--quick", action="store_true", help="few events: prove it runs")
-    parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    parser = arguments("webhooks", "Append-to-receipt latency of partner webhooks.",
+                       "few events: prove it runs")
     parser.add_argument("--events", type=int, help="measured events per scenario")
     parser.add_argument("--rate", type=float, help="events appended per second")
     args = parser.parse_args(argv)

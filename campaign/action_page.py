@@ -27,7 +27,6 @@ from campaign.domain.base import DomainError
 from campaign.handlers import Meta
 from campaign.mail_rendering import deadline_for, languages_phrase
 from campaign.pages import link_subject, page, supporter_meta
-from campaign.routing import aggregate_of
 from campaign.tables import actions, supporters
 from campaign.use_cases import make_pledge, utc_now
 from events import as_utc
@@ -134,7 +133,7 @@ def _context(action_id: str, supporter_id: str) -> dict[str, Any] | None:
             return None
         reader = conn.execute(select_supporter(supporter_id)).one_or_none()
         state, _ = services.commands.load(conn, f"pledge-{action_id}-{supporter_id}",
-                                          aggregate_of(pledge))
+                                          pledge.AGGREGATE)
     document = row.document
     targets = document["targets"]
     deadline = as_utc(row.deadline_at)

@@ -6,19 +6,17 @@ import sys
 
 import click
 from flask.cli import FlaskGroup
-from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from campaign.app import create_app
 from campaign.auth import ROLES, Role, create_token
-from campaign.bootstrap import Services, bootstrap
+from campaign.bootstrap import bootstrap
 from campaign.database import DatabaseNotMigrated, current_revision, ensure_migrated, upgrade
 from campaign.demo import ua_135_10 as seed
 from campaign.demo.loader import load_demo
 from campaign.partners.cli import partners as partners_commands
 from campaign.settings import ConfigError, Settings
 from events import rebuild
-from events.schema import events
 
 
 def _settings() -> Settings:
@@ -120,18 +118,13 @@ def projections_rebuild(name: str | None) -> None:
         targets = [services.projection(name)] if name else list(services.projections)
     except (DatabaseNotMigrated, KeyError) as exc:
         raise click.ClickException(str(exc.args[0])) from None
-    last = _last_position(services)
+    last = services.store.head()
     for projection in targets:
         with click.progressbar(length=last, label=f"rebuilding {projection.name}",
                                file=sys.stderr) as bar:
             applied = rebuild(services.store, projection,
                               on_progress=lambda _n, position: bar.update(position - bar.pos))
         click.echo(f"{projection.name}: {applied} events applied")
-
-
-def _last_position(services: Services) -> int:
-    with services.engine.connect() as conn:
-        return int(conn.execute(select(func.coalesce(func.max(events.c.position), 0))).scalar_one())
 
 
 def _redacted(url: str) -> str:

@@ -1,4 +1,4 @@
-"""Domain events to stored events and back, sealing personal fields on the way in.
+"""Domain events to stored events and back, sealing personal fields on the way in; replays.
 
 A personal field is encrypted with the key of the stream it belongs to (the supporter's
 stream), so destroying that key makes every copy of the field unreadable.
@@ -7,12 +7,13 @@ stream), so destroying that key makes every copy of the field unreadable.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import Connection
 
-from campaign.domain.base import DomainEvent
+from campaign.domain.base import Aggregate, DomainEvent
 from campaign.domain.codec import from_data, to_data
-from events import NewEvent, StoredEvent
+from events import EventStore, NewEvent, StoredEvent
 from events.personal_data import Vault
 from events.records import JSON
 
@@ -56,3 +57,24 @@ def personal_fields_of(event_type: str) -> frozenset[str]:
 
     cls = EVENT_TYPES.get(event_type)
     return cls.personal_fields if cls else frozenset()
+
+
+def replay(
+    store: EventStore, conn: Connection, stream_id: str, aggregate: Aggregate, *,
+    to_version: int | None = None, before_position: int | None = None,
+    mapper: EventMapper | None = None,
+) -> tuple[Any, int]:
+    """The aggregate's state and version from its stream, read through the upcasters.
+
+    `to_version` or `before_position` give the state as it stood then (a projection
+    rebuilding, a planner or a partner payload running long after the fact). With a
+    `mapper` personal fields come back clear (or masked after erasure); without one they
+    stay sealed, which suits every reader that never looks at them.
+    """
+    state, version = aggregate.initial(), 0
+    for stored in store.read_stream(stream_id, to_version=to_version,
+                                    before_position=before_position, conn=conn):
+        event = mapper.to_domain(conn, stored) if mapper else from_data(stored.type, stored.data)
+        state = aggregate.evolve(state, event)
+        version = stored.stream_version
+    return state, version

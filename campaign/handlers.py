@@ -9,20 +9,11 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from campaign.domain.base import DomainEvent
+from campaign.domain.base import Aggregate, DomainEvent
 from campaign.errors import PreconditionFailed
-from campaign.event_mapping import EventMapper
+from campaign.event_mapping import EventMapper, replay
 from events import ConcurrencyError, EventStore
 from events.records import JSON
-
-
-@dataclass(frozen=True)
-class Aggregate:
-    """The pure functions of one aggregate type."""
-
-    initial: Callable[[], Any]
-    decide: Callable[[Any, Any], list[DomainEvent]]
-    evolve: Callable[[Any, DomainEvent], Any]
 
 
 @dataclass(frozen=True)
@@ -90,12 +81,8 @@ class CommandHandler:
         raise AssertionError("unreachable")
 
     def load(self, conn: Connection, stream_id: str, aggregate: Aggregate) -> tuple[Any, int]:
-        """The aggregate's current state and version."""
-        state, version = aggregate.initial(), 0
-        for stored in self.store.read_stream(stream_id, conn=conn):
-            state = aggregate.evolve(state, self.mapper.to_domain(conn, stored))
-            version = stored.stream_version
-        return state, version
+        """The aggregate's current state and version, personal fields opened."""
+        return replay(self.store, conn, stream_id, aggregate, mapper=self.mapper)
 
     def _attempt(
         self, conn: Connection, aggregate: Aggregate, stream_id: str, command: Any, meta: Meta,

@@ -25,10 +25,10 @@ from campaign.domain.codec import from_data
 from campaign.domain.letter_reports import TargetLetters
 from campaign.handlers import CommandHandler, Meta
 from campaign.policies import policy_meta
-from campaign.read_models.upsert import upsert
 from campaign.tables import action_targets, letter_report_counts
 from events import StoredEvent, Subscription, as_utc
 from events.schema import events, subscription_checkpoints
+from events.sql import upsert
 
 SUBSCRIPTION = "letter_reports"
 # A day is reported this long after it ends: letters confirmed at 23:59 are counted by then.

@@ -20,6 +20,7 @@ from sqlalchemy import Connection, insert, select
 from campaign.domain import action, case, mailing
 from campaign.domain.codec import from_data
 from campaign.domain.mailing import MAX_RECIPIENTS_PER_BATCH, BatchPlan, MailingKind
+from campaign.event_mapping import replay
 from campaign.handlers import CommandHandler, Meta
 from campaign.policies import policy_meta
 from campaign.tables import actions, mail_deliveries, supporters
@@ -129,12 +130,9 @@ def _open_when(conn: Connection, commands: CommandHandler, action_id: str, posit
 
     The planner may run long after the fact: only the log, not today's read model, knows.
     """
-    state = action.initial_state()
-    for stored in commands.store.read_stream(action.action_stream(action_id), conn=conn):
-        if stored.position > position:
-            break
-        state = action.evolve(state, from_data(stored.type, stored.data))
-    return state.status == "launched"
+    state, _ = replay(commands.store, conn, action.action_stream(action_id), action.AGGREGATE,
+                      before_position=position + 1)
+    return bool(state.status == "launched")
 
 
 def _can_receive() -> Any:

@@ -24,9 +24,9 @@ from sqlalchemy import Connection, select, update
 
 from campaign.domain import pledge
 from campaign.domain.codec import from_data
-from campaign.read_models.upsert import upsert
 from campaign.tables import pledge_reminders, supporters
 from events import StoredEvent, Subscription, as_utc
+from events.sql import upsert
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from typing import Any, get_args
 
 from campaign.domain import action, case, letter_reports, mailing, pledge, supporter
 from campaign.domain import partner as partner_aggregate
-from campaign.handlers import Aggregate, Route
+from campaign.handlers import Route
 
 STREAM_OF_COMMAND: dict[ModuleType, Callable[[Any], str]] = {
     case: lambda command: case.case_stream(command.case_id),
@@ -21,16 +21,11 @@ STREAM_OF_COMMAND: dict[ModuleType, Callable[[Any], str]] = {
 }
 
 
-def aggregate_of(module: ModuleType) -> Aggregate:
-    """The pure functions of an aggregate module."""
-    return Aggregate(module.initial_state, module.decide, module.evolve)
-
-
 def command_routes() -> dict[type, Route]:
     """Every command class of every aggregate, routed to its stream."""
     routes: dict[type, Route] = {}
     for module, stream_id in STREAM_OF_COMMAND.items():
-        route = Route(aggregate_of(module), stream_id)
+        route = Route(module.AGGREGATE, stream_id)
         for command_type in get_args(module.Command):
             routes[command_type] = route
     return routes

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Literal, Protocol
 
-from sqlalchemy import Connection, Table, delete, text
+from sqlalchemy import Connection, Table, delete
 
 from events.records import StoredEvent
+from events.sql import lock_tables
 
 Mode = Literal["inline", "catch-up"]
 
@@ -47,10 +48,19 @@ def apply_inline(
 
 def clear_tables(conn: Connection, projection: Projection) -> None:
     """Empty a projection's tables, children first (the declared order is parents first)."""
-    if conn.dialect.name == "postgresql":
-        quote = conn.dialect.identifier_preparer.format_table
-        names = ", ".join(quote(t) for t in projection.tables)
-        # Writers of inline projections wait here, so the rebuild sees every committed event.
-        conn.execute(text(f"LOCK TABLE {names} IN EXCLUSIVE MODE"))
+    # Writers of inline projections wait here, so the rebuild sees every committed event.
+    lock_tables(conn, projection.tables)
     for table in reversed(projection.tables):
         conn.execute(delete(table))
+
+
+def latest_per_stream(batch: Iterable[StoredEvent]) -> dict[str, StoredEvent]:
+    """The last event of each stream in `batch`, streams in the order they first appear.
+
+    Projections that mirror an aggregate rewrite its row once per batch, from the state
+    as of that last event.
+    """
+    latest: dict[str, StoredEvent] = {}
+    for event in batch:
+        latest[event.stream_id] = event
+    return latest

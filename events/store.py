@@ -86,14 +86,23 @@ class EventStore:
         )
 
     def read_stream(
-        self, stream_id: str, from_version: int = 1, *, conn: Connection | None = None
+        self, stream_id: str, from_version: int = 1, *, to_version: int | None = None,
+        before_position: int | None = None, conn: Connection | None = None,
     ) -> list[StoredEvent]:
-        """The stream's events from `from_version` on, upcast to their current schema."""
+        """The stream's events from `from_version` on, upcast to their current schema.
+
+        `to_version` stops at that version (included); `before_position` keeps only the
+        events the log held before that global position: the stream as it stood then.
+        """
         query = (
             select(events)
             .where(events.c.stream_id == stream_id, events.c.stream_version >= from_version)
             .order_by(events.c.stream_version)
         )
+        if to_version is not None:
+            query = query.where(events.c.stream_version <= to_version)
+        if before_position is not None:
+            query = query.where(events.c.position < before_position)
         with self.transaction(conn) as tx:
             return [self.to_record(row) for row in tx.execute(query)]
 
@@ -118,6 +127,12 @@ class EventStore:
         query = select(func.coalesce(func.max(events.c.stream_version), 0)).where(
             events.c.stream_id == stream_id
         )
+        with self.transaction(conn) as tx:
+            return int(tx.execute(query).scalar_one())
+
+    def head(self, *, conn: Connection | None = None) -> int:
+        """The highest position in the log (committed and visible now), 0 when it is empty."""
+        query = select(func.coalesce(func.max(events.c.position), 0))
         with self.transaction(conn) as tx:
             return int(tx.execute(query).scalar_one())
 

@@ -6,14 +6,14 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sqlalchemy import Connection, func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from events.projections import Projection
 from events.records import StoredEvent
 from events.schema import subscription_checkpoints as checkpoints
+from events.sql import upsert
 from events.store import EventStore
 from events.tailing import Tail
 
@@ -126,11 +126,9 @@ class SubscriptionRunner:
 
 def ensure_checkpoint(store: EventStore, name: str) -> None:
     """Create the checkpoint row at position 0 unless it exists."""
-    dialect = store.engine.dialect.name
-    maker = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = maker(checkpoints).values(name=name, position=0, updated_at=func.now())
     with store.engine.begin() as conn:
-        conn.execute(statement.on_conflict_do_nothing(index_elements=["name"]))
+        upsert(conn, checkpoints, [{"name": name, "position": 0,
+                                    "updated_at": datetime.now(UTC)}], ["name"])
 
 
 def lock_checkpoint(conn: Connection, name: str, wait: bool = False) -> int | None:

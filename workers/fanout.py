@@ -8,27 +8,27 @@ sends nothing.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, or_, select, text, update
+from sqlalchemy import Connection, or_, select, update
 
 from campaign.bootstrap import Services
 from campaign.confirmation_page import confirm_url
 from campaign.domain import case, mailing
+from campaign.domain.base import fold
 from campaign.domain.codec import from_data
 from campaign.domain.values import AtLocalTime
 from campaign.handlers import Meta
 from campaign.mail_rendering import deadline_for, render
-from campaign.routing import aggregate_of
 from campaign.tables import actions, mail_batches, mail_deliveries, supporters
 from campaign.unsubscribe import unsubscribe_url
 from events import StoredEvent, Subscription, as_utc
 from events.personal_data import MASK, Opener
+from events.sql import advisory_slot
 from workers.mail.errors import PermanentSendError
 from workers.mail.message import Batch, Personalization
 from workers.mail.transports import Transport
@@ -53,33 +53,14 @@ def batch_mailing_id(batch_id: str) -> str:
     return batch_id.rsplit("-", 1)[0]
 
 
-_local_claims: set[str] = set()
-_local_claims_guard = threading.Lock()
-
-
 @contextmanager
 def claimed(services: Services, batch_id: str) -> Iterator[bool]:
     """Hold the right to send this batch; False when another worker holds it right now.
 
     Two copies of one message (at-least-once delivery) must not both reach the provider.
-    PostgreSQL: a transaction-scoped advisory lock; SQLite (one process): an in-process set.
     """
-    if services.engine.dialect.name == "postgresql":
-        with services.engine.connect() as conn, conn.begin():
-            key = conn.execute(text("SELECT hashtextextended(:b, 0)"), {"b": batch_id})
-            got = conn.execute(text("SELECT pg_try_advisory_xact_lock(:k)"),
-                               {"k": key.scalar_one()}).scalar_one()
-            yield bool(got)
-        return
-    with _local_claims_guard:
-        got = batch_id not in _local_claims
-        _local_claims.add(batch_id)
-    try:
-        yield got
-    finally:
-        if got:
-            with _local_claims_guard:
-                _local_claims.discard(batch_id)
+    with advisory_slot(services.engine, batch_id) as mine:
+        yield mine
 
 
 def send_batch(services: Services, transport: Transport, batch_id: str, now: datetime) -> Outcome:
@@ -94,7 +75,7 @@ def _send(services: Services, transport: Transport, batch_id: str, now: datetime
     mailing_id = batch_mailing_id(batch_id)
     stream = mailing.mailing_stream(mailing_id)
     with services.engine.connect() as conn:
-        state, _ = services.commands.load(conn, stream, aggregate_of(mailing))
+        state, _ = services.commands.load(conn, stream, mailing.AGGREGATE)
         if not state.planned or batch_id not in state.batches:
             raise LookupError(f"batch {batch_id} was never planned")
         if batch_id in state.outcomes:
@@ -126,12 +107,10 @@ def record_outcome(
     Every batch of a mailing records on the same stream. Batches finishing together would
     conflict, and once the handler's retries ran out the message would be retried and the
     batch, already accepted, sent again. On PostgreSQL a per-mailing lock makes them queue
-    instead; SQLite runs one writer at a time anyway.
+    instead (SQLite runs one writer at a time anyway).
     """
-    with services.engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
-                         {"key": f"mailing-outcomes:{command.mailing_id}"})
+    with services.engine.begin() as conn, \
+            advisory_slot(conn, f"mailing-outcomes:{command.mailing_id}", wait=True):
         services.commands.handle(command, meta, conn=conn)
 
 
@@ -211,11 +190,10 @@ def _development(
 ) -> dict[str, str]:
     """The development the mailing announces: the one its cause recorded or approved."""
     assert planned.case_id is not None and planned.cause_event_id is not None
-    stream = case.case_stream(planned.case_id)
-    cause = next(e for e in services.store.read_stream(stream, conn=conn)
-                 if str(e.event_id) == planned.cause_event_id)
+    history = services.store.read_stream(case.case_stream(planned.case_id), conn=conn)
+    cause = next(e for e in history if str(e.event_id) == planned.cause_event_id)
     development_id = cause.data["development_id"]
-    state, _ = services.commands.load(conn, stream, aggregate_of(case))
+    state = fold(case.AGGREGATE, (from_data(e.type, e.data) for e in history))
     found = state.developments[development_id]
     when = found.occurred
     text = (f"{when.local.at:%d %B %Y, %H:%M} ({when.local.timezone})"

@@ -39,7 +39,6 @@ from campaign.domain import pledge
 from campaign.domain.base import DomainError
 from campaign.errors import NotFound
 from campaign.handlers import Outcome
-from campaign.routing import aggregate_of
 from campaign.tables import pledges
 from campaign.use_cases import make_pledge, require_supporter, utc_now
 
@@ -203,7 +202,7 @@ def _representation(conn: Connection, pledge_id: str) -> dict[str, Any]:
     """The pledge replayed from its own stream (the read model finds it first)."""
     _row(conn, pledge_id)
     state, version = services().commands.load(conn, f"pledge-{pledge_id}",
-                                              aggregate_of(pledge))
+                                              pledge.AGGREGATE)
     return _from_state(pledge_id, state, version)
 
 

@@ -25,8 +25,6 @@ from flask import Response, current_app, request
 from flask_smorest import Blueprint
 from sendgrid.helpers.eventwebhook import EventWebhook
 from sqlalchemy import Connection, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from werkzeug.exceptions import BadRequest
 
 from campaign.api.common import PUBLIC, services
@@ -35,9 +33,9 @@ from campaign.domain.base import DomainError
 from campaign.domain.supporter import Suppress, SuppressionReason, Unsubscribe
 from campaign.handlers import Meta
 from campaign.problems import problem
-from campaign.read_models.upsert import upsert
 from campaign.request_context import correlation_id
 from campaign.tables import mail_deliveries, mailing_event_counts, sendgrid_events
+from events.sql import upsert
 
 log = logging.getLogger(__name__)
 
@@ -222,14 +220,8 @@ def _claim(conn: Connection, ids: Iterable[str], now: datetime) -> set[str]:
     Sorted, so two posts sharing ids lock them in the same order and cannot deadlock.
     """
     rows = [{"sg_event_id": i, "received_at": now} for i in sorted(set(ids))]
-    maker = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    fresh: set[str] = set()
-    for start in range(0, len(rows), 500):
-        statement = (maker(sendgrid_events).values(rows[start:start + 500])
-                     .on_conflict_do_nothing(index_elements=["sg_event_id"])
-                     .returning(sendgrid_events.c.sg_event_id))
-        fresh.update(conn.execute(statement).scalars())
-    return fresh
+    return upsert(conn, sendgrid_events, rows, ["sg_event_id"],
+                  returning=sendgrid_events.c.sg_event_id)
 
 
 def _apply(

@@ -20,7 +20,7 @@ from campaign.domain.action_content import (
     check_well_formed,
     content_of,
 )
-from campaign.domain.base import DomainError, DomainEvent, emit
+from campaign.domain.base import Aggregate, DomainError, DomainEvent, emit
 from campaign.domain.values import Deadline, Target, require_choice
 
 ActionStatus = Literal["none", "drafted", "launched", "closed"]
@@ -315,3 +315,7 @@ def evolve(state: State, event: DomainEvent) -> State:
 def replay(events: Iterable[DomainEvent]) -> State:
     """The state after all `events`, from the empty state."""
     return reduce(evolve, events, initial_state())
+
+
+AGGREGATE = Aggregate(initial_state, decide, evolve)
+"""This aggregate's pure functions, as the command handler and replays use them."""

@@ -1,13 +1,14 @@
-"""Building blocks every aggregate shares: domain errors, the event base, event building.
+"""Building blocks every aggregate shares: errors, the event base, event building, folding.
 
 Pure: standard library only, no clock (time arrives inside commands).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
 from datetime import datetime
+from functools import reduce
 from typing import Any, ClassVar, TypeVar
 
 T = TypeVar("T")
@@ -36,6 +37,20 @@ class DomainEvent:
 
 
 E = TypeVar("E", bound=DomainEvent)
+
+
+@dataclass(frozen=True)
+class Aggregate:
+    """The pure functions of one aggregate type; each aggregate module exposes its AGGREGATE."""
+
+    initial: Callable[[], Any]
+    decide: Callable[[Any, Any], list[DomainEvent]]
+    evolve: Callable[[Any, DomainEvent], Any]
+
+
+def fold(aggregate: Aggregate, events: Iterable[DomainEvent]) -> Any:
+    """The state `events` lead to, from the aggregate's initial state."""
+    return reduce(aggregate.evolve, events, aggregate.initial())
 
 
 def carry(make: Callable[..., T], source: object, **extra: Any) -> T:

@@ -13,7 +13,7 @@ from datetime import datetime
 from functools import reduce
 from typing import ClassVar, Literal, TypeAlias
 
-from campaign.domain.base import DomainError, DomainEvent, carry, emit
+from campaign.domain.base import Aggregate, DomainError, DomainEvent, carry, emit
 from campaign.domain.values import (
     Occurrence,
     require_choice,
@@ -319,3 +319,7 @@ def _with_development(state: State, development: Development) -> State:
 def replay(events: Iterable[DomainEvent]) -> State:
     """The state after all `events`, from the empty state."""
     return reduce(evolve, events, initial_state())
+
+
+AGGREGATE = Aggregate(initial_state, decide, evolve)
+"""This aggregate's pure functions, as the command handler and replays use them."""

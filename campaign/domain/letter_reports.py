@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime
 from functools import reduce
 from typing import ClassVar, Final, TypeAlias
 
-from campaign.domain.base import DomainError, DomainEvent, emit
+from campaign.domain.base import Aggregate, DomainError, DomainEvent, emit
 from campaign.domain.values import require_aware
 
 MILESTONES: Final = (100, 1_000, 10_000, 100_000)
@@ -163,3 +163,7 @@ def evolve(state: State, event: DomainEvent) -> State:
 def replay(events: Iterable[DomainEvent]) -> State:
     """The state after `events`, from the start."""
     return reduce(evolve, events, initial_state())
+
+
+AGGREGATE = Aggregate(initial_state, decide, evolve)
+"""This aggregate's pure functions, as the command handler and replays use them."""

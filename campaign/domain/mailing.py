@@ -13,7 +13,7 @@ from datetime import datetime
 from functools import reduce
 from typing import ClassVar, Literal, TypeAlias
 
-from campaign.domain.base import DomainError, DomainEvent, emit
+from campaign.domain.base import Aggregate, DomainError, DomainEvent, emit
 
 MailingKind = Literal["action_launched", "action_updated", "action_closed", "case_development",
                       "pledge_reminder", "signup_confirmation"]
@@ -210,3 +210,7 @@ def evolve(state: State, event: DomainEvent) -> State:
 def replay(events: Iterable[DomainEvent]) -> State:
     """The state after all `events`."""
     return reduce(evolve, events, initial_state())
+
+
+AGGREGATE = Aggregate(initial_state, decide, evolve)
+"""This aggregate's pure functions, as the command handler and replays use them."""

@@ -13,7 +13,7 @@ from datetime import datetime
 from functools import reduce
 from typing import ClassVar, Literal, TypeAlias, get_args
 
-from campaign.domain.base import DomainError, DomainEvent, emit
+from campaign.domain.base import Aggregate, DomainError, DomainEvent, emit
 from campaign.domain.values import require_text, validate_country, validate_email
 
 PartnerEventType = Literal[
@@ -261,3 +261,7 @@ def _registered(event: PartnerRegistered) -> State:
 def replay(events: Iterable[DomainEvent]) -> State:
     """The state after all `events`, from the empty state."""
     return reduce(evolve, events, initial_state())
+
+
+AGGREGATE = Aggregate(initial_state, decide, evolve)
+"""This aggregate's pure functions, as the command handler and replays use them."""

@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta
 from functools import reduce
 from typing import ClassVar, Literal, TypeAlias
 
-from campaign.domain.base import DomainError, DomainEvent, carry, emit
+from campaign.domain.base import Aggregate, DomainError, DomainEvent, carry, emit
 from campaign.domain.values import require_aware, require_choice
 
 Channel = Literal["post", "email", "fax", "online"]
@@ -330,3 +330,7 @@ def _letter(event: LetterConfirmed) -> Letter:
 def replay(events: Iterable[DomainEvent]) -> State:
     """The state after all `events`, from the empty state."""
     return reduce(evolve, events, initial_state())
+
+
+AGGREGATE = Aggregate(initial_state, decide, evolve)
+"""This aggregate's pure functions, as the command handler and replays use them."""

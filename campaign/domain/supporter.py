@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from functools import reduce
 from typing import ClassVar, Literal, TypeAlias
 
-from campaign.domain.base import DomainError, DomainEvent, carry, emit
+from campaign.domain.base import Aggregate, DomainError, DomainEvent, carry, emit
 from campaign.domain.values import normalise_email as normalise_email  # for the blind index
 from campaign.domain.values import (
     require_choice,
@@ -336,3 +336,7 @@ def evolve(state: State, event: DomainEvent) -> State:
 def replay(events: Iterable[DomainEvent]) -> State:
     """The state after all `events`, from the empty state."""
     return reduce(evolve, events, initial_state())
+
+
+AGGREGATE = Aggregate(initial_state, decide, evolve)
+"""This aggregate's pure functions, as the command handler and replays use them."""

@@ -25,9 +25,9 @@ from sqlalchemy import Connection, or_, select, update
 from campaign.domain.partner import PartnerEndpointDisabled, PartnerEndpointEnabled
 from campaign.partners.payloads import PartnerEvent, body
 from campaign.partners.registry import PartnerRecord, follows
-from campaign.read_models.upsert import upsert
 from campaign.tables import webhook_deliveries, webhook_endpoints, webhook_messages
 from events import StoredEvent, Subscription, as_utc
+from events.sql import upsert
 
 NAMESPACE: Final = uuid.UUID("2f5d7f0e-6a61-4c8e-9b1a-55e1b0c0d510")
 PENDING: Final = "pending"

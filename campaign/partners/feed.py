@@ -46,7 +46,7 @@ def read_feed(
         with engine.connect() as conn:
             for stored in read.events:
                 position = stored.position
-                event = partner_event(conn, stored) if stored.type in PARTNER_TYPES else None
+                event = partner_event(store, conn, stored) if stored.type in PARTNER_TYPES else None
                 if event is not None and follows(partner, event):
                     found.append(event)
                     if len(found) == limit:

@@ -17,8 +17,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Final
 
 from sqlalchemy import Connection
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from campaign.bootstrap import Services
@@ -27,6 +25,7 @@ from campaign.domain.values import Occurrence
 from campaign.handlers import Meta
 from campaign.partners.registry import PartnerRecord
 from campaign.tables import partner_inbound_messages
+from events.sql import upsert
 
 log = logging.getLogger(__name__)
 
@@ -135,12 +134,7 @@ def _claim(
     now: datetime,
 ) -> bool:
     """Insert the message's key; False when it was there (a concurrent claim waits for ours)."""
-    maker = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    statement = (
-        maker(partner_inbound_messages)
-        .values(partner_id=partner_id, webhook_id=webhook_id, case_id=case_id,
-                development_id=development_id, received_at=now)
-        .on_conflict_do_nothing(index_elements=["partner_id", "webhook_id"])
-        .returning(partner_inbound_messages.c.webhook_id)
-    )
-    return conn.execute(statement).first() is not None
+    return bool(upsert(conn, partner_inbound_messages, [{
+        "partner_id": partner_id, "webhook_id": webhook_id, "case_id": case_id,
+        "development_id": development_id, "received_at": now,
+    }], ["partner_id", "webhook_id"], returning=partner_inbound_messages.c.webhook_id))

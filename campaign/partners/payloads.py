@@ -13,18 +13,16 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from functools import reduce
 from typing import Any, Final
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from campaign.domain import action, case, letter_reports
-from campaign.domain.base import DomainEvent
+from campaign.domain.base import DomainEvent, fold
 from campaign.domain.codec import from_data
 from campaign.domain.values import AtLocalTime, Deadline, Occurrence, OnDate
-from campaign.partners import letter_payloads
-from events import StoredEvent
-from events.schema import events
+from campaign.event_mapping import replay
+from events import EventStore, StoredEvent
 
 MAX_BODY_BYTES: Final = 20_000
 """A body stays under 20 KB: long texts are shortened (marked with an ellipsis) to fit."""
@@ -46,15 +44,15 @@ class PartnerEvent:
     country: str | None
 
 
-PayloadBuilder = Callable[[Connection, StoredEvent], "PartnerEvent | None"]
+PayloadBuilder = Callable[[EventStore, Connection, StoredEvent], "PartnerEvent | None"]
 
 
-def partner_event(conn: Connection, stored: StoredEvent) -> PartnerEvent | None:
+def partner_event(store: EventStore, conn: Connection, stored: StoredEvent) -> PartnerEvent | None:
     """The partner-visible form of `stored`, or None when partners never see it."""
     builder = PARTNER_TYPES.get(stored.type)
     if builder is None:
         return None
-    built = builder(conn, stored)
+    built = builder(store, conn, stored)
     if built is None:
         return None
     return PartnerEvent(built.event_id, built.position, built.type, built.timestamp,
@@ -121,28 +119,19 @@ def _replace(value: Any, path: tuple[Any, ...], change: Callable[[Any], Any]) ->
 # Reading an aggregate as of an event
 
 
-def history(conn: Connection, stored: StoredEvent, extra: int = 0) -> list[DomainEvent]:
-    """The events of `stored`'s stream up to it (and up to `extra` after it).
-
-    Read straight from the table, without the store's upcasters: case and action events
-    are all at their first schema version. Register an upcaster for them, and it must be
-    applied here too.
-    """
-    rows = conn.execute(
-        select(events.c.type, events.c.data)
-        .where(events.c.stream_id == stored.stream_id,
-               events.c.stream_version <= stored.stream_version + extra)
-        .order_by(events.c.stream_version)
-    ).all()
-    return [from_data(row.type, row.data) for row in rows]
+def history(store: EventStore, conn: Connection, stored: StoredEvent,
+            extra: int = 0) -> list[DomainEvent]:
+    """The events of `stored`'s stream up to it (and up to `extra` after it), upcast."""
+    return [from_data(e.type, e.data) for e in store.read_stream(
+        stored.stream_id, to_version=stored.stream_version + extra, conn=conn)]
 
 
 # Actions
 
 
 def _action_builder(partner_type: str) -> PayloadBuilder:
-    def build(conn: Connection, stored: StoredEvent) -> PartnerEvent | None:
-        past = history(conn, stored, extra=1)
+    def build(store: EventStore, conn: Connection, stored: StoredEvent) -> PartnerEvent | None:
+        past = history(store, conn, stored, extra=1)
         upto, after = past[: stored.stream_version], past[stored.stream_version:]
         event = upto[-1]
         # An update that moves the deadline is stored as two events; the partner gets one.
@@ -150,7 +139,7 @@ def _action_builder(partner_type: str) -> PayloadBuilder:
                 and isinstance(after[0], action.DeadlineExtended) \
                 and after[0].update_number == event.number:
             upto = [*upto, after[0]]
-        state = reduce(action.evolve, upto, action.initial_state())
+        state = fold(action.AGGREGATE, upto)
         if state.content is None:
             return None
         content = state.content
@@ -199,8 +188,9 @@ def _deadline(deadline: Deadline) -> dict[str, Any]:
 # Case developments
 
 
-def _development(conn: Connection, stored: StoredEvent) -> PartnerEvent | None:
-    state = reduce(case.evolve, history(conn, stored), case.initial_state())
+def _development(store: EventStore, conn: Connection, stored: StoredEvent
+                 ) -> PartnerEvent | None:
+    state = fold(case.AGGREGATE, history(store, conn, stored))
     development_id = stored.data["development_id"]
     development = state.developments.get(development_id)
     if development is None or development.pending_approval:
@@ -239,13 +229,71 @@ def _iso(moment: datetime) -> str:
     return moment.isoformat()
 
 
+# Letter reports: numbers about an action, never anyone's identity
+
+
+def _action_before(store: EventStore, conn: Connection, action_id: str,
+                   position: int) -> action.State:
+    """The action as it stood when the log reached `position`."""
+    state: action.State = replay(store, conn, action.action_stream(action_id),
+                                 action.AGGREGATE, before_position=position)[0]
+    return state
+
+
+def _about(state: action.State) -> dict[str, Any]:
+    assert state.content is not None
+    content = state.content
+    return {"action_id": state.action_id, "case_id": content.case_id,
+            "ua_number": content.ua_number, "title": content.title,
+            "country": content.country}
+
+
+def _letters_event(
+    stored: StoredEvent, partner_type: str, state: action.State, data: dict[str, Any]
+) -> PartnerEvent | None:
+    if state.content is None:
+        return None
+    return PartnerEvent(str(stored.event_id), stored.position, partner_type, stored.recorded_at,
+                        {**_about(state), **data}, state.content.case_id, state.action_id,
+                        state.content.country)
+
+
+def _milestone(store: EventStore, conn: Connection, stored: StoredEvent
+               ) -> PartnerEvent | None:
+    """`action.letters_milestone`: the action passed 100, 1,000, 10,000… confirmed letters."""
+    event = from_data(stored.type, stored.data)
+    assert isinstance(event, letter_reports.LetterMilestoneReached)
+    state = _action_before(store, conn, event.action_id, stored.position)
+    return _letters_event(stored, "action.letters_milestone", state, {
+        "milestone": event.milestone, "letters": event.letters,
+        "reached_at": event.reached_at.isoformat()})
+
+
+def _daily_counts(store: EventStore, conn: Connection, stored: StoredEvent
+                  ) -> PartnerEvent | None:
+    """`action.daily_letter_counts`: letters per official on one UTC day, and the day's total."""
+    event = from_data(stored.type, stored.data)
+    assert isinstance(event, letter_reports.DailyLetterCountsReported)
+    state = _action_before(store, conn, event.action_id, stored.position)
+    known = {t.target_id: t for t in state.content.targets} if state.content else {}
+    targets = []
+    for count in event.per_target:
+        target = known.get(count.target_id)
+        targets.append({"target_id": count.target_id,
+                        "name": target.name if target else None,
+                        "title": target.title if target else None,
+                        "letters": count.letters})
+    return _letters_event(stored, "action.daily_letter_counts", state, {
+        "day": event.day.isoformat(), "total": event.total, "targets": targets})
+
+
 PARTNER_TYPES: dict[str, PayloadBuilder] = {
     action.ActionLaunched.type_name: _action_builder("action.launched"),
     action.ActionUpdated.type_name: _action_builder("action.updated"),
     action.ActionClosed.type_name: _action_builder("action.closed"),
     case.DevelopmentRecorded.type_name: _development,
     case.DevelopmentApproved.type_name: _development,
-    letter_reports.LetterMilestoneReached.type_name: letter_payloads.milestone,
-    letter_reports.DailyLetterCountsReported.type_name: letter_payloads.daily_counts,
+    letter_reports.LetterMilestoneReached.type_name: _milestone,
+    letter_reports.DailyLetterCountsReported.type_name: _daily_counts,
 }
 """Stored event type -> the builder of its partner form. Types not listed never reach partners."""

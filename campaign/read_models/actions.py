@@ -9,11 +9,11 @@ from sqlalchemy import Connection, Table, update
 
 from campaign.domain import action
 from campaign.domain.codec import to_plain
-from campaign.read_models.streams import latest_per_stream, replay_until
-from campaign.read_models.upsert import upsert
+from campaign.event_mapping import replay
 from campaign.tables import action_targets, actions
 from events import EventStore, StoredEvent
-from events.projections import Mode
+from events.projections import Mode, latest_per_stream
+from events.sql import upsert
 
 
 class ActionsProjection:
@@ -30,7 +30,8 @@ class ActionsProjection:
     def apply(self, conn: Connection, events: Sequence[StoredEvent]) -> None:
         """Rewrite the row of every action touched, from its replayed state."""
         for last in latest_per_stream(events).values():
-            state = replay_until(self.store, conn, last, action.initial_state, action.evolve)
+            state, _ = replay(self.store, conn, last.stream_id, action.AGGREGATE,
+                              to_version=last.stream_version)
             if state.content is None:
                 continue
             upsert(conn, actions, [action_row(state, last)], ["action_id"],

@@ -9,11 +9,11 @@ from sqlalchemy import Connection, Table, update
 
 from campaign.domain import case
 from campaign.domain.codec import from_data
-from campaign.read_models.streams import latest_per_stream, replay_until
-from campaign.read_models.upsert import upsert
+from campaign.event_mapping import replay
 from campaign.tables import case_timeline, cases
 from events import EventStore, StoredEvent
-from events.projections import Mode
+from events.projections import Mode, latest_per_stream
+from events.sql import upsert
 
 CASE_COLUMNS = ("status", "subject_name", "subject_kind", "country", "summary", "tags",
                 "opened_at", "closed_at", "outcome", "version", "last_position")
@@ -45,7 +45,8 @@ class CasesProjection:
                     .values(pending_approval=False, approved_at=approved.approved_at)
                 )
         for last in latest_per_stream(events).values():
-            state = replay_until(self.store, conn, last, case.initial_state, case.evolve)
+            state, _ = replay(self.store, conn, last.stream_id, case.AGGREGATE,
+                              to_version=last.stream_version)
             if state.status != "none":
                 upsert(conn, cases, [case_row(state, last)], ["case_id"],
                        lambda new: {c: getattr(new, c) for c in CASE_COLUMNS})

@@ -7,10 +7,10 @@ from collections.abc import Sequence
 
 from sqlalchemy import Connection, Table
 
-from campaign.read_models.upsert import upsert
 from campaign.tables import daily_activity
 from events import StoredEvent
 from events.projections import Mode
+from events.sql import upsert
 
 
 class DailyActivity:

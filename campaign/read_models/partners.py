@@ -8,11 +8,11 @@ from typing import Any
 from sqlalchemy import Connection, Table
 
 from campaign.domain import partner
-from campaign.read_models.streams import latest_per_stream, replay_until
-from campaign.read_models.upsert import upsert
+from campaign.event_mapping import replay
 from campaign.tables import partners
 from events import EventStore, StoredEvent
-from events.projections import Mode
+from events.projections import Mode, latest_per_stream
+from events.sql import upsert
 
 PARTNER_COLUMNS = (
     "name", "contact_email", "webhook_url", "case_ids", "action_ids", "countries",
@@ -35,7 +35,8 @@ class PartnersProjection:
     def apply(self, conn: Connection, events: Sequence[StoredEvent]) -> None:
         """Rewrite the row of every partner touched, from its replayed state."""
         for last in latest_per_stream(events).values():
-            state = replay_until(self.store, conn, last, partner.initial_state, partner.evolve)
+            state, _ = replay(self.store, conn, last.stream_id, partner.AGGREGATE,
+                              to_version=last.stream_version)
             if state.status != "none":
                 upsert(conn, partners, [partner_row(state, last.stream_version)], ["partner_id"],
                        lambda new: {c: getattr(new, c) for c in PARTNER_COLUMNS})

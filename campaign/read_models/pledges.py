@@ -11,10 +11,10 @@ from sqlalchemy import Connection, Table, update
 
 from campaign.domain import pledge
 from campaign.domain.codec import from_data
-from campaign.read_models.upsert import upsert
 from campaign.tables import action_counters, letters_per_target_day, pledges, target_letters
 from events import StoredEvent
 from events.projections import Mode
+from events.sql import upsert
 
 STATUS_AFTER = {
     pledge.PledgeFulfilled.type_name: "fulfilled",

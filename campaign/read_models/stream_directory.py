@@ -7,10 +7,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Table
 
-from campaign.read_models.upsert import upsert
 from campaign.tables import stream_directory
 from events import StoredEvent
 from events.projections import Mode
+from events.sql import upsert
 
 
 class StreamDirectory:

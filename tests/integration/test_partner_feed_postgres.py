@@ -87,7 +87,7 @@ def visible_events(services: Services, partner_id: str) -> list[str]:
         assert partner is not None
         found = []
         for stored in services.store.read_all(0, 100_000, conn=conn):
-            event = partner_event(conn, stored)
+            event = partner_event(services.store, conn, stored)
             if event is not None and follows(partner, event):
                 found.append(event.event_id)
         return found

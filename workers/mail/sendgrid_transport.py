@@ -8,7 +8,6 @@ that logger is held at INFO.
 
 from __future__ import annotations
 
-import email.utils
 import http.client
 import json
 import logging
@@ -35,6 +34,7 @@ from sendgrid.helpers.mail import (
 from sendgrid.helpers.mail import Personalization as SendGridPersonalization
 from sendgrid.helpers.mail.exceptions import ApiKeyIncludedException
 
+from campaign.infra.http import retry_after_seconds
 from workers.mail.errors import InvalidBatch, PermanentSendError, TransientSendError
 from workers.mail.message import Batch, Personalization
 from workers.mail.transports import Accepted
@@ -130,13 +130,9 @@ def retry_after(headers: Any, now: float) -> float | None:
     if headers is None:
         return None
     hint = _header(headers, "Retry-After")
-    if hint is not None:
-        if hint.strip().isdigit():
-            return float(hint.strip())
-        try:
-            return max(0.0, email.utils.parsedate_to_datetime(hint).timestamp() - now)
-        except (TypeError, ValueError):
-            pass
+    wait = retry_after_seconds(hint, now)
+    if wait is not None:
+        return max(0.0, wait)
     reset = _header(headers, "X-RateLimit-Reset")
     if reset is not None:
         try:

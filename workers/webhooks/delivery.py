@@ -1,7 +1,7 @@
 """Attempting deliveries: claim, check the URL again, sign, POST, record what happened.
 
 A worker that receives `deliver_webhook(delivery_id)` takes one of the partner's slots
-(`workers.webhooks.slots`) and then sends that partner's due deliveries in order for a
+(`partner_slot`: SLOTS per partner) and then sends that partner's due deliveries in order for a
 short turn (a few dozen, or about a second), so a busy partner does not starve the
 others; when it lets go and more are due, it queues one message for them. A worker that
 finds the slots taken drops its message: the holders will get to that delivery, and the
@@ -22,8 +22,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
@@ -43,17 +43,18 @@ from campaign.partners.deliveries import (
 )
 from campaign.partners.registry import PartnerRecord, get_partner, signing_secrets
 from campaign.partners.ssrf import UnsafeWebhookUrl, check_webhook_url
-from campaign.read_models.upsert import upsert
 from campaign.tables import webhook_attempts, webhook_deliveries, webhook_endpoints
 from campaign.tables import webhook_messages as messages
 from campaign.use_cases import utc_now
+from events.sql import advisory_slot, step_by_step, upsert
 from workers.webhooks.http import Answer, PinnedSender
 from workers.webhooks.schedule import DISABLE_AFTER, retry_after, retry_delay
 from workers.webhooks.signing import signed_headers
-from workers.webhooks.slots import partner_slot
 
 log = logging.getLogger(__name__)
 
+SLOTS: Final = 2
+"""Deliveries one partner may have in flight at once, across every worker process."""
 MAX_PER_TURN: Final = 50
 TURN_SECONDS: Final = 1.0
 PARTNER_TTL: Final = timedelta(seconds=5)
@@ -137,7 +138,7 @@ class Deliverer:
     def turn(self, delivery_id: str) -> Turn:
         """Send the partner's due deliveries, starting with this one, for one short turn."""
         done: list[Attempted] = []
-        with self._connection() as conn:
+        with step_by_step(self.services.engine) as conn:
             partner_id = conn.execute(_PARTNER_OF, {"id": delivery_id}).scalar_one_or_none()
             _end_read(conn)
             if partner_id is None:
@@ -174,19 +175,11 @@ class Deliverer:
         _end_read(conn)
         return found
 
-    @contextmanager
-    def _connection(self) -> Iterator[Connection]:
-        """PostgreSQL: autocommit, one statement per step; SQLite: committed step by step."""
-        with self.services.engine.connect() as conn:
-            if conn.dialect.name == "postgresql":
-                conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-            yield conn
-
     # One attempt
 
     def attempt(self, delivery_id: str) -> Attempted | None:
         """Attempt one delivery if it is due and nobody else is at it; None otherwise."""
-        with self._connection() as conn:
+        with step_by_step(self.services.engine) as conn:
             return self._attempt(conn, delivery_id)
 
     def _attempt(self, conn: Connection, delivery_id: str) -> Attempted | None:
@@ -305,6 +298,17 @@ class Deliverer:
         with self._partners_guard:
             self._partners.pop(partner.partner_id, None)
         log.warning("webhooks to partner %s disabled: %s", partner.partner_id, reason)
+
+
+def partner_slot(conn: Connection, partner_id: str) -> AbstractContextManager[bool]:
+    """One of the partner's delivery slots, held on `conn` (in autocommit) for the block.
+
+    A partner that answers in 5 s (or not at all, until the 15 s timeout) would otherwise
+    occupy every worker thread that picks up one of its messages. Advisory locks take no
+    transaction id, so unlike a row lock held over an HTTP call they never hold back the
+    log's gap-safe tail, and they vanish with the connection if the worker dies.
+    """
+    return advisory_slot(conn, f"webhook-slot:{partner_id}", slots=SLOTS, scope="session")
 
 
 def _end_read(conn: Connection) -> None:

@@ -15,20 +15,19 @@ follower at a time (a lock), the clock's messages only restart it after an outag
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Final
 
-from sqlalchemy import Connection, Engine, func, select, text
+from sqlalchemy import Connection, Engine
 
 from campaign.partners.deliveries import add_deliveries, record_message
 from campaign.partners.payloads import PARTNER_TYPES, partner_event
 from campaign.partners.registry import partners_with_endpoint
 from events import EventStore, StoredEvent, Subscription, SubscriptionRunner
-from events.schema import events
+from events.sql import advisory_slot
 
 NAME: Final = "webhook_outbox"
 IDLE_WAIT: Final = 0.05
@@ -38,14 +37,15 @@ Send = Callable[[str], object]
 Clock = Callable[[], datetime]
 
 
-def outbox_subscription(clock: Clock, woken: list[tuple[str, str]]) -> Subscription:
+def outbox_subscription(store: EventStore, clock: Clock, woken: list[tuple[str, str]]
+                        ) -> Subscription:
     """The subscription; the (partner, delivery) pairs it writes are appended to `woken`."""
 
     def react(conn: Connection, batch: Sequence[StoredEvent]) -> None:
         partners = partners_with_endpoint(conn)
         now = clock()
         for stored in batch:
-            event = partner_event(conn, stored)
+            event = partner_event(store, conn, stored)
             if event is None:
                 continue  # e.g. a development held for approval
             record_message(conn, event)
@@ -88,7 +88,8 @@ class Outbox:
 
     def _follow(self, seconds: float) -> int:
         woken: list[tuple[str, str]] = []
-        runner = SubscriptionRunner(self.store, outbox_subscription(self.clock, woken), BATCH)
+        subscription = outbox_subscription(self.store, self.clock, woken)
+        runner = SubscriptionRunner(self.store, subscription, BATCH)
         deadline = time.monotonic() + seconds
         written, position = 0, -1
         while True:
@@ -105,47 +106,13 @@ class Outbox:
             if over:
                 return written  # a follower's successor carries on, even mid-backlog
             while time.monotonic() < deadline and not step.blocked \
-                    and head(self.store.engine) <= position:
+                    and self.store.head() <= position:
                 time.sleep(IDLE_WAIT)
             if step.blocked:
                 time.sleep(IDLE_WAIT)
 
 
-def head(engine: Engine) -> int:
-    """The highest position in the log (visible now), 0 when it is empty."""
-    with engine.connect() as conn:
-        return int(conn.execute(select(func.coalesce(func.max(events.c.position), 0)))
-                   .scalar_one())
-
-
-_local_follower = threading.Lock()
-
-
-@contextmanager
-def following(engine: Engine) -> Iterator[bool]:
-    """The right to follow the outbox; False when another runner has it."""
-    if engine.dialect.name != "postgresql":
-        got = _local_follower.acquire(blocking=False)
-        try:
-            yield got
-        finally:
-            if got:
-                _local_follower.release()
-        return
-    conn = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-    got = False
-    try:
-        got = bool(conn.execute(_TRY_LOCK).scalar_one())
-        yield got
-    finally:
-        try:
-            if got:
-                conn.execute(_UNLOCK)
-        except Exception:  # noqa: BLE001 - a connection that may hold the lock is dropped
-            conn.invalidate()
-        finally:
-            conn.close()
-
-
-_TRY_LOCK = text("SELECT pg_try_advisory_lock(hashtextextended('webhook-outbox', 0))")
-_UNLOCK = text("SELECT pg_advisory_unlock(hashtextextended('webhook-outbox', 0))")
+def following(engine: Engine) -> AbstractContextManager[bool]:
+    """The right to follow the outbox, held on a connection of its own; False when another
+    runner has it."""
+    return advisory_slot(engine, "webhook-outbox")

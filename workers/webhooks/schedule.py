@@ -10,9 +10,10 @@ deliveries that failed together do not come back together.
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
+from datetime import datetime, timedelta
 from typing import Final
+
+from campaign.infra.http import retry_after_seconds
 
 RETRY_DELAYS: Final = (
     timedelta(0), timedelta(seconds=5), timedelta(minutes=5), timedelta(minutes=30),
@@ -43,17 +44,7 @@ def retry_after(value: str | None, now: datetime) -> timedelta | None:
 
     None when there is no header or it cannot be read: the ordinary schedule applies then.
     """
-    if value is None or not value.strip():
+    seconds = retry_after_seconds(value, now.timestamp())
+    if seconds is None:
         return None
-    text = value.strip()
-    if text.isdigit():
-        wait = timedelta(seconds=int(text))
-    else:
-        try:
-            when = parsedate_to_datetime(text)
-        except (TypeError, ValueError, IndexError, OverflowError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        wait = when - now
-    return min(max(wait, MIN_RETRY_AFTER), MAX_RETRY_AFTER)
+    return min(max(timedelta(seconds=seconds), MIN_RETRY_AFTER), MAX_RETRY_AFTER)

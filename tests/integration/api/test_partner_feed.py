@@ -96,7 +96,7 @@ def test_the_feed_gives_what_the_partner_follows_in_log_order_as_webhooks_carry_
         for item in items:
             row = conn.execute(select(events).where(events.c.position == item["position"])).one()
             stored = services.store.to_record(row)
-            built = partner_event(conn, stored)
+            built = partner_event(services.store, conn, stored)
             assert built is not None
             assert str(stored.event_id) == item["event_id"]
             assert json.loads(body(built)) == {k: item[k] for k in ("type", "timestamp", "data")}

@@ -93,7 +93,7 @@ def test_reading_an_event_again_adds_no_delivery_and_sending_again_sends_nothing
 
     # The outbox sees the same events again (a crash before its checkpoint moved).
     woken: list[tuple[str, str]] = []
-    again = outbox_subscription(clock, woken)
+    again = outbox_subscription(services.store, clock, woken)
     with services.engine.begin() as conn:
         events = [e for e in services.store.read_all(conn=conn) if e.type in again.event_types]
         again.handle(conn, events)

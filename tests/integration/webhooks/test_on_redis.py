@@ -21,7 +21,7 @@ from tests.redis_services import isolated_broker, services_on_redis
 from workers.actors import Actors, declare_actors
 from workers.clock import tick
 from workers.webhooks.actors import PARTNER_JOBS_QUEUE, WEBHOOKS_QUEUE
-from workers.webhooks.slots import SLOTS
+from workers.webhooks.delivery import SLOTS
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
 SEED_DELIVERIES = 7

@@ -31,9 +31,8 @@ from tests.integration.webhooks.conftest import (
     launch_seed_action,
     register,
 )
-from workers.webhooks.delivery import Deliverer
+from workers.webhooks.delivery import SLOTS, Deliverer, partner_slot
 from workers.webhooks.http import PinnedSender
-from workers.webhooks.slots import SLOTS, partner_slot
 
 LAUNCH_ONLY = ("action.launched",)
 

@@ -1,0 +1,1 @@
+"""Plumbing the layers above share: tables, database, event mapping, queue, HTTP, clock."""

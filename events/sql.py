@@ -1,0 +1,156 @@
+"""The SQL that differs between PostgreSQL and SQLite, written once: upserts and advisory slots.
+
+Every other module writes portable SQLAlchemy Core. Where the two databases need different
+statements, the difference lives here (and in `events.backends`), and nowhere else.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, Literal
+
+from sqlalchemy import Column, Connection, Engine, Table, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+Scope = Literal["transaction", "session"]
+
+
+def upsert(
+    conn: Connection,
+    table: Table,
+    rows: Sequence[dict[str, Any]],
+    keys: Sequence[str],
+    set_: Callable[[Any], dict[str, Any]] | None = None,
+    *,
+    returning: Column[Any] | None = None,
+) -> set[Any]:
+    """Insert `rows`; on a key clash update with `set_(excluded)`, or keep the row there.
+
+    With `returning`, the values of that column for the rows actually inserted: a row whose
+    key was there already is left out, which makes the upsert a claim ("first one wins").
+    A concurrent claim of the same key waits for the first to commit, then gets nothing.
+    """
+    if not rows:
+        return set()
+    maker = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    statement = maker(table)
+    updates = set_(statement.excluded) if set_ else None
+    statement = (statement.on_conflict_do_update(index_elements=list(keys), set_=updates)
+                 if updates else statement.on_conflict_do_nothing(index_elements=list(keys)))
+    if returning is None:
+        conn.execute(statement, list(rows))
+        return set()
+    return set(conn.execute(statement.returning(returning), list(rows)).scalars())
+
+
+_local: Counter[str] = Counter()
+_local_guard = threading.Lock()
+_TRY_XACT = text("SELECT pg_try_advisory_xact_lock(hashtextextended(:k, 0))")
+_WAIT_XACT = text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))")
+_TRY_SESSION = text("SELECT pg_try_advisory_lock(hashtextextended(:k, 0))")
+_WAIT_SESSION = text("SELECT pg_advisory_lock(hashtextextended(:k, 0))")
+_UNLOCK = text("SELECT pg_advisory_unlock(hashtextextended(:k, 0))")
+
+
+@contextmanager
+def advisory_slot(
+    bind: Connection | Engine, key: str, *, slots: int = 1, scope: Scope = "transaction",
+    wait: bool = False,
+) -> Iterator[bool]:
+    """Hold one of `slots` slots named `key` for the block; False when every slot is taken.
+
+    PostgreSQL: an advisory lock on `key` (or on `key:0` … `key:<slots-1>` for several
+    slots), so it holds across every process and ends with the connection if the holder
+    dies. Given a connection, a "transaction" slot ends with its transaction (which must be
+    open), a "session" slot is released on exit (the connection, in autocommit, stays open
+    for the whole block). Given an engine, the slot is held on a connection of its own,
+    in autocommit, for the block. A connection whose release fails is discarded: a pooled
+    connection must never keep a slot. `wait` blocks until a slot is free (one slot only).
+
+    SQLite (the embedded default: one process, one writer at a time): a counter per key in
+    this process, and nothing opened; `wait` always gets the slot, as writers queue anyway.
+    """
+    if wait and slots != 1:
+        raise ValueError("waiting is for a single slot")
+    if bind.dialect.name != "postgresql":
+        with _local_slot(key, slots, wait) as held:
+            yield held
+        return
+    names = [key] if slots == 1 else [f"{key}:{n}" for n in range(slots)]
+    if isinstance(bind, Engine):
+        with bind.connect() as own:
+            own = own.execution_options(isolation_level="AUTOCOMMIT")
+            with _session_slot(own, names, wait) as held:
+                yield held
+        return
+    if scope == "transaction":
+        lock = _WAIT_XACT if wait else _TRY_XACT
+        yield any(_locked(bind, lock, name, wait) for name in names)
+        return
+    with _session_slot(bind, names, wait) as held:
+        yield held
+
+
+@contextmanager
+def _session_slot(conn: Connection, names: Sequence[str], wait: bool) -> Iterator[bool]:
+    lock = _WAIT_SESSION if wait else _TRY_SESSION
+    held = next((name for name in names if _locked(conn, lock, name, wait)), None)
+    try:
+        yield held is not None
+    finally:
+        if held is not None:
+            try:
+                conn.execute(_UNLOCK, {"k": held})
+            except Exception:  # noqa: BLE001 - never pool a connection that may hold it
+                conn.invalidate()
+                raise
+
+
+def _locked(conn: Connection, lock: Any, name: str, wait: bool) -> bool:
+    result = conn.execute(lock, {"k": name})
+    return True if wait else bool(result.scalar_one())
+
+
+@contextmanager
+def _local_slot(key: str, slots: int, wait: bool) -> Iterator[bool]:
+    if wait:
+        yield True
+        return
+    with _local_guard:
+        held = _local[key] < slots
+        if held:
+            _local[key] += 1
+    try:
+        yield held
+    finally:
+        if held:
+            with _local_guard:
+                _local[key] -= 1
+                if not _local[key]:
+                    del _local[key]
+
+
+def lock_tables(conn: Connection, tables: Sequence[Table]) -> None:
+    """Make writers of `tables` wait until `conn`'s transaction ends (PostgreSQL's EXCLUSIVE
+    lock: reads go on). SQLite needs nothing: its transactions already lock every table."""
+    if conn.dialect.name == "postgresql" and tables:
+        quote = conn.dialect.identifier_preparer.format_table
+        conn.execute(text(f"LOCK TABLE {', '.join(quote(t) for t in tables)} IN EXCLUSIVE MODE"))
+
+
+@contextmanager
+def step_by_step(engine: Engine) -> Iterator[Connection]:
+    """A connection for work done one short step at a time, no transaction held in between.
+
+    PostgreSQL: autocommit, so each statement is its own transaction. SQLite: a plain
+    connection (its transactions lock the whole database); end each step with
+    `conn.commit()` so the write lock is never held across slow work.
+    """
+    with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        yield conn
