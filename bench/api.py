@@ -57,15 +57,15 @@ from bench.servers import (
     server_for,
     server_url,
 )
-from campaign.auth import SupporterLinks
+from campaign.application.access import SupporterLinks
+from campaign.application.commands import Meta
+from campaign.application.supporters import Registration, register_supporter
 from campaign.bootstrap import bootstrap
-from campaign.database import upgrade
 from campaign.demo.loader import load_demo
 from campaign.demo.ua_135_10 import ACTION_ID
 from campaign.domain.supporter import ConfirmConsent
-from campaign.handlers import Meta
+from campaign.infra.database import upgrade
 from campaign.settings import Settings
-from campaign.use_cases import Registration, register_supporter
 
 REPO = Path(__file__).resolve().parent.parent
 LUA_SCRIPT = Path(__file__).resolve().with_name("wrk_api.lua")

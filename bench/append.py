@@ -43,7 +43,7 @@ from bench.servers import (
     server_url,
 )
 from campaign.bootstrap import all_projections
-from campaign.database import upgrade
+from campaign.infra.database import upgrade
 from events import EventStore, NewEvent, create_store_engine, rebuild
 from events.personal_data import BlindIndex, Vault
 

@@ -38,8 +38,9 @@ from bench.servers import (
     server_for,
     server_url,
 )
-from campaign.database import upgrade
-from campaign.deadlines import BATCH, due_reminders_query, lapse_candidates
+from campaign.application.deadlines import BATCH, lapse_candidates
+from campaign.application.reminders import due_reminders_query
+from campaign.infra.database import upgrade
 from events import create_store_engine
 
 TARGET_RATIO = 2.0

@@ -68,14 +68,14 @@ from bench.servers import (
     server_for,
     server_url,
 )
+from campaign.application.commands import Meta
 from campaign.bootstrap import Services, bootstrap
-from campaign.database import upgrade
 from campaign.demo import ua_135_10 as seed
 from campaign.domain import action, mailing, supporter
-from campaign.handlers import Meta
-from campaign.mailings import launch_mailing_id
+from campaign.infra.database import upgrade
+from campaign.infra.tables import mail_deliveries
+from campaign.mail.planning import launch_mailing_id
 from campaign.settings import Settings
-from campaign.tables import mail_deliveries
 from events import NO_STREAM, EventStore
 from events.schema import events, subscription_checkpoints
 from tests.commands import command_env

@@ -23,20 +23,20 @@ from typing import Any
 import dramatiq
 from sqlalchemy import Connection, select
 
-from campaign.bootstrap import Services
+from campaign.bootstrap import Services, transport_from_settings
 from campaign.domain import mailing
 from campaign.domain.codec import from_data
-from campaign.mail_rendering import deadline_for, render
-from campaign.tables import actions, mail_deliveries, supporters
-from campaign.unsubscribe import unsubscribe_url
-from campaign.use_cases import utc_now
+from campaign.infra.clock import utc_now
+from campaign.infra.tables import actions, mail_deliveries, supporters
+from campaign.mail.message import Batch, Personalization
+from campaign.mail.rendering import deadline_for, render
+from campaign.mail.sending import claimed
+from campaign.mail.transport import Transport
+from campaign.web.pages.unsubscribe import unsubscribe_url
 from events import NO_STREAM, ConcurrencyError, NewEvent, StoredEvent, Subscription, as_utc
 from events.personal_data import MASK
 from workers import main as worker_main
 from workers.actors import MAIL_QUEUE
-from workers.fanout import claimed
-from workers.mail.message import Batch, Personalization
-from workers.mail.transports import Transport, transport_from_settings
 
 log = logging.getLogger(__name__)
 

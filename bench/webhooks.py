@@ -62,14 +62,14 @@ from bench.servers import (
     server_for,
     server_url,
 )
+from campaign.application.commands import Meta
 from campaign.bootstrap import Services, bootstrap
-from campaign.database import upgrade
 from campaign.domain import case
 from campaign.domain.values import OnDate
-from campaign.handlers import Meta
+from campaign.infra.database import upgrade
+from campaign.infra.tables import webhook_deliveries
 from campaign.partners.admin import PartnerForm, register_partner
 from campaign.settings import Settings
-from campaign.tables import webhook_deliveries
 
 REPO = Path(__file__).resolve().parent.parent
 PARTNERS = 50

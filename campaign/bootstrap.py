@@ -7,15 +7,18 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
-from campaign.auth import SupporterLinks
-from campaign.confirmation_mail import confirmation_mailer
-from campaign.deadlines import ReminderSender
-from campaign.event_mapping import EventMapper
-from campaign.handlers import CommandHandler
-from campaign.letter_reports import letter_reports_subscription
-from campaign.mailings import plan_mailings
-from campaign.partners.deliveries import endpoint_switches
-from campaign.policies import pledge_policy
+from campaign.application.access import SupporterLinks
+from campaign.application.commands import CommandHandler, command_routes
+from campaign.application.pledges import pledge_policy
+from campaign.application.reminders import ReminderSender, reminder_schedule
+from campaign.infra.event_mapping import EventMapper
+from campaign.mail.confirmation import confirmation_mailer
+from campaign.mail.file_transport import FileTransport
+from campaign.mail.planning import plan_mailings
+from campaign.mail.reminders import ReminderMailer
+from campaign.mail.transport import Transport
+from campaign.partners.letter_reports import letter_reports_subscription
+from campaign.partners.webhooks.deliveries import endpoint_switches
 from campaign.read_models.actions import ActionsProjection
 from campaign.read_models.cases import CasesProjection
 from campaign.read_models.daily_activity import DailyActivity
@@ -24,9 +27,6 @@ from campaign.read_models.partners import PartnersProjection
 from campaign.read_models.pledges import LetterCountsProjection, PledgesProjection
 from campaign.read_models.stream_directory import StreamDirectory
 from campaign.read_models.supporters import SupportersProjection
-from campaign.reminder_mail import ReminderMailer
-from campaign.reminders import reminder_schedule
-from campaign.routing import command_routes
 from campaign.settings import Settings
 from events import (
     EventStore,
@@ -113,3 +113,16 @@ def bootstrap(settings: Settings, engine: Engine | None = None) -> Services:
         vault=vault, blind_index=blind_index, links=SupporterLinks(settings.secret_key),
         reminder_sender=ReminderMailer(commands), subscriptions=subscriptions,
     )
+
+
+def transport_from_settings(settings: Settings) -> Transport:
+    """SendGrid when SENDGRID_API_KEY is set, else `.eml` files under VAR_DIR/outbox."""
+    if settings.sendgrid_api_key:
+        from campaign.mail.sendgrid import SendGridTransport
+
+        return SendGridTransport(
+            api_key=settings.sendgrid_api_key, host=settings.sendgrid_api_host,
+            timeout_seconds=settings.sendgrid_timeout, sandbox=settings.sendgrid_sandbox,
+        )
+
+    return FileTransport(settings.var_dir / "outbox")

@@ -8,14 +8,14 @@ import click
 from flask.cli import FlaskGroup
 from sqlalchemy.engine import make_url
 
-from campaign.app import create_app
-from campaign.auth import ROLES, Role, create_token
+from campaign.application.access import ROLES, Role, create_token
 from campaign.bootstrap import bootstrap
-from campaign.database import DatabaseNotMigrated, current_revision, ensure_migrated, upgrade
 from campaign.demo import ua_135_10 as seed
 from campaign.demo.loader import load_demo
+from campaign.infra.database import DatabaseNotMigrated, current_revision, ensure_migrated, upgrade
 from campaign.partners.cli import partners as partners_commands
 from campaign.settings import ConfigError, Settings
+from campaign.web.app import create_app
 from events import rebuild
 
 

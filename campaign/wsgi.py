@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from campaign.app import create_app
-from campaign.database import DatabaseNotMigrated
+from campaign.infra.database import DatabaseNotMigrated
 from campaign.settings import ConfigError, Settings
+from campaign.web.app import create_app
 
 try:
     settings = Settings.from_env()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection, text
 
-from campaign.tables import metadata as campaign_metadata
+from campaign.infra.tables import metadata as campaign_metadata
 from events.engine import create_store_engine
 from events.schema import metadata as event_store_metadata
 

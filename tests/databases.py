@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
-from campaign.database import upgrade
+from campaign.infra.database import upgrade
 from events import create_store_engine
 
 _counter = itertools.count()

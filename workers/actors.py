@@ -8,14 +8,13 @@ from typing import Any
 
 import dramatiq
 
-from campaign.bootstrap import Services
-from campaign.deadlines import ScanResult, run_deadline_scans
-from campaign.use_cases import utc_now
+from campaign.application.deadlines import ScanResult, run_deadline_scans
+from campaign.bootstrap import Services, transport_from_settings
+from campaign.infra.clock import utc_now
+from campaign.mail import alerts
+from campaign.mail import sending as fanout
+from campaign.mail.errors import TransientSendError
 from events import SubscriptionRunner
-from workers import fanout
-from workers.mail.errors import TransientSendError
-from workers.mail.transports import transport_from_settings
-from workers.webhooks import alerts
 from workers.webhooks.actors import WebhookActors, declare_webhook_actors
 
 log = logging.getLogger(__name__)

@@ -11,16 +11,16 @@ import sys
 import threading
 
 from campaign.bootstrap import bootstrap
-from campaign.database import DatabaseNotMigrated, ensure_migrated
+from campaign.infra.database import DatabaseNotMigrated, ensure_migrated
+from campaign.infra.queue import create_broker
 from campaign.settings import ConfigError, Settings
 from workers.actors import declare_actors
-from workers.broker import create_broker
 from workers.clock import run_clock
 
 try:
     settings = Settings.from_env()
     settings.configure_logging()
-    broker = create_broker(settings)
+    broker = create_broker(settings.redis_url)
     services = bootstrap(settings)
     ensure_migrated(services.engine)
 except (ConfigError, DatabaseNotMigrated) as exc:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+from campaign.application.commands import Meta
+from campaign.application.pledges import make_pledge
+from campaign.application.supporters import Registration, register_supporter
 from campaign.bootstrap import Services
 from campaign.demo import ua_135_10 as seed
 from campaign.domain import case, pledge, supporter
-from campaign.handlers import Meta
-from campaign.use_cases import Registration, make_pledge, register_supporter
 
 META = Meta(actor="demo", correlation_id="demo-ua-135-10")
 

@@ -13,10 +13,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection
 
-from campaign.auth import hash_token
+from campaign.application.access import hash_token
+from campaign.application.commands import Meta, Outcome
 from campaign.bootstrap import Services
 from campaign.domain import partner
-from campaign.handlers import Meta, Outcome
 from campaign.partners.credentials import (
     new_api_key,
     new_signing_secret,

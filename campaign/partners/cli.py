@@ -14,16 +14,16 @@ from typing import TypeVar
 import click
 from sqlalchemy import select
 
+from campaign.application.commands import Meta
 from campaign.bootstrap import Services, bootstrap
-from campaign.database import DatabaseNotMigrated, ensure_migrated
 from campaign.domain.base import DomainError
 from campaign.domain.partner import PARTNER_EVENT_TYPES
-from campaign.handlers import Meta
+from campaign.infra.clock import utc_now
+from campaign.infra.database import DatabaseNotMigrated, ensure_migrated
+from campaign.infra.tables import partners as partners_table
 from campaign.partners.admin import PartnerForm, register_partner, rotate_secret
 from campaign.partners.ssrf import UnsafeWebhookUrl
 from campaign.settings import ConfigError, Settings
-from campaign.tables import partners as partners_table
-from campaign.use_cases import utc_now
 
 T = TypeVar("T")
 

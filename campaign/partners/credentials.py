@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, insert, or_, update
 
 from campaign.domain.partner import partner_stream
+from campaign.infra.tables import partner_secrets
 from campaign.partners.registry import SECRET_FIELD_PREFIX
-from campaign.tables import partner_secrets
 from events.personal_data import Vault
 
 SECRET_PREFIX = "whsec_"

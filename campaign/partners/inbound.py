@@ -19,12 +19,12 @@ from typing import Final
 from sqlalchemy import Connection
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
+from campaign.application.commands import Meta
 from campaign.bootstrap import Services
 from campaign.domain import case
 from campaign.domain.values import Occurrence
-from campaign.handlers import Meta
+from campaign.infra.tables import partner_inbound_messages
 from campaign.partners.registry import PartnerRecord
-from campaign.tables import partner_inbound_messages
 from events.sql import upsert
 
 log = logging.getLogger(__name__)

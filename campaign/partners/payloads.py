@@ -21,7 +21,7 @@ from campaign.domain import action, case, letter_reports
 from campaign.domain.base import DomainEvent, fold
 from campaign.domain.codec import from_data
 from campaign.domain.values import AtLocalTime, Deadline, Occurrence, OnDate
-from campaign.event_mapping import replay
+from campaign.infra.event_mapping import replay
 from events import EventStore, StoredEvent
 
 MAX_BODY_BYTES: Final = 20_000

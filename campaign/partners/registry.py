@@ -8,10 +8,10 @@ from typing import Any
 
 from sqlalchemy import Connection, or_, select
 
-from campaign.auth import hash_token
+from campaign.application.access import hash_token
 from campaign.domain.partner import partner_stream
+from campaign.infra.tables import partner_secrets, partners
 from campaign.partners.payloads import PartnerEvent
-from campaign.tables import partner_secrets, partners
 from events.personal_data import MASK, Vault
 
 SECRET_FIELD_PREFIX = "webhook-secret/"

@@ -9,8 +9,8 @@ from sqlalchemy import Connection, Table, update
 
 from campaign.domain import action
 from campaign.domain.codec import to_plain
-from campaign.event_mapping import replay
-from campaign.tables import action_targets, actions
+from campaign.infra.event_mapping import replay
+from campaign.infra.tables import action_targets, actions
 from events import EventStore, StoredEvent
 from events.projections import Mode, latest_per_stream
 from events.sql import upsert

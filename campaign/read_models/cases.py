@@ -9,8 +9,8 @@ from sqlalchemy import Connection, Table, update
 
 from campaign.domain import case
 from campaign.domain.codec import from_data
-from campaign.event_mapping import replay
-from campaign.tables import case_timeline, cases
+from campaign.infra.event_mapping import replay
+from campaign.infra.tables import case_timeline, cases
 from events import EventStore, StoredEvent
 from events.projections import Mode, latest_per_stream
 from events.sql import upsert

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import Connection, Table
 
-from campaign.tables import daily_activity
+from campaign.infra.tables import daily_activity
 from events import StoredEvent
 from events.projections import Mode
 from events.sql import upsert

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from sqlalchemy import Connection, Table, update
 
 from campaign.domain import mailing
-from campaign.tables import mail_batches
+from campaign.infra.tables import mail_batches
 from events import StoredEvent
 from events.projections import Mode
 

@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import Connection, Table
 
 from campaign.domain import partner
-from campaign.event_mapping import replay
-from campaign.tables import partners
+from campaign.infra.event_mapping import replay
+from campaign.infra.tables import partners
 from events import EventStore, StoredEvent
 from events.projections import Mode, latest_per_stream
 from events.sql import upsert

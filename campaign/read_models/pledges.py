@@ -11,7 +11,7 @@ from sqlalchemy import Connection, Table, update
 
 from campaign.domain import pledge
 from campaign.domain.codec import from_data
-from campaign.tables import action_counters, letters_per_target_day, pledges, target_letters
+from campaign.infra.tables import action_counters, letters_per_target_day, pledges, target_letters
 from events import StoredEvent
 from events.projections import Mode
 from events.sql import upsert

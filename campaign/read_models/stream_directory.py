@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table
 
-from campaign.tables import stream_directory
+from campaign.infra.tables import stream_directory
 from events import StoredEvent
 from events.projections import Mode
 from events.sql import upsert

@@ -10,7 +10,7 @@ from sqlalchemy import Connection, Table, update
 
 from campaign.domain import supporter
 from campaign.domain.values import normalise_email
-from campaign.tables import supporters
+from campaign.infra.tables import supporters
 from events import StoredEvent
 from events.personal_data import MASK, BlindIndex, Vault
 from events.projections import Mode

@@ -18,14 +18,15 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from campaign.app import create_app
-from campaign.auth import create_token
+from campaign.application.access import create_token
+from campaign.application.commands import Meta
+from campaign.application.supporters import Registration, register_supporter
 from campaign.bootstrap import Services
 from campaign.demo.loader import load_demo
 from campaign.domain import supporter
-from campaign.handlers import Meta
+from campaign.infra.clock import utc_now
 from campaign.partners.admin import PartnerForm, register_partner
-from campaign.use_cases import Registration, register_supporter, utc_now
+from campaign.web.app import create_app
 
 CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance,
           status_code_conformance]

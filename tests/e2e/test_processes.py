@@ -9,7 +9,7 @@ import pytest
 import redis
 from sqlalchemy import Engine, func, select
 
-from campaign.tables import daily_activity
+from campaign.infra.tables import daily_activity
 from events import EventStore, NewEvent
 from tests.commands import BIN, SECRET_KEY, campaign, command_env, describe, run
 from tests.databases import PostgresDatabases, engine_for

@@ -11,10 +11,10 @@ import pytest
 from flask import Flask
 from sqlalchemy.engine import make_url
 
-from campaign.app import create_app
 from campaign.bootstrap import Services, bootstrap
-from campaign.database import DatabaseNotMigrated, upgrade
+from campaign.infra.database import DatabaseNotMigrated, upgrade
 from campaign.settings import Settings
+from campaign.web.app import create_app
 from events import create_store_engine
 from tests.commands import BIN, SECRET_KEY, command_env, describe, run
 

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import Engine, Table, delete, select, update
 
 from campaign.bootstrap import Services, bootstrap
+from campaign.infra.tables import daily_activity, stream_directory
 from campaign.settings import Settings
-from campaign.tables import daily_activity, stream_directory
 from events import NewEvent, SubscriptionRunner
 from events.subscriptions import checkpoint_position
 from tests.commands import SECRET_KEY, campaign, command_env, describe

@@ -21,24 +21,25 @@ from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
 from sqlalchemy import Connection, Engine, func, select, text
 
-from campaign.bootstrap import Services, bootstrap
-from campaign.deadlines import (
+from campaign.application.commands import Meta
+from campaign.application.deadlines import (
     ACTOR,
-    DueReminder,
-    due_reminders_query,
     lapse_candidates,
     lapse_due_pledges,
     run_deadline_scans,
     send_due_reminders,
 )
+from campaign.application.pledges import make_pledge
+from campaign.application.reminders import DueReminder, due_reminders_query
+from campaign.application.supporters import Registration, register_supporter
+from campaign.bootstrap import Services, bootstrap
 from campaign.demo import ua_135_10 as seed
 from campaign.demo.loader import load_demo
 from campaign.domain import action, pledge
 from campaign.domain.values import Deadline
-from campaign.handlers import Meta
+from campaign.infra.clock import utc_now
+from campaign.infra.tables import mail_deliveries, pledge_reminders, pledges
 from campaign.settings import ConfigError, Settings
-from campaign.tables import mail_deliveries, pledge_reminders, pledges
-from campaign.use_cases import Registration, make_pledge, register_supporter, utc_now
 from events import SubscriptionRunner, as_utc
 from events.schema import events
 from tests.commands import SECRET_KEY
@@ -133,7 +134,7 @@ def pledge_statuses(services: Services) -> dict[str, str]:
 
 def demo_pledges(services: Services) -> dict[str, str]:
     """The demo's pledge ids by their supporter's timezone."""
-    from campaign.tables import supporters
+    from campaign.infra.tables import supporters
     with services.engine.connect() as conn:
         rows = conn.execute(select(pledges.c.pledge_id, supporters.c.timezone)
                             .join(supporters, supporters.c.supporter_id == pledges.c.supporter_id))

@@ -6,13 +6,13 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import func, select
 
+from campaign.application.commands import Meta
 from campaign.bootstrap import Services
 from campaign.demo import ua_135_10 as seed
 from campaign.demo.loader import SUPPORTERS, load_demo
 from campaign.domain import action
 from campaign.domain.values import Deadline
-from campaign.handlers import Meta
-from campaign.tables import action_counters, actions, case_timeline, cases, pledges
+from campaign.infra.tables import action_counters, actions, case_timeline, cases, pledges
 from events import SubscriptionRunner
 
 META = Meta(actor="test", correlation_id="test")

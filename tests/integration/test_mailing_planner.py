@@ -6,15 +6,15 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
+from campaign.application.commands import Meta
+from campaign.application.supporters import Registration, register_supporter
 from campaign.bootstrap import Services
 from campaign.demo import ua_135_10 as seed
 from campaign.demo.loader import SUPPORTERS, load_demo
 from campaign.domain import action, case, mailing, supporter
 from campaign.domain.values import OnDate
-from campaign.handlers import Meta
-from campaign.mailings import Recipient, _batches, launch_mailing_id, plan_mailings
-from campaign.tables import mail_deliveries
-from campaign.use_cases import Registration, register_supporter
+from campaign.infra.tables import mail_deliveries
+from campaign.mail.planning import Recipient, _batches, launch_mailing_id, plan_mailings
 from events import SubscriptionRunner
 from events.subscriptions import ensure_checkpoint, save_checkpoint
 

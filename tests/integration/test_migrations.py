@@ -11,8 +11,8 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect, text
 from sqlalchemy.engine import make_url
 
-from campaign.database import current_revision, head_revision
-from campaign.tables import metadata as campaign_metadata
+from campaign.infra.database import current_revision, head_revision
+from campaign.infra.tables import metadata as campaign_metadata
 from events.schema import metadata as event_store_metadata
 from tests.commands import SECRET_KEY, campaign, command_env, describe
 from tests.databases import PostgresDatabases, engine_for

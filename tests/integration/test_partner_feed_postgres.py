@@ -18,15 +18,15 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from campaign.app import create_app
+from campaign.application.commands import Meta
 from campaign.bootstrap import Services, bootstrap
 from campaign.domain import case
 from campaign.domain.values import OnDate
-from campaign.handlers import Meta
 from campaign.partners.admin import PartnerForm, register_partner
 from campaign.partners.payloads import partner_event
 from campaign.partners.registry import follows, get_partner
 from campaign.settings import Settings
+from campaign.web.app import create_app
 from tests.commands import SECRET_KEY
 from tests.databases import engine_for
 

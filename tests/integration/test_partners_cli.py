@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from campaign.application.commands import Meta
 from campaign.bootstrap import Services, bootstrap
 from campaign.demo import ua_135_10 as seed
-from campaign.handlers import Meta
 from campaign.partners.registry import get_partner, partner_for_api_key, signing_secrets
 from campaign.settings import Settings
 from tests.commands import SECRET_KEY, campaign, command_env, describe

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from sqlalchemy import Connection, Engine, Table, select
 
 from campaign.bootstrap import Services
-from campaign.tables import daily_activity, stream_directory
+from campaign.infra.tables import daily_activity, stream_directory
 from events import ANY, NO_STREAM, NewEvent, StoredEvent, SubscriptionRunner, rebuild
 from events.projections import Mode
 from events.subscriptions import projection_subscription

@@ -11,7 +11,7 @@ from dramatiq.brokers.redis import RedisBroker
 from sqlalchemy import func, select
 
 from campaign.bootstrap import Services
-from campaign.tables import daily_activity
+from campaign.infra.tables import daily_activity
 from events import NewEvent
 from events.subscriptions import checkpoint_position
 from tests.redis_services import isolated_broker, services_on_redis

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from campaign.demo import ua_135_10 as seed
 from campaign.domain.codec import to_plain
-from campaign.mail_rendering import deadline_for, languages_phrase, render
+from campaign.mail.rendering import deadline_for, languages_phrase, render
 
 ACTION = to_plain(seed.CONTENT)
 

@@ -9,7 +9,7 @@ import pytest
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
-from workers.webhooks.schedule import (
+from campaign.partners.webhooks.schedule import (
     JITTER,
     MAX_RETRY_AFTER,
     MIN_RETRY_AFTER,
@@ -17,7 +17,7 @@ from workers.webhooks.schedule import (
     retry_after,
     retry_delay,
 )
-from workers.webhooks.signing import signed_headers
+from campaign.partners.webhooks.signing import signed_headers
 
 NOW = datetime(2026, 5, 13, 8, 0, tzinfo=UTC)
 SECRET = "whsec_" + base64.b64encode(b"k" * 32).decode()

@@ -16,12 +16,12 @@ import dramatiq
 from dramatiq.middleware import Shutdown
 
 from campaign.bootstrap import Services
-from campaign.letter_reports import report_daily_letter_counts
-from campaign.use_cases import utc_now
-from workers.webhooks.delivery import Deliverer
-from workers.webhooks.http import PinnedSender
-from workers.webhooks.outbox import Outbox
-from workers.webhooks.scan import wake_due
+from campaign.infra.clock import utc_now
+from campaign.partners.letter_reports import report_daily_letter_counts
+from campaign.partners.webhooks.deliveries import wake_due
+from campaign.partners.webhooks.delivery import Deliverer
+from campaign.partners.webhooks.http import PinnedSender
+from campaign.partners.webhooks.outbox import Outbox
 
 log = logging.getLogger(__name__)
 

@@ -16,12 +16,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, inspect, select, text
 
-from campaign.app import create_app
-from campaign.auth import Role, create_token
+from campaign.application.access import Role, create_token
+from campaign.application.supporters import find_supporter_by_email
 from campaign.bootstrap import Services
 from campaign.demo import ua_135_10 as seed
 from campaign.domain.codec import to_plain
-from campaign.use_cases import find_supporter_by_email, utc_now
+from campaign.infra.clock import utc_now
+from campaign.web.app import create_app
 from events.schema import events
 
 PROBLEM_JSON = "application/problem+json"

@@ -13,9 +13,9 @@ from typing import Any
 from flask.testing import FlaskClient
 from standardwebhooks.webhooks import Webhook
 
+from campaign.application.commands import Meta
 from campaign.bootstrap import Services
 from campaign.demo import ua_135_10 as seed
-from campaign.handlers import Meta
 
 PUBLIC_WEBHOOK_URL = "https://1.1.1.1/hooks"  # a literal public address: no DNS needed
 HEARING_ID = seed.SUPREME_COURT_HEARING.development_id

@@ -8,7 +8,7 @@ from flask.testing import FlaskClient
 
 from campaign.bootstrap import Services
 from campaign.demo import ua_135_10 as seed
-from campaign.use_cases import utc_now
+from campaign.infra.clock import utc_now
 from tests.integration.api.conftest import (
     Headers,
     action_body,

@@ -12,7 +12,7 @@ from typing import Any
 
 from flask.testing import FlaskClient
 
-from campaign.auth import ROLES, Role
+from campaign.application.access import ROLES, Role
 from tests.integration.api.conftest import Headers, assert_problem
 
 METHODS = ("get", "post", "put", "patch", "delete")

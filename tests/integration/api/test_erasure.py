@@ -19,10 +19,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
-from campaign.auth import Purpose
+from campaign.application.access import Purpose
 from campaign.bootstrap import Services
 from campaign.domain import supporter as supporter_domain
-from campaign.tables import supporters
+from campaign.infra.tables import supporters
 from events.personal_data import MASK, PREFIX
 from events.schema import events, personal_data_keys
 from tests.integration.api.conftest import (

@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from campaign.auth import hash_token
+from campaign.application.access import hash_token
 from campaign.bootstrap import Services
 from campaign.demo import ua_135_10 as seed
+from campaign.infra.tables import partner_secrets, partners
 from campaign.partners.registry import partner_for_api_key, signing_secrets
-from campaign.tables import partner_secrets, partners
 from events import rebuild
 from tests.integration.api.conftest import (
     Headers,

@@ -9,9 +9,9 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from campaign.auth import SupporterLinks
+from campaign.application.access import SupporterLinks
 from campaign.bootstrap import Services
-from campaign.tables import supporters
+from campaign.infra.tables import supporters
 from events.schema import events
 from tests.integration.api.conftest import (
     EMAIL,

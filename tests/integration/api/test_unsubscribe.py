@@ -6,8 +6,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from campaign.bootstrap import Services
-from campaign.tables import supporters
-from campaign.unsubscribe import unsubscribe_url
+from campaign.infra.tables import supporters
+from campaign.web.pages.unsubscribe import unsubscribe_url
 from tests.integration.api.conftest import Person
 
 

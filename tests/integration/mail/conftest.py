@@ -23,18 +23,19 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, insert, select
 
-from campaign.app import create_app
+from campaign.application.commands import Meta
+from campaign.application.supporters import Registration, register_supporter
 from campaign.bootstrap import Services, bootstrap
 from campaign.domain import supporter
-from campaign.handlers import Meta
+from campaign.infra.clock import utc_now
+from campaign.infra.tables import mail_deliveries, supporters
+from campaign.mail.message import Batch, Personalization
 from campaign.settings import Settings
-from campaign.tables import mail_deliveries, supporters
-from campaign.use_cases import Registration, register_supporter, utc_now
+from campaign.web.app import create_app
 from events import SubscriptionRunner
 from tests.fakes.fixtures import sendgrid_server  # noqa: F401 (a fixture)
 from tests.fakes.sendgrid_server import FakeSendGrid
 from workers.actors import MAIL_QUEUE, Actors, declare_actors
-from workers.mail.message import Batch, Personalization
 
 SIGNATURE = "X-Twilio-Email-Event-Webhook-Signature"
 TIMESTAMP = "X-Twilio-Email-Event-Webhook-Timestamp"

@@ -6,9 +6,9 @@ import dataclasses
 
 import pytest
 
+from campaign.mail.errors import InvalidBatch
+from campaign.mail.message import MAX_PERSONALIZATIONS, Personalization
 from tests.integration.mail.conftest import make_batch, person
-from workers.mail.errors import InvalidBatch
-from workers.mail.message import MAX_PERSONALIZATIONS, Personalization
 
 
 def test_a_batch_of_a_thousand_recipients_is_valid() -> None:

@@ -15,15 +15,15 @@ from dramatiq.brokers.stub import StubBroker
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from campaign.app import create_app
+from campaign.application.commands import Meta
+from campaign.application.deadlines import run_deadline_scans
+from campaign.application.supporters import Registration, register_supporter
 from campaign.bootstrap import Services
-from campaign.deadlines import run_deadline_scans
 from campaign.demo import ua_135_10 as seed
 from campaign.demo.loader import load_demo
 from campaign.domain import supporter
-from campaign.handlers import Meta
-from campaign.tables import supporters
-from campaign.use_cases import Registration, register_supporter
+from campaign.infra.tables import supporters
+from campaign.web.app import create_app
 from events import SubscriptionRunner
 from tests.fakes.fixtures import sendgrid_server  # noqa: F401 (a fixture)
 from tests.fakes.sendgrid_server import FakeSendGrid

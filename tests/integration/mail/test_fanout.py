@@ -14,21 +14,21 @@ from datetime import timedelta
 import pytest
 from dramatiq.brokers.stub import StubBroker
 
+from campaign.application.commands import Meta
 from campaign.bootstrap import Services
 from campaign.demo import ua_135_10 as seed
 from campaign.demo.loader import SUPPORTERS, load_demo
 from campaign.domain import mailing
-from campaign.handlers import Meta
-from campaign.mailings import launch_mailing_id
-from campaign.use_cases import utc_now
+from campaign.infra.clock import utc_now
+from campaign.mail import sending as fanout
+from campaign.mail.planning import launch_mailing_id
+from campaign.mail.sending import LOST_AFTER, claimed, lost_batches, record_outcome, stamp_attempt
 from events import SubscriptionRunner
 from tests.fakes.fixtures import sendgrid_server  # noqa: F401 (a fixture)
 from tests.fakes.sendgrid_server import FakeSendGrid
 from tests.integration.mail.conftest import deliver
-from workers import fanout
 from workers.actors import MAIL_QUEUE, Actors, declare_actors
 from workers.clock import DEADLINE_SCAN_SECONDS, MAIL_SWEEP_SECONDS, Every, tick
-from workers.fanout import LOST_AFTER, claimed, lost_batches, record_outcome, stamp_attempt
 
 EMAILS = {s.registration.email for s in SUPPORTERS}
 # The demo launches UA 135/10 and publishes its fifth update: two mailings, one e-mail each.

@@ -7,12 +7,12 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
 
+from campaign.bootstrap import transport_from_settings
+from campaign.mail.file_transport import FileTransport
+from campaign.mail.sendgrid import SendGridTransport
 from campaign.settings import Settings
 from tests.fakes.sendgrid_server import FakeSendGrid
 from tests.integration.mail.conftest import MAILING_ID, make_batch
-from workers.mail.file_transport import FileTransport
-from workers.mail.sendgrid_transport import SendGridTransport
-from workers.mail.transports import transport_from_settings
 
 
 def read(path: Path) -> EmailMessage:

@@ -21,14 +21,15 @@ from dramatiq import Worker
 from dramatiq.brokers.redis import MAINTENANCE_SCALE, RedisBroker
 from sqlalchemy import text
 
+from campaign.application.commands import Meta
+from campaign.application.supporters import Registration, register_supporter
 from campaign.bootstrap import Services, bootstrap
 from campaign.demo import ua_135_10 as seed
 from campaign.demo.loader import SUPPORTERS, load_demo
 from campaign.domain import mailing, supporter
-from campaign.handlers import Meta
-from campaign.mailings import launch_mailing_id
+from campaign.infra.clock import utc_now
+from campaign.mail.planning import launch_mailing_id
 from campaign.settings import Settings
-from campaign.use_cases import Registration, register_supporter, utc_now
 from events import SubscriptionRunner
 from events.subscriptions import checkpoint_position
 from tests.commands import BIN, command_env

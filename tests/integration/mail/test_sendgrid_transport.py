@@ -9,11 +9,11 @@ import time
 import pytest
 import sendgrid
 
+from campaign.mail.errors import InvalidBatch, PermanentSendError, TransientSendError
+from campaign.mail.sendgrid import SendGridTransport
+from campaign.mail.transport import Accepted
 from tests.fakes.sendgrid_server import FakeSendGrid
 from tests.integration.mail.conftest import MAILING_ID, make_batch, person
-from workers.mail.errors import InvalidBatch, PermanentSendError, TransientSendError
-from workers.mail.sendgrid_transport import SendGridTransport
-from workers.mail.transports import Accepted
 
 
 def transport_for(server: FakeSendGrid, **options: object) -> SendGridTransport:

@@ -11,12 +11,13 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from campaign.application.commands import Meta
+from campaign.application.supporters import erase_supporter
 from campaign.bootstrap import Services
 from campaign.domain import supporter
 from campaign.domain.supporter import supporter_stream
-from campaign.handlers import Meta
-from campaign.tables import mailing_event_counts
-from campaign.use_cases import erase_supporter, utc_now
+from campaign.infra.clock import utc_now
+from campaign.infra.tables import mailing_event_counts
 from tests.integration.mail.conftest import (
     MAILING_ID,
     SIGNATURE,

@@ -17,19 +17,19 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from campaign.app import create_app
-from campaign.auth import Role, create_token
+from campaign.application.access import Role, create_token
+from campaign.application.commands import Meta
 from campaign.bootstrap import Services
 from campaign.demo import ua_135_10 as seed
-from campaign.handlers import Meta
+from campaign.infra.tables import webhook_attempts, webhook_deliveries
 from campaign.partners.admin import Issued, PartnerForm, register_partner
+from campaign.partners.webhooks.deliveries import wake_due
+from campaign.partners.webhooks.delivery import Attempted, Deliverer
+from campaign.partners.webhooks.http import PinnedSender
+from campaign.partners.webhooks.outbox import Outbox
 from campaign.settings import Settings
-from campaign.tables import webhook_attempts, webhook_deliveries
+from campaign.web.app import create_app
 from tests.fakes.partner_receiver import PartnerReceiver
-from workers.webhooks.delivery import Attempted, Deliverer
-from workers.webhooks.http import PinnedSender
-from workers.webhooks.outbox import Outbox
-from workers.webhooks.scan import wake_due
 
 META = Meta(actor="test", correlation_id="webhooks")
 

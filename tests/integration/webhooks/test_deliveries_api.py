@@ -8,7 +8,7 @@ from typing import Any
 
 from flask.testing import FlaskClient
 
-from campaign.auth import Role
+from campaign.application.access import Role
 from campaign.bootstrap import Services
 from campaign.partners.admin import set_endpoint
 from tests.fakes.partner_receiver import PartnerReceiver

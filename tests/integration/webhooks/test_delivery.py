@@ -10,9 +10,10 @@ from sqlalchemy import select
 
 from campaign.bootstrap import Services
 from campaign.demo import ua_135_10 as seed
-from campaign.partners.deliveries import REQUEUE_AFTER
+from campaign.infra.tables import webhook_messages
 from campaign.partners.payloads import MAX_BODY_BYTES
-from campaign.tables import webhook_messages
+from campaign.partners.webhooks.deliveries import REQUEUE_AFTER
+from campaign.partners.webhooks.outbox import Outbox, following, outbox_subscription
 from events import as_utc
 from tests.fakes.partner_receiver import PartnerReceiver
 from tests.integration.webhooks.conftest import (
@@ -24,7 +25,6 @@ from tests.integration.webhooks.conftest import (
     launch_seed_action,
     register,
 )
-from workers.webhooks.outbox import Outbox, following, outbox_subscription
 
 SEED_TYPES = ["case.development_recorded"] * 5 + ["action.launched", "action.updated"]
 

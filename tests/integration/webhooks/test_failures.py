@@ -9,14 +9,16 @@ from email.utils import format_datetime
 import pytest
 from sqlalchemy import select
 
-from campaign.bootstrap import Services
+from campaign.application.commands import Meta
+from campaign.bootstrap import Services, transport_from_settings
 from campaign.demo import ua_135_10 as seed
 from campaign.domain import case
 from campaign.domain.partner import PartnerEndpointDisabled
 from campaign.domain.values import OnDate
-from campaign.handlers import Meta
+from campaign.infra.tables import partners, webhook_endpoints
+from campaign.mail import alerts
 from campaign.partners.admin import set_endpoint
-from campaign.tables import partners, webhook_endpoints
+from campaign.partners.webhooks.schedule import JITTER, MAX_ATTEMPTS, RETRY_DELAYS
 from events import SubscriptionRunner, as_utc
 from tests.fakes.partner_receiver import Answer, PartnerReceiver
 from tests.integration.webhooks.conftest import (
@@ -27,9 +29,6 @@ from tests.integration.webhooks.conftest import (
     launch_seed_action,
     register,
 )
-from workers.mail.transports import transport_from_settings
-from workers.webhooks import alerts
-from workers.webhooks.schedule import JITTER, MAX_ATTEMPTS, RETRY_DELAYS
 
 LAUNCH_ONLY = ("action.launched",)
 

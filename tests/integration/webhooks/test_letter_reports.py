@@ -5,11 +5,12 @@ from __future__ import annotations
 import threading
 from datetime import UTC, date, datetime, time, timedelta
 
+from campaign.application.pledges import make_pledge
+from campaign.application.supporters import Registration, register_supporter
 from campaign.bootstrap import Services
 from campaign.demo import ua_135_10 as seed
 from campaign.domain import letter_reports, pledge, supporter
-from campaign.letter_reports import SUBSCRIPTION, report_daily_letter_counts
-from campaign.use_cases import Registration, make_pledge, register_supporter
+from campaign.partners.letter_reports import SUBSCRIPTION, report_daily_letter_counts
 from events import SubscriptionRunner
 from tests.fakes.partner_receiver import PartnerReceiver
 from tests.integration.webhooks.conftest import (

@@ -14,14 +14,14 @@ import pytest
 from dramatiq.brokers.redis import RedisBroker
 
 from campaign.bootstrap import Services
-from campaign.use_cases import utc_now
+from campaign.infra.clock import utc_now
+from campaign.partners.webhooks.delivery import SLOTS
 from tests.fakes.partner_receiver import Answer, PartnerReceiver
 from tests.integration.webhooks.conftest import launch_seed_action, register
 from tests.redis_services import isolated_broker, services_on_redis
 from workers.actors import Actors, declare_actors
 from workers.clock import tick
 from workers.webhooks.actors import PARTNER_JOBS_QUEUE, WEBHOOKS_QUEUE
-from workers.webhooks.delivery import SLOTS
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
 SEED_DELIVERIES = 7

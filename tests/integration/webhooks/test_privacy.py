@@ -16,12 +16,12 @@ from typing import Any
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from campaign.auth import Role
+from campaign.application.access import Role
+from campaign.application.supporters import export_supporter, find_supporter_by_email
 from campaign.bootstrap import Services
 from campaign.demo import ua_135_10 as seed
-from campaign.letter_reports import report_daily_letter_counts
-from campaign.tables import webhook_messages
-from campaign.use_cases import export_supporter, find_supporter_by_email
+from campaign.infra.tables import webhook_messages
+from campaign.partners.letter_reports import report_daily_letter_counts
 from events import SubscriptionRunner
 from tests.fakes.partner_receiver import PartnerReceiver
 from tests.integration.api.conftest import action_body

@@ -19,9 +19,11 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from sqlalchemy import Connection
 
+from campaign.application.commands import Meta
 from campaign.bootstrap import Services
-from campaign.handlers import Meta
 from campaign.partners.admin import rotate_secret
+from campaign.partners.webhooks.delivery import SLOTS, Deliverer, partner_slot
+from campaign.partners.webhooks.http import PinnedSender
 from tests.fakes.partner_receiver import Answer, PartnerReceiver
 from tests.integration.webhooks.conftest import (
     Clock,
@@ -31,8 +33,6 @@ from tests.integration.webhooks.conftest import (
     launch_seed_action,
     register,
 )
-from workers.webhooks.delivery import SLOTS, Deliverer, partner_slot
-from workers.webhooks.http import PinnedSender
 
 LAUNCH_ONLY = ("action.launched",)
 
@@ -173,7 +173,7 @@ def test_a_slow_partner_takes_at_most_its_slots_and_the_others_go_on(
     messages: queue.Queue[str] = queue.Queue()
     sender = PinnedSender()
     deliverer = Deliverer(services, sender, wake=messages.put, clock=clock)
-    from workers.webhooks.outbox import Outbox
+    from campaign.partners.webhooks.outbox import Outbox
 
     Outbox(services.store, messages.put, clock).run_once()
     # Every delivery gets its own message too, as after a scan that found all of them due.

@@ -1,0 +1,155 @@
+"""The message a transport sends: one batch of one content, personalised per recipient.
+
+It mirrors SendGrid's v3 mail-send model (one request, up to 1,000 personalizations) so
+the SendGrid transport is a direct translation and the file transport renders exactly
+what SendGrid would. Substitution values go in verbatim, as SendGrid inserts them: a
+value meant for the HTML part must already be HTML-escaped (use separate keys for the
+HTML and the text part when a value differs between them).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from campaign.mail.errors import InvalidBatch
+
+# SendGrid's documented limits for one v3 mail-send request.
+MAX_PERSONALIZATIONS = 1_000
+MAX_RECIPIENTS = 1_000
+MAX_CATEGORIES = 10
+MAX_CATEGORY_LENGTH = 255
+MAX_CUSTOM_ARGS_BYTES = 10_000
+MAX_SUBSTITUTIONS_BYTES = 10_000
+# Headers SendGrid refuses in `headers`: it sets them itself.
+RESERVED_HEADERS = frozenset({
+    "x-sg-id", "x-sg-eid", "received", "dkim-signature", "content-type",
+    "content-transfer-encoding", "to", "from", "subject", "reply-to", "cc", "bcc",
+})
+_LINE_BREAK = re.compile(r"[\r\n]")
+
+
+@dataclass(frozen=True)
+class Personalization:
+    """One recipient: address, name, substitutions, headers and opaque ids.
+
+    `headers` carry the recipient's own List-Unsubscribe and List-Unsubscribe-Post;
+    `custom_args` carry only opaque ids (delivery_id): SendGrid stores them as non-personal
+    data and echoes them in every webhook event.
+    """
+
+    to_email: str
+    to_name: str
+    substitutions: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+    custom_args: dict[str, str] = field(default_factory=dict)
+
+    def render(self, template: str) -> str:
+        """`template` with this recipient's substitutions applied in one pass, as SendGrid does.
+
+        One pass: a value that happens to contain another key (a name like "-name-") is
+        not expanded again.
+        """
+        return substitute(template, self.substitutions)
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One provider request: shared content, per-recipient personalizations, in this order.
+
+    `custom_args` (mailing_id, batch_id) apply to every recipient; a personalization's own
+    custom_args are added to them. `batch_id` is ours, not SendGrid's scheduling batch id.
+    """
+
+    batch_id: str
+    from_email: str
+    from_name: str
+    reply_to: str | None
+    subject: str
+    html: str
+    text: str
+    personalizations: tuple[Personalization, ...]
+    custom_args: dict[str, str] = field(default_factory=dict)
+    categories: tuple[str, ...] = ()
+
+    def validate(self) -> None:
+        """Raise InvalidBatch unless SendGrid would accept this batch's shape."""
+        validate_batch(self)
+
+    def custom_args_for(self, index: int) -> dict[str, str]:
+        """The ids SendGrid reports back for recipient `index`: the batch's, then its own."""
+        return {**self.custom_args, **self.personalizations[index].custom_args}
+
+
+def substitute(template: str, substitutions: Mapping[str, str]) -> str:
+    """Replace every key of `substitutions` in `template`, longest key first, in one pass."""
+    if not substitutions:
+        return template
+    keys = sorted(substitutions, key=len, reverse=True)
+    pattern = re.compile("|".join(re.escape(key) for key in keys))
+    return pattern.sub(lambda match: substitutions[match.group(0)], template)
+
+
+def validate_batch(batch: Batch) -> None:
+    """Raise InvalidBatch naming the first broken limit; recipients are named by index only."""
+    count = len(batch.personalizations)
+    if count == 0:
+        raise InvalidBatch(f"batch {batch.batch_id}: no personalizations")
+    if count > MAX_PERSONALIZATIONS:
+        raise InvalidBatch(f"batch {batch.batch_id}: {count} personalizations, "
+                           f"more than SendGrid's {MAX_PERSONALIZATIONS} per request")
+    if count > MAX_RECIPIENTS:  # one recipient per personalization: the same bound today
+        raise InvalidBatch(f"batch {batch.batch_id}: {count} recipients, "
+                           f"more than SendGrid's {MAX_RECIPIENTS} per request")
+    _check_envelope(batch)
+    seen: dict[str, int] = {}
+    for index, person in enumerate(batch.personalizations):
+        address = person.to_email.strip().lower()
+        if address in seen:
+            raise InvalidBatch(f"batch {batch.batch_id}: recipient {index} has the same address "
+                               f"as recipient {seen[address]} (SendGrid refuses duplicates)")
+        seen[address] = index
+        _check_personalization(batch, index, person)
+
+
+def _check_envelope(batch: Batch) -> None:
+    where = f"batch {batch.batch_id}"
+    if "@" not in batch.from_email:
+        raise InvalidBatch(f"{where}: from_email is not an address")
+    if not batch.subject or not (batch.text or batch.html):
+        raise InvalidBatch(f"{where}: a subject and a text or HTML body are required")
+    for name, value in (("from_name", batch.from_name), ("subject", batch.subject),
+                        ("reply_to", batch.reply_to or "")):
+        if _LINE_BREAK.search(value):
+            raise InvalidBatch(f"{where}: {name} contains a line break")
+    if len(batch.categories) > MAX_CATEGORIES or any(
+            not c or len(c) > MAX_CATEGORY_LENGTH for c in batch.categories):
+        raise InvalidBatch(f"{where}: at most {MAX_CATEGORIES} non-empty categories of at most "
+                           f"{MAX_CATEGORY_LENGTH} characters")
+
+
+def _check_personalization(batch: Batch, index: int, person: Personalization) -> None:
+    where = f"batch {batch.batch_id}, recipient {index}"
+    if "@" not in person.to_email or _LINE_BREAK.search(person.to_email + person.to_name):
+        raise InvalidBatch(f"{where}: not a usable address and name")
+    for name, value in person.headers.items():
+        if name.lower() in RESERVED_HEADERS:
+            raise InvalidBatch(f"{where}: header {name} is reserved by SendGrid")
+        if not name or _LINE_BREAK.search(name + value):
+            raise InvalidBatch(f"{where}: header {name!r} is empty or contains a line break")
+    if any(not key for key in person.substitutions):
+        raise InvalidBatch(f"{where}: empty substitution key")
+    if _size(person.substitutions) > MAX_SUBSTITUTIONS_BYTES:
+        raise InvalidBatch(f"{where}: substitutions exceed {MAX_SUBSTITUTIONS_BYTES} bytes")
+    args = batch.custom_args_for(index)
+    # custom_args are stored by SendGrid as non-personal data: an address there is a leak.
+    if any("@" in value for value in args.values()):
+        raise InvalidBatch(f"{where}: custom_args must hold opaque ids, not addresses")
+    if _size(args) > MAX_CUSTOM_ARGS_BYTES:
+        raise InvalidBatch(f"{where}: custom_args exceed {MAX_CUSTOM_ARGS_BYTES} bytes")
+
+
+def _size(mapping: Mapping[str, str]) -> int:
+    return len(json.dumps(mapping, ensure_ascii=False).encode())

@@ -1,0 +1,1 @@
+"""Outbound partner webhooks (Standard Webhooks v1): the outbox, the deliveries, the attempts."""

@@ -1,0 +1,341 @@
+"""Attempting deliveries: claim, check the URL again, sign, POST, record what happened.
+
+A worker that receives `deliver_webhook(delivery_id)` takes one of the partner's slots
+(`partner_slot`: SLOTS per partner) and then sends that partner's due deliveries in order for a
+short turn (a few dozen, or about a second), so a busy partner does not starve the
+others; when it lets go and more are due, it queues one message for them. A worker that
+finds the slots taken drops its message: the holders will get to that delivery, and the
+check after letting go closes the gap between "all taken" and "just released".
+
+Each attempt is recorded with its status, latency and error. Only a 2xx is a success.
+410 disables the endpoint at once; 429 or 503 with Retry-After pauses the partner for
+that long without spending a retry; any other failure waits for the next step of the
+schedule. An endpoint that has failed for five days without a success is disabled, and
+`PartnerEndpointDisabled` tells campaigners (workers.webhooks.alerts e-mails them).
+
+A turn runs on one connection, in autocommit on PostgreSQL (each claim is one statement),
+and records each outcome in one short transaction: no transaction stays open over HTTP.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Final
+
+from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, update
+
+from campaign.application.commands import Meta
+from campaign.bootstrap import Services
+from campaign.domain.partner import DisablePartnerEndpoint, DisableReason
+from campaign.infra.clock import utc_now
+from campaign.infra.tables import webhook_attempts, webhook_deliveries, webhook_endpoints
+from campaign.infra.tables import webhook_messages as messages
+from campaign.partners.registry import PartnerRecord, get_partner, signing_secrets
+from campaign.partners.ssrf import UnsafeWebhookUrl, check_webhook_url
+from campaign.partners.webhooks.deliveries import (
+    FAILED,
+    LEASE,
+    PENDING,
+    SUCCEEDED,
+    cancel_pending,
+    utc,
+)
+from campaign.partners.webhooks.http import Answer, PinnedSender
+from campaign.partners.webhooks.schedule import DISABLE_AFTER, retry_after, retry_delay
+from campaign.partners.webhooks.signing import signed_headers
+from events.sql import advisory_slot, step_by_step, upsert
+
+log = logging.getLogger(__name__)
+
+SLOTS: Final = 2
+"""Deliveries one partner may have in flight at once, across every worker process."""
+MAX_PER_TURN: Final = 50
+TURN_SECONDS: Final = 1.0
+PARTNER_TTL: Final = timedelta(seconds=5)
+"""Seconds a worker reuses a partner's URL and secrets; a rotation reaches it within that,
+well inside any overlap (a disabled endpoint's deliveries are cancelled in the database)."""
+ACTOR: Final = "worker:webhooks"
+
+Clock = Callable[[], datetime]
+d, e = webhook_deliveries.c, webhook_endpoints.c
+
+# The statements of the hot path, built once (building them per call cost more than running
+# them); `:now` is the schedule's clock, in UTC.
+_PARTNER_OF = select(d.partner_id).where(d.delivery_id == bindparam("id"))
+# Due: pending, its time has come, and no attempt holds it.
+_DUE = and_(d.status == PENDING, d.next_attempt_at <= bindparam("now"),
+            or_(d.lease_until.is_(None), d.lease_until < bindparam("now")))
+_NEXT_DUE = (
+    select(d.delivery_id)
+    .select_from(webhook_deliveries.outerjoin(webhook_endpoints, e.partner_id == d.partner_id))
+    .where(d.partner_id == bindparam("partner"), _DUE,
+           or_(e.paused_until.is_(None), e.paused_until <= bindparam("now")))
+    .order_by(d.next_attempt_at, d.position).limit(1)
+)
+_CLAIM = (
+    update(webhook_deliveries).where(d.delivery_id == bindparam("id"), _DUE)
+    .values(lease_until=bindparam("until"), wake_at=bindparam("until"),
+            attempts=d.attempts + 1)
+    .returning(d.delivery_id, d.partner_id, d.event_id, d.failures, d.attempts)
+)
+_BODY = select(messages.c.body).where(messages.c.event_id == bindparam("event"))
+_HEALTHY = (update(webhook_endpoints).where(e.partner_id == bindparam("partner"))
+            .values(failing_since=None, last_success_at=bindparam("now")))
+
+
+@dataclass(frozen=True)
+class Attempted:
+    """One attempt's result: succeeded, failed, rate_limited, gone or cancelled."""
+
+    delivery_id: str
+    outcome: str
+    status_code: int | None = None
+
+
+@dataclass(frozen=True)
+class Turn:
+    """What one worker turn did for a partner."""
+
+    partner_id: str | None
+    attempts: list[Attempted]
+    busy: bool = False
+    woke: str | None = None
+
+
+@dataclass(frozen=True)
+class _Partner:
+    record: PartnerRecord
+    secrets: list[str]
+    until: datetime
+
+
+class Deliverer:
+    """Sends deliveries; `clock` schedules, `signing_clock` stamps the signature.
+
+    The signature's timestamp is what receivers compare with their own clock, so it is
+    always read from the wall clock; tests pass a fixed `clock` for the schedule only.
+    """
+
+    def __init__(self, services: Services, sender: PinnedSender,
+                 wake: Callable[[str], object] | None = None, clock: Clock = utc_now,
+                 signing_clock: Clock = utc_now) -> None:
+        self.services = services
+        self.sender = sender
+        self.wake = wake
+        self.clock = clock
+        self.signing_clock = signing_clock
+        self._partners: dict[str, _Partner] = {}
+        self._partners_guard = threading.Lock()
+
+    # A turn: the actor's body
+
+    def turn(self, delivery_id: str) -> Turn:
+        """Send the partner's due deliveries, starting with this one, for one short turn."""
+        done: list[Attempted] = []
+        with step_by_step(self.services.engine) as conn:
+            partner_id = conn.execute(_PARTNER_OF, {"id": delivery_id}).scalar_one_or_none()
+            _end_read(conn)
+            if partner_id is None:
+                return Turn(None, done)
+            with partner_slot(conn, partner_id) as held:
+                if not held:
+                    return Turn(partner_id, done, busy=True)
+                self._turn(conn, partner_id, delivery_id, done)
+            woke = self._due_for(conn, partner_id)
+        if woke is not None and self.wake is not None:
+            self.wake(woke)
+        return Turn(partner_id, done, woke=woke)
+
+    def _turn(self, conn: Connection, partner_id: str, first: str,
+              done: list[Attempted]) -> None:
+        started = time.monotonic()
+        candidate: str | None = first
+        for _ in range(2 * MAX_PER_TURN):
+            if candidate is None:
+                return
+            attempted = self._attempt(conn, candidate)
+            if attempted is not None:
+                done.append(attempted)
+                if attempted.outcome in ("gone", "cancelled", "rate_limited"):
+                    return
+            if len(done) >= MAX_PER_TURN or time.monotonic() - started >= TURN_SECONDS:
+                return
+            candidate = self._due_for(conn, partner_id)
+
+    def _due_for(self, conn: Connection, partner_id: str) -> str | None:
+        """The partner's next due delivery, unless it asked us to wait."""
+        found = conn.execute(_NEXT_DUE, {"partner": partner_id, "now": utc(self.clock())}
+                             ).scalar_one_or_none()
+        _end_read(conn)
+        return found
+
+    # One attempt
+
+    def attempt(self, delivery_id: str) -> Attempted | None:
+        """Attempt one delivery if it is due and nobody else is at it; None otherwise."""
+        with step_by_step(self.services.engine) as conn:
+            return self._attempt(conn, delivery_id)
+
+    def _attempt(self, conn: Connection, delivery_id: str) -> Attempted | None:
+        now = self.clock()
+        row = conn.execute(_CLAIM, {"id": delivery_id, "now": utc(now),
+                                    "until": utc(now + LEASE)}).one_or_none()
+        if row is None:
+            _end_read(conn)
+            return None
+        body = conn.execute(_BODY, {"event": row.event_id}).scalar_one()
+        partner = self._partner(conn, row.partner_id, now)
+        _end_read(conn)
+        if partner is None or not partner.record.endpoint_enabled:
+            with self.services.engine.begin() as tx:
+                cancel_pending(tx, row.partner_id, now, "the partner's endpoint is disabled")
+            return Attempted(delivery_id, "cancelled")
+        answer = self._post(partner, delivery_id, body.encode())
+        return self._record(row, partner.record, answer, now)
+
+    def _partner(self, conn: Connection, partner_id: str, now: datetime) -> _Partner | None:
+        """The partner's URL and secrets, read again every few seconds."""
+        with self._partners_guard:
+            cached = self._partners.get(partner_id)
+        if cached is not None and now < cached.until:
+            return cached
+        record = get_partner(conn, partner_id)
+        if record is None:
+            return None
+        found = _Partner(record, signing_secrets(conn, self.services.vault, partner_id, now),
+                         now + PARTNER_TTL)
+        with self._partners_guard:
+            self._partners[partner_id] = found
+        return found
+
+    def _post(self, partner: _Partner, delivery_id: str, body: bytes) -> Answer:
+        url = partner.record.webhook_url
+        try:
+            addresses = check_webhook_url(url, self.services.settings.webhook_allow_private)
+        except UnsafeWebhookUrl as exc:  # checked again at every attempt: DNS answers change
+            return Answer(None, 0, error=f"not sent: {exc}")
+        headers = signed_headers(delivery_id, partner.secrets, body, self.signing_clock())
+        return self.sender.post(url, addresses, headers, body)
+
+    def _record(self, row: Any, partner: PartnerRecord, answer: Answer,
+                attempted_at: datetime) -> Attempted:
+        now = self.clock()
+        outcome, wait = classify(answer, now)
+        error = None if outcome == "succeeded" else describe(answer)
+        with self.services.engine.begin() as conn:
+            conn.execute(insert(webhook_attempts).values(
+                delivery_id=row.delivery_id, attempt=row.attempts,
+                attempted_at=utc(attempted_at), outcome=outcome, status_code=answer.status,
+                latency_ms=answer.latency_ms, error=error))
+            if outcome == "succeeded":
+                self._finish(conn, row, SUCCEEDED, answer, None, now)
+                conn.execute(_HEALTHY, {"partner": row.partner_id, "now": utc(now)})
+            elif outcome == "gone":
+                self._finish(conn, row, FAILED, answer, error, now)
+                self._disable(conn, partner, "gone", now, row.delivery_id)
+            else:
+                self._retry_later(conn, row, answer, error, now, wait)
+        if outcome != "succeeded":
+            log.info("webhook %s to partner %s: %s (%s)", row.delivery_id, partner.partner_id,
+                     outcome, error)
+        return Attempted(row.delivery_id, outcome, answer.status)
+
+    def _finish(self, conn: Connection, row: Any, status: str, answer: Answer,
+                error: str | None, now: datetime, **values: Any) -> None:
+        conn.execute(update(webhook_deliveries).where(d.delivery_id == row.delivery_id)
+                     .values(status=status, next_attempt_at=None, wake_at=None,
+                             lease_until=None, last_status_code=answer.status,
+                             last_error=error, updated_at=utc(now), **values))
+
+    def _retry_later(self, conn: Connection, row: Any, answer: Answer, error: str | None,
+                     now: datetime, pause: timedelta | None) -> None:
+        """Schedule the next attempt; a Retry-After pause spends no retry."""
+        failures = row.failures if pause is not None else row.failures + 1
+        wait = pause if pause is not None else retry_delay(row.delivery_id, failures)
+        if wait is None:
+            self._finish(conn, row, FAILED, answer, error, now, failures=failures)
+        else:
+            at = utc(now + wait)
+            conn.execute(update(webhook_deliveries).where(d.delivery_id == row.delivery_id)
+                         .values(status=PENDING, failures=failures, next_attempt_at=at,
+                                 wake_at=at, lease_until=None, last_status_code=answer.status,
+                                 last_error=error, updated_at=utc(now)))
+        failing_since = self._failing(conn, row.partner_id, now, pause)
+        if now - failing_since >= DISABLE_AFTER:
+            partner = get_partner(conn, row.partner_id)
+            if partner is not None:
+                self._disable(conn, partner, "failing", now, row.delivery_id)
+
+    def _failing(self, conn: Connection, partner_id: str, now: datetime,
+                 pause: timedelta | None) -> datetime:
+        """Note the failure (and any pause); since when the endpoint has been failing."""
+        at = utc(now)
+        upsert(conn, webhook_endpoints, [{
+            "partner_id": partner_id, "failing_since": at, "last_failure_at": at,
+            "paused_until": utc(now + pause) if pause is not None else None,
+        }], ["partner_id"], lambda new: {
+            "failing_since": func.coalesce(e.failing_since, new.failing_since),
+            "last_failure_at": new.last_failure_at,
+            "paused_until": new.paused_until if pause is not None else e.paused_until,
+        })
+        since = conn.execute(select(e.failing_since).where(e.partner_id == partner_id)
+                             ).scalar_one()
+        return utc(since)
+
+    def _disable(self, conn: Connection, partner: PartnerRecord, reason: DisableReason,
+                 now: datetime, delivery_id: str) -> None:
+        cancel_pending(conn, partner.partner_id, now, f"endpoint disabled ({reason})")
+        self.services.commands.handle(
+            DisablePartnerEndpoint(partner_id=partner.partner_id, reason=reason,
+                                   disabled_at=utc(now)),
+            Meta(actor=ACTOR, correlation_id=f"webhook:{delivery_id}"), conn=conn)
+        with self._partners_guard:
+            self._partners.pop(partner.partner_id, None)
+        log.warning("webhooks to partner %s disabled: %s", partner.partner_id, reason)
+
+
+def partner_slot(conn: Connection, partner_id: str) -> AbstractContextManager[bool]:
+    """One of the partner's delivery slots, held on `conn` (in autocommit) for the block.
+
+    A partner that answers in 5 s (or not at all, until the 15 s timeout) would otherwise
+    occupy every worker thread that picks up one of its messages. Advisory locks take no
+    transaction id, so unlike a row lock held over an HTTP call they never hold back the
+    log's gap-safe tail, and they vanish with the connection if the worker dies.
+    """
+    return advisory_slot(conn, f"webhook-slot:{partner_id}", slots=SLOTS, scope="session")
+
+
+def _end_read(conn: Connection) -> None:
+    """SQLite holds its (immediate) transaction until told: end it between steps."""
+    if conn.in_transaction():
+        conn.commit()
+
+
+def classify(answer: Answer, now: datetime) -> tuple[str, timedelta | None]:
+    """The outcome of an answer, and for a rate limit how long to wait."""
+    if answer.ok:
+        return "succeeded", None
+    if answer.status == 410:
+        return "gone", None
+    if answer.status in (429, 503):
+        wait = retry_after(answer.headers.get("retry-after"), now)
+        if wait is not None:
+            return "rate_limited", wait
+    return "failed", None
+
+
+def describe(answer: Answer) -> str:
+    """The error to show for a failed attempt: the transport error, or status and body."""
+    if answer.status is None:
+        return answer.error or "no response"
+    if 300 <= answer.status < 400:
+        location = answer.headers.get("location", "")[:200]
+        return f"HTTP {answer.status}: redirect to {location!r} not followed"
+    snippet = " ".join(answer.body[:300].decode("utf-8", "replace").split())[:200]
+    return f"HTTP {answer.status}" + (f": {snippet}" if snippet else "")

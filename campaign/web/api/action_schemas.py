@@ -1,0 +1,155 @@
+"""Request and response shapes of urgent actions, checked by the domain's own rules."""
+
+from __future__ import annotations
+
+from typing import Any, get_args
+
+import marshmallow as ma
+
+from campaign.domain.action import CloseReason
+from campaign.domain.values import (
+    Deadline,
+    Target,
+    validate_country,
+    validate_language,
+    validate_timezone,
+)
+from campaign.web.api.common import ApiSchema, checked, domain_value
+
+F = ma.fields
+TEXT = ma.validate.Length(min=1, max=20_000)
+SHORT = ma.validate.Length(min=1, max=500)
+
+
+class TargetSchema(ApiSchema):
+    """An official: `primary` receives appeals, `copy` receives copies."""
+
+    target_id = F.String(required=True, validate=ma.validate.Regexp(r"^[a-z0-9][a-z0-9-]{0,63}$"),
+                         metadata={"example": "minister-interior"})
+    name = F.String(required=True, validate=SHORT)
+    title = F.String(required=True, validate=SHORT, metadata={"description": "Position"})
+    organisation = F.String(load_default=None, allow_none=True, validate=SHORT)
+    address_lines = F.List(F.String(validate=SHORT), load_default=list)
+    country = F.String(required=True, validate=checked(validate_country))
+    fax = F.String(load_default=None, allow_none=True, validate=SHORT)
+    email = F.Email(load_default=None, allow_none=True)
+    salutation = F.String(load_default=None, allow_none=True, validate=SHORT)
+    role = F.String(required=True, validate=ma.validate.OneOf(["primary", "copy"]))
+
+    @ma.post_load
+    def to_target(self, data: dict[str, Any], **_: Any) -> Target:
+        data["address_lines"] = tuple(data["address_lines"])
+        return domain_value(lambda: Target(**data), "target_id")  # type: ignore[no-any-return]
+
+
+class DeadlineSchema(ApiSchema):
+    """"Send appeals before 27 October 2010", in the action's IANA timezone."""
+
+    on = F.Date(required=True)
+    timezone = F.String(required=True, validate=checked(validate_timezone),
+                        metadata={"example": "Asia/Bishkek"})
+
+    @ma.post_load
+    def to_deadline(self, data: dict[str, Any], **_: Any) -> Deadline:
+        return Deadline(**data)
+
+
+class ActionContentSchema(ApiSchema):
+    """Everything an urgent action document carries."""
+
+    case_id = F.String(required=True, validate=SHORT)
+    ua_number = F.String(required=True, validate=ma.validate.Regexp(r"^\d+/\d{2}$"),
+                         metadata={"example": "135/10"})
+    index_number = F.String(required=True, validate=SHORT, metadata={"example": "EUR 58/015/2010"})
+    title = F.String(required=True, validate=SHORT)
+    country = F.String(required=True, validate=checked(validate_country))
+    issued_on = F.Date(required=True)
+    deadline = F.Nested(DeadlineSchema, required=True)
+    languages = F.List(F.String(validate=checked(validate_language)), required=True)
+    own_language_welcome = F.Boolean(load_default=True)
+    asks = F.List(F.String(validate=TEXT), required=True)
+    targets = F.List(F.Nested(TargetSchema), required=True)
+    copies_to_diplomats = F.Boolean(load_default=False)
+    summary = F.String(load_default="", validate=ma.validate.Length(max=20_000))
+    body = F.String(load_default="", validate=ma.validate.Length(max=100_000))
+    additional_information = F.String(load_default="",
+                                      validate=ma.validate.Length(max=100_000))
+    source_links = F.List(F.Url(schemes={"http", "https"}), load_default=list)
+
+    @ma.post_load
+    def tuples(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        return {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+
+
+class UpdateSchema(ApiSchema):
+    """A numbered update: what it replaces; omitted fields stay as they were."""
+
+    number = F.Integer(required=True, validate=ma.validate.Range(min=1, max=1000))
+    title = F.String(validate=SHORT)
+    summary = F.String(validate=ma.validate.Length(max=20_000))
+    body = F.String(validate=ma.validate.Length(max=100_000))
+    asks = F.List(F.String(validate=TEXT))
+    targets = F.List(F.Nested(TargetSchema))
+    additional_information = F.String(validate=ma.validate.Length(max=100_000))
+    deadline = F.Nested(DeadlineSchema, metadata={"description": "Only later than the current"})
+
+    @ma.post_load
+    def tuples(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        return {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+
+
+class CloseSchema(ApiSchema):
+    """Stop action: why appeals are no longer wanted."""
+
+    reason = F.String(required=True, validate=ma.validate.OneOf(list(get_args(CloseReason))))
+    note = F.String(load_default="", validate=ma.validate.Length(max=5_000))
+
+
+class ActionSchema(ActionContentSchema):
+    """An action as stored: its document, state and counters."""
+
+    action_id = F.String(required=True)
+    status = F.String(required=True, metadata={"enum": ["drafted", "launched", "closed"]})
+    update_number = F.Integer(required=True)
+    version = F.Integer(required=True)
+    deadline_passed = F.Boolean(required=True)
+    deadline_notice = F.String(allow_none=True)
+    launched_at = F.DateTime(allow_none=True)
+    closed_at = F.DateTime(allow_none=True)
+    close_reason = F.String(allow_none=True)
+    pledges = F.Integer(required=True)
+    letters = F.Integer(required=True)
+
+
+class ActionPageSchema(ApiSchema):
+    items = F.List(F.Nested(ActionSchema), required=True)
+    next_cursor = F.String(allow_none=True, required=True)
+
+
+class ActionFilterSchema(ApiSchema):
+    status = F.String(validate=ma.validate.OneOf(["drafted", "launched", "closed"]))
+    country = F.String(validate=checked(validate_country))
+
+
+class TargetStatsSchema(ApiSchema):
+    target_id = F.String(required=True)
+    name = F.String(required=True)
+    role = F.String(required=True)
+    current = F.Boolean(required=True)
+    letters = F.Integer(required=True)
+
+
+class DayStatsSchema(ApiSchema):
+    day = F.Date(required=True)
+    target_id = F.String(required=True)
+    letters = F.Integer(required=True)
+
+
+class StatsSchema(ApiSchema):
+    action_id = F.String(required=True)
+    status = F.String(required=True)
+    pledges = F.Integer(required=True)
+    pledges_by_status = F.Dict(keys=F.String(), values=F.Integer(), required=True)
+    letters = F.Integer(required=True)
+    targets = F.List(F.Nested(TargetStatsSchema), required=True)
+    letters_per_day = F.List(F.Nested(DayStatsSchema), required=True)

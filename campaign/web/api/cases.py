@@ -1,0 +1,152 @@
+"""Cases: the people at risk, and the timeline of what happened to them."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from flask_smorest import Blueprint
+from sqlalchemy import Connection, select
+
+from campaign.application.errors import NotFound
+from campaign.domain import case
+from campaign.domain.values import LocalDateTime
+from campaign.infra.clock import utc_now
+from campaign.infra.tables import case_timeline, cases
+from campaign.web.api.case_schemas import (
+    CaseFilterSchema,
+    CasePageSchema,
+    CaseSchema,
+    CloseCaseSchema,
+    NewCaseSchema,
+    NewDevelopmentSchema,
+)
+from campaign.web.api.common import (
+    CAMPAIGNER,
+    IF_MATCH,
+    PageQuerySchema,
+    dispatch,
+    etag,
+    list_page,
+    maybe_utc,
+    reading,
+    require_row,
+)
+from campaign.web.api.idempotency import HEADER_PARAMETER, idempotent
+from campaign.web.auth import require_role
+
+blueprint = Blueprint("cases", __name__, url_prefix="/api/v1/cases",
+                      description="Cases and their timelines of developments.")
+Reply = tuple[dict[str, Any], int, dict[str, str]]
+ETAG_HEADER = {"ETag": {"schema": {"type": "string"}}}
+
+
+@blueprint.route("", methods=["POST"])
+@require_role("campaigner")
+@idempotent
+@blueprint.arguments(NewCaseSchema)
+@blueprint.response(201, CaseSchema, headers=ETAG_HEADER)
+@blueprint.doc(security=CAMPAIGNER, parameters=[HEADER_PARAMETER])
+def open_case(body: dict[str, Any]) -> Reply:
+    """Open a case for a person or group at risk."""
+    case_id = str(uuid.uuid4())
+    outcome = dispatch(case.OpenCase(case_id=case_id, opened_at=utc_now(), **body))
+    return representation(case_id), 201, {**etag(outcome.version),
+                                           "Location": f"/api/v1/cases/{case_id}"}
+
+
+@blueprint.route("", methods=["GET"])
+@require_role("viewer")
+@blueprint.arguments(PageQuerySchema, location="query")
+@blueprint.arguments(CaseFilterSchema, location="query", as_kwargs=True)
+@blueprint.response(200, CasePageSchema)
+@blueprint.doc(security=CAMPAIGNER)
+def list_cases(query: dict[str, Any], **filters: str) -> dict[str, Any]:
+    """Cases by id, filtered by status and country, a page at a time."""
+    return list_page(cases.c.case_id, query, filters, _representation)
+
+
+@blueprint.route("/<case_id>", methods=["GET"])
+@require_role("viewer")
+@blueprint.response(200, CaseSchema, headers=ETAG_HEADER)
+@blueprint.doc(security=CAMPAIGNER)
+def get(case_id: str) -> Reply:
+    """One case with its timeline, oldest development first."""
+    body = representation(case_id)
+    return body, 200, etag(body["version"])
+
+
+@blueprint.route("/<case_id>/developments", methods=["POST"])
+@require_role("campaigner")
+@idempotent
+@blueprint.arguments(NewDevelopmentSchema)
+@blueprint.response(201, CaseSchema, headers=ETAG_HEADER)
+@blueprint.doc(security=CAMPAIGNER, parameters=[IF_MATCH, HEADER_PARAMETER])
+def record_development(body: dict[str, Any], case_id: str) -> Reply:
+    """Record what happened: detained, charged, a hearing, a sentence, a release…"""
+    require_row(cases.c.case_id, case_id, "case")
+    source = case.DevelopmentSource(kind="campaigner", url=body.pop("source_url"))
+    development_id = body.pop("development_id", None) or str(uuid.uuid4())
+    outcome = dispatch(case.RecordDevelopment(
+        case_id=case_id, development_id=development_id, source=source, recorded_at=utc_now(),
+        **body,
+    ), with_if_match=True)
+    return representation(case_id), 201, etag(outcome.version)
+
+
+@blueprint.route("/<case_id>/developments/<development_id>/approve", methods=["POST"])
+@require_role("campaigner")
+@blueprint.response(200, CaseSchema, headers=ETAG_HEADER)
+@blueprint.doc(security=CAMPAIGNER, parameters=[IF_MATCH])
+def approve_development(case_id: str, development_id: str) -> Reply:
+    """Publish a development a partner sent in, which waited for a campaigner's approval."""
+    require_row(cases.c.case_id, case_id, "case")
+    outcome = dispatch(case.ApproveDevelopment(case_id=case_id, development_id=development_id,
+                                               approved_at=utc_now()), with_if_match=True)
+    return representation(case_id), 200, etag(outcome.version)
+
+
+@blueprint.route("/<case_id>/close", methods=["POST"])
+@require_role("campaigner")
+@blueprint.arguments(CloseCaseSchema)
+@blueprint.response(200, CaseSchema, headers=ETAG_HEADER)
+@blueprint.doc(security=CAMPAIGNER, parameters=[IF_MATCH])
+def close(body: dict[str, Any], case_id: str) -> Reply:
+    """Close the case with its outcome."""
+    require_row(cases.c.case_id, case_id, "case")
+    outcome = dispatch(case.CloseCase(case_id=case_id, closed_at=utc_now(), **body),
+                       with_if_match=True)
+    return representation(case_id), 200, etag(outcome.version)
+
+
+def representation(case_id: str) -> dict[str, Any]:
+    """The API's view of one case, read with this request's connection."""
+    with reading() as conn:
+        return _representation(conn, case_id)
+
+
+def _representation(conn: Connection, case_id: str) -> dict[str, Any]:
+    row = conn.execute(select(cases).where(cases.c.case_id == case_id)).one_or_none()
+    if row is None:
+        raise NotFound(f"no case {case_id}")
+    timeline = conn.execute(
+        select(case_timeline).where(case_timeline.c.case_id == case_id)
+        .order_by(case_timeline.c.occurred_on, case_timeline.c.position)
+    ).mappings().all()
+    body = {k: row._mapping[k] for k in CaseSchema().fields if k in row._mapping}
+    return {**body, "opened_at": maybe_utc(row.opened_at), "closed_at": maybe_utc(row.closed_at),
+            "timeline": [_development(d) for d in timeline]}
+
+
+def _development(row: Any) -> dict[str, Any]:
+    occurred = dict(row["occurred"])
+    if occurred.get("type") == "AtLocalTime":
+        local = LocalDateTime(at=datetime.fromisoformat(occurred["local"]["at"]),
+                              timezone=occurred["local"]["timezone"])
+        when: dict[str, Any] = {"at": local.at, "timezone": local.timezone,
+                                "instant": local.instant()}
+    else:
+        when = {"on": row["occurred_on"]}
+    return {**row, "occurred": when, "recorded_at": maybe_utc(row["recorded_at"]),
+            "approved_at": maybe_utc(row["approved_at"])}

@@ -1,0 +1,191 @@
+"""What every API module shares: services, event metadata, ETags, cursors, field checks."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+import marshmallow as ma
+from flask import current_app, g, request
+from sqlalchemy import Column, Connection, select
+from werkzeug.exceptions import BadRequest
+
+from campaign.application.commands import Meta, Outcome
+from campaign.application.errors import NotFound
+from campaign.bootstrap import Services
+from campaign.domain.base import DomainError
+from campaign.web.context import correlation_id
+from events import as_utc
+
+CAMPAIGNER: list[dict[str, list[str]]] = [{"campaignerToken": []}]
+SUPPORTER: list[dict[str, list[str]]] = [{"supporterToken": []}]
+PUBLIC: list[dict[str, list[str]]] = []
+
+IF_MATCH = {
+    "in": "header", "name": "If-Match", "required": False, "schema": {"type": "string"},
+    "description": "The ETag last read; a stale one gets 412 and changes nothing.",
+}
+
+
+def services() -> Services:
+    """The process's services."""
+    found: Services = current_app.extensions["campaign"]
+    return found
+
+
+def meta() -> Meta:
+    """Event metadata for this request: who, which request, which idempotency key."""
+    return Meta(actor=g.caller.actor, correlation_id=correlation_id(),
+                idempotency_key=request.headers.get("Idempotency-Key"))
+
+
+def expected_version() -> int | None:
+    """The version named by If-Match (our ETags are `"<version>"`), or None."""
+    header = request.headers.get("If-Match")
+    if header is None or header.strip() == "*":
+        return None
+    value = header.strip().removeprefix("W/").strip('"')
+    if not value.isdigit():
+        raise BadRequest('If-Match must be an ETag from this API, like "3"')
+    return int(value)
+
+
+def etag(version: int) -> dict[str, str]:
+    """The ETag header for a stream version."""
+    return {"ETag": f'"{version}"'}
+
+
+def dispatch(command: Any, with_if_match: bool = False) -> Outcome:
+    """Handle a command for this request, inside the idempotency transaction if there is one."""
+    return services().commands.handle(
+        command, meta(), expected_version=expected_version() if with_if_match else None,
+        conn=g.get("conn"),
+    )
+
+
+def domain_value(build: Callable[[], Any], field: str) -> Any:
+    """Build a domain value object; its rule violations become a 422 on `field`."""
+    try:
+        return build()
+    except DomainError as exc:
+        raise ma.ValidationError(exc.message, field) from None
+
+
+def checked(validate: Callable[[str], object]) -> Callable[[str], None]:
+    """A marshmallow validator from a domain validator that raises DomainError."""
+
+    def check(value: str) -> None:
+        try:
+            validate(value)
+        except DomainError as exc:
+            raise ma.ValidationError(exc.message) from None
+
+    return check
+
+
+def encode_cursor(key: str) -> str:
+    """An opaque cursor after `key`."""
+    return base64.urlsafe_b64encode(json.dumps([key]).encode()).decode()
+
+
+def decode_cursor(cursor: str | None) -> str | None:
+    """The key a cursor points after; 400 when it was not made by this API."""
+    if cursor is None:
+        return None
+    try:
+        (key,) = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (ValueError, binascii.Error, TypeError):
+        raise BadRequest("cursor is not one this API returned") from None
+    if not isinstance(key, str):
+        raise BadRequest("cursor is not one this API returned")
+    return key
+
+
+def list_page(
+    key: Column[str], query: dict[str, Any], filters: dict[str, str],
+    represent: Callable[[Connection, str], dict[str, Any]],
+) -> dict[str, Any]:
+    """One page of a table's rows in key order, after the cursor, matching `filters`."""
+    table = key.table
+    statement = select(key).order_by(key)
+    after = decode_cursor(query["cursor"])
+    if after is not None:
+        statement = statement.where(key > after)
+    for name, value in filters.items():
+        statement = statement.where(table.c[name] == value)
+    limit = query["limit"]
+    with reading() as conn:
+        ids = conn.execute(statement.limit(limit + 1)).scalars().all()
+        items = [represent(conn, found) for found in ids[:limit]]
+    next_cursor = encode_cursor(ids[limit - 1]) if len(ids) > limit else None
+    return {"items": items, "next_cursor": next_cursor}
+
+
+def require_row(key: Column[str], value: str, what: str) -> None:
+    """NotFound unless a row with this key exists."""
+    with reading() as conn:
+        if conn.execute(select(key).where(key == value)).first() is None:
+            raise NotFound(f"no {what} {value}")
+
+
+@contextmanager
+def reading() -> Iterator[Connection]:
+    """A connection that sees this request's own writes (the idempotency transaction's)."""
+    conn = g.get("conn")
+    if conn is not None:
+        yield conn
+        return
+    with services().engine.connect() as own:
+        yield own
+
+
+def maybe_utc(moment: datetime | None) -> datetime | None:
+    """`events.as_utc` for a nullable column."""
+    return None if moment is None else as_utc(moment)
+
+
+class ApiSchema(ma.Schema):
+    """Base of every API schema: text must be storable (no NUL, no lone surrogates)."""
+
+    @ma.pre_load
+    def storable_text(self, data: Any, **_: Any) -> Any:
+        bad = sorted({path for path, text in _strings(data, "") if not _storable(text)})
+        if bad:
+            raise ma.ValidationError(
+                {path or "(body)": ["contains a NUL character or invalid Unicode"]
+                 for path in bad})
+        return data
+
+
+def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(key, path)
+            yield from _strings(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item, path)
+
+
+def _storable(text: str) -> bool:
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+class PageQuerySchema(ApiSchema):
+    """Cursor pagination: pass `next_cursor` from the previous page as `cursor`."""
+
+    limit = ma.fields.Integer(load_default=50, validate=ma.validate.Range(min=1, max=200))
+    cursor = ma.fields.String(load_default=None)

@@ -1,0 +1,140 @@
+"""Request and response shapes of the partner registry, inbound developments and the feed."""
+
+from __future__ import annotations
+
+from typing import Any, get_args
+
+import marshmallow as ma
+
+from campaign.domain.case import DevelopmentKind
+from campaign.domain.partner import PARTNER_EVENT_TYPES
+from campaign.domain.values import validate_country, validate_email
+from campaign.web.api.case_schemas import OccurredSchema
+from campaign.web.api.common import ApiSchema, checked
+
+F = ma.fields
+ID = ma.validate.Length(min=1, max=200)
+PARTNER_ID = ma.validate.Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
+                                error="lowercase letters and digits in dash-separated words")
+TEXT = ma.validate.Length(min=1, max=20_000)
+
+
+class NewPartnerSchema(ApiSchema):
+    """A partner organisation, where to send webhooks, and what it follows."""
+
+    partner_id = F.String(validate=[ma.validate.Length(min=1, max=64), PARTNER_ID],
+                          metadata={"description": "Optional slug; generated when absent",
+                                    "example": "bir-duino-kyrgyzstan"})
+    name = F.String(required=True, validate=ma.validate.Length(min=1, max=200),
+                    metadata={"example": "Human Rights Movement Bir Duino-Kyrgyzstan"})
+    contact_email = F.String(required=True, validate=[ma.validate.Length(max=254),
+                                                      checked(validate_email)])
+    webhook_url = F.String(required=True, validate=ma.validate.Length(min=1, max=2000),
+                           metadata={"description": "https, resolving to public addresses only",
+                                     "example": "https://partner.example.org/webhooks"})
+    case_ids = F.List(F.String(validate=ID), load_default=list)
+    action_ids = F.List(F.String(validate=ID), load_default=list)
+    countries = F.List(F.String(validate=checked(validate_country)), load_default=list)
+    event_types = F.List(F.String(validate=ma.validate.OneOf(PARTNER_EVENT_TYPES)),
+                         load_default=lambda: list(PARTNER_EVENT_TYPES),
+                         validate=ma.validate.Length(min=1),
+                         metadata={"description": "Default: every type"})
+    auto_approve_developments = F.Boolean(
+        load_default=False,
+        metadata={"description": "Publish the partner's developments without approval"})
+
+    @ma.post_load
+    def tuples(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        lists = ("case_ids", "action_ids", "countries", "event_types")
+        return {**data, **{name: tuple(dict.fromkeys(data[name])) for name in lists}}
+
+
+class PartnerSchema(ApiSchema):
+    partner_id = F.String(required=True)
+    name = F.String(required=True)
+    contact_email = F.String(required=True)
+    webhook_url = F.String(required=True)
+    case_ids = F.List(F.String(), required=True)
+    action_ids = F.List(F.String(), required=True)
+    countries = F.List(F.String(), required=True)
+    event_types = F.List(F.String(), required=True)
+    auto_approve_developments = F.Boolean(required=True)
+    endpoint_enabled = F.Boolean(required=True)
+    disabled_reason = F.String(allow_none=True, metadata={
+        "enum": ["gone", "failing", "campaigner", None]})
+    registered_at = F.AwareDateTime(required=True)
+    version = F.Integer(required=True)
+
+
+class CreatedPartnerSchema(PartnerSchema):
+    signing_secret = F.String(required=True, metadata={
+        "description": "Standard Webhooks secret (whsec_…). Shown once; store it now."})
+    api_key = F.String(required=True, metadata={
+        "description": "The partner's API key for the feed and inbound calls. Shown once."})
+
+
+class PartnerPageSchema(ApiSchema):
+    items = F.List(F.Nested(PartnerSchema), required=True)
+    next_cursor = F.String(allow_none=True, required=True)
+
+
+class RotateSecretSchema(ApiSchema):
+    overlap_hours = F.Integer(load_default=24, validate=ma.validate.Range(min=0, max=720),
+                              metadata={"description": "How long the old secret stays valid"})
+
+
+class RotatedSecretSchema(ApiSchema):
+    partner_id = F.String(required=True)
+    secret_id = F.String(required=True)
+    signing_secret = F.String(required=True, metadata={"description": "Shown once."})
+    overlap_until = F.AwareDateTime(required=True, metadata={
+        "description": "Until then, webhooks carry signatures with the old and new secrets"})
+
+
+class InboundDevelopmentSchema(ApiSchema):
+    """A case development reported by a partner."""
+
+    case_id = F.String(required=True, validate=ID)
+    development_id = F.String(validate=ma.validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"),
+                              metadata={"description": "Optional; derived from webhook-id"})
+    kind = F.String(required=True, validate=ma.validate.OneOf(list(get_args(DevelopmentKind))))
+    occurred = F.Nested(OccurredSchema, required=True)
+    summary = F.String(required=True, validate=TEXT)
+    source_url = F.Url(schemes={"http", "https"}, load_default=None, allow_none=True)
+
+
+class InboundMessageSchema(ApiSchema):
+    """The signed body: Standard Webhooks' `{type, timestamp, data}`."""
+
+    type = F.String(required=True, validate=ma.validate.OneOf(["case.development_recorded"]))
+    timestamp = F.String(metadata={"description": "When the partner sent it (informational)"})
+    data = F.Nested(InboundDevelopmentSchema, required=True)
+
+
+class InboundResultSchema(ApiSchema):
+    case_id = F.String(required=True)
+    development_id = F.String(required=True)
+    status = F.String(required=True, metadata={"enum": ["recorded", "duplicate"]})
+    pending_approval = F.Boolean(required=True)
+
+
+class FeedQuerySchema(ApiSchema):
+    after = F.String(load_default="0", validate=ma.validate.Regexp(r"^\d{1,18}$"),
+                     metadata={"description": "`next_cursor` of the previous page; 0 to start"})
+    limit = F.Integer(load_default=100, validate=ma.validate.Range(min=1, max=500))
+
+
+class FeedItemSchema(ApiSchema):
+    event_id = F.String(required=True)
+    position = F.Integer(required=True, metadata={"description": "Global log position"})
+    type = F.String(required=True, metadata={"enum": list(PARTNER_EVENT_TYPES)})
+    timestamp = F.String(required=True, metadata={"format": "date-time"})
+    data = F.Dict(required=True, metadata={
+        "description": "Case and action content and aggregate counts, as in webhooks"})
+
+
+class FeedPageSchema(ApiSchema):
+    items = F.List(F.Nested(FeedItemSchema), required=True)
+    next_cursor = F.String(required=True)
+    has_more = F.Boolean(required=True, metadata={
+        "description": "True while more events may follow: keep paging"})

@@ -1,0 +1,152 @@
+"""The partner registry: admins register partners, rotate their secrets, switch endpoints.
+
+The signing secret and API key are in the response that creates them and nowhere else:
+no `Idempotency-Key` here, since a stored response would keep them in clear.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from flask_smorest import Blueprint, abort
+from sqlalchemy import Connection, select
+
+from campaign.application.errors import NotFound
+from campaign.infra.clock import utc_now
+from campaign.infra.tables import actions, cases, partners
+from campaign.partners.admin import PartnerForm, register_partner, rotate_secret, set_endpoint
+from campaign.partners.ssrf import UnsafeWebhookUrl
+from campaign.web.api.common import (
+    CAMPAIGNER,
+    PageQuerySchema,
+    list_page,
+    maybe_utc,
+    meta,
+    reading,
+    require_row,
+    services,
+)
+from campaign.web.api.partner_schemas import (
+    CreatedPartnerSchema,
+    NewPartnerSchema,
+    PartnerPageSchema,
+    PartnerSchema,
+    RotatedSecretSchema,
+    RotateSecretSchema,
+)
+from campaign.web.auth import require_role
+
+blueprint = Blueprint("partners", __name__, url_prefix="/api/v1/partners",
+                      description="Solidarity partners (admin only): registry and secrets.")
+Reply = tuple[dict[str, Any], int, dict[str, str]]
+ETAG_HEADER = {"ETag": {"schema": {"type": "string"}}}
+
+
+@blueprint.route("", methods=["POST"])
+@require_role("admin")
+@blueprint.arguments(NewPartnerSchema)
+@blueprint.response(201, CreatedPartnerSchema)
+@blueprint.doc(security=CAMPAIGNER)
+def create(body: dict[str, Any]) -> Reply:
+    """Register a partner; the response is the only time its secret and API key are shown.
+
+    The webhook URL must be https and resolve to public addresses only (422 otherwise).
+    """
+    _require_known(body["case_ids"], body["action_ids"])
+    try:
+        issued = register_partner(services(), PartnerForm(**body), meta(), utc_now())
+    except UnsafeWebhookUrl as exc:
+        abort(422, messages={"json": {"webhook_url": [str(exc)]}})
+    found = representation(issued.partner_id)
+    created = {**found, "signing_secret": issued.signing_secret, "api_key": issued.api_key}
+    return created, 201, {"Location": f"/api/v1/partners/{issued.partner_id}"}
+
+
+@blueprint.route("", methods=["GET"])
+@require_role("admin")
+@blueprint.arguments(PageQuerySchema, location="query")
+@blueprint.response(200, PartnerPageSchema)
+@blueprint.doc(security=CAMPAIGNER)
+def list_partners(query: dict[str, Any]) -> dict[str, Any]:
+    """Partners by id, a page at a time, without their credentials."""
+    return list_page(partners.c.partner_id, query, {}, _representation)
+
+
+@blueprint.route("/<partner_id>", methods=["GET"])
+@require_role("admin")
+@blueprint.response(200, PartnerSchema, headers=ETAG_HEADER)
+@blueprint.doc(security=CAMPAIGNER)
+def get(partner_id: str) -> Reply:
+    """One partner: what it follows and whether its endpoint is enabled."""
+    body = representation(partner_id)
+    return body, 200, {"ETag": f'"{body["version"]}"'}
+
+
+@blueprint.route("/<partner_id>/rotate-secret", methods=["POST"])
+@require_role("admin")
+@blueprint.arguments(RotateSecretSchema)
+@blueprint.response(200, RotatedSecretSchema)
+@blueprint.doc(security=CAMPAIGNER)
+def rotate(body: dict[str, Any], partner_id: str) -> dict[str, Any]:
+    """Issue a new signing secret, shown once. During the overlap (24 hours unless said
+    otherwise) webhooks carry signatures made with both, and both verify inbound calls."""
+    require_row(partners.c.partner_id, partner_id, "partner")
+    issued = rotate_secret(services(), partner_id, timedelta(hours=body["overlap_hours"]),
+                           meta(), utc_now())
+    return {"partner_id": partner_id, "secret_id": issued.secret_id,
+            "signing_secret": issued.signing_secret, "overlap_until": issued.overlap_until}
+
+
+@blueprint.route("/<partner_id>/disable", methods=["POST"])
+@require_role("admin")
+@blueprint.response(200, PartnerSchema)
+@blueprint.doc(security=CAMPAIGNER)
+def disable(partner_id: str) -> dict[str, Any]:
+    """Stop sending webhooks to the partner; its feed and inbound calls keep working."""
+    return _switch(partner_id, enabled=False)
+
+
+@blueprint.route("/<partner_id>/enable", methods=["POST"])
+@require_role("admin")
+@blueprint.response(200, PartnerSchema)
+@blueprint.doc(security=CAMPAIGNER)
+def enable(partner_id: str) -> dict[str, Any]:
+    """Send webhooks to the partner again (after a 410, failures, or a campaigner's pause)."""
+    return _switch(partner_id, enabled=True)
+
+
+def _switch(partner_id: str, enabled: bool) -> dict[str, Any]:
+    require_row(partners.c.partner_id, partner_id, "partner")
+    set_endpoint(services(), partner_id, enabled, meta(), utc_now())
+    return representation(partner_id)
+
+
+def _require_known(case_ids: tuple[str, ...], action_ids: tuple[str, ...]) -> None:
+    """422 naming every followed case or action that does not exist."""
+    with reading() as conn:
+        known_cases = set(conn.execute(
+            select(cases.c.case_id).where(cases.c.case_id.in_(case_ids))).scalars())
+        known_actions = set(conn.execute(
+            select(actions.c.action_id).where(actions.c.action_id.in_(action_ids))).scalars())
+    errors: dict[str, list[str]] = {}
+    if missing := [c for c in case_ids if c not in known_cases]:
+        errors["case_ids"] = [f"no case {', '.join(missing)}"]
+    if missing := [a for a in action_ids if a not in known_actions]:
+        errors["action_ids"] = [f"no action {', '.join(missing)}"]
+    if errors:
+        abort(422, messages={"json": errors})
+
+
+def representation(partner_id: str) -> dict[str, Any]:
+    """The API's view of one partner, without credentials."""
+    with reading() as conn:
+        return _representation(conn, partner_id)
+
+
+def _representation(conn: Connection, partner_id: str) -> dict[str, Any]:
+    row = conn.execute(select(partners).where(partners.c.partner_id == partner_id)).one_or_none()
+    if row is None:
+        raise NotFound(f"no partner {partner_id}")
+    body = {k: row._mapping[k] for k in PartnerSchema().fields if k in row._mapping}
+    return {**body, "registered_at": maybe_utc(row.registered_at)}

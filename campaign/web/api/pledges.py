@@ -1,0 +1,217 @@
+"""Pledges: a supporter promises letters to an action, then confirms each letter sent.
+
+A pledge's id is `<action id>-<supporter id>` (its stream id without "pledge-"): one
+pledge per supporter per action. Both halves are UUIDs full of dashes, so an id is
+always resolved through the `pledges` read model, never split.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar, cast
+
+import marshmallow as ma
+from flask import current_app, g, request
+from flask_smorest import Blueprint
+from sqlalchemy import Connection, select
+
+from campaign.application.commands import Outcome
+from campaign.application.errors import Forbidden, NotFound
+from campaign.application.pledges import make_pledge
+from campaign.application.supporters import require_supporter
+from campaign.domain import pledge
+from campaign.domain.base import DomainError
+from campaign.infra.clock import utc_now
+from campaign.infra.tables import pledges
+from campaign.web.api.common import (
+    CAMPAIGNER,
+    IF_MATCH,
+    SUPPORTER,
+    ApiSchema,
+    dispatch,
+    etag,
+    meta,
+    reading,
+    services,
+)
+from campaign.web.api.idempotency import HEADER_PARAMETER, idempotent
+from campaign.web.auth import caller_from_bearer, supporter_from_request, supporter_required
+
+blueprint = Blueprint("pledges", __name__, url_prefix="/api/v1",
+                      description="Pledges to write, and the letters confirmed as sent.")
+F = ma.fields
+TARGET_ID = ma.validate.Regexp(r"^[a-z0-9][a-z0-9-]{0,63}$")
+ETAG_HEADER = {"ETag": {"schema": {"type": "string"}}}
+CREATED_HEADERS = {**ETAG_HEADER, "Location": {"schema": {"type": "string"}}}
+
+V = TypeVar("V", bound=Callable[..., Any])
+
+
+class PledgeRequestSchema(ApiSchema):
+    """Which officials to write to (none named: all of the action's) and how many letters."""
+
+    target_ids = F.List(F.String(validate=TARGET_ID), load_default=list,
+                        validate=ma.validate.Length(max=100),
+                        metadata={"description": "Empty: every target of the action"})
+    letters_promised = F.Integer(required=True, validate=ma.validate.Range(min=1, max=100))
+
+
+class LetterRequestSchema(ApiSchema):
+    """One letter sent: to which official, by which channel, on which day."""
+
+    letter_id = F.String(validate=ma.validate.Regexp(r"^[\x21-\x7e]{1,100}$"), metadata={
+        "description": "Your id for the letter, making a retry harmless; generated if absent"})
+    target_id = F.String(required=True, validate=TARGET_ID)
+    channel = F.String(required=True,
+                       validate=ma.validate.OneOf(["post", "email", "fax", "online"]))
+    sent_on = F.Date(required=True)
+
+
+class LetterSchema(ApiSchema):
+    letter_id = F.String(required=True)
+    target_id = F.String(required=True)
+    channel = F.String(required=True)
+    sent_on = F.Date(required=True)
+    confirmed_at = F.DateTime(required=True)
+
+
+class PledgeSchema(ApiSchema):
+    """A pledge, its status and the letters confirmed so far."""
+
+    pledge_id = F.String(required=True)
+    action_id = F.String(required=True)
+    supporter_id = F.String(required=True)
+    status = F.String(required=True, metadata={
+        "enum": ["open", "fulfilled", "lapsed", "cancelled"]})
+    target_ids = F.List(F.String(), required=True)
+    letters_promised = F.Integer(required=True)
+    letters_confirmed = F.Integer(required=True)
+    pledged_at = F.DateTime(required=True)
+    due_at = F.DateTime(required=True)
+    version = F.Integer(required=True)
+    letters = F.List(F.Nested(LetterSchema), required=True)
+
+
+def supporter_or_viewer(view: V) -> V:
+    """Decorator: a supporter token, or a campaigner token of any role."""
+
+    @wraps(view)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        header = request.headers.get("Authorization", "")
+        if header.startswith("Bearer "):
+            g.caller = caller_from_bearer(current_app.extensions["campaign"].engine, header)
+        else:
+            g.caller = supporter_from_request("supporter")
+        return view(*args, **kwargs)
+
+    return cast(V, guarded)
+
+
+@blueprint.route("/actions/<action_id>/pledges", methods=["POST"])
+@supporter_required
+@idempotent
+@blueprint.arguments(PledgeRequestSchema)
+@blueprint.response(201, PledgeSchema, headers=CREATED_HEADERS)
+@blueprint.alt_response(200, schema=PledgeSchema, headers=CREATED_HEADERS,
+                        description="The same pledge was already made: nothing changed")
+@blueprint.doc(security=SUPPORTER, parameters=[HEADER_PARAMETER])
+def make(body: dict[str, Any], action_id: str) -> tuple[dict[str, Any], int, dict[str, str]]:
+    """Pledge letters to a launched action: one pledge per supporter per action.
+
+    Needs confirmed consent. Pledging again with the same targets and count changes
+    nothing (200); a different pledge is refused (409 `already_pledged`).
+    """
+    supporter_id = g.caller.id
+    with services().store.transaction(g.get("conn")) as conn:  # one transaction, check to write
+        row = require_supporter(conn, supporter_id)
+        if row.erased:
+            raise DomainError("supporter_erased", "the supporter was erased")
+        if not row.consented:
+            raise DomainError("consent_required", "confirm your e-mail address before pledging")
+        outcome = make_pledge(services(), action_id, supporter_id, tuple(body["target_ids"]),
+                              body["letters_promised"], meta(), utc_now(), conn=conn)
+    return _written(outcome)
+
+
+@blueprint.route("/pledges/<pledge_id>", methods=["GET"])
+@supporter_or_viewer
+@blueprint.response(200, PledgeSchema, headers=ETAG_HEADER)
+@blueprint.doc(security=[*SUPPORTER, *CAMPAIGNER])
+def get(pledge_id: str) -> tuple[dict[str, Any], int, dict[str, str]]:
+    """One pledge: its owner, or any campaigner token, may read it."""
+    with reading() as conn:
+        found = _representation(conn, pledge_id)
+    _require_owner_or_campaigner(found["supporter_id"])
+    return found, 200, etag(found["version"])
+
+
+@blueprint.route("/pledges/<pledge_id>/letters", methods=["POST"])
+@supporter_required
+@idempotent
+@blueprint.arguments(LetterRequestSchema)
+@blueprint.response(201, PledgeSchema, headers=CREATED_HEADERS)
+@blueprint.alt_response(200, schema=PledgeSchema, headers=CREATED_HEADERS,
+                        description="This letter was already confirmed: nothing changed")
+@blueprint.doc(security=SUPPORTER, parameters=[IF_MATCH, HEADER_PARAMETER])
+def confirm_letter(
+    letter: dict[str, Any], pledge_id: str
+) -> tuple[dict[str, Any], int, dict[str, str]]:
+    """Confirm one letter sent; the last promised letter fulfils the pledge.
+
+    Letters sent after a pledge lapsed still count, but it stays lapsed.
+    """
+    with reading() as conn:
+        row = _row(conn, pledge_id)
+    if row.supporter_id != g.caller.id:
+        raise Forbidden("only the supporter who pledged can confirm its letters")
+    outcome = dispatch(pledge.ConfirmLetter(
+        action_id=row.action_id, supporter_id=row.supporter_id,
+        letter_id=letter.get("letter_id") or str(uuid.uuid4()), target_id=letter["target_id"],
+        channel=letter["channel"], sent_on=letter["sent_on"], confirmed_at=utc_now(),
+    ), with_if_match=True)
+    return _written(outcome)
+
+
+def _written(outcome: Outcome) -> tuple[dict[str, Any], int, dict[str, str]]:
+    """The pledge as the command left it: no second read after the write."""
+    pledge_id = outcome.stream_id.removeprefix("pledge-")
+    found = _from_state(pledge_id, outcome.state, outcome.version)
+    headers = {**etag(outcome.version), "Location": f"/api/v1/pledges/{pledge_id}"}
+    return found, 201 if outcome.events else 200, headers
+
+
+def _require_owner_or_campaigner(owner: str) -> None:
+    caller = g.caller
+    if caller.kind == "supporter" and caller.id != owner:
+        raise Forbidden("this pledge belongs to another supporter")
+
+
+def _row(conn: Connection, pledge_id: str) -> Any:
+    row = conn.execute(select(pledges).where(pledges.c.pledge_id == pledge_id)).one_or_none()
+    if row is None:
+        raise NotFound(f"no pledge {pledge_id}")
+    return row
+
+
+def _representation(conn: Connection, pledge_id: str) -> dict[str, Any]:
+    """The pledge replayed from its own stream (the read model finds it first)."""
+    _row(conn, pledge_id)
+    state, version = services().commands.load(conn, f"pledge-{pledge_id}",
+                                              pledge.AGGREGATE)
+    return _from_state(pledge_id, state, version)
+
+
+def _from_state(pledge_id: str, state: pledge.State, version: int) -> dict[str, Any]:
+    letters = [{"letter_id": letter.letter_id, "target_id": letter.target_id,
+                "channel": letter.channel, "sent_on": letter.sent_on,
+                "confirmed_at": letter.confirmed_at} for letter in state.letters.values()]
+    return {
+        "pledge_id": pledge_id, "action_id": state.action_id, "supporter_id": state.supporter_id,
+        "status": state.status, "target_ids": list(state.target_ids),
+        "letters_promised": state.letters_promised,
+        "letters_confirmed": state.letters_confirmed,
+        "pledged_at": state.pledged_at, "due_at": state.due_at, "version": version,
+        "letters": letters,
+    }

@@ -1,0 +1,141 @@
+"""Request and response shapes of supporters: sign-up, consent, preferences, export, erasure.
+
+Error messages never repeat a personal value: a bad e-mail address is "not valid", never
+"'ada@…' is not valid", so neither a 422 body nor a log line can carry it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+
+from campaign.domain.base import DomainError
+from campaign.domain.values import (
+    validate_country,
+    validate_email,
+    validate_language,
+    validate_timezone,
+)
+from campaign.web.api.common import ApiSchema, checked
+
+F = ma.fields
+LINK_TOKEN = ma.validate.Length(min=1, max=2_000)
+CASE_ID = ma.validate.Length(min=1, max=500)
+
+
+def _plausible_email(value: str) -> None:
+    """The domain's own e-mail rule, with a message that does not echo the address."""
+    try:
+        validate_email(value.strip())
+    except DomainError:
+        raise ma.ValidationError("Not a valid email address.") from None
+
+
+def _visible(value: str) -> None:
+    if not value.strip():
+        raise ma.ValidationError("Must not be blank.")
+
+
+class SignUpSchema(ApiSchema):
+    """What a person gives to sign up; campaign e-mail waits for the confirmation click."""
+
+    email = F.Email(required=True, validate=[ma.validate.Length(max=254), _plausible_email])
+    name = F.String(required=True, validate=[ma.validate.Length(min=1, max=200), _visible])
+    locale = F.String(required=True, validate=checked(validate_language),
+                      metadata={"description": "BCP 47 tag, canonical case", "example": "pt-BR"})
+    country = F.String(required=True, validate=checked(validate_country),
+                       metadata={"description": "ISO 3166-1 alpha-2", "example": "KG"})
+    timezone = F.String(required=True, validate=checked(validate_timezone),
+                        metadata={"description": "IANA zone", "example": "Asia/Bishkek"})
+
+
+class SignUpAcceptedSchema(ApiSchema):
+    """The same answer for a new and an already registered address: nothing is revealed."""
+
+    status = F.String(required=True, metadata={"enum": ["confirmation_pending"]})
+
+
+class LinkTokenSchema(ApiSchema):
+    """A token from a signed link we e-mailed (confirmation or erasure)."""
+
+    token = F.String(required=True, validate=LINK_TOKEN)
+
+
+class ConfirmedSchema(ApiSchema):
+    supporter_id = F.String(required=True)
+    supporter_token = F.String(required=True, metadata={
+        "description": "Send as `Authorization: Supporter <token>` to act as this supporter."})
+
+
+class SubscriptionsSchema(ApiSchema):
+    """Which actions to receive: all of them, or those for some countries or cases."""
+
+    all_actions = F.Boolean(required=True)
+    countries = F.List(F.String(validate=checked(validate_country)), load_default=list,
+                       validate=ma.validate.Length(max=250))
+    case_ids = F.List(F.String(validate=CASE_ID), load_default=list,
+                      validate=ma.validate.Length(max=1_000))
+
+    @ma.post_load
+    def tuples(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        """Lists as tuples, each value once, in the order given."""
+        return {k: tuple(dict.fromkeys(v)) if isinstance(v, list) else v
+                for k, v in data.items()}
+
+
+class SupporterSchema(ApiSchema):
+    """A supporter as they see themselves; `export` has the e-mail and name."""
+
+    supporter_id = F.String(required=True)
+    locale = F.String(required=True)
+    country = F.String(required=True)
+    timezone = F.String(required=True)
+    consented = F.Boolean(required=True)
+    subscriptions = F.Nested(SubscriptionsSchema, required=True)
+    unsubscribed = F.Boolean(required=True)
+    suppressed = F.Boolean(required=True, metadata={
+        "description": "The mail provider reported the address as unusable or unwilling"})
+    suppression_reason = F.String(allow_none=True, metadata={
+        "enum": ["bounce", "spam_report", "dropped", None]})
+
+
+class SupporterSummarySchema(ApiSchema):
+    """One supporter for audience checks: no personal data (no e-mail, no name)."""
+
+    supporter_id = F.String(required=True)
+    locale = F.String(allow_none=True, required=True)
+    country = F.String(allow_none=True, required=True)
+    consented = F.Boolean(required=True)
+    unsubscribed = F.Boolean(required=True)
+    suppressed = F.Boolean(required=True)
+    suppression_reason = F.String(allow_none=True)
+    erased = F.Boolean(required=True)
+
+
+class SupporterPageSchema(ApiSchema):
+    items = F.List(F.Nested(SupporterSummarySchema), required=True)
+    next_cursor = F.String(allow_none=True, required=True)
+
+
+class ExportedEventSchema(ApiSchema):
+    """One event as stored, personal fields decrypted (or `[erased]` once erased)."""
+
+    type = F.String(required=True, metadata={"example": "SupporterRegistered"})
+    recorded_at = F.String(required=True, metadata={"format": "date-time"})
+    data = F.Dict(keys=F.String(), values=F.Raw(), required=True, metadata={
+        "description": "The event's fields; see the event type"})
+
+
+class ExportSchema(ApiSchema):
+    """Everything held about one person (GDPR access request)."""
+
+    supporter_id = F.String(required=True)
+    erased = F.Boolean(required=True)
+    profile = F.Dict(keys=F.String(), values=F.Raw(), allow_none=True, required=True, metadata={
+        "description": "As given at sign-up: email, name, locale, country, timezone, "
+                       "registered_at; email and name read `[erased]` after erasure"})
+    events = F.List(F.Nested(ExportedEventSchema), required=True,
+                    metadata={"description": "The supporter's own stream, oldest first"})
+    pledges = F.List(F.Nested(ExportedEventSchema), required=True,
+                     metadata={"description": "The events of every pledge they made"})

@@ -1,0 +1,117 @@
+"""Who is calling over HTTP: campaigner tokens, supporter links and partner keys in headers.
+
+Partner keys and campaigner tokens live in different tables and are never interchangeable:
+a campaigner token opens no partner endpoint, and a partner key no campaigner one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from copy import deepcopy
+from functools import wraps
+from typing import Any, TypeVar, cast
+
+from flask import current_app, g, request
+from sqlalchemy import Engine, select
+
+from campaign.application.access import ROLES, Caller, Purpose, Role, SupporterLinks, hash_token
+from campaign.application.errors import AuthError, Forbidden
+from campaign.infra.tables import api_tokens
+from campaign.partners.registry import PartnerRecord, partner_for_api_key
+
+PARTNER_KEY: list[dict[str, list[str]]] = [{"partnerKey": []}]
+PARTNER_SIGNED: list[dict[str, list[str]]] = [{"partnerKey": [], "partnerSignature": []}]
+UNAUTHORIZED = {"401": "UNAUTHORIZED"}
+
+
+def caller_from_bearer(engine: Engine, header: str | None) -> Caller:
+    """The token's caller, or AuthError for a missing, unknown or revoked token."""
+    if not header or not header.startswith("Bearer "):
+        raise AuthError("an API token is required: Authorization: Bearer <token>")
+    token = header.removeprefix("Bearer ").strip()
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(api_tokens.c.token_id, api_tokens.c.role)
+            .where(api_tokens.c.token_hash == hash_token(token), api_tokens.c.revoked.is_(False))
+        ).one_or_none()
+    if row is None:
+        raise AuthError("the API token is unknown or revoked")
+    return Caller("token", row.token_id, cast(Role, row.role))
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def require_role(role: Role) -> Callable[[F], F]:
+    """Decorator: the request needs a campaigner token of at least `role`."""
+
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            engine = current_app.extensions["campaign"].engine
+            caller = caller_from_bearer(engine, request.headers.get("Authorization"))
+            if ROLES.index(caller.role or "viewer") < ROLES.index(role):
+                raise Forbidden(f"this needs the {role} role")
+            g.caller = caller
+            return view(*args, **kwargs)
+
+        return _documented(guarded, view, {
+            "security": [{"campaignerToken": []}], "x-required-role": role,
+            "responses": {"401": "UNAUTHORIZED", "403": "FORBIDDEN"},
+        })
+
+    return decorate
+
+
+def supporter_required(view: F) -> F:
+    """Decorator: the request needs `Authorization: Supporter <token>` (purpose "supporter")."""
+
+    @wraps(view)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        g.caller = supporter_from_request("supporter")
+        return view(*args, **kwargs)
+
+    return _documented(guarded, view, {
+        "security": [{"supporterToken": []}], "responses": {"401": "UNAUTHORIZED"},
+    })
+
+
+def _documented(guarded: Callable[..., Any], view: F, doc: dict[str, Any]) -> F:
+    """Put what a guard demands into the view's OpenAPI operation (flask-smorest's `_apidoc`).
+
+    The copy keeps the wrapped view's own documentation untouched.
+    """
+    apidoc = deepcopy(getattr(view, "_apidoc", {}))
+    manual = apidoc.setdefault("manual_doc", {})
+    for key, value in doc.items():
+        if isinstance(value, dict):
+            manual[key] = {**value, **manual.get(key, {})}
+        else:
+            manual.setdefault(key, value)
+    guarded._apidoc = apidoc  # type: ignore[attr-defined]
+    return cast(F, guarded)
+
+
+def supporter_from_request(purpose: Purpose = "supporter") -> Caller:
+    """The supporter whose signed token is in `Authorization: Supporter <token>`."""
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Supporter "):
+        raise AuthError("a supporter token is required: Authorization: Supporter <token>")
+    links: SupporterLinks = current_app.extensions["campaign"].links
+    return Caller("supporter", links.verify(purpose, header.removeprefix("Supporter ").strip()))
+
+
+def authenticate_partner() -> PartnerRecord:
+    """The partner whose API key the request carries; AuthError for a missing or unknown key.
+
+    Sets `g.caller`, so events the request appends record `partner:<id>` as their actor.
+    """
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
+        raise AuthError("a partner API key is required: Authorization: Bearer <key>")
+    with current_app.extensions["campaign"].engine.connect() as conn:
+        partner = partner_for_api_key(conn, header.removeprefix("Bearer ").strip())
+    if partner is None:
+        raise AuthError("the partner API key is unknown")
+    g.caller = Caller("partner", partner.partner_id)
+    return partner

@@ -1,0 +1,44 @@
+"""The few plain HTML pages supporters reach from links in their e-mail.
+
+A link opened in a browser shows a page with one button; only the button's POST acts.
+Mail scanners GET every URL in a message, and must not confirm or unsubscribe anyone.
+"""
+
+from __future__ import annotations
+
+from flask import Response, current_app, render_template_string
+
+from campaign.application.access import Purpose
+from campaign.application.commands import Meta
+from campaign.application.errors import AuthError
+from campaign.web.context import correlation_id
+
+PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{{ title }}</title></head>
+<body style="font-family: sans-serif; max-width: 36em; margin: 2em auto">
+<h1>{{ title }}</h1><p>{{ message }}</p>
+{% if button %}<form method="post">{% for name, value in fields %}<input type="hidden"
+name="{{ name }}" value="{{ value }}">{% endfor %}
+<button type="submit">{{ button }}</button></form>{% endif %}
+</body></html>"""
+
+
+def page(status: int, title: str, message: str, button: str | None = None,
+         fields: tuple[tuple[str, str], ...] = ()) -> Response:
+    """A page with a title, a message and, optionally, a form with one button."""
+    body = render_template_string(PAGE, title=title, message=message, button=button,
+                                  fields=fields)
+    return Response(body, status=status, mimetype="text/html")
+
+
+def link_subject(purpose: Purpose, token: str) -> str | None:
+    """The supporter a signed link of `purpose` names; None if forged, expired or another's."""
+    try:
+        return str(current_app.extensions["campaign"].links.verify(purpose, token))
+    except AuthError:
+        return None
+
+
+def supporter_meta(supporter_id: str) -> Meta:
+    """Event metadata for what a supporter did through one of these pages."""
+    return Meta(actor=f"supporter:{supporter_id}", correlation_id=correlation_id())

@@ -1,0 +1,163 @@
+"""The page behind "Tell us you will write" in every action e-mail: `/act/<action id>`.
+
+The link carries the supporter's signed `supporter` token, so the page knows who is
+reading without a login. It shows the action as the e-mail did (asks, officials with
+addresses, the deadline in the reader's timezone, or that the action was stopped), and
+two forms: pledge letters, then confirm each letter sent. Both go through the same use
+cases and command handler as the API; a form sent twice (a double click, a reload)
+changes nothing, because the letter's id is fixed when the page is drawn.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, current_app, redirect, render_template, request
+from sqlalchemy import Select, select
+from werkzeug.wrappers import Response as ResponseBase
+
+from campaign.application.commands import Meta
+from campaign.application.pledges import make_pledge
+from campaign.bootstrap import Services
+from campaign.domain import pledge
+from campaign.domain.base import DomainError
+from campaign.infra.clock import utc_now
+from campaign.infra.tables import actions, supporters
+from campaign.mail.rendering import deadline_for, languages_phrase
+from campaign.web.api.actions import DEADLINE_NOTICE
+from campaign.web.pages import link_subject, page, supporter_meta
+from events import as_utc
+
+blueprint = Blueprint("action_page", __name__)
+
+CHANNELS = ("post", "email", "fax", "online")
+INVALID = ("Link not valid", "This link is not valid or has expired. Use the link in the "
+           "latest e-mail about this action.")
+
+
+def _services() -> Services:
+    services: Services = current_app.extensions["campaign"]
+    return services
+
+
+@blueprint.get("/act/<action_id>")
+def show(action_id: str) -> Response:
+    """The action, the reader's pledge and the forms to pledge or confirm a letter."""
+    supporter_id = link_subject("supporter", request.args.get("token", ""))
+    if supporter_id is None:
+        return page(404, *INVALID)
+    context = _context(action_id, supporter_id)
+    if context is None:
+        return page(404, "No such action", "This urgent action does not exist.")
+    context["notice"] = _DONE.get(request.args.get("done", ""), "")
+    return Response(render_template("pages/act.html", **context), mimetype="text/html")
+
+
+@blueprint.post("/act/<action_id>")
+def act(action_id: str) -> ResponseBase:
+    """Pledge, or confirm one letter; then back to the page (post, redirect, get)."""
+    token = request.args.get("token", "")
+    supporter_id = link_subject("supporter", token)
+    if supporter_id is None:
+        return page(404, *INVALID)
+    form = request.form
+    meta = supporter_meta(supporter_id)
+    try:
+        if form.get("do") == "pledge":
+            done = _pledge(action_id, supporter_id, form.get("letters", ""), meta)
+        elif form.get("do") == "letter":
+            done = _letter(action_id, supporter_id, form, meta)
+        else:
+            return page(400, "Nothing to do", "The form sent nothing this page knows.")
+    except _FormError as exc:
+        return page(422, "Please check the form", str(exc))
+    except DomainError as exc:
+        return page(409, "Not possible", exc.message)
+    return redirect(f"/act/{action_id}?{urlencode({'token': token, 'done': done})}", code=303)
+
+
+_DONE = {"pledged": "Thank you: your pledge is recorded.",
+         "letter": "Thank you: your letter is counted."}
+
+
+class _FormError(ValueError):
+    """A field of the form is missing or malformed."""
+
+
+def _pledge(action_id: str, supporter_id: str, letters: str, meta: Meta) -> str:
+    if not letters.isdigit() or not 1 <= int(letters) <= 100:
+        raise _FormError("Say how many letters you will write: a number from 1 to 100.")
+    services = _services()
+    with services.store.transaction() as conn:
+        row = conn.execute(select_supporter(supporter_id)).one_or_none()
+        if row is None or row.erased:
+            raise DomainError("unknown_supporter", "This supporter is not known.")
+        if not row.consented:
+            raise DomainError("consent_required", "Confirm your e-mail address before pledging.")
+        make_pledge(services, action_id, supporter_id, (), int(letters), meta, utc_now(),
+                    conn=conn)
+    return "pledged"
+
+
+def _letter(action_id: str, supporter_id: str, form: Any, meta: Meta) -> str:
+    try:
+        sent_on = date.fromisoformat(form.get("sent_on", ""))
+        letter_id = str(uuid.UUID(form.get("letter_id", "")))
+    except ValueError:
+        raise _FormError("Give the day the letter was sent.") from None
+    channel = form.get("channel", "")
+    if channel not in CHANNELS:
+        raise _FormError(f"Say how the letter was sent: one of {', '.join(CHANNELS)}.")
+    _services().commands.handle(pledge.ConfirmLetter(
+        action_id=action_id, supporter_id=supporter_id, letter_id=letter_id,
+        target_id=form.get("target_id", ""), channel=channel, sent_on=sent_on,
+        confirmed_at=utc_now()), meta)
+    return "letter"
+
+
+def select_supporter(supporter_id: str) -> Select[Any]:
+    """What the page needs of the reader: consent, erasure, timezone (no personal data)."""
+    c = supporters.c
+    return select(c.consented, c.erased, c.timezone).where(c.supporter_id == supporter_id)
+
+
+def _context(action_id: str, supporter_id: str) -> dict[str, Any] | None:
+    services = _services()
+    with services.engine.connect() as conn:
+        row = conn.execute(select(actions.c.status, actions.c.deadline_at, actions.c.document)
+                           .where(actions.c.action_id == action_id)).one_or_none()
+        if row is None or row.status == "drafted":  # not public yet
+            return None
+        reader = conn.execute(select_supporter(supporter_id)).one_or_none()
+        state, _ = services.commands.load(conn, f"pledge-{action_id}-{supporter_id}",
+                                          pledge.AGGREGATE)
+    document = row.document
+    targets = document["targets"]
+    deadline = as_utc(row.deadline_at)
+    timezone = (reader.timezone if reader is not None else None) or "UTC"
+    mine = state if state.status != "none" else None
+    chosen = set(mine.target_ids) if mine is not None and mine.target_ids else None
+    return {
+        "action": document, "status": row.status,
+        "deadline_passed": utc_now() >= deadline, "deadline_notice": DEADLINE_NOTICE,
+        "deadline_local": deadline_for(deadline, timezone),
+        "languages": languages_phrase(document["languages"], document["own_language_welcome"]),
+        "consented": bool(reader is not None and reader.consented and not reader.erased),
+        "can_pledge": bool(reader is not None and reader.consented and not reader.erased
+                           and row.status == "launched"),
+        "primary_targets": sum(1 for t in targets if t["role"] == "primary") or 1,
+        "pledge": None if mine is None else {
+            "status": mine.status, "letters_promised": mine.letters_promised,
+            "letters_confirmed": mine.letters_confirmed,
+            "letters": sorted(mine.letters.values(), key=lambda letter: letter.confirmed_at)},
+        "pledge_targets": [t for t in targets if chosen is None or t["target_id"] in chosen],
+        "target_names": {t["target_id"]: t["title"] for t in targets},
+        "channels": CHANNELS, "letter_id": str(uuid.uuid4()),
+        "today": utc_now().astimezone(ZoneInfo(timezone)).date().isoformat(),
+    }
+
+

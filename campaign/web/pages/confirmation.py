@@ -1,0 +1,54 @@
+"""The double opt-in link: `/confirm/<token>` from the confirmation e-mail.
+
+A GET shows a page with one button and changes nothing (mail scanners open links); the
+button's POST confirms the address and the consent. The token is the signed, expiring
+`confirm` link of campaign/auth.py, the same one `POST /api/v1/supporters/confirm` takes.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app
+
+from campaign.domain import supporter
+from campaign.domain.base import DomainError
+from campaign.infra.clock import utc_now
+from campaign.web.pages import link_subject, page, supporter_meta
+
+blueprint = Blueprint("confirmation", __name__)
+
+INVALID = ("Link not valid", "This confirmation link is not valid or has expired. Sign up "
+           "again to receive a new one.")
+
+
+def confirm_url(base_url: str, token: str) -> str:
+    """The link in the confirmation e-mail."""
+    return f"{base_url.rstrip('/')}/confirm/{token}"
+
+
+@blueprint.get("/confirm/<token>")
+def confirm_page(token: str) -> Response:
+    """Ask before acting: a GET may come from a link scanner, not from the person."""
+    if link_subject("confirm", token) is None:
+        return page(404, *INVALID)
+    return page(200, "Confirm your subscription",
+                "Confirm that you want to receive urgent actions by e-mail.",
+                "Yes, send me urgent actions")
+
+
+@blueprint.post("/confirm/<token>")
+def confirm(token: str) -> Response:
+    """Confirm the address and consent; confirming twice is harmless."""
+    supporter_id = link_subject("confirm", token)
+    if supporter_id is None:
+        return page(404, *INVALID)
+    services = current_app.extensions["campaign"]
+    command = supporter.ConfirmConsent(supporter_id=supporter_id, confirmed_at=utc_now())
+    try:
+        services.commands.handle(command, supporter_meta(supporter_id))
+    except DomainError as exc:
+        if exc.code != "supporter_erased":
+            raise
+        return page(404, *INVALID)
+    return page(200, "Subscription confirmed",
+                "Thank you. You will receive urgent actions by e-mail; every one of them "
+                "has a link to unsubscribe.")

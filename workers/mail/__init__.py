@@ -1,1 +1,0 @@
-"""E-mail delivery: the transport-independent message, and transports (SendGrid, files)."""
