@@ -60,7 +60,7 @@ from bench.servers import (
 from campaign.application.access import SupporterLinks
 from campaign.application.commands import Meta
 from campaign.application.supporters import Registration, register_supporter
-from campaign.bootstrap import bootstrap
+from campaign.bootstrap import build
 from campaign.demo.loader import load_demo
 from campaign.demo.ua_135_10 import ACTION_ID
 from campaign.domain.supporter import ConfirmConsent
@@ -127,28 +127,29 @@ def settings_for(url: str, secret: str) -> Settings:
 def seed(url: str, secret: str) -> None:
     """Migrate and load the demo case and its launched action `ua-135-10`."""
     upgrade(url)
-    services = bootstrap(settings_for(url, secret))
+    container = build(settings_for(url, secret))
     try:
-        load_demo(services)
+        load_demo(container)
     finally:
-        services.engine.dispose()
+        container.engine.dispose()
 
 
 def register_chunk(url: str, secret: str, prefix: str, start: int, stop: int) -> list[str]:
     """Register and confirm supporters `start`..`stop` (one process); their ids."""
-    services = bootstrap(settings_for(url, secret))
+    container = build(settings_for(url, secret))
     now = datetime.now(UTC)
     ids = []
     try:
         for n in range(start, stop):
             form = Registration(f"{prefix}-{n}@bench.example.org", f"Bench Supporter {n}",
                                 "en", "GB", "Europe/London")
-            supporter_id = register_supporter(services, form, SETUP_META, now)
-            services.commands.handle(
+            supporter_id = register_supporter(container.commands, container.blind_index, form,
+                                              SETUP_META, now)
+            container.commands.handle(
                 ConfirmConsent(supporter_id=supporter_id, confirmed_at=now), SETUP_META)
             ids.append(supporter_id)
     finally:
-        services.engine.dispose()
+        container.engine.dispose()
     return ids
 
 

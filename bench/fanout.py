@@ -10,9 +10,9 @@ accepted the last batch. The worker and the clock are the Procfile's own command
 PostgreSQL and Redis.
 
 In the same run, on the same database and with the same worker processes and threads, the
-naive design (bench/fanout_naive.py: one queue message and one request per recipient, loaded
-with `dramatiq workers.main bench.fanout_naive`) sends a second action to a subset of the same
-supporters; the two are compared in recipients per second. The subset is made with the
+naive design (bench/fanout_naive.py: one queue message and one request per recipient, run
+as `dramatiq bench.fanout_naive` in place of `workers.main`) sends a second action to a subset
+of the same supporters; the two are compared in recipients per second. The subset is made with the
 product's own subscription rules: every supporter takes the alerts of the first action's
 country, only the subset takes all actions.
 
@@ -69,7 +69,7 @@ from bench.servers import (
     server_url,
 )
 from campaign.application.commands import Meta
-from campaign.bootstrap import Services, bootstrap
+from campaign.bootstrap import Container, build
 from campaign.demo import ua_135_10 as seed
 from campaign.domain import action, mailing, supporter
 from campaign.infra.database import upgrade
@@ -128,13 +128,13 @@ def email_of(n: int) -> str:
     return f"fanout-{n}@bench.example.org"
 
 
-def seed_actions(services: Services, now: datetime) -> None:
+def seed_actions(container: Container, now: datetime) -> None:
     """The seed case (UA 135/10's) and two drafted actions about it, one per design."""
     for command in seed.CASE_COMMANDS:
-        services.commands.handle(command, META)
+        container.commands.handle(command, META)
     for action_id, ua, country in ((BATCHED_ACTION, "901/24", COUNTRY),
                                    (NAIVE_ACTION, "902/24", OTHER_COUNTRY)):
-        services.commands.handle(replace(seed.DRAFT, action_id=action_id, ua_number=ua,
+        container.commands.handle(replace(seed.DRAFT, action_id=action_id, ua_number=ua,
                                          country=country, drafted_at=now), META)
 
 
@@ -158,12 +158,12 @@ def supporter_commands(n: int, naive: int, now: datetime) -> tuple[str, list[Any
 def register_range(url: str, secret: str, start: int, stop_at: int, naive: int) -> int:
     """Supporters `start`..`stop_at`: decided by the domain, sealed, appended with the inline
     projections, SETUP_CHUNK of them per transaction (one process). Events appended."""
-    services = bootstrap(settings_for(url, secret))
-    aggregate = services.commands.routes[supporter.RegisterSupporter].aggregate
+    container = build(settings_for(url, secret))
+    aggregate = container.commands.routes[supporter.RegisterSupporter].aggregate
     now, appended = datetime.now(UTC), 0
     try:
         for first in range(start, stop_at, SETUP_CHUNK):
-            with services.engine.begin() as conn:
+            with container.engine.begin() as conn:
                 for n in range(first, min(first + SETUP_CHUNK, stop_at)):
                     supporter_id, commands = supporter_commands(n, naive, now)
                     state, decided = aggregate.initial(), []
@@ -172,12 +172,12 @@ def register_range(url: str, secret: str, start: int, stop_at: int, naive: int) 
                             state = aggregate.evolve(state, event)
                             decided.append(event)
                     stream = supporter.supporter_stream(supporter_id)
-                    stored = services.mapper.to_new_events(conn, stream, decided,
+                    stored = container.commands.mapper.to_new_events(conn, stream, decided,
                                                            META.as_metadata())
-                    services.store.append(stream, stored, NO_STREAM, conn=conn)
+                    container.store.append(stream, stored, NO_STREAM, conn=conn)
                     appended += len(stored)
     finally:
-        services.engine.dispose()
+        container.engine.dispose()
     return appended
 
 
@@ -322,15 +322,15 @@ def caught_up(engine: Engine, names: list[str]) -> bool:
 
 @dataclass(frozen=True)
 class Design:
-    """What differs between the two runs: the worker's extra module and the audience."""
+    """What differs between the two runs: the worker's module and the audience."""
 
     name: str
     action_id: str
     audience: range
-    worker_modules: tuple[str, ...]
+    worker_module: str
 
 
-def run_design(design: Design, services: Services, url: str, secret: str, profile: Profile,
+def run_design(design: Design, container: Container, url: str, secret: str, profile: Profile,
                workdir: Path, names: list[str]) -> dict[str, Any]:
     """Start worker and clock, let them catch up, launch, wait for the last e-mail, check."""
     fake = CountingSendGrid()
@@ -338,8 +338,8 @@ def run_design(design: Design, services: Services, url: str, secret: str, profil
     env = process_env(url, secret, fake, profile)
     commands = procfile(REPO / "Procfile", env)
     worker = commands["worker"]
-    at = worker.index("workers.main") + 1  # modules follow the broker module, before options
-    worker_argv = [*worker[:at], *design.worker_modules, *worker[at:]]
+    at = worker.index("workers.main")  # the module that declares the actors
+    worker_argv = [*worker[:at], design.worker_module, *worker[at + 1:]]
     log(f"{design.name}: {Path(worker_argv[0]).name} {' '.join(worker_argv[1:])}")
     processes = [start(f"{design.name}-worker", worker_argv, env, workdir),
                  start(f"{design.name}-clock", commands["clock"], env, workdir)]
@@ -348,13 +348,13 @@ def run_design(design: Design, services: Services, url: str, secret: str, profil
         wait_until(lambda: processes[0].output().count(READY) >= profile.processes,
                    "the worker processes to boot", 120, processes, interval=0.2)
         for _ in range(2):  # again a moment later: a follower may start after the first look
-            wait_until(lambda: caught_up(services.engine, names),
+            wait_until(lambda: caught_up(container.engine, names),
                        "the subscriptions to catch up", 600, processes, interval=0.5)
             time.sleep(2)
         catch_up = time.monotonic() - started
         log(f"{design.name}: workers up and caught up with the log in {catch_up:.1f} s")
         result = {"catch_up_seconds": round(catch_up, 1),
-                  **measure(design, services, fake, processes)}
+                  **measure(design, container, fake, processes)}
     finally:
         stop(processes)
         fake.stop()
@@ -380,29 +380,29 @@ def worker_log_problems(worker: Process) -> dict[str, Any]:
     return {**server_log_problems(worker.log), "first_traceback": "\n".join(traceback)[-4000:]}
 
 
-def measure(design: Design, services: Services, fake: CountingSendGrid,
+def measure(design: Design, container: Container, fake: CountingSendGrid,
             processes: list[Process]) -> dict[str, Any]:
     """The measured interval: ActionLaunched appended → the last recipient accepted."""
     expected = len(design.audience)
     worker_pids = descendants(processes[0].popen.pid)
     lifetime_peak = peak_rss_mb(worker_pids)
     reset = reset_peak_rss(worker_pids)
-    cpu_before = cpu_snapshot(services.engine, worker_pids, processes[1].popen.pid)
+    cpu_before = cpu_snapshot(container.engine, worker_pids, processes[1].popen.pid)
     load = os.getloadavg()[0]
     launched_wall = datetime.now(UTC)
     launched = time.monotonic()
-    services.commands.handle(action.LaunchAction(design.action_id, launched_wall), META)
+    container.commands.handle(action.LaunchAction(design.action_id, launched_wall), META)
     timeout = 120 + expected / (100 if design.name == "batched" else 10)
-    planned = Milestone(lambda: is_planned(services.engine, design))
+    planned = Milestone(lambda: is_planned(container.engine, design))
     wait_until(lambda: fake.accepted_recipients() >= expected, f"{expected:,} recipients",
                timeout, processes, watch=planned.poll)
     assert fake.last_accept is not None and fake.first_accept is not None
     seconds = fake.last_accept - launched
-    cpu = cpu_delta(cpu_before, cpu_snapshot(services.engine, worker_pids,
+    cpu = cpu_delta(cpu_before, cpu_snapshot(container.engine, worker_pids,
                                              processes[1].popen.pid))
     log(f"{design.name}: {expected:,} recipients in {seconds:.2f} s "
         f"({expected / seconds:,.0f}/s, {fake.requests:,} requests)")
-    wait_until(lambda: recorded(services, design) >= expected,
+    wait_until(lambda: recorded(container, design) >= expected,
                "every outcome to be recorded", 120, processes, interval=0.2)
     peaks = peak_rss_mb(worker_pids)
     return {
@@ -427,15 +427,15 @@ def measure(design: Design, services: Services, fake: CountingSendGrid,
     }
 
 
-def recorded(services: Services, design: Design) -> int:
+def recorded(container: Container, design: Design) -> int:
     """Recipients whose outcome the workers have recorded in the log."""
-    with services.engine.connect() as conn:
+    with container.engine.connect() as conn:
         if design.name == "naive":
             return int(conn.execute(select(func.count()).select_from(events).where(
                 events.c.type == "NaiveDeliveryAccepted")).scalar_one())
         stream = mailing.mailing_stream(launch_mailing_id(design.action_id))
-        aggregate = services.commands.routes[mailing.PlanMailing].aggregate
-        state, _ = services.commands.load(conn, stream, aggregate)
+        aggregate = container.commands.routes[mailing.PlanMailing].aggregate
+        state, _ = container.commands.load(conn, stream, aggregate)
     return sum(state.batches[b].recipients for b, o in state.outcomes.items() if o == "accepted")
 
 
@@ -596,22 +596,22 @@ def run(profile: Profile, mode: str) -> dict[str, Any]:
         facts = machine(server)
         url = server.database("fanout")
         upgrade(url)
-        services = bootstrap(settings_for(url, secret))
+        container = build(settings_for(url, secret))
         try:
-            seed_actions(services, datetime.now(UTC))
-            services.engine.dispose()  # no pooled connection crosses the fork
+            seed_actions(container, datetime.now(UTC))
+            container.engine.dispose()  # no pooled connection crosses the fork
             setup = create_supporters(url, secret, profile)
-            names = sorted({s.name for s in services.subscriptions} | {"mail_dispatcher"})
-            designs = [Design("batched", BATCHED_ACTION, range(profile.supporters), ()),
-                       Design("naive", NAIVE_ACTION, range(profile.naive),
-                              ("bench.fanout_naive",))]
-            results = {d.name: run_design(d, services, url, secret, profile, Path(tmp), names)
+            names = sorted(container.subscriptions)
+            designs = [Design("batched", BATCHED_ACTION, range(profile.supporters),
+                              "workers.main"),
+                       Design("naive", NAIVE_ACTION, range(profile.naive), "bench.fanout_naive")]
+            results = {d.name: run_design(d, container, url, secret, profile, Path(tmp), names)
                        for d in designs}
-            with services.engine.connect() as conn:
+            with container.engine.connect() as conn:
                 facts["mail_deliveries"] = conn.execute(
                     select(func.count()).select_from(mail_deliveries)).scalar_one()
         finally:
-            services.engine.dispose()
+            container.engine.dispose()
     facts["load_average_at_end"] = os.getloadavg()[0]
     return {"mode": mode, "profile": vars(profile), "machine": facts, "setup": setup,
             "designs": results, "targets": targets(results["batched"], results["naive"]),

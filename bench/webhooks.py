@@ -63,7 +63,7 @@ from bench.servers import (
     server_url,
 )
 from campaign.application.commands import Meta
-from campaign.bootstrap import Services, bootstrap
+from campaign.bootstrap import Container, build
 from campaign.domain import case
 from campaign.domain.values import OnDate
 from campaign.infra.database import upgrade
@@ -189,11 +189,11 @@ def workers_and_clock(env: dict[str, str], workdir: Path) -> Iterator[dict[str, 
 # --- Setup through the product's own handlers -----------------------------------------------
 
 
-def seed(services: Services, urls: Sequence[str], fanout: int) -> list[str]:
+def seed(container: Container, urls: Sequence[str], fanout: int) -> list[str]:
     """The cases and partners; each partner's secret, in the order of `urls`."""
     now = datetime.now(UTC)
     for c in range(CASES):
-        services.commands.handle(case.OpenCase(
+        container.commands.handle(case.OpenCase(
             case_id=f"case-{c}", subject_name=f"Defender {c}", subject_kind="person",
             country="KG", summary="A human rights defender at risk.", tags=(), opened_at=now),
             META)
@@ -201,10 +201,11 @@ def seed(services: Services, urls: Sequence[str], fanout: int) -> list[str]:
     for p, url in enumerate(urls):
         followed = tuple(f"case-{c}" for c in range(CASES)
                          if (c - p) % PARTNERS in range(fanout))
-        issued = register_partner(services, PartnerForm(
+        issued = register_partner(container.commands, container.vault, PartnerForm(
             name=f"Partner {p}", contact_email=f"partner{p}@example.org", webhook_url=url,
             case_ids=followed, event_types=("case.development_recorded",),
-            partner_id=f"partner-{p}"), META, now)
+            partner_id=f"partner-{p}"), META, now,
+            allow_private=container.settings.webhook_allow_private)
         secrets.append(issued.signing_secret)
     return secrets
 
@@ -213,10 +214,10 @@ def partners_of(case_number: int, fanout: int) -> list[int]:
     return [(case_number - k) % PARTNERS for k in range(fanout)]
 
 
-def append(services: Services, development_id: str, case_number: int) -> float:
+def append(container: Container, development_id: str, case_number: int) -> float:
     """One development through the command handler; the wall time just after its commit."""
     now = datetime.now(UTC)
-    services.commands.handle(case.RecordDevelopment(
+    container.commands.handle(case.RecordDevelopment(
         case_id=f"case-{case_number}", development_id=development_id, kind="hearing_scheduled",
         occurred=OnDate(date(2026, 5, 13)), summary="A hearing is scheduled at the Supreme "
         "Court to consider the cassation appeal.", source=case.DevelopmentSource(
@@ -224,7 +225,7 @@ def append(services: Services, development_id: str, case_number: int) -> float:
     return time.time()
 
 
-def append_steadily(services: Services, prefix: str, count: int, rate: float | None,
+def append_steadily(container: Container, prefix: str, count: int, rate: float | None,
                     first_case: int = 0) -> dict[str, tuple[float, int]]:
     """`count` events at `rate` per second (open loop; None: at once, one after the other);
     development id -> (time, case)."""
@@ -236,14 +237,14 @@ def append_steadily(services: Services, prefix: str, count: int, rate: float | N
             time.sleep(wait)
         case_number = (first_case + n) % CASES
         development_id = f"{prefix}-{n}"
-        appended[development_id] = (append(services, development_id, case_number), case_number)
+        appended[development_id] = (append(container, development_id, case_number), case_number)
     return appended
 
 
-def delivered(services: Services, slow: int | None) -> int:
+def delivered(container: Container, slow: int | None) -> int:
     """Deliveries made so far, the slow partner's left out."""
     d = webhook_deliveries.c
-    with services.engine.connect() as conn:
+    with container.engine.connect() as conn:
         return int(conn.execute(select(func.count()).select_from(webhook_deliveries)
                                 .where(d.status == "succeeded",
                                        d.partner_id != f"partner-{slow}")).scalar_one())
@@ -277,31 +278,31 @@ def run_scenario(server: Server, redis_url: str, profile: Profile, slow: int | N
             receivers(PARTNERS, slow) as (urls, pipe, receivers_pid):
         workdir = Path(tmp)
         env = settings_for(url, redis_url, workdir / "var")
-        services = bootstrap(Settings.from_env(env))
+        container = build(Settings.from_env(env))
         counted = 0
 
         def expected_now() -> bool:
-            return delivered(services, slow) >= counted
+            return delivered(container, slow) >= counted
 
         try:
-            pipe.send(seed(services, urls, profile.fanout))
+            pipe.send(seed(container, urls, profile.fanout))
             appended: dict[str, tuple[float, int]] = {}
             if backlog:
                 log(f"{name}: appending {profile.burst:,} events before the workers start")
-                appended = append_steadily(services, "event", profile.burst, None)
+                appended = append_steadily(container, "event", profile.burst, None)
             with workers_and_clock(env, workdir) as pids:
                 groups = {"workers": (pids["worker"], True), "clock": (pids["clock"], False),
-                          "postgres": (postmaster_pid(services.engine) or 0, True),
+                          "postgres": (postmaster_pid(container.engine) or 0, True),
                           "partners": (receivers_pid, False), "appends": (os.getpid(), False)}
                 if not backlog:
-                    warm = append_steadily(services, "warmup", profile.warmup, profile.rate)
+                    warm = append_steadily(container, "warmup", profile.warmup, profile.rate)
                     counted = sum(len(others(c, profile.fanout, slow)) for _, c in warm.values())
                     wait_until(expected_now, profile.drain_timeout, "the warm-up deliveries")
                     log(f"{name}: warm-up done ({counted} deliveries); appending "
                         f"{profile.events:,} events at {profile.rate:g}/s")
                 started, before = time.time(), cpu(groups)
                 if not backlog:
-                    appended = append_steadily(services, "event", profile.events, profile.rate,
+                    appended = append_steadily(container, "event", profile.events, profile.rate,
                                                first_case=profile.warmup)
                 appending = time.time() - started
                 counted += sum(len(others(c, profile.fanout, slow))
@@ -311,7 +312,7 @@ def run_scenario(server: Server, redis_url: str, profile: Profile, slow: int | N
             pipe.send("stop")
             arrived = pipe.recv()
         finally:
-            services.engine.dispose()
+            container.engine.dispose()
     flush.flushdb()
     result = summarize(name, profile, slow, appended, arrived, appending, drained, backlog)
     per_delivery = 1000 / os.sysconf("SC_CLK_TCK") / max(result["deliveries"], 1)

@@ -1,10 +1,18 @@
-"""The one wiring point: settings in, the store and its projections and subscriptions out."""
+"""The one wiring point: settings in, a typed and frozen Container out, built once per process.
+
+Everything the processes share is made here and nowhere else: the engine and the store with
+its projections, the command handler, the keys, the transport, the queue, and every
+subscription. Nothing changes the Container once it is built. Code below this module is
+given the three or four things it uses, never the Container; the faces (the web app, the
+workers, the demo, the command line) unpack it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
+import dramatiq
 from sqlalchemy import Engine
 
 from campaign.application.access import SupporterLinks
@@ -12,13 +20,23 @@ from campaign.application.commands import CommandHandler, command_routes
 from campaign.application.pledges import pledge_policy
 from campaign.application.reminders import ReminderSender, reminder_schedule
 from campaign.infra.event_mapping import EventMapper
+from campaign.infra.queue import Queue, create_broker
+from campaign.mail.alerts import partner_alerts
+from campaign.mail.composing import Composer
 from campaign.mail.confirmation import confirmation_mailer
 from campaign.mail.file_transport import FileTransport
+from campaign.mail.links import MailLinks
+from campaign.mail.message import MailConfig
 from campaign.mail.planning import plan_mailings
 from campaign.mail.reminders import ReminderMailer
+from campaign.mail.sendgrid import SendGridTransport
+from campaign.mail.sending import SEND_BATCH, BatchSender, dispatch_batches
 from campaign.mail.transport import Transport
 from campaign.partners.letter_reports import letter_reports_subscription
 from campaign.partners.webhooks.deliveries import endpoint_switches
+from campaign.partners.webhooks.delivery import DELIVER_WEBHOOK, Deliverer
+from campaign.partners.webhooks.http import PinnedSender
+from campaign.partners.webhooks.outbox import FOLLOW_SECONDS
 from campaign.read_models.actions import ActionsProjection
 from campaign.read_models.cases import CasesProjection
 from campaign.read_models.daily_activity import DailyActivity
@@ -39,6 +57,64 @@ from events import (
 from events.personal_data import BlindIndex, Vault
 
 
+@dataclass(frozen=True)
+class Container:
+    """What the web app, the workers, the clock and the command line share in one process."""
+
+    settings: Settings
+    engine: Engine
+    store: EventStore
+    commands: CommandHandler  # carries the event mapper: personal fields sealed and opened
+    vault: Vault
+    blind_index: BlindIndex
+    links: SupporterLinks
+    broker: dramatiq.Broker
+    queue: Queue
+    transport: Transport
+    batches: BatchSender
+    deliverer: Deliverer
+    reminder_sender: ReminderSender
+    projections: Mapping[str, Projection]
+    subscriptions: Mapping[str, Subscription]
+    """Every checkpointed subscription the clock runs, by name (catch-up projections too)."""
+    follow_seconds: float
+    """How long one run of the webhook outbox follows the log: 0 when embedded."""
+
+
+def build(
+    settings: Settings, *, engine: Engine | None = None, broker: dramatiq.Broker | None = None,
+    transport: Transport | None = None, http: PinnedSender | None = None,
+    reminder_sender: ReminderSender | None = None,
+) -> Container:
+    """The Container for `settings`; tests pass their own engine, broker, transport, HTTP
+    sender for webhooks or reminder sender."""
+    engine = engine or create_store_engine(settings.database_url)
+    broker = broker or create_broker(settings.redis_url)
+    vault, blind_index = Vault(settings.secret_key), BlindIndex(settings.secret_key)
+    store = EventStore(engine, upcasters=Upcasters())
+    store.projections = all_projections(store, vault, blind_index)
+    commands = CommandHandler(store, EventMapper(vault), command_routes())
+    queue = Queue(broker)
+    transport = transport or transport_from_settings(settings)
+    links = SupporterLinks(settings.secret_key)
+    config = mail_config(settings)
+    composer = Composer(store, vault, MailLinks(settings.public_base_url, links), config)
+    subscriptions = all_subscriptions(commands, queue, transport, config,
+                                      settings.reminder_offsets_days)
+    return Container(
+        settings=settings, engine=engine, store=store, commands=commands, vault=vault,
+        blind_index=blind_index, links=links, broker=broker, queue=queue,
+        transport=transport, batches=BatchSender(commands, composer, transport),
+        deliverer=Deliverer(commands, vault, http or PinnedSender(),
+                            allow_private=settings.webhook_allow_private,
+                            wake=queue.sender(DELIVER_WEBHOOK)),
+        reminder_sender=reminder_sender or ReminderMailer(commands),
+        projections={p.name: p for p in store.projections},
+        subscriptions={s.name: s for s in subscriptions},
+        follow_seconds=FOLLOW_SECONDS if settings.uses_redis else 0.0,
+    )
+
+
 def all_projections(store: EventStore, vault: Vault, blind_index: BlindIndex) -> list[Projection]:
     """Every read model of the product, inline and catch-up."""
     return [
@@ -54,75 +130,42 @@ def all_projections(store: EventStore, vault: Vault, blind_index: BlindIndex) ->
     ]
 
 
-@dataclass
-class Services:
-    """What request handlers, the CLI and workers share; built once per process."""
+def all_subscriptions(
+    commands: CommandHandler, queue: Queue, transport: Transport, mail: MailConfig,
+    reminder_offsets: Sequence[int],
+) -> list[Subscription]:
+    """Every subscription the clock runs: catch-up projections, policies, the mail outbox.
 
-    settings: Settings
-    engine: Engine
-    store: EventStore
-    commands: CommandHandler
-    mapper: EventMapper
-    vault: Vault
-    blind_index: BlindIndex
-    links: SupporterLinks
-    # Reminder e-mails: the deadline scan hands it each batch of due reminders.
-    reminder_sender: ReminderSender
-    subscriptions: Sequence[Subscription] = field(default_factory=list)
-
-    @property
-    def projections(self) -> Sequence[Projection]:
-        """The store's projections, inline and catch-up."""
-        return self.store.projections
-
-    def projection(self, name: str) -> Projection:
-        """The projection called `name`; KeyError names the ones that exist."""
-        for projection in self.projections:
-            if projection.name == name:
-                return projection
-        known = ", ".join(p.name for p in self.projections)
-        raise KeyError(f"no projection {name!r}; known: {known}")
-
-    def subscription(self, name: str) -> Subscription:
-        """The subscription called `name`."""
-        for subscription in self.subscriptions:
-            if subscription.name == name:
-                return subscription
-        raise KeyError(f"no subscription {name!r}")
-
-
-def bootstrap(settings: Settings, engine: Engine | None = None) -> Services:
-    """Build the services for `settings`; tests pass their own engine."""
-    engine = engine or create_store_engine(settings.database_url)
-    vault, blind_index = Vault(settings.secret_key), BlindIndex(settings.secret_key)
-    store = EventStore(engine, upcasters=Upcasters())
-    store.projections = all_projections(store, vault, blind_index)
-    mapper = EventMapper(vault)
-    commands = CommandHandler(store, mapper, command_routes())
-    subscriptions = [
-        *(projection_subscription(p) for p in store.projections if p.mode == "catch-up"),
+    The webhook outbox is not among them: it follows the log on its own actor, which keeps
+    following for a while instead of running once per tick.
+    """
+    catch_up = [p for p in commands.store.projections if p.mode == "catch-up"]
+    return [
+        *(projection_subscription(p) for p in catch_up),
         pledge_policy(commands),
         plan_mailings(commands),
         confirmation_mailer(commands),
-        reminder_schedule(settings.reminder_offsets_days),
+        reminder_schedule(reminder_offsets),
         letter_reports_subscription(commands),
         endpoint_switches(),
+        dispatch_batches(queue.sender(SEND_BATCH)),
+        partner_alerts(mail, transport),
     ]
-    return Services(
-        settings=settings, engine=engine, store=store, commands=commands, mapper=mapper,
-        vault=vault, blind_index=blind_index, links=SupporterLinks(settings.secret_key),
-        reminder_sender=ReminderMailer(commands), subscriptions=subscriptions,
-    )
+
+
+def mail_config(settings: Settings) -> MailConfig:
+    """The part of the settings campaign e-mail needs."""
+    sender_name, sender_email = settings.mail_sender
+    return MailConfig(sender_name=sender_name or "", sender_email=sender_email,
+                      public_base_url=settings.public_base_url,
+                      alert_to=settings.campaign_alert_email or sender_email)
 
 
 def transport_from_settings(settings: Settings) -> Transport:
     """SendGrid when SENDGRID_API_KEY is set, else `.eml` files under VAR_DIR/outbox."""
     if settings.sendgrid_api_key:
-        from campaign.mail.sendgrid import SendGridTransport
-
         return SendGridTransport(
             api_key=settings.sendgrid_api_key, host=settings.sendgrid_api_host,
             timeout_seconds=settings.sendgrid_timeout, sandbox=settings.sendgrid_sandbox,
         )
-
     return FileTransport(settings.var_dir / "outbox")

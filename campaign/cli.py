@@ -1,22 +1,40 @@
-"""The `campaign` command: run the app, migrate, rebuild projections."""
+"""The `campaign` command: run the app, migrate, load the demo, tokens, projections, partners.
+
+Secrets, tokens and API keys go to stdout once, everything else to stderr, so
+`campaign partners add … > credentials` captures exactly what must be handed over.
+"""
 
 from __future__ import annotations
 
 import sys
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+from typing import TypeVar
 
 import click
 from flask.cli import FlaskGroup
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from campaign.application.access import ROLES, Role, create_token
-from campaign.bootstrap import bootstrap
+from campaign.application.commands import Meta
+from campaign.bootstrap import Container, build
 from campaign.demo import ua_135_10 as seed
 from campaign.demo.loader import load_demo
+from campaign.domain.base import DomainError
+from campaign.domain.partner import PARTNER_EVENT_TYPES
+from campaign.infra.clock import utc_now
 from campaign.infra.database import DatabaseNotMigrated, current_revision, ensure_migrated, upgrade
-from campaign.partners.cli import partners as partners_commands
+from campaign.infra.tables import partners as partners_table
+from campaign.partners.admin import PartnerForm, register_partner, rotate_secret
+from campaign.partners.ssrf import UnsafeWebhookUrl
 from campaign.settings import ConfigError, Settings
 from campaign.web.app import create_app
 from events import rebuild
+from workers.embedded import probes, start_if_embedded
+
+T = TypeVar("T")
 
 
 def _settings() -> Settings:
@@ -28,11 +46,21 @@ def _settings() -> Settings:
     return settings
 
 
+def _container(migrated: bool = True) -> Container:
+    """The Container for the environment; refuses an un-migrated database unless told."""
+    container = build(_settings())
+    if migrated:
+        try:
+            ensure_migrated(container.engine)
+        except DatabaseNotMigrated as exc:
+            raise click.ClickException(str(exc)) from None
+    return container
+
+
 def _create_app() -> object:
-    try:
-        return create_app({"SETTINGS": _settings()})
-    except DatabaseNotMigrated as exc:
-        raise click.ClickException(str(exc)) from None
+    """The app `campaign run` serves; without Redis, with the workers inside."""
+    container = _container()
+    return create_app(container, probes(container, start_if_embedded(container)))
 
 
 @click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)
@@ -57,19 +85,13 @@ def db_upgrade(revision: str) -> None:
 @db.command("current")
 def db_current() -> None:
     """Print the revision the database is at."""
-    services = bootstrap(_settings())
-    click.echo(current_revision(services.engine) or "not migrated")
+    click.echo(current_revision(_container(migrated=False).engine) or "not migrated")
 
 
 @main.command("demo", with_appcontext=False)
 def demo() -> None:
     """Load the seed case of Azimzhan Askarov and UA 135/10, with demo supporters."""
-    services = bootstrap(_settings())
-    try:
-        ensure_migrated(services.engine)
-    except DatabaseNotMigrated as exc:
-        raise click.ClickException(str(exc)) from None
-    loaded = load_demo(services)
+    loaded = load_demo(_container())
     click.echo("demo loaded" if loaded else "demo already loaded")
     click.echo(f"  case:   /api/v1/cases/{seed.CASE_ID}")
     click.echo(f"  action: /api/v1/actions/{seed.ACTION_ID}  (and /stats)")
@@ -86,12 +108,7 @@ def tokens() -> None:
 @click.option("--name", required=True, help="Who or what will use the token.")
 def tokens_create(role: Role, name: str) -> None:
     """Create a token and print it once; only its hash is stored."""
-    services = bootstrap(_settings())
-    try:
-        ensure_migrated(services.engine)
-    except DatabaseNotMigrated as exc:
-        raise click.ClickException(str(exc)) from None
-    token_id, token = create_token(services.engine, name, role)
+    token_id, token = create_token(_container().engine, name, role)
     click.echo(f"token {token_id} ({role}) for {name}; shown once, keep it secret:", err=True)
     click.echo(token)
 
@@ -104,7 +121,7 @@ def projections() -> None:
 @projections.command("list")
 def projections_list() -> None:
     """List the projections and whether they are inline or catch-up."""
-    for projection in bootstrap(_settings()).projections:
+    for projection in _container(migrated=False).projections.values():
         click.echo(f"{projection.name}\t{projection.mode}")
 
 
@@ -112,23 +129,90 @@ def projections_list() -> None:
 @click.argument("name", required=False)
 def projections_rebuild(name: str | None) -> None:
     """Rebuild NAME (or every projection) from position 0."""
-    services = bootstrap(_settings())
-    try:
-        ensure_migrated(services.engine)
-        targets = [services.projection(name)] if name else list(services.projections)
-    except (DatabaseNotMigrated, KeyError) as exc:
-        raise click.ClickException(str(exc.args[0])) from None
-    last = services.store.head()
+    container = _container()
+    known = container.projections
+    if name is not None and name not in known:
+        raise click.ClickException(f"no projection {name!r}; known: {', '.join(known)}")
+    targets = [known[name]] if name else list(known.values())
+    last = container.store.head()
     for projection in targets:
         with click.progressbar(length=last, label=f"rebuilding {projection.name}",
                                file=sys.stderr) as bar:
-            applied = rebuild(services.store, projection,
+            applied = rebuild(container.store, projection,
                               on_progress=lambda _n, position: bar.update(position - bar.pos))
         click.echo(f"{projection.name}: {applied} events applied")
 
 
+@main.group("partners", cls=click.Group)
+def partners() -> None:
+    """Solidarity partners: register them, list them, rotate their signing secrets."""
+
+
+@partners.command("add")
+@click.option("--name", required=True, help="The organisation's name.")
+@click.option("--contact-email", required=True, help="Who to write to at the partner.")
+@click.option("--webhook-url", required=True, help="https URL receiving signed webhooks.")
+@click.option("--case", "case_ids", multiple=True, help="A case id to follow (repeatable).")
+@click.option("--action", "action_ids", multiple=True, help="An action id to follow.")
+@click.option("--country", "countries", multiple=True, help="An ISO country code to follow.")
+@click.option("--event-type", "event_types", multiple=True,
+              type=click.Choice(PARTNER_EVENT_TYPES), help="Default: every type.")
+@click.option("--auto-approve", is_flag=True,
+              help="Publish the partner's case developments without a campaigner's approval.")
+@click.option("--id", "partner_id", default=None, help="A slug id; generated when absent.")
+def partners_add(name: str, contact_email: str, webhook_url: str, case_ids: tuple[str, ...],
+                 action_ids: tuple[str, ...], countries: tuple[str, ...],
+                 event_types: tuple[str, ...], auto_approve: bool,
+                 partner_id: str | None) -> None:
+    """Register a partner and print its signing secret and API key, once."""
+    c = _container()
+    form = PartnerForm(name=name, contact_email=contact_email, webhook_url=webhook_url,
+                       case_ids=case_ids, action_ids=action_ids, countries=countries,
+                       event_types=event_types or PARTNER_EVENT_TYPES,
+                       auto_approve_developments=auto_approve, partner_id=partner_id)
+    issued = _refusing(lambda: register_partner(
+        c.commands, c.vault, form, _meta(), utc_now(),
+        allow_private=c.settings.webhook_allow_private))
+    click.echo(f"partner {issued.partner_id} registered; shown once, keep them secret:",
+               err=True)
+    click.echo(f"signing_secret: {issued.signing_secret}")
+    click.echo(f"api_key: {issued.api_key}")
+
+
+@partners.command("list")
+def partners_list() -> None:
+    """One line per partner: id, endpoint state, webhook URL, name."""
+    with _container().engine.connect() as conn:
+        rows = conn.execute(select(partners_table).order_by(partners_table.c.partner_id)).all()
+    for row in rows:
+        state = "enabled" if row.endpoint_enabled else f"disabled ({row.disabled_reason})"
+        click.echo(f"{row.partner_id}\t{state}\t{row.webhook_url}\t{row.name}")
+
+
+@partners.command("rotate-secret")
+@click.argument("partner_id")
+@click.option("--overlap-hours", default=24, show_default=True,
+              type=click.IntRange(0, 720), help="How long the old secret stays valid.")
+def partners_rotate(partner_id: str, overlap_hours: int) -> None:
+    """Issue a new signing secret for PARTNER_ID and print it, once."""
+    c = _container()
+    issued = _refusing(lambda: rotate_secret(c.commands, c.vault, partner_id,
+                                             timedelta(hours=overlap_hours), _meta(), utc_now()))
+    click.echo(f"new secret for {partner_id}; the old one verifies until "
+               f"{issued.overlap_until:%Y-%m-%d %H:%M} UTC:", err=True)
+    click.echo(f"signing_secret: {issued.signing_secret}")
+
+
+def _meta() -> Meta:
+    return Meta(actor="cli", correlation_id=f"cli-{uuid.uuid4()}")
+
+
+def _refusing(attempt: Callable[[], T]) -> T:
+    try:
+        return attempt()
+    except (UnsafeWebhookUrl, DomainError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 def _redacted(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
-
-
-main.add_command(partners_commands)

@@ -1,16 +1,23 @@
-"""WSGI entry for gunicorn: `gunicorn 'campaign.wsgi:app'`."""
+"""WSGI entry for gunicorn: `gunicorn 'campaign.wsgi:app'`.
+
+Without REDIS_URL (the embedded default) the workers and the clock run inside this process.
+"""
 
 from __future__ import annotations
 
 import sys
 
-from campaign.infra.database import DatabaseNotMigrated
+from campaign.bootstrap import build
+from campaign.infra.database import DatabaseNotMigrated, ensure_migrated
 from campaign.settings import ConfigError, Settings
 from campaign.web.app import create_app
+from workers.embedded import probes, start_if_embedded
 
 try:
     settings = Settings.from_env()
     settings.configure_logging()
-    app = create_app({"SETTINGS": settings})
+    container = build(settings)
+    ensure_migrated(container.engine)  # before any worker thread starts
+    app = create_app(container, probes(container, start_if_embedded(container)))
 except (ConfigError, DatabaseNotMigrated) as exc:
     sys.exit(f"campaign web: {exc}")

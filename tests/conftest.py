@@ -11,11 +11,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from dramatiq.brokers.stub import StubBroker
 from sqlalchemy import Engine
 
-from campaign.bootstrap import Services, bootstrap
+from campaign.bootstrap import Container, build
 from campaign.settings import Settings
 from tests.databases import PostgresDatabases, SqliteDatabases, engine_for
+from tests.wiring import with_actors
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL")
@@ -82,5 +84,15 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
 
 
 @pytest.fixture
-def services(settings: Settings, engine: Engine) -> Services:
-    return bootstrap(settings, engine)
+def broker() -> Iterator[StubBroker]:
+    """An in-memory broker of this test's own: no worker consumes it unless a test starts one."""
+    broker = StubBroker()
+    broker.emit_after("process_boot")
+    yield broker
+    broker.close()
+
+
+@pytest.fixture
+def container(settings: Settings, engine: Engine, broker: StubBroker) -> Container:
+    """The wiring of one process, with its actors declared as in a worker."""
+    return with_actors(build(settings, engine=engine, broker=broker))

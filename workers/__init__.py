@@ -1,1 +1,1 @@
-"""Background work: the Dramatiq broker, actors driven by the event log, and the clock."""
+"""Background work: thin Dramatiq actors, the clock, and the worker and clock processes."""

@@ -1,143 +1,179 @@
-"""Actors, declared on an explicit broker so nothing binds to a broker at import time."""
+"""The actors: thin functions that take ids and call the application, declared in one loop.
+
+Dramatiq binds an actor to a broker when it is declared, so the functions live at module
+level and `declare_actors` binds each one to the Container (and its broker) in a loop over
+ACTORS; nothing binds to a broker at import time. Each function reads the clock, calls one
+thing below, and logs what happened.
+
+Actor names (the function names), queue names and the arguments messages carry are wire
+format: messages waiting in Redis hold them, so they never change
+(tests/unit/test_wire_format.py holds them fixed). Every actor is idempotent: rows are
+claimed or leased, subscriptions are checkpointed, outcomes are recorded once.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from functools import partial
+from typing import Any, Final
 
 import dramatiq
+from dramatiq.middleware import Shutdown
 
 from campaign.application.deadlines import ScanResult, run_deadline_scans
-from campaign.bootstrap import Services, transport_from_settings
+from campaign.bootstrap import Container
 from campaign.infra.clock import utc_now
-from campaign.mail import alerts
-from campaign.mail import sending as fanout
-from campaign.mail.errors import TransientSendError
+from campaign.mail.sending import SEND_BATCH
+from campaign.partners.letter_reports import report_daily_letter_counts
+from campaign.partners.webhooks.deliveries import wake_due
+from campaign.partners.webhooks.delivery import DELIVER_WEBHOOK
+from campaign.partners.webhooks.outbox import FOLLOW_OUTBOX, FOLLOW_SECONDS, Outbox
 from events import SubscriptionRunner
-from workers.webhooks.actors import WebhookActors, declare_webhook_actors
 
 log = logging.getLogger(__name__)
 
-SUBSCRIPTIONS_QUEUE = "subscriptions"
-DEADLINES_QUEUE = "deadlines"
-MAIL_QUEUE = "mail"
-# A scan stops starting new batches after this long; the next minute's scan carries on.
-SCAN_BUDGET_SECONDS = 40.0
-# A batch another worker holds is looked at again after this long.
-BUSY_RECHECK_MS = 5_000
+SUBSCRIPTIONS_QUEUE: Final = "subscriptions"
+DEADLINES_QUEUE: Final = "deadlines"
+MAIL_QUEUE: Final = "mail"
+WEBHOOKS_QUEUE: Final = "webhooks"
+"""Deliveries have a queue of their own, so a backlog never holds up the jobs that feed it."""
+PARTNER_JOBS_QUEUE: Final = "partner_jobs"
+SCAN_BUDGET_SECONDS: Final = 40.0
+"""A deadline scan stops starting new batches after this long; the next minute's carries on."""
+
+
+def run_subscription(c: Container, name: str) -> None:
+    """Move one subscription forward until it is caught up (idempotent: checkpointed)."""
+    result = SubscriptionRunner(c.store, c.subscriptions[name]).run(max_seconds=20)
+    if result.delivered:
+        log.debug("subscription %s delivered %d up to %d", name, result.delivered,
+                  result.position)
+
+
+def scan_deadlines(c: Container) -> None:
+    """Lapse overdue open pledges and send due reminders (idempotent: rows are claimed)."""
+    result = run_deadline_scans(c.commands, c.reminder_sender, utc_now(),
+                                max_seconds=SCAN_BUDGET_SECONDS)
+    if result != ScanResult():
+        log.info("deadline scan: %s", result)
+
+
+def send_batch(c: Container, batch_id: str) -> None:
+    """Send one planned batch (idempotent: its outcome is recorded once)."""
+    outcome = c.batches.send(batch_id, utc_now())
+    if outcome.retry_in_ms is not None:  # a wait, not a failure: no retry is spent
+        c.queue.send(SEND_BATCH, batch_id, delay_ms=outcome.retry_in_ms)
+    elif outcome.sent:
+        log.info("batch %s accepted (%d recipients, %s)", batch_id, outcome.recipients,
+                 outcome.message_id)
+
+
+def resend_lost_batches(c: Container) -> None:
+    """Enqueue again each batch whose message was lost (idempotent: sending is)."""
+    lost = c.batches.lost(utc_now())
+    for batch_id in lost:
+        c.queue.send(SEND_BATCH, batch_id)
+    if lost:
+        log.warning("%d mail batches had lost their queue message: enqueued again", len(lost))
+
+
+def deliver_webhook(c: Container, delivery_id: str) -> None:
+    """Send the partner's due deliveries, starting with this one (ids only, no data)."""
+    turn = c.deliverer.turn(delivery_id)
+    if turn.busy:
+        log.debug("partner %s busy: delivery %s left to its slot holders", turn.partner_id,
+                  delivery_id)
+
+
+def follow_webhook_outbox(c: Container) -> None:
+    """Turn new partner-visible events into deliveries; keep following for a while."""
+    outbox = Outbox(c.store, c.queue.sender(DELIVER_WEBHOOK), utc_now)
+    try:
+        written = outbox.follow(c.follow_seconds)
+    except Shutdown:  # the worker is stopping: what is committed stays, the rest waits
+        return
+    if written is not None and c.follow_seconds:
+        c.queue.send(FOLLOW_OUTBOX)  # the successor: no gap between runs
+
+
+def scan_webhooks(c: Container) -> None:
+    """Queue the deliveries whose retry time has come (or whose message was lost)."""
+    wake_due(c.store, c.queue.sender(DELIVER_WEBHOOK), utc_now())
+
+
+def report_letter_counts(c: Container) -> None:
+    """Report yesterday's letters per target of each open action (once per day)."""
+    reported = report_daily_letter_counts(c.commands, utc_now())
+    if reported:
+        log.info("reported %d daily letter counts", reported)
+
+
+@dataclass(frozen=True)
+class ActorSpec:
+    """One actor: its function (whose name is the actor's), its queue, Dramatiq options."""
+
+    fn: Callable[..., None]
+    queue: str
+    options: Mapping[str, Any]
+
+    @property
+    def name(self) -> str:
+        """The actor's name on the wire."""
+        return self.fn.__name__
+
+
+ACTORS: Final[tuple[ActorSpec, ...]] = (
+    # The clock sends another run every tick; a failed run is not worth retrying.
+    ActorSpec(run_subscription, SUBSCRIPTIONS_QUEUE, {"time_limit": 60_000, "max_retries": 0}),
+    # The clock asks every minute; one quick retry covers a database blip. After a worker
+    # outage the backlog holds one scan per clock-minute: only fresh ones run.
+    ActorSpec(scan_deadlines, DEADLINES_QUEUE, {"time_limit": 120_000, "max_retries": 1,
+                                          "min_backoff": 5_000, "max_age": 300_000}),
+    # A batch never planned will not appear by retrying (LookupError).
+    ActorSpec(send_batch, MAIL_QUEUE, {"time_limit": 120_000, "max_retries": 12,
+                                 "min_backoff": 2_000, "max_backoff": 600_000,
+                                 "throws": (LookupError,)}),
+    # The clock asks again in a few minutes.
+    ActorSpec(resend_lost_batches, MAIL_QUEUE, {"time_limit": 60_000, "max_retries": 0,
+                                          "max_age": 600_000}),
+    # A turn is about a second plus at most one 15 s request. The row is the retry: a lost
+    # attempt's lease ends and the scan queues it again.
+    ActorSpec(deliver_webhook, WEBHOOKS_QUEUE, {"time_limit": 60_000, "max_retries": 0,
+                                          "priority": 10}),
+    # A stopping worker interrupts the follower at once (notify_shutdown).
+    ActorSpec(follow_webhook_outbox, PARTNER_JOBS_QUEUE, {
+        "time_limit": int((FOLLOW_SECONDS + 50) * 1000), "max_retries": 0,
+        "notify_shutdown": True}),
+    # The next tick scans again: a backlog of old ticks is skipped.
+    ActorSpec(scan_webhooks, PARTNER_JOBS_QUEUE, {"time_limit": 30_000, "max_retries": 0,
+                                            "max_age": 60_000}),
+    ActorSpec(report_letter_counts, PARTNER_JOBS_QUEUE, {"time_limit": 120_000, "max_retries": 1,
+                                                   "min_backoff": 5_000, "max_age": 600_000}),
+)
 
 
 @dataclass(frozen=True)
 class Actors:
-    """Handles for sending messages to the declared actors."""
+    """The declared actors, by name."""
 
-    run_subscription: dramatiq.Actor[Any, Any]
-    scan_deadlines: dramatiq.Actor[Any, Any]
-    send_batch: dramatiq.Actor[Any, Any]
-    resend_lost_batches: dramatiq.Actor[Any, Any]
-    webhooks: WebhookActors | None = None
+    by_name: Mapping[str, dramatiq.Actor[Any, Any]]
+
+    def __getitem__(self, name: str) -> dramatiq.Actor[Any, Any]:
+        return self.by_name[name]
 
     @property
     def queues(self) -> set[str]:
         """Every queue these actors consume."""
-        return {a.queue_name for a in (self.run_subscription, self.scan_deadlines,
-                                       self.send_batch, self.resend_lost_batches)} \
-            | (self.webhooks.queues if self.webhooks else set())
+        return {actor.queue_name for actor in self.by_name.values()}
 
 
-def declare_actors(broker: dramatiq.Broker, services: Services) -> Actors:
-    """Declare every actor on `broker`, bound to `services`."""
-
-    def run_subscription(name: str) -> None:
-        """Move one subscription forward until it is caught up (idempotent: checkpointed)."""
-        runner = SubscriptionRunner(services.store, services.subscription(name))
-        result = runner.run(max_seconds=20)
-        if result.delivered:
-            log.debug("subscription %s delivered %d up to %d", name, result.delivered,
-                      result.position)
-
-    def scan_deadlines() -> None:
-        """Lapse overdue open pledges and send due reminders (idempotent: rows are claimed)."""
-        result = run_deadline_scans(services, utc_now(), max_seconds=SCAN_BUDGET_SECONDS)
-        if result != ScanResult():
-            log.info("deadline scan: %s", result)
-
-    transport = transport_from_settings(services.settings)
-
-    def send_batch(batch_id: str) -> None:
-        """Send one planned batch (idempotent: its outcome is recorded once)."""
-        try:
-            outcome = fanout.send_batch(services, transport, batch_id, utc_now())
-        except TransientSendError as exc:
-            if exc.retry_after_seconds is None:
-                raise  # Dramatiq retries with backoff
-            # A rate limit is a wait, not a failure: it must not use up the retries.
-            delay = max(1000, int(exc.retry_after_seconds * 1000))
-            actors.send_batch.send_with_options(args=(batch_id,), delay=delay)
-            return
-        if outcome.busy:
-            # Held elsewhere: a copy of this message, or a worker that died holding it (its
-            # database session lingers a moment). Look again soon without using up retries.
-            actors.send_batch.send_with_options(args=(batch_id,), delay=BUSY_RECHECK_MS)
-            return
-        if outcome.sent:
-            log.info("batch %s accepted (%d recipients, %s)", batch_id, outcome.recipients,
-                     outcome.message_id)
-
-    def resend_lost_batches() -> None:
-        """Enqueue again each batch whose message was lost (idempotent: sending is)."""
-        lost = fanout.lost_batches(services, utc_now(), fanout.LOST_AFTER)
-        for batch_id in lost:
-            actors.send_batch.send(batch_id)
-        if lost:
-            log.warning("%d mail batches had lost their queue message: enqueued again",
-                        len(lost))
-
-    actors = Actors(
-        run_subscription=dramatiq.actor(
-            broker=broker,
-            actor_name="run_subscription",
-            queue_name=SUBSCRIPTIONS_QUEUE,
-            time_limit=60_000,
-            # The clock sends another run every tick; a failed run is not worth retrying.
-            max_retries=0,
-        )(run_subscription),
-        scan_deadlines=dramatiq.actor(
-            broker=broker,
-            actor_name="scan_deadlines",
-            queue_name=DEADLINES_QUEUE,
-            time_limit=120_000,
-            # The clock asks again every minute; one quick retry covers a database blip.
-            max_retries=1,
-            min_backoff=5_000,
-            # After a worker outage the backlog holds one scan per clock-minute: run fresh ones.
-            max_age=300_000,
-        )(scan_deadlines),
-        send_batch=dramatiq.actor(
-            broker=broker,
-            actor_name="send_batch",
-            queue_name=MAIL_QUEUE,
-            time_limit=120_000,
-            max_retries=12,
-            min_backoff=2_000,
-            max_backoff=600_000,
-            throws=(LookupError,),  # a batch never planned will not appear by retrying
-        )(send_batch),
-        resend_lost_batches=dramatiq.actor(
-            broker=broker,
-            actor_name="resend_lost_batches",
-            queue_name=MAIL_QUEUE,
-            time_limit=60_000,
-            max_retries=0,  # the clock asks again in a few minutes
-            max_age=600_000,
-        )(resend_lost_batches),
-        webhooks=declare_webhook_actors(broker, services),
-    )
-    if not any(s.name == "mail_dispatcher" for s in services.subscriptions):
-        services.subscriptions = [*services.subscriptions,
-                                  fanout.dispatch_batches(actors.send_batch.send)]
-    if not any(s.name == alerts.NAME for s in services.subscriptions):
-        services.subscriptions = [*services.subscriptions,
-                                  alerts.partner_alerts(services.settings, transport)]
-    return actors
+def declare_actors(c: Container) -> Actors:
+    """Bind every actor of ACTORS to `c` and declare it on `c.broker` (once per broker:
+    Dramatiq refuses a second actor of the same name)."""
+    return Actors({
+        spec.name: dramatiq.actor(actor_name=spec.name, queue_name=spec.queue, broker=c.broker,
+                                  **spec.options)(partial(spec.fn, c))
+        for spec in ACTORS
+    })

@@ -1,10 +1,10 @@
 """The clock: a small loop that asks the workers to run the periodic jobs.
 
 Every tick (each second) enqueues one run of every subscription; once a minute it also
-enqueues a deadline scan (lapses and reminders, campaign/deadlines.py), and every five
-minutes a sweep for mail batches whose queue message was lost (workers/fanout.py).
-Partner webhooks (workers/webhooks): every tick an outbox follower and a scan for due
-deliveries, every five minutes the daily letter reports.
+enqueues a deadline scan (lapses and reminders, campaign.application.deadlines), and every
+five minutes a sweep for mail batches whose queue message was lost (campaign.mail.sending).
+Partner webhooks (campaign.partners.webhooks): every tick an outbox follower and a scan for
+due deliveries, every five minutes the daily letter reports.
 Cadences are kept per process, on the monotonic clock, and the first tick of a process
 always asks for each job: nothing needs to survive a restart or live in Redis, because
 what is due lives in the database and the next scan finds it (after a Redis flush too).
@@ -21,8 +21,15 @@ import threading
 import time
 from dataclasses import dataclass
 
-from campaign.bootstrap import Services
-from workers.actors import Actors
+from campaign.bootstrap import Container
+from workers.actors import (
+    follow_webhook_outbox,
+    report_letter_counts,
+    resend_lost_batches,
+    run_subscription,
+    scan_deadlines,
+    scan_webhooks,
+)
 
 log = logging.getLogger(__name__)
 
@@ -48,37 +55,49 @@ class Every:
         self.last = now
 
 
-def tick(services: Services, actors: Actors, deadline_scans: Every | None = None,
-         mail_sweeps: Every | None = None, letter_reports: Every | None = None) -> None:
-    """Enqueue one run of every subscription, and each periodic job that is due.
+@dataclass
+class Cadences:
+    """How often the clock asks for the periodic jobs; None asks on every tick (tests)."""
 
-    Without a cadence every tick asks for the job (tests drive single ticks this way).
-    """
-    for subscription in services.subscriptions:
-        actors.run_subscription.send(subscription.name)
+    deadline_scans: Every | None = None
+    mail_sweeps: Every | None = None
+    letter_reports: Every | None = None
+
+    @classmethod
+    def standard(cls) -> Cadences:
+        """Deadline scans every minute, lost-batch sweeps and letter reports every 5."""
+        return cls(Every(DEADLINE_SCAN_SECONDS), Every(MAIL_SWEEP_SECONDS),
+                   Every(LETTER_REPORT_SECONDS))
+
+
+def tick(c: Container, cadences: Cadences | None = None) -> None:
+    """Enqueue one run of every subscription and of the webhook jobs, and each periodic
+    job that is due."""
+    cadences = cadences or Cadences()
+    for name in c.subscriptions:
+        c.queue.send(run_subscription.__name__, name)
     now = time.monotonic()
-    for job, cadence in ((actors.scan_deadlines, deadline_scans),
-                         (actors.resend_lost_batches, mail_sweeps)):
-        if cadence is None or cadence.due(now):
-            job.send()
-            if cadence is not None:
-                cadence.ran(now)  # only once sent: with Redis down, the next tick retries
-    if actors.webhooks is not None:  # partner webhooks: every tick, letter reports now and then
-        report = letter_reports is None or letter_reports.due(now)
-        actors.webhooks.tick(report_letters=report)
-        if report and letter_reports is not None:
-            letter_reports.ran(now)
+    for job, cadence in ((scan_deadlines, cadences.deadline_scans),
+                         (resend_lost_batches, cadences.mail_sweeps)):
+        _ask(c, job.__name__, cadence, now)
+    c.queue.send(follow_webhook_outbox.__name__)
+    c.queue.send(scan_webhooks.__name__)
+    _ask(c, report_letter_counts.__name__, cadences.letter_reports, now)
 
 
-def run_clock(
-    services: Services, actors: Actors, interval: float, stop: threading.Event
-) -> None:
+def _ask(c: Container, actor_name: str, cadence: Every | None, now: float) -> None:
+    if cadence is None or cadence.due(now):
+        c.queue.send(actor_name)
+        if cadence is not None:
+            cadence.ran(now)  # only once sent: with Redis down, the next tick retries
+
+
+def run_clock(c: Container, interval: float, stop: threading.Event) -> None:
     """Tick every `interval` seconds until `stop` is set; a failed tick is logged, not fatal."""
-    deadline_scans, mail_sweeps = Every(DEADLINE_SCAN_SECONDS), Every(MAIL_SWEEP_SECONDS)
-    letter_reports = Every(LETTER_REPORT_SECONDS)
+    cadences = Cadences.standard()
     while not stop.is_set():
         try:
-            tick(services, actors, deadline_scans, mail_sweeps, letter_reports)
+            tick(c, cadences)
         except Exception:  # noqa: BLE001 - e.g. Redis briefly down: the next tick retries
             log.exception("clock tick failed")
         stop.wait(interval)

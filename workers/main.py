@@ -1,7 +1,7 @@
 """Entry point of the `worker` and `clock` processes (see the Procfile).
 
 `dramatiq workers.main` imports this module: the broker is installed from the
-environment before any actor is declared.
+environment before any actor is declared. `python -m workers.main` runs the clock.
 """
 
 from __future__ import annotations
@@ -10,9 +10,8 @@ import signal
 import sys
 import threading
 
-from campaign.bootstrap import bootstrap
+from campaign.bootstrap import build
 from campaign.infra.database import DatabaseNotMigrated, ensure_migrated
-from campaign.infra.queue import create_broker
 from campaign.settings import ConfigError, Settings
 from workers.actors import declare_actors
 from workers.clock import run_clock
@@ -20,12 +19,11 @@ from workers.clock import run_clock
 try:
     settings = Settings.from_env()
     settings.configure_logging()
-    broker = create_broker(settings.redis_url)
-    services = bootstrap(settings)
-    ensure_migrated(services.engine)
+    container = build(settings)
+    ensure_migrated(container.engine)
 except (ConfigError, DatabaseNotMigrated) as exc:
     sys.exit(f"campaign worker: {exc}")
-actors = declare_actors(broker, services)
+actors = declare_actors(container)
 
 CLOCK_INTERVAL_SECONDS = 1.0
 
@@ -35,7 +33,7 @@ def clock() -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    run_clock(services, actors, CLOCK_INTERVAL_SECONDS, stop)
+    run_clock(container, CLOCK_INTERVAL_SECONDS, stop)
 
 
 if __name__ == "__main__":

@@ -6,10 +6,10 @@ import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, cast
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import Connection, Engine, insert, update
+from sqlalchemy import Connection, Engine, insert, select, update
 
 from campaign.application.errors import AuthError
 from campaign.infra.tables import api_tokens
@@ -58,6 +58,16 @@ def create_token(engine: Engine, name: str, role: Role) -> tuple[str, str]:
             token_id=token_id, name=name, role=role, token_hash=hash_token(token),
         ))
     return token_id, token
+
+
+def caller_for_token(engine: Engine, token: str) -> Caller | None:
+    """The campaigner holding `token`, or None for an unknown or revoked one."""
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(api_tokens.c.token_id, api_tokens.c.role)
+            .where(api_tokens.c.token_hash == hash_token(token), api_tokens.c.revoked.is_(False))
+        ).one_or_none()
+    return None if row is None else Caller("token", row.token_id, cast(Role, row.role))
 
 
 def revoke_token(conn: Connection, token_id: str) -> bool:

@@ -7,12 +7,12 @@ metadata of commands that policies issue on behalf of the event that caused them
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, get_args
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 
 from campaign.application.errors import PreconditionFailed
 from campaign.domain import action, case, letter_reports, mailing, pledge, supporter
@@ -65,6 +65,15 @@ class CommandHandler:
         self.mapper = mapper
         self.routes = routes
         self.max_attempts = max_attempts
+
+    @property
+    def engine(self) -> Engine:
+        """The database the store is in: use cases read their tables through it."""
+        return self.store.engine
+
+    def transaction(self, conn: Connection | None = None) -> AbstractContextManager[Connection]:
+        """The caller's connection as is, or a new transaction committed on success."""
+        return self.store.transaction(conn)
 
     def handle(
         self, command: Any, meta: Meta, *, expected_version: int | None = None,

@@ -18,11 +18,10 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy import Select, select
 
-from campaign.application.commands import Meta
+from campaign.application.commands import CommandHandler, Meta
 from campaign.application.reminders import (
     ReminderSender,
     due_reminders,
@@ -34,9 +33,6 @@ from campaign.domain import pledge
 from campaign.domain.base import DomainError
 from campaign.infra.tables import pledges
 from events import as_utc
-
-if TYPE_CHECKING:
-    from campaign.bootstrap import Services
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +69,7 @@ def lapse_candidates(now: datetime, limit: int) -> Select[tuple[str, str, str]]:
 
 
 def lapse_due_pledges(
-    services: Services, now: datetime, limit: int = BATCH, max_seconds: float | None = None,
+    commands: CommandHandler, now: datetime, limit: int = BATCH, max_seconds: float | None = None,
 ) -> int:
     """Send LapsePledge(at=now) for every open pledge due by `now`; how many lapsed.
 
@@ -84,14 +80,14 @@ def lapse_due_pledges(
     stop_at = None if max_seconds is None else time.monotonic() + max_seconds
     total = 0
     while True:
-        with services.engine.connect() as conn:
+        with commands.engine.connect() as conn:
             batch = conn.execute(lapse_candidates(now, limit)).all()
         lapsed = 0
         for row in batch:
             command = pledge.LapsePledge(action_id=row.action_id, supporter_id=row.supporter_id,
                                          at=now)
             try:
-                lapsed += bool(services.commands.handle(command, meta).events)
+                lapsed += bool(commands.handle(command, meta).events)
             except DomainError as exc:  # a bug, not a race: say so and go on with the rest
                 log.error("could not lapse pledge %s: %s", row.pledge_id, exc.code)
         total += lapsed
@@ -103,8 +99,8 @@ def lapse_due_pledges(
 
 
 def send_due_reminders(
-    services: Services, now: datetime, limit: int = BATCH,
-    sender: ReminderSender | None = None, max_seconds: float | None = None,
+    commands: CommandHandler, sender: ReminderSender, now: datetime, limit: int = BATCH,
+    max_seconds: float | None = None,
 ) -> ScanResult:
     """Send each due reminder of an open pledge once; cancel those that no longer apply.
 
@@ -113,11 +109,10 @@ def send_due_reminders(
     due (after downtime only the latest goes out). A failing send leaves the reminders
     of its batch pending for the next scan and ends this one.
     """
-    sender = sender or services.reminder_sender
     stop_at = None if max_seconds is None else time.monotonic() + max_seconds
     sent = cancelled = failed = 0
     while True:
-        with services.engine.begin() as conn:
+        with commands.engine.begin() as conn:
             due = due_reminders(conn, now, limit)
             wanted = still_wanted(conn, due, now)
             for reminder in due:
@@ -139,14 +134,14 @@ def send_due_reminders(
 
 
 def run_deadline_scans(
-    services: Services, now: datetime, sender: ReminderSender | None = None,
-    limit: int = BATCH, max_seconds: float | None = None,
+    commands: CommandHandler, sender: ReminderSender, now: datetime, limit: int = BATCH,
+    max_seconds: float | None = None,
 ) -> ScanResult:
     """Lapse first (so a pledge that just lapsed gets no reminder), then send reminders."""
     stop_at = None if max_seconds is None else time.monotonic() + max_seconds
-    lapsed = lapse_due_pledges(services, now, limit, max_seconds)
+    lapsed = lapse_due_pledges(commands, now, limit, max_seconds)
     left = None if stop_at is None else max(stop_at - time.monotonic(), 0.0)
-    reminders = send_due_reminders(services, now, limit, sender, left)
+    reminders = send_due_reminders(commands, sender, now, limit, left)
     return ScanResult(lapsed, reminders.reminders_sent, reminders.reminders_cancelled,
                       reminders.reminders_failed)
 

@@ -9,23 +9,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, select
 
 from campaign.application.commands import CommandHandler, Meta, Outcome, policy_meta
 from campaign.application.errors import NotFound
+from campaign.application.supporters import require_supporter
 from campaign.domain import action, pledge
+from campaign.domain.base import DomainError
 from campaign.domain.codec import from_data
 from campaign.infra.tables import actions, pledges
 from events import StoredEvent, Subscription, as_utc
 
-if TYPE_CHECKING:
-    from campaign.bootstrap import Services
-
 
 def make_pledge(
-    services: Services, action_id: str, supporter_id: str, target_ids: tuple[str, ...],
+    commands: CommandHandler, action_id: str, supporter_id: str, target_ids: tuple[str, ...],
     letters_promised: int, meta: Meta, now: datetime, conn: Connection | None = None,
 ) -> Outcome:
     """Pledge letters to an action, with the action's facts read in the same transaction.
@@ -34,7 +32,7 @@ def make_pledge(
     current in their transactions: replaying the action's stream on every pledge cost a
     sixth of the request.
     """
-    with services.store.transaction(conn) as tx:
+    with commands.transaction(conn) as tx:
         row = tx.execute(select(actions.c.status, actions.c.deadline_at, actions.c.document)
                          .where(actions.c.action_id == action_id)).one_or_none()
         if row is None:
@@ -47,7 +45,27 @@ def make_pledge(
             action_target_ids=tuple(t["target_id"] for t in row.document["targets"]),
             due_at=as_utc(due_at),
         )
-        return services.commands.handle(command, meta, conn=tx)
+        return commands.handle(command, meta, conn=tx)
+
+
+def pledge_as_supporter(
+    commands: CommandHandler, action_id: str, supporter_id: str, target_ids: tuple[str, ...],
+    letters_promised: int, meta: Meta, now: datetime, conn: Connection | None = None,
+) -> Outcome:
+    """A supporter's own pledge, checked the same way wherever it is made (API or page).
+
+    NotFound for an unknown supporter; DomainError `supporter_erased` once erased and
+    `consent_required` before the address is confirmed; then `make_pledge`, all in one
+    transaction from check to write.
+    """
+    with commands.transaction(conn) as tx:
+        row = require_supporter(tx, supporter_id)
+        if row.erased:
+            raise DomainError("supporter_erased", "the supporter was erased")
+        if not row.consented:
+            raise DomainError("consent_required", "confirm your e-mail address before pledging")
+        return make_pledge(commands, action_id, supporter_id, target_ids, letters_promised,
+                           meta, now, conn=tx)
 
 
 def open_pledgers(conn: Connection, action_id: str) -> list[str]:

@@ -154,7 +154,7 @@ def reminder_schedule(offsets_days: Sequence[int]) -> Subscription:
 
 
 class ReminderSender(Protocol):
-    """Sends the reminders one scan batch claimed; plugged in as `Services.reminder_sender`.
+    """Sends the reminders one scan batch claimed; plugged in as `Container.reminder_sender`.
 
     Called inside the transaction that marks them sent (after the marks), once per batch:
     if it raises, the marks are rolled back and the next scan tries again. Write inside

@@ -14,14 +14,15 @@ from typing import Any
 from sqlalchemy import Connection, select
 from sqlalchemy.exc import IntegrityError
 
-from campaign.application.commands import Meta
+from campaign.application.commands import CommandHandler, Meta
 from campaign.application.errors import NotFound
-from campaign.bootstrap import Services
 from campaign.domain import supporter
 from campaign.domain.base import DomainError
 from campaign.domain.codec import to_data
 from campaign.domain.values import normalise_email
 from campaign.infra.tables import pledges, supporters
+from events import StoredEvent
+from events.personal_data import BlindIndex, Vault
 
 
 @dataclass(frozen=True)
@@ -35,16 +36,16 @@ class Registration:
     timezone: str
 
 
-def find_supporter_by_email(conn: Connection, services: Services, email: str) -> str | None:
+def find_supporter_by_email(conn: Connection, index: BlindIndex, email: str) -> str | None:
     """The supporter id registered with `email` (any case), via the blind index."""
-    digest = services.blind_index.digest(normalise_email(email))
+    digest = index.digest(normalise_email(email))
     return conn.execute(
         select(supporters.c.supporter_id).where(supporters.c.email_index == digest)
     ).scalar_one_or_none()
 
 
 def register_supporter(
-    services: Services, form: Registration, meta: Meta, now: datetime,
+    commands: CommandHandler, index: BlindIndex, form: Registration, meta: Meta, now: datetime,
     conn: Connection | None = None,
 ) -> str:
     """Register, or return the existing id: signing up twice is harmless and reveals nothing.
@@ -52,10 +53,10 @@ def register_supporter(
     Signing up again with an address that was never confirmed sends the confirmation
     e-mail again (at most once per quarter-hour): the first one may have been lost.
     """
-    with services.store.transaction(conn) as tx:
-        existing = find_supporter_by_email(tx, services, form.email)
+    with commands.transaction(conn) as tx:
+        existing = find_supporter_by_email(tx, index, form.email)
         if existing:
-            _request_confirmation(services, existing, meta, now, tx)
+            _request_confirmation(commands, existing, meta, now, tx)
             return existing
         supporter_id = str(uuid.uuid4())
         command = supporter.RegisterSupporter(
@@ -65,10 +66,10 @@ def register_supporter(
         )
         try:
             with tx.begin_nested():
-                services.commands.handle(command, meta, conn=tx)
+                commands.handle(command, meta, conn=tx)
         except IntegrityError:
             # Someone registered the same address at the same instant: theirs stands.
-            winner = find_supporter_by_email(tx, services, form.email)
+            winner = find_supporter_by_email(tx, index, form.email)
             if winner is None:
                 raise
             return winner
@@ -76,31 +77,32 @@ def register_supporter(
 
 
 def _request_confirmation(
-    services: Services, supporter_id: str, meta: Meta, now: datetime, conn: Connection,
+    commands: CommandHandler, supporter_id: str, meta: Meta, now: datetime, conn: Connection,
 ) -> None:
     command = supporter.RequestConfirmation(supporter_id=supporter_id, at=now)
     try:
         with conn.begin_nested():
-            services.commands.handle(command, meta, conn=conn)
+            commands.handle(command, meta, conn=conn)
     except DomainError:
         pass  # erased since the lookup: nothing to send, and nothing to tell the caller
 
 
 def erase_supporter(
-    services: Services, supporter_id: str, requested_by: supporter.ErasureRequester,
-    meta: Meta, now: datetime, conn: Connection | None = None,
+    commands: CommandHandler, vault: Vault, supporter_id: str,
+    requested_by: supporter.ErasureRequester, meta: Meta, now: datetime,
+    conn: Connection | None = None,
 ) -> None:
     """Append SupporterErased and destroy the person's key in one transaction; idempotent."""
-    with services.store.transaction(conn) as tx:
+    with commands.transaction(conn) as tx:
         require_supporter(tx, supporter_id)
         command = supporter.EraseSupporter(supporter_id=supporter_id, requested_by=requested_by,
                                            at=now)
         try:
-            services.commands.handle(command, meta, conn=tx)
+            commands.handle(command, meta, conn=tx)
         except DomainError as exc:
             if exc.code != "supporter_erased":
                 raise
-        services.vault.forget(tx, supporter.supporter_stream(supporter_id))
+        vault.forget(tx, supporter.supporter_stream(supporter_id))
 
 
 def require_supporter(conn: Connection, supporter_id: str) -> Any:
@@ -113,20 +115,21 @@ def require_supporter(conn: Connection, supporter_id: str) -> Any:
     return row
 
 
-def export_supporter(services: Services, supporter_id: str) -> dict[str, Any]:
+def export_supporter(commands: CommandHandler, supporter_id: str) -> dict[str, Any]:
     """Everything held about one person, decrypted: their events, pledges and letters."""
-    with services.engine.connect() as conn:
+    store = commands.store
+    with commands.engine.connect() as conn:
         row = require_supporter(conn, supporter_id)
-        history = [_exported(services, conn, s)
-                   for s in services.store.read_stream(supporter.supporter_stream(supporter_id),
-                                                       conn=conn)]
+        history = [_exported(commands, conn, s)
+                   for s in store.read_stream(supporter.supporter_stream(supporter_id),
+                                              conn=conn)]
         pledge_ids = conn.execute(
             select(pledges.c.pledge_id).where(pledges.c.supporter_id == supporter_id)
         ).scalars().all()
         pledge_history = [
-            _exported(services, conn, s)
+            _exported(commands, conn, s)
             for pledge_id in pledge_ids
-            for s in services.store.read_stream(f"pledge-{pledge_id}", conn=conn)
+            for s in store.read_stream(f"pledge-{pledge_id}", conn=conn)
         ]
     return {
         "supporter_id": supporter_id,
@@ -137,7 +140,8 @@ def export_supporter(services: Services, supporter_id: str) -> dict[str, Any]:
     }
 
 
-def _exported(services: Services, conn: Connection, stored: Any) -> dict[str, Any]:
-    event = services.mapper.to_domain(conn, stored)
+def _exported(commands: CommandHandler, conn: Connection, stored: StoredEvent
+              ) -> dict[str, Any]:
+    event = commands.mapper.to_domain(conn, stored)
     return {"type": stored.type, "recorded_at": stored.recorded_at.isoformat(),
             "data": to_data(event)}

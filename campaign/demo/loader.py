@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from campaign.application.commands import Meta
 from campaign.application.pledges import make_pledge
 from campaign.application.supporters import Registration, register_supporter
-from campaign.bootstrap import Services
+from campaign.bootstrap import Container
 from campaign.demo import ua_135_10 as seed
 from campaign.domain import case, pledge, supporter
 
@@ -40,25 +40,25 @@ SUPPORTERS = (
 )
 
 
-def load_demo(services: Services) -> bool:
+def load_demo(c: Container) -> bool:
     """Load the seed unless it is there already; True when it was loaded now."""
-    if services.store.stream_version(case.case_stream(seed.CASE_ID)):
+    if c.store.stream_version(case.case_stream(seed.CASE_ID)):
         return False
     for command in (*seed.CASE_COMMANDS, *seed.ACTION_COMMANDS):
-        services.commands.handle(command, META)
+        c.commands.handle(command, META)
     for n, person in enumerate(SUPPORTERS):
-        _write_letters(services, person, datetime(2010, 9, 16, 8 + n, tzinfo=UTC))
+        _write_letters(c, person, datetime(2010, 9, 16, 8 + n, tzinfo=UTC))
     return True
 
 
-def _write_letters(services: Services, person: DemoSupporter, at: datetime) -> None:
-    supporter_id = register_supporter(services, person.registration, META, at)
-    services.commands.handle(
+def _write_letters(c: Container, person: DemoSupporter, at: datetime) -> None:
+    supporter_id = register_supporter(c.commands, c.blind_index, person.registration, META, at)
+    c.commands.handle(
         supporter.ConfirmConsent(supporter_id=supporter_id, confirmed_at=at), META)
     letters = len(person.targets or seed.TARGETS)
-    make_pledge(services, seed.ACTION_ID, supporter_id, person.targets, letters, META, at)
+    make_pledge(c.commands, seed.ACTION_ID, supporter_id, person.targets, letters, META, at)
     for n, (target_id, channel, sent_on) in enumerate(person.letters_sent):
-        services.commands.handle(pledge.ConfirmLetter(
+        c.commands.handle(pledge.ConfirmLetter(
             action_id=seed.ACTION_ID, supporter_id=supporter_id, letter_id=f"demo-{n}",
             target_id=target_id, channel=channel, sent_on=sent_on,
             confirmed_at=datetime.combine(sent_on, at.timetz()),

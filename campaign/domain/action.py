@@ -32,6 +32,10 @@ CloseReason = Literal[
 REPLACEABLE: Final = ("title", "summary", "body", "asks", "targets", "additional_information")
 
 
+DEADLINE_NOTICE = "deadline passed — check with your section office before sending"
+"""What readers are told once an open action's deadline has passed (the seed UA's words)."""
+
+
 def action_stream(action_id: str) -> str:
     """The stream holding one action's events."""
     return f"action-{action_id}"

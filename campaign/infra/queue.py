@@ -1,6 +1,16 @@
-"""Choose and install the Dramatiq broker; must run before any actor is declared."""
+"""The message queue: the Dramatiq broker, and sending to an actor by its name.
+
+Features never import an actor. They name the message they want sent (`send_batch`,
+`deliver_webhook`) and are handed a `send` callable by the wiring; the actor behind the
+name is looked up on the broker when a message is sent. So nothing needs an actor to exist
+before the Container does, and only the workers declare them.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import Any
 
 import dramatiq
 from dramatiq.brokers.redis import RedisBroker
@@ -8,7 +18,10 @@ from dramatiq.brokers.stub import StubBroker
 
 
 def create_broker(redis_url: str | None) -> dramatiq.Broker:
-    """Redis when REDIS_URL is set; otherwise the in-memory broker for in-process workers."""
+    """Redis when there is a URL; otherwise the in-memory broker for in-process workers.
+
+    It becomes Dramatiq's global broker too: `dramatiq workers.main` looks for it there.
+    """
     broker: dramatiq.Broker
     if redis_url:
         broker = RedisBroker(url=redis_url)  # type: ignore[no-untyped-call]
@@ -19,7 +32,22 @@ def create_broker(redis_url: str | None) -> dramatiq.Broker:
     return broker
 
 
-def broker_reachable(broker: dramatiq.Broker) -> str | None:
+class Queue:
+    """Sends messages to the actors declared on one broker, by actor name."""
+
+    def __init__(self, broker: dramatiq.Broker) -> None:
+        self.broker = broker
+
+    def send(self, actor_name: str, *args: Any, delay_ms: int | None = None) -> None:
+        """Enqueue `actor_name(*args)`, after `delay_ms` if given; ActorNotFound if undeclared."""
+        self.broker.get_actor(actor_name).send_with_options(args=args, delay=delay_ms)
+
+    def sender(self, actor_name: str) -> Callable[..., None]:
+        """`send` bound to one actor: what a subscription that enqueues is given."""
+        return partial(self.send, actor_name)
+
+
+def reachable(broker: dramatiq.Broker) -> str | None:
     """None when the broker answers, else a short reason (for /readyz)."""
     if isinstance(broker, RedisBroker):
         try:

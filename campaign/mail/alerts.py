@@ -16,10 +16,9 @@ from sqlalchemy import Connection
 
 from campaign.domain.codec import from_data
 from campaign.domain.partner import PartnerEndpointDisabled
-from campaign.mail.message import Batch, Personalization
+from campaign.mail.message import Batch, MailConfig, Personalization
 from campaign.mail.transport import Transport
-from campaign.partners.registry import get_partner
-from campaign.settings import Settings
+from campaign.read_models.partners import partner_name
 from events import StoredEvent, Subscription
 
 NAME: Final = "partner_alerts"
@@ -29,7 +28,7 @@ EXPLAINED: Final = {
 }
 
 
-def partner_alerts(settings: Settings, transport: Transport) -> Subscription:
+def partner_alerts(config: MailConfig, transport: Transport) -> Subscription:
     """The subscription that e-mails campaigners when webhooks to a partner are stopped."""
 
     def react(conn: Connection, batch: Sequence[StoredEvent]) -> None:
@@ -37,18 +36,16 @@ def partner_alerts(settings: Settings, transport: Transport) -> Subscription:
             event = from_data(stored.type, stored.data)
             assert isinstance(event, PartnerEndpointDisabled)
             if event.reason in EXPLAINED:
-                transport.send(alert(conn, settings, stored, event))
+                transport.send(alert(conn, config, stored, event))
 
     return Subscription(NAME, react, frozenset({PartnerEndpointDisabled.type_name}))
 
 
-def alert(conn: Connection, settings: Settings, stored: StoredEvent,
+def alert(conn: Connection, config: MailConfig, stored: StoredEvent,
           event: PartnerEndpointDisabled) -> Batch:
     """The alert for one disable, addressed to the campaigners."""
-    partner = get_partner(conn, event.partner_id)
-    name = partner.name if partner else event.partner_id
-    sender_name, sender = settings.mail_sender
-    base = settings.public_base_url.rstrip("/")
+    name = partner_name(conn, event.partner_id) or event.partner_id
+    base = config.public_base_url.rstrip("/")
     text = (
         f"Webhooks to the partner {name} (id {event.partner_id}) were stopped on "
         f"{event.disabled_at:%d %B %Y at %H:%M} UTC: {EXPLAINED[event.reason]}.\n\n"
@@ -59,12 +56,11 @@ def alert(conn: Connection, settings: Settings, stored: StoredEvent,
         f"{event.partner_id}/deliveries\n"
     )
     return Batch(
-        batch_id=f"partner-alert-{stored.event_id}", from_email=sender,
-        from_name=sender_name or "", reply_to=None,
+        batch_id=f"partner-alert-{stored.event_id}", from_email=config.sender_email,
+        from_name=config.sender_name, reply_to=None,
         subject=f"Webhooks to partner {name} stopped ({event.reason})",
         html="", text=text,
-        personalizations=(Personalization(to_email=settings.campaign_alert_email or sender,
-                                          to_name="Campaigners"),),
+        personalizations=(Personalization(to_email=config.alert_to, to_name="Campaigners"),),
         custom_args={"partner_id": event.partner_id, "alert_id": str(stored.event_id)},
         categories=("partner_alert",),
     )

@@ -32,6 +32,16 @@ _LINE_BREAK = re.compile(r"[\r\n]")
 
 
 @dataclass(frozen=True)
+class MailConfig:
+    """Who campaign e-mail comes from, where its links lead, and who hears about outages."""
+
+    sender_name: str
+    sender_email: str
+    public_base_url: str
+    alert_to: str
+
+
+@dataclass(frozen=True)
 class Personalization:
     """One recipient: address, name, substitutions, headers and opaque ids.
 

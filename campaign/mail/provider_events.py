@@ -13,18 +13,15 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any
 
 from sqlalchemy import Connection, select
 
-from campaign.application.commands import Meta
+from campaign.application.commands import CommandHandler, Meta
 from campaign.domain.base import DomainError
 from campaign.domain.supporter import Suppress, SuppressionReason, Unsubscribe
 from campaign.infra.tables import mail_deliveries, mailing_event_counts, sendgrid_events
 from events.sql import upsert
-
-if TYPE_CHECKING:
-    from campaign.bootstrap import Services
 
 log = logging.getLogger(__name__)
 
@@ -40,24 +37,6 @@ KNOWN = COUNTED | UNSUBSCRIBING | set(SUPPRESSING)
 DROPS_NOT_ABOUT_THE_ADDRESS = ("spam content", "invalid smtpapi header",
                                "recipient list over package quota")
 
-class DeliveryDirectory(Protocol):
-    """Finds the supporter a delivery (one recipient of one mailing) went to."""
-
-    def supporter_for(self, conn: Connection, delivery_id: str) -> str | None:
-        """The supporter id, or None for a delivery we never made."""
-        ...
-
-
-class TableDeliveryDirectory:
-    """Reads `mail_deliveries`, the rows the fan-out planner writes."""
-
-    def supporter_for(self, conn: Connection, delivery_id: str) -> str | None:
-        """The supporter id, or None for a delivery we never made."""
-        found = conn.execute(select(mail_deliveries.c.supporter_id)
-                             .where(mail_deliveries.c.delivery_id == delivery_id)).scalar()
-        return None if found is None else str(found)
-
-
 @dataclass
 class Tally:
     """What one webhook post did, by number of events."""
@@ -70,15 +49,14 @@ class Tally:
 
 
 def apply_events(
-    services: Services, directory: DeliveryDirectory, events: Sequence[Any],
-    correlation: str, now: datetime,
+    commands: CommandHandler, events: Sequence[Any], correlation: str, now: datetime,
 ) -> Tally:
     """Apply each new, known event once, in one transaction; the rest are counted as such."""
     tally = Tally(received=len(events))
     usable = [e for e in events if _usable(e)]
     tally.ignored = len(events) - len(usable)
     counts: Counter[tuple[str, str]] = Counter()
-    with services.engine.begin() as conn:
+    with commands.engine.begin() as conn:
         fresh = _claim(conn, (e["sg_event_id"] for e in usable), now)
         for event in usable:
             if event["sg_event_id"] not in fresh:
@@ -89,7 +67,7 @@ def apply_events(
             if mailing_id:
                 counts[(mailing_id, _label(event))] += 1
                 tally.counted += 1
-            if _apply(services, directory, conn, event, correlation, now):
+            if _apply(commands, conn, event, correlation, now):
                 tally.applied += 1
         upsert(conn, mailing_event_counts,
                [{"mailing_id": m, "event_type": t, "count": n} for (m, t), n in counts.items()],
@@ -114,15 +92,15 @@ def _claim(conn: Connection, ids: Iterable[str], now: datetime) -> set[str]:
 
 
 def _apply(
-    services: Services, directory: DeliveryDirectory, conn: Connection,
-    event: Mapping[str, Any], correlation: str, now: datetime,
+    commands: CommandHandler, conn: Connection, event: Mapping[str, Any], correlation: str,
+    now: datetime,
 ) -> bool:
     """Suppress or unsubscribe the delivery's supporter; True if that appended an event."""
     kind = event["event"]
     if kind in COUNTED or _label(event) == "blocked" or _drop_not_about_address(event):
         return False
     delivery_id = _text(event.get("delivery_id"))
-    supporter_id = directory.supporter_for(conn, delivery_id) if delivery_id else None
+    supporter_id = _supporter_for(conn, delivery_id) if delivery_id else None
     if supporter_id is None:
         log.info("SendGrid %s event %s names no delivery of ours: ignored", kind,
                  event["sg_event_id"])
@@ -134,10 +112,17 @@ def _apply(
     meta = Meta(actor=ACTOR, correlation_id=correlation,
                 causation_id=f"sendgrid:{event['sg_event_id']}")
     try:
-        return bool(services.commands.handle(command, meta, conn=conn).events)
+        return bool(commands.handle(command, meta, conn=conn).events)
     except DomainError as exc:  # erased or unknown supporter: nothing to do
         log.info("SendGrid %s event for supporter %s ignored: %s", kind, supporter_id, exc.code)
         return False
+
+
+def _supporter_for(conn: Connection, delivery_id: str) -> str | None:
+    """The supporter a delivery (one recipient of one mailing) went to; None if not ours."""
+    found = conn.execute(select(mail_deliveries.c.supporter_id)
+                         .where(mail_deliveries.c.delivery_id == delivery_id)).scalar()
+    return None if found is None else str(found)
 
 
 def _label(event: Mapping[str, Any]) -> str:

@@ -14,8 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection
 
 from campaign.application.access import hash_token
-from campaign.application.commands import Meta, Outcome
-from campaign.bootstrap import Services
+from campaign.application.commands import CommandHandler, Meta, Outcome
 from campaign.domain import partner
 from campaign.partners.credentials import (
     new_api_key,
@@ -24,6 +23,7 @@ from campaign.partners.credentials import (
     store_secret,
 )
 from campaign.partners.ssrf import check_webhook_url
+from events.personal_data import Vault
 
 DEFAULT_OVERLAP = timedelta(hours=24)
 MAX_OVERLAP = timedelta(days=30)
@@ -57,15 +57,15 @@ class Issued:
 
 
 def register_partner(
-    services: Services, form: PartnerForm, meta: Meta, now: datetime,
-    conn: Connection | None = None,
+    commands: CommandHandler, vault: Vault, form: PartnerForm, meta: Meta, now: datetime,
+    allow_private: bool = False, conn: Connection | None = None,
 ) -> Issued:
     """Register a partner with a fresh signing secret and API key.
 
     Raises UnsafeWebhookUrl when the webhook URL is not https or not public (unless
     WEBHOOK_ALLOW_PRIVATE), DomainError when the partner exists or the form breaks a rule.
     """
-    check_webhook_url(form.webhook_url, services.settings.webhook_allow_private)
+    check_webhook_url(form.webhook_url, allow_private)
     partner_id = form.partner_id or str(uuid.uuid4())
     secret, api_key, secret_id = new_signing_secret(), new_api_key(), str(uuid.uuid4())
     command = partner.RegisterPartner(
@@ -75,15 +75,15 @@ def register_partner(
         auto_approve_developments=form.auto_approve_developments, registered_at=now,
         api_key_hash=hash_token(api_key),
     )
-    with services.store.transaction(conn) as tx:
-        outcome = services.commands.handle(command, meta, conn=tx)
-        store_secret(tx, services.vault, partner_id, secret_id, secret, now)
+    with commands.transaction(conn) as tx:
+        outcome = commands.handle(command, meta, conn=tx)
+        store_secret(tx, vault, partner_id, secret_id, secret, now)
     return Issued(partner_id, secret_id, secret, api_key, outcome.version)
 
 
 def rotate_secret(
-    services: Services, partner_id: str, overlap: timedelta, meta: Meta, now: datetime,
-    conn: Connection | None = None,
+    commands: CommandHandler, vault: Vault, partner_id: str, overlap: timedelta, meta: Meta,
+    now: datetime, conn: Connection | None = None,
 ) -> Issued:
     """Issue a new current secret; the older ones keep verifying until `now + overlap`."""
     if not timedelta(0) <= overlap <= MAX_OVERLAP:
@@ -92,15 +92,15 @@ def rotate_secret(
     overlap_until = now + overlap
     command = partner.RotatePartnerSecret(partner_id=partner_id, secret_id=secret_id,
                                           rotated_at=now, overlap_until=overlap_until)
-    with services.store.transaction(conn) as tx:
-        outcome = services.commands.handle(command, meta, conn=tx)
+    with commands.transaction(conn) as tx:
+        outcome = commands.handle(command, meta, conn=tx)
         retire_secrets(tx, partner_id, overlap_until)
-        store_secret(tx, services.vault, partner_id, secret_id, secret, now)
+        store_secret(tx, vault, partner_id, secret_id, secret, now)
     return Issued(partner_id, secret_id, secret, None, outcome.version, overlap_until)
 
 
 def set_endpoint(
-    services: Services, partner_id: str, enabled: bool, meta: Meta, now: datetime,
+    commands: CommandHandler, partner_id: str, enabled: bool, meta: Meta, now: datetime,
     conn: Connection | None = None,
 ) -> Outcome:
     """Enable or disable the partner's webhooks on a campaigner's word; idempotent."""
@@ -108,4 +108,4 @@ def set_endpoint(
         partner.EnablePartnerEndpoint(partner_id=partner_id, enabled_at=now) if enabled
         else partner.DisablePartnerEndpoint(partner_id=partner_id, reason="campaigner",
                                             disabled_at=now))
-    return services.commands.handle(command, meta, conn=conn)
+    return commands.handle(command, meta, conn=conn)

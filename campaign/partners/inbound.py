@@ -19,8 +19,7 @@ from typing import Final
 from sqlalchemy import Connection
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from campaign.application.commands import Meta
-from campaign.bootstrap import Services
+from campaign.application.commands import CommandHandler, Meta
 from campaign.domain import case
 from campaign.domain.values import Occurrence
 from campaign.infra.tables import partner_inbound_messages
@@ -98,14 +97,14 @@ def verify_signature(
 
 
 def record_report(
-    services: Services, partner: PartnerRecord, webhook_id: str, report: Report,
+    commands: CommandHandler, partner: PartnerRecord, webhook_id: str, report: Report,
     correlation_id: str, now: datetime,
 ) -> Received:
     """Record the development once per `webhook-id`, pending approval unless the partner's
     developments are approved automatically. DomainError when the case refuses it."""
     development_id = report.development_id or _derived_id(partner.partner_id, webhook_id)
     pending = not partner.auto_approve_developments
-    with services.engine.begin() as conn:
+    with commands.engine.begin() as conn:
         if not _claim(conn, partner.partner_id, webhook_id, report.case_id, development_id, now):
             log.info("inbound webhook %s from partner %s already received", webhook_id,
                      partner.partner_id)
@@ -120,7 +119,7 @@ def record_report(
         )
         meta = Meta(actor=f"partner:{partner.partner_id}", correlation_id=correlation_id,
                     causation_id=f"webhook:{webhook_id}")
-        services.commands.handle(command, meta, conn=conn)
+        commands.handle(command, meta, conn=conn)
     return Received(report.case_id, development_id, duplicate=False, pending_approval=pending)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import Connection, Table, select
 
 from campaign.domain import partner
 from campaign.infra.event_mapping import replay
@@ -54,3 +54,10 @@ def partner_row(state: partner.State, version: int) -> dict[str, Any]:
         "api_key_hash": state.api_key_hash, "registered_at": state.registered_at,
         "version": version,
     }
+
+
+def partner_name(conn: Connection, partner_id: str) -> str | None:
+    """The partner's name, for what campaigners read (alerts); None for no such partner."""
+    name: str | None = conn.execute(
+        select(partners.c.name).where(partners.c.partner_id == partner_id)).scalar_one_or_none()
+    return name

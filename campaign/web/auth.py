@@ -11,32 +11,26 @@ from copy import deepcopy
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from flask import current_app, g, request
-from sqlalchemy import Engine, select
+from flask import g, request
 
-from campaign.application.access import ROLES, Caller, Purpose, Role, SupporterLinks, hash_token
+from campaign.application.access import ROLES, Caller, Purpose, Role, caller_for_token
 from campaign.application.errors import AuthError, Forbidden
-from campaign.infra.tables import api_tokens
 from campaign.partners.registry import PartnerRecord, partner_for_api_key
+from campaign.web.context import container
 
 PARTNER_KEY: list[dict[str, list[str]]] = [{"partnerKey": []}]
 PARTNER_SIGNED: list[dict[str, list[str]]] = [{"partnerKey": [], "partnerSignature": []}]
 UNAUTHORIZED = {"401": "UNAUTHORIZED"}
 
 
-def caller_from_bearer(engine: Engine, header: str | None) -> Caller:
+def caller_from_bearer(header: str | None) -> Caller:
     """The token's caller, or AuthError for a missing, unknown or revoked token."""
     if not header or not header.startswith("Bearer "):
         raise AuthError("an API token is required: Authorization: Bearer <token>")
-    token = header.removeprefix("Bearer ").strip()
-    with engine.connect() as conn:
-        row = conn.execute(
-            select(api_tokens.c.token_id, api_tokens.c.role)
-            .where(api_tokens.c.token_hash == hash_token(token), api_tokens.c.revoked.is_(False))
-        ).one_or_none()
-    if row is None:
+    caller = caller_for_token(container().engine, header.removeprefix("Bearer ").strip())
+    if caller is None:
         raise AuthError("the API token is unknown or revoked")
-    return Caller("token", row.token_id, cast(Role, row.role))
+    return caller
 
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -48,8 +42,7 @@ def require_role(role: Role) -> Callable[[F], F]:
     def decorate(view: F) -> F:
         @wraps(view)
         def guarded(*args: Any, **kwargs: Any) -> Any:
-            engine = current_app.extensions["campaign"].engine
-            caller = caller_from_bearer(engine, request.headers.get("Authorization"))
+            caller = caller_from_bearer(request.headers.get("Authorization"))
             if ROLES.index(caller.role or "viewer") < ROLES.index(role):
                 raise Forbidden(f"this needs the {role} role")
             g.caller = caller
@@ -97,8 +90,8 @@ def supporter_from_request(purpose: Purpose = "supporter") -> Caller:
     header = request.headers.get("Authorization", "")
     if not header.startswith("Supporter "):
         raise AuthError("a supporter token is required: Authorization: Supporter <token>")
-    links: SupporterLinks = current_app.extensions["campaign"].links
-    return Caller("supporter", links.verify(purpose, header.removeprefix("Supporter ").strip()))
+    token = header.removeprefix("Supporter ").strip()
+    return Caller("supporter", container().links.verify(purpose, token))
 
 
 def authenticate_partner() -> PartnerRecord:
@@ -109,7 +102,7 @@ def authenticate_partner() -> PartnerRecord:
     header = request.headers.get("Authorization", "")
     if not header.startswith("Bearer "):
         raise AuthError("a partner API key is required: Authorization: Bearer <key>")
-    with current_app.extensions["campaign"].engine.connect() as conn:
+    with container().engine.connect() as conn:
         partner = partner_for_api_key(conn, header.removeprefix("Bearer ").strip())
     if partner is None:
         raise AuthError("the partner API key is unknown")

@@ -1,15 +1,33 @@
-"""Per-request correlation id: taken from X-Request-ID when sane, echoed on every response."""
+"""What a request carries through the web layer: the process's Container, a correlation id.
+
+`container()` is the one reader of `current_app.extensions`: views unpack what they need
+from it and hand the application only that.
+"""
 
 from __future__ import annotations
 
 import re
 import uuid
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request
 from werkzeug.exceptions import BadRequest
 
+from campaign.bootstrap import Container
+
+EXTENSION = "campaign"
 REQUEST_ID = "X-Request-ID"
 _SANE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+def install(app: Flask, container: Container) -> None:
+    """Make `container` the one every request of `app` reads."""
+    app.extensions[EXTENSION] = container
+
+
+def container() -> Container:
+    """The Container of the app handling this request."""
+    found: Container = current_app.extensions[EXTENSION]
+    return found
 
 
 def correlation_id() -> str:

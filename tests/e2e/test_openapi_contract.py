@@ -21,7 +21,7 @@ from schemathesis.specs.openapi.checks import (
 from campaign.application.access import create_token
 from campaign.application.commands import Meta
 from campaign.application.supporters import Registration, register_supporter
-from campaign.bootstrap import Services
+from campaign.bootstrap import Container
 from campaign.demo.loader import load_demo
 from campaign.domain import supporter
 from campaign.infra.clock import utc_now
@@ -33,28 +33,28 @@ CHECKS = [not_a_server_error, response_schema_conformance, content_type_conforma
 
 
 @pytest.fixture
-def credentials(services: Services) -> dict[str, str]:
+def credentials(container: Container) -> dict[str, str]:
     """A seeded database, an admin token, a confirmed supporter's token, a partner's key."""
-    load_demo(services)
+    load_demo(container)
     meta = Meta(actor="test", correlation_id="contract")
-    supporter_id = register_supporter(services, Registration(
+    supporter_id = register_supporter(container.commands, container.blind_index, Registration(
         "contract@example.org", "Contract Tester", "en", "GB", "Europe/London"), meta, utc_now())
-    services.commands.handle(
+    container.commands.handle(
         supporter.ConfirmConsent(supporter_id=supporter_id, confirmed_at=utc_now()), meta)
-    _, token = create_token(services.engine, "contract", "admin")
-    partner = register_partner(services, PartnerForm(
+    _, token = create_token(container.engine, "contract", "admin")
+    partner = register_partner(container.commands, container.vault, PartnerForm(
         name="Contract Partner", contact_email="partner@example.org",
         webhook_url="https://1.1.1.1/hooks", case_ids=("azimzhan-askarov",),
         partner_id="bir-duino-kyrgyzstan"), meta, utc_now())
     return {"campaignerToken": f"Bearer {token}",
-            "supporterToken": f"Supporter {services.links.sign('supporter', supporter_id)}",
+            "supporterToken": f"Supporter {container.links.sign('supporter', supporter_id)}",
             "partnerKey": f"Bearer {partner.api_key}"}
 
 
 def test_every_operation_answers_as_documented_and_never_with_a_5xx(
-    services: Services, credentials: dict[str, str]
+    container: Container, credentials: dict[str, str]
 ) -> None:
-    app = create_app({"SERVICES": services, "START_WORKERS": False})
+    app = create_app(container)
     schema = schemathesis.openapi.from_wsgi("/api/openapi.json", app)
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) > 25

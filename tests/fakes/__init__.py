@@ -1,1 +1,1 @@
-"""Local stand-ins for external services, driven by the real client libraries."""
+"""Local stand-ins for external container, driven by the real client libraries."""

@@ -11,19 +11,21 @@ import pytest
 from flask import Flask
 from sqlalchemy.engine import make_url
 
-from campaign.bootstrap import Services, bootstrap
+from campaign.bootstrap import Container, build
 from campaign.infra.database import DatabaseNotMigrated, upgrade
 from campaign.settings import Settings
 from campaign.web.app import create_app
 from events import create_store_engine
 from tests.commands import BIN, SECRET_KEY, command_env, describe, run
+from workers.embedded import probes
 
 PROBLEM_JSON = "application/problem+json"
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
 
 
-def app_for(services: Services) -> Flask:
-    return create_app({"SERVICES": services, "START_WORKERS": False})
+def app_for(container: Container) -> Flask:
+    """The app as the web process makes it, with the readiness probes of its workers."""
+    return create_app(container, probes(container, None))
 
 
 def closed_port() -> int:
@@ -45,7 +47,7 @@ def test_the_app_refuses_a_database_that_was_never_migrated(tmp_path: Path) -> N
     settings = sqlite_settings(tmp_path, "empty.sqlite3")
 
     with pytest.raises(DatabaseNotMigrated, match="never migrated.*`campaign db upgrade`"):
-        create_app({"SETTINGS": settings, "START_WORKERS": False})
+        create_app(build(settings))
 
 
 def test_the_app_refuses_a_database_behind_the_newest_migration(tmp_path: Path) -> None:
@@ -53,7 +55,7 @@ def test_the_app_refuses_a_database_behind_the_newest_migration(tmp_path: Path) 
     upgrade(settings.database_url, "0001")
 
     with pytest.raises(DatabaseNotMigrated, match="at revision 0001.*`campaign db upgrade`"):
-        create_app({"SETTINGS": settings, "START_WORKERS": False})
+        create_app(build(settings))
 
 
 def test_the_wsgi_entry_exits_with_one_line_naming_the_upgrade_command(tmp_path: Path) -> None:
@@ -69,32 +71,32 @@ def test_the_wsgi_entry_exits_with_one_line_naming_the_upgrade_command(tmp_path:
     assert "Traceback" not in result.stderr
 
 
-def test_healthz_says_the_process_is_alive(services: Services) -> None:
-    response = app_for(services).test_client().get("/healthz")
+def test_healthz_says_the_process_is_alive(container: Container) -> None:
+    response = app_for(container).test_client().get("/healthz")
 
     assert response.status_code == 200
     assert response.get_json() == {"status": "ok"}
 
 
-def test_readyz_is_ready_when_the_database_answers(services: Services) -> None:
-    response = app_for(services).test_client().get("/readyz")
+def test_readyz_is_ready_when_the_database_answers(container: Container) -> None:
+    response = app_for(container).test_client().get("/readyz")
 
     assert response.status_code == 200, response.get_data(as_text=True)
     assert response.get_json() == {"status": "ready"}
 
 
 def test_readyz_is_unavailable_when_the_database_is_unreachable(
-    services: Services, tmp_path: Path
+    container: Container, tmp_path: Path
 ) -> None:
-    app = app_for(services)
-    url = make_url(services.settings.database_url)
+    app = app_for(container)
+    url = make_url(container.settings.database_url)
     if url.get_backend_name() == "sqlite":
         unreachable = f"sqlite:///{tmp_path / 'no-such-directory' / 'db.sqlite3'}"
     else:
         unreachable = url.set(port=closed_port()).render_as_string(hide_password=False)
-    services.engine.dispose()
+    container.engine.dispose()
     app.extensions["campaign"] = dataclasses.replace(
-        services, engine=create_store_engine(unreachable)
+        container, engine=create_store_engine(unreachable)
     )
 
     response = app.test_client().get("/readyz")
@@ -107,9 +109,9 @@ def test_readyz_is_unavailable_when_the_database_is_unreachable(
 
 
 @pytest.mark.redis
-def test_readyz_is_ready_when_redis_answers(services: Services) -> None:
-    with_redis = bootstrap(dataclasses.replace(services.settings, redis_url=REDIS_URL),
-                           services.engine)
+def test_readyz_is_ready_when_redis_answers(container: Container) -> None:
+    with_redis = build(dataclasses.replace(container.settings, redis_url=REDIS_URL),
+                       engine=container.engine)
 
     response = app_for(with_redis).test_client().get("/readyz")
 
@@ -117,10 +119,10 @@ def test_readyz_is_ready_when_redis_answers(services: Services) -> None:
 
 
 @pytest.mark.redis
-def test_readyz_is_unavailable_when_redis_is_unreachable(services: Services) -> None:
+def test_readyz_is_unavailable_when_redis_is_unreachable(container: Container) -> None:
     closed = f"redis://127.0.0.1:{closed_port()}/0"
-    without_redis = bootstrap(dataclasses.replace(services.settings, redis_url=closed),
-                              services.engine)
+    without_redis = build(dataclasses.replace(container.settings, redis_url=closed),
+                          engine=container.engine)
 
     response = app_for(without_redis).test_client().get("/readyz")
 
@@ -131,8 +133,8 @@ def test_readyz_is_unavailable_when_redis_is_unreachable(services: Services) -> 
     assert "database" not in detail
 
 
-def test_an_unknown_url_is_a_404_problem(services: Services) -> None:
-    response = app_for(services).test_client().get("/no/such/page")
+def test_an_unknown_url_is_a_404_problem(container: Container) -> None:
+    response = app_for(container).test_client().get("/no/such/page")
 
     assert response.status_code == 404
     assert response.mimetype == PROBLEM_JSON
@@ -141,8 +143,8 @@ def test_an_unknown_url_is_a_404_problem(services: Services) -> None:
     assert body["title"] == "Not Found"
 
 
-def test_a_wrong_method_is_a_405_problem_with_the_allowed_methods(services: Services) -> None:
-    response = app_for(services).test_client().post("/healthz")
+def test_a_wrong_method_is_a_405_problem_with_the_allowed_methods(container: Container) -> None:
+    response = app_for(container).test_client().post("/healthz")
 
     assert response.status_code == 405
     assert response.mimetype == PROBLEM_JSON
@@ -152,9 +154,9 @@ def test_a_wrong_method_is_a_405_problem_with_the_allowed_methods(services: Serv
 
 
 def test_an_unexpected_error_is_a_500_problem_that_hides_the_exception(
-    services: Services,
+    container: Container,
 ) -> None:
-    app = app_for(services)
+    app = app_for(container)
 
     @app.get("/explode")
     def explode() -> str:

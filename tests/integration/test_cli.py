@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, Table, delete, select, update
 
-from campaign.bootstrap import Services, bootstrap
+from campaign.bootstrap import Container, build
 from campaign.infra.tables import daily_activity, stream_directory
 from campaign.settings import Settings
 from events import NewEvent, SubscriptionRunner
@@ -30,11 +30,11 @@ def env(sqlite_url: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def services(sqlite_url: str, tmp_path: Path) -> Iterator[Services]:
+def container(sqlite_url: str, tmp_path: Path) -> Iterator[Container]:
     settings = Settings.from_env({"DATABASE_URL": sqlite_url, "SECRET_KEY": SECRET_KEY,
                                   "VAR_DIR": str(tmp_path / "var")})
     with engine_for(sqlite_url) as engine:
-        yield bootstrap(settings, engine)
+        yield build(settings, engine=engine)
 
 
 def rows(engine: Engine, table: Table) -> list[dict[str, Any]]:
@@ -44,32 +44,32 @@ def rows(engine: Engine, table: Table) -> list[dict[str, Any]]:
 
 
 def test_projections_list_names_every_projection_with_its_mode(
-    services: Services, env: dict[str, str]
+    container: Container, env: dict[str, str]
 ) -> None:
     result = campaign("projections", "list", env=env)
 
     assert result.returncode == 0, describe(result)
     listed = [line.split("\t") for line in result.stdout.splitlines()]
-    assert listed == [[p.name, p.mode] for p in services.projections]
+    assert listed == [[p.name, p.mode] for p in container.projections.values()]
     assert ["stream_directory", "inline"] in listed
     assert ["daily_activity", "catch-up"] in listed
 
 
 def test_projections_rebuild_replays_the_log_into_equal_read_models(
-    services: Services, env: dict[str, str]
+    container: Container, env: dict[str, str]
 ) -> None:
-    store = services.store
+    store = container.store
     store.append("case-1", [NewEvent("Opened", {"n": 1}), NewEvent("Amended", {"n": 2})])
     store.append("action-1", [NewEvent("Launched", {"n": 3})])
     last = store.append("case-1", [NewEvent("Amended", {"n": 4})]).positions[-1]
-    SubscriptionRunner(store, services.subscription("daily_activity")).run()
-    directory = rows(services.engine, stream_directory)
-    activity = rows(services.engine, daily_activity)
+    SubscriptionRunner(store, container.subscriptions["daily_activity"]).run()
+    directory = rows(container.engine, stream_directory)
+    activity = rows(container.engine, daily_activity)
     assert [row["stream_id"] for row in directory] == ["action-1", "case-1"]
     assert {row["event_type"]: row["count"] for row in activity} == {
         "Launched": 1, "Opened": 1, "Amended": 2,
     }
-    with services.engine.begin() as conn:  # damage both read models
+    with container.engine.begin() as conn:  # damage both read models
         conn.execute(delete(stream_directory).where(stream_directory.c.stream_id == "case-1"))
         conn.execute(update(daily_activity).values(count=daily_activity.c.count + 10))
         conn.execute(delete(daily_activity).where(daily_activity.c.event_type == "Opened"))
@@ -78,38 +78,38 @@ def test_projections_rebuild_replays_the_log_into_equal_read_models(
 
     assert result.returncode == 0, describe(result)
     lines = result.stdout.splitlines()
-    assert len(lines) == len(services.projections)
+    assert len(lines) == len(container.projections)
     assert "stream_directory: 4 events applied" in lines
     assert "daily_activity: 4 events applied" in lines
-    assert rows(services.engine, stream_directory) == directory
-    assert rows(services.engine, daily_activity) == activity
+    assert rows(container.engine, stream_directory) == directory
+    assert rows(container.engine, daily_activity) == activity
     assert checkpoint_position(store, "daily_activity") == last
 
 
 def test_projections_rebuild_of_one_projection_leaves_the_others(
-    services: Services, env: dict[str, str]
+    container: Container, env: dict[str, str]
 ) -> None:
-    services.store.append("case-1", [NewEvent("Opened", {"n": 1})])
-    with services.engine.begin() as conn:
+    container.store.append("case-1", [NewEvent("Opened", {"n": 1})])
+    with container.engine.begin() as conn:
         conn.execute(delete(stream_directory))
 
     result = campaign("projections", "rebuild", "daily_activity", env=env)
 
     assert result.returncode == 0, describe(result)
     assert result.stdout.splitlines() == ["daily_activity: 1 events applied"]
-    assert rows(services.engine, stream_directory) == []
-    assert [row["count"] for row in rows(services.engine, daily_activity)] == [1]
+    assert rows(container.engine, stream_directory) == []
+    assert [row["count"] for row in rows(container.engine, daily_activity)] == [1]
 
 
 def test_projections_rebuild_of_an_unknown_name_lists_the_known_ones(
-    services: Services, env: dict[str, str],
+    container: Container, env: dict[str, str],
 ) -> None:
     result = campaign("projections", "rebuild", "nosuch", env=env)
 
     assert result.returncode != 0
     assert len(result.stderr.splitlines()) == 1, describe(result)
     assert "'nosuch'" in result.stderr
-    assert all(p.name in result.stderr for p in services.projections)
+    assert all(p.name in result.stderr for p in container.projections.values())
     assert "Traceback" not in result.stderr
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy import func, select
 
 from campaign.application.commands import Meta
-from campaign.bootstrap import Services
+from campaign.bootstrap import Container
 from campaign.demo import ua_135_10 as seed
 from campaign.demo.loader import SUPPORTERS, load_demo
 from campaign.domain import action
@@ -18,16 +18,16 @@ from events import SubscriptionRunner
 META = Meta(actor="test", correlation_id="test")
 
 
-def run_policies(services: Services) -> None:
-    SubscriptionRunner(services.store, services.subscription("pledge_policy")).run()
+def run_policies(container: Container) -> None:
+    SubscriptionRunner(container.store, container.subscriptions["pledge_policy"]).run()
 
 
-def test_the_demo_loads_the_seed_case_and_action_through_the_handlers(services: Services) -> None:
-    assert load_demo(services) is True
-    assert load_demo(services) is False  # a second run changes nothing
-    SubscriptionRunner(services.store, services.subscription("letter_counts")).run()
+def test_the_demo_loads_the_seed_case_and_action_through_the_handlers(container: Container) -> None:
+    assert load_demo(container) is True
+    assert load_demo(container) is False  # a second run changes nothing
+    SubscriptionRunner(container.store, container.subscriptions["letter_counts"]).run()
 
-    with services.engine.connect() as conn:
+    with container.engine.connect() as conn:
         row = conn.execute(select(actions)).one()
         case_row = conn.execute(select(cases)).one()
         timeline = conn.execute(select(case_timeline.c.kind, case_timeline.c.occurred_on,
@@ -55,34 +55,34 @@ def test_the_demo_loads_the_seed_case_and_action_through_the_handlers(services: 
 
 
 def test_stop_action_cancels_every_open_pledge_and_leaves_fulfilled_ones(
-    services: Services,
+    container: Container,
 ) -> None:
-    load_demo(services)
-    services.commands.handle(action.CloseAction(
+    load_demo(container)
+    container.commands.handle(action.CloseAction(
         action_id=seed.ACTION_ID, reason="released", note="Released on appeal",
         closed_at=datetime(2010, 10, 1, tzinfo=UTC)), META)
 
-    run_policies(services)
-    run_policies(services)  # a second run finds nothing new
+    run_policies(container)
+    run_policies(container)  # a second run finds nothing new
 
-    with services.engine.connect() as conn:
+    with container.engine.connect() as conn:
         statuses = dict(conn.execute(select(pledges.c.status, func.count())
                                      .group_by(pledges.c.status)).all())
     assert statuses == {"cancelled": 2, "fulfilled": 2}
 
 
 def test_a_deadline_extension_moves_the_due_time_of_open_pledges_only(
-    services: Services,
+    container: Container,
 ) -> None:
-    load_demo(services)
+    load_demo(container)
     later = action.PublishUpdate(
         action_id=seed.ACTION_ID, number=6, published_at=datetime(2010, 10, 20, tzinfo=UTC),
         deadline=Deadline(on=date(2010, 11, 30), timezone="Asia/Bishkek"))
-    services.commands.handle(later, META)
+    container.commands.handle(later, META)
 
-    run_policies(services)
+    run_policies(container)
 
-    with services.engine.connect() as conn:
+    with container.engine.connect() as conn:
         due = {(status, due_at.replace(tzinfo=UTC) if due_at.tzinfo is None else due_at)
                for status, due_at in conn.execute(select(pledges.c.status, pledges.c.due_at))}
     new_end = datetime(2010, 11, 30, 18, tzinfo=UTC)   # midnight after 30 Nov in Bishkek

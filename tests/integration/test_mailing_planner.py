@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from campaign.application.commands import Meta
 from campaign.application.supporters import Registration, register_supporter
-from campaign.bootstrap import Services
+from campaign.bootstrap import Container
 from campaign.demo import ua_135_10 as seed
 from campaign.demo.loader import SUPPORTERS, load_demo
 from campaign.domain import action, case, mailing, supporter
@@ -22,54 +22,55 @@ META = Meta(actor="test", correlation_id="planner")
 AT = datetime(2010, 9, 20, tzinfo=UTC)
 
 
-def run_planner(services: Services) -> None:
-    SubscriptionRunner(services.store, plan_mailings(services.commands)).run()
+def run_planner(container: Container) -> None:
+    SubscriptionRunner(container.store, plan_mailings(container.commands)).run()
 
 
-def planned(services: Services) -> list[mailing.MailingPlanned]:
+def planned(container: Container) -> list[mailing.MailingPlanned]:
     found = []
-    with services.engine.connect() as conn:
-        for stored in services.store.read_all(limit=10_000, conn=conn):
+    with container.engine.connect() as conn:
+        for stored in container.store.read_all(limit=10_000, conn=conn):
             if stored.type == mailing.MailingPlanned.type_name:
-                event = services.mapper.to_domain(conn, stored)
+                event = container.commands.mapper.to_domain(conn, stored)
                 assert isinstance(event, mailing.MailingPlanned)
                 found.append(event)
     return found
 
 
-def recipients(services: Services, mailing_id: str) -> set[str]:
-    with services.engine.connect() as conn:
+def recipients(container: Container, mailing_id: str) -> set[str]:
+    with container.engine.connect() as conn:
         return set(conn.execute(select(mail_deliveries.c.supporter_id)
                                 .where(mail_deliveries.c.mailing_id == mailing_id)).scalars())
 
 
-def newcomer(services: Services, email: str, **subscriptions: object) -> str:
-    supporter_id = register_supporter(services, Registration(email, "New Comer", "fr", "FR",
-                                                             "Europe/Paris"), META, AT)
-    services.commands.handle(supporter.ConfirmConsent(supporter_id=supporter_id,
+def newcomer(container: Container, email: str, **subscriptions: object) -> str:
+    supporter_id = register_supporter(
+        container.commands, container.blind_index,
+        Registration(email, "New Comer", "fr", "FR", "Europe/Paris"), META, AT)
+    container.commands.handle(supporter.ConfirmConsent(supporter_id=supporter_id,
                                                       confirmed_at=AT), META)
     if subscriptions:
-        services.commands.handle(supporter.ChangeSubscriptions(
+        container.commands.handle(supporter.ChangeSubscriptions(
             supporter_id=supporter_id, changed_at=AT, **subscriptions), META)  # type: ignore[arg-type]
     return supporter_id
 
 
 def test_a_launch_is_mailed_to_every_consented_subscriber_once_by_locale(
-    services: Services,
+    container: Container,
 ) -> None:
-    load_demo(services)
-    unconsented = register_supporter(services, Registration(
+    load_demo(container)
+    unconsented = register_supporter(container.commands, container.blind_index, Registration(
         "silent@example.org", "Not Confirmed", "en", "GB", "Europe/London"), META, AT)
-    elsewhere = newcomer(services, "fr-only@example.org", all_actions=False,
+    elsewhere = newcomer(container, "fr-only@example.org", all_actions=False,
                          countries=("FR",), case_ids=())
-    by_case = newcomer(services, "case@example.org", all_actions=False, countries=(),
+    by_case = newcomer(container, "case@example.org", all_actions=False, countries=(),
                        case_ids=(seed.CASE_ID,))
 
-    run_planner(services)
-    run_planner(services)
+    run_planner(container)
+    run_planner(container)
 
-    (launch,) = [m for m in planned(services) if m.kind == "action_launched"]
-    audience = recipients(services, launch.mailing_id)
+    (launch,) = [m for m in planned(container) if m.kind == "action_launched"]
+    audience = recipients(container, launch.mailing_id)
     assert len(audience) == len(SUPPORTERS) + 1
     assert by_case in audience and elsewhere not in audience and unconsented not in audience
     assert sorted(b.locale for b in launch.batches) == ["en", "es", "fr", "ky", "ru"]
@@ -78,55 +79,55 @@ def test_a_launch_is_mailed_to_every_consented_subscriber_once_by_locale(
 
 
 def test_updates_and_stop_notices_go_to_the_earlier_recipients_only(
-    services: Services,
+    container: Container,
 ) -> None:
-    load_demo(services)
-    run_planner(services)
-    launch = recipients(services, launch_mailing_id(seed.ACTION_ID))
-    late = newcomer(services, "late@example.org")
-    services.commands.handle(action.PublishUpdate(action_id=seed.ACTION_ID, number=6,
+    load_demo(container)
+    run_planner(container)
+    launch = recipients(container, launch_mailing_id(seed.ACTION_ID))
+    late = newcomer(container, "late@example.org")
+    container.commands.handle(action.PublishUpdate(action_id=seed.ACTION_ID, number=6,
                                                   published_at=AT, title="STILL JAILED"), META)
-    services.commands.handle(action.CloseAction(action_id=seed.ACTION_ID, reason="released",
+    container.commands.handle(action.CloseAction(action_id=seed.ACTION_ID, reason="released",
                                                 note="", closed_at=AT), META)
 
-    run_planner(services)
+    run_planner(container)
 
-    later = {m.kind: recipients(services, m.mailing_id) for m in planned(services)}
+    later = {m.kind: recipients(container, m.mailing_id) for m in planned(container)}
     assert later["action_updated"] == launch == later["action_closed"]
     assert late not in later["action_updated"]
 
 
-def test_a_published_case_development_is_mailed_only_once_approved(services: Services) -> None:
-    load_demo(services)
-    run_planner(services)
-    kinds = [m.kind for m in planned(services)]
+def test_a_published_case_development_is_mailed_only_once_approved(container: Container) -> None:
+    load_demo(container)
+    run_planner(container)
+    kinds = [m.kind for m in planned(container)]
     assert "case_development" not in kinds  # the 2010 developments predate the launch…
 
-    services.commands.handle(case.ApproveDevelopment(
+    container.commands.handle(case.ApproveDevelopment(
         case_id=seed.CASE_ID, development_id=seed.SUPREME_COURT_HEARING.development_id,
         approved_at=AT), META)
-    services.commands.handle(case.RecordDevelopment(
+    container.commands.handle(case.RecordDevelopment(
         case_id=seed.CASE_ID, development_id="pending-news", kind="other",
         occurred=OnDate(AT.date()), summary="Unconfirmed report",
         source=case.DevelopmentSource(kind="partner", partner_id=seed.PARTNER_ID),
         recorded_at=AT, requires_approval=True), META)
-    run_planner(services)
+    run_planner(container)
 
-    developments = [m for m in planned(services) if m.kind == "case_development"]
+    developments = [m for m in planned(container) if m.kind == "case_development"]
     assert len(developments) == 1  # the approved hearing; the pending report waits
 
 
-def test_planning_the_same_event_again_plans_nothing_new(services: Services) -> None:
-    load_demo(services)
-    run_planner(services)
-    before = (len(planned(services)), recipients(services, launch_mailing_id(seed.ACTION_ID)))
-    ensure_checkpoint(services.store, "mailing_planner")
-    with services.engine.begin() as conn:  # as after a crash before the checkpoint moved
+def test_planning_the_same_event_again_plans_nothing_new(container: Container) -> None:
+    load_demo(container)
+    run_planner(container)
+    before = (len(planned(container)), recipients(container, launch_mailing_id(seed.ACTION_ID)))
+    ensure_checkpoint(container.store, "mailing_planner")
+    with container.engine.begin() as conn:  # as after a crash before the checkpoint moved
         save_checkpoint(conn, "mailing_planner", 0)
 
-    run_planner(services)
+    run_planner(container)
 
-    after = (len(planned(services)), recipients(services, launch_mailing_id(seed.ACTION_ID)))
+    after = (len(planned(container)), recipients(container, launch_mailing_id(seed.ACTION_ID)))
     assert after == before
 
 
@@ -143,29 +144,29 @@ def test_batches_hold_at_most_a_thousand_people_of_one_locale() -> None:
     assert len({row["delivery_id"] for _, rows in planned for row in rows}) == 1008
 
 
-def test_unsubscribed_and_suppressed_people_are_left_out(services: Services) -> None:
-    load_demo(services)
-    gone, bounced = newcomer(services, "gone@example.org"), newcomer(services, "b@example.org")
-    services.commands.handle(supporter.Unsubscribe(supporter_id=gone, at=AT, via="link"), META)
-    services.commands.handle(supporter.Suppress(supporter_id=bounced, reason="bounce", at=AT),
+def test_unsubscribed_and_suppressed_people_are_left_out(container: Container) -> None:
+    load_demo(container)
+    gone, bounced = newcomer(container, "gone@example.org"), newcomer(container, "b@example.org")
+    container.commands.handle(supporter.Unsubscribe(supporter_id=gone, at=AT, via="link"), META)
+    container.commands.handle(supporter.Suppress(supporter_id=bounced, reason="bounce", at=AT),
                              META)
 
-    run_planner(services)
+    run_planner(container)
 
-    audience = recipients(services, launch_mailing_id(seed.ACTION_ID))
+    audience = recipients(container, launch_mailing_id(seed.ACTION_ID))
     assert gone not in audience and bounced not in audience
 
 
 def test_confirming_again_after_unsubscribing_brings_a_supporter_back(
-    services: Services,
+    container: Container,
 ) -> None:
-    load_demo(services)
-    returning = newcomer(services, "back@example.org")
-    services.commands.handle(supporter.Unsubscribe(supporter_id=returning, at=AT, via="link"),
+    load_demo(container)
+    returning = newcomer(container, "back@example.org")
+    container.commands.handle(supporter.Unsubscribe(supporter_id=returning, at=AT, via="link"),
                              META)
-    services.commands.handle(supporter.ConfirmConsent(supporter_id=returning, confirmed_at=AT),
+    container.commands.handle(supporter.ConfirmConsent(supporter_id=returning, confirmed_at=AT),
                              META)
 
-    run_planner(services)
+    run_planner(container)
 
-    assert returning in recipients(services, launch_mailing_id(seed.ACTION_ID))
+    assert returning in recipients(container, launch_mailing_id(seed.ACTION_ID))

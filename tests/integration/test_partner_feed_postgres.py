@@ -19,7 +19,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from campaign.application.commands import Meta
-from campaign.bootstrap import Services, bootstrap
+from campaign.bootstrap import Container, build
 from campaign.domain import case
 from campaign.domain.values import OnDate
 from campaign.partners.admin import PartnerForm, register_partner
@@ -36,30 +36,30 @@ NOW = datetime(2020, 5, 12, 10, tzinfo=UTC)
 
 
 @pytest.fixture
-def services(postgres_url: str, tmp_path: Path) -> Iterator[Services]:
+def container(postgres_url: str, tmp_path: Path) -> Iterator[Container]:
     settings = Settings.from_env({"DATABASE_URL": postgres_url, "SECRET_KEY": SECRET_KEY,
                                   "VAR_DIR": str(tmp_path / "var")})
     with engine_for(postgres_url) as engine:
         engine.pool._pool.maxsize = 30  # type: ignore[attr-defined]
-        yield bootstrap(settings, engine)
+        yield build(settings, engine=engine)
 
 
 @pytest.fixture
-def client(services: Services) -> FlaskClient:
-    return create_app({"SERVICES": services, "START_WORKERS": False}).test_client()
+def client(container: Container) -> FlaskClient:
+    return create_app(container).test_client()
 
 
-def open_cases(services: Services, count: int) -> list[str]:
+def open_cases(container: Container, count: int) -> list[str]:
     case_ids = [f"case-{n}" for n in range(count)]
     for case_id in case_ids:
-        services.commands.handle(case.OpenCase(
+        container.commands.handle(case.OpenCase(
             case_id=case_id, subject_name=f"Subject {case_id}", subject_kind="person",
             country="KG", summary="At risk.", tags=(), opened_at=NOW), META)
     return case_ids
 
 
-def partner_key(services: Services, countries: tuple[str, ...] = ("KG",)) -> dict[str, str]:
-    issued = register_partner(services, PartnerForm(
+def partner_key(container: Container, countries: tuple[str, ...] = ("KG",)) -> dict[str, str]:
+    issued = register_partner(container.commands, container.vault, PartnerForm(
         name="Bir Duino", contact_email="info@birduino.example.org",
         webhook_url="https://1.1.1.1/hooks", countries=countries), META, NOW)
     return {"Authorization": f"Bearer {issued.api_key}", "partner_id": issued.partner_id}
@@ -80,28 +80,28 @@ def read_page(client: FlaskClient, key: dict[str, str], after: str, limit: int) 
     return response.get_json()
 
 
-def visible_events(services: Services, partner_id: str) -> list[str]:
+def visible_events(container: Container, partner_id: str) -> list[str]:
     """What the partner should see: every committed event it follows, in position order."""
-    with services.engine.connect() as conn:
+    with container.engine.connect() as conn:
         partner = get_partner(conn, partner_id)
         assert partner is not None
         found = []
-        for stored in services.store.read_all(0, 100_000, conn=conn):
-            event = partner_event(services.store, conn, stored)
+        for stored in container.store.read_all(0, 100_000, conn=conn):
+            event = partner_event(container.store, conn, stored)
             if event is not None and follows(partner, event):
                 found.append(event.event_id)
         return found
 
 
 def test_a_page_stops_before_an_event_in_flight_and_the_next_page_resumes_there(
-    services: Services, client: FlaskClient
+    container: Container, client: FlaskClient
 ) -> None:
-    first_case, second_case = open_cases(services, 2)
-    key = partner_key(services)
+    first_case, second_case = open_cases(container, 2)
+    key = partner_key(container)
     start = read_page(client, key, "0", 100)
-    with services.engine.begin() as slow:
-        services.commands.handle(development(first_case, "slow"), META, conn=slow)
-        services.commands.handle(development(second_case, "fast"), META)  # commits first
+    with container.engine.begin() as slow:
+        container.commands.handle(development(first_case, "slow"), META, conn=slow)
+        container.commands.handle(development(second_case, "fast"), META)  # commits first
 
         during = read_page(client, key, start["next_cursor"], 100)
 
@@ -114,11 +114,11 @@ def test_a_page_stops_before_an_event_in_flight_and_the_next_page_resumes_there(
 
 
 def test_a_partner_paging_during_concurrent_slow_appends_gets_every_event_exactly_once(
-    services: Services, client: FlaskClient
+    container: Container, client: FlaskClient
 ) -> None:
     writers, per_writer = 6, 12
-    case_ids = open_cases(services, writers)
-    key = partner_key(services)
+    case_ids = open_cases(container, writers)
+    key = partner_key(container)
     done = threading.Event()
     errors: list[BaseException] = []
 
@@ -127,9 +127,9 @@ def test_a_partner_paging_during_concurrent_slow_appends_gets_every_event_exactl
         try:
             for n in range(per_writer):
                 pending = n % 4 == 3  # held for approval: never visible
-                with services.engine.connect() as conn:
+                with container.engine.connect() as conn:
                     transaction = conn.begin()
-                    services.commands.handle(
+                    container.commands.handle(
                         development(case_ids[number], f"w{number}-{n}", pending), META,
                         conn=conn)
                     time.sleep(randomly.uniform(0, 0.03))
@@ -158,7 +158,7 @@ def test_a_partner_paging_during_concurrent_slow_appends_gets_every_event_exactl
             done.set()
 
     assert errors == []
-    expected = visible_events(services, key["partner_id"])
+    expected = visible_events(container, key["partner_id"])
     # Of each writer's 12: 3 wait for approval, 2 roll back, 7 are for the partner.
     assert len(expected) == writers * 7
     assert received == expected

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from campaign.application.commands import Meta
-from campaign.bootstrap import Services, bootstrap
+from campaign.bootstrap import Container, build
 from campaign.demo import ua_135_10 as seed
 from campaign.partners.registry import get_partner, partner_for_api_key, signing_secrets
 from campaign.settings import Settings
@@ -29,13 +29,13 @@ def env(sqlite_url: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def services(sqlite_url: str, tmp_path: Path) -> Iterator[Services]:
+def container(sqlite_url: str, tmp_path: Path) -> Iterator[Container]:
     settings = Settings.from_env({"DATABASE_URL": sqlite_url, "SECRET_KEY": SECRET_KEY,
                                   "VAR_DIR": str(tmp_path / "var")})
     with engine_for(sqlite_url) as engine:
-        services = bootstrap(settings, engine)
-        services.commands.handle(seed.OPEN_CASE, Meta(actor="test", correlation_id="cli"))
-        yield services
+        container = build(settings, engine=engine)
+        container.commands.handle(seed.OPEN_CASE, Meta(actor="test", correlation_id="cli"))
+        yield container
 
 
 def printed(output: str) -> dict[str, str]:
@@ -43,7 +43,7 @@ def printed(output: str) -> dict[str, str]:
 
 
 def test_partners_add_prints_the_secret_and_key_once_and_registers_the_partner(
-    services: Services, env: dict[str, str]
+    container: Container, env: dict[str, str]
 ) -> None:
     result = campaign("partners", "add", "--id", seed.PARTNER_ID, "--name", "Bir Duino",
                       "--contact-email", "info@birduino.example.org",
@@ -55,14 +55,14 @@ def test_partners_add_prints_the_secret_and_key_once_and_registers_the_partner(
     assert shown["signing_secret"].startswith("whsec_")
     assert shown["api_key"].startswith("uap_")
     assert "shown once" in result.stderr
-    with services.engine.connect() as conn:
+    with container.engine.connect() as conn:
         partner = get_partner(conn, seed.PARTNER_ID)
         assert partner is not None
         assert (partner.case_ids, partner.countries, partner.event_types) == (
             (seed.CASE_ID,), ("KG",), ("case.development_recorded",))
         assert partner_for_api_key(conn, shown["api_key"]) == partner
         now = datetime.now(UTC)
-        assert signing_secrets(conn, services.vault, seed.PARTNER_ID, now) == [
+        assert signing_secrets(conn, container.vault, seed.PARTNER_ID, now) == [
             shown["signing_secret"]]
 
     listed = campaign("partners", "list", env=env)
@@ -72,7 +72,7 @@ def test_partners_add_prints_the_secret_and_key_once_and_registers_the_partner(
 
 
 def test_partners_rotate_secret_prints_a_new_secret_and_keeps_the_old_one_for_the_overlap(
-    services: Services, env: dict[str, str]
+    container: Container, env: dict[str, str]
 ) -> None:
     added = printed(campaign("partners", "add", "--id", "p1", "--name", "P",
                              "--contact-email", "p@example.org",
@@ -82,15 +82,15 @@ def test_partners_rotate_secret_prints_a_new_secret_and_keeps_the_old_one_for_th
 
     assert result.returncode == 0, describe(result)
     new = printed(result.stdout)["signing_secret"]
-    with services.engine.connect() as conn:
+    with container.engine.connect() as conn:
         now = datetime.now(UTC)
-        assert signing_secrets(conn, services.vault, "p1", now) == [new, added["signing_secret"]]
+        assert signing_secrets(conn, container.vault, "p1", now) == [new, added["signing_secret"]]
         later = now + timedelta(hours=2, minutes=1)
-        assert signing_secrets(conn, services.vault, "p1", later) == [new]
+        assert signing_secrets(conn, container.vault, "p1", later) == [new]
 
 
 def test_partners_add_refuses_a_private_webhook_url_naming_the_fault(
-    services: Services, env: dict[str, str]
+    container: Container, env: dict[str, str]
 ) -> None:
     result = campaign("partners", "add", "--name", "P", "--contact-email", "p@example.org",
                       "--webhook-url", "https://10.1.2.3/hooks", env=env)

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Connection, Engine, Table, select
 
-from campaign.bootstrap import Services
+from campaign.bootstrap import Container
 from campaign.infra.tables import daily_activity, stream_directory
 from events import ANY, NO_STREAM, NewEvent, StoredEvent, SubscriptionRunner, rebuild
 from events.projections import Mode
@@ -21,18 +21,18 @@ def rows(engine: Engine, table: Table) -> list[tuple[object, ...]]:
         return [tuple(r) for r in conn.execute(select(table).order_by(*table.primary_key))]
 
 
-def catch_up(services: Services) -> None:
-    for subscription in services.subscriptions:
-        SubscriptionRunner(services.store, subscription).run()
+def catch_up(container: Container) -> None:
+    for subscription in container.subscriptions.values():
+        SubscriptionRunner(container.store, subscription).run()
 
 
 def test_an_inline_projection_is_current_as_soon_as_the_append_returns(
-    services: Services,
+    container: Container,
 ) -> None:
-    services.store.append("case-7", [NewEvent("Opened", {}), NewEvent("Noted", {})],
+    container.store.append("case-7", [NewEvent("Opened", {}), NewEvent("Noted", {})],
                           NO_STREAM)
 
-    (row,) = rows(services.engine, stream_directory)
+    (row,) = rows(container.engine, stream_directory)
 
     assert row[:3] == ("case-7", "case", 2)
 
@@ -47,8 +47,8 @@ class Exploding:
         raise RuntimeError("projection failed")
 
 
-def test_a_failing_inline_projection_rolls_the_append_back(services: Services) -> None:
-    engine, store = services.engine, services.store
+def test_a_failing_inline_projection_rolls_the_append_back(container: Container) -> None:
+    engine, store = container.engine, container.store
     store.projections = [*store.projections, Exploding()]
     store.append("case-1", [NewEvent("Quiet", {})], NO_STREAM)
 
@@ -60,15 +60,15 @@ def test_a_failing_inline_projection_rolls_the_append_back(services: Services) -
 
 
 def test_a_catch_up_projection_follows_the_log_through_its_subscription(
-    services: Services,
+    container: Container,
 ) -> None:
-    services.store.append("case-1", [NewEvent("Opened", {}), NewEvent("Noted", {})],
+    container.store.append("case-1", [NewEvent("Opened", {}), NewEvent("Noted", {})],
                           NO_STREAM)
-    assert rows(services.engine, daily_activity) == []
+    assert rows(container.engine, daily_activity) == []
 
-    catch_up(services)
+    catch_up(container)
 
-    counts = {r[1]: r[2] for r in rows(services.engine, daily_activity)}
+    counts = {r[1]: r[2] for r in rows(container.engine, daily_activity)}
     assert counts == {"Opened": 1, "Noted": 1}
 
 
@@ -82,28 +82,28 @@ batches = st.lists(st.tuples(streams, st.lists(types, min_size=1, max_size=4)),
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(batches=batches, catch_up_every=st.integers(min_value=1, max_value=5))
 def test_rebuilding_any_projection_gives_back_the_live_read_model(
-    services: Services, batches: list[tuple[str, list[str]]], catch_up_every: int
+    container: Container, batches: list[tuple[str, list[str]]], catch_up_every: int
 ) -> None:
     for n, (stream, kinds) in enumerate(batches, start=1):
-        services.store.append(stream, [NewEvent(k, {"n": n}) for k in kinds], ANY)
+        container.store.append(stream, [NewEvent(k, {"n": n}) for k in kinds], ANY)
         if n % catch_up_every == 0:
-            catch_up(services)
-    catch_up(services)
+            catch_up(container)
+    catch_up(container)
 
-    for projection in services.projections:
-        live = [rows(services.engine, t) for t in projection.tables]
-        rebuild(services.store, projection)
-        assert [rows(services.engine, t) for t in projection.tables] == live, projection.name
+    for projection in container.projections.values():
+        live = [rows(container.engine, t) for t in projection.tables]
+        rebuild(container.store, projection)
+        assert [rows(container.engine, t) for t in projection.tables] == live, projection.name
 
 
 def test_a_rebuilt_catch_up_projection_continues_from_where_the_replay_ended(
-    services: Services,
+    container: Container,
 ) -> None:
-    activity = services.projection("daily_activity")
-    services.store.append("case-1", [NewEvent("Noted", {})], NO_STREAM)
-    rebuild(services.store, activity)
-    services.store.append("case-1", [NewEvent("Noted", {})], 1)
+    activity = container.projections["daily_activity"]
+    container.store.append("case-1", [NewEvent("Noted", {})], NO_STREAM)
+    rebuild(container.store, activity)
+    container.store.append("case-1", [NewEvent("Noted", {})], 1)
 
-    SubscriptionRunner(services.store, projection_subscription(activity)).run()
+    SubscriptionRunner(container.store, projection_subscription(activity)).run()
 
-    assert [r[2] for r in rows(services.engine, daily_activity)] == [2]
+    assert [r[2] for r in rows(container.engine, daily_activity)] == [2]

@@ -30,8 +30,7 @@ from typing import Any, Final
 
 from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, update
 
-from campaign.application.commands import Meta
-from campaign.bootstrap import Services
+from campaign.application.commands import CommandHandler, Meta
 from campaign.domain.partner import DisablePartnerEndpoint, DisableReason
 from campaign.infra.clock import utc_now
 from campaign.infra.tables import webhook_attempts, webhook_deliveries, webhook_endpoints
@@ -49,10 +48,13 @@ from campaign.partners.webhooks.deliveries import (
 from campaign.partners.webhooks.http import Answer, PinnedSender
 from campaign.partners.webhooks.schedule import DISABLE_AFTER, retry_after, retry_delay
 from campaign.partners.webhooks.signing import signed_headers
+from events.personal_data import Vault
 from events.sql import advisory_slot, step_by_step, upsert
 
 log = logging.getLogger(__name__)
 
+DELIVER_WEBHOOK: Final = "deliver_webhook"
+"""The actor that sends a partner's due deliveries, named: the outbox and the scan wake it."""
 SLOTS: Final = 2
 """Deliveries one partner may have in flight at once, across every worker process."""
 MAX_PER_TURN: Final = 50
@@ -122,10 +124,12 @@ class Deliverer:
     always read from the wall clock; tests pass a fixed `clock` for the schedule only.
     """
 
-    def __init__(self, services: Services, sender: PinnedSender,
-                 wake: Callable[[str], object] | None = None, clock: Clock = utc_now,
-                 signing_clock: Clock = utc_now) -> None:
-        self.services = services
+    def __init__(self, commands: CommandHandler, vault: Vault, sender: PinnedSender,
+                 allow_private: bool = False, wake: Callable[[str], object] | None = None,
+                 clock: Clock = utc_now, signing_clock: Clock = utc_now) -> None:
+        self.commands = commands
+        self.vault = vault
+        self.allow_private = allow_private
         self.sender = sender
         self.wake = wake
         self.clock = clock
@@ -138,7 +142,7 @@ class Deliverer:
     def turn(self, delivery_id: str) -> Turn:
         """Send the partner's due deliveries, starting with this one, for one short turn."""
         done: list[Attempted] = []
-        with step_by_step(self.services.engine) as conn:
+        with step_by_step(self.commands.engine) as conn:
             partner_id = conn.execute(_PARTNER_OF, {"id": delivery_id}).scalar_one_or_none()
             _end_read(conn)
             if partner_id is None:
@@ -179,7 +183,7 @@ class Deliverer:
 
     def attempt(self, delivery_id: str) -> Attempted | None:
         """Attempt one delivery if it is due and nobody else is at it; None otherwise."""
-        with step_by_step(self.services.engine) as conn:
+        with step_by_step(self.commands.engine) as conn:
             return self._attempt(conn, delivery_id)
 
     def _attempt(self, conn: Connection, delivery_id: str) -> Attempted | None:
@@ -193,7 +197,7 @@ class Deliverer:
         partner = self._partner(conn, row.partner_id, now)
         _end_read(conn)
         if partner is None or not partner.record.endpoint_enabled:
-            with self.services.engine.begin() as tx:
+            with self.commands.engine.begin() as tx:
                 cancel_pending(tx, row.partner_id, now, "the partner's endpoint is disabled")
             return Attempted(delivery_id, "cancelled")
         answer = self._post(partner, delivery_id, body.encode())
@@ -208,7 +212,7 @@ class Deliverer:
         record = get_partner(conn, partner_id)
         if record is None:
             return None
-        found = _Partner(record, signing_secrets(conn, self.services.vault, partner_id, now),
+        found = _Partner(record, signing_secrets(conn, self.vault, partner_id, now),
                          now + PARTNER_TTL)
         with self._partners_guard:
             self._partners[partner_id] = found
@@ -217,7 +221,7 @@ class Deliverer:
     def _post(self, partner: _Partner, delivery_id: str, body: bytes) -> Answer:
         url = partner.record.webhook_url
         try:
-            addresses = check_webhook_url(url, self.services.settings.webhook_allow_private)
+            addresses = check_webhook_url(url, self.allow_private)
         except UnsafeWebhookUrl as exc:  # checked again at every attempt: DNS answers change
             return Answer(None, 0, error=f"not sent: {exc}")
         headers = signed_headers(delivery_id, partner.secrets, body, self.signing_clock())
@@ -228,7 +232,7 @@ class Deliverer:
         now = self.clock()
         outcome, wait = classify(answer, now)
         error = None if outcome == "succeeded" else describe(answer)
-        with self.services.engine.begin() as conn:
+        with self.commands.engine.begin() as conn:
             conn.execute(insert(webhook_attempts).values(
                 delivery_id=row.delivery_id, attempt=row.attempts,
                 attempted_at=utc(attempted_at), outcome=outcome, status_code=answer.status,
@@ -291,7 +295,7 @@ class Deliverer:
     def _disable(self, conn: Connection, partner: PartnerRecord, reason: DisableReason,
                  now: datetime, delivery_id: str) -> None:
         cancel_pending(conn, partner.partner_id, now, f"endpoint disabled ({reason})")
-        self.services.commands.handle(
+        self.commands.handle(
             DisablePartnerEndpoint(partner_id=partner.partner_id, reason=reason,
                                    disabled_at=utc(now)),
             Meta(actor=ACTOR, correlation_id=f"webhook:{delivery_id}"), conn=conn)

@@ -30,6 +30,10 @@ from events import EventStore, StoredEvent, Subscription, SubscriptionRunner
 from events.sql import advisory_slot
 
 NAME: Final = "webhook_outbox"
+FOLLOW_OUTBOX: Final = "follow_webhook_outbox"
+"""The actor that runs the outbox, named: each run queues its successor."""
+FOLLOW_SECONDS: Final = 10.0
+"""How long one outbox run follows the log before handing over to the next (with Redis)."""
 IDLE_WAIT: Final = 0.05
 BATCH: Final = 500
 

@@ -12,6 +12,7 @@ from sqlalchemy import Connection, func, select
 
 from campaign.application.errors import NotFound
 from campaign.domain import action
+from campaign.domain.action import DEADLINE_NOTICE
 from campaign.domain.action_content import ActionContent
 from campaign.domain.codec import from_plain
 from campaign.infra.clock import utc_now
@@ -48,7 +49,6 @@ from events import as_utc
 
 blueprint = Blueprint("actions", __name__, url_prefix="/api/v1/actions",
                       description="Urgent actions and their numbered updates.")
-DEADLINE_NOTICE = "deadline passed — check with your section office before sending"
 CONTENT_FIELDS = tuple(f.name for f in dataclasses.fields(ActionContent))
 
 

@@ -1,4 +1,4 @@
-"""What every API module shares: services, event metadata, ETags, cursors, field checks."""
+"""What every API module shares: event metadata, ETags, cursors, field checks."""
 
 from __future__ import annotations
 
@@ -11,15 +11,14 @@ from datetime import datetime
 from typing import Any
 
 import marshmallow as ma
-from flask import current_app, g, request
+from flask import g, request
 from sqlalchemy import Column, Connection, select
 from werkzeug.exceptions import BadRequest
 
 from campaign.application.commands import Meta, Outcome
 from campaign.application.errors import NotFound
-from campaign.bootstrap import Services
 from campaign.domain.base import DomainError
-from campaign.web.context import correlation_id
+from campaign.web.context import container, correlation_id
 from events import as_utc
 
 CAMPAIGNER: list[dict[str, list[str]]] = [{"campaignerToken": []}]
@@ -30,12 +29,6 @@ IF_MATCH = {
     "in": "header", "name": "If-Match", "required": False, "schema": {"type": "string"},
     "description": "The ETag last read; a stale one gets 412 and changes nothing.",
 }
-
-
-def services() -> Services:
-    """The process's services."""
-    found: Services = current_app.extensions["campaign"]
-    return found
 
 
 def meta() -> Meta:
@@ -62,7 +55,7 @@ def etag(version: int) -> dict[str, str]:
 
 def dispatch(command: Any, with_if_match: bool = False) -> Outcome:
     """Handle a command for this request, inside the idempotency transaction if there is one."""
-    return services().commands.handle(
+    return container().commands.handle(
         command, meta(), expected_version=expected_version() if with_if_match else None,
         conn=g.get("conn"),
     )
@@ -140,7 +133,7 @@ def reading() -> Iterator[Connection]:
     if conn is not None:
         yield conn
         return
-    with services().engine.connect() as own:
+    with container().engine.connect() as own:
         yield own
 
 

@@ -8,9 +8,9 @@ from flask_smorest import Blueprint
 
 from campaign.partners.feed import read_feed
 from campaign.partners.payloads import envelope
-from campaign.web.api.common import services
 from campaign.web.api.partner_schemas import FeedPageSchema, FeedQuerySchema
 from campaign.web.auth import PARTNER_KEY, UNAUTHORIZED, authenticate_partner
+from campaign.web.context import container
 
 blueprint = Blueprint("feed", __name__, url_prefix="/api/v1/feed",
                       description="Partners catch up on the events they follow.")
@@ -28,7 +28,7 @@ def feed(query: dict[str, Any]) -> dict[str, Any]:
     an event that may still appear, so paging after downtime loses and repeats nothing.
     """
     partner = authenticate_partner()
-    page = read_feed(services().store, services().engine, partner, int(query["after"]),
+    page = read_feed(container().store, container().engine, partner, int(query["after"]),
                      query["limit"])
     items = [{"event_id": e.event_id, "position": e.position, **envelope(e)}
              for e in page.events]

@@ -9,12 +9,13 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from flask import Response, current_app, g, make_response, request
+from flask import Response, g, make_response, request
 from sqlalchemy import Connection, insert, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import UnprocessableEntity
 
 from campaign.infra.tables import idempotency_records as records
+from campaign.web.context import container
 
 HEADER = "Idempotency-Key"
 _VALID_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
@@ -41,7 +42,7 @@ def idempotent(view: F) -> F:
             raise UnprocessableEntity(f"{HEADER} must be 1–255 visible ASCII characters")
         scope = g.caller.actor if "caller" in g else "public"
         fingerprint = _fingerprint()
-        engine = current_app.extensions["campaign"].engine
+        engine = container().engine
         try:
             with engine.begin() as conn:
                 stored = _lookup(conn, scope, key)
@@ -69,7 +70,7 @@ def idempotent(view: F) -> F:
 def _fingerprint() -> str:
     """A keyed hash of the request: a plain hash of a sign-up body would let anyone who
     guesses the address and name confirm that the person signed up."""
-    key = current_app.extensions["campaign"].settings.secret_key.encode()
+    key = container().settings.secret_key.encode()
     digest = hmac.new(key, digestmod=hashlib.sha256)
     for part in (request.method, request.path, request.query_string.decode()):
         digest.update(part.encode() + b"\0")

@@ -29,7 +29,6 @@ from campaign.web.api.common import (
     encode_cursor,
     maybe_utc,
     reading,
-    services,
 )
 from campaign.web.api.delivery_schemas import (
     DeliveryFilterSchema,
@@ -40,6 +39,7 @@ from campaign.web.api.delivery_schemas import (
 )
 from campaign.web.api.idempotency import HEADER_PARAMETER, idempotent
 from campaign.web.auth import require_role
+from campaign.web.context import container
 from events import as_utc
 
 blueprint = Blueprint("partner_deliveries", __name__, url_prefix="/api/v1/partners",
@@ -80,7 +80,7 @@ def list_deliveries(query: dict[str, Any], partner_id: str) -> dict[str, Any]:
 @blueprint.doc(security=CAMPAIGNER, parameters=[HEADER_PARAMETER])
 def redeliver(partner_id: str, delivery_id: str) -> dict[str, Any]:
     """Send one delivery again, from the first step of the retry schedule, with its id."""
-    with services().store.transaction(_request_conn()) as conn:
+    with container().commands.transaction(_request_conn()) as conn:
         _require_enabled(_require_partner(conn, partner_id))
         row = conn.execute(select(webhook_deliveries).where(
             d.delivery_id == delivery_id, d.partner_id == partner_id)).one_or_none()
@@ -100,7 +100,7 @@ def redeliver(partner_id: str, delivery_id: str) -> dict[str, Any]:
 @blueprint.doc(security=CAMPAIGNER, parameters=[HEADER_PARAMETER])
 def replay(body: dict[str, Any], partner_id: str) -> dict[str, Any]:
     """Send again everything the partner follows from a log position or an instant on."""
-    with services().store.transaction(_request_conn()) as conn:
+    with container().commands.transaction(_request_conn()) as conn:
         partner = _require_partner(conn, partner_id)
         _require_enabled(partner)
         done = deliveries.replay(conn, partner, body["since"], utc_now())

@@ -26,10 +26,9 @@ from campaign.partners.inbound import (
     verify_signature,
 )
 from campaign.partners.registry import signing_secrets
-from campaign.web.api.common import services
 from campaign.web.api.partner_schemas import InboundMessageSchema, InboundResultSchema
 from campaign.web.auth import PARTNER_SIGNED, UNAUTHORIZED, authenticate_partner
-from campaign.web.context import correlation_id
+from campaign.web.context import container, correlation_id
 
 log = logging.getLogger(__name__)
 
@@ -73,8 +72,9 @@ def receive(partner_id: str) -> Any:
         raise AuthError(f"the API key is not partner {partner_id}'s")
     raw = request.get_data()
     now = utc_now()
-    with services().engine.connect() as conn:
-        secrets = signing_secrets(conn, services().vault, partner_id, now)
+    c = container()
+    with c.engine.connect() as conn:
+        secrets = signing_secrets(conn, c.vault, partner_id, now)
     headers = {name: request.headers.get(name, "") for name in HEADERS}
     try:
         webhook_id = verify_signature(raw, headers, secrets, now)
@@ -84,7 +84,7 @@ def receive(partner_id: str) -> Any:
     report = _parse(raw)
     if report.case_id not in partner.case_ids:
         raise Forbidden(f"partner {partner_id} is not linked to case {report.case_id}")
-    received = record_report(services(), partner, webhook_id, report, correlation_id(), now)
+    received = record_report(c.commands, partner, webhook_id, report, correlation_id(), now)
     body = {"case_id": received.case_id, "development_id": received.development_id,
             "status": "duplicate" if received.duplicate else "recorded",
             "pending_approval": received.pending_approval}

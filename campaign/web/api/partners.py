@@ -25,7 +25,6 @@ from campaign.web.api.common import (
     meta,
     reading,
     require_row,
-    services,
 )
 from campaign.web.api.partner_schemas import (
     CreatedPartnerSchema,
@@ -36,6 +35,7 @@ from campaign.web.api.partner_schemas import (
     RotateSecretSchema,
 )
 from campaign.web.auth import require_role
+from campaign.web.context import container
 
 blueprint = Blueprint("partners", __name__, url_prefix="/api/v1/partners",
                       description="Solidarity partners (admin only): registry and secrets.")
@@ -55,7 +55,9 @@ def create(body: dict[str, Any]) -> Reply:
     """
     _require_known(body["case_ids"], body["action_ids"])
     try:
-        issued = register_partner(services(), PartnerForm(**body), meta(), utc_now())
+        c = container()
+        issued = register_partner(c.commands, c.vault, PartnerForm(**body), meta(), utc_now(),
+                                  allow_private=c.settings.webhook_allow_private)
     except UnsafeWebhookUrl as exc:
         abort(422, messages={"json": {"webhook_url": [str(exc)]}})
     found = representation(issued.partner_id)
@@ -92,8 +94,9 @@ def rotate(body: dict[str, Any], partner_id: str) -> dict[str, Any]:
     """Issue a new signing secret, shown once. During the overlap (24 hours unless said
     otherwise) webhooks carry signatures made with both, and both verify inbound calls."""
     require_row(partners.c.partner_id, partner_id, "partner")
-    issued = rotate_secret(services(), partner_id, timedelta(hours=body["overlap_hours"]),
-                           meta(), utc_now())
+    c = container()
+    issued = rotate_secret(c.commands, c.vault, partner_id,
+                           timedelta(hours=body["overlap_hours"]), meta(), utc_now())
     return {"partner_id": partner_id, "secret_id": issued.secret_id,
             "signing_secret": issued.signing_secret, "overlap_until": issued.overlap_until}
 
@@ -118,7 +121,7 @@ def enable(partner_id: str) -> dict[str, Any]:
 
 def _switch(partner_id: str, enabled: bool) -> dict[str, Any]:
     require_row(partners.c.partner_id, partner_id, "partner")
-    set_endpoint(services(), partner_id, enabled, meta(), utc_now())
+    set_endpoint(container().commands, partner_id, enabled, meta(), utc_now())
     return representation(partner_id)
 
 

@@ -13,16 +13,14 @@ from functools import wraps
 from typing import Any, TypeVar, cast
 
 import marshmallow as ma
-from flask import current_app, g, request
+from flask import g, request
 from flask_smorest import Blueprint
 from sqlalchemy import Connection, select
 
 from campaign.application.commands import Outcome
 from campaign.application.errors import Forbidden, NotFound
-from campaign.application.pledges import make_pledge
-from campaign.application.supporters import require_supporter
+from campaign.application.pledges import pledge_as_supporter
 from campaign.domain import pledge
-from campaign.domain.base import DomainError
 from campaign.infra.clock import utc_now
 from campaign.infra.tables import pledges
 from campaign.web.api.common import (
@@ -34,10 +32,10 @@ from campaign.web.api.common import (
     etag,
     meta,
     reading,
-    services,
 )
 from campaign.web.api.idempotency import HEADER_PARAMETER, idempotent
 from campaign.web.auth import caller_from_bearer, supporter_from_request, supporter_required
+from campaign.web.context import container
 
 blueprint = Blueprint("pledges", __name__, url_prefix="/api/v1",
                       description="Pledges to write, and the letters confirmed as sent.")
@@ -101,7 +99,7 @@ def supporter_or_viewer(view: V) -> V:
     def guarded(*args: Any, **kwargs: Any) -> Any:
         header = request.headers.get("Authorization", "")
         if header.startswith("Bearer "):
-            g.caller = caller_from_bearer(current_app.extensions["campaign"].engine, header)
+            g.caller = caller_from_bearer(header)
         else:
             g.caller = supporter_from_request("supporter")
         return view(*args, **kwargs)
@@ -123,15 +121,9 @@ def make(body: dict[str, Any], action_id: str) -> tuple[dict[str, Any], int, dic
     Needs confirmed consent. Pledging again with the same targets and count changes
     nothing (200); a different pledge is refused (409 `already_pledged`).
     """
-    supporter_id = g.caller.id
-    with services().store.transaction(g.get("conn")) as conn:  # one transaction, check to write
-        row = require_supporter(conn, supporter_id)
-        if row.erased:
-            raise DomainError("supporter_erased", "the supporter was erased")
-        if not row.consented:
-            raise DomainError("consent_required", "confirm your e-mail address before pledging")
-        outcome = make_pledge(services(), action_id, supporter_id, tuple(body["target_ids"]),
-                              body["letters_promised"], meta(), utc_now(), conn=conn)
+    outcome = pledge_as_supporter(container().commands, action_id, g.caller.id,
+                                  tuple(body["target_ids"]), body["letters_promised"], meta(),
+                                  utc_now(), conn=g.get("conn"))
     return _written(outcome)
 
 
@@ -198,7 +190,7 @@ def _row(conn: Connection, pledge_id: str) -> Any:
 def _representation(conn: Connection, pledge_id: str) -> dict[str, Any]:
     """The pledge replayed from its own stream (the read model finds it first)."""
     _row(conn, pledge_id)
-    state, version = services().commands.load(conn, f"pledge-{pledge_id}",
+    state, version = container().commands.load(conn, f"pledge-{pledge_id}",
                                               pledge.AGGREGATE)
     return _from_state(pledge_id, state, version)
 

@@ -17,14 +17,14 @@ from functools import lru_cache
 from typing import Any
 
 import marshmallow as ma
-from flask import Response, current_app, request
+from flask import Response, request
 from flask_smorest import Blueprint
 from sendgrid.helpers.eventwebhook import EventWebhook
 from werkzeug.exceptions import BadRequest
 
-from campaign.mail.provider_events import TableDeliveryDirectory, apply_events
-from campaign.web.api.common import PUBLIC, services
-from campaign.web.context import correlation_id
+from campaign.mail.provider_events import apply_events
+from campaign.web.api.common import PUBLIC
+from campaign.web.context import container, correlation_id
 from campaign.web.problems import problem
 
 log = logging.getLogger(__name__)
@@ -77,7 +77,7 @@ def receive() -> Response | dict[str, int]:
     SENDGRID_WEBHOOK_MAX_AGE seconds.
     """
     request.max_content_length = MAX_BODY_BYTES
-    settings = services().settings
+    settings = container().settings
     raw = request.get_data()
     refusal = signature_refusal(
         raw, request.headers.get(SIGNATURE_HEADER), request.headers.get(TIMESTAMP_HEADER),
@@ -85,9 +85,7 @@ def receive() -> Response | dict[str, int]:
     if refusal is not None:
         log.warning("SendGrid webhook refused: %s", refusal)
         return problem(403, "Forbidden", refusal)
-    directory = current_app.extensions.get("campaign.delivery_directory",
-                                           TableDeliveryDirectory())
-    tally = apply_events(services(), directory, _parse(raw), correlation_id(),
+    tally = apply_events(container().commands, _parse(raw), correlation_id(),
                          datetime.now(UTC))
     log.info("SendGrid webhook: %s", tally)
     return asdict(tally)

@@ -41,7 +41,6 @@ from campaign.web.api.common import (
     list_page,
     meta,
     reading,
-    services,
 )
 from campaign.web.api.idempotency import HEADER_PARAMETER, idempotent
 from campaign.web.api.supporter_schemas import (
@@ -55,7 +54,7 @@ from campaign.web.api.supporter_schemas import (
     SupporterSchema,
 )
 from campaign.web.auth import require_role, supporter_required
-from campaign.web.context import correlation_id
+from campaign.web.context import container, correlation_id
 
 blueprint = Blueprint("supporters", __name__, url_prefix="/api/v1/supporters",
                       description="Supporters: sign-up, preferences, export and erasure.")
@@ -78,7 +77,9 @@ def sign_up(form: dict[str, Any]) -> tuple[dict[str, str], int]:
     """
     meta = Meta(actor="public", correlation_id=correlation_id(),
                 idempotency_key=request.headers.get("Idempotency-Key"))
-    register_supporter(services(), Registration(**form), meta, utc_now(), conn=g.get("conn"))
+    c = container()
+    register_supporter(c.commands, c.blind_index, Registration(**form), meta, utc_now(),
+                       conn=g.get("conn"))
     return dict(ACCEPTED), 202
 
 
@@ -93,11 +94,11 @@ def confirm(body: dict[str, str]) -> dict[str, str]:
     Not Idempotency-Key aware on purpose: the answer holds a credential, which must not
     be stored, and a retry is safe anyway.
     """
-    supporter_id = services().links.verify("confirm", body["token"])
+    supporter_id = container().links.verify("confirm", body["token"])
     g.caller = Caller("supporter", supporter_id)
     dispatch(supporter.ConfirmConsent(supporter_id=supporter_id, confirmed_at=utc_now()))
     return {"supporter_id": supporter_id,
-            "supporter_token": services().links.sign("supporter", supporter_id)}
+            "supporter_token": container().links.sign("supporter", supporter_id)}
 
 
 @blueprint.route("/erase", methods=["POST"])
@@ -107,10 +108,11 @@ def confirm(body: dict[str, str]) -> dict[str, str]:
 @blueprint.doc(security=PUBLIC, parameters=[HEADER_PARAMETER])
 def erase_by_link(body: dict[str, str]) -> None:
     """Erase yourself with the token of your signed erasure link; idempotent."""
-    supporter_id = services().links.verify("erase", body["token"])
+    supporter_id = container().links.verify("erase", body["token"])
     meta = Meta(actor=f"supporter:{supporter_id}", correlation_id=correlation_id(),
                 idempotency_key=request.headers.get("Idempotency-Key"))
-    erase_supporter(services(), supporter_id, "supporter", meta, utc_now(), conn=g.get("conn"))
+    erase_supporter(container().commands, container().vault, supporter_id, "supporter", meta,
+                    utc_now(), conn=g.get("conn"))
 
 
 @blueprint.route("/me", methods=["GET"])
@@ -146,7 +148,7 @@ def change_subscriptions(wanted: dict[str, Any]) -> tuple[dict[str, Any], int, d
 @blueprint.doc(security=SUPPORTER)
 def export_mine() -> dict[str, Any]:
     """Everything we hold about you, decrypted."""
-    return export_supporter(services(), g.caller.id)
+    return export_supporter(container().commands, g.caller.id)
 
 
 @blueprint.route("", methods=["GET"])
@@ -175,7 +177,7 @@ def _audience_entry(conn: Connection, supporter_id: str) -> dict[str, Any]:
 @blueprint.doc(security=CAMPAIGNER)
 def export_one(supporter_id: str) -> dict[str, Any]:
     """Everything held about one supporter, decrypted (answering an access request)."""
-    return export_supporter(services(), supporter_id)
+    return export_supporter(container().commands, supporter_id)
 
 
 @blueprint.route("/<supporter_id>/erase", methods=["POST"])
@@ -185,8 +187,8 @@ def export_one(supporter_id: str) -> dict[str, Any]:
 @blueprint.doc(security=CAMPAIGNER, parameters=[HEADER_PARAMETER])
 def erase(supporter_id: str) -> None:
     """Erase a supporter: their key is destroyed, their events stay unreadable; idempotent."""
-    erase_supporter(services(), supporter_id, "campaigner", meta(), utc_now(),
-                    conn=g.get("conn"))
+    erase_supporter(container().commands, container().vault, supporter_id, "campaigner",
+                    meta(), utc_now(), conn=g.get("conn"))
 
 
 def _profile(conn: Connection, supporter_id: str) -> tuple[dict[str, Any], int]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
-from flask import current_app
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
@@ -14,6 +13,7 @@ from campaign.application.errors import NotFound
 from campaign.infra.tables import api_tokens
 from campaign.web.api.common import ApiSchema
 from campaign.web.auth import require_role
+from campaign.web.context import container
 
 blueprint = Blueprint("tokens", __name__, url_prefix="/api/v1/tokens",
                       description="Campaigner API tokens (admin only).")
@@ -43,8 +43,7 @@ class CreatedTokenSchema(TokenSchema):
 @blueprint.doc(security=ADMIN)
 def create(body: dict[str, Any]) -> dict[str, Any]:
     """Create a token; the response is the only time it is shown."""
-    engine = current_app.extensions["campaign"].engine
-    token_id, token = create_token(engine, body["name"], body["role"])
+    token_id, token = create_token(container().engine, body["name"], body["role"])
     return {"token_id": token_id, "name": body["name"], "role": body["role"],
             "revoked": False, "token": token}
 
@@ -55,8 +54,7 @@ def create(body: dict[str, Any]) -> dict[str, Any]:
 @blueprint.doc(security=ADMIN)
 def list_tokens() -> list[dict[str, Any]]:
     """Every token, without its secret."""
-    engine = current_app.extensions["campaign"].engine
-    with engine.connect() as conn:
+    with container().engine.connect() as conn:
         rows = conn.execute(select(api_tokens).order_by(api_tokens.c.created_at)).mappings()
         return [dict(r) for r in rows]
 
@@ -67,6 +65,6 @@ def list_tokens() -> list[dict[str, Any]]:
 @blueprint.doc(security=ADMIN)
 def revoke(token_id: str) -> None:
     """Revoke a token at once."""
-    with current_app.extensions["campaign"].engine.begin() as conn:
+    with container().engine.begin() as conn:
         if not revoke_token(conn, token_id):
             raise NotFound(f"no active token {token_id}")

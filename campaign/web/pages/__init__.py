@@ -6,12 +6,12 @@ Mail scanners GET every URL in a message, and must not confirm or unsubscribe an
 
 from __future__ import annotations
 
-from flask import Response, current_app, render_template_string
+from flask import Response, render_template_string
 
 from campaign.application.access import Purpose
 from campaign.application.commands import Meta
 from campaign.application.errors import AuthError
-from campaign.web.context import correlation_id
+from campaign.web.context import container, correlation_id
 
 PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{{ title }}</title></head>
@@ -34,7 +34,7 @@ def page(status: int, title: str, message: str, button: str | None = None,
 def link_subject(purpose: Purpose, token: str) -> str | None:
     """The supporter a signed link of `purpose` names; None if forged, expired or another's."""
     try:
-        return str(current_app.extensions["campaign"].links.verify(purpose, token))
+        return container().links.verify(purpose, token)
     except AuthError:
         return None
 

@@ -16,19 +16,20 @@ from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, current_app, redirect, render_template, request
+from flask import Blueprint, Response, redirect, render_template, request
 from sqlalchemy import Select, select
 from werkzeug.wrappers import Response as ResponseBase
 
 from campaign.application.commands import Meta
-from campaign.application.pledges import make_pledge
-from campaign.bootstrap import Services
+from campaign.application.errors import NotFound
+from campaign.application.pledges import pledge_as_supporter
 from campaign.domain import pledge
+from campaign.domain.action import DEADLINE_NOTICE
 from campaign.domain.base import DomainError
 from campaign.infra.clock import utc_now
 from campaign.infra.tables import actions, supporters
 from campaign.mail.rendering import deadline_for, languages_phrase
-from campaign.web.api.actions import DEADLINE_NOTICE
+from campaign.web.context import container
 from campaign.web.pages import link_subject, page, supporter_meta
 from events import as_utc
 
@@ -37,11 +38,6 @@ blueprint = Blueprint("action_page", __name__)
 CHANNELS = ("post", "email", "fax", "online")
 INVALID = ("Link not valid", "This link is not valid or has expired. Use the link in the "
            "latest e-mail about this action.")
-
-
-def _services() -> Services:
-    services: Services = current_app.extensions["campaign"]
-    return services
 
 
 @blueprint.get("/act/<action_id>")
@@ -75,8 +71,10 @@ def act(action_id: str) -> ResponseBase:
             return page(400, "Nothing to do", "The form sent nothing this page knows.")
     except _FormError as exc:
         return page(422, "Please check the form", str(exc))
+    except NotFound:
+        return page(404, *INVALID)
     except DomainError as exc:
-        return page(409, "Not possible", exc.message)
+        return page(409, "Not possible", _sentence(exc.message))
     return redirect(f"/act/{action_id}?{urlencode({'token': token, 'done': done})}", code=303)
 
 
@@ -91,15 +89,8 @@ class _FormError(ValueError):
 def _pledge(action_id: str, supporter_id: str, letters: str, meta: Meta) -> str:
     if not letters.isdigit() or not 1 <= int(letters) <= 100:
         raise _FormError("Say how many letters you will write: a number from 1 to 100.")
-    services = _services()
-    with services.store.transaction() as conn:
-        row = conn.execute(select_supporter(supporter_id)).one_or_none()
-        if row is None or row.erased:
-            raise DomainError("unknown_supporter", "This supporter is not known.")
-        if not row.consented:
-            raise DomainError("consent_required", "Confirm your e-mail address before pledging.")
-        make_pledge(services, action_id, supporter_id, (), int(letters), meta, utc_now(),
-                    conn=conn)
+    pledge_as_supporter(container().commands, action_id, supporter_id, (), int(letters), meta,
+                        utc_now())
     return "pledged"
 
 
@@ -112,7 +103,7 @@ def _letter(action_id: str, supporter_id: str, form: Any, meta: Meta) -> str:
     channel = form.get("channel", "")
     if channel not in CHANNELS:
         raise _FormError(f"Say how the letter was sent: one of {', '.join(CHANNELS)}.")
-    _services().commands.handle(pledge.ConfirmLetter(
+    container().commands.handle(pledge.ConfirmLetter(
         action_id=action_id, supporter_id=supporter_id, letter_id=letter_id,
         target_id=form.get("target_id", ""), channel=channel, sent_on=sent_on,
         confirmed_at=utc_now()), meta)
@@ -126,14 +117,14 @@ def select_supporter(supporter_id: str) -> Select[Any]:
 
 
 def _context(action_id: str, supporter_id: str) -> dict[str, Any] | None:
-    services = _services()
-    with services.engine.connect() as conn:
+    commands = container().commands
+    with commands.engine.connect() as conn:
         row = conn.execute(select(actions.c.status, actions.c.deadline_at, actions.c.document)
                            .where(actions.c.action_id == action_id)).one_or_none()
         if row is None or row.status == "drafted":  # not public yet
             return None
         reader = conn.execute(select_supporter(supporter_id)).one_or_none()
-        state, _ = services.commands.load(conn, f"pledge-{action_id}-{supporter_id}",
+        state, _ = commands.load(conn, f"pledge-{action_id}-{supporter_id}",
                                           pledge.AGGREGATE)
     document = row.document
     targets = document["targets"]
@@ -161,3 +152,7 @@ def _context(action_id: str, supporter_id: str) -> dict[str, Any] | None:
     }
 
 
+def _sentence(message: str) -> str:
+    """A rule's message as the page says it: capitalised, ending with a full stop."""
+    text = message[:1].upper() + message[1:]
+    return text if text.endswith((".", "!", "?")) else f"{text}."

@@ -2,27 +2,23 @@
 
 A GET shows a page with one button and changes nothing (mail scanners open links); the
 button's POST confirms the address and the consent. The token is the signed, expiring
-`confirm` link of campaign/auth.py, the same one `POST /api/v1/supporters/confirm` takes.
+`confirm` link (campaign.mail.links), the same one `POST /api/v1/supporters/confirm` takes.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app
+from flask import Blueprint, Response
 
 from campaign.domain import supporter
 from campaign.domain.base import DomainError
 from campaign.infra.clock import utc_now
+from campaign.web.context import container
 from campaign.web.pages import link_subject, page, supporter_meta
 
 blueprint = Blueprint("confirmation", __name__)
 
 INVALID = ("Link not valid", "This confirmation link is not valid or has expired. Sign up "
            "again to receive a new one.")
-
-
-def confirm_url(base_url: str, token: str) -> str:
-    """The link in the confirmation e-mail."""
-    return f"{base_url.rstrip('/')}/confirm/{token}"
 
 
 @blueprint.get("/confirm/<token>")
@@ -41,10 +37,9 @@ def confirm(token: str) -> Response:
     supporter_id = link_subject("confirm", token)
     if supporter_id is None:
         return page(404, *INVALID)
-    services = current_app.extensions["campaign"]
     command = supporter.ConfirmConsent(supporter_id=supporter_id, confirmed_at=utc_now())
     try:
-        services.commands.handle(command, supporter_meta(supporter_id))
+        container().commands.handle(command, supporter_meta(supporter_id))
     except DomainError as exc:
         if exc.code != "supporter_erased":
             raise

@@ -8,19 +8,15 @@ GET every URL in a message must not unsubscribe anyone.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app
+from flask import Blueprint, Response
 
 from campaign.domain import supporter
 from campaign.domain.base import DomainError
 from campaign.infra.clock import utc_now
+from campaign.web.context import container
 from campaign.web.pages import link_subject, page, supporter_meta
 
 blueprint = Blueprint("unsubscribe", __name__)
-
-def unsubscribe_url(base_url: str, token: str) -> str:
-    """The link for the `List-Unsubscribe` header and the footer of every campaign e-mail."""
-    return f"{base_url.rstrip('/')}/unsubscribe/{token}"
-
 
 def _page(status: int, title: str, message: str, ask: bool = False) -> Response:
     if not ask:
@@ -43,10 +39,9 @@ def one_click(token: str) -> Response:
     supporter_id = link_subject("unsubscribe", token)
     if supporter_id is None:
         return _page(404, "Link not valid", "This unsubscribe link is not valid.")
-    services = current_app.extensions["campaign"]
     command = supporter.Unsubscribe(supporter_id=supporter_id, at=utc_now(), via="one_click")
     try:
-        services.commands.handle(command, supporter_meta(supporter_id))
+        container().commands.handle(command, supporter_meta(supporter_id))
     except DomainError as exc:
         if exc.code != "supporter_erased":
             raise

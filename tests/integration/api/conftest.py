@@ -18,7 +18,7 @@ from sqlalchemy import func, inspect, select, text
 
 from campaign.application.access import Role, create_token
 from campaign.application.supporters import find_supporter_by_email
-from campaign.bootstrap import Services
+from campaign.bootstrap import Container
 from campaign.demo import ua_135_10 as seed
 from campaign.domain.codec import to_plain
 from campaign.infra.clock import utc_now
@@ -57,15 +57,15 @@ def action_body() -> dict[str, Any]:
     return body
 
 
-def event_count(services: Services) -> int:
-    with services.engine.connect() as conn:
+def event_count(container: Container) -> int:
+    with container.engine.connect() as conn:
         return int(conn.execute(select(func.count()).select_from(events)).scalar_one())
 
 
-def every_row_as_text(services: Services) -> str:
+def every_row_as_text(container: Container) -> str:
     """Every row of every table, one line each: what a database dump would show."""
     lines = []
-    with services.engine.connect() as conn:
+    with container.engine.connect() as conn:
         for table in inspect(conn).get_table_names():
             for row in conn.execute(text(f'SELECT * FROM "{table}"')):
                 lines.append(f"{table}: {tuple(row)!r}")
@@ -88,8 +88,8 @@ def error_fields(response: Any) -> set[str]:
 
 
 @pytest.fixture
-def app(services: Services) -> Flask:
-    return create_app({"SERVICES": services, "START_WORKERS": False})
+def app(container: Container) -> Flask:
+    return create_app(container)
 
 
 @pytest.fixture
@@ -98,9 +98,9 @@ def client(app: Flask) -> FlaskClient:
 
 
 @pytest.fixture
-def token_headers(services: Services) -> Callable[[Role], Headers]:
+def token_headers(container: Container) -> Callable[[Role], Headers]:
     def make(role: Role) -> Headers:
-        _, token = create_token(services.engine, f"test {role}", role)
+        _, token = create_token(container.engine, f"test {role}", role)
         return {"Authorization": f"Bearer {token}"}
 
     return make
@@ -137,14 +137,14 @@ def launched_action(client: FlaskClient, campaigner: Headers, drafted_action: st
 
 
 @pytest.fixture
-def sign_up(client: FlaskClient, services: Services) -> Callable[..., str]:
+def sign_up(client: FlaskClient, container: Container) -> Callable[..., str]:
     """Sign up over the API; the supporter's id as the confirmation e-mail would carry it."""
 
     def register(email: str = EMAIL, name: str = NAME, **fields: str) -> str:
         response = client.post("/api/v1/supporters", json=sign_up_body(email, name, **fields))
         assert response.status_code == 202, response.get_json()
-        with services.engine.connect() as conn:
-            found = find_supporter_by_email(conn, services, email)
+        with container.engine.connect() as conn:
+            found = find_supporter_by_email(conn, container.blind_index, email)
         assert found is not None
         return found
 
@@ -152,13 +152,13 @@ def sign_up(client: FlaskClient, services: Services) -> Callable[..., str]:
 
 
 @pytest.fixture
-def confirmed(client: FlaskClient, services: Services,
+def confirmed(client: FlaskClient, container: Container,
               sign_up: Callable[..., str]) -> Callable[..., Person]:
     """Sign up and click the confirmation link: a supporter who may pledge."""
 
     def register(email: str = EMAIL, name: str = NAME, **fields: str) -> Person:
         supporter_id = sign_up(email, name, **fields)
-        token = services.links.sign("confirm", supporter_id)
+        token = container.links.sign("confirm", supporter_id)
         response = client.post("/api/v1/supporters/confirm", json={"token": token})
         assert response.status_code == 200, response.get_json()
         body = response.get_json()
@@ -174,8 +174,8 @@ def supporter(confirmed: Callable[..., Person]) -> Person:
     return confirmed()
 
 
-def count_letters(services: Services) -> None:
+def count_letters(container: Container) -> None:
     """What the clock does within a second: bring the catch-up letter counts up to date."""
     from events import SubscriptionRunner
 
-    SubscriptionRunner(services.store, services.subscription("letter_counts")).run()
+    SubscriptionRunner(container.store, container.subscriptions["letter_counts"]).run()

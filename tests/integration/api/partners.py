@@ -14,18 +14,18 @@ from flask.testing import FlaskClient
 from standardwebhooks.webhooks import Webhook
 
 from campaign.application.commands import Meta
-from campaign.bootstrap import Services
+from campaign.bootstrap import Container
 from campaign.demo import ua_135_10 as seed
 
 PUBLIC_WEBHOOK_URL = "https://1.1.1.1/hooks"  # a literal public address: no DNS needed
 HEARING_ID = seed.SUPREME_COURT_HEARING.development_id
 
 
-def open_seed_case(services: Services) -> None:
+def open_seed_case(container: Container) -> None:
     """The seed case with its 2010 developments, before the partner reports the 2020 hearing."""
     meta = Meta(actor="test", correlation_id="partners")
     for command in (seed.OPEN_CASE, *seed.DEVELOPMENTS_2010):
-        services.commands.handle(command, meta)
+        container.commands.handle(command, meta)
 
 
 def register(client: FlaskClient, admin: dict[str, str], **fields: Any) -> dict[str, Any]:

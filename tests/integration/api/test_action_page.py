@@ -7,13 +7,13 @@ from collections.abc import Callable
 
 from flask.testing import FlaskClient
 
-from campaign.bootstrap import Services
+from campaign.bootstrap import Container
 from tests.integration.api.conftest import Headers, Person, action_body, event_count
 
 
-def page_url(services: Services, action_id: str, supporter_id: str) -> str:
+def page_url(container: Container, action_id: str, supporter_id: str) -> str:
     """The link an action e-mail carries for this supporter."""
-    return f"/act/{action_id}?token={services.links.sign('supporter', supporter_id)}"
+    return f"/act/{action_id}?token={container.links.sign('supporter', supporter_id)}"
 
 
 def letter_form(html: str) -> dict[str, str]:
@@ -26,9 +26,9 @@ def letter_form(html: str) -> dict[str, str]:
 
 
 def test_a_supporter_pledges_and_confirms_a_letter_from_the_page(
-    client: FlaskClient, services: Services, launched_action: str, supporter: Person,
+    client: FlaskClient, container: Container, launched_action: str, supporter: Person,
 ) -> None:
-    url = page_url(services, launched_action, supporter.supporter_id)
+    url = page_url(container, launched_action, supporter.supporter_id)
 
     shown = client.get(url)
     html = shown.get_data(as_text=True)
@@ -44,39 +44,39 @@ def test_a_supporter_pledges_and_confirms_a_letter_from_the_page(
 
     form = letter_form(html)
     assert client.post(url, data=form).status_code == 303
-    before_resend = event_count(services)
+    before_resend = event_count(container)
     assert client.post(url, data=form).status_code == 303  # sent twice: counted once
-    assert event_count(services) == before_resend
+    assert event_count(container) == before_resend
     assert "1 of 2 letters confirmed" in client.get(url).get_data(as_text=True)
 
 
 def test_bad_links_and_forms_get_a_clear_page_and_change_nothing(
-    client: FlaskClient, services: Services, launched_action: str, supporter: Person,
+    client: FlaskClient, container: Container, launched_action: str, supporter: Person,
     sign_up: Callable[..., str], campaigner: Headers,
 ) -> None:
-    url = page_url(services, launched_action, supporter.supporter_id)
+    url = page_url(container, launched_action, supporter.supporter_id)
     draft = client.post("/api/v1/actions", json=action_body(), headers=campaigner)
-    before = event_count(services)
+    before = event_count(container)
 
     assert client.get(f"/act/{launched_action}?token=forged").status_code == 404
     assert client.post(f"/act/{launched_action}?token=forged",
                        data={"do": "pledge", "letters": "1"}).status_code == 404
-    assert client.get(page_url(services, "no-such-action", supporter.supporter_id)
+    assert client.get(page_url(container, "no-such-action", supporter.supporter_id)
                       ).status_code == 404
-    assert client.get(page_url(services, draft.get_json()["action_id"],
+    assert client.get(page_url(container, draft.get_json()["action_id"],
                                supporter.supporter_id)).status_code == 404  # not public yet
     assert client.post(url, data={"do": "pledge", "letters": "many"}).status_code == 422
     assert client.post(url, data={"do": "letter", "sent_on": "yesterday"}).status_code == 422
     assert client.post(url, data={"do": "dance"}).status_code == 400
     unconfirmed = sign_up("not.yet@example.org")
-    refused = client.post(page_url(services, launched_action, unconfirmed),
+    refused = client.post(page_url(container, launched_action, unconfirmed),
                           data={"do": "pledge", "letters": "1"})
     assert refused.status_code == 409 and b"Confirm your e-mail address" in refused.data
-    assert event_count(services) == before + 1  # only the sign-up itself
+    assert event_count(container) == before + 1  # only the sign-up itself
 
 
 def test_a_stopped_action_says_so_and_offers_no_forms(
-    client: FlaskClient, services: Services, launched_action: str, supporter: Person,
+    client: FlaskClient, container: Container, launched_action: str, supporter: Person,
     campaigner: Headers,
 ) -> None:
     closed = client.post(f"/api/v1/actions/{launched_action}/close",
@@ -84,7 +84,7 @@ def test_a_stopped_action_says_so_and_offers_no_forms(
                          headers=campaigner)
     assert closed.status_code == 200, closed.get_json()
 
-    html = client.get(page_url(services, launched_action, supporter.supporter_id)
+    html = client.get(page_url(container, launched_action, supporter.supporter_id)
                       ).get_data(as_text=True)
 
     assert "please do not send appeals" in html

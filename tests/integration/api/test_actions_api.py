@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from flask.testing import FlaskClient
 
-from campaign.bootstrap import Services
+from campaign.bootstrap import Container
 from campaign.demo import ua_135_10 as seed
 from campaign.infra.clock import utc_now
 from tests.integration.api.conftest import (
@@ -86,9 +86,9 @@ def test_a_launch_without_a_primary_target_is_a_409_naming_the_rule(
 
 
 def test_invalid_fields_are_each_named_and_nothing_is_appended(
-    client: FlaskClient, campaigner: Headers, services: Services
+    client: FlaskClient, campaigner: Headers, container: Container
 ) -> None:
-    before = event_count(services)
+    before = event_count(container)
     body = {**action_body(), "country": "XX", "ua_number": "135-10",
             "deadline": {"on": "2010-10-27", "timezone": "Mars/Olympus"}}
     body["targets"][0]["email"] = "not-an-address"
@@ -97,22 +97,22 @@ def test_invalid_fields_are_each_named_and_nothing_is_appended(
 
     assert error_fields(response) >= {"country", "ua_number", "deadline.timezone",
                                       "targets.0.email"}
-    assert event_count(services) == before
+    assert event_count(container) == before
 
 
 def test_an_idempotency_key_retry_returns_the_first_action_and_appends_nothing(
-    client: FlaskClient, campaigner: Headers, services: Services
+    client: FlaskClient, campaigner: Headers, container: Container
 ) -> None:
     headers = {**campaigner, "Idempotency-Key": "draft-ua-135-10"}
     first = client.post("/api/v1/actions", json=action_body(), headers=headers)
-    count = event_count(services)
+    count = event_count(container)
 
     retry = client.post("/api/v1/actions", json=action_body(), headers=headers)
 
     assert retry.status_code == 201
     assert retry.get_json()["action_id"] == first.get_json()["action_id"]
     assert retry.headers["Idempotent-Replayed"] == "true"
-    assert event_count(services) == count
+    assert event_count(container) == count
     other = client.post("/api/v1/actions", json={**action_body(), "title": "Other"},
                         headers=headers)
     assert_problem(other, 422)

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from campaign.bootstrap import Services
+from campaign.bootstrap import Container
 from campaign.demo import ua_135_10 as seed
 from campaign.demo.loader import load_demo
 from tests.integration.api.conftest import Headers, assert_problem, error_fields
@@ -50,9 +50,9 @@ def test_developments_form_a_timeline_in_the_order_they_happened(
 
 
 def test_the_partners_hearing_waits_for_approval_then_is_published(
-    client: FlaskClient, campaigner: Headers, services: Services
+    client: FlaskClient, campaigner: Headers, container: Container
 ) -> None:
-    load_demo(services)
+    load_demo(container)
     url = f"/api/v1/cases/{seed.CASE_ID}"
     hearing = client.get(url, headers=campaigner).get_json()["timeline"][-1]
     assert (hearing["kind"], hearing["pending_approval"]) == ("hearing_scheduled", True)

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from campaign.application.access import Purpose
-from campaign.bootstrap import Services
+from campaign.bootstrap import Container
 from campaign.domain import supporter as supporter_domain
 from campaign.infra.tables import supporters
 from events.personal_data import MASK, PREFIX
@@ -55,12 +55,12 @@ def sqlite_files(database_url: str) -> list[Path]:
             if p.exists()]
 
 
-def assert_nothing_in_clear(services: Services, database_url: str) -> None:
+def assert_nothing_in_clear(container: Container, database_url: str) -> None:
     """Every table's rows; on SQLite also the raw file and WAL, before and after a checkpoint.
 
     The supporter's timezone is stored in clear: finding it proves the search can see.
     """
-    rows = every_row_as_text(services)
+    rows = every_row_as_text(container)
     assert CONTROL in rows
     assert_not_in_clear(rows, "a table")
     if not database_url.startswith("sqlite"):
@@ -88,14 +88,14 @@ def write_letters(client: FlaskClient, action_id: str, person: Person) -> None:
     assert sent.status_code == 201
 
 
-def supporter_row(services: Services, supporter_id: str) -> Any:
-    with services.engine.connect() as conn:
+def supporter_row(container: Container, supporter_id: str) -> Any:
+    with container.engine.connect() as conn:
         return conn.execute(select(supporters)
                             .where(supporters.c.supporter_id == supporter_id)).one()
 
 
-def keys_of(services: Services, supporter_id: str) -> int:
-    with services.engine.connect() as conn:
+def keys_of(container: Container, supporter_id: str) -> int:
+    with container.engine.connect() as conn:
         return int(conn.execute(
             select(func.count()).select_from(personal_data_keys)
             .where(personal_data_keys.c.subject_id
@@ -103,28 +103,28 @@ def keys_of(services: Services, supporter_id: str) -> int:
 
 
 def test_personal_data_is_only_ever_stored_sealed(
-    client: FlaskClient, services: Services, database_url: str, supporter: Person,
+    client: FlaskClient, container: Container, database_url: str, supporter: Person,
     launched_action: str,
 ) -> None:
     write_letters(client, launched_action, supporter)
 
-    row = supporter_row(services, supporter.supporter_id)
+    row = supporter_row(container, supporter.supporter_id)
     assert row.email_sealed.startswith(PREFIX) and row.name_sealed.startswith(PREFIX)
     assert row.email_index
-    with services.engine.connect() as conn:
+    with container.engine.connect() as conn:
         registered = conn.execute(select(events.c.data)
                                   .where(events.c.type == "SupporterRegistered")).scalar_one()
     assert registered["email"].startswith(PREFIX) and registered["name"].startswith(PREFIX)
-    assert keys_of(services, supporter.supporter_id) == 1
-    assert_nothing_in_clear(services, database_url)
+    assert keys_of(container, supporter.supporter_id) == 1
+    assert_nothing_in_clear(container, database_url)
 
 
 def test_erasure_by_an_admin_shreds_the_key_and_masks_every_copy(
-    client: FlaskClient, services: Services, database_url: str, supporter: Person,
+    client: FlaskClient, container: Container, database_url: str, supporter: Person,
     launched_action: str, admin: Headers,
 ) -> None:
     write_letters(client, launched_action, supporter)
-    positions_before = [e.position for e in services.store.read_all(0, 10_000)]
+    positions_before = [e.position for e in container.store.read_all(0, 10_000)]
 
     response = client.post(f"{BASE}/{supporter.supporter_id}/erase", headers=admin)
 
@@ -138,31 +138,31 @@ def test_erasure_by_an_admin_shreds_the_key_and_masks_every_copy(
         "SupporterRegistered", "ConsentConfirmed", "SupporterErased"]
     assert [e["type"] for e in export["pledges"]] == ["Pledged", "LetterConfirmed",
                                                       "PledgeFulfilled"]
-    row = supporter_row(services, supporter.supporter_id)
+    row = supporter_row(container, supporter.supporter_id)
     assert row.erased is True
     assert (row.email_index, row.email_sealed, row.name_sealed) == (None, None, None)
-    assert keys_of(services, supporter.supporter_id) == 0
-    assert_nothing_in_clear(services, database_url)
+    assert keys_of(container, supporter.supporter_id) == 0
+    assert_nothing_in_clear(container, database_url)
     # The log is intact: nothing rewritten, one event added; reading it never fails.
-    stored = services.store.read_all(0, 10_000)
+    stored = container.store.read_all(0, 10_000)
     assert [e.position for e in stored][:-1] == positions_before
-    with services.engine.connect() as conn:
-        decoded = [services.mapper.to_domain(conn, e) for e in stored]
+    with container.engine.connect() as conn:
+        decoded = [container.commands.mapper.to_domain(conn, e) for e in stored]
     registered = [e for e in decoded if isinstance(e, supporter_domain.SupporterRegistered)]
     assert [(e.email, e.name) for e in registered] == [(MASK, MASK)]
-    count_letters(services)
+    count_letters(container)
     stats = client.get(f"/api/v1/actions/{launched_action}/stats", headers=admin).get_json()
     assert stats["letters"] == 1  # the letters still count
 
 
 def test_erasure_is_idempotent_and_an_unknown_supporter_is_404(
-    client: FlaskClient, services: Services, supporter: Person, admin: Headers
+    client: FlaskClient, container: Container, supporter: Person, admin: Headers
 ) -> None:
     url = f"{BASE}/{supporter.supporter_id}/erase"
     assert client.post(url, headers=admin).status_code == 204
 
     assert client.post(url, headers=admin).status_code == 204
-    with services.engine.connect() as conn:
+    with container.engine.connect() as conn:
         erased = conn.execute(select(func.count()).select_from(events)
                               .where(events.c.type == "SupporterErased")).scalar_one()
     assert erased == 1
@@ -170,34 +170,34 @@ def test_erasure_is_idempotent_and_an_unknown_supporter_is_404(
 
 
 def test_a_supporter_erases_themselves_with_their_signed_link(
-    client: FlaskClient, services: Services, database_url: str, supporter: Person,
+    client: FlaskClient, container: Container, database_url: str, supporter: Person,
     admin: Headers,
 ) -> None:
-    token = services.links.sign("erase", supporter.supporter_id)
+    token = container.links.sign("erase", supporter.supporter_id)
 
     response = client.post(f"{BASE}/erase", json={"token": token})
     again = client.post(f"{BASE}/erase", json={"token": token})
 
     assert response.status_code == again.status_code == 204
-    assert keys_of(services, supporter.supporter_id) == 0
+    assert keys_of(container, supporter.supporter_id) == 0
     export = client.get(f"{BASE}/{supporter.supporter_id}/export", headers=admin).get_json()
     assert export["events"][-1]["data"]["requested_by"] == "supporter"
-    assert_nothing_in_clear(services, database_url)
+    assert_nothing_in_clear(container, database_url)
 
 
 @pytest.mark.parametrize("purpose", ["supporter", "confirm", "unsubscribe"])
 def test_only_an_erasure_link_erases(
-    client: FlaskClient, services: Services, supporter: Person, purpose: str
+    client: FlaskClient, container: Container, supporter: Person, purpose: str
 ) -> None:
-    token = services.links.sign(cast(Purpose, purpose), supporter.supporter_id)
+    token = container.links.sign(cast(Purpose, purpose), supporter.supporter_id)
 
     assert_problem(client.post(f"{BASE}/erase", json={"token": token}), 401)
     assert_problem(client.post(f"{BASE}/erase", json={"token": "forged"}), 401)
-    assert keys_of(services, supporter.supporter_id) == 1
+    assert keys_of(container, supporter.supporter_id) == 1
 
 
 def test_after_erasure_the_old_token_is_refused_and_the_address_may_sign_up_afresh(
-    client: FlaskClient, services: Services, supporter: Person, launched_action: str,
+    client: FlaskClient, container: Container, supporter: Person, launched_action: str,
     admin: Headers,
 ) -> None:
     client.post(f"{BASE}/{supporter.supporter_id}/erase", headers=admin)
@@ -208,14 +208,14 @@ def test_after_erasure_the_old_token_is_refused_and_the_address_may_sign_up_afre
                    409, "supporter_erased")
     again = client.post(BASE, json=sign_up_body())
     assert again.status_code == 202
-    with services.engine.connect() as conn:
+    with container.engine.connect() as conn:
         rows = conn.execute(select(supporters.c.erased)
                             .order_by(supporters.c.erased)).scalars().all()
     assert rows == [False, True]
 
 
 def test_personal_data_never_reaches_the_logs(
-    client: FlaskClient, services: Services, confirmed: Callable[..., Person],
+    client: FlaskClient, container: Container, confirmed: Callable[..., Person],
     launched_action: str, caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)

@@ -9,7 +9,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from campaign.bootstrap import Services
+from campaign.bootstrap import Container
 from campaign.demo import ua_135_10 as seed
 from campaign.demo.loader import SUPPORTERS, load_demo
 from campaign.partners import feed
@@ -65,9 +65,9 @@ def report_hearing(client: FlaskClient, partner: dict[str, Any]) -> None:
 
 
 def test_the_feed_gives_what_the_partner_follows_in_log_order_as_webhooks_carry_it(
-    client: FlaskClient, services: Services, admin: Headers, campaigner: Headers
+    client: FlaskClient, container: Container, admin: Headers, campaigner: Headers
 ) -> None:
-    open_seed_case(services)
+    open_seed_case(container)
     partner = register(client, admin, partner_id=seed.PARTNER_ID)
     action_id = launch_seed_action(client, campaigner)
     report_hearing(client, partner)
@@ -92,20 +92,20 @@ def test_the_feed_gives_what_the_partner_follows_in_log_order_as_webhooks_carry_
                                    "instant": "2020-05-13T08:00:00+00:00"}
     assert hearing["source"]["partner_id"] == seed.PARTNER_ID
     assert hearing["approved_at"] is not None
-    with services.engine.connect() as conn:
+    with container.engine.connect() as conn:
         for item in items:
             row = conn.execute(select(events).where(events.c.position == item["position"])).one()
-            stored = services.store.to_record(row)
-            built = partner_event(services.store, conn, stored)
+            stored = container.store.to_record(row)
+            built = partner_event(container.store, conn, stored)
             assert built is not None
             assert str(stored.event_id) == item["event_id"]
             assert json.loads(body(built)) == {k: item[k] for k in ("type", "timestamp", "data")}
 
 
 def test_small_pages_add_up_to_the_whole_feed_without_gaps_or_repeats(
-    client: FlaskClient, services: Services, admin: Headers, campaigner: Headers
+    client: FlaskClient, container: Container, admin: Headers, campaigner: Headers
 ) -> None:
-    open_seed_case(services)
+    open_seed_case(container)
     partner = register(client, admin)
     launch_seed_action(client, campaigner)
     whole = everything(client, partner)
@@ -118,9 +118,9 @@ def test_small_pages_add_up_to_the_whole_feed_without_gaps_or_repeats(
 
 
 def test_a_partner_sees_only_the_cases_countries_and_types_it_follows(
-    client: FlaskClient, services: Services, admin: Headers, campaigner: Headers
+    client: FlaskClient, container: Container, admin: Headers, campaigner: Headers
 ) -> None:
-    open_seed_case(services)
+    open_seed_case(container)
     launch_seed_action(client, campaigner)
     elsewhere = register(client, admin, case_ids=[], countries=["AR"])
     by_country = register(client, admin, case_ids=[], countries=["KG"])
@@ -132,9 +132,9 @@ def test_a_partner_sees_only_the_cases_countries_and_types_it_follows(
 
 
 def test_the_feed_holds_no_supporter_data(
-    client: FlaskClient, services: Services, admin: Headers
+    client: FlaskClient, container: Container, admin: Headers
 ) -> None:
-    load_demo(services)
+    load_demo(container)
     partner = register(client, admin, countries=["KG"])
 
     text = json.dumps(everything(client, partner, limit=3), ensure_ascii=False)
@@ -146,9 +146,9 @@ def test_the_feed_holds_no_supporter_data(
 
 
 def test_a_cursor_the_feed_never_gave_is_refused(
-    client: FlaskClient, services: Services, admin: Headers
+    client: FlaskClient, container: Container, admin: Headers
 ) -> None:
-    open_seed_case(services)
+    open_seed_case(container)
     partner = register(client, admin)
     headers = key_headers(partner)
 
@@ -160,10 +160,10 @@ def test_a_cursor_the_feed_never_gave_is_refused(
 
 
 def test_a_page_reads_the_log_in_batches_and_stops_after_its_scan_limit(
-    client: FlaskClient, services: Services, admin: Headers, campaigner: Headers,
+    client: FlaskClient, container: Container, admin: Headers, campaigner: Headers,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    open_seed_case(services)
+    open_seed_case(container)
     partner = register(client, admin)
     launch_seed_action(client, campaigner)
     whole = everything(client, partner)

@@ -12,7 +12,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from campaign.bootstrap import Services
+from campaign.bootstrap import Container
 from campaign.demo import ua_135_10 as seed
 from tests.integration.api.conftest import (
     Headers,
@@ -32,9 +32,9 @@ from tests.integration.api.partners import (
 
 
 @pytest.fixture
-def partner(client: FlaskClient, services: Services, admin: Headers) -> dict[str, Any]:
+def partner(client: FlaskClient, container: Container, admin: Headers) -> dict[str, Any]:
     """Bir Duino, linked to the seed case, its developments waiting for approval."""
-    open_seed_case(services)
+    open_seed_case(container)
     return register(client, admin, partner_id=seed.PARTNER_ID)
 
 
@@ -72,9 +72,9 @@ def test_the_seed_hearing_joins_the_case_timeline_and_waits_for_approval(
 
 
 def test_a_partner_trusted_to_publish_records_developments_without_approval(
-    client: FlaskClient, services: Services, admin: Headers
+    client: FlaskClient, container: Container, admin: Headers
 ) -> None:
-    open_seed_case(services)
+    open_seed_case(container)
     trusted = register(client, admin, auto_approve_developments=True)
 
     response = send(client, trusted)
@@ -102,26 +102,26 @@ def test_a_development_without_an_id_gets_one_derived_from_the_webhook_id(
 
 
 def test_the_same_webhook_id_again_is_accepted_and_appends_nothing(
-    client: FlaskClient, services: Services, partner: dict[str, Any]
+    client: FlaskClient, container: Container, partner: dict[str, Any]
 ) -> None:
     first = send(client, partner, webhook_id="msg_hearing")
-    count = event_count(services)
+    count = event_count(container)
 
     again = send(client, partner, webhook_id="msg_hearing")
 
     assert first.status_code == 202
     assert again.status_code == 200
     assert again.get_json()["status"] == "duplicate"
-    assert event_count(services) == count
+    assert event_count(container) == count
 
 
 def test_concurrent_deliveries_of_one_message_record_it_once(
-    app: Flask, services: Services, partner: dict[str, Any]
+    app: Flask, container: Container, partner: dict[str, Any]
 ) -> None:
     body = as_body(hearing_report(development_id="raced"))
     headers = signed(partner["signing_secret"], body, webhook_id="msg_raced")
     start = threading.Barrier(6)
-    before = event_count(services)
+    before = event_count(container)
 
     def deliver(_: int) -> int:
         start.wait()
@@ -131,7 +131,7 @@ def test_concurrent_deliveries_of_one_message_record_it_once(
         statuses = sorted(pool.map(deliver, range(6)))
 
     assert statuses == [200] * 5 + [202]
-    assert event_count(services) == before + 1
+    assert event_count(container) == before + 1
 
 
 @pytest.mark.parametrize("signature", [
@@ -139,16 +139,16 @@ def test_concurrent_deliveries_of_one_message_record_it_once(
     "v1,abc= v1", "   ", "v1,\u00e9\u00e9", "v1,Zm9v v1,===",
 ])
 def test_a_malformed_or_wrong_signature_is_a_401_never_a_500(
-    client: FlaskClient, services: Services, partner: dict[str, Any], signature: str
+    client: FlaskClient, container: Container, partner: dict[str, Any], signature: str
 ) -> None:
     body = as_body(hearing_report())
     headers = {**signed(partner["signing_secret"], body), "webhook-signature": signature}
-    before = event_count(services)
+    before = event_count(container)
 
     response = post_inbound(client, partner, body, headers)
 
     assert_problem(response, 401)
-    assert event_count(services) == before
+    assert event_count(container) == before
 
 
 @pytest.mark.parametrize(("header", "value"), [
@@ -167,7 +167,7 @@ def test_malformed_webhook_headers_are_a_401(
 
 
 def test_missing_headers_a_tampered_body_or_another_secret_are_refused(
-    client: FlaskClient, services: Services, admin: Headers, partner: dict[str, Any]
+    client: FlaskClient, container: Container, admin: Headers, partner: dict[str, Any]
 ) -> None:
     body = as_body(hearing_report())
     good = signed(partner["signing_secret"], body)
@@ -219,22 +219,22 @@ def test_an_unknown_partner_a_missing_key_or_another_partners_key_is_a_401(
 
 
 def test_a_partner_not_linked_to_the_case_is_forbidden_and_nothing_is_appended(
-    client: FlaskClient, services: Services, admin: Headers
+    client: FlaskClient, container: Container, admin: Headers
 ) -> None:
-    open_seed_case(services)
+    open_seed_case(container)
     stranger = register(client, admin, case_ids=[], countries=["KG"])
-    before = event_count(services)
+    before = event_count(container)
 
     response = send(client, stranger)
 
     assert_problem(response, 403)
-    assert event_count(services) == before
+    assert event_count(container) == before
 
 
 def test_a_malformed_report_is_a_422_listing_its_fields_and_consumes_no_webhook_id(
-    client: FlaskClient, services: Services, partner: dict[str, Any]
+    client: FlaskClient, container: Container, partner: dict[str, Any]
 ) -> None:
-    before = event_count(services)
+    before = event_count(container)
     bad = hearing_report(kind="abducted", occurred={"at": "2020-05-13T14:00:00",
                                                     "timezone": "Mars/Olympus"})
     del bad["data"]["summary"]
@@ -242,7 +242,7 @@ def test_a_malformed_report_is_a_422_listing_its_fields_and_consumes_no_webhook_
     response = send(client, partner, bad, webhook_id="msg_fixed_later")
 
     assert error_fields(response) == {"data.kind", "data.occurred.timezone", "data.summary"}
-    assert event_count(services) == before
+    assert event_count(container) == before
     for document in ([], "text", {"type": "case.development_recorded"},
                      {**hearing_report(), "type": "action.launched"}):
         assert_problem(send(client, partner, document), 422)

@@ -9,7 +9,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from campaign.application.access import hash_token
-from campaign.bootstrap import Services
+from campaign.bootstrap import Container
 from campaign.demo import ua_135_10 as seed
 from campaign.infra.tables import partner_secrets, partners
 from campaign.partners.registry import partner_for_api_key, signing_secrets
@@ -24,15 +24,15 @@ from tests.integration.api.conftest import (
 from tests.integration.api.partners import PUBLIC_WEBHOOK_URL, open_seed_case, register
 
 
-def secrets_now(services: Services, partner_id: str, at: datetime | None = None) -> list[str]:
-    with services.engine.connect() as conn:
-        return signing_secrets(conn, services.vault, partner_id, at or datetime.now(UTC))
+def secrets_now(container: Container, partner_id: str, at: datetime | None = None) -> list[str]:
+    with container.engine.connect() as conn:
+        return signing_secrets(conn, container.vault, partner_id, at or datetime.now(UTC))
 
 
 def test_registering_a_partner_shows_its_secret_and_key_once_and_stores_neither_in_clear(
-    client: FlaskClient, services: Services, admin: Headers
+    client: FlaskClient, container: Container, admin: Headers
 ) -> None:
-    open_seed_case(services)
+    open_seed_case(container)
 
     created = register(client, admin, partner_id=seed.PARTNER_ID, countries=["KG"])
 
@@ -47,27 +47,27 @@ def test_registering_a_partner_shows_its_secret_and_key_once_and_stores_neither_
     assert "signing_secret" not in shown.get_json() and "api_key" not in shown.get_json()
     listed = client.get("/api/v1/partners", headers=admin).get_json()
     assert [p["partner_id"] for p in listed["items"]] == [seed.PARTNER_ID]
-    stored = every_row_as_text(services)
+    stored = every_row_as_text(container)
     assert secret not in stored and secret[6:] not in stored and api_key not in stored
     assert hash_token(api_key) in stored
-    assert secret_ids(services, seed.PARTNER_ID) != []
-    assert secrets_now(services, seed.PARTNER_ID) == [secret]
-    with services.engine.connect() as conn:
+    assert secret_ids(container, seed.PARTNER_ID) != []
+    assert secrets_now(container, seed.PARTNER_ID) == [secret]
+    with container.engine.connect() as conn:
         found = partner_for_api_key(conn, api_key)
     assert found is not None and found.partner_id == seed.PARTNER_ID
 
 
-def secret_ids(services: Services, partner_id: str) -> list[str]:
-    with services.engine.connect() as conn:
+def secret_ids(container: Container, partner_id: str) -> list[str]:
+    with container.engine.connect() as conn:
         return list(conn.execute(select(partner_secrets.c.secret_id)
                                  .where(partner_secrets.c.partner_id == partner_id)).scalars())
 
 
 def test_a_webhook_url_that_is_not_public_https_is_refused_and_nothing_is_written(
-    client: FlaskClient, services: Services, admin: Headers
+    client: FlaskClient, container: Container, admin: Headers
 ) -> None:
-    open_seed_case(services)
-    before = event_count(services)
+    open_seed_case(container)
+    before = event_count(container)
     for url, fault in (("https://127.0.0.1/hooks", "loopback"),
                        ("https://169.254.169.254/latest", "link-local"),
                        ("https://[::ffff:10.0.0.1]/", "private"),
@@ -79,7 +79,7 @@ def test_a_webhook_url_that_is_not_public_https_is_refused_and_nothing_is_writte
         body = assert_problem(response, 422)
         assert [e["field"] for e in body["errors"]] == ["webhook_url"]
         assert fault in body["errors"][0]["message"]
-    assert event_count(services) == before
+    assert event_count(container) == before
     assert client.get("/api/v1/partners", headers=admin).get_json()["items"] == []
 
 
@@ -97,9 +97,9 @@ def test_a_partner_must_follow_cases_and_actions_that_exist_and_known_event_type
 
 
 def test_a_partner_id_is_taken_once(
-    client: FlaskClient, services: Services, admin: Headers
+    client: FlaskClient, container: Container, admin: Headers
 ) -> None:
-    open_seed_case(services)
+    open_seed_case(container)
     register(client, admin, partner_id="bir-duino")
 
     again = client.post("/api/v1/partners", headers=admin, json={
@@ -107,13 +107,13 @@ def test_a_partner_id_is_taken_once(
         "webhook_url": PUBLIC_WEBHOOK_URL})
 
     assert_problem(again, 409, "already_exists")
-    assert len(secret_ids(services, "bir-duino")) == 1
+    assert len(secret_ids(container, "bir-duino")) == 1
 
 
 def test_rotating_the_secret_keeps_the_old_one_valid_for_the_overlap_only(
-    client: FlaskClient, services: Services, admin: Headers
+    client: FlaskClient, container: Container, admin: Headers
 ) -> None:
-    open_seed_case(services)
+    open_seed_case(container)
     partner = register(client, admin)
     partner_id, old = partner["partner_id"], partner["signing_secret"]
 
@@ -126,15 +126,15 @@ def test_rotating_the_secret_keeps_the_old_one_valid_for_the_overlap_only(
     assert new.startswith("whsec_") and new != old
     overlap_until = datetime.fromisoformat(rotated["overlap_until"])
     assert timedelta(hours=1, minutes=59) < overlap_until - datetime.now(UTC) <= timedelta(hours=2)
-    assert secrets_now(services, partner_id) == [new, old]
-    assert secrets_now(services, partner_id, overlap_until + timedelta(seconds=1)) == [new]
-    assert new not in every_row_as_text(services)
+    assert secrets_now(container, partner_id) == [new, old]
+    assert secrets_now(container, partner_id, overlap_until + timedelta(seconds=1)) == [new]
+    assert new not in every_row_as_text(container)
 
 
 def test_rotation_defaults_to_a_day_of_overlap_and_can_end_the_old_secret_at_once(
-    client: FlaskClient, services: Services, admin: Headers
+    client: FlaskClient, container: Container, admin: Headers
 ) -> None:
-    open_seed_case(services)
+    open_seed_case(container)
     partner = register(client, admin)
     partner_id = partner["partner_id"]
 
@@ -145,7 +145,7 @@ def test_rotation_defaults_to_a_day_of_overlap_and_can_end_the_old_secret_at_onc
 
     until = datetime.fromisoformat(first["overlap_until"]) - datetime.now(UTC)
     assert timedelta(hours=23, minutes=59) < until <= timedelta(hours=24)
-    assert secrets_now(services, partner_id) == [second["signing_secret"]]
+    assert secrets_now(container, partner_id) == [second["signing_secret"]]
     assert_problem(client.post(f"/api/v1/partners/{partner_id}/rotate-secret",
                                json={"overlap_hours": 10_000}, headers=admin), 422)
     assert_problem(client.post("/api/v1/partners/nosuch/rotate-secret", json={},
@@ -153,28 +153,28 @@ def test_rotation_defaults_to_a_day_of_overlap_and_can_end_the_old_secret_at_onc
 
 
 def test_a_campaigner_pauses_and_resumes_a_partners_webhooks(
-    client: FlaskClient, services: Services, admin: Headers
+    client: FlaskClient, container: Container, admin: Headers
 ) -> None:
-    open_seed_case(services)
+    open_seed_case(container)
     partner_id = register(client, admin)["partner_id"]
 
     disabled = client.post(f"/api/v1/partners/{partner_id}/disable", headers=admin)
-    count = event_count(services)
+    count = event_count(container)
     again = client.post(f"/api/v1/partners/{partner_id}/disable", headers=admin)
 
     assert disabled.status_code == again.status_code == 200
     assert disabled.get_json()["endpoint_enabled"] is False
     assert disabled.get_json()["disabled_reason"] == "campaigner"
-    assert event_count(services) == count
+    assert event_count(container) == count
     enabled = client.post(f"/api/v1/partners/{partner_id}/enable", headers=admin).get_json()
     assert (enabled["endpoint_enabled"], enabled["disabled_reason"]) == (True, None)
     assert_problem(client.post("/api/v1/partners/nosuch/enable", headers=admin), 404)
 
 
 def test_partner_keys_and_campaigner_tokens_are_not_interchangeable(
-    client: FlaskClient, services: Services, admin: Headers
+    client: FlaskClient, container: Container, admin: Headers
 ) -> None:
-    open_seed_case(services)
+    open_seed_case(container)
     partner = register(client, admin)
     as_partner = {"Authorization": f"Bearer {partner['api_key']}"}
 
@@ -185,23 +185,23 @@ def test_partner_keys_and_campaigner_tokens_are_not_interchangeable(
 
 
 def test_rebuilding_the_partners_read_model_gives_the_same_rows_and_keeps_keys_working(
-    client: FlaskClient, services: Services, admin: Headers
+    client: FlaskClient, container: Container, admin: Headers
 ) -> None:
-    open_seed_case(services)
+    open_seed_case(container)
     first = register(client, admin, partner_id="first", countries=["KG"])
     register(client, admin, partner_id="second", auto_approve_developments=True)
     client.post("/api/v1/partners/first/rotate-secret", json={}, headers=admin)
     client.post("/api/v1/partners/second/disable", headers=admin)
-    before = rows(services)
+    before = rows(container)
 
-    rebuild(services.store, services.projection("partners"))
+    rebuild(container.store, container.projections["partners"])
 
-    assert rows(services) == before
+    assert rows(container) == before
     assert client.get("/api/v1/feed", headers={
         "Authorization": f"Bearer {first['api_key']}"}).status_code == 200
 
 
-def rows(services: Services) -> list[dict[str, object]]:
-    with services.engine.connect() as conn:
+def rows(container: Container) -> list[dict[str, object]]:
+    with container.engine.connect() as conn:
         return [dict(r._mapping) for r in conn.execute(
             select(partners).order_by(partners.c.partner_id))]

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from campaign.bootstrap import Services
+from campaign.bootstrap import Container
 from tests.integration.api.conftest import (
     Headers,
     Person,
@@ -72,7 +72,7 @@ def test_pledging_answers_201_with_the_pledge_and_where_it_lives(
 
 def test_confirming_every_promised_letter_fulfils_the_pledge_and_counts_per_target_and_day(
     client: FlaskClient, launched_action: str, supporter: Person, pledge_id: str,
-    viewer: Headers, services: Services,
+    viewer: Headers, container: Container,
 ) -> None:
     url = f"/api/v1/pledges/{pledge_id}/letters"
 
@@ -90,7 +90,7 @@ def test_confirming_every_promised_letter_fulfils_the_pledge_and_counts_per_targ
     assert [(x["target_id"], x["channel"], x["sent_on"]) for x in done["letters"]] == [
         (MINISTER, "post", "2020-05-12"), (PROSECUTOR, "fax", "2020-05-13")]
     assert done["letters"][1]["letter_id"]  # generated when not given
-    count_letters(services)
+    count_letters(container)
     stats = client.get(f"/api/v1/actions/{launched_action}/stats", headers=viewer).get_json()
     assert (stats["pledges"], stats["letters"]) == (1, 2)
     assert stats["pledges_by_status"] == {"fulfilled": 1}
@@ -103,11 +103,11 @@ def test_confirming_every_promised_letter_fulfils_the_pledge_and_counts_per_targ
 
 
 def test_confirming_the_same_letter_again_changes_nothing(
-    client: FlaskClient, services: Services, supporter: Person, pledge_id: str
+    client: FlaskClient, container: Container, supporter: Person, pledge_id: str
 ) -> None:
     url = f"/api/v1/pledges/{pledge_id}/letters"
     client.post(url, json=letter(letter_id="l-1"), headers=supporter.headers)
-    before = event_count(services)
+    before = event_count(container)
 
     again = client.post(url, json=letter(letter_id="l-1"), headers=supporter.headers)
     changed = client.post(url, json=letter(channel="email", letter_id="l-1"),
@@ -116,7 +116,7 @@ def test_confirming_the_same_letter_again_changes_nothing(
     assert again.status_code == 200
     assert again.get_json()["letters_confirmed"] == 1
     assert_problem(changed, 409, "duplicate_letter")
-    assert event_count(services) == before
+    assert event_count(container) == before
 
 
 def test_a_letter_to_an_official_outside_the_pledge_is_409(
@@ -139,10 +139,10 @@ def test_letters_are_checked_field_by_field(
 
 
 def test_one_pledge_per_supporter_per_action(
-    client: FlaskClient, services: Services, launched_action: str, supporter: Person
+    client: FlaskClient, container: Container, launched_action: str, supporter: Person
 ) -> None:
     first = pledge(client, launched_action, supporter, target_ids=[MINISTER])
-    before = event_count(services)
+    before = event_count(container)
 
     same = pledge(client, launched_action, supporter, target_ids=[MINISTER])
     different = pledge(client, launched_action, supporter, target_ids=[MINISTER],
@@ -153,16 +153,16 @@ def test_one_pledge_per_supporter_per_action(
     assert same.get_json() == first.get_json()
     assert same.headers["Location"] == first.headers["Location"]
     assert_problem(different, 409, "already_pledged")
-    assert event_count(services) == before
+    assert event_count(container) == before
 
 
 def test_an_idempotency_key_retry_returns_the_first_response_and_appends_nothing(
-    client: FlaskClient, services: Services, launched_action: str, supporter: Person
+    client: FlaskClient, container: Container, launched_action: str, supporter: Person
 ) -> None:
     headers = {**supporter.headers, "Idempotency-Key": "pledge-once"}
     first = client.post(pledges_url(launched_action), json={"letters_promised": 2},
                         headers=headers)
-    before = event_count(services)
+    before = event_count(container)
 
     retry = client.post(pledges_url(launched_action), json={"letters_promised": 2},
                         headers=headers)
@@ -175,22 +175,22 @@ def test_an_idempotency_key_retry_returns_the_first_response_and_appends_nothing
     assert retry.headers["ETag"] == first.headers["ETag"]
     assert retry.headers["Idempotent-Replayed"] == "true"
     assert_problem(reused, 422)
-    assert event_count(services) == before
+    assert event_count(container) == before
 
 
 def test_an_idempotency_key_retry_of_a_letter_appends_nothing(
-    client: FlaskClient, services: Services, supporter: Person, pledge_id: str
+    client: FlaskClient, container: Container, supporter: Person, pledge_id: str
 ) -> None:
     headers = {**supporter.headers, "Idempotency-Key": "letter-once"}
     url = f"/api/v1/pledges/{pledge_id}/letters"
     first = client.post(url, json=letter(), headers=headers)  # no letter_id: generated
-    before = event_count(services)
+    before = event_count(container)
 
     retry = client.post(url, json=letter(), headers=headers)
 
     assert retry.status_code == 201
     assert retry.get_data() == first.get_data()
-    assert event_count(services) == before
+    assert event_count(container) == before
 
 
 def test_pledging_on_a_closed_action_is_409(
@@ -211,10 +211,10 @@ def test_pledging_on_a_draft_is_409_and_on_an_unknown_action_404(
 
 
 def test_pledging_needs_confirmed_consent(
-    client: FlaskClient, services: Services, launched_action: str, sign_up: Callable[..., str]
+    client: FlaskClient, container: Container, launched_action: str, sign_up: Callable[..., str]
 ) -> None:
     supporter_id = sign_up()
-    token = services.links.sign("supporter", supporter_id)
+    token = container.links.sign("supporter", supporter_id)
     unconfirmed = Person(supporter_id, {"Authorization": f"Supporter {token}"}, "", "")
 
     assert_problem(pledge(client, launched_action, unconfirmed), 409, "consent_required")
@@ -244,9 +244,9 @@ def test_pledges_are_checked_field_by_field(
 
 
 def test_another_supporter_can_neither_confirm_letters_on_my_pledge_nor_read_it(
-    client: FlaskClient, services: Services, pledge_id: str, other: Person
+    client: FlaskClient, container: Container, pledge_id: str, other: Person
 ) -> None:
-    before = event_count(services)
+    before = event_count(container)
 
     write = client.post(f"/api/v1/pledges/{pledge_id}/letters", json=letter(),
                         headers=other.headers)
@@ -254,7 +254,7 @@ def test_another_supporter_can_neither_confirm_letters_on_my_pledge_nor_read_it(
 
     assert_problem(write, 403)
     assert_problem(read, 403)
-    assert event_count(services) == before
+    assert event_count(container) == before
 
 
 def test_campaigners_of_any_role_may_read_a_pledge_but_not_confirm_letters(
@@ -278,12 +278,12 @@ def test_an_unknown_pledge_is_404(client: FlaskClient, supporter: Person) -> Non
     ("POST", "/api/v1/pledges/{pledge}/letters"),
 ])
 def test_pledge_endpoints_need_a_valid_token(
-    client: FlaskClient, services: Services, launched_action: str, pledge_id: str,
+    client: FlaskClient, container: Container, launched_action: str, pledge_id: str,
     supporter: Person, method: str, path: str,
 ) -> None:
     url = path.format(action=launched_action, pledge=pledge_id)
     body = letter() if "letters" in path else {"letters_promised": 1}
-    erase_link = services.links.sign("erase", supporter.supporter_id)
+    erase_link = container.links.sign("erase", supporter.supporter_id)
 
     for headers in ({}, {"Authorization": "Supporter forged"},
                     {"Authorization": f"Supporter {erase_link}"},

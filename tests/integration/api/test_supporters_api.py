@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from campaign.application.access import SupporterLinks
-from campaign.bootstrap import Services
+from campaign.bootstrap import Container
 from campaign.infra.tables import supporters
 from events.schema import events
 from tests.integration.api.conftest import (
@@ -27,13 +27,13 @@ from tests.integration.api.conftest import (
 BASE = "/api/v1/supporters"
 
 
-def supporter_rows(services: Services) -> int:
-    with services.engine.connect() as conn:
+def supporter_rows(container: Container) -> int:
+    with container.engine.connect() as conn:
         return int(conn.execute(select(func.count()).select_from(supporters)).scalar_one())
 
 
-def registrations(services: Services) -> int:
-    with services.engine.connect() as conn:
+def registrations(container: Container) -> int:
+    with container.engine.connect() as conn:
         return int(conn.execute(select(func.count()).select_from(events)
                                 .where(events.c.type == "SupporterRegistered")).scalar_one())
 
@@ -42,7 +42,7 @@ def registrations(services: Services) -> int:
 
 
 def test_sign_up_answers_the_same_for_a_new_and_a_known_address(
-    client: FlaskClient, services: Services
+    client: FlaskClient, container: Container
 ) -> None:
     new = client.post(BASE, json=sign_up_body("ada@example.org", "Ada"))
     known = client.post(BASE, json=sign_up_body("Ada@Example.org", "Someone Else", locale="fr"))
@@ -51,31 +51,31 @@ def test_sign_up_answers_the_same_for_a_new_and_a_known_address(
     assert new.get_data() == known.get_data()
     assert new.get_json() == {"status": "confirmation_pending"}
     assert "Location" not in new.headers and "Location" not in known.headers
-    assert supporter_rows(services) == 1
-    assert registrations(services) == 1
+    assert supporter_rows(container) == 1
+    assert registrations(container) == 1
 
 
 def test_sign_up_with_an_idempotency_key_replays_and_appends_nothing(
-    client: FlaskClient, services: Services
+    client: FlaskClient, container: Container
 ) -> None:
     headers = {"Idempotency-Key": "signup-1"}
     first = client.post(BASE, json=sign_up_body(), headers=headers)
-    before = event_count(services)
+    before = event_count(container)
 
     again = client.post(BASE, json=sign_up_body(), headers=headers)
 
     assert (again.status_code, again.get_data()) == (first.status_code, first.get_data())
     assert again.headers["Idempotent-Replayed"] == "true"
-    assert event_count(services) == before
+    assert event_count(container) == before
 
 
-def test_sign_up_lists_every_invalid_field(client: FlaskClient, services: Services) -> None:
+def test_sign_up_lists_every_invalid_field(client: FlaskClient, container: Container) -> None:
     response = client.post(BASE, json={"email": "not an address", "name": "  ",
                                        "locale": "english", "country": "XX",
                                        "timezone": "Mars/Olympus"})
 
     assert error_fields(response) == {"email", "name", "locale", "country", "timezone"}
-    assert supporter_rows(services) == 0
+    assert supporter_rows(container) == 0
 
 
 def test_sign_up_needs_every_field(client: FlaskClient) -> None:
@@ -94,10 +94,10 @@ def test_sign_up_applies_the_domain_rule_for_addresses_too(client: FlaskClient) 
 
 
 def test_confirming_gives_a_supporter_token_and_records_consent(
-    client: FlaskClient, services: Services, sign_up: Callable[..., str]
+    client: FlaskClient, container: Container, sign_up: Callable[..., str]
 ) -> None:
     supporter_id = sign_up()
-    token = services.links.sign("confirm", supporter_id)
+    token = container.links.sign("confirm", supporter_id)
 
     first = client.post(f"{BASE}/confirm", json={"token": token})
     again = client.post(f"{BASE}/confirm", json={"token": token})
@@ -105,11 +105,11 @@ def test_confirming_gives_a_supporter_token_and_records_consent(
     assert first.status_code == again.status_code == 200
     body = first.get_json()
     assert body["supporter_id"] == supporter_id
-    assert services.links.verify("supporter", body["supporter_token"]) == supporter_id
+    assert container.links.verify("supporter", body["supporter_token"]) == supporter_id
     me = client.get(f"{BASE}/me",
                     headers={"Authorization": f"Supporter {body['supporter_token']}"})
     assert me.get_json()["consented"] is True
-    with services.engine.connect() as conn:
+    with container.engine.connect() as conn:
         confirmations = conn.execute(select(func.count()).select_from(events)
                                      .where(events.c.type == "ConsentConfirmed")).scalar_one()
     assert confirmations == 1  # confirming twice changes nothing
@@ -125,16 +125,16 @@ def signed_long_ago(links: SupporterLinks, supporter_id: str,
 
 @pytest.mark.parametrize("kind", ["garbage", "expired", "wrong_purpose", "other_secret"])
 def test_confirming_with_a_bad_token_is_401(
-    client: FlaskClient, services: Services, sign_up: Callable[..., str],
+    client: FlaskClient, container: Container, sign_up: Callable[..., str],
     monkeypatch: pytest.MonkeyPatch, kind: str,
 ) -> None:
     supporter_id = sign_up()
     if kind == "garbage":
         token = "not-a-token"
     elif kind == "expired":
-        token = signed_long_ago(services.links, supporter_id, monkeypatch)
+        token = signed_long_ago(container.links, supporter_id, monkeypatch)
     elif kind == "wrong_purpose":
-        token = services.links.sign("supporter", supporter_id)
+        token = container.links.sign("supporter", supporter_id)
     else:
         token = SupporterLinks("another-secret-" + "y" * 32).sign("confirm", supporter_id)
 
@@ -142,7 +142,7 @@ def test_confirming_with_a_bad_token_is_401(
 
     detail = assert_problem(response, 401)["detail"]
     assert ("expired" in detail) == (kind == "expired")
-    with services.engine.connect() as conn:
+    with container.engine.connect() as conn:
         consented = conn.execute(select(supporters.c.consented)).scalar_one()
     assert consented is False
 
@@ -152,13 +152,13 @@ def test_confirming_needs_a_token(client: FlaskClient) -> None:
 
 
 def test_confirming_after_erasure_is_409_supporter_erased(
-    client: FlaskClient, services: Services, sign_up: Callable[..., str], admin: Headers
+    client: FlaskClient, container: Container, sign_up: Callable[..., str], admin: Headers
 ) -> None:
     supporter_id = sign_up()
     assert client.post(f"{BASE}/{supporter_id}/erase", headers=admin).status_code == 204
 
     response = client.post(f"{BASE}/confirm",
-                           json={"token": services.links.sign("confirm", supporter_id)})
+                           json={"token": container.links.sign("confirm", supporter_id)})
 
     assert_problem(response, 409, "supporter_erased")
 
@@ -216,10 +216,10 @@ def test_changing_subscriptions_checks_fields(client: FlaskClient, supporter: Pe
 
 
 def test_changing_subscriptions_needs_consent(
-    client: FlaskClient, services: Services, sign_up: Callable[..., str]
+    client: FlaskClient, container: Container, sign_up: Callable[..., str]
 ) -> None:
     unconfirmed = sign_up()
-    headers = {"Authorization": f"Supporter {services.links.sign('supporter', unconfirmed)}"}
+    headers = {"Authorization": f"Supporter {container.links.sign('supporter', unconfirmed)}"}
 
     response = client.put(f"{BASE}/me/subscriptions", json={"all_actions": False},
                           headers=headers)
@@ -295,11 +295,11 @@ ADMIN_ENDPOINTS = [("GET", BASE), ("GET", f"{BASE}/{{id}}/export"),
 
 @pytest.mark.parametrize(("method", "url"), SUPPORTER_ENDPOINTS)
 def test_supporter_endpoints_need_a_supporter_token(
-    client: FlaskClient, services: Services, supporter: Person, admin: Headers,
+    client: FlaskClient, container: Container, supporter: Person, admin: Headers,
     method: str, url: str,
 ) -> None:
     body = {"all_actions": True} if method == "PUT" else None
-    confirm_token = services.links.sign("confirm", supporter.supporter_id)
+    confirm_token = container.links.sign("confirm", supporter.supporter_id)
     for headers in ({}, admin, {"Authorization": f"Supporter {confirm_token}"},
                     {"Authorization": "Supporter forged"}):
         response = client.open(url, method=method, json=body, headers=headers)

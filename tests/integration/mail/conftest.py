@@ -25,7 +25,7 @@ from sqlalchemy import Engine, insert, select
 
 from campaign.application.commands import Meta
 from campaign.application.supporters import Registration, register_supporter
-from campaign.bootstrap import Services, bootstrap
+from campaign.bootstrap import Container, build
 from campaign.domain import supporter
 from campaign.infra.clock import utc_now
 from campaign.infra.tables import mail_deliveries, supporters
@@ -35,7 +35,8 @@ from campaign.web.app import create_app
 from events import SubscriptionRunner
 from tests.fakes.fixtures import sendgrid_server  # noqa: F401 (a fixture)
 from tests.fakes.sendgrid_server import FakeSendGrid
-from workers.actors import MAIL_QUEUE, Actors, declare_actors
+from tests.wiring import actors_of, with_actors
+from workers.actors import MAIL_QUEUE, Actors
 
 SIGNATURE = "X-Twilio-Email-Event-Webhook-Signature"
 TIMESTAMP = "X-Twilio-Email-Event-Webhook-Timestamp"
@@ -73,36 +74,37 @@ def make_batch(count: int = 3, batch_id: str = "batch-1",
 
 
 @pytest.fixture
-def mail_services(
-    tmp_path: Path, database_url: str, engine: Engine, sendgrid_server: FakeSendGrid  # noqa: F811
-) -> Services:
-    """Services whose mail goes to the fake SendGrid through the real client."""
+def mail_container(
+    tmp_path: Path, database_url: str, engine: Engine, broker: StubBroker,
+    sendgrid_server: FakeSendGrid,  # noqa: F811
+) -> Container:
+    """Container whose mail goes to the fake SendGrid through the real client."""
     settings = Settings.from_env({
         "DATABASE_URL": database_url, "SECRET_KEY": "fan-out-test-secret-" + "k" * 32,
         "VAR_DIR": str(tmp_path / "var"), "SENDGRID_API_KEY": sendgrid_server.api_key,
         "SENDGRID_API_HOST": sendgrid_server.url, "MAIL_FROM": "Urgent Actions <ua@example.org>",
         "PUBLIC_BASE_URL": "https://ua.example.org",
     })
-    return bootstrap(settings, engine)
+    return with_actors(build(settings, engine=engine, broker=broker))
 
 
 @pytest.fixture
-def workers(mail_services: Services) -> Iterator[tuple[StubBroker, Actors]]:
-    """Dramatiq's worker threads on an in-memory broker, with every actor declared."""
-    broker = StubBroker()
-    broker.emit_after("process_boot")
-    actors = declare_actors(broker, mail_services)
+def workers(mail_container: Container) -> Iterator[tuple[StubBroker, Actors]]:
+    """Dramatiq's worker threads on the container's in-memory broker, every actor declared."""
+    broker = mail_container.broker
+    assert isinstance(broker, StubBroker)
+    actors = actors_of(mail_container)
     worker = Worker(broker, worker_threads=2, worker_timeout=50)
     worker.start()
     yield broker, actors
     worker.stop()
 
 
-def deliver(services: Services, broker: StubBroker,
+def deliver(container: Container, broker: StubBroker,
             planners: tuple[str, ...] = ("mailing_planner",)) -> None:
     """What the clock and the workers do: plan, dispatch, send."""
     for name in (*planners, "mail_dispatcher"):
-        SubscriptionRunner(services.store, services.subscription(name)).run()
+        SubscriptionRunner(container.store, container.subscriptions[name]).run()
     broker.join(MAIL_QUEUE, timeout=60_000)
 
 
@@ -130,8 +132,8 @@ def settings(tmp_path: Path, database_url: str, webhook_key: ec.EllipticCurvePri
 
 
 @pytest.fixture
-def app(services: Services) -> Flask:
-    return create_app({"SERVICES": services, "START_WORKERS": False})
+def app(container: Container) -> Flask:
+    return create_app(container)
 
 
 @pytest.fixture
@@ -169,27 +171,28 @@ def event(kind: str, delivery_id: str | None, **extra: Any) -> dict[str, Any]:
     return found
 
 
-def confirmed_supporter(services: Services, email: str = "ada.lovelace.7f3a@example.org") -> str:
+def confirmed_supporter(container: Container, email: str = "ada.lovelace.7f3a@example.org") -> str:
     meta = Meta(actor="test", correlation_id="mail-tests")
     supporter_id = register_supporter(
-        services, Registration(email, "Ada Byron-Lovelace", "en", "GB", "Europe/London"),
+        container.commands, container.blind_index,
+        Registration(email, "Ada Byron-Lovelace", "en", "GB", "Europe/London"),
         meta, utc_now())
-    services.commands.handle(
+    container.commands.handle(
         supporter.ConfirmConsent(supporter_id=supporter_id, confirmed_at=utc_now()), meta)
     return supporter_id
 
 
-def delivered_to(services: Services, supporter_id: str) -> str:
+def delivered_to(container: Container, supporter_id: str) -> str:
     """Record a delivery of MAILING_ID to the supporter, as the fan-out planner does."""
     delivery_id = str(uuid.uuid4())
-    with services.engine.begin() as conn:
+    with container.engine.begin() as conn:
         conn.execute(insert(mail_deliveries).values(
             delivery_id=delivery_id, mailing_id=MAILING_ID, batch_id="batch-1",
             supporter_id=supporter_id))
     return delivery_id
 
 
-def supporter_row(services: Services, supporter_id: str) -> Any:
-    with services.engine.connect() as conn:
+def supporter_row(container: Container, supporter_id: str) -> Any:
+    with container.engine.connect() as conn:
         return conn.execute(select(supporters).where(
             supporters.c.supporter_id == supporter_id)).one()

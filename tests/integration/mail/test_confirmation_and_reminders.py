@@ -18,7 +18,7 @@ from sqlalchemy import select
 from campaign.application.commands import Meta
 from campaign.application.deadlines import run_deadline_scans
 from campaign.application.supporters import Registration, register_supporter
-from campaign.bootstrap import Services
+from campaign.bootstrap import Container
 from campaign.demo import ua_135_10 as seed
 from campaign.demo.loader import load_demo
 from campaign.domain import supporter
@@ -35,9 +35,9 @@ SIGNED_UP = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
 CONFIRMATION = ("confirmation_mailer",)
 
 
-def sign_up(services: Services, email: str, at: datetime, locale: str = "en") -> str:
+def sign_up(container: Container, email: str, at: datetime, locale: str = "en") -> str:
     form = Registration(email, "Ada Byron-Lovelace", locale, "GB", "Europe/London")
-    return register_supporter(services, form, META, at)
+    return register_supporter(container.commands, container.blind_index, form, META, at)
 
 
 def sent_of(server: FakeSendGrid, kind: str) -> list[dict[str, object]]:
@@ -48,21 +48,21 @@ def sent_of(server: FakeSendGrid, kind: str) -> list[dict[str, object]]:
             for person in request.body["personalizations"]]
 
 
-def consented(services: Services, supporter_id: str) -> bool:
-    with services.engine.connect() as conn:
+def consented(container: Container, supporter_id: str) -> bool:
+    with container.engine.connect() as conn:
         return bool(conn.execute(select(supporters.c.consented).where(
             supporters.c.supporter_id == supporter_id)).scalar_one())
 
 
 def test_a_sign_up_gets_one_confirmation_whose_link_confirms_only_when_posted(
-    mail_services: Services, workers: tuple[StubBroker, Actors],
+    mail_container: Container, workers: tuple[StubBroker, Actors],
     sendgrid_server: FakeSendGrid,  # noqa: F811
 ) -> None:
     broker, _ = workers
-    supporter_id = sign_up(mail_services, "ada.confirm@example.org", SIGNED_UP)
+    supporter_id = sign_up(mail_container, "ada.confirm@example.org", SIGNED_UP)
 
-    deliver(mail_services, broker, CONFIRMATION)
-    deliver(mail_services, broker, CONFIRMATION)  # the clock ticks again: nothing twice
+    deliver(mail_container, broker, CONFIRMATION)
+    deliver(mail_container, broker, CONFIRMATION)  # the clock ticks again: nothing twice
 
     [mail] = sent_of(sendgrid_server, "signup_confirmation")
     assert mail["to"] == [{"email": "ada.confirm@example.org", "name": "Ada Byron-Lovelace"}]
@@ -71,65 +71,67 @@ def test_a_sign_up_gets_one_confirmation_whose_link_confirms_only_when_posted(
     link = mail["substitutions"]["-confirm_url-"]  # type: ignore[index]
     path = re.fullmatch(r"https://ua\.example\.org(/confirm/\S+)", link)
     assert path is not None, link
-    client: FlaskClient = create_app({"SERVICES": mail_services,
-                                      "START_WORKERS": False}).test_client()
+    client: FlaskClient = create_app(mail_container).test_client()
 
     page = client.get(path[1])  # a mail scanner opening the link
     assert page.status_code == 200 and b"<form method=\"post\">" in page.data
-    assert not consented(mail_services, supporter_id)
+    assert not consented(mail_container, supporter_id)
 
     assert client.post(path[1]).status_code == 200
-    assert consented(mail_services, supporter_id)
+    assert consented(mail_container, supporter_id)
     assert client.post(path[1]).status_code == 200  # twice is harmless
     assert client.get("/confirm/not-a-token").status_code == 404
 
 
 def test_signing_up_again_resends_at_most_once_a_quarter_hour_and_never_once_confirmed(
-    mail_services: Services, workers: tuple[StubBroker, Actors],
+    mail_container: Container, workers: tuple[StubBroker, Actors],
     sendgrid_server: FakeSendGrid,  # noqa: F811
 ) -> None:
     broker, _ = workers
     address = "lost.mail@example.org"
-    supporter_id = sign_up(mail_services, address, SIGNED_UP)
-    assert sign_up(mail_services, address.upper(), SIGNED_UP + timedelta(minutes=5)) \
+    supporter_id = sign_up(mail_container, address, SIGNED_UP)
+    assert sign_up(mail_container, address.upper(), SIGNED_UP + timedelta(minutes=5)) \
         == supporter_id  # too soon: the first one may still arrive
-    sign_up(mail_services, address, SIGNED_UP + timedelta(minutes=20))  # sent again
-    deliver(mail_services, broker, CONFIRMATION)
+    sign_up(mail_container, address, SIGNED_UP + timedelta(minutes=20))  # sent again
+    deliver(mail_container, broker, CONFIRMATION)
     assert len(sent_of(sendgrid_server, "signup_confirmation")) == 2
 
-    mail_services.commands.handle(
+    mail_container.commands.handle(
         supporter.ConfirmConsent(supporter_id, SIGNED_UP + timedelta(hours=1)), META)
-    sign_up(mail_services, address, SIGNED_UP + timedelta(hours=2))
-    deliver(mail_services, broker, CONFIRMATION)
+    sign_up(mail_container, address, SIGNED_UP + timedelta(hours=2))
+    deliver(mail_container, broker, CONFIRMATION)
 
     assert len(sent_of(sendgrid_server, "signup_confirmation")) == 2
 
 
 def test_someone_who_confirmed_before_the_mail_went_out_is_not_asked_again(
-    mail_services: Services, workers: tuple[StubBroker, Actors],
+    mail_container: Container, workers: tuple[StubBroker, Actors],
     sendgrid_server: FakeSendGrid,  # noqa: F811
 ) -> None:
     broker, _ = workers
-    load_demo(mail_services)  # the demo's supporters sign up and confirm at once
+    load_demo(mail_container)  # the demo's supporters sign up and confirm at once
 
-    deliver(mail_services, broker, CONFIRMATION)
+    deliver(mail_container, broker, CONFIRMATION)
 
     assert sent_of(sendgrid_server, "signup_confirmation") == []
 
 
 def test_open_pledgers_are_reminded_in_their_own_timezone_and_language(
-    mail_services: Services, workers: tuple[StubBroker, Actors],
+    mail_container: Container, workers: tuple[StubBroker, Actors],
     sendgrid_server: FakeSendGrid,  # noqa: F811
 ) -> None:
     broker, _ = workers
-    load_demo(mail_services)
-    SubscriptionRunner(mail_services.store, mail_services.subscription("reminder_schedule")).run()
+    load_demo(mail_container)
+    schedule = mail_container.subscriptions["reminder_schedule"]
+    SubscriptionRunner(mail_container.store, schedule).run()
 
     # A week before 27 October 2010, after 10:00 in Moscow and in Buenos Aires.
-    result = run_deadline_scans(mail_services, datetime(2010, 10, 20, 14, tzinfo=UTC))
-    deliver(mail_services, broker)
-    run_deadline_scans(mail_services, datetime(2010, 10, 20, 14, 1, tzinfo=UTC))
-    deliver(mail_services, broker)  # the next minute's scan and tick send nothing again
+    result = run_deadline_scans(mail_container.commands, mail_container.reminder_sender,
+                                datetime(2010, 10, 20, 14, tzinfo=UTC))
+    deliver(mail_container, broker)
+    run_deadline_scans(mail_container.commands, mail_container.reminder_sender,
+                       datetime(2010, 10, 20, 14, 1, tzinfo=UTC))
+    deliver(mail_container, broker)  # the next minute's scan and tick send nothing again
 
     assert result.reminders_sent == 2
     reminders = sent_of(sendgrid_server, "pledge_reminder")

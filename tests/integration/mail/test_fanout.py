@@ -15,7 +15,7 @@ import pytest
 from dramatiq.brokers.stub import StubBroker
 
 from campaign.application.commands import Meta
-from campaign.bootstrap import Services
+from campaign.bootstrap import Container
 from campaign.demo import ua_135_10 as seed
 from campaign.demo.loader import SUPPORTERS, load_demo
 from campaign.domain import mailing
@@ -27,8 +27,8 @@ from events import SubscriptionRunner
 from tests.fakes.fixtures import sendgrid_server  # noqa: F401 (a fixture)
 from tests.fakes.sendgrid_server import FakeSendGrid
 from tests.integration.mail.conftest import deliver
-from workers.actors import MAIL_QUEUE, Actors, declare_actors
-from workers.clock import DEADLINE_SCAN_SECONDS, MAIL_SWEEP_SECONDS, Every, tick
+from workers.actors import MAIL_QUEUE, Actors
+from workers.clock import DEADLINE_SCAN_SECONDS, MAIL_SWEEP_SECONDS, Cadences, Every, tick
 
 EMAILS = {s.registration.email for s in SUPPORTERS}
 # The demo launches UA 135/10 and publishes its fifth update: two mailings, one e-mail each.
@@ -42,20 +42,20 @@ def once_per_mailing(server: FakeSendGrid) -> bool:
     return got == Counter({(kind, a): 1 for kind in MAILINGS for a in EMAILS})
 
 
-def outcomes(services: Services) -> list[str]:
-    return [e.type for e in services.store.read_stream(
+def outcomes(container: Container) -> list[str]:
+    return [e.type for e in container.store.read_stream(
         mailing.mailing_stream(launch_mailing_id(seed.ACTION_ID)))]
 
 
 def test_the_launch_reaches_every_subscriber_exactly_once_with_one_click_unsubscribe(
-    mail_services: Services, workers: tuple[StubBroker, Actors],
+    mail_container: Container, workers: tuple[StubBroker, Actors],
     sendgrid_server: FakeSendGrid,  # noqa: F811
 ) -> None:
     broker, _ = workers
-    load_demo(mail_services)
+    load_demo(mail_container)
 
-    deliver(mail_services, broker)
-    deliver(mail_services, broker)  # the clock ticks again: nothing is sent twice
+    deliver(mail_container, broker)
+    deliver(mail_container, broker)  # the clock ticks again: nothing is sent twice
 
     assert once_per_mailing(sendgrid_server)
     request = sendgrid_server.accepted[0].body
@@ -70,153 +70,152 @@ def test_the_launch_reaches_every_subscriber_exactly_once_with_one_click_unsubsc
     launch_batches = [r for r in sendgrid_server.accepted
                       if r.body["categories"] == ["action_launched"]]
     locales = {s.registration.locale for s in SUPPORTERS}
-    assert outcomes(mail_services).count("BatchAccepted") == len(launch_batches) == len(locales)
-    assert outcomes(mail_services)[-1] == "MailingCompleted"
+    assert outcomes(mail_container).count("BatchAccepted") == len(launch_batches) == len(locales)
+    assert outcomes(mail_container)[-1] == "MailingCompleted"
 
 
 def test_server_errors_for_a_while_are_retried_and_nothing_is_sent_twice(
-    mail_services: Services, workers: tuple[StubBroker, Actors],
+    mail_container: Container, workers: tuple[StubBroker, Actors],
     sendgrid_server: FakeSendGrid,  # noqa: F811
 ) -> None:
     broker, _ = workers
-    load_demo(mail_services)
+    load_demo(mail_container)
     sendgrid_server.fail_next(2, status=503)
 
-    deliver(mail_services, broker)
+    deliver(mail_container, broker)
 
     assert sendgrid_server.statuses.count(503) == 2
     assert once_per_mailing(sendgrid_server)
 
 
 def test_a_rate_limit_waits_as_told_and_then_sends_once(
-    mail_services: Services, workers: tuple[StubBroker, Actors],
+    mail_container: Container, workers: tuple[StubBroker, Actors],
     sendgrid_server: FakeSendGrid,  # noqa: F811
 ) -> None:
     broker, _ = workers
-    load_demo(mail_services)
+    load_demo(mail_container)
     sendgrid_server.rate_limit_next(3, reset_in=1, retry_after=1)
 
-    deliver(mail_services, broker)
+    deliver(mail_container, broker)
 
     assert sendgrid_server.statuses.count(429) == 3
     assert once_per_mailing(sendgrid_server)
 
 
 def test_a_refused_batch_is_recorded_as_failed_and_not_retried(
-    mail_services: Services, workers: tuple[StubBroker, Actors],
+    mail_container: Container, workers: tuple[StubBroker, Actors],
     sendgrid_server: FakeSendGrid,  # noqa: F811
 ) -> None:
     broker, _ = workers
-    load_demo(mail_services)
+    load_demo(mail_container)
     sendgrid_server.reject_next(400, n=100, message="The from address does not match")
 
-    deliver(mail_services, broker)
+    deliver(mail_container, broker)
 
-    failed = [e for e in mail_services.store.read_all(limit=10_000) if e.type == "BatchFailed"]
+    failed = [e for e in mail_container.store.read_all(limit=10_000) if e.type == "BatchFailed"]
     assert failed and sendgrid_server.statuses == [400] * len(failed)  # one try per batch
     assert failed[0].data["status"] == 400
     assert sendgrid_server.deliveries() == {}
 
 
 def test_a_redelivered_message_sends_nothing(
-    mail_services: Services, workers: tuple[StubBroker, Actors],
+    mail_container: Container, workers: tuple[StubBroker, Actors],
     sendgrid_server: FakeSendGrid,  # noqa: F811
 ) -> None:
     broker, actors = workers
-    load_demo(mail_services)
-    deliver(mail_services, broker)
+    load_demo(mail_container)
+    deliver(mail_container, broker)
     requests = len(sendgrid_server.accepted)
     batch_id = f"{launch_mailing_id(seed.ACTION_ID)}-1"
 
-    actors.send_batch.send(batch_id)
+    actors["send_batch"].send(batch_id)
     broker.join(MAIL_QUEUE, timeout=30_000)
 
     assert len(sendgrid_server.accepted) == requests
 
 
 def test_a_batch_another_worker_holds_is_looked_at_again_and_sent_once(
-    mail_services: Services, workers: tuple[StubBroker, Actors],
+    mail_container: Container, workers: tuple[StubBroker, Actors],
     sendgrid_server: FakeSendGrid,  # noqa: F811
 ) -> None:
     broker, actors = workers
-    load_demo(mail_services)
-    SubscriptionRunner(mail_services.store, mail_services.subscription("mailing_planner")).run()
+    load_demo(mail_container)
+    SubscriptionRunner(mail_container.store, mail_container.subscriptions["mailing_planner"]).run()
     batch_id = f"{launch_mailing_id(seed.ACTION_ID)}-1"
 
-    with claimed(mail_services, batch_id) as mine:  # a worker that may yet die holding it
+    with claimed(mail_container.engine, batch_id) as mine:  # a worker that may yet die holding it
         assert mine
-        actors.send_batch.send(batch_id)
+        actors["send_batch"].send(batch_id)
         time.sleep(1)  # the message is handled meanwhile, and must not be dropped
         assert sendgrid_server.accepted == []
     broker.join(MAIL_QUEUE, timeout=30_000)  # the delayed second look sends it
 
     assert len(sendgrid_server.accepted) == 1
-    assert outcomes(mail_services).count("BatchAccepted") == 1
+    assert outcomes(mail_container).count("BatchAccepted") == 1
 
 
 def test_batches_whose_queue_message_was_lost_are_found_and_sent_once(
-    mail_services: Services, workers: tuple[StubBroker, Actors],
+    mail_container: Container, workers: tuple[StubBroker, Actors],
     sendgrid_server: FakeSendGrid,  # noqa: F811
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     broker, actors = workers
-    load_demo(mail_services)
+    load_demo(mail_container)
     # Planned, but the messages never reached a worker (Redis flushed, failed over).
-    SubscriptionRunner(mail_services.store, mail_services.subscription("mailing_planner")).run()
+    SubscriptionRunner(mail_container.store, mail_container.subscriptions["mailing_planner"]).run()
     planned = {f"{launch_mailing_id(seed.ACTION_ID)}-{n}" for n in (1, 2, 3)}
     now = utc_now()
-    assert lost_batches(mail_services, now) == []  # too soon to call them lost
+    assert lost_batches(mail_container.engine, now) == []  # too soon to call them lost
     later = now + LOST_AFTER + timedelta(minutes=1)
-    lost = set(lost_batches(mail_services, later))
+    lost = set(lost_batches(mail_container.engine, later))
     assert planned <= lost
     first = f"{launch_mailing_id(seed.ACTION_ID)}-1"
-    stamp_attempt(mail_services, first, later - timedelta(minutes=1))  # a worker retrying it
-    assert first not in lost_batches(mail_services, later)
-    stamp_attempt(mail_services, first, now)  # ... whose retries then stopped
+    # A worker retrying it:
+    stamp_attempt(mail_container.engine, first, later - timedelta(minutes=1))
+    assert first not in lost_batches(mail_container.engine, later)
+    stamp_attempt(mail_container.engine, first, now)  # ... whose retries then stopped
 
     monkeypatch.setattr(fanout, "LOST_AFTER", timedelta(0))  # what the clock asks, later on
-    actors.resend_lost_batches.send()
+    actors["resend_lost_batches"].send()
     broker.join(MAIL_QUEUE, timeout=30_000)
-    actors.resend_lost_batches.send()  # the next sweep: nothing is lost any more
+    actors["resend_lost_batches"].send()  # the next sweep: nothing is lost any more
     broker.join(MAIL_QUEUE, timeout=30_000)
 
-    assert lost_batches(mail_services, later) == []
+    assert lost_batches(mail_container.engine, later) == []
     assert once_per_mailing(sendgrid_server)
 
 
 def test_the_clock_asks_for_a_lost_batch_sweep_every_five_minutes(
-    mail_services: Services,
+    mail_container: Container, broker: StubBroker,
 ) -> None:
-    broker = StubBroker()
-    actors = declare_actors(broker, mail_services)
     minute, sweeps = Every(DEADLINE_SCAN_SECONDS), Every(MAIL_SWEEP_SECONDS)
+    cadences = Cadences(deadline_scans=minute, mail_sweeps=sweeps)
 
     for _ in range(3):
-        tick(mail_services, actors, minute, sweeps)
+        tick(mail_container, cadences)
     assert broker.queues[MAIL_QUEUE].qsize() == 1
     assert sweeps.last is not None and minute.last is not None
     minute.last -= DEADLINE_SCAN_SECONDS  # a minute later: a scan, but no sweep yet
-    tick(mail_services, actors, minute, sweeps)
+    tick(mail_container, cadences)
     assert broker.queues[MAIL_QUEUE].qsize() == 1
     sweeps.last -= MAIL_SWEEP_SECONDS
-    tick(mail_services, actors, minute, sweeps)
+    tick(mail_container, cadences)
     assert broker.queues[MAIL_QUEUE].qsize() == 2
-    broker.close()
 
 
 def test_outcomes_of_many_batches_finishing_together_are_all_recorded(
-    mail_services: Services,
+    mail_container: Container,
 ) -> None:
     meta = Meta(actor="test", correlation_id="outcomes-at-once")
     mailing_id = "m-finishing-together"
     batches = tuple(mailing.BatchPlan(f"{mailing_id}-{n}", "action_launched", "en", 1)
                     for n in range(1, 41))
-    mail_services.commands.handle(mailing.PlanMailing(
+    mail_container.commands.handle(mailing.PlanMailing(
         mailing_id, "action_launched", "a-1", "c-1", None, batches, utc_now()), meta)
 
     def record(batch_ids: list[str]) -> None:
         for batch_id in batch_ids:
-            record_outcome(mail_services, mailing.RecordBatchAccepted(
+            record_outcome(mail_container.commands, mailing.RecordBatchAccepted(
                 mailing_id, batch_id, f"sg-{batch_id}", utc_now()), meta)
 
     ids = [b.batch_id for b in batches]
@@ -224,6 +223,6 @@ def test_outcomes_of_many_batches_finishing_together_are_all_recorded(
         for finished in [pool.submit(record, ids[n::8]) for n in range(8)]:
             finished.result()  # no thread ran out of conflict retries
 
-    recorded = Counter(e.type for e in mail_services.store.read_stream(
+    recorded = Counter(e.type for e in mail_container.store.read_stream(
         mailing.mailing_stream(mailing_id)))
     assert recorded == Counter({"MailingPlanned": 1, "BatchAccepted": 40, "MailingCompleted": 1})

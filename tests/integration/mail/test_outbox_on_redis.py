@@ -23,7 +23,7 @@ from sqlalchemy import text
 
 from campaign.application.commands import Meta
 from campaign.application.supporters import Registration, register_supporter
-from campaign.bootstrap import Services, bootstrap
+from campaign.bootstrap import Container, build
 from campaign.demo import ua_135_10 as seed
 from campaign.demo.loader import SUPPORTERS, load_demo
 from campaign.domain import mailing, supporter
@@ -84,40 +84,37 @@ def redis_process(tmp_path: Path) -> Iterator[RedisProcess]:
 
 
 @pytest.fixture
-def services_on_redis(
+def redis_settings(
     tmp_path: Path, postgres_url: str, redis_process: RedisProcess,
     sendgrid_server: FakeSendGrid,  # noqa: F811
-) -> Iterator[Services]:
-    settings = Settings.from_env({
+) -> Settings:
+    return Settings.from_env({
         "DATABASE_URL": postgres_url, "REDIS_URL": redis_process.url,
         "SECRET_KEY": "outbox-test-secret-" + "k" * 32, "VAR_DIR": str(tmp_path / "var"),
         "SENDGRID_API_KEY": sendgrid_server.api_key, "SENDGRID_API_HOST": sendgrid_server.url,
     })
-    services = bootstrap(settings)
-    yield services
-    services.engine.dispose()
 
 
 def test_a_mailing_planned_while_redis_is_down_goes_out_once_redis_is_back(
-    services_on_redis: Services, redis_process: RedisProcess,
+    redis_settings: Settings, redis_process: RedisProcess,
     sendgrid_server: FakeSendGrid,  # noqa: F811
 ) -> None:
-    services = services_on_redis
     broker = RedisBroker(url=redis_process.url)  # type: ignore[no-untyped-call]
     broker.emit_after("process_boot")
-    actors = declare_actors(broker, services)
-    load_demo(services)
-    SubscriptionRunner(services.store, services.subscription("mailing_planner")).run()
-    dispatcher = SubscriptionRunner(services.store, services.subscription("mail_dispatcher"))
+    container = build(redis_settings, broker=broker)
+    actors = declare_actors(container)
+    load_demo(container)
+    SubscriptionRunner(container.store, container.subscriptions["mailing_planner"]).run()
+    dispatcher = SubscriptionRunner(container.store, container.subscriptions["mail_dispatcher"])
 
-    first_planned = next(e.position for e in services.store.read_all(limit=10_000)
+    first_planned = next(e.position for e in container.store.read_all(limit=10_000)
                          if e.type == "MailingPlanned")
 
     redis_process.stop()
     stalled = dispatcher.run(max_seconds=2)
     # It stops just before the event it could not act on; nothing is lost or skipped.
     assert stalled.failed
-    assert checkpoint_position(services.store, "mail_dispatcher") == first_planned - 1
+    assert checkpoint_position(container.store, "mail_dispatcher") == first_planned - 1
 
     redis_process.start()
     dispatcher.run(max_seconds=10)
@@ -134,11 +131,12 @@ def test_a_mailing_planned_while_redis_is_down_goes_out_once_redis_is_back(
     assert set(sendgrid_server.deliveries()) == emails
     assert all(n == 2 for n in sendgrid_server.deliveries().values())  # launch and update
     assert actors.queues >= {MAIL_QUEUE}
+    container.engine.dispose()
 
 
 
 
-def supporters_in(services: Services, locales: tuple[str, ...], per_locale: int) -> set[str]:
+def supporters_in(container: Container, locales: tuple[str, ...], per_locale: int) -> set[str]:
     """Consented supporters subscribed to everything, `per_locale` in each locale."""
     meta = Meta(actor="test", correlation_id="killed-worker")
     emails = set()
@@ -146,30 +144,31 @@ def supporters_in(services: Services, locales: tuple[str, ...], per_locale: int)
         for n in range(per_locale):
             email = f"{locale}.{n}@example.org"
             supporter_id = register_supporter(
-                services, Registration(email, f"Supporter {n}", locale, "GB", "Europe/London"),
+                container.commands, container.blind_index,
+                Registration(email, f"Supporter {n}", locale, "GB", "Europe/London"),
                 meta, utc_now())
-            services.commands.handle(supporter.ConfirmConsent(supporter_id, utc_now()), meta)
+            container.commands.handle(supporter.ConfirmConsent(supporter_id, utc_now()), meta)
             emails.add(email)
     return emails
 
 
-def batches_of_the_launch(services: Services) -> list[str]:
+def batches_of_the_launch(container: Container) -> list[str]:
     stream = mailing.mailing_stream(launch_mailing_id(seed.ACTION_ID))
-    planned = services.store.read_stream(stream)[0]
+    planned = container.store.read_stream(stream)[0]
     return [b["batch_id"] for b in planned.data["batches"]]
 
 
-def outcome_types(services: Services) -> list[str]:
+def outcome_types(container: Container) -> list[str]:
     stream = mailing.mailing_stream(launch_mailing_id(seed.ACTION_ID))
-    return [e.type for e in services.store.read_stream(stream)]
+    return [e.type for e in container.store.read_stream(stream)]
 
 
-def worker_process(services: Services, redis_url: str, sendgrid: FakeSendGrid,
+def worker_process(container: Container, redis_url: str, sendgrid: FakeSendGrid,
                    workdir: Path) -> subprocess.Popen[bytes]:
     """The Procfile's worker, one process with one thread, in its own process group."""
     env = command_env(
-        DATABASE_URL=services.settings.database_url, REDIS_URL=redis_url,
-        SECRET_KEY=services.settings.secret_key, VAR_DIR=str(workdir / "var"),
+        DATABASE_URL=container.settings.database_url, REDIS_URL=redis_url,
+        SECRET_KEY=container.settings.secret_key, VAR_DIR=str(workdir / "var"),
         SENDGRID_API_KEY=sendgrid.api_key, SENDGRID_API_HOST=sendgrid.url)
     return subprocess.Popen(
         [str(BIN / "dramatiq"), "workers.main", "--processes", "1", "--threads", "1",
@@ -185,52 +184,53 @@ def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None
 
 
 def test_a_worker_killed_mid_batch_leaves_every_recipient_exactly_one_email(
-    services_on_redis: Services, redis_process: RedisProcess, tmp_path: Path,
+    redis_settings: Settings, redis_process: RedisProcess, tmp_path: Path,
     sendgrid_server: FakeSendGrid,  # noqa: F811
 ) -> None:
-    services = services_on_redis
-    emails = supporters_in(services, ("en", "fr", "ru"), per_locale=40)  # three batches
-    load_demo(services)
-    emails |= {s.registration.email for s in SUPPORTERS}
-    SubscriptionRunner(services.store, services.subscription("mailing_planner")).run()
-    first, second, *rest = batches_of_the_launch(services)
     # Our side of the broker: a dead worker's unacked messages go back to their queue when a
     # client notices its heartbeat is older than the timeout. Dramatiq does this on a random
     # 1 in 1,000 commands after 60 s; this client does it on every command after 1 s.
     broker = RedisBroker(url=redis_process.url, heartbeat_timeout=1_000,  # type: ignore[no-untyped-call]
                          maintenance_chance=MAINTENANCE_SCALE)
-    actors = declare_actors(broker, services)
-    worker = worker_process(services, redis_process.url, sendgrid_server, tmp_path)
+    container = build(redis_settings, broker=broker)
+    emails = supporters_in(container, ("en", "fr", "ru"), per_locale=40)  # three batches
+    load_demo(container)
+    emails |= {s.registration.email for s in SUPPORTERS}
+    SubscriptionRunner(container.store, container.subscriptions["mailing_planner"]).run()
+    first, second, *rest = batches_of_the_launch(container)
+    actors = declare_actors(container)
+    worker = worker_process(container, redis_process.url, sendgrid_server, tmp_path)
     try:
-        actors.send_batch.send(first)
-        wait_until(lambda: "BatchAccepted" in outcome_types(services), 60, "batch 1 is sent")
+        actors["send_batch"].send(first)
+        wait_until(lambda: "BatchAccepted" in outcome_types(container), 60, "batch 1 is sent")
 
         # Batch 2 stalls half-way: claimed, rendered, and waiting to read its recipients.
-        with services.engine.connect() as blocker:
+        with container.engine.connect() as blocker:
             blocker.execute(text("LOCK TABLE mail_deliveries IN ACCESS EXCLUSIVE MODE"))
             for batch_id in (second, *rest):
-                actors.send_batch.send(batch_id)
-            wait_until(lambda: _waiting_on_a_lock(services), 60, "batch 2 is half-way")
+                actors["send_batch"].send(batch_id)
+            wait_until(lambda: _waiting_on_a_lock(container), 60, "batch 2 is half-way")
             os.killpg(worker.pid, signal.SIGKILL)
             worker.wait(timeout=10)
             blocker.rollback()
         assert len(sendgrid_server.accepted) == 1
 
-        worker = worker_process(services, redis_process.url, sendgrid_server, tmp_path)
-        actors.send_batch.send(first)  # a redelivered copy of a batch already sent
+        worker = worker_process(container, redis_process.url, sendgrid_server, tmp_path)
+        actors["send_batch"].send(first)  # a redelivered copy of a batch already sent
         wait_until(lambda: _requeued(broker), 60, "the dead worker's messages are back")
-        wait_until(lambda: "MailingCompleted" in outcome_types(services), 90, "all is sent")
+        wait_until(lambda: "MailingCompleted" in outcome_types(container), 90, "all is sent")
     finally:
         os.killpg(worker.pid, signal.SIGTERM)
         worker.wait(timeout=30)
         broker.close()
 
     assert sendgrid_server.deliveries() == Counter({e.lower(): 1 for e in emails})
-    assert outcome_types(services).count("BatchAccepted") == 2 + len(rest)
+    assert outcome_types(container).count("BatchAccepted") == 2 + len(rest)
+    container.engine.dispose()
 
 
-def _waiting_on_a_lock(services: Services) -> bool:
-    with services.engine.connect() as conn:
+def _waiting_on_a_lock(container: Container) -> bool:
+    with container.engine.connect() as conn:
         return bool(conn.execute(text(
             "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
             "AND query ILIKE '%mail_deliveries%'")).scalar_one())

@@ -13,11 +13,12 @@ from sqlalchemy import select
 
 from campaign.application.commands import Meta
 from campaign.application.supporters import erase_supporter
-from campaign.bootstrap import Services
+from campaign.bootstrap import Container
 from campaign.domain import supporter
 from campaign.domain.supporter import supporter_stream
 from campaign.infra.clock import utc_now
 from campaign.infra.tables import mailing_event_counts
+from campaign.web.app import create_app
 from tests.integration.mail.conftest import (
     MAILING_ID,
     SIGNATURE,
@@ -39,25 +40,25 @@ def assert_forbidden(response: Any) -> None:
     assert response.get_json()["status"] == 403
 
 
-def counts(services: Services) -> dict[str, int]:
-    with services.engine.connect() as conn:
+def counts(container: Container) -> dict[str, int]:
+    with container.engine.connect() as conn:
         rows = conn.execute(select(mailing_event_counts)
                             .where(mailing_event_counts.c.mailing_id == MAILING_ID))
         return {row.event_type: row._mapping["count"] for row in rows}
 
 
 @pytest.fixture
-def delivery(services: Services) -> tuple[str, str]:
+def delivery(container: Container) -> tuple[str, str]:
     """A confirmed supporter and the delivery of MAILING_ID to them."""
-    supporter_id = confirmed_supporter(services)
-    return supporter_id, delivered_to(services, supporter_id)
+    supporter_id = confirmed_supporter(container)
+    return supporter_id, delivered_to(container, supporter_id)
 
 
 @pytest.mark.parametrize("kind, reason", [
     ("bounce", "bounce"), ("dropped", "dropped"), ("spamreport", "spam_report"),
 ])
 def test_a_bounce_drop_or_spam_report_suppresses_the_supporter(
-    client: FlaskClient, services: Services, webhook_key: Key, delivery: tuple[str, str],
+    client: FlaskClient, container: Container, webhook_key: Key, delivery: tuple[str, str],
     kind: str, reason: str,
 ) -> None:
     supporter_id, delivery_id = delivery
@@ -66,28 +67,28 @@ def test_a_bounce_drop_or_spam_report_suppresses_the_supporter(
 
     assert response.status_code == 200, response.get_data(as_text=True)
     assert response.get_json()["applied"] == 1
-    assert supporter_row(services, supporter_id).suppressed == reason
-    last = services.store.read_stream(supporter_stream(supporter_id))[-1]
+    assert supporter_row(container, supporter_id).suppressed == reason
+    last = container.store.read_stream(supporter_stream(supporter_id))[-1]
     assert last.type == "SupporterSuppressed"
     assert last.metadata["actor"] == "provider:sendgrid"
 
 
 @pytest.mark.parametrize("kind", ["unsubscribe", "group_unsubscribe"])
 def test_an_unsubscribe_at_the_provider_unsubscribes_the_supporter(
-    client: FlaskClient, services: Services, webhook_key: Key, delivery: tuple[str, str],
+    client: FlaskClient, container: Container, webhook_key: Key, delivery: tuple[str, str],
     kind: str,
 ) -> None:
     supporter_id, delivery_id = delivery
 
     assert post_events(client, webhook_key, [event(kind, delivery_id)]).status_code == 200
 
-    assert supporter_row(services, supporter_id).unsubscribed is True
-    last = services.store.read_stream(supporter_stream(supporter_id))[-1]
+    assert supporter_row(container, supporter_id).unsubscribed is True
+    last = container.store.read_stream(supporter_stream(supporter_id))[-1]
     assert (last.type, last.data["via"]) == ("Unsubscribed", "provider")
 
 
 def test_delivery_and_engagement_events_count_on_the_mailing(
-    client: FlaskClient, services: Services, webhook_key: Key, delivery: tuple[str, str],
+    client: FlaskClient, container: Container, webhook_key: Key, delivery: tuple[str, str],
 ) -> None:
     supporter_id, delivery_id = delivery
     kinds = ["delivered", "delivered", "open", "click", "deferred", "processed"]
@@ -96,47 +97,48 @@ def test_delivery_and_engagement_events_count_on_the_mailing(
 
     assert response.get_json() == {"received": 6, "applied": 0, "counted": 5, "duplicates": 0,
                                    "ignored": 1}
-    assert counts(services) == {"delivered": 2, "open": 1, "click": 1, "deferred": 1}
+    assert counts(container) == {"delivered": 2, "open": 1, "click": 1, "deferred": 1}
     post_events(client, webhook_key, [event("delivered", delivery_id)])
-    assert counts(services)["delivered"] == 3
-    assert supporter_row(services, supporter_id).suppressed is None
+    assert counts(container)["delivered"] == 3
+    assert supporter_row(container, supporter_id).suppressed is None
 
 
 def test_events_are_matched_by_their_delivery_id_not_their_position(
-    client: FlaskClient, services: Services, webhook_key: Key,
+    client: FlaskClient, container: Container, webhook_key: Key,
 ) -> None:
-    first = confirmed_supporter(services, "first@example.org")
-    second = confirmed_supporter(services, "second@example.org")
-    first_delivery, second_delivery = delivered_to(services, first), delivered_to(services, second)
+    first = confirmed_supporter(container, "first@example.org")
+    second = confirmed_supporter(container, "second@example.org")
+    first_delivery = delivered_to(container, first)
+    second_delivery = delivered_to(container, second)
 
     post_events(client, webhook_key, [event("bounce", second_delivery),
                                        event("delivered", first_delivery)])
 
-    assert supporter_row(services, first).suppressed is None
-    assert supporter_row(services, second).suppressed == "bounce"
+    assert supporter_row(container, first).suppressed is None
+    assert supporter_row(container, second).suppressed == "bounce"
 
 
 def test_an_event_seen_before_has_no_second_effect(
-    client: FlaskClient, services: Services, webhook_key: Key, delivery: tuple[str, str],
+    client: FlaskClient, container: Container, webhook_key: Key, delivery: tuple[str, str],
 ) -> None:
     supporter_id, delivery_id = delivery
     unsubscribed, delivered = event("unsubscribe", delivery_id), event("delivered", delivery_id)
     post_events(client, webhook_key, [unsubscribed, delivered, delivered])
     # The supporter opts in again; a retried post of the old event must not undo that.
-    services.commands.handle(supporter.ConfirmConsent(supporter_id=supporter_id,
+    container.commands.handle(supporter.ConfirmConsent(supporter_id=supporter_id,
                                                       confirmed_at=utc_now()),
                              Meta(actor="test", correlation_id="again"))
 
     response = post_events(client, webhook_key, [unsubscribed, delivered])
 
     assert response.get_json()["duplicates"] == 2
-    history = [e.type for e in services.store.read_stream(supporter_stream(supporter_id))]
+    history = [e.type for e in container.store.read_stream(supporter_stream(supporter_id))]
     assert history[-2:] == ["Unsubscribed", "ConsentConfirmed"]
-    assert counts(services) == {"delivered": 1, "unsubscribe": 1}
+    assert counts(container) == {"delivered": 1, "unsubscribe": 1}
 
 
 def test_unknown_event_types_are_accepted_and_ignored(
-    client: FlaskClient, services: Services, webhook_key: Key, delivery: tuple[str, str],
+    client: FlaskClient, container: Container, webhook_key: Key, delivery: tuple[str, str],
 ) -> None:
     _, delivery_id = delivery
 
@@ -145,11 +147,11 @@ def test_unknown_event_types_are_accepted_and_ignored(
 
     assert response.status_code == 200
     assert response.get_json()["ignored"] == 3
-    assert counts(services) == {}
+    assert counts(container) == {}
 
 
 def test_events_for_deliveries_we_never_made_are_ignored(
-    client: FlaskClient, services: Services, webhook_key: Key,
+    client: FlaskClient, container: Container, webhook_key: Key,
 ) -> None:
     response = post_events(client, webhook_key, [event("bounce", "no-such-delivery"),
                                                  event("spamreport", None)])
@@ -159,29 +161,29 @@ def test_events_for_deliveries_we_never_made_are_ignored(
 
 
 def test_an_erased_supporter_is_left_alone(
-    client: FlaskClient, services: Services, webhook_key: Key, delivery: tuple[str, str],
+    client: FlaskClient, container: Container, webhook_key: Key, delivery: tuple[str, str],
 ) -> None:
     supporter_id, delivery_id = delivery
-    erase_supporter(services, supporter_id, "supporter", Meta(actor="test", correlation_id="e"),
-                    utc_now())
+    erase_supporter(container.commands, container.vault, supporter_id, "supporter",
+                    Meta(actor="test", correlation_id="e"), utc_now())
 
     response = post_events(client, webhook_key, [event("bounce", delivery_id)])
 
     assert response.status_code == 200
     assert response.get_json()["applied"] == 0
-    assert supporter_row(services, supporter_id).erased is True
+    assert supporter_row(container, supporter_id).erased is True
 
 
 def test_a_blocked_bounce_is_counted_but_suppresses_no_one(
-    client: FlaskClient, services: Services, webhook_key: Key, delivery: tuple[str, str],
+    client: FlaskClient, container: Container, webhook_key: Key, delivery: tuple[str, str],
 ) -> None:
     supporter_id, delivery_id = delivery
 
     post_events(client, webhook_key, [event("bounce", delivery_id, type="blocked"),
                                       event("dropped", delivery_id, reason="Spam Content")])
 
-    assert supporter_row(services, supporter_id).suppressed is None
-    assert counts(services) == {"blocked": 1, "dropped": 1}
+    assert supporter_row(container, supporter_id).suppressed is None
+    assert counts(container) == {"blocked": 1, "dropped": 1}
 
 
 def test_the_recipients_address_is_never_logged(
@@ -201,13 +203,13 @@ def test_the_recipients_address_is_never_logged(
 
 
 def test_a_post_signed_with_another_key_is_refused(
-    client: FlaskClient, services: Services, delivery: tuple[str, str],
+    client: FlaskClient, container: Container, delivery: tuple[str, str],
 ) -> None:
     supporter_id, delivery_id = delivery
     stranger = ec.generate_private_key(ec.SECP256R1())
 
     assert_forbidden(post_events(client, stranger, [event("bounce", delivery_id)]))
-    assert supporter_row(services, supporter_id).suppressed is None
+    assert supporter_row(container, supporter_id).suppressed is None
 
 
 def test_a_body_changed_after_signing_is_refused(
@@ -267,10 +269,10 @@ def test_a_signature_older_than_the_maximum_age_is_refused(
 
 
 def test_a_maximum_age_of_zero_disables_the_age_check(
-    client: FlaskClient, services: Services, webhook_key: Key, delivery: tuple[str, str],
+    container: Container, webhook_key: Key, delivery: tuple[str, str],
 ) -> None:
     _, delivery_id = delivery
-    services.settings = dataclasses.replace(services.settings, sendgrid_webhook_max_age=0)
+    client = with_settings(container, sendgrid_webhook_max_age=0)
 
     response = post_events(client, webhook_key, [event("open", delivery_id)],
                            age_seconds=30 * 86400)
@@ -279,10 +281,9 @@ def test_a_maximum_age_of_zero_disables_the_age_check(
 
 
 def test_without_a_configured_key_every_post_is_refused(
-    client: FlaskClient, services: Services, webhook_key: Key,
-    caplog: pytest.LogCaptureFixture,
+    container: Container, webhook_key: Key, caplog: pytest.LogCaptureFixture,
 ) -> None:
-    services.settings = dataclasses.replace(services.settings, sendgrid_webhook_public_key=None)
+    client = with_settings(container, sendgrid_webhook_public_key=None)
 
     assert_forbidden(post_events(client, webhook_key, [event("open", None)]))
     assert "SENDGRID_WEBHOOK_PUBLIC_KEY is not set" in caplog.text
@@ -295,3 +296,9 @@ def test_a_signed_body_that_is_not_a_json_array_is_a_400(
         response = post_events(client, webhook_key, body)
         assert response.status_code == 400
         assert response.mimetype == PROBLEM_JSON
+
+
+def with_settings(container: Container, **changed: object) -> FlaskClient:
+    """A client of an app whose settings differ from the container's in `changed`."""
+    settings = dataclasses.replace(container.settings, **changed)  # type: ignore[arg-type]
+    return create_app(dataclasses.replace(container, settings=settings)).test_client()

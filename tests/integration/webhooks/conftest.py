@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from campaign.application.access import Role, create_token
 from campaign.application.commands import Meta
-from campaign.bootstrap import Services
+from campaign.bootstrap import Container
 from campaign.demo import ua_135_10 as seed
 from campaign.infra.tables import webhook_attempts, webhook_deliveries
 from campaign.partners.admin import Issued, PartnerForm, register_partner
@@ -75,40 +75,42 @@ def other_receiver() -> Iterator[PartnerReceiver]:
         yield server
 
 
-def register(services: Services, receiver: PartnerReceiver, now: datetime,
+def register(container: Container, receiver: PartnerReceiver, now: datetime,
              **follows: Any) -> Issued:
     """Register a partner at the receiver's URL; the receiver learns its secret."""
     follows.setdefault("case_ids", (seed.CASE_ID,))
-    issued = register_partner(services, PartnerForm(
+    issued = register_partner(container.commands, container.vault, PartnerForm(
         name="Human Rights Movement Bir Duino-Kyrgyzstan",
         contact_email="info@birduino.example.org", webhook_url=receiver.url, **follows),
-        META, now)
+        META, now, allow_private=container.settings.webhook_allow_private)
     receiver.secrets = [issued.signing_secret]
     return issued
 
 
-def launch_seed_action(services: Services) -> None:
+def launch_seed_action(container: Container) -> None:
     """The seed case and UA 135/10, drafted, launched and updated (its fifth update)."""
     for command in (*seed.CASE_COMMANDS, *seed.ACTION_COMMANDS):
-        services.commands.handle(command, META)
+        container.commands.handle(command, META)
 
 
 class Pipeline:
     """The outbox, the deliverer and the scan, as the actors run them, on a test clock."""
 
-    def __init__(self, services: Services, clock: Clock, timeout: float = 15.0) -> None:
-        self.services = services
+    def __init__(self, container: Container, clock: Clock, timeout: float = 15.0) -> None:
+        self.container = container
         self.clock = clock
         self.queued: list[str] = []  # messages the actors would have sent, in order
         self.sender = PinnedSender(timeout=timeout)
-        self.deliverer = Deliverer(services, self.sender, wake=self.queued.append, clock=clock)
+        self.deliverer = Deliverer(container.commands, container.vault, self.sender,
+                                   allow_private=container.settings.webhook_allow_private,
+                                   wake=self.queued.append, clock=clock)
 
     def outbox(self) -> int | None:
         """One outbox run; how many delivery rows it wrote."""
-        return Outbox(self.services.store, self.queued.append, self.clock).run_once()
+        return Outbox(self.container.store, self.queued.append, self.clock).run_once()
 
     def scan(self) -> int:
-        return wake_due(self.services.store, self.queued.append, self.clock())
+        return wake_due(self.container.store, self.queued.append, self.clock())
 
     def work(self) -> list[Attempted]:
         """Run every queued message (and those they queue) to the end, as workers would."""
@@ -128,37 +130,37 @@ class Pipeline:
 
 
 @pytest.fixture
-def pipeline(services: Services, clock: Clock) -> Iterator[Pipeline]:
-    running = Pipeline(services, clock)
+def pipeline(container: Container, clock: Clock) -> Iterator[Pipeline]:
+    running = Pipeline(container, clock)
     yield running
     running.close()
 
 
-def deliveries(services: Services, partner_id: str | None = None) -> list[Any]:
+def deliveries(container: Container, partner_id: str | None = None) -> list[Any]:
     d = webhook_deliveries.c
     query = select(webhook_deliveries).order_by(d.position, d.partner_id)
     if partner_id is not None:
         query = query.where(d.partner_id == partner_id)
-    with services.engine.connect() as conn:
+    with container.engine.connect() as conn:
         return list(conn.execute(query))
 
 
-def attempts(services: Services, delivery_id: str) -> list[Any]:
-    with services.engine.connect() as conn:
+def attempts(container: Container, delivery_id: str) -> list[Any]:
+    with container.engine.connect() as conn:
         return list(conn.execute(select(webhook_attempts)
                                  .where(webhook_attempts.c.delivery_id == delivery_id)
                                  .order_by(webhook_attempts.c.attempt)))
 
 
 @pytest.fixture
-def client(services: Services) -> FlaskClient:
-    return create_app({"SERVICES": services, "START_WORKERS": False}).test_client()
+def client(container: Container) -> FlaskClient:
+    return create_app(container).test_client()
 
 
 @pytest.fixture
-def token_headers(services: Services) -> Callable[[Role], dict[str, str]]:
+def token_headers(container: Container) -> Callable[[Role], dict[str, str]]:
     def make(role: Role) -> dict[str, str]:
-        _, token = create_token(services.engine, f"test {role}", role)
+        _, token = create_token(container.engine, f"test {role}", role)
         return {"Authorization": f"Bearer {token}"}
 
     return make

@@ -9,7 +9,7 @@ from typing import Any
 from flask.testing import FlaskClient
 
 from campaign.application.access import Role
-from campaign.bootstrap import Services
+from campaign.bootstrap import Container
 from campaign.partners.admin import set_endpoint
 from tests.fakes.partner_receiver import PartnerReceiver
 from tests.integration.webhooks.conftest import (
@@ -38,12 +38,12 @@ def soon(clock: Clock) -> None:
 
 
 def test_deliveries_are_listed_newest_first_with_every_attempt(
-    services: Services, client: FlaskClient, token_headers: Headers, pipeline: Pipeline,
+    container: Container, client: FlaskClient, token_headers: Headers, pipeline: Pipeline,
     receiver: PartnerReceiver, clock: Clock,
 ) -> None:
-    issued = register(services, receiver, clock())
+    issued = register(container, receiver, clock())
     receiver.fail_next(1, status=503)
-    launch_seed_action(services)
+    launch_seed_action(container)
     pipeline.run()
 
     response = client.get(f"/api/v1/partners/{issued.partner_id}/deliveries",
@@ -51,7 +51,7 @@ def test_deliveries_are_listed_newest_first_with_every_attempt(
 
     assert response.status_code == 200
     items = response.get_json()["items"]
-    rows = deliveries(services, issued.partner_id)
+    rows = deliveries(container, issued.partner_id)
     assert [i["delivery_id"] for i in items] == [r.delivery_id for r in reversed(rows)]
     oldest = items[-1]
     assert oldest["status"] == "pending" and oldest["failures"] == 1
@@ -65,12 +65,12 @@ def test_deliveries_are_listed_newest_first_with_every_attempt(
 
 
 def test_pages_of_deliveries_cover_all_once_and_filter_by_status(
-    services: Services, client: FlaskClient, token_headers: Headers, pipeline: Pipeline,
+    container: Container, client: FlaskClient, token_headers: Headers, pipeline: Pipeline,
     receiver: PartnerReceiver, clock: Clock,
 ) -> None:
-    issued = register(services, receiver, clock())
+    issued = register(container, receiver, clock())
     receiver.fail_next(1)
-    launch_seed_action(services)
+    launch_seed_action(container)
     pipeline.run()
     headers = token_headers("campaigner")
     url = f"/api/v1/partners/{issued.partner_id}/deliveries"
@@ -86,16 +86,16 @@ def test_pages_of_deliveries_cover_all_once_and_filter_by_status(
             break
     pending = client.get(url, query_string={"status": "pending"}, headers=headers).get_json()
 
-    assert sorted(seen) == sorted(r.delivery_id for r in deliveries(services))
+    assert sorted(seen) == sorted(r.delivery_id for r in deliveries(container))
     assert len(seen) == len(set(seen)) == 7
     assert [i["status"] for i in pending["items"]] == ["pending"]
 
 
 def test_listing_refuses_unknown_partners_cursors_and_statuses(
-    services: Services, client: FlaskClient, token_headers: Headers,
+    container: Container, client: FlaskClient, token_headers: Headers,
     receiver: PartnerReceiver, clock: Clock,
 ) -> None:
-    issued = register(services, receiver, clock())
+    issued = register(container, receiver, clock())
     headers = token_headers("campaigner")
     url = f"/api/v1/partners/{issued.partner_id}/deliveries"
 
@@ -106,13 +106,13 @@ def test_listing_refuses_unknown_partners_cursors_and_statuses(
 
 
 def test_a_redelivery_sends_the_same_webhook_id_again(
-    services: Services, client: FlaskClient, token_headers: Headers, pipeline: Pipeline,
+    container: Container, client: FlaskClient, token_headers: Headers, pipeline: Pipeline,
     receiver: PartnerReceiver, clock: Clock,
 ) -> None:
-    issued = register(services, receiver, clock(), event_types=("action.launched",))
-    launch_seed_action(services)
+    issued = register(container, receiver, clock(), event_types=("action.launched",))
+    launch_seed_action(container)
     pipeline.run()
-    (row,) = deliveries(services, issued.partner_id)
+    (row,) = deliveries(container, issued.partner_id)
 
     response = client.post(
         f"/api/v1/partners/{issued.partner_id}/deliveries/{row.delivery_id}/redeliver",
@@ -125,43 +125,43 @@ def test_a_redelivery_sends_the_same_webhook_id_again(
     first, again = receiver.deliveries()
     assert first.webhook_id == again.webhook_id == row.delivery_id
     assert first.body == again.body
-    (after,) = deliveries(services, issued.partner_id)
+    (after,) = deliveries(container, issued.partner_id)
     assert after.status == "succeeded"
 
 
 def test_redelivery_refuses_what_it_cannot_do(
-    services: Services, client: FlaskClient, token_headers: Headers, pipeline: Pipeline,
+    container: Container, client: FlaskClient, token_headers: Headers, pipeline: Pipeline,
     receiver: PartnerReceiver, other_receiver: PartnerReceiver, clock: Clock,
 ) -> None:
-    issued = register(services, receiver, clock(), event_types=("action.launched",))
-    other = register(services, other_receiver, clock(), event_types=("action.launched",))
-    launch_seed_action(services)
+    issued = register(container, receiver, clock(), event_types=("action.launched",))
+    other = register(container, other_receiver, clock(), event_types=("action.launched",))
+    launch_seed_action(container)
     pipeline.run()
-    (theirs,) = deliveries(services, other.partner_id)
+    (theirs,) = deliveries(container, other.partner_id)
     headers = token_headers("campaigner")
     base = f"/api/v1/partners/{issued.partner_id}/deliveries"
 
     problem(client.post(f"{base}/{theirs.delivery_id}/redeliver", headers=headers), 404)
     problem(client.post(f"{base}/msg_nosuch/redeliver", headers=headers), 404)
-    set_endpoint(services, issued.partner_id, False, META, clock())
-    (mine,) = deliveries(services, issued.partner_id)
+    set_endpoint(container.commands, issued.partner_id, False, META, clock())
+    (mine,) = deliveries(container, issued.partner_id)
     body = problem(client.post(f"{base}/{mine.delivery_id}/redeliver", headers=headers), 409)
     assert body["code"] == "endpoint_disabled"
 
 
 def test_a_replay_since_a_position_rearms_from_there_and_adds_what_was_never_sent(
-    services: Services, client: FlaskClient, token_headers: Headers, pipeline: Pipeline,
+    container: Container, client: FlaskClient, token_headers: Headers, pipeline: Pipeline,
     receiver: PartnerReceiver, other_receiver: PartnerReceiver, clock: Clock,
 ) -> None:
-    early = register(services, receiver, clock(), event_types=("action.launched",))
-    launch_seed_action(services)
+    early = register(container, receiver, clock(), event_types=("action.launched",))
+    launch_seed_action(container)
     pipeline.run()
     # Registered after everything happened, following more: nothing was sent to it.
-    late = register(services, other_receiver, clock(), event_types=(
+    late = register(container, other_receiver, clock(), event_types=(
         "action.launched", "action.updated"))
     pipeline.run()
     assert other_receiver.requests() == []
-    (launch,) = deliveries(services, early.partner_id)
+    (launch,) = deliveries(container, early.partner_id)
     admin = token_headers("admin")
 
     replayed = client.post(f"/api/v1/partners/{late.partner_id}/replay",
@@ -181,11 +181,11 @@ def test_a_replay_since_a_position_rearms_from_there_and_adds_what_was_never_sen
 
 
 def test_a_replay_since_an_instant_resends_with_the_same_ids(
-    services: Services, client: FlaskClient, token_headers: Headers, pipeline: Pipeline,
+    container: Container, client: FlaskClient, token_headers: Headers, pipeline: Pipeline,
     receiver: PartnerReceiver, clock: Clock,
 ) -> None:
-    issued = register(services, receiver, clock())
-    launch_seed_action(services)
+    issued = register(container, receiver, clock())
+    launch_seed_action(container)
     pipeline.run()
     first = [d.webhook_id for d in receiver.deliveries()]
     admin = token_headers("admin")
@@ -203,10 +203,10 @@ def test_a_replay_since_an_instant_resends_with_the_same_ids(
 
 
 def test_a_replay_refuses_bad_points_unknown_partners_and_campaigners(
-    services: Services, client: FlaskClient, token_headers: Headers,
+    container: Container, client: FlaskClient, token_headers: Headers,
     receiver: PartnerReceiver, clock: Clock,
 ) -> None:
-    issued = register(services, receiver, clock())
+    issued = register(container, receiver, clock())
     admin = token_headers("admin")
     url = f"/api/v1/partners/{issued.partner_id}/replay"
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from campaign.bootstrap import Services
+from campaign.bootstrap import Container
 from campaign.demo import ua_135_10 as seed
 from campaign.infra.tables import webhook_messages
 from campaign.partners.payloads import MAX_BODY_BYTES
@@ -30,10 +30,10 @@ SEED_TYPES = ["case.development_recorded"] * 5 + ["action.launched", "action.upd
 
 
 def test_every_event_a_partner_follows_arrives_signed_and_verified(
-    services: Services, pipeline: Pipeline, receiver: PartnerReceiver, clock: Clock,
+    container: Container, pipeline: Pipeline, receiver: PartnerReceiver, clock: Clock,
 ) -> None:
-    issued = register(services, receiver, clock())
-    launch_seed_action(services)
+    issued = register(container, receiver, clock())
+    launch_seed_action(container)
 
     done = pipeline.run()
 
@@ -41,7 +41,7 @@ def test_every_event_a_partner_follows_arrives_signed_and_verified(
     assert [d.payload["type"] for d in arrived] == SEED_TYPES
     assert [a.outcome for a in done] == ["succeeded"] * len(SEED_TYPES)
     assert receiver.rejected() == []
-    rows = deliveries(services, issued.partner_id)
+    rows = deliveries(container, issued.partner_id)
     assert [d.webhook_id for d in arrived] == [r.delivery_id for r in rows]
     assert all(r.status == "succeeded" and r.delivery_id.startswith("msg_") for r in rows)
     for delivery in arrived:
@@ -56,10 +56,10 @@ def test_every_event_a_partner_follows_arrives_signed_and_verified(
 
 
 def test_a_development_held_for_approval_is_not_sent(
-    services: Services, pipeline: Pipeline, receiver: PartnerReceiver, clock: Clock,
+    container: Container, pipeline: Pipeline, receiver: PartnerReceiver, clock: Clock,
 ) -> None:
-    register(services, receiver, clock())
-    launch_seed_action(services)  # the 2020 hearing is recorded pending approval
+    register(container, receiver, clock())
+    launch_seed_action(container)  # the 2020 hearing is recorded pending approval
 
     pipeline.run()
 
@@ -69,13 +69,13 @@ def test_a_development_held_for_approval_is_not_sent(
 
 
 def test_partners_get_only_the_cases_countries_and_types_they_follow(
-    services: Services, pipeline: Pipeline, receiver: PartnerReceiver,
+    container: Container, pipeline: Pipeline, receiver: PartnerReceiver,
     other_receiver: PartnerReceiver, clock: Clock,
 ) -> None:
-    register(services, receiver, clock(), case_ids=(), countries=("RU",))
-    register(services, other_receiver, clock(), case_ids=(), action_ids=(seed.ACTION_ID,),
+    register(container, receiver, clock(), case_ids=(), countries=("RU",))
+    register(container, other_receiver, clock(), case_ids=(), action_ids=(seed.ACTION_ID,),
              event_types=("action.launched", "action.closed"))
-    launch_seed_action(services)
+    launch_seed_action(container)
 
     pipeline.run()
 
@@ -84,39 +84,39 @@ def test_partners_get_only_the_cases_countries_and_types_they_follow(
 
 
 def test_reading_an_event_again_adds_no_delivery_and_sending_again_sends_nothing(
-    services: Services, pipeline: Pipeline, receiver: PartnerReceiver, clock: Clock,
+    container: Container, pipeline: Pipeline, receiver: PartnerReceiver, clock: Clock,
 ) -> None:
-    issued = register(services, receiver, clock())
-    launch_seed_action(services)
+    issued = register(container, receiver, clock())
+    launch_seed_action(container)
     pipeline.run()
-    rows = deliveries(services, issued.partner_id)
+    rows = deliveries(container, issued.partner_id)
 
     # The outbox sees the same events again (a crash before its checkpoint moved).
     woken: list[tuple[str, str]] = []
-    again = outbox_subscription(services.store, clock, woken)
-    with services.engine.begin() as conn:
-        events = [e for e in services.store.read_all(conn=conn) if e.type in again.event_types]
+    again = outbox_subscription(container.store, clock, woken)
+    with container.engine.begin() as conn:
+        events = [e for e in container.store.read_all(conn=conn) if e.type in again.event_types]
         again.handle(conn, events)
     # A queue message for a delivery already made (at-least-once delivery of messages).
     replayed = [pipeline.deliverer.turn(r.delivery_id) for r in rows]
 
     assert len(woken) == len(rows)
-    assert deliveries(services, issued.partner_id) == rows
+    assert deliveries(container, issued.partner_id) == rows
     assert all(turn.attempts == [] for turn in replayed)
     assert len(receiver.requests()) == len(SEED_TYPES)
 
 
 def test_the_message_body_is_kept_once_per_event(
-    services: Services, pipeline: Pipeline, receiver: PartnerReceiver,
+    container: Container, pipeline: Pipeline, receiver: PartnerReceiver,
     other_receiver: PartnerReceiver, clock: Clock,
 ) -> None:
-    register(services, receiver, clock())
-    register(services, other_receiver, clock(), case_ids=(), countries=("KG",))
-    launch_seed_action(services)
+    register(container, receiver, clock())
+    register(container, other_receiver, clock(), case_ids=(), countries=("KG",))
+    launch_seed_action(container)
 
     pipeline.run()
 
-    with services.engine.connect() as conn:
+    with container.engine.connect() as conn:
         bodies = conn.execute(select(webhook_messages.c.body)).scalars().all()
     assert len(bodies) == len(SEED_TYPES)
     first, second = receiver.deliveries(), other_receiver.deliveries()
@@ -126,18 +126,18 @@ def test_the_message_body_is_kept_once_per_event(
 
 
 def test_every_attempt_is_logged_with_status_latency_and_error(
-    services: Services, pipeline: Pipeline, receiver: PartnerReceiver, clock: Clock,
+    container: Container, pipeline: Pipeline, receiver: PartnerReceiver, clock: Clock,
 ) -> None:
-    issued = register(services, receiver, clock(), event_types=("action.launched",))
-    launch_seed_action(services)
+    issued = register(container, receiver, clock(), event_types=("action.launched",))
+    launch_seed_action(container)
     receiver.fail_next(1, status=500)
 
     pipeline.run()
     clock.advance(timedelta(seconds=6))
     pipeline.run()
 
-    (row,) = deliveries(services, issued.partner_id)
-    logged = attempts(services, row.delivery_id)
+    (row,) = deliveries(container, issued.partner_id)
+    logged = attempts(container, row.delivery_id)
     assert [(a.attempt, a.outcome, a.status_code) for a in logged] == [
         (1, "failed", 500), (2, "succeeded", 200)]
     assert logged[0].error == "HTTP 500: temporarily broken"
@@ -150,14 +150,14 @@ def test_every_attempt_is_logged_with_status_latency_and_error(
 
 
 def test_a_partner_registered_later_gets_events_from_then_on(
-    services: Services, pipeline: Pipeline, receiver: PartnerReceiver, clock: Clock,
+    container: Container, pipeline: Pipeline, receiver: PartnerReceiver, clock: Clock,
 ) -> None:
     for command in seed.CASE_COMMANDS:
-        services.commands.handle(command, META)
+        container.commands.handle(command, META)
     pipeline.run()
-    register(services, receiver, clock())
+    register(container, receiver, clock())
     for command in seed.ACTION_COMMANDS:
-        services.commands.handle(command, META)
+        container.commands.handle(command, META)
 
     pipeline.run()
 
@@ -166,17 +166,17 @@ def test_a_partner_registered_later_gets_events_from_then_on(
 
 
 def test_deliveries_written_while_the_queue_is_down_go_out_once_the_scan_finds_them(
-    services: Services, pipeline: Pipeline, receiver: PartnerReceiver, clock: Clock,
+    container: Container, pipeline: Pipeline, receiver: PartnerReceiver, clock: Clock,
 ) -> None:
-    issued = register(services, receiver, clock())
-    launch_seed_action(services)
+    issued = register(container, receiver, clock())
+    launch_seed_action(container)
 
     def broker_down(delivery_id: str) -> None:
         raise ConnectionError("Redis is down")
 
     with pytest.raises(ConnectionError):
-        Outbox(services.store, broker_down, clock).run_once()
-    assert len(deliveries(services, issued.partner_id)) == len(SEED_TYPES)  # committed
+        Outbox(container.store, broker_down, clock).run_once()
+    assert len(deliveries(container, issued.partner_id)) == len(SEED_TYPES)  # committed
     assert pipeline.scan() == 0  # their message may still be on its way
     clock.advance(REQUEUE_AFTER)
     assert pipeline.scan() == 1  # one message for the partner, which sends them all
@@ -187,13 +187,13 @@ def test_deliveries_written_while_the_queue_is_down_go_out_once_the_scan_finds_t
 
 
 def test_one_outbox_follower_at_a_time(
-    services: Services, pipeline: Pipeline, receiver: PartnerReceiver, clock: Clock,
+    container: Container, pipeline: Pipeline, receiver: PartnerReceiver, clock: Clock,
 ) -> None:
-    register(services, receiver, clock())
-    launch_seed_action(services)
+    register(container, receiver, clock())
+    launch_seed_action(container)
 
-    with following(services.engine) as first:
+    with following(container.engine) as first:
         assert first
-        assert Outbox(services.store, pipeline.queued.append, clock).follow(5.0) is None
+        assert Outbox(container.store, pipeline.queued.append, clock).follow(5.0) is None
     assert pipeline.queued == []  # the second run did nothing
     assert pipeline.outbox() == len(SEED_TYPES)

@@ -13,38 +13,34 @@ import dramatiq
 import pytest
 from dramatiq.brokers.redis import RedisBroker
 
-from campaign.bootstrap import Services
+from campaign.bootstrap import Container
 from campaign.infra.clock import utc_now
 from campaign.partners.webhooks.delivery import SLOTS
 from tests.fakes.partner_receiver import Answer, PartnerReceiver
 from tests.integration.webhooks.conftest import launch_seed_action, register
-from tests.redis_services import isolated_broker, services_on_redis
-from workers.actors import Actors, declare_actors
+from tests.wiring import actors_of, container_on_redis
+from workers.actors import PARTNER_JOBS_QUEUE, WEBHOOKS_QUEUE, Actors
 from workers.clock import tick
-from workers.webhooks.actors import PARTNER_JOBS_QUEUE, WEBHOOKS_QUEUE
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
 SEED_DELIVERIES = 7
 
 
 @pytest.fixture
-def services(postgres_url: str, tmp_path: Path) -> Iterator[Services]:
-    with services_on_redis(postgres_url, tmp_path / "var", WEBHOOK_ALLOW_PRIVATE="1") as found:
+def container(postgres_url: str, tmp_path: Path) -> Iterator[Container]:
+    with container_on_redis(postgres_url, tmp_path / "var", WEBHOOK_ALLOW_PRIVATE="1") as found:
         yield found
 
 
 @pytest.fixture
-def broker(services: Services) -> Iterator[RedisBroker]:
-    assert services.settings.redis_url
-    with isolated_broker(services.settings.redis_url) as broker:
-        yield broker
+def broker(container: Container) -> RedisBroker:
+    assert isinstance(container.broker, RedisBroker)
+    return container.broker
 
 
 @pytest.fixture
-def actors(broker: RedisBroker, services: Services) -> Actors:
-    actors = declare_actors(broker, services)
-    broker.flush_all()
-    return actors
+def actors(container: Container) -> Actors:
+    return actors_of(container)
 
 
 @pytest.fixture
@@ -57,28 +53,27 @@ def worker(broker: RedisBroker, actors: Actors) -> Iterator[dramatiq.Worker]:
         worker.stop()
 
 
-def ticking_until(services: Services, actors: Actors, done: Callable[[], bool],
-                  seconds: float) -> None:
+def ticking_until(container: Container, done: Callable[[], bool], seconds: float) -> None:
     """Tick like the clock (every half second here) until `done`, or fail after `seconds`."""
     deadline = time.monotonic() + seconds
     while not done():
         assert time.monotonic() < deadline, "the webhooks did not arrive in time"
-        tick(services, actors)
+        tick(container)
         time.sleep(0.5)
 
 
 def test_a_slow_partner_does_not_hold_up_another_on_a_real_worker(
-    services: Services, actors: Actors, broker: RedisBroker, worker: dramatiq.Worker,
+    container: Container, actors: Actors, broker: RedisBroker, worker: dramatiq.Worker,
 ) -> None:
     with PartnerReceiver() as slow, PartnerReceiver() as fast:
         slow.answer_always(Answer(200, delay=2.0))
-        register(services, slow, utc_now())
-        register(services, fast, utc_now())
-        launch_seed_action(services)
+        register(container, slow, utc_now())
+        register(container, fast, utc_now())
+        launch_seed_action(container)
 
-        ticking_until(services, actors, lambda: len(fast.deliveries()) == SEED_DELIVERIES, 60)
+        ticking_until(container, lambda: len(fast.deliveries()) == SEED_DELIVERIES, 60)
         slow_meanwhile = len(slow.deliveries())
-        ticking_until(services, actors, lambda: len(slow.deliveries()) == SEED_DELIVERIES, 120)
+        ticking_until(container, lambda: len(slow.deliveries()) == SEED_DELIVERIES, 120)
 
     assert slow_meanwhile < SEED_DELIVERIES
     assert slow.max_in_flight <= SLOTS

@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from campaign.application.access import Role
 from campaign.application.supporters import export_supporter, find_supporter_by_email
-from campaign.bootstrap import Services
+from campaign.bootstrap import Container
 from campaign.demo import ua_135_10 as seed
 from campaign.infra.tables import webhook_messages
 from campaign.partners.letter_reports import report_daily_letter_counts
@@ -48,18 +48,18 @@ EXPECTED_TYPES = {"action.launched", "action.updated", "action.closed",
                   "action.daily_letter_counts"}
 
 
-def supporter_journey(client: FlaskClient, services: Services, action_id: str,
+def supporter_journey(client: FlaskClient, container: Container, action_id: str,
                       name: str, email: str) -> dict[str, Any]:
     """Sign up, confirm, pledge and confirm letters, over the API; the person's ids."""
     answer = client.post("/api/v1/supporters", json={
         "email": email, "name": name, "locale": "en", "country": "GB",
         "timezone": "Europe/London"})
     assert answer.status_code == 202, answer.get_json()
-    with services.engine.connect() as conn:
-        supporter_id = find_supporter_by_email(conn, services, email)
+    with container.engine.connect() as conn:
+        supporter_id = find_supporter_by_email(conn, container.blind_index, email)
     assert supporter_id is not None
     confirmed = client.post("/api/v1/supporters/confirm", json={
-        "token": services.links.sign("confirm", supporter_id)})
+        "token": container.links.sign("confirm", supporter_id)})
     headers = {"Authorization": f"Supporter {confirmed.get_json()['supporter_token']}"}
     pledged = client.post(f"/api/v1/actions/{action_id}/pledges", headers=headers,
                           json={"target_ids": [], "letters_promised": LETTERS_EACH})
@@ -74,10 +74,10 @@ def supporter_journey(client: FlaskClient, services: Services, action_id: str,
     return {"supporter_id": supporter_id, "pledge_id": pledge_id}
 
 
-def catch_up(services: Services, pipeline: Pipeline) -> None:
+def catch_up(container: Container, pipeline: Pipeline) -> None:
     """What the workers do: every subscription, then the outbox and the deliveries."""
-    for subscription in services.subscriptions:
-        SubscriptionRunner(services.store, subscription).run()
+    for subscription in container.subscriptions.values():
+        SubscriptionRunner(container.store, subscription).run()
     pipeline.run()
 
 
@@ -95,12 +95,12 @@ def feed_pages(client: FlaskClient, partner: dict[str, Any]) -> list[str]:
 
 
 def test_nothing_partners_receive_names_or_identifies_a_supporter(
-    services: Services, client: FlaskClient, token_headers: Callable[[Role], dict[str, str]],
+    container: Container, client: FlaskClient, token_headers: Callable[[Role], dict[str, str]],
     pipeline: Pipeline, receiver: PartnerReceiver, other_receiver: PartnerReceiver,
     clock: Clock,
 ) -> None:
     admin, campaigner = token_headers("admin"), token_headers("campaigner")
-    open_seed_case(services)
+    open_seed_case(container)
     partners = []
     for server, follows in ((receiver, {"case_ids": [seed.CASE_ID]}),
                             (other_receiver, {"countries": ["KG"]})):
@@ -114,7 +114,7 @@ def test_nothing_partners_receive_names_or_identifies_a_supporter(
     action_id = drafted.get_json()["action_id"]
     assert client.post(f"/api/v1/actions/{action_id}/launch",
                        headers=campaigner).status_code == 200
-    people = [supporter_journey(client, services, action_id, name, email)
+    people = [supporter_journey(client, container, action_id, name, email)
               for name, email in PEOPLE]
     report = as_body(hearing_report())
     inbound = post_inbound(client, partners[0], report, signed(partners[0]["signing_secret"],
@@ -126,18 +126,18 @@ def test_nothing_partners_receive_names_or_identifies_a_supporter(
     assert approved.status_code == 200, approved.get_json()
     assert client.post(f"/api/v1/actions/{action_id}/updates", headers=campaigner, json={
         "number": 1, "summary": "The appeal hearing was moved."}).status_code == 201
-    catch_up(services, pipeline)  # letters counted, the 100th announced
+    catch_up(container, pipeline)  # letters counted, the 100th announced
     tomorrow = datetime.combine(datetime.now(UTC).date() + timedelta(days=1), time(1), UTC)
-    assert report_daily_letter_counts(services.commands, tomorrow) == 1
+    assert report_daily_letter_counts(container.commands, tomorrow) == 1
     assert client.post(f"/api/v1/actions/{action_id}/close", headers=campaigner, json={
         "reason": "released", "note": "Released on 15 May."}).status_code == 200
-    catch_up(services, pipeline)
+    catch_up(container, pipeline)
 
     sent = receiver.requests() + other_receiver.requests()
     assert all(r.verified and r.answered == 200 for r in sent)
     assert {r.payload["type"] for r in receiver.requests()} == EXPECTED_TYPES
     assert {r.payload["type"] for r in other_receiver.requests()} == EXPECTED_TYPES
-    with services.engine.connect() as conn:
+    with container.engine.connect() as conn:
         stored = conn.execute(select(webhook_messages.c.body)).scalars().all()
     outbound = [r.body.decode() for r in sent] + [repr(r.headers) for r in sent] \
         + list(stored) + feed_pages(client, partners[0]) + feed_pages(client, partners[1])
@@ -147,7 +147,7 @@ def test_nothing_partners_receive_names_or_identifies_a_supporter(
     assert seed.TITLE.lower()[:40] in corpus and "supreme court" in corpus
     for (name, email), ids in zip(PEOPLE, people, strict=True):
         # The data exists in the system (an export decrypts it) ...
-        assert email in repr(export_supporter(services, ids["supporter_id"]))
+        assert email in repr(export_supporter(container.commands, ids["supporter_id"]))
         # ... and none of it reached a partner.
         needles = [email, email.split("@")[0], name, *name.replace("-", " ").split(),
                    ids["supporter_id"], ids["pledge_id"]]

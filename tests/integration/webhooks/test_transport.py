@@ -20,7 +20,7 @@ from cryptography.x509.oid import NameOID
 from sqlalchemy import Connection
 
 from campaign.application.commands import Meta
-from campaign.bootstrap import Services
+from campaign.bootstrap import Container
 from campaign.partners.admin import rotate_secret
 from campaign.partners.webhooks.delivery import SLOTS, Deliverer, partner_slot
 from campaign.partners.webhooks.http import PinnedSender
@@ -89,40 +89,43 @@ def certificate_for(tmp_path: Path) -> Iterator[object]:
 
 
 def test_https_uses_the_urls_name_for_sni_and_the_certificate_check(
-    services: Services, clock: Clock, certificate_for: object,
+    container: Container, clock: Clock, certificate_for: object,
 ) -> None:
     context, ca = certificate_for("localhost")  # type: ignore[operator]
     wrong_context, wrong_ca = certificate_for("partner.example.org")  # type: ignore[operator]
     with PartnerReceiver(tls=context, host="localhost") as good, \
             PartnerReceiver(tls=wrong_context, host="localhost") as impostor:
-        register(services, good, clock(), event_types=LAUNCH_ONLY)
-        bad = register(services, impostor, clock(), event_types=LAUNCH_ONLY)
-        launch_seed_action(services)
-        pipeline = Pipeline(services, clock)
+        register(container, good, clock(), event_types=LAUNCH_ONLY)
+        bad = register(container, impostor, clock(), event_types=LAUNCH_ONLY)
+        launch_seed_action(container)
+        pipeline = Pipeline(container, clock)
         for trusted in (ca, wrong_ca):  # both certificates are trusted: only names differ
             pipeline.sender = PinnedSender(ca_certs=trusted)
-            pipeline.deliverer = Deliverer(services, pipeline.sender,
-                                           wake=pipeline.queued.append, clock=clock)
+            pipeline.deliverer = Deliverer(
+                container.commands, container.vault, pipeline.sender,
+                allow_private=container.settings.webhook_allow_private,
+                wake=pipeline.queued.append, clock=clock)
             pipeline.run()
             pipeline.close()
 
         assert [d.payload["type"] for d in good.deliveries()] == ["action.launched"]
         assert impostor.requests() == []
-        (row,) = deliveries(services, bad.partner_id)
-        assert "certificate" in (attempts(services, row.delivery_id)[-1].error or "").lower()
+        (row,) = deliveries(container, bad.partner_id)
+        assert "certificate" in (attempts(container, row.delivery_id)[-1].error or "").lower()
 
 
 def test_during_a_rotation_both_secrets_sign_and_afterwards_only_the_new_one(
-    services: Services, pipeline: Pipeline, receiver: PartnerReceiver, clock: Clock,
+    container: Container, pipeline: Pipeline, receiver: PartnerReceiver, clock: Clock,
 ) -> None:
-    issued = register(services, receiver, clock(), event_types=(
+    issued = register(container, receiver, clock(), event_types=(
         "action.launched", "action.updated"))
     old = issued.signing_secret
-    rotated = rotate_secret(services, issued.partner_id, timedelta(hours=1),
-                            Meta(actor="test", correlation_id="rotate"), clock())
+    rotated = rotate_secret(container.commands, container.vault, issued.partner_id,
+                            timedelta(hours=1), Meta(actor="test", correlation_id="rotate"),
+                            clock())
     receiver.secrets = [old, rotated.signing_secret]
     receiver.fail_next(1)  # the launch is delivered on its retry, after the overlap
-    launch_seed_action(services)
+    launch_seed_action(container)
 
     pipeline.run()
     clock.advance(timedelta(hours=2))
@@ -138,17 +141,17 @@ def test_during_a_rotation_both_secrets_sign_and_afterwards_only_the_new_one(
 
 
 def test_a_partner_with_every_slot_taken_holds_up_no_one_else(
-    services: Services, pipeline: Pipeline, receiver: PartnerReceiver,
+    container: Container, pipeline: Pipeline, receiver: PartnerReceiver,
     other_receiver: PartnerReceiver, clock: Clock,
 ) -> None:
-    busy = register(services, receiver, clock(), event_types=LAUNCH_ONLY)
-    free = register(services, other_receiver, clock(), event_types=LAUNCH_ONLY)
-    launch_seed_action(services)
+    busy = register(container, receiver, clock(), event_types=LAUNCH_ONLY)
+    free = register(container, other_receiver, clock(), event_types=LAUNCH_ONLY)
+    launch_seed_action(container)
     pipeline.outbox()
-    (busy_row,) = deliveries(services, busy.partner_id)
-    (free_row,) = deliveries(services, free.partner_id)
+    (busy_row,) = deliveries(container, busy.partner_id)
+    (free_row,) = deliveries(container, free.partner_id)
 
-    with holder(services) as c1, holder(services) as c2, holder(services) as c3, \
+    with holder(container) as c1, holder(container) as c2, holder(container) as c3, \
             partner_slot(c1, busy.partner_id) as first, \
             partner_slot(c2, busy.partner_id) as second, \
             partner_slot(c3, busy.partner_id) as third:
@@ -163,21 +166,23 @@ def test_a_partner_with_every_slot_taken_holds_up_no_one_else(
 
 
 def test_a_slow_partner_takes_at_most_its_slots_and_the_others_go_on(
-    services: Services, receiver: PartnerReceiver, other_receiver: PartnerReceiver,
+    container: Container, receiver: PartnerReceiver, other_receiver: PartnerReceiver,
     clock: Clock,
 ) -> None:
-    slow = register(services, receiver, clock())
-    register(services, other_receiver, clock())
+    slow = register(container, receiver, clock())
+    register(container, other_receiver, clock())
     receiver.answer_always(Answer(200, delay=1.5))
-    launch_seed_action(services)
+    launch_seed_action(container)
     messages: queue.Queue[str] = queue.Queue()
     sender = PinnedSender()
-    deliverer = Deliverer(services, sender, wake=messages.put, clock=clock)
+    deliverer = Deliverer(container.commands, container.vault, sender,
+                          allow_private=container.settings.webhook_allow_private,
+                          wake=messages.put, clock=clock)
     from campaign.partners.webhooks.outbox import Outbox
 
-    Outbox(services.store, messages.put, clock).run_once()
+    Outbox(container.store, messages.put, clock).run_once()
     # Every delivery gets its own message too, as after a scan that found all of them due.
-    for row in deliveries(services):
+    for row in deliveries(container):
         messages.put(row.delivery_id)
     stop = threading.Event()
 
@@ -204,14 +209,14 @@ def test_a_slow_partner_takes_at_most_its_slots_and_the_others_go_on(
 
     assert slow_when_others_done < 7
     assert receiver.max_in_flight <= SLOTS
-    assert {r.status for r in deliveries(services, slow.partner_id)} == {"succeeded"}
+    assert {r.status for r in deliveries(container, slow.partner_id)} == {"succeeded"}
     assert len(receiver.requests()) == 7  # none sent twice
 
 
 @contextmanager
-def holder(services: Services) -> Iterator[Connection]:
+def holder(container: Container) -> Iterator[Connection]:
     """A connection holding slots as another worker's turn would (autocommit)."""
-    with services.engine.connect() as conn:
+    with container.engine.connect() as conn:
         yield conn.execution_options(isolation_level="AUTOCOMMIT")
 
 

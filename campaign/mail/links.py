@@ -1,0 +1,37 @@
+"""The links campaign e-mail carries: confirm, unsubscribe, and the pledge page of an action.
+
+Each carries a signed token for one purpose only (campaign.application.access). The paths
+are the web pages' routes (campaign.web.pages); a test holds the two together.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import quote, urlencode
+
+from campaign.application.access import SupporterLinks
+
+
+@dataclass(frozen=True)
+class MailLinks:
+    """Absolute URLs under `base_url` for one supporter's links."""
+
+    base_url: str
+    links: SupporterLinks
+
+    def confirm(self, supporter_id: str) -> str:
+        """The double opt-in link of the confirmation e-mail."""
+        return f"{self._base}/confirm/{self.links.sign('confirm', supporter_id)}"
+
+    def unsubscribe(self, supporter_id: str) -> str:
+        """The one-click link in `List-Unsubscribe` and the footer of every campaign e-mail."""
+        return f"{self._base}/unsubscribe/{self.links.sign('unsubscribe', supporter_id)}"
+
+    def pledge(self, action_id: str, supporter_id: str) -> str:
+        """The page where the supporter pledges letters to the action and confirms them."""
+        token = urlencode({"token": self.links.sign("supporter", supporter_id)})
+        return f"{self._base}/act/{quote(action_id, safe='')}?{token}"
+
+    @property
+    def _base(self) -> str:
+        return self.base_url.rstrip("/")

@@ -1,1 +1,0 @@
-"""Outbound partner webhooks (Standard Webhooks v1): the outbox, the attempts, the schedule."""
