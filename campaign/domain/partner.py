@@ -8,12 +8,12 @@ generated outside the domain: the log only ever holds a secret's id and the API 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from functools import reduce
 from typing import ClassVar, Literal, TypeAlias, get_args
 
-from campaign.domain.base import Aggregate, DomainError, DomainEvent, emit
+from campaign.domain.base import Aggregate, DomainError, DomainEvent, carry, emit
 from campaign.domain.values import require_text, validate_country, validate_email
 
 PartnerEventType = Literal[
@@ -24,6 +24,40 @@ PARTNER_EVENT_TYPES: tuple[str, ...] = get_args(PartnerEventType)
 """Every event type a partner can follow, in webhooks and in the feed."""
 
 DisableReason = Literal["gone", "failing", "campaigner"]
+
+
+@dataclass(frozen=True)
+class Follows:
+    """What a partner follows: events of these types about these cases, actions or countries.
+
+    An action's events carry its case, so following a case also follows its actions.
+    """
+
+    case_ids: tuple[str, ...] = ()
+    action_ids: tuple[str, ...] = ()
+    countries: tuple[str, ...] = ()
+    event_types: tuple[str, ...] = PARTNER_EVENT_TYPES
+
+    def covers(self, event_type: str, case_id: str | None, action_id: str | None,
+               country: str | None) -> bool:
+        """Whether an event of `event_type` about this case, action or country is followed."""
+        if event_type not in self.event_types:
+            return False
+        return ((case_id is not None and case_id in self.case_ids)
+                or (action_id is not None and action_id in self.action_ids)
+                or (country is not None and country in self.countries))
+
+
+FOLLOW_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Follows))
+PARTNER_FIELDS: tuple[str, ...] = ("name", "contact_email", "webhook_url", *FOLLOW_FIELDS,
+                                   "auto_approve_developments")
+"""What a campaigner says about a partner: the one list the command, the event, the state, the
+registry form and the read model share (events keep them flat, as stored)."""
+
+
+def follows_of(source: object) -> Follows:
+    """The Follows of any record carrying the follow fields (a command, an event, a form)."""
+    return carry(Follows, source)
 PartnerStatus = Literal["none", "registered"]
 
 
@@ -153,10 +187,7 @@ class State:
     name: str = ""
     contact_email: str = ""
     webhook_url: str = ""
-    case_ids: tuple[str, ...] = ()
-    action_ids: tuple[str, ...] = ()
-    countries: tuple[str, ...] = ()
-    event_types: tuple[str, ...] = ()
+    follows: Follows = Follows(event_types=())
     auto_approve_developments: bool = False
     registered_at: datetime | None = None
     api_key_hash: str | None = None
@@ -248,14 +279,7 @@ def evolve(state: State, event: DomainEvent) -> State:
 
 
 def _registered(event: PartnerRegistered) -> State:
-    return State(
-        partner_id=event.partner_id, status="registered", name=event.name,
-        contact_email=event.contact_email, webhook_url=event.webhook_url,
-        case_ids=event.case_ids, action_ids=event.action_ids, countries=event.countries,
-        event_types=event.event_types,
-        auto_approve_developments=event.auto_approve_developments,
-        registered_at=event.registered_at, api_key_hash=event.api_key_hash,
-    )
+    return carry(State, event, status="registered", follows=follows_of(event))
 
 
 def replay(events: Iterable[DomainEvent]) -> State:

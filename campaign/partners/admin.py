@@ -16,6 +16,7 @@ from sqlalchemy import Connection
 from campaign.application.access import hash_token
 from campaign.application.commands import CommandHandler, Meta, Outcome
 from campaign.domain import partner
+from campaign.domain.base import carry
 from campaign.partners.credentials import (
     new_api_key,
     new_signing_secret,
@@ -31,7 +32,7 @@ MAX_OVERLAP = timedelta(days=30)
 
 @dataclass(frozen=True)
 class PartnerForm:
-    """What a campaigner says about a new partner."""
+    """What a campaigner says about a new partner: partner.PARTNER_FIELDS, and an id."""
 
     name: str
     contact_email: str
@@ -68,13 +69,8 @@ def register_partner(
     check_webhook_url(form.webhook_url, allow_private)
     partner_id = form.partner_id or str(uuid.uuid4())
     secret, api_key, secret_id = new_signing_secret(), new_api_key(), str(uuid.uuid4())
-    command = partner.RegisterPartner(
-        partner_id=partner_id, name=form.name, contact_email=form.contact_email,
-        webhook_url=form.webhook_url, case_ids=form.case_ids, action_ids=form.action_ids,
-        countries=form.countries, event_types=form.event_types,
-        auto_approve_developments=form.auto_approve_developments, registered_at=now,
-        api_key_hash=hash_token(api_key),
-    )
+    command = carry(partner.RegisterPartner, form, partner_id=partner_id, registered_at=now,
+                    api_key_hash=hash_token(api_key))
     with commands.transaction(conn) as tx:
         outcome = commands.handle(command, meta, conn=tx)
         store_secret(tx, vault, partner_id, secret_id, secret, now)

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, or_, select
 
 from campaign.application.access import hash_token
-from campaign.domain.partner import partner_stream
+from campaign.domain.partner import FOLLOW_FIELDS, Follows, partner_stream
 from campaign.infra.tables import partner_secrets, partners
 from campaign.partners.payloads import PartnerEvent
 from events.personal_data import MASK, Vault
@@ -24,10 +24,7 @@ class PartnerRecord:
     partner_id: str
     name: str
     webhook_url: str
-    case_ids: tuple[str, ...]
-    action_ids: tuple[str, ...]
-    countries: tuple[str, ...]
-    event_types: tuple[str, ...]
+    follows: Follows
     auto_approve_developments: bool
     endpoint_enabled: bool
 
@@ -46,17 +43,8 @@ def partners_with_endpoint(conn: Connection) -> list[PartnerRecord]:
 
 
 def follows(partner: PartnerRecord, event: PartnerEvent) -> bool:
-    """Whether `partner` wants `event`: a type it chose, about a case, action or country it follows.
-
-    An action's events carry its case, so following a case also follows its actions.
-    """
-    if event.type not in partner.event_types:
-        return False
-    return (
-        (event.case_id is not None and event.case_id in partner.case_ids)
-        or (event.action_id is not None and event.action_id in partner.action_ids)
-        or (event.country is not None and event.country in partner.countries)
-    )
+    """Whether `partner` wants `event`: a type it chose, about something it follows."""
+    return partner.follows.covers(event.type, event.case_id, event.action_id, event.country)
 
 
 def signing_secrets(conn: Connection, vault: Vault, partner_id: str, now: datetime) -> list[str]:
@@ -84,8 +72,7 @@ def partner_for_api_key(conn: Connection, api_key: str) -> PartnerRecord | None:
 def _record(row: Any) -> PartnerRecord:
     return PartnerRecord(
         partner_id=row.partner_id, name=row.name, webhook_url=row.webhook_url,
-        case_ids=tuple(row.case_ids), action_ids=tuple(row.action_ids),
-        countries=tuple(row.countries), event_types=tuple(row.event_types),
+        follows=Follows(**{f: tuple(getattr(row, f)) for f in FOLLOW_FIELDS}),
         auto_approve_developments=row.auto_approve_developments,
         endpoint_enabled=row.endpoint_enabled,
     )

@@ -14,11 +14,9 @@ from events import EventStore, StoredEvent
 from events.projections import Mode, latest_per_stream
 from events.sql import upsert
 
-PARTNER_COLUMNS = (
-    "name", "contact_email", "webhook_url", "case_ids", "action_ids", "countries",
-    "event_types", "auto_approve_developments", "endpoint_enabled", "disabled_reason",
-    "api_key_hash", "registered_at", "version",
-)
+PARTNER_COLUMNS = (*partner.PARTNER_FIELDS, "endpoint_enabled", "disabled_reason",
+                   "api_key_hash", "registered_at", "version")
+_FROM_STATE = tuple(c for c in PARTNER_COLUMNS if c not in (*partner.FOLLOW_FIELDS, "version"))
 
 
 class PartnersProjection:
@@ -45,14 +43,9 @@ class PartnersProjection:
 def partner_row(state: partner.State, version: int) -> dict[str, Any]:
     """The columns of `partners` for one partner's state."""
     return {
-        "partner_id": state.partner_id, "name": state.name,
-        "contact_email": state.contact_email, "webhook_url": state.webhook_url,
-        "case_ids": list(state.case_ids), "action_ids": list(state.action_ids),
-        "countries": list(state.countries), "event_types": list(state.event_types),
-        "auto_approve_developments": state.auto_approve_developments,
-        "endpoint_enabled": state.endpoint_enabled, "disabled_reason": state.disabled_reason,
-        "api_key_hash": state.api_key_hash, "registered_at": state.registered_at,
-        "version": version,
+        "partner_id": state.partner_id, "version": version,
+        **{c: getattr(state, c) for c in _FROM_STATE},
+        **{f: list(getattr(state.follows, f)) for f in partner.FOLLOW_FIELDS},
     }
 
 

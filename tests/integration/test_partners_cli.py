@@ -58,7 +58,8 @@ def test_partners_add_prints_the_secret_and_key_once_and_registers_the_partner(
     with container.engine.connect() as conn:
         partner = get_partner(conn, seed.PARTNER_ID)
         assert partner is not None
-        assert (partner.case_ids, partner.countries, partner.event_types) == (
+        follows = partner.follows
+        assert (follows.case_ids, follows.countries, follows.event_types) == (
             (seed.CASE_ID,), ("KG",), ("case.development_recorded",))
         assert partner_for_api_key(conn, shown["api_key"]) == partner
         now = datetime.now(UTC)

@@ -82,7 +82,7 @@ def receive(partner_id: str) -> Any:
         log.warning("inbound webhook from partner %s refused: %s", partner_id, exc)
         raise AuthError(str(exc)) from None
     report = _parse(raw)
-    if report.case_id not in partner.case_ids:
+    if report.case_id not in partner.follows.case_ids:
         raise Forbidden(f"partner {partner_id} is not linked to case {report.case_id}")
     received = record_report(c.commands, partner, webhook_id, report, correlation_id(), now)
     body = {"case_id": received.case_id, "development_id": received.development_id,

@@ -50,7 +50,7 @@ def disable(reason: partner.DisableReason = "gone") -> DisablePartnerEndpoint:
 def test_registering_a_partner_records_who_it_is_and_what_it_follows() -> None:
     assert when([], REGISTER) == [REGISTERED]
     state = partner.replay([REGISTERED])
-    assert (state.case_ids, state.countries, state.endpoint_enabled) == (
+    assert (state.follows.case_ids, state.follows.countries, state.endpoint_enabled) == (
         (seed.CASE_ID,), ("KG",), True)
 
 
