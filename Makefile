@@ -22,10 +22,11 @@ run: $(STAMP)
 	@echo "Load the seed case (UA 135/10): .venv/bin/campaign demo   (then see README.md)"
 	$(BIN)/campaign run --host 127.0.0.1 --port 5000
 
-## test: lint, types, and every test on SQLite and on throwaway PostgreSQL and Redis
+## test: lint, types, import contracts, every test on SQLite and throwaway PostgreSQL and Redis
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	scripts/with-services $(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS)
 	scripts/with-services $(BIN)/python -m bench.append --quick
 	scripts/with-services $(BIN)/python -m bench.deadline_scan --quick
@@ -35,6 +36,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -1,6 +1,6 @@
 """Benchmark: a deadline scan costs what is due, not what is stored.
 
-The clock's scans (campaign/deadlines.py) run two queries: the open pledges due by now
+The clock's scans (campaign/application/deadlines.py) run two queries: the open pledges due by now
 (`lapse_candidates`) and the claim of the pending reminders due by now
 (`due_reminders_query`, FOR UPDATE SKIP LOCKED). This fills `pledges` and
 `pledge_reminders` directly (server-side INSERT … SELECT generate_series: a benchmark
@@ -134,7 +134,7 @@ def table_sizes(conn: Connection) -> dict[str, Any]:
 
 
 # More than are due: one query reads the whole due range and finds its end. (The scan reads
-# the same range in batches of campaign.deadlines.BATCH rows.)
+# the same range in batches of campaign.application.deadlines.BATCH rows.)
 LIMIT = 1_000
 QUERIES: dict[str, Select[Any]] = {
     "lapse_candidates": lapse_candidates(NOW, LIMIT),

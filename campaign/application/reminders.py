@@ -1,7 +1,7 @@
 """Reminder rows for open pledges, kept by the checkpointed `reminder_schedule` subscription.
 
 A reminder is a row with a due time (`pledge_reminders`), not a delayed queue message:
-nothing about it lives only in Redis, the clock's scan (campaign/deadlines.py) finds it
+nothing about it lives only in Redis, the clock's scan (campaign/application/deadlines.py) finds it
 when it is due, and a flushed broker loses nothing. One row per (pledge, deadline, kind):
 a deadline extension cancels the pending rows of the old deadline and adds rows for the
 new one, so a reminder that was already sent is never sent again for the same deadline.

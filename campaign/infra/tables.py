@@ -201,9 +201,10 @@ pledges = Table(
     Index("ix_pledges_action_status", "action_id", "status"),
 )
 
-# Reminders for open pledges, kept by the `reminder_schedule` subscription (campaign/reminders.py)
-# and sent by the clock's deadline scan (campaign/deadlines.py). A row per (pledge, deadline,
-# kind); `reminder_id` is an opaque id derived from that key, safe to put in queue messages.
+# Reminders for open pledges, kept by the `reminder_schedule` subscription
+# (campaign/application/reminders.py) and sent by the clock's deadline scan
+# (campaign/application/deadlines.py). A row per (pledge, deadline, kind); `reminder_id` is an
+# opaque id derived from that key, safe to put in queue messages.
 pledge_reminders = Table(
     "pledge_reminders",
     metadata,
@@ -220,7 +221,7 @@ pledge_reminders = Table(
     Index("ix_pledge_reminders_status_due_at", "status", "due_at"),
 )
 
-# --- E-mail delivery (workers/mail, campaign/api/sendgrid_webhook.py) ---
+# --- E-mail delivery (campaign/mail, campaign/mail/provider_events.py) ---
 
 # One row per recipient of a mailing, written by the fan-out planner. SendGrid echoes
 # `delivery_id` in every webhook event: the only way back from an event to a supporter.
@@ -236,7 +237,7 @@ mail_deliveries = Table(
 
 # One row per planned batch and what became of it (inline, from the mailing events), plus
 # when a worker last tried it: a batch with no outcome and no attempt for a while lost its
-# queue message (a flushed or failed-over Redis) and is enqueued again (workers/fanout.py).
+# queue message (a flushed or failed-over Redis) and is enqueued again (campaign/mail/sending.py).
 mail_batches = Table(
     "mail_batches",
     metadata,
@@ -313,7 +314,7 @@ partner_inbound_messages = Table(
     Column("received_at", DateTime(timezone=True), nullable=False),
 )
 
-# --- Partner webhooks (campaign/letter_reports.py, workers/webhooks) ---
+# --- Partner webhooks (campaign/partners/letter_reports.py, campaign/partners/webhooks) ---
 
 # Letters confirmed per action, target and UTC day of confirmation, kept by the
 # `letter_reports` subscription: the source of milestones and of the daily counts partners get.

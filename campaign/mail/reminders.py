@@ -1,6 +1,6 @@
 """Reminder e-mails: the reminders one deadline scan claimed become batched mailings.
 
-The scan (campaign/deadlines.py) calls `ReminderMailer.send_reminders` inside the
+The scan (campaign/application/deadlines.py) calls `ReminderMailer.send_reminders` inside the
 transaction that marks the reminders sent, so the mailing is planned exactly when the
 marks commit, and a scan that fails plans nothing. One mailing per action and reminder
 kind, in batches by locale like any other: ten thousand pledgers of one action reminded at

@@ -1,1 +1,1 @@
-"""Read models: projections that derive query tables (in campaign.tables) from the log."""
+"""Read models: projections that derive query tables (in campaign.infra.tables) from the log."""

@@ -9,7 +9,7 @@ import psycopg
 from sqlalchemy import Connection, Engine, Row, text
 from sqlalchemy.types import Text
 
-from events.backends import Appended, EncodedEvent
+from events.backends.base import Appended, EncodedEvent
 from events.errors import ConcurrencyError, DuplicateEventError
 from events.schema import events
 

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Row, func, insert, literal_column, select
 from sqlalchemy.sql.elements import ColumnElement
 
-from events.backends import Appended, EncodedEvent
+from events.backends.base import Appended, EncodedEvent
 from events.errors import ConcurrencyError, DuplicateEventError
 from events.records import ANY
 from events.schema import events

@@ -11,7 +11,7 @@ Each attempt is recorded with its status, latency and error. Only a 2xx is a suc
 410 disables the endpoint at once; 429 or 503 with Retry-After pauses the partner for
 that long without spending a retry; any other failure waits for the next step of the
 schedule. An endpoint that has failed for five days without a success is disabled, and
-`PartnerEndpointDisabled` tells campaigners (workers.webhooks.alerts e-mails them).
+`PartnerEndpointDisabled` tells campaigners (campaign.mail.alerts e-mails them).
 
 A turn runs on one connection, in autocommit on PostgreSQL (each claim is one statement),
 and records each outcome in one short transaction: no transaction stays open over HTTP.
