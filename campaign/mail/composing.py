@@ -1,7 +1,8 @@
 """Composing one planned batch: the mailing rendered once, personalised per recipient.
 
 A batch shares one rendered text; what differs per person (name, links, the deadline in
-their own timezone) goes in as substitutions. Addresses are read and decrypted here, at
+their own timezone) goes in as substitutions (campaign.mail.rendering: a text and an HTML
+key per value, both unguessable). Addresses are read and decrypted here, at
 the last moment, so someone who unsubscribed, bounced, confirmed or was erased since
 planning is left out.
 """
@@ -19,7 +20,7 @@ from campaign.domain.values import AtLocalTime
 from campaign.infra.tables import actions, mail_deliveries, supporters
 from campaign.mail.links import MailLinks
 from campaign.mail.message import Batch, MailConfig, Personalization
-from campaign.mail.rendering import deadline_for, render
+from campaign.mail.rendering import Rendered, Slot, deadline_for, render
 from events import EventStore, as_utc
 from events.personal_data import MASK, Opener, Vault
 
@@ -44,7 +45,8 @@ class Composer:
         rendered = render(planned.kind, plan.locale, self._context(conn, planned, action_row))
         recipients = _recipients(conn, plan.batch_id)
         opener = self.vault.opener(conn, (f"supporter-{r.supporter_id}" for r in recipients))
-        people = [self._personalization(opener, r, planned, action_row) for r in recipients]
+        people = [self._personalization(opener, r, planned, action_row, rendered)
+                  for r in recipients]
         return Batch(
             batch_id=plan.batch_id, from_email=self.config.sender_email,
             from_name=self.config.sender_name, reply_to=None, subject=rendered.subject,
@@ -81,7 +83,7 @@ class Composer:
         return {"summary": found.summary, "when": text}
 
     def _personalization(self, opener: Opener, row: Any, planned: mailing.MailingPlanned,
-                         action_row: Any) -> Personalization | None:
+                         action_row: Any, rendered: Rendered) -> Personalization | None:
         """One recipient's address and links; None for someone who can no longer be mailed."""
         if not _still_mailable(row, planned.kind):
             return None
@@ -91,19 +93,18 @@ class Composer:
         if email == MASK:
             return None
         leave = self.links.unsubscribe(row.supporter_id)
-        substitutions = {"-name-": name or "friend", "-unsubscribe_url-": leave}
+        values: dict[Slot, str] = {"name": name or "friend", "unsubscribe_url": leave}
         if action_row is None:
-            substitutions["-confirm_url-"] = self.links.confirm(row.supporter_id)
+            values["confirm_url"] = self.links.confirm(row.supporter_id)
         else:
             assert planned.action_id is not None
-            substitutions["-pledge_url-"] = self.links.pledge(planned.action_id,
-                                                              row.supporter_id)
-            substitutions["-deadline_local-"] = deadline_for(as_utc(action_row.deadline_at),
-                                                             row.timezone or "UTC")
+            values["pledge_url"] = self.links.pledge(planned.action_id, row.supporter_id)
+            values["deadline_local"] = deadline_for(as_utc(action_row.deadline_at),
+                                                    row.timezone or "UTC")
         sender = self.config.sender_email
         return Personalization(
             to_email=email, to_name=name if name != MASK else "",
-            substitutions=substitutions,
+            substitutions=rendered.substitutions(values),
             headers={"List-Unsubscribe": f"<{leave}>, <mailto:{sender}?subject=unsubscribe>",
                      "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
             custom_args={"delivery_id": row.delivery_id},

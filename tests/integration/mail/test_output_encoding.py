@@ -1,0 +1,216 @@
+"""What supporters and campaigners write lands in e-mail encoded for where it goes.
+
+Each test runs on both transports: `.eml` files parsed back, and what SendGrid would render
+from the request the real client sent to the fake SendGrid. Batches are sent the way the
+worker sends them (`BatchSender.send`), so an error that would make the worker retry fails
+the test at once.
+
+Some values below are written into the read model directly (`stored_action`): a title
+with a line break. The API refuses such values, but events stored before it did still
+reach the mailer, and the mailer must contain them on its own.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email import policy
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.parser import BytesParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+from dramatiq.brokers.stub import StubBroker
+from sqlalchemy import Engine, select, update
+
+from campaign.application.commands import Meta
+from campaign.application.supporters import Registration, register_supporter
+from campaign.bootstrap import Container, build
+from campaign.demo import ua_135_10 as seed
+from campaign.demo.loader import load_demo
+from campaign.domain import action, mailing, supporter
+from campaign.infra.clock import utc_now
+from campaign.infra.tables import actions, mail_batches
+from campaign.mail.sending import BatchSender
+from campaign.settings import Settings
+from events import SubscriptionRunner
+from tests.fakes.fixtures import sendgrid_server  # noqa: F401 (a fixture)
+from tests.fakes.sendgrid_server import FakeSendGrid, Mail
+
+META = Meta(actor="test", correlation_id="output-encoding")
+CONFIRMATION = ("confirmation_mailer",)
+ACTIONS = ("mailing_planner",)
+PHISHING = ('friend</pre><h1>Action needed</h1><a href="https://evil.example/login">'
+            'Confirm here</a><pre hidden>')
+SCRIPT = "<script>alert(document.cookie)</script>"
+IMAGE = '<img src=x onerror="alert(1)">'
+EVERY_PLACEHOLDER = ("Free -name- now -unsubscribe_url- -confirm_url- -pledge_url- "
+                     "-deadline_local- %name% {{name}}")
+CRLF_TITLE = "HUMAN RIGHTS DEFENDER JAILED\r\nBcc: everyone@evil.example"
+
+
+@dataclass(frozen=True)
+class Mailbox:
+    """A container whose mail goes to one transport, and every e-mail it sent, as read."""
+
+    container: Container
+    read: Callable[[], list[Mail]]
+
+    def of(self, kind: str) -> list[Mail]:
+        return [mail for mail in self.read() if kind in mail.categories]
+
+    def to(self, kind: str, email: str) -> Mail:
+        [mail] = [mail for mail in self.of(kind) if mail.to["email"] == email]
+        return mail
+
+
+@pytest.fixture(params=["eml", "sendgrid"])
+def mailbox(request: pytest.FixtureRequest, tmp_path: Path, database_url: str, engine: Engine,
+            broker: StubBroker) -> Mailbox:
+    env = {"DATABASE_URL": database_url, "SECRET_KEY": "encoding-test-secret-" + "e" * 32,
+           "VAR_DIR": str(tmp_path / "var"), "MAIL_FROM": "Urgent Actions <ua@example.org>",
+           "PUBLIC_BASE_URL": "https://ua.example.org"}
+    if request.param == "sendgrid":
+        server: FakeSendGrid = request.getfixturevalue("sendgrid_server")
+        env |= {"SENDGRID_API_KEY": server.api_key, "SENDGRID_API_HOST": server.url}
+        return Mailbox(build(Settings.from_env(env), engine=engine, broker=broker), server.mails)
+    outbox = tmp_path / "var" / "outbox"
+    return Mailbox(build(Settings.from_env(env), engine=engine, broker=broker),
+                   lambda: read_outbox(outbox))
+
+
+def read_outbox(outbox: Path) -> list[Mail]:
+    """Every `.eml` file, parsed back as a mail client would."""
+    return [_as_mail(path) for path in sorted(outbox.glob("*.eml"))]
+
+
+def _as_mail(path: Path) -> Mail:
+    with path.open("rb") as handle:
+        message = BytesParser(policy=policy.default).parse(handle)
+    assert isinstance(message, EmailMessage)
+    [to] = message["To"].addresses
+    text, html = message.get_body(("plain",)), message.get_body(("html",))
+    assert isinstance(to, Address) and text is not None and html is not None
+    return Mail(to={"email": to.addr_spec, "name": to.display_name},
+                subject=str(message["Subject"]), text=text.get_content(),
+                html=html.get_content(), headers={},
+                categories=str(message["X-Campaign-Categories"]).split(", "))
+
+
+def join(container: Container, email: str, name: str, timezone: str = "Europe/London",
+         locale: str = "en", confirm: bool = True) -> str:
+    """A supporter who signed up (and confirmed, unless told otherwise)."""
+    supporter_id = register_supporter(container.commands, container.blind_index,
+                                      Registration(email, name, locale, "GB", timezone),
+                                      META, utc_now())
+    if confirm:
+        container.commands.handle(supporter.ConfirmConsent(supporter_id, utc_now()), META)
+    return supporter_id
+
+
+def stored_action(container: Container, action_id: str, title: str | None = None,
+                  deadline_at: datetime | None = None) -> None:
+    """The action as the read model holds it, with this title or deadline."""
+    with container.engine.begin() as conn:
+        row = conn.execute(select(actions).where(actions.c.action_id == action_id)).one()
+        values: dict[str, Any] = {}
+        if title is not None:
+            values |= {"title": title, "document": {**row.document, "title": title}}
+        if deadline_at is not None:
+            values["deadline_at"] = deadline_at
+        conn.execute(update(actions).where(actions.c.action_id == action_id).values(**values))
+
+
+def send_planned(container: Container, planners: tuple[str, ...],
+                 batches: BatchSender | None = None) -> None:
+    """What the clock and a worker do: plan, then send every batch without an outcome."""
+    for name in planners:
+        SubscriptionRunner(container.store, container.subscriptions[name]).run()
+    with container.engine.connect() as conn:
+        waiting = conn.execute(select(mail_batches.c.batch_id)
+                               .where(mail_batches.c.outcome.is_(None))).scalars().all()
+    for batch_id in waiting:
+        (batches or container.batches).send(batch_id, utc_now())
+
+
+def outcome_events(container: Container) -> list[Any]:
+    return [e for e in container.store.read_all(limit=100_000)
+            if e.type in (mailing.BatchAccepted.type_name, mailing.BatchFailed.type_name)]
+
+
+# Encoding by context
+
+
+def test_a_sign_up_name_full_of_html_is_shown_escaped_in_the_confirmation(
+    mailbox: Mailbox,
+) -> None:
+    join(mailbox.container, "mallory@example.org", PHISHING, confirm=False)
+
+    send_planned(mailbox.container, CONFIRMATION)
+
+    mail = mailbox.to("signup_confirmation", "mallory@example.org")
+    assert "<h1>" not in mail.html and "<a " not in mail.html
+    assert 'href="https://evil.example' not in mail.html
+    assert "Dear friend&lt;/pre&gt;&lt;h1&gt;Action needed&lt;/h1&gt;&lt;a href=" in mail.html
+    assert mail.html.count("<pre") == 1 and mail.html.count("</pre>") == 1
+    assert f"Dear {PHISHING}," in mail.text  # the text part shows the name as it is
+    assert mail.to == {"email": "mallory@example.org", "name": PHISHING}
+
+
+@pytest.mark.parametrize("name", [SCRIPT, IMAGE])
+def test_script_and_image_names_are_escaped_in_an_action_email(
+    mailbox: Mailbox, name: str,
+) -> None:
+    load_demo(mailbox.container)
+    join(mailbox.container, "mallory@example.org", name)
+
+    send_planned(mailbox.container, ACTIONS)
+
+    mail = mailbox.to("action_launched", "mallory@example.org")
+    assert "<script" not in mail.html and "<img" not in mail.html
+    assert "&lt;script&gt;" in mail.html or "&lt;img src=x onerror=" in mail.html
+    assert f"Dear {name}," in mail.text
+    others = [m for m in mailbox.of("action_launched") if m.to["email"] != "mallory@example.org"]
+    assert others and all(name not in m.text and "&lt;" not in m.html for m in others)
+
+
+def test_a_title_spelling_every_placeholder_arrives_literally(mailbox: Mailbox) -> None:
+    load_demo(mailbox.container)
+    content = dataclasses.replace(seed.CONTENT, title=EVERY_PLACEHOLDER)
+    mailbox.container.commands.handle(action.DraftAction(
+        **vars(content), action_id="ua-spelled", drafted_at=datetime(2010, 9, 15, 6,
+                                                                     tzinfo=UTC)), META)
+    mailbox.container.commands.handle(
+        action.LaunchAction("ua-spelled", launched_at=datetime(2010, 9, 15, 9, tzinfo=UTC)), META)
+
+    send_planned(mailbox.container, ACTIONS)
+
+    spelled = [m for m in mailbox.of("action_launched") if EVERY_PLACEHOLDER in m.subject]
+    assert len(spelled) == 4  # the demo's four supporters
+    for mail in spelled:
+        assert mail.subject == f"URGENT ACTION 135/10: {EVERY_PLACEHOLDER}"
+        assert f"\n{EVERY_PLACEHOLDER}\n" in mail.text
+        assert f"\n{EVERY_PLACEHOLDER}\n" in mail.html
+        assert mail.to["name"] not in mail.subject
+
+
+def test_a_title_with_a_line_break_gives_a_one_line_subject_and_the_mail_is_sent(
+    mailbox: Mailbox,
+) -> None:
+    load_demo(mailbox.container)
+    stored_action(mailbox.container, seed.ACTION_ID, title=CRLF_TITLE)
+
+    send_planned(mailbox.container, ACTIONS)
+
+    launched = mailbox.of("action_launched")
+    assert {m.to["email"] for m in launched} == {
+        "aigerim@example.org", "olga@example.org", "sam@example.org", "lucia@example.org"}
+    for mail in launched:
+        assert mail.subject == ("URGENT ACTION 135/10: HUMAN RIGHTS DEFENDER JAILED "
+                                "Bcc: everyone@evil.example")
+    assert all(e.type == "BatchAccepted" and e.data["failed"] == []
+               for e in outcome_events(mailbox.container))
