@@ -8,7 +8,8 @@ parts has two keys (see campaign.mail.rendering, which also makes the keys ungue
 
 Headers are single-line: the subject is collapsed onto one line (`single_line`), and a
 recipient whose name, address or headers could break a header is refused by
-`recipient_problem`, with a reason that names no one.
+`recipient_problem`, with a reason that names no one. The composer leaves such a
+recipient out before a batch is built, so `validate_batch` only ever refuses a planning bug.
 """
 
 from __future__ import annotations

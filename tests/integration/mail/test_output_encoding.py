@@ -1,13 +1,15 @@
-"""What supporters and campaigners write lands in e-mail encoded for where it goes.
+"""What supporters and campaigners write lands in e-mail encoded for where it goes, and one
+recipient whose e-mail cannot be made never holds up the others.
 
 Each test runs on both transports: `.eml` files parsed back, and what SendGrid would render
 from the request the real client sent to the fake SendGrid. Batches are sent the way the
 worker sends them (`BatchSender.send`), so an error that would make the worker retry fails
 the test at once.
 
-Some values below are written into the read model directly (`stored_action`): a title
-with a line break. The API refuses such values, but events stored before it did still
-reach the mailer, and the mailer must contain them on its own.
+Some values below are written into the read models directly (`stored_name`,
+`stored_action`): a title or a name with a line break, a deadline at the end of time. The
+API refuses such values, but events stored before it did still reach the mailer, and the
+mailer must contain them on its own.
 """
 
 from __future__ import annotations
@@ -34,10 +36,12 @@ from campaign.demo import ua_135_10 as seed
 from campaign.demo.loader import load_demo
 from campaign.domain import action, mailing, supporter
 from campaign.infra.clock import utc_now
-from campaign.infra.tables import actions, mail_batches
+from campaign.infra.tables import actions, mail_batches, mail_recipient_failures, supporters
+from campaign.mail.composing import Composer
+from campaign.mail.message import MailConfig
 from campaign.mail.sending import BatchSender
 from campaign.settings import Settings
-from events import SubscriptionRunner
+from events import SubscriptionRunner, rebuild
 from tests.fakes.fixtures import sendgrid_server  # noqa: F401 (a fixture)
 from tests.fakes.sendgrid_server import FakeSendGrid, Mail
 
@@ -50,7 +54,9 @@ SCRIPT = "<script>alert(document.cookie)</script>"
 IMAGE = '<img src=x onerror="alert(1)">'
 EVERY_PLACEHOLDER = ("Free -name- now -unsubscribe_url- -confirm_url- -pledge_url- "
                      "-deadline_local- %name% {{name}}")
+CRLF_NAME = "Eve Example\r\nBcc: everyone@evil.example"
 CRLF_TITLE = "HUMAN RIGHTS DEFENDER JAILED\r\nBcc: everyone@evil.example"
+END_OF_TIME = datetime(9999, 12, 31, 10, 30, tzinfo=UTC)  # 10000-01-01 00:30 at UTC+14
 
 
 @dataclass(frozen=True)
@@ -112,6 +118,14 @@ def join(container: Container, email: str, name: str, timezone: str = "Europe/Lo
     return supporter_id
 
 
+def stored_name(container: Container, supporter_id: str, name: str) -> None:
+    """The supporter's name as the read model holds it, sealed as the projection seals it."""
+    with container.engine.begin() as conn:
+        sealed = container.vault.seal(conn, f"supporter-{supporter_id}", "name", name)
+        conn.execute(update(supporters).where(supporters.c.supporter_id == supporter_id)
+                     .values(name_sealed=sealed))
+
+
 def stored_action(container: Container, action_id: str, title: str | None = None,
                   deadline_at: datetime | None = None) -> None:
     """The action as the read model holds it, with this title or deadline."""
@@ -135,6 +149,13 @@ def send_planned(container: Container, planners: tuple[str, ...],
                                .where(mail_batches.c.outcome.is_(None))).scalars().all()
     for batch_id in waiting:
         (batches or container.batches).send(batch_id, utc_now())
+
+
+def failures(container: Container) -> dict[str, str]:
+    """The operators' view: each failed supporter and why."""
+    with container.engine.connect() as conn:
+        rows = conn.execute(select(mail_recipient_failures)).all()
+    return {row.supporter_id: row.reason for row in rows}
 
 
 def outcome_events(container: Container) -> list[Any]:
@@ -214,3 +235,90 @@ def test_a_title_with_a_line_break_gives_a_one_line_subject_and_the_mail_is_sent
                                 "Bcc: everyone@evil.example")
     assert all(e.type == "BatchAccepted" and e.data["failed"] == []
                for e in outcome_events(mailbox.container))
+
+
+# One recipient never blocks a batch
+
+
+def test_a_deadline_a_readers_timezone_cannot_show_fails_only_that_reader(
+    mailbox: Mailbox,
+) -> None:
+    load_demo(mailbox.container)
+    others = {f"reader.{n}@example.org": join(mailbox.container, f"reader.{n}@example.org",
+                                              f"Reader {n}", timezone)
+              for n, timezone in enumerate(["Europe/London", "Pacific/Auckland",
+                                            "Pacific/Honolulu", "Asia/Tokyo"] * 10)}
+    far = join(mailbox.container, "kiri@example.org", "Teuea Toatu", "Pacific/Kiritimati")
+    stored_action(mailbox.container, seed.ACTION_ID, deadline_at=END_OF_TIME)
+
+    send_planned(mailbox.container, ACTIONS)
+
+    launched = {m.to["email"]: m for m in mailbox.of("action_launched")}
+    assert set(others) | {"sam@example.org", "olga@example.org"} <= set(launched)
+    assert "kiri@example.org" not in launched
+    assert "BEFORE 31 December 9999, 23:30 (Pacific/Auckland)" in \
+        launched["reader.1@example.org"].text
+    reason = "the deadline cannot be shown in the recipient's timezone"
+    assert failures(mailbox.container) == {far: reason}
+    failed = [e for e in outcome_events(mailbox.container) if e.data["failed"]]
+    assert [e.type for e in failed] == ["BatchAccepted"] * 2  # the launch, then the update
+    assert all(e.data["failed"][0]["supporter_id"] == far for e in failed)
+
+
+def test_a_name_with_a_line_break_fails_only_her_and_the_others_in_her_batch_are_sent(
+    mailbox: Mailbox,
+) -> None:
+    load_demo(mailbox.container)
+    others = [join(mailbox.container, f"reader.{n}@example.org", f"Reader {n}")
+              for n in range(20)]
+    eve = join(mailbox.container, "eve@example.org", "Eve Example")
+    stored_name(mailbox.container, eve, CRLF_NAME)
+
+    send_planned(mailbox.container, ACTIONS)
+
+    launched = {m.to["email"] for m in mailbox.of("action_launched")}
+    assert {f"reader.{n}@example.org" for n in range(len(others))} <= launched
+    assert "eve@example.org" not in launched
+    assert failures(mailbox.container) == {
+        eve: "the name contains a line break or control character"}
+    stored = str([e.data for e in outcome_events(mailbox.container)])
+    assert "Eve" not in stored and "eve@" not in stored
+
+
+def test_a_name_with_a_line_break_does_not_stall_her_confirmation(mailbox: Mailbox) -> None:
+    eve = join(mailbox.container, "eve@example.org", "Eve Example", confirm=False)
+    ada = join(mailbox.container, "ada@example.org", "Ada", confirm=False)
+    stored_name(mailbox.container, eve, CRLF_NAME)
+
+    send_planned(mailbox.container, CONFIRMATION)
+    send_planned(mailbox.container, ())  # the next try finds every outcome recorded
+
+    assert [m.to["email"] for m in mailbox.of("signup_confirmation")] == ["ada@example.org"]
+    assert failures(mailbox.container) == {
+        eve: "the name contains a line break or control character"}
+    assert ada not in failures(mailbox.container)
+    assert len(outcome_events(mailbox.container)) == 2
+    before = failures(mailbox.container)
+    rebuild(mailbox.container.store, mailbox.container.projections["mail_recipient_failures"])
+    assert failures(mailbox.container) == before  # the read model is the log's, replayed
+
+
+def test_a_batch_refused_as_a_whole_is_recorded_as_failed_and_not_tried_again(
+    mailbox: Mailbox,
+) -> None:
+    join(mailbox.container, "ada@example.org", "Ada", confirm=False)
+    container = mailbox.container
+    broken = MailConfig(sender_name="Urgent Actions\r\nBcc: everyone@evil.example",
+                        sender_email="ua@example.org",
+                        public_base_url="https://ua.example.org", alert_to="ua@example.org")
+    batches = BatchSender(container.commands, Composer(
+        container.store, container.vault, container.batches.composer.links, broken),
+        container.transport)
+
+    send_planned(container, CONFIRMATION, batches)
+    send_planned(container, (), batches)
+
+    assert mailbox.read() == []
+    [failed] = outcome_events(container)
+    assert failed.type == "BatchFailed" and failed.data["status"] == 0
+    assert "from_name contains a line break" in failed.data["reason"]
