@@ -41,6 +41,7 @@ from campaign.read_models.actions import ActionsProjection
 from campaign.read_models.cases import CasesProjection
 from campaign.read_models.daily_activity import DailyActivity
 from campaign.read_models.mail_batches import MailBatchesProjection
+from campaign.read_models.mail_recipient_failures import MailRecipientFailuresProjection
 from campaign.read_models.partners import PartnersProjection
 from campaign.read_models.pledges import LetterCountsProjection, PledgesProjection
 from campaign.read_models.stream_directory import StreamDirectory
@@ -126,6 +127,7 @@ def all_projections(store: EventStore, vault: Vault, blind_index: BlindIndex) ->
         SupportersProjection(vault, blind_index),
         DailyActivity(),
         MailBatchesProjection(),
+        MailRecipientFailuresProjection(),
         PartnersProjection(store),
     ]
 

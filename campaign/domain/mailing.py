@@ -3,6 +3,11 @@
 A mailing is planned once, with all its batches; each batch is then accepted by the mail
 provider (with the provider's message id) or fails for good. Recording an outcome twice
 is harmless, so a redelivered message never counts a batch twice.
+
+A recipient whose e-mail cannot be made (a deadline their timezone cannot show, a name
+that would break a header, an unusable address) is left out of the batch and listed in
+its outcome's `failed`, with a reason that names no one; the others are sent. Outcomes
+recorded before `failed` existed read as having none.
 """
 
 from __future__ import annotations
@@ -39,6 +44,15 @@ class BatchPlan:
     recipients: int
 
 
+@dataclass(frozen=True)
+class RecipientFailure:
+    """One recipient left out of a batch, and why: ids and a reason, never a name or address."""
+
+    delivery_id: str
+    supporter_id: str
+    reason: str
+
+
 # Commands
 
 
@@ -63,17 +77,20 @@ class RecordBatchAccepted:
     batch_id: str
     message_id: str
     accepted_at: datetime
+    failed: tuple[RecipientFailure, ...] = ()
 
 
 @dataclass(frozen=True)
 class RecordBatchFailed:
-    """The provider refused a batch for good (e.g. 400, 401, 403, 413)."""
+    """The batch was refused for good: by the provider (e.g. 400, 401, 403, 413), or before
+    any request (status 0) because it broke the provider's rules as a whole."""
 
     mailing_id: str
     batch_id: str
     status: int
     reason: str
     failed_at: datetime
+    failed: tuple[RecipientFailure, ...] = ()
 
 
 Command: TypeAlias = PlanMailing | RecordBatchAccepted | RecordBatchFailed
@@ -98,18 +115,21 @@ class MailingPlanned(DomainEvent):
 
 @dataclass(frozen=True)
 class BatchAccepted(DomainEvent):
-    """The provider accepted one batch (its message id lets support trace it)."""
+    """The provider accepted one batch (its message id lets support trace it); `failed`
+    lists the recipients left out of it. Nobody left: accepted with an empty message id."""
 
     type_name: ClassVar[str] = "BatchAccepted"
     mailing_id: str
     batch_id: str
     message_id: str
     accepted_at: datetime
+    failed: tuple[RecipientFailure, ...] = ()
 
 
 @dataclass(frozen=True)
 class BatchFailed(DomainEvent):
-    """The provider refused one batch for good; it is not retried."""
+    """One batch was refused for good (status 0: before any request); it is not retried.
+    `failed` lists the recipients left out of it before it was sent."""
 
     type_name: ClassVar[str] = "BatchFailed"
     mailing_id: str
@@ -117,6 +137,7 @@ class BatchFailed(DomainEvent):
     status: int
     reason: str
     failed_at: datetime
+    failed: tuple[RecipientFailure, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -168,6 +189,8 @@ def decide(state: State, command: Command) -> list[DomainEvent]:
         raise DomainError("unknown_batch", f"no batch {command.batch_id} in this mailing")
     if command.batch_id in state.outcomes:
         return []  # a redelivered message: the outcome is already recorded
+    if any(not f.delivery_id or not f.reason for f in command.failed):
+        raise DomainError("invalid_failure", "a recipient failure names its delivery and why")
     outcome: DomainEvent = (emit(BatchAccepted, command)
                             if isinstance(command, RecordBatchAccepted)
                             else emit(BatchFailed, command))

@@ -249,6 +249,20 @@ mail_batches = Table(
     Index("ix_mail_batches_outcome_planned_at", "outcome", "planned_at"),
 )
 
+# Recipients left out of a batch because their e-mail could not be made (a deadline their
+# timezone cannot show, a name that would break a header …), for operators: ids and a
+# reason, never a name or address (inline, from the batch outcomes on the mailing stream).
+mail_recipient_failures = Table(
+    "mail_recipient_failures",
+    metadata,
+    Column("delivery_id", Text(), primary_key=True),
+    Column("mailing_id", Text(), nullable=False, index=True),
+    Column("batch_id", Text(), nullable=False),
+    Column("supporter_id", Text(), nullable=False, index=True),
+    Column("reason", Text(), nullable=False),
+    Column("failed_at", DateTime(timezone=True), nullable=False),
+)
+
 # SendGrid events already applied, by their `sg_event_id`: SendGrid retries a webhook post
 # for up to 24 hours, so rows older than a few days can be deleted.
 sendgrid_events = Table(

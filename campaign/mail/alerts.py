@@ -16,7 +16,7 @@ from sqlalchemy import Connection
 
 from campaign.domain.codec import from_data
 from campaign.domain.partner import PartnerEndpointDisabled
-from campaign.mail.message import Batch, MailConfig, Personalization
+from campaign.mail.message import Batch, MailConfig, Personalization, single_line
 from campaign.mail.transport import Transport
 from campaign.read_models.partners import partner_name
 from events import StoredEvent, Subscription
@@ -58,7 +58,7 @@ def alert(conn: Connection, config: MailConfig, stored: StoredEvent,
     return Batch(
         batch_id=f"partner-alert-{stored.event_id}", from_email=config.sender_email,
         from_name=config.sender_name, reply_to=None,
-        subject=f"Webhooks to partner {name} stopped ({event.reason})",
+        subject=single_line(f"Webhooks to partner {name} stopped ({event.reason})"),
         html="", text=text,
         personalizations=(Personalization(to_email=config.alert_to, to_name="Campaigners"),),
         custom_args={"partner_id": event.partner_id, "alert_id": str(stored.event_id)},

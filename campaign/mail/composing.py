@@ -1,14 +1,22 @@
 """Composing one planned batch: the mailing rendered once, personalised per recipient.
 
 A batch shares one rendered text; what differs per person (name, links, the deadline in
-their own timezone) goes in as substitutions. Addresses are read and decrypted here, at
-the last moment, so someone who unsubscribed, bounced, confirmed or was erased since
-planning is left out.
+their own timezone) goes in as substitutions (campaign.mail.rendering: a text and an HTML
+key per value, both unguessable). Addresses are read and decrypted here, at the last
+moment, so someone who unsubscribed, bounced, confirmed or was erased since planning is
+left out.
+
+One recipient never blocks a batch: whoever's e-mail cannot be made (a deadline their
+timezone cannot show, a name that would break a header, an unusable address, anything
+`message.recipient_problem` refuses) is left out and returned as a failure with a reason
+that names no one; the others are sent.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfoNotFoundError
 
 from sqlalchemy import Connection, select
 
@@ -18,10 +26,30 @@ from campaign.domain.codec import from_data
 from campaign.domain.values import AtLocalTime
 from campaign.infra.tables import actions, mail_deliveries, supporters
 from campaign.mail.links import MailLinks
-from campaign.mail.message import Batch, MailConfig, Personalization
-from campaign.mail.rendering import deadline_for, render
+from campaign.mail.message import Batch, MailConfig, Personalization, recipient_problem
+from campaign.mail.rendering import Rendered, Slot, deadline_for, render
 from events import EventStore, as_utc
 from events.personal_data import MASK, Opener, Vault
+
+DEADLINE_UNSHOWABLE = "the deadline cannot be shown in the recipient's timezone"
+UNREADABLE = "the recipient's personal data cannot be read"
+DUPLICATE_ADDRESS = "the same address as another recipient of the batch"
+
+
+@dataclass(frozen=True)
+class Composed:
+    """A batch ready for the transport, and the recipients left out of it."""
+
+    batch: Batch
+    failed: tuple[mailing.RecipientFailure, ...]
+
+
+class Unmailable(Exception):
+    """Raised when one recipient's e-mail cannot be made; `reason` names no one."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 class Composer:
@@ -35,7 +63,7 @@ class Composer:
         self.config = config
 
     def batch(self, conn: Connection, planned: mailing.MailingPlanned,
-              plan: mailing.BatchPlan) -> Batch:
+              plan: mailing.BatchPlan) -> Composed:
         """The batch `plan` of `planned`, for whoever of its recipients can still be mailed."""
         action_row = None
         if planned.action_id is not None:
@@ -44,15 +72,26 @@ class Composer:
         rendered = render(planned.kind, plan.locale, self._context(conn, planned, action_row))
         recipients = _recipients(conn, plan.batch_id)
         opener = self.vault.opener(conn, (f"supporter-{r.supporter_id}" for r in recipients))
-        people = [self._personalization(opener, r, planned, action_row) for r in recipients]
-        return Batch(
+        ids = {"mailing_id": planned.mailing_id, "batch_id": plan.batch_id}
+        people: list[Personalization] = []
+        failed: list[mailing.RecipientFailure] = []
+        addresses: set[str] = set()
+        for row in recipients:
+            try:
+                person = self._personalization(opener, row, planned, action_row, rendered)
+                if person is not None:
+                    _admit(person, ids, addresses)
+                    people.append(person)
+            except Unmailable as left_out:
+                failed.append(mailing.RecipientFailure(row.delivery_id, row.supporter_id,
+                                                       left_out.reason))
+        batch = Batch(
             batch_id=plan.batch_id, from_email=self.config.sender_email,
             from_name=self.config.sender_name, reply_to=None, subject=rendered.subject,
-            html=rendered.html, text=rendered.text,
-            personalizations=tuple(p for p in people if p is not None),
-            custom_args={"mailing_id": planned.mailing_id, "batch_id": plan.batch_id},
-            categories=(planned.kind,),
+            html=rendered.html, text=rendered.text, personalizations=tuple(people),
+            custom_args=ids, categories=(planned.kind,),
         )
+        return Composed(batch, tuple(failed))
 
     def _context(self, conn: Connection, planned: mailing.MailingPlanned,
                  action_row: Any) -> dict[str, Any]:
@@ -81,33 +120,60 @@ class Composer:
         return {"summary": found.summary, "when": text}
 
     def _personalization(self, opener: Opener, row: Any, planned: mailing.MailingPlanned,
-                         action_row: Any) -> Personalization | None:
-        """One recipient's address and links; None for someone who can no longer be mailed."""
+                         action_row: Any, rendered: Rendered) -> Personalization | None:
+        """One recipient's address and links; None for someone who can no longer be mailed.
+
+        Raises Unmailable when their e-mail cannot be made.
+        """
         if not _still_mailable(row, planned.kind):
             return None
-        stream = f"supporter-{row.supporter_id}"
-        email = opener.open(stream, "email", row.email_sealed)
-        name = opener.open(stream, "name", row.name_sealed)
+        email = _open(opener, row.supporter_id, "email", row.email_sealed)
+        name = _open(opener, row.supporter_id, "name", row.name_sealed)
         if email == MASK:
             return None
         leave = self.links.unsubscribe(row.supporter_id)
-        substitutions = {"-name-": name or "friend", "-unsubscribe_url-": leave}
+        values: dict[Slot, str] = {"name": name or "friend", "unsubscribe_url": leave}
         if action_row is None:
-            substitutions["-confirm_url-"] = self.links.confirm(row.supporter_id)
+            values["confirm_url"] = self.links.confirm(row.supporter_id)
         else:
             assert planned.action_id is not None
-            substitutions["-pledge_url-"] = self.links.pledge(planned.action_id,
-                                                              row.supporter_id)
-            substitutions["-deadline_local-"] = deadline_for(as_utc(action_row.deadline_at),
-                                                             row.timezone or "UTC")
+            values["pledge_url"] = self.links.pledge(planned.action_id, row.supporter_id)
+            values["deadline_local"] = _deadline(action_row, row.timezone or "UTC")
         sender = self.config.sender_email
         return Personalization(
             to_email=email, to_name=name if name != MASK else "",
-            substitutions=substitutions,
+            substitutions=rendered.substitutions(values),
             headers={"List-Unsubscribe": f"<{leave}>, <mailto:{sender}?subject=unsubscribe>",
                      "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
             custom_args={"delivery_id": row.delivery_id},
         )
+
+
+def _admit(person: Personalization, ids: dict[str, str], addresses: set[str]) -> None:
+    """Raise Unmailable unless SendGrid would take `person` in a batch already holding
+    `addresses`; else note their address there."""
+    problem = recipient_problem(person, {**ids, **person.custom_args})
+    if problem is not None:
+        raise Unmailable(problem)
+    address = person.to_email.strip().lower()
+    if address in addresses:
+        raise Unmailable(DUPLICATE_ADDRESS)
+    addresses.add(address)
+
+
+def _open(opener: Opener, supporter_id: str, field: str, sealed: str | None) -> str:
+    try:
+        return opener.open(f"supporter-{supporter_id}", field, sealed or "")
+    except ValueError:  # not base64, not UTF-8: a damaged value, not an erased one
+        raise Unmailable(UNREADABLE) from None
+
+
+def _deadline(action_row: Any, timezone: str) -> str:
+    """The deadline in the reader's timezone; some instants are beyond what it can show."""
+    try:
+        return deadline_for(as_utc(action_row.deadline_at), timezone)
+    except (OverflowError, ValueError, ZoneInfoNotFoundError):
+        raise Unmailable(DEADLINE_UNSHOWABLE) from None
 
 
 def _recipients(conn: Connection, batch_id: str) -> list[Any]:

@@ -20,7 +20,7 @@ from email.utils import format_datetime
 from pathlib import Path
 
 from campaign.mail.errors import InvalidBatch
-from campaign.mail.message import Batch
+from campaign.mail.message import Batch, single_line
 from campaign.mail.transport import Accepted
 
 DELIVERY_HEADER = "X-Campaign-Delivery"
@@ -61,10 +61,11 @@ def render(batch: Batch, index: int, now: datetime) -> EmailMessage:
         message["To"] = Address(person.to_name, addr_spec=person.to_email)
         if batch.reply_to:
             message["Reply-To"] = person.render(batch.reply_to)
-    except (ValueError, IndexError) as exc:
-        raise InvalidBatch(f"batch {batch.batch_id}, recipient {index}: {exc}") from None
-    # A substituted value (a name) must not break the header onto a second line.
-    message["Subject"] = " ".join(person.render(batch.subject).split())
+    except (ValueError, IndexError) as exc:  # the library's message quotes the address
+        raise InvalidBatch(f"batch {batch.batch_id}, recipient {index}: "
+                           f"not a usable address ({type(exc).__name__})") from None
+    # A substituted value must not break the header onto a second line.
+    message["Subject"] = single_line(person.render(batch.subject))
     message["Date"] = format_datetime(now)
     domain = batch.from_email.rpartition("@")[2] or "localhost"
     message["Message-ID"] = f"<{_safe(batch.batch_id)}.{index}@{domain}>"

@@ -3,8 +3,13 @@
 It mirrors SendGrid's v3 mail-send model (one request, up to 1,000 personalizations) so
 the SendGrid transport is a direct translation and the file transport renders exactly
 what SendGrid would. Substitution values go in verbatim, as SendGrid inserts them: a
-value meant for the HTML part must already be HTML-escaped (use separate keys for the
-HTML and the text part when a value differs between them).
+value meant for the HTML part must already be HTML-escaped, so a value that lands in both
+parts has two keys (see campaign.mail.rendering, which also makes the keys unguessable).
+
+Headers are single-line: the subject is collapsed onto one line (`single_line`), and a
+recipient whose name, address or headers could break a header is refused by
+`recipient_problem`, with a reason that names no one. The composer leaves such a
+recipient out before a batch is built, so `validate_batch` only ever refuses a planning bug.
 """
 
 from __future__ import annotations
@@ -13,6 +18,8 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from email.errors import HeaderParseError
+from email.headerregistry import Address
 
 from campaign.mail.errors import InvalidBatch
 
@@ -28,7 +35,9 @@ RESERVED_HEADERS = frozenset({
     "x-sg-id", "x-sg-eid", "received", "dkim-signature", "content-type",
     "content-transfer-encoding", "to", "from", "subject", "reply-to", "cc", "bcc",
 })
-_LINE_BREAK = re.compile(r"[\r\n]")
+# C0 and C1 controls (CR, LF, NUL, tab, ESC, NEL …) and Unicode's line and paragraph separators.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_CONTROL_RUN = re.compile(r" *[\x00-\x1f\x7f-\x9f\u2028\u2029]+ *")
 
 
 @dataclass(frozen=True)
@@ -102,6 +111,47 @@ def substitute(template: str, substitutions: Mapping[str, str]) -> str:
     return pattern.sub(lambda match: substitutions[match.group(0)], template)
 
 
+def single_line(text: str) -> str:
+    """`text` fit for a header: every run of line breaks or control characters is one space."""
+    return _CONTROL_RUN.sub(" ", text).strip()
+
+
+def usable_address(address: str) -> bool:
+    """True when both transports can put `address` in a To header as it is."""
+    if address.count("@") != 1 or _CONTROL.search(address) or any(c.isspace() for c in address):
+        return False
+    try:
+        return Address(addr_spec=address).addr_spec == address
+    except (ValueError, IndexError, HeaderParseError):
+        return False
+
+
+def recipient_problem(person: Personalization, custom_args: Mapping[str, str]) -> str | None:
+    """Why SendGrid would refuse this recipient, or None; the reason names no one.
+
+    `custom_args` are the recipient's own and the batch's, as SendGrid will store them.
+    """
+    if not usable_address(person.to_email):
+        return "not a usable address"
+    if _CONTROL.search(person.to_name):
+        return "the name contains a line break or control character"
+    for name, value in person.headers.items():
+        if name.lower() in RESERVED_HEADERS:
+            return f"header {name} is reserved by SendGrid"
+        if not name or _CONTROL.search(name + value):
+            return f"header {name!r} is empty or contains a line break"
+    if any(not key for key in person.substitutions):
+        return "empty substitution key"
+    if _size(person.substitutions) > MAX_SUBSTITUTIONS_BYTES:
+        return f"substitutions exceed {MAX_SUBSTITUTIONS_BYTES} bytes"
+    # custom_args are stored by SendGrid as non-personal data: an address there is a leak.
+    if any("@" in value for value in custom_args.values()):
+        return "custom_args must hold opaque ids, not addresses"
+    if _size(custom_args) > MAX_CUSTOM_ARGS_BYTES:
+        return f"custom_args exceed {MAX_CUSTOM_ARGS_BYTES} bytes"
+    return None
+
+
 def validate_batch(batch: Batch) -> None:
     """Raise InvalidBatch naming the first broken limit; recipients are named by index only."""
     count = len(batch.personalizations)
@@ -132,8 +182,8 @@ def _check_envelope(batch: Batch) -> None:
         raise InvalidBatch(f"{where}: a subject and a text or HTML body are required")
     for name, value in (("from_name", batch.from_name), ("subject", batch.subject),
                         ("reply_to", batch.reply_to or "")):
-        if _LINE_BREAK.search(value):
-            raise InvalidBatch(f"{where}: {name} contains a line break")
+        if _CONTROL.search(value):
+            raise InvalidBatch(f"{where}: {name} contains a line break or control character")
     if len(batch.categories) > MAX_CATEGORIES or any(
             not c or len(c) > MAX_CATEGORY_LENGTH for c in batch.categories):
         raise InvalidBatch(f"{where}: at most {MAX_CATEGORIES} non-empty categories of at most "
@@ -141,24 +191,9 @@ def _check_envelope(batch: Batch) -> None:
 
 
 def _check_personalization(batch: Batch, index: int, person: Personalization) -> None:
-    where = f"batch {batch.batch_id}, recipient {index}"
-    if "@" not in person.to_email or _LINE_BREAK.search(person.to_email + person.to_name):
-        raise InvalidBatch(f"{where}: not a usable address and name")
-    for name, value in person.headers.items():
-        if name.lower() in RESERVED_HEADERS:
-            raise InvalidBatch(f"{where}: header {name} is reserved by SendGrid")
-        if not name or _LINE_BREAK.search(name + value):
-            raise InvalidBatch(f"{where}: header {name!r} is empty or contains a line break")
-    if any(not key for key in person.substitutions):
-        raise InvalidBatch(f"{where}: empty substitution key")
-    if _size(person.substitutions) > MAX_SUBSTITUTIONS_BYTES:
-        raise InvalidBatch(f"{where}: substitutions exceed {MAX_SUBSTITUTIONS_BYTES} bytes")
-    args = batch.custom_args_for(index)
-    # custom_args are stored by SendGrid as non-personal data: an address there is a leak.
-    if any("@" in value for value in args.values()):
-        raise InvalidBatch(f"{where}: custom_args must hold opaque ids, not addresses")
-    if _size(args) > MAX_CUSTOM_ARGS_BYTES:
-        raise InvalidBatch(f"{where}: custom_args exceed {MAX_CUSTOM_ARGS_BYTES} bytes")
+    problem = recipient_problem(person, batch.custom_args_for(index))
+    if problem is not None:
+        raise InvalidBatch(f"batch {batch.batch_id}, recipient {index}: {problem}")
 
 
 def _size(mapping: Mapping[str, str]) -> int:

@@ -1,21 +1,38 @@
 """Campaign e-mails from Jinja templates, per locale with English as the fallback.
 
 A batch shares one rendered text; what differs per person (name, links, the deadline in
-their own timezone) is left as `-placeholders-` that the provider substitutes per
-recipient, so a thousand people cost one request, not a thousand.
+their own timezone) is left as placeholders that the provider substitutes per recipient,
+so a thousand people cost one request, not a thousand.
+
+Every value is encoded for where it lands:
+
+- Campaigner text (title, summary, targets …) is rendered into the plain text as it is;
+  the HTML part is that text HTML-escaped as a whole inside `layout.html`.
+- The subject is made single-line (`message.single_line`): a title with a line break
+  cannot add a header. Header encoding (RFC 2047) is the mail library's or SendGrid's.
+- Per-recipient values are substituted by the transport after escaping, so each slot has
+  two keys: the text key (value as it is) in the text part and the HTML key (value
+  HTML-escaped) in the HTML part. The HTML part is the escaped text with each text key
+  swapped for its HTML key; keys use only characters escaping leaves alone.
+- Keys carry a random nonce drawn for each rendering (`secrets`, 128 bits), so no
+  campaigner or supporter text can spell one: a title containing `-name-`, or anything
+  else, arrives literally, and a name cannot expand into another recipient's link.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, TemplateNotFound
 from markupsafe import escape
 
 from campaign.domain.mailing import MailingKind
+from campaign.mail.message import single_line
 
 LANGUAGE_NAMES = {
     "ar": "Arabic", "de": "German", "en": "English", "es": "Spanish", "fa": "Persian",
@@ -32,11 +49,43 @@ SUBJECTS: dict[MailingKind, str] = {
     "signup_confirmation": "Please confirm: urgent actions by e-mail",
 }
 
+Slot = Literal["name", "unsubscribe_url", "confirm_url", "pledge_url", "deadline_local"]
+SLOTS: tuple[Slot, ...] = ("name", "unsubscribe_url", "confirm_url", "pledge_url",
+                           "deadline_local")
+"""What differs per recipient; templates write `{{ slot.name }}` where it goes."""
+
 _env = Environment(
     loader=PackageLoader("campaign.mail", "templates"),
     autoescape=False,  # plain text; the HTML layout escapes it as a whole
     undefined=StrictUndefined, keep_trailing_newline=True, trim_blocks=False,
 )
+
+
+@dataclass(frozen=True)
+class Placeholders:
+    """One rendering's substitution keys: unguessable, one for each part a value lands in."""
+
+    nonce: str = field(default_factory=lambda: secrets.token_hex(16))
+
+    def text_key(self, slot: Slot) -> str:
+        """Where `slot` goes in the text part (and in the HTML part before `to_html`)."""
+        return f"-{slot}-{self.nonce}-text-"
+
+    def html_key(self, slot: Slot) -> str:
+        """Where `slot` goes in the HTML part."""
+        return f"-{slot}-{self.nonce}-html-"
+
+    def to_html(self, escaped: str) -> str:
+        """The escaped text with each text key swapped for its HTML key."""
+        for slot in SLOTS:
+            escaped = escaped.replace(self.text_key(slot), self.html_key(slot))
+        return escaped
+
+    def substitutions(self, values: Mapping[Slot, str]) -> dict[str, str]:
+        """One recipient's substitutions: each value as it is for text, escaped for HTML."""
+        found = {self.text_key(slot): value for slot, value in values.items()}
+        found.update({self.html_key(slot): str(escape(value)) for slot, value in values.items()})
+        return found
 
 
 @dataclass(frozen=True)
@@ -46,6 +95,11 @@ class Rendered:
     subject: str
     text: str
     html: str
+    placeholders: Placeholders
+
+    def substitutions(self, values: Mapping[Slot, str]) -> dict[str, str]:
+        """The substitutions that put one recipient's `values` into this e-mail."""
+        return self.placeholders.substitutions(values)
 
 
 def render(kind: MailingKind, locale: str, context: dict[str, Any]) -> Rendered:
@@ -54,18 +108,21 @@ def render(kind: MailingKind, locale: str, context: dict[str, Any]) -> Rendered:
     `context["action"]` is the action's document for every kind but the sign-up
     confirmation, which is about no action.
     """
+    placeholders = Placeholders()
     action = context.get("action")
     extra = {}
     if action is not None:
         extra["languages"] = languages_phrase(action["languages"], action["own_language_welcome"])
-    text = _template(kind, locale).render(locale=locale, **extra, **context)
+    slot = {name: placeholders.text_key(name) for name in SLOTS}
+    text = _template(kind, locale).render(locale=locale, slot=slot, **extra, **context)
     subject = SUBJECTS[kind]
     if action is not None:
         subject = subject.format(ua=action["ua_number"], title=action["title"],
                                  update=context.get("update_number", ""))
+    subject = single_line(subject)
     html = _env.get_template("layout.html").render(
         locale=locale, subject=escape(subject), text_body=escape(text))
-    return Rendered(subject, text, html)
+    return Rendered(subject, text, placeholders.to_html(html), placeholders)
 
 
 def _template(kind: MailingKind, locale: str) -> Any:

@@ -1,9 +1,14 @@
 """Sending one planned batch: claim it, compose it, one provider request, record the outcome.
 
 Queue messages carry only the batch id; the people are looked up when composing
-(campaign.mail.composing). The batch's outcome is recorded on the mailing's stream; a
-redelivered message finds it and sends nothing. The dispatcher subscription turns each
-planned batch into one queue message, after its event committed: the log is the outbox.
+(campaign.mail.composing). The batch's outcome is recorded on the mailing's stream, with
+the recipients the composer left out; a redelivered message finds it and sends nothing.
+The dispatcher subscription turns each planned batch into one queue message, after its
+event committed: the log is the outbox.
+
+Only a provider that may take the batch later gets it again (TransientSendError). A
+refusal is recorded as BatchFailed: the provider's (PermanentSendError), or ours before
+any request (InvalidBatch, status 0), which the same batch would meet on every retry.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from campaign.domain import mailing
 from campaign.domain.codec import from_data
 from campaign.infra.tables import mail_batches
 from campaign.mail.composing import Composer
-from campaign.mail.errors import PermanentSendError, TransientSendError
+from campaign.mail.errors import InvalidBatch, PermanentSendError, TransientSendError
 from campaign.mail.transport import Transport
 from events import StoredEvent, Subscription, as_utc
 from events.sql import advisory_slot
@@ -89,21 +94,23 @@ class BatchSender:
             if batch_id in state.outcomes:
                 return Outcome(sent=False, recipients=0)
             planned = self._planned(conn, stream)
-            batch = self.composer.batch(conn, planned, state.batches[batch_id])
+            composed = self.composer.batch(conn, planned, state.batches[batch_id])
+        batch, failed = composed.batch, composed.failed
         meta = Meta(actor=META_ACTOR, correlation_id=f"mailing:{mailing_id}")
-        if not batch.personalizations:  # everyone left since planning: nothing to send
-            record_outcome(self.commands,
-                           mailing.RecordBatchAccepted(mailing_id, batch_id, "", now), meta)
+        if not batch.personalizations:  # everyone left or failed: nothing to send
+            record_outcome(self.commands, mailing.RecordBatchAccepted(
+                mailing_id, batch_id, "", now, failed), meta)
             return Outcome(sent=False, recipients=0)
         stamp_attempt(self.commands.engine, batch_id, now)
         try:
             accepted = self.transport.send(batch)
-        except PermanentSendError as exc:
+        except (PermanentSendError, InvalidBatch) as exc:
+            status, reason = _refusal(exc)
             record_outcome(self.commands, mailing.RecordBatchFailed(
-                mailing_id, batch_id, exc.status, exc.reason[:500], now), meta)
+                mailing_id, batch_id, status, reason[:500], now, failed), meta)
             return Outcome(sent=False, recipients=len(batch.personalizations))
         record_outcome(self.commands, mailing.RecordBatchAccepted(
-            mailing_id, batch_id, accepted.message_id or "", now), meta)
+            mailing_id, batch_id, accepted.message_id or "", now, failed), meta)
         return Outcome(True, len(batch.personalizations), accepted.message_id)
 
     def _planned(self, conn: Connection, stream: str) -> mailing.MailingPlanned:
@@ -111,6 +118,16 @@ class BatchSender:
         event = from_data(first.type, first.data)
         assert isinstance(event, mailing.MailingPlanned)
         return event
+
+
+def _refusal(exc: PermanentSendError | InvalidBatch) -> tuple[int, str]:
+    """The status and reason to record: the provider's, or 0 for a batch we refused to send.
+
+    Neither names a recipient: SendGrid's reasons have addresses masked, ours use indexes.
+    """
+    if isinstance(exc, PermanentSendError):
+        return exc.status, exc.reason
+    return 0, str(exc)
 
 
 def batch_mailing_id(batch_id: str) -> str:

@@ -3,7 +3,9 @@
 It validates requests as the API does (Bearer key, required fields, ≤ 1,000
 personalizations and recipients, no address twice in a request, body ≤ 20 MB), answers
 202 with an `X-Message-Id` and an empty body, and records every accepted request so
-tests can count e-mails per recipient. It can be scripted to answer the next requests
+tests can count e-mails per recipient and read each one as SendGrid would render it
+(`mails()`: every personalization's substitutions applied to the subject and the content,
+key by key, the way the v3 API documents them). It can be scripted to answer the next requests
 with 429 (X-RateLimit-Reset, Retry-After), 5xx or a given 4xx, or to stall before
 answering (a stalled request is still processed afterwards, as a real provider would:
 the client timed out, the provider may well have sent it).
@@ -52,6 +54,41 @@ class Received:
     def recipients(self) -> list[str]:
         """Every `to` address in personalization order, as sent."""
         return [to["email"] for p in self.body["personalizations"] for to in p["to"]]
+
+    def mails(self) -> list[Mail]:
+        """One e-mail per personalization, as SendGrid renders it from this request."""
+        return [render_personalization(self.body, index)
+                for index in range(len(self.body["personalizations"]))]
+
+
+@dataclass(frozen=True)
+class Mail:
+    """One recipient's e-mail as SendGrid would send it: substitutions applied."""
+
+    to: dict[str, str]
+    subject: str
+    text: str
+    html: str
+    headers: dict[str, str]
+    categories: list[str]
+
+
+def render_personalization(body: dict[str, Any], index: int) -> Mail:
+    """Personalization `index` of a mail-send body, rendered: each substitution tag in the
+    subject and in every content block is replaced by its value, tag after tag."""
+    person = body["personalizations"][index]
+    substitutions: dict[str, str] = person.get("substitutions") or {}
+
+    def substituted(value: str) -> str:
+        for tag, replacement in substitutions.items():
+            value = value.replace(tag, replacement)
+        return value
+
+    content = {block["type"]: substituted(block["value"]) for block in body.get("content", [])}
+    return Mail(to=person["to"][0], subject=substituted(person.get("subject", body["subject"])),
+                text=content.get("text/plain", ""), html=content.get("text/html", ""),
+                headers=dict(person.get("headers") or {}),
+                categories=list(body.get("categories") or []))
 
 
 class FakeSendGrid:
@@ -125,6 +162,13 @@ class FakeSendGrid:
         with self._lock:
             return Counter(address.lower() for request in self.accepted if not request.sandbox
                            for address in request.recipients)
+
+    def mails(self, category: str | None = None) -> list[Mail]:
+        """Every accepted e-mail as its recipient reads it, of `category` if one is given."""
+        with self._lock:
+            requests = list(self.accepted)
+        return [mail for request in requests for mail in request.mails()
+                if category is None or category in mail.categories]
 
     def next_answer(self) -> Scripted | None:
         with self._lock:

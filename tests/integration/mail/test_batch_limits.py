@@ -7,7 +7,13 @@ import dataclasses
 import pytest
 
 from campaign.mail.errors import InvalidBatch
-from campaign.mail.message import MAX_PERSONALIZATIONS, Personalization
+from campaign.mail.message import (
+    MAX_PERSONALIZATIONS,
+    Personalization,
+    recipient_problem,
+    single_line,
+    usable_address,
+)
 from tests.integration.mail.conftest import make_batch, person
 
 
@@ -64,3 +70,26 @@ def test_substitutions_are_applied_once_so_a_name_cannot_expand_another_key() ->
 
     assert sly.render("Dear -name-: -unsubscribe_url-") == \
         "Dear -unsubscribe_url-: https://x.example/u/1"
+
+
+@pytest.mark.parametrize("name", ["Eve\r\nBcc: x@example.org", "Eve\x00", "Eve\u2028Example"])
+def test_a_name_that_would_break_the_to_header_is_refused_naming_no_one(name: str) -> None:
+    broken = dataclasses.replace(person(1), to_name=name)
+
+    assert recipient_problem(broken, {}) == "the name contains a line break or control character"
+    with pytest.raises(InvalidBatch, match="recipient 1: the name contains") as refused:
+        make_batch(people=(person(0), broken)).validate()
+    assert "Eve" not in str(refused.value)
+
+
+@pytest.mark.parametrize("address", ["two words@example.org", "trailing@", "@example.org",
+                                     "a@b@example.org", "ünïcode@example.org", "x@example.org\n"])
+def test_an_address_the_mail_library_cannot_write_is_refused(address: str) -> None:
+    assert not usable_address(address)
+    assert recipient_problem(dataclasses.replace(person(0), to_email=address), {}) == \
+        "not a usable address"
+
+
+def test_a_subject_is_made_one_line_by_collapsing_every_control_run_into_a_space() -> None:
+    assert single_line(" Free him \r\n\r\n Bcc: x\x00y\u2029z\t") == "Free him Bcc: x y z"
+    assert single_line("Ünïcode — «quoted» 🕊") == "Ünïcode — «quoted» 🕊"

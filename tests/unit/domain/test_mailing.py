@@ -9,6 +9,7 @@ import pytest
 
 from campaign.domain import mailing
 from campaign.domain.base import DomainEvent
+from campaign.domain.codec import from_data, to_data
 from campaign.domain.mailing import (
     BatchAccepted,
     BatchFailed,
@@ -16,6 +17,7 @@ from campaign.domain.mailing import (
     MailingCompleted,
     MailingPlanned,
     PlanMailing,
+    RecipientFailure,
     RecordBatchAccepted,
     RecordBatchFailed,
 )
@@ -87,3 +89,29 @@ def test_a_redelivered_outcome_records_nothing() -> None:
 def test_outcomes_need_a_planned_mailing_and_one_of_its_batches() -> None:
     assert refusal(lambda: when([], accept("m-1"))) == "unknown_mailing"
     assert refusal(lambda: when([PLANNED], accept("m-9"))) == "unknown_batch"
+
+
+def test_recipients_left_out_of_a_batch_are_listed_with_its_outcome() -> None:
+    left_out = (RecipientFailure("d-7", "s-7", "the deadline cannot be shown"),)
+
+    assert when([PLANNED], RecordBatchAccepted("m", "m-1", "sg-1", AT, left_out)) == [
+        BatchAccepted("m", "m-1", "sg-1", AT, left_out)]
+    assert when([PLANNED], RecordBatchFailed("m", "m-1", 0, "invalid", AT, left_out)) == [
+        BatchFailed("m", "m-1", 0, "invalid", AT, left_out)]
+
+
+@pytest.mark.parametrize("failure", [RecipientFailure("", "s-7", "why"),
+                                     RecipientFailure("d-7", "s-7", "")])
+def test_a_recipient_failure_names_its_delivery_and_a_reason(failure: RecipientFailure) -> None:
+    command = RecordBatchAccepted("m", "m-1", "sg-1", AT, (failure,))
+
+    assert refusal(lambda: when([PLANNED], command)) == "invalid_failure"
+
+
+def test_an_outcome_stored_before_failures_were_listed_reads_as_having_none() -> None:
+    stored = {"mailing_id": "m", "batch_id": "m-1", "message_id": "sg-1",
+              "accepted_at": "2010-09-15T09:00:00+00:00"}
+
+    assert from_data("BatchAccepted", stored) == BatchAccepted("m", "m-1", "sg-1", AT)
+    with_failure = BatchAccepted("m", "m-1", "sg-1", AT, (RecipientFailure("d", "s", "why"),))
+    assert from_data("BatchAccepted", to_data(with_failure)) == with_failure
