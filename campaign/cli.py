@@ -1,4 +1,4 @@
-"""The `campaign` command: run the app, migrate, load the demo, tokens, projections, partners.
+"""The `campaign` command: run, migrate, the demo, tokens, projections, subscriptions, partners.
 
 Secrets, tokens and API keys go to stdout once, everything else to stderr, so
 `campaign partners add … > credentials` captures exactly what must be handed over.
@@ -32,6 +32,7 @@ from campaign.partners.ssrf import UnsafeWebhookUrl
 from campaign.settings import ConfigError, Settings
 from campaign.web.app import create_app
 from events import rebuild
+from events.status import parked, subscription_states
 from workers.embedded import probes, start_if_embedded
 
 T = TypeVar("T")
@@ -141,6 +142,36 @@ def projections_rebuild(name: str | None) -> None:
             applied = rebuild(container.store, projection,
                               on_progress=lambda _n, position: bar.update(position - bar.pos))
         click.echo(f"{projection.name}: {applied} events applied")
+
+
+@main.group(cls=click.Group)
+def subscriptions() -> None:
+    """Subscriptions that follow the log: where each stands, what it set aside."""
+
+
+@subscriptions.command("list")
+def subscriptions_list() -> None:
+    """One line per subscription: name, position, lag, where it stopped, parked events."""
+    container = _container()
+    with container.engine.connect() as conn:
+        head = container.store.head(conn=conn)
+        states = subscription_states(conn)
+    for s in states:
+        stopped = (f"stopped at {s.failed_position}: {s.last_error}"
+                   if s.failed_position is not None else "running")
+        where = "-\t-" if s.position is None else f"{s.position}\tlag {max(head - s.position, 0)}"
+        click.echo(f"{s.name}\t{where}\t{stopped}\tparked {s.parked}")
+
+
+@subscriptions.command("parked")
+@click.argument("name")
+def subscriptions_parked(name: str) -> None:
+    """The events NAME set aside: position, event id, type, error, when."""
+    with _container().engine.connect() as conn:
+        found = parked(conn, name, limit=10_000)
+    for p in found:
+        click.echo(f"{p.position}\t{p.event_id}\t{p.event_type}\t{p.error}\t"
+                   f"{p.parked_at:%Y-%m-%d %H:%M:%S} UTC")
 
 
 @main.group("partners", cls=click.Group)

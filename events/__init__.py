@@ -9,6 +9,7 @@ from events.errors import (
     DuplicateEventError,
     EventSerializationError,
     EventStoreError,
+    TemporaryFailure,
     UpcastError,
 )
 from events.projections import Projection
@@ -34,6 +35,7 @@ __all__ = [
     "Subscription",
     "SubscriptionRunner",
     "Tail",
+    "TemporaryFailure",
     "UpcastError",
     "as_utc",
     "Upcasters",

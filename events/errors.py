@@ -29,3 +29,9 @@ class DuplicateEventError(EventStoreError):
 
 class UpcastError(EventStoreError):
     """Raised when a stored event's schema version has no path to the current one."""
+
+
+class TemporaryFailure(Exception):
+    """Raised by a subscription's handler when something it needs is down for now (a broker,
+    a provider): the subscription stops at the event and tries it again on its next run,
+    instead of parking it as an event no retry can fix."""

@@ -1,4 +1,8 @@
-"""Rebuild a projection from position 0; the result must equal the live read model."""
+"""Rebuild a projection from position 0; the result must equal the live read model.
+
+An event the projection cannot apply is parked under the projection's name, as a live
+subscription would park it, and the rebuild goes on.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,13 @@ from sqlalchemy import Connection
 from events.projections import Projection, clear_tables, relevant
 from events.records import StoredEvent
 from events.store import EventStore
-from events.subscriptions import ensure_checkpoint, lock_checkpoint, save_checkpoint
+from events.subscriptions import (
+    ensure_checkpoint,
+    is_temporary,
+    lock_checkpoint,
+    park,
+    save_checkpoint,
+)
 from events.tailing import Tail
 
 Progress = Callable[[int, int], None]
@@ -76,7 +86,26 @@ def _replay_tail(
 
 
 def _apply(conn: Connection, projection: Projection, batch: Sequence[StoredEvent]) -> int:
+    """Apply a batch; if it fails, event by event, parking each event that fails, so one bad
+    event in the log never stops a rebuild (nor leaves the read model empty)."""
     handled = relevant(projection, batch)
-    if handled:
-        projection.apply(conn, handled)
-    return len(handled)
+    if not handled:
+        return 0
+    try:
+        with conn.begin_nested():
+            projection.apply(conn, handled)
+        return len(handled)
+    except Exception:  # noqa: BLE001 - find the event that fails
+        pass
+    applied = 0
+    for event in handled:
+        try:
+            with conn.begin_nested():
+                projection.apply(conn, [event])
+        except Exception as exc:  # noqa: BLE001 - set it aside and go on
+            if is_temporary(exc):
+                raise
+            park(conn, projection.name, event, exc)
+            continue
+        applied += 1
+    return applied

@@ -52,6 +52,19 @@ subscription_checkpoints = Table(
     Column("last_error", Text(), nullable=True),
 )
 
+# Events a subscription or a rebuild could not handle for a reason no retry fixes: set aside
+# so the rest of the log goes on, kept with the error for operators to see.
+parked_events = Table(
+    "parked_events",
+    metadata,
+    Column("subscription", Text(), primary_key=True),
+    Column("position", BigInteger(), primary_key=True),
+    Column("event_id", Uuid(), nullable=False),
+    Column("event_type", Text(), nullable=False),
+    Column("error", Text(), nullable=False),
+    Column("parked_at", DateTime(timezone=True), nullable=False),
+)
+
 # Unlike the log, this table allows DELETE: destroying a key is how a person is erased.
 personal_data_keys = Table(
     "personal_data_keys",

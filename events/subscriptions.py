@@ -1,4 +1,9 @@
-"""Durable, checkpointed subscriptions that tail the log at least once, in position order."""
+"""Durable, checkpointed subscriptions that tail the log at least once, in position order.
+
+One bad event never stops a subscription: an event its handler cannot handle is parked
+(`parked_events`, with the error) and the rest of the log goes on. Only a temporary failure
+(a lost connection, a broker that is down) stops it at that event until the next run.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +14,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import Connection, func, select, update
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 
+from events.errors import TemporaryFailure
 from events.projections import Projection
 from events.records import StoredEvent
+from events.schema import parked_events
 from events.schema import subscription_checkpoints as checkpoints
 from events.sql import upsert
 from events.store import EventStore
@@ -49,6 +57,7 @@ class RunResult:
     failed: bool = False
     busy: bool = False
     blocked: bool = False
+    parked: int = 0
 
 
 class SubscriptionRunner:
@@ -63,15 +72,17 @@ class SubscriptionRunner:
     def run(self, max_seconds: float = 5.0, wait: float = 0.02) -> RunResult:
         """Deliver batches until caught up, a handler fails, or `max_seconds` pass."""
         deadline = time.monotonic() + max_seconds
-        delivered = 0
+        delivered = parked = 0
         while True:
             step = self.run_batch()
             delivered += step.delivered
+            parked += step.parked
             if step.failed or step.busy or time.monotonic() >= deadline:
-                return RunResult(delivered, step.position, step.failed, step.busy)
+                return RunResult(delivered, step.position, step.failed, step.busy,
+                                 parked=parked)
             if step.delivered == 0:
                 if not step.blocked:
-                    return RunResult(delivered, step.position)
+                    return RunResult(delivered, step.position, parked=parked)
                 time.sleep(wait)  # an earlier transaction is still open: let it finish
 
     def run_batch(self) -> RunResult:
@@ -87,8 +98,8 @@ class SubscriptionRunner:
             try:
                 with conn.begin_nested():
                     self._handle(conn, read.events)
-            except Exception as exc:  # noqa: BLE001 - a handler may fail any way; we stop there
-                return self._stop_at_failure(conn, read.events, exc)
+            except Exception:  # noqa: BLE001 - a handler may fail any way: find which event
+                return self._one_by_one(conn, read.events)
             last = read.events[-1].position
             save_checkpoint(conn, self.subscription.name, last)
             return RunResult(len(read.events), last)
@@ -99,29 +110,56 @@ class SubscriptionRunner:
         if wanted:
             self.subscription.handle(conn, wanted)
 
-    def _stop_at_failure(
-        self, conn: Connection, batch: Sequence[StoredEvent], first_error: Exception
-    ) -> RunResult:
-        """Keep what succeeded before the failing event and record where it stopped."""
-        done = batch[0].position - 1
-        error: Exception = first_error
-        failing = batch[0]
+    def _one_by_one(self, conn: Connection, batch: Sequence[StoredEvent]) -> RunResult:
+        """Handle the batch one event at a time after it failed as a whole.
+
+        An event that fails for good (a bug, a value no reader expected) is parked with its
+        error and the rest goes on; one that fails for now (`is_temporary`) stops the
+        subscription there, to be tried again on the next run.
+        """
+        name = self.subscription.name
+        done, parked = batch[0].position - 1, 0
         for event in batch:
             try:
                 with conn.begin_nested():
                     self._handle(conn, [event])
-            except Exception as exc:  # noqa: BLE001
-                error, failing = exc, event
-                break
+            except Exception as exc:  # noqa: BLE001 - a handler may fail any way
+                if is_temporary(exc):
+                    log.error("subscription %s stopped at position %s (event %s, %s): %s",
+                              name, event.position, event.event_id, event.type, describe(exc))
+                    save_checkpoint(conn, name, done, failed_at=event.position,
+                                    error=f"{describe(exc)} at event {event.event_id}")
+                    return RunResult(done - batch[0].position + 1, done, failed=True,
+                                     parked=parked)
+                park(conn, name, event, exc)
+                parked += 1
             done = event.position
-        log.error(
-            "subscription %s stopped at position %s (event %s, %s): %s",
-            self.subscription.name, failing.position, failing.event_id, failing.type,
-            type(error).__name__,
-        )
-        save_checkpoint(conn, self.subscription.name, done, failed_at=failing.position,
-                        error=f"{type(error).__name__} at event {failing.event_id}")
-        return RunResult(done - batch[0].position + 1, done, failed=True)
+        save_checkpoint(conn, name, done)
+        return RunResult(len(batch), done, parked=parked)
+
+
+def is_temporary(error: BaseException) -> bool:
+    """Whether a handler's error may pass by itself: a lost connection, a timeout, a service
+    that said so (TemporaryFailure). Any other error would fail the same way again."""
+    return isinstance(error, (TemporaryFailure, OSError, TimeoutError, OperationalError,
+                              InterfaceError, DisconnectionError))
+
+
+def describe(error: BaseException) -> str:
+    """An error as operators see it: its class and, when it has one, its code. Never its
+    message, which may quote the event's data (personal data among it)."""
+    code = getattr(error, "code", None)
+    return type(error).__name__ + (f" ({code})" if isinstance(code, str) else "")
+
+
+def park(conn: Connection, name: str, event: StoredEvent, error: BaseException) -> None:
+    """Set `event` aside for subscription `name`, with its error, in `conn`'s transaction."""
+    log.error("subscription %s parked the event at position %s (event %s, %s): %s", name,
+              event.position, event.event_id, event.type, describe(error))
+    upsert(conn, parked_events, [{
+        "subscription": name, "position": event.position, "event_id": event.event_id,
+        "event_type": event.type, "error": describe(error), "parked_at": datetime.now(UTC),
+    }], ["subscription", "position"])
 
 
 def ensure_checkpoint(store: EventStore, name: str) -> None:
@@ -159,3 +197,4 @@ def checkpoint_position(store: EventStore, name: str) -> int:
     with store.engine.connect() as conn:
         query = select(checkpoints.c.position).where(checkpoints.c.name == name)
         return conn.execute(query).scalar_one_or_none() or 0
+

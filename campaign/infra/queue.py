@@ -15,6 +15,10 @@ from typing import Any
 import dramatiq
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
+from dramatiq.errors import BrokerError
+from redis.exceptions import RedisError
+
+from events import TemporaryFailure
 
 
 def create_broker(redis_url: str | None) -> dramatiq.Broker:
@@ -39,8 +43,16 @@ class Queue:
         self.broker = broker
 
     def send(self, actor_name: str, *args: Any, delay_ms: int | None = None) -> None:
-        """Enqueue `actor_name(*args)`, after `delay_ms` if given; ActorNotFound if undeclared."""
-        self.broker.get_actor(actor_name).send_with_options(args=args, delay=delay_ms)
+        """Enqueue `actor_name(*args)`, after `delay_ms` if given; ActorNotFound if undeclared.
+
+        A broker that cannot be reached raises TemporaryFailure: a subscription sending
+        through it stops at that event and tries again, rather than setting it aside.
+        """
+        actor = self.broker.get_actor(actor_name)
+        try:
+            actor.send_with_options(args=args, delay=delay_ms)
+        except (RedisError, BrokerError) as exc:
+            raise TemporaryFailure(f"the broker is unreachable ({type(exc).__name__})") from exc
 
     def sender(self, actor_name: str) -> Callable[..., None]:
         """`send` bound to one actor: what a subscription that enqueues is given."""

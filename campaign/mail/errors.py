@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from events import TemporaryFailure
+
 
 class SendError(Exception):
     """Raised when a transport could not hand a batch over; the base of the errors below."""
@@ -15,7 +17,7 @@ class InvalidBatch(SendError, ValueError):
     """
 
 
-class TransientSendError(SendError):
+class TransientSendError(SendError, TemporaryFailure):
     """Raised when the provider may accept the same batch later (429, 5xx, timeout, network).
 
     `retry_after_seconds` is the provider's own hint (X-RateLimit-Reset or Retry-After),

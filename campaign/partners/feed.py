@@ -9,15 +9,19 @@ does that; at worst a page ends early and says more is coming.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Final
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from campaign.partners.payloads import PARTNER_TYPES, PartnerEvent, partner_event
 from campaign.partners.registry import PartnerRecord, follows
-from events import EventStore
+from events import EventStore, StoredEvent
+from events.subscriptions import describe
 from events.tailing import read_settled
+
+log = logging.getLogger(__name__)
 
 BATCH: Final = 500
 SCAN_LIMIT: Final = 5_000
@@ -46,7 +50,7 @@ def read_feed(
         with engine.connect() as conn:
             for stored in read.events:
                 position = stored.position
-                event = partner_event(store, conn, stored) if stored.type in PARTNER_TYPES else None
+                event = _partner_form(store, conn, stored)
                 if event is not None and follows(partner, event):
                     found.append(event)
                     if len(found) == limit:
@@ -55,3 +59,17 @@ def read_feed(
         if read.blocked or len(read.events) < BATCH:
             return FeedPage(found, position, has_more=read.blocked)
     return FeedPage(found, position, has_more=True)
+
+
+def _partner_form(store: EventStore, conn: Connection, stored: StoredEvent) -> PartnerEvent | None:
+    """The event as partners see it; None for one they never see, or one its builder cannot
+    handle: the outbox parks that one where operators see it, and the feed goes on."""
+    if stored.type not in PARTNER_TYPES:
+        return None
+    try:
+        with conn.begin_nested():
+            return partner_event(store, conn, stored)
+    except Exception as exc:  # noqa: BLE001 - one bad event must not stop every partner's feed
+        log.error("feed skipped the event at position %s (event %s, %s): %s", stored.position,
+                  stored.event_id, stored.type, describe(exc))
+        return None

@@ -13,7 +13,7 @@ from campaign.bootstrap import Container, build
 from campaign.infra.tables import daily_activity, stream_directory
 from campaign.settings import Settings
 from events import NewEvent, SubscriptionRunner
-from events.subscriptions import checkpoint_position
+from events.subscriptions import checkpoint_position, park
 from tests.commands import SECRET_KEY, campaign, command_env, describe
 from tests.databases import SqliteDatabases, engine_for
 
@@ -144,3 +144,24 @@ def test_a_command_with_a_bad_configuration_fails_with_one_line(tmp_path: Path) 
     assert result.returncode != 0
     assert len(result.stderr.splitlines()) == 1, describe(result)
     assert "SECRET_KEY is required" in result.stderr
+
+
+def test_subscriptions_list_and_parked_show_operators_what_was_set_aside(
+    container: Container, env: dict[str, str]
+) -> None:
+    store = container.store
+    store.append("case-1", [NewEvent("Opened", {}), NewEvent("Opened", {})])
+    first = store.read_all()[0]
+    with container.engine.begin() as conn:
+        park(conn, "cases", first, ValueError("a value"))
+
+    listed = campaign("subscriptions", "list", env=env)
+    set_aside = campaign("subscriptions", "parked", "cases", env=env)
+
+    assert listed.returncode == 0, describe(listed)
+    assert set_aside.returncode == 0, describe(set_aside)
+    assert "parked 1" in next(line for line in listed.stdout.splitlines()
+                              if line.startswith("cases\t"))
+    position, event_id, event_type, error = set_aside.stdout.split("\t")[:4]
+    assert (int(position), event_id, event_type, error) == (
+        first.position, str(first.event_id), "Opened", "ValueError")

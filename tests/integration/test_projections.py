@@ -11,8 +11,9 @@ from sqlalchemy import Connection, Engine, Table, select
 
 from campaign.bootstrap import Container
 from campaign.infra.tables import daily_activity, stream_directory
-from events import ANY, NO_STREAM, NewEvent, StoredEvent, SubscriptionRunner, rebuild
+from events import ANY, NO_STREAM, EventStore, NewEvent, StoredEvent, SubscriptionRunner, rebuild
 from events.projections import Mode
+from events.status import parked
 from events.subscriptions import projection_subscription
 
 
@@ -107,3 +108,37 @@ def test_a_rebuilt_catch_up_projection_continues_from_where_the_replay_ended(
     SubscriptionRunner(container.store, projection_subscription(activity)).run()
 
     assert [r[2] for r in rows(container.engine, daily_activity)] == [2]
+
+
+class Fragile:
+    """An inline projection that cannot apply one event: what a bug or an old payload does."""
+
+    name = "fragile"
+    mode: Mode = "inline"
+    event_types: frozenset[str] | None = frozenset({"Numbered"})
+    tables: Sequence[Table] = ()
+
+    def __init__(self) -> None:
+        self.applied: list[int] = []
+
+    def apply(self, conn: Connection, events: Sequence[StoredEvent]) -> None:
+        numbers = [e.data["n"] for e in events]
+        if 2 in numbers:
+            raise ValueError("no reader expected this")
+        self.applied.extend(numbers)
+
+
+def test_a_rebuild_parks_the_event_its_projection_cannot_apply_and_goes_on(
+    engine: Engine,
+) -> None:
+    store = EventStore(engine)
+    store.append("case-1", [NewEvent("Numbered", {"n": n}) for n in range(5)])
+    fragile = Fragile()
+
+    applied = rebuild(store, fragile, batch_size=10)
+
+    assert applied == 4
+    assert fragile.applied == [0, 1, 3, 4]
+    with engine.connect() as conn:
+        (set_aside,) = parked(conn, "fragile")
+    assert (set_aside.position, set_aside.error) == (store.read_all()[2].position, "ValueError")

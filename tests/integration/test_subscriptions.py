@@ -1,4 +1,5 @@
-"""Checkpointed subscriptions: at-least-once, in order, stopping at a failing event."""
+"""Checkpointed subscriptions: at-least-once, in order; a bad event is parked, a temporary
+failure stops the subscription at its event until the next run."""
 
 from __future__ import annotations
 
@@ -8,8 +9,17 @@ from collections.abc import Sequence
 import pytest
 from sqlalchemy import Connection, Engine, select
 
-from events import NO_STREAM, EventStore, NewEvent, StoredEvent, Subscription, SubscriptionRunner
+from events import (
+    NO_STREAM,
+    EventStore,
+    NewEvent,
+    StoredEvent,
+    Subscription,
+    SubscriptionRunner,
+    TemporaryFailure,
+)
 from events.schema import subscription_checkpoints
+from events.status import parked, subscription_states
 from events.subscriptions import checkpoint_position
 
 
@@ -20,14 +30,16 @@ def append_numbers(store: EventStore, stream: str, numbers: range) -> None:
 class Recorder:
     """A handler that remembers what it saw and can be told to fail on one number."""
 
-    def __init__(self, fail_on: int | None = None) -> None:
+    def __init__(self, fail_on: int | None = None,
+                 error: type[Exception] = RuntimeError) -> None:
         self.seen: list[int] = []
         self.fail_on = fail_on
+        self.error = error
 
     def __call__(self, conn: Connection, events: Sequence[StoredEvent]) -> None:
         for event in events:
             if event.data["n"] == self.fail_on:
-                raise RuntimeError("handler broke")
+                raise self.error("handler broke on a value it never expected")
             self.seen.append(event.data["n"])
 
 
@@ -72,24 +84,54 @@ def test_subscriptions_only_receive_the_types_they_ask_for(engine: Engine) -> No
     assert checkpoint_position(store, "odd") == store.read_all()[-1].position
 
 
-def test_a_failing_handler_stops_at_the_failing_event_and_resumes_there(
+def test_an_event_the_handler_cannot_handle_is_parked_and_the_rest_goes_on(
     engine: Engine, caplog: pytest.LogCaptureFixture
 ) -> None:
     store = EventStore(engine)
     append_numbers(store, "case-1", range(0, 10))
-    failing_event = store.read_stream("case-1")[6]
+    bad = store.read_stream("case-1")[6]
     broken = Recorder(fail_on=6)
 
     with caplog.at_level(logging.ERROR, logger="events.subscriptions"):
         result = SubscriptionRunner(store, Subscription("numbers", broken), batch_size=100).run()
 
-    assert result.failed
-    # Tried as one batch (rolled back), then event by event up to the failing one.
+    assert not result.failed and result.parked == 1
+    # Tried as one batch (rolled back), then event by event, past the bad one.
+    assert broken.seen == [0, 1, 2, 3, 4, 5] + [0, 1, 2, 3, 4, 5, 7, 8, 9]
+    assert checkpoint_position(store, "numbers") == store.read_all()[-1].position
+    assert str(bad.event_id) in caplog.text
+    assert "on a value it never expected" not in caplog.text  # messages may quote data
+    with engine.connect() as conn:
+        (state,) = subscription_states(conn)
+        (set_aside,) = parked(conn, "numbers")
+    assert (state.name, state.failed_position, state.last_error, state.parked) == (
+        "numbers", None, None, 1)
+    assert (set_aside.position, set_aside.event_id, set_aside.event_type, set_aside.error) == (
+        bad.position, str(bad.event_id), "Numbered", "RuntimeError")
+
+    again = Recorder(fail_on=6)
+    SubscriptionRunner(store, Subscription("numbers", again)).run()
+    assert again.seen == []  # a parked event is not read again
+
+
+def test_a_temporary_failure_stops_at_its_event_and_resumes_there(
+    engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = EventStore(engine)
+    append_numbers(store, "case-1", range(0, 10))
+    failing_event = store.read_stream("case-1")[6]
+    broken = Recorder(fail_on=6, error=TemporaryFailure)
+
+    with caplog.at_level(logging.ERROR, logger="events.subscriptions"):
+        result = SubscriptionRunner(store, Subscription("numbers", broken), batch_size=100).run()
+
+    assert result.failed and result.parked == 0
     assert broken.seen == [0, 1, 2, 3, 4, 5] * 2
     assert checkpoint_position(store, "numbers") == failing_event.position - 1
     assert str(failing_event.event_id) in caplog.text
     with engine.connect() as conn:
         row = conn.execute(select(subscription_checkpoints)).one()
+        assert parked(conn, "numbers") == []
     assert row.failed_position == failing_event.position
     assert str(failing_event.event_id) in row.last_error
 
@@ -103,8 +145,26 @@ def test_a_failing_handler_stops_at_the_failing_event_and_resumes_there(
     assert row.failed_position is None and row.last_error is None
 
 
-def test_handler_writes_and_checkpoint_commit_together(engine: Engine) -> None:
-    """A failure after a handler wrote leaves neither the write nor the checkpoint move."""
+@pytest.mark.parametrize("error", [ConnectionResetError, TimeoutError])
+def test_lost_connections_and_timeouts_count_as_temporary(
+    engine: Engine, error: type[Exception]
+) -> None:
+    store = EventStore(engine)
+    append_numbers(store, "case-1", range(0, 3))
+
+    result = SubscriptionRunner(store, Subscription("numbers", Recorder(1, error))).run()
+
+    assert result.failed and result.parked == 0
+
+
+@pytest.mark.parametrize("error, written, checkpoint_at", [
+    (TemporaryFailure, ["n0", "n1"], 1),  # stopped at n2: its write and the move roll back
+    (RuntimeError, ["n0", "n1"], 2),  # n2 parked: its write rolls back, the move goes past
+])
+def test_handler_writes_and_checkpoint_commit_together(
+    engine: Engine, error: type[Exception], written: list[str], checkpoint_at: int,
+) -> None:
+    """A failure after a handler wrote leaves none of that event's writes behind."""
     from sqlalchemy import text
 
     store = EventStore(engine)
@@ -115,11 +175,12 @@ def test_handler_writes_and_checkpoint_commit_together(engine: Engine) -> None:
             conn.execute(text("INSERT INTO daily_activity (day, event_type, count) "
                               "VALUES ('2010-10-27', :t, 1)"), {"t": f"n{event.data['n']}"})
             if event.data["n"] == 2:
-                raise RuntimeError("after writing")
+                raise error("after writing")
 
     SubscriptionRunner(store, Subscription("writer", write_then_fail)).run()
 
     with engine.connect() as conn:
-        written = conn.execute(text("SELECT event_type FROM daily_activity ORDER BY 1")).scalars()
-        assert list(written) == ["n0", "n1"]
-    assert checkpoint_position(store, "writer") == store.read_stream("case-1")[1].position
+        found = conn.execute(text("SELECT event_type FROM daily_activity ORDER BY 1")).scalars()
+        assert list(found) == written
+    expected = store.read_stream("case-1")[checkpoint_at].position
+    assert checkpoint_position(store, "writer") == expected

@@ -92,7 +92,8 @@ def init_api(app: Flask) -> ProblemApi:
 
     for module in (partners, partner_inbound, feed):
         api.register_blueprint(module.blueprint)
-    from campaign.web.api import partner_deliveries
+    from campaign.web.api import partner_deliveries, subscriptions
 
     api.register_blueprint(partner_deliveries.blueprint)
+    api.register_blueprint(subscriptions.blueprint)
     return api

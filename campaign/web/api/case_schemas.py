@@ -45,7 +45,8 @@ class OccurredSchema(ApiSchema):
         "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$",
     })
     timezone = F.String(validate=checked(validate_timezone), metadata={"example": "Asia/Bishkek"})
-    instant = F.AwareDateTime(dump_only=True, metadata={"description": "`at` in UTC"})
+    instant = F.AwareDateTime(dump_only=True, allow_none=True, metadata={
+        "description": "`at` in UTC; null for a reading no timezone can convert"})
 
     @ma.validates_schema
     def one_form(self, data: dict[str, Any], **_: Any) -> None:

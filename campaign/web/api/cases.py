@@ -11,6 +11,7 @@ from sqlalchemy import Connection, select
 
 from campaign.application.errors import NotFound
 from campaign.domain import case
+from campaign.domain.base import DomainError
 from campaign.domain.values import LocalDateTime
 from campaign.infra.clock import utc_now
 from campaign.infra.tables import case_timeline, cases
@@ -142,11 +143,19 @@ def _representation(conn: Connection, case_id: str) -> dict[str, Any]:
 def _development(row: Any) -> dict[str, Any]:
     occurred = dict(row["occurred"])
     if occurred.get("type") == "AtLocalTime":
-        local = LocalDateTime(at=datetime.fromisoformat(occurred["local"]["at"]),
-                              timezone=occurred["local"]["timezone"])
-        when: dict[str, Any] = {"at": local.at, "timezone": local.timezone,
-                                "instant": local.instant()}
+        at = datetime.fromisoformat(occurred["local"]["at"])
+        zone = occurred["local"]["timezone"]
+        when: dict[str, Any] = {"at": at, "timezone": zone, "instant": _instant(at, zone)}
     else:
         when = {"on": row["occurred_on"]}
     return {**row, "occurred": when, "recorded_at": maybe_utc(row["recorded_at"]),
             "approved_at": maybe_utc(row["approved_at"])}
+
+
+def _instant(at: datetime, timezone: str) -> datetime | None:
+    """The development's moment in UTC; None for a stored reading no zone can convert (one
+    recorded before its date was checked): one such row must not break the case's timeline."""
+    try:
+        return LocalDateTime(at=at, timezone=timezone).instant()
+    except (OverflowError, ValueError, DomainError):
+        return None

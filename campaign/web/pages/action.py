@@ -11,7 +11,7 @@ changes nothing, because the letter's id is fixed when the page is drawn.
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -124,8 +124,7 @@ def _context(action_id: str, supporter_id: str) -> dict[str, Any] | None:
         if row is None or row.status == "drafted":  # not public yet
             return None
         reader = conn.execute(select_supporter(supporter_id)).one_or_none()
-        state, _ = commands.load(conn, f"pledge-{action_id}-{supporter_id}",
-                                          pledge.AGGREGATE)
+        state, _ = commands.load(conn, f"pledge-{action_id}-{supporter_id}", pledge.AGGREGATE)
     document = row.document
     targets = document["targets"]
     deadline = as_utc(row.deadline_at)
@@ -135,7 +134,7 @@ def _context(action_id: str, supporter_id: str) -> dict[str, Any] | None:
     return {
         "action": document, "status": row.status,
         "deadline_passed": utc_now() >= deadline, "deadline_notice": DEADLINE_NOTICE,
-        "deadline_local": deadline_for(deadline, timezone),
+        "deadline_local": _deadline_in(deadline, timezone),
         "languages": languages_phrase(document["languages"], document["own_language_welcome"]),
         "consented": bool(reader is not None and reader.consented and not reader.erased),
         "can_pledge": bool(reader is not None and reader.consented and not reader.erased
@@ -150,6 +149,15 @@ def _context(action_id: str, supporter_id: str) -> dict[str, Any] | None:
         "channels": CHANNELS, "letter_id": str(uuid.uuid4()),
         "today": utc_now().astimezone(ZoneInfo(timezone)).date().isoformat(),
     }
+
+
+def _deadline_in(deadline: datetime, timezone: str) -> str:
+    """The deadline in the reader's timezone, or in UTC when that zone cannot show it (a
+    date at the edge of the calendar stored before dates were checked)."""
+    try:
+        return deadline_for(deadline, timezone)
+    except (OverflowError, ValueError):
+        return deadline_for(deadline, "UTC")
 
 
 def _sentence(message: str) -> str:
