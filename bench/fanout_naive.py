@@ -31,7 +31,7 @@ from campaign.infra.clock import utc_now
 from campaign.infra.tables import actions, mail_deliveries, supporters
 from campaign.mail.links import MailLinks
 from campaign.mail.message import Batch, Personalization
-from campaign.mail.rendering import deadline_for, render
+from campaign.mail.rendering import Rendered, deadline_for, render
 from campaign.mail.sending import claimed
 from campaign.mail.transport import Transport
 from campaign.settings import Settings
@@ -87,7 +87,8 @@ def _build(container: Container, conn: Connection, delivery_id: str) -> Batch:
     rendered = render(planned.kind, locale, {
         "action": document, "update_number": document["update_number"],
         "close_reason": "", "close_note": ""})
-    person = _personalization(container, conn, row, planned.action_id, action_row.deadline_at)
+    person = _personalization(container, conn, row, planned.action_id, action_row.deadline_at,
+                              rendered)
     sender_name, sender_email = container.settings.mail_sender
     return Batch(
         batch_id=delivery_id, from_email=sender_email, from_name=sender_name or "",
@@ -107,6 +108,7 @@ def _planned(container: Container, conn: Connection, mailing_id: str) -> mailing
 
 def _personalization(
     container: Container, conn: Connection, row: Any, action_id: str, deadline_at: datetime,
+    rendered: Rendered,
 ) -> Personalization | None:
     """The same per-person work as the product's batches: decrypt, sign two links, localise."""
     if row.erased or row.unsubscribed or row.suppressed is not None:
@@ -122,10 +124,9 @@ def _personalization(
     _, sender = container.settings.mail_sender
     return Personalization(
         to_email=email, to_name=name if name != MASK else "",
-        substitutions={"-name-": name or "friend", "-unsubscribe_url-": leave,
-                       "-pledge_url-": pledge,
-                       "-deadline_local-": deadline_for(as_utc(deadline_at),
-                                                        row.timezone or "UTC")},
+        substitutions=rendered.substitutions({
+            "name": name or "friend", "unsubscribe_url": leave, "pledge_url": pledge,
+            "deadline_local": deadline_for(as_utc(deadline_at), row.timezone or "UTC")}),
         headers={"List-Unsubscribe": f"<{leave}>, <mailto:{sender}?subject=unsubscribe>",
                  "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
         custom_args={"delivery_id": row.delivery_id},
