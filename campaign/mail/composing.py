@@ -92,7 +92,9 @@ class Composer:
             return None
         leave = self.links.unsubscribe(row.supporter_id)
         substitutions = {"-name-": name or "friend", "-unsubscribe_url-": leave}
-        if action_row is None:
+        if planned.kind == "manage_link":
+            substitutions["-manage_url-"] = self.links.manage(row.supporter_id)
+        elif action_row is None:
             substitutions["-confirm_url-"] = self.links.confirm(row.supporter_id)
         else:
             assert planned.action_id is not None
@@ -125,4 +127,6 @@ def _still_mailable(row: Any, kind: mailing.MailingKind) -> bool:
         return False
     if kind == "signup_confirmation":
         return not row.consented or bool(row.unsubscribed)  # confirmed meanwhile: done
+    if kind == "manage_link":
+        return True  # asked for by the person: unsubscribing does not take away their data
     return not row.unsubscribed

@@ -30,6 +30,7 @@ SUBJECTS: dict[MailingKind, str] = {
     "case_development": "News on urgent action {ua}: {title}",
     "pledge_reminder": "Reminder: your appeals for urgent action {ua} are due soon",
     "signup_confirmation": "Please confirm: urgent actions by e-mail",
+    "manage_link": "Your link to manage your urgent-action data",
 }
 
 _env = Environment(
@@ -52,7 +53,7 @@ def render(kind: MailingKind, locale: str, context: dict[str, Any]) -> Rendered:
     """The e-mail for `kind` in `locale` (or its language, or English).
 
     `context["action"]` is the action's document for every kind but the sign-up
-    confirmation, which is about no action.
+    confirmation and the manage link, which are about no action.
     """
     action = context.get("action")
     extra = {}
