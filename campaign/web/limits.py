@@ -38,6 +38,7 @@ STORAGE_PREFIX: Final = "campaign-limits"
 def install_limits(app: Flask, limits: Mapping[str, str], redis_url: str | None,
                    proxy_hops: int) -> Limiter:
     """Limit `app`'s public endpoints (already registered) as `limits` say, by name."""
+    app.after_request(_retry_after_only_when_refused)  # runs after the limiter's own hook
     limiter = Limiter(
         client_address(proxy_hops), app=app, storage_uri=redis_url or "memory://",
         strategy="moving-window", headers_enabled=True, key_prefix=STORAGE_PREFIX,
@@ -75,6 +76,14 @@ def client_address(proxy_hops: int) -> Callable[[], str]:
         return request.remote_addr or "unknown"
 
     return key
+
+
+def _retry_after_only_when_refused(response: Response) -> Response:
+    """Flask-Limiter puts Retry-After on every answer of a limited endpoint; on an accepted
+    one it would tell a client to wait for nothing."""
+    if response.status_code != 429:
+        response.headers.pop("Retry-After", None)
+    return response
 
 
 def _accepted(response: Response) -> bool:
