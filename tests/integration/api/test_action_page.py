@@ -8,12 +8,13 @@ from collections.abc import Callable
 from flask.testing import FlaskClient
 
 from campaign.bootstrap import Container
+from campaign.mail.links import MailLinks
 from tests.integration.api.conftest import Headers, Person, action_body, event_count
 
 
 def page_url(container: Container, action_id: str, supporter_id: str) -> str:
     """The link an action e-mail carries for this supporter."""
-    return f"/act/{action_id}?token={container.links.sign_action(supporter_id, action_id)}"
+    return MailLinks("", container.links).pledge(action_id, supporter_id)
 
 
 def letter_form(html: str) -> dict[str, str]:

@@ -179,7 +179,7 @@ def test_after_erasure_every_old_link_is_refused_and_unsubscribing_changes_nothi
     who = supporter.supporter_id
     act = urlsplit(links.pledge(launched_action, who))
     confirm = urlsplit(links.confirm(who)).path
-    manage = urlsplit(links.manage(who)).path
+    manage = f"/manage/{container.links.sign('manage', who)}"
     leave = urlsplit(links.unsubscribe(who)).path
     erase_token = container.links.sign("erase", who)
     assert client.post(f"{BASE}/{who}/erase", headers=admin).status_code == 204

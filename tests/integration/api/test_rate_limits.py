@@ -154,4 +154,4 @@ def test_with_redis_every_web_process_counts_together(
     assert two.post(BASE, json=sign_up_body("b@example.org")).status_code == 202
     assert_too_many(one.post(BASE, json=sign_up_body("c@example.org")))
     assert_too_many(two.post(BASE, json=sign_up_body("d@example.org")))
-    assert redis.Redis.from_url(url).keys("campaign-limits*")
+    assert redis.Redis.from_url(url).keys("*campaign-limits*")
