@@ -190,7 +190,7 @@ HEALTHZ = [Item("GET", "/healthz", "", "")]
 def pledge_items(links: SupporterLinks, supporter_ids: Sequence[str]) -> list[Item]:
     """One pledge to `ua-135-10` per supporter, to all its targets; keyed by supporter id."""
     return [Item("POST", f"/api/v1/actions/{ACTION_ID}/pledges",
-                 f"Supporter {links.sign('supporter', s)}", PLEDGE_BODY, key=s)
+                 f"Supporter {links.sign_action(s, ACTION_ID)}", PLEDGE_BODY, key=s)
             for s in supporter_ids]
 
 
@@ -200,7 +200,7 @@ def letter_items(links: SupporterLinks, pledges: Sequence[Any], count: int,
 
     Each carries its own letter id (as a retrying client would), the key to find it in the log.
     """
-    tokens = {p.supporter_id: links.sign("supporter", p.supporter_id) for p in pledges}
+    tokens = {p.supporter_id: links.sign_action(p.supporter_id, ACTION_ID) for p in pledges}
     today = datetime.now(UTC).date().isoformat()
     items = []
     for n in range(count):

@@ -19,6 +19,7 @@ from campaign.application.access import SupporterLinks
 from campaign.application.commands import CommandHandler, command_routes
 from campaign.application.pledges import pledge_policy
 from campaign.application.reminders import ReminderSender, reminder_schedule
+from campaign.application.supporters import address_requests
 from campaign.infra.event_mapping import EventMapper
 from campaign.infra.queue import Queue, create_broker
 from campaign.mail.alerts import partner_alerts
@@ -26,6 +27,7 @@ from campaign.mail.composing import Composer
 from campaign.mail.confirmation import confirmation_mailer
 from campaign.mail.file_transport import FileTransport
 from campaign.mail.links import MailLinks
+from campaign.mail.manage_link import manage_link_mailer
 from campaign.mail.message import MailConfig
 from campaign.mail.planning import plan_mailings
 from campaign.mail.reminders import ReminderMailer
@@ -101,7 +103,7 @@ def build(
     config = mail_config(settings)
     composer = Composer(store, vault, MailLinks(settings.public_base_url, links), config)
     subscriptions = all_subscriptions(commands, queue, transport, config,
-                                      settings.reminder_offsets_days)
+                                      settings.reminder_offsets_days, blind_index)
     return Container(
         settings=settings, engine=engine, store=store, commands=commands, vault=vault,
         blind_index=blind_index, links=links, broker=broker, queue=queue,
@@ -134,7 +136,7 @@ def all_projections(store: EventStore, vault: Vault, blind_index: BlindIndex) ->
 
 def all_subscriptions(
     commands: CommandHandler, queue: Queue, transport: Transport, mail: MailConfig,
-    reminder_offsets: Sequence[int],
+    reminder_offsets: Sequence[int], blind_index: BlindIndex,
 ) -> list[Subscription]:
     """Every subscription the clock runs: catch-up projections, policies, the mail outbox.
 
@@ -145,8 +147,10 @@ def all_subscriptions(
     return [
         *(projection_subscription(p) for p in catch_up),
         pledge_policy(commands),
+        address_requests(commands, blind_index),
         plan_mailings(commands),
         confirmation_mailer(commands),
+        manage_link_mailer(commands),
         reminder_schedule(reminder_offsets),
         letter_reports_subscription(commands),
         endpoint_switches(),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -22,6 +23,27 @@ class ConfigError(Exception):
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+_RATE = r"\s*\d+\s*(/|per)\s*(\d+\s*)?(second|minute|hour|day|month|year)s?\s*"
+RATE_LIMIT = re.compile(rf"^{_RATE}([;,]{_RATE})*$")
+"""Flask-Limiter's notation: "10 per minute", "10/minute;100/day", "5 per 2 hours"."""
+
+
+@dataclass(frozen=True)
+class RateLimits:
+    """Limits on the public endpoints, in Flask-Limiter's notation (RATE_LIMIT_* variables).
+
+    Per client (its address, see TRUSTED_PROXY_HOPS) except `public_mail`, one budget
+    shared by everyone: sign-ups and "manage my data" requests may each send an e-mail to
+    an address a stranger typed, so together they are held to so many an hour.
+    """
+
+    sign_up: str = "10 per minute;50 per hour"
+    manage_request: str = "5 per minute;20 per hour"
+    links: str = "30 per minute"
+    """Confirming and erasing with a link's token (API and pages)."""
+    unsubscribe: str = "120 per minute"
+    """Generous: mail providers send many people's one-click unsubscribes from few hosts."""
+    public_mail: str = "1000 per hour"
 
 
 @dataclass(frozen=True)
@@ -48,6 +70,12 @@ class Settings:
     webhook_allow_private: bool = False
     # CAMPAIGN_ALERT_EMAIL: who hears that a partner's webhooks were stopped (default: MAIL_FROM).
     campaign_alert_email: str | None = None
+    rate_limits: RateLimits = RateLimits()
+    # TRUSTED_PROXY_HOPS: proxies in front of the app that append to X-Forwarded-For; the
+    # client the rate limits count is the address the outermost of them saw (0: the peer).
+    trusted_proxy_hops: int = 0
+    # UNCONFIRMED_RETENTION_DAYS: a sign-up never confirmed is erased after this many days.
+    unconfirmed_retention_days: int = 30
 
     @property
     def mail_sender(self) -> tuple[str, str]:
@@ -94,7 +122,7 @@ class Settings:
                    reminder_offsets_days=_reminder_offsets(env.get("REMINDER_OFFSETS_DAYS")),
                    webhook_allow_private=_flag(env, "WEBHOOK_ALLOW_PRIVATE"),
                    campaign_alert_email=_alert_email(env.get("CAMPAIGN_ALERT_EMAIL")),
-                   **mail_settings(env))
+                   **mail_settings(env), **abuse_settings(env))
 
     def configure_logging(self) -> None:
         """Plain, one-line log records at the configured level."""
@@ -141,6 +169,33 @@ def mail_settings(env: Mapping[str, str]) -> dict[str, Any]:
         "mail_from": mail_from,
         "public_base_url": base_url,
     }
+
+
+def abuse_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    """Rate limits, the proxies to trust for the client's address, and the retention of
+    unconfirmed sign-ups, checked."""
+    limits = {}
+    for name, default in vars(RateLimits()).items():
+        variable = f"RATE_LIMIT_{name.upper()}"
+        value = (env.get(variable) or default).strip()
+        if not RATE_LIMIT.match(value):
+            raise ConfigError(f"{variable} must be limits like '10 per minute;50 per hour', "
+                              f"not {value!r}")
+        limits[name] = value
+    return {
+        "rate_limits": RateLimits(**limits),
+        "trusted_proxy_hops": _whole(env, "TRUSTED_PROXY_HOPS", 0, 0, 10),
+        "unconfirmed_retention_days": _whole(env, "UNCONFIRMED_RETENTION_DAYS", 30, 1, 3650),
+    }
+
+
+def _whole(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    if not raw.isascii() or not raw.isdigit() or not low <= int(raw) <= high:
+        raise ConfigError(f"{name} must be a whole number from {low} to {high}, not {raw!r}")
+    return int(raw)
 
 
 def _alert_email(value: str | None) -> str | None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import partial
 from typing import Any, Final
 
@@ -23,6 +24,7 @@ import dramatiq
 from dramatiq.middleware import Shutdown
 
 from campaign.application.deadlines import ScanResult, run_deadline_scans
+from campaign.application.supporters import purge_unconfirmed
 from campaign.bootstrap import Container
 from campaign.infra.clock import utc_now
 from campaign.mail.sending import SEND_BATCH
@@ -40,6 +42,8 @@ MAIL_QUEUE: Final = "mail"
 WEBHOOKS_QUEUE: Final = "webhooks"
 """Deliveries have a queue of their own, so a backlog never holds up the jobs that feed it."""
 PARTNER_JOBS_QUEUE: Final = "partner_jobs"
+RETENTION_QUEUE: Final = "retention"
+"""Erasing what may no longer be kept: never urgent, never in the way of the rest."""
 SCAN_BUDGET_SECONDS: Final = 40.0
 """A deadline scan stops starting new batches after this long; the next minute's carries on."""
 
@@ -103,6 +107,15 @@ def scan_webhooks(c: Container) -> None:
     wake_due(c.store, c.queue.sender(DELIVER_WEBHOOK), utc_now())
 
 
+def purge_unconfirmed_sign_ups(c: Container) -> None:
+    """Erase sign-ups unconfirmed for UNCONFIRMED_RETENTION_DAYS (idempotent: erased ones
+    are no longer candidates)."""
+    days = c.settings.unconfirmed_retention_days
+    purged = purge_unconfirmed(c.commands, c.vault, timedelta(days=days), utc_now())
+    if purged:
+        log.info("erased %d sign-ups unconfirmed for %d days", purged, days)
+
+
 def report_letter_counts(c: Container) -> None:
     """Report yesterday's letters per target of each open action (once per day)."""
     reported = report_daily_letter_counts(c.commands, utc_now())
@@ -151,6 +164,9 @@ ACTORS: Final[tuple[ActorSpec, ...]] = (
                                             "max_age": 60_000}),
     ActorSpec(report_letter_counts, PARTNER_JOBS_QUEUE, {"time_limit": 120_000, "max_retries": 1,
                                                    "min_backoff": 5_000, "max_age": 600_000}),
+    # The clock asks every hour; a purge cut short is finished by the next one.
+    ActorSpec(purge_unconfirmed_sign_ups, RETENTION_QUEUE, {
+        "time_limit": 600_000, "max_retries": 0, "max_age": 3_600_000}),
 )
 
 

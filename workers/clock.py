@@ -4,7 +4,8 @@ Every tick (each second) enqueues one run of every subscription; once a minute i
 enqueues a deadline scan (lapses and reminders, campaign.application.deadlines), and every
 five minutes a sweep for mail batches whose queue message was lost (campaign.mail.sending).
 Partner webhooks (campaign.partners.webhooks): every tick an outbox follower and a scan for
-due deliveries, every five minutes the daily letter reports.
+due deliveries, every five minutes the daily letter reports. Every hour the purge of sign-ups
+left unconfirmed too long (campaign.application.supporters).
 Cadences are kept per process, on the monotonic clock, and the first tick of a process
 always asks for each job: nothing needs to survive a restart or live in Redis, because
 what is due lives in the database and the next scan finds it (after a Redis flush too).
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 from campaign.bootstrap import Container
 from workers.actors import (
     follow_webhook_outbox,
+    purge_unconfirmed_sign_ups,
     report_letter_counts,
     resend_lost_batches,
     run_subscription,
@@ -37,6 +39,7 @@ DEADLINE_SCAN_SECONDS = 60.0
 MAIL_SWEEP_SECONDS = 300.0
 # Daily letter counts for partners: a day is reported within minutes of its end.
 LETTER_REPORT_SECONDS = 300.0
+RETENTION_PURGE_SECONDS = 3600.0
 
 
 @dataclass
@@ -62,12 +65,14 @@ class Cadences:
     deadline_scans: Every | None = None
     mail_sweeps: Every | None = None
     letter_reports: Every | None = None
+    retention_purges: Every | None = None
 
     @classmethod
     def standard(cls) -> Cadences:
-        """Deadline scans every minute, lost-batch sweeps and letter reports every 5."""
+        """Deadline scans every minute, lost-batch sweeps and letter reports every 5,
+        retention purges every hour."""
         return cls(Every(DEADLINE_SCAN_SECONDS), Every(MAIL_SWEEP_SECONDS),
-                   Every(LETTER_REPORT_SECONDS))
+                   Every(LETTER_REPORT_SECONDS), Every(RETENTION_PURGE_SECONDS))
 
 
 def tick(c: Container, cadences: Cadences | None = None) -> None:
@@ -83,6 +88,7 @@ def tick(c: Container, cadences: Cadences | None = None) -> None:
     c.queue.send(follow_webhook_outbox.__name__)
     c.queue.send(scan_webhooks.__name__)
     _ask(c, report_letter_counts.__name__, cadences.letter_reports, now)
+    _ask(c, purge_unconfirmed_sign_ups.__name__, cadences.retention_purges, now)
 
 
 def _ask(c: Container, actor_name: str, cadence: Every | None, now: float) -> None:

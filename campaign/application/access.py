@@ -12,20 +12,25 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import Connection, Engine, insert, select, update
 
 from campaign.application.errors import AuthError
-from campaign.infra.tables import api_tokens
+from campaign.infra.tables import api_tokens, supporters
 
 Role = Literal["viewer", "campaigner", "admin"]
 ROLES: tuple[Role, ...] = ("viewer", "campaigner", "admin")
 TOKEN_PREFIX = "uat_"
 
-Purpose = Literal["confirm", "supporter", "unsubscribe", "erase"]
-# How long a signed supporter link stays valid, per purpose.
+Purpose = Literal["confirm", "manage", "unsubscribe", "erase"]
+# How long a signed supporter link stays valid, per purpose. A "manage" link opens the
+# person's data (export, preferences, erasure), so it lives an hour and is only ever sent
+# to the address on file, when asked for.
 LINK_LIFETIME_SECONDS: dict[Purpose, int] = {
     "confirm": 7 * 86400,
-    "supporter": 365 * 86400,
+    "manage": 3600,
     "unsubscribe": 5 * 365 * 86400,
     "erase": 7 * 86400,
 }
+ACTION_LINK_LIFETIME_SECONDS = 180 * 86400
+"""The link in an action e-mail: past the deadline and its extensions; every later e-mail
+about the action (update, reminder) carries a fresh one. It opens only that action."""
 
 
 @dataclass(frozen=True)
@@ -80,8 +85,20 @@ def revoke_token(conn: Connection, token_id: str) -> bool:
     return bool(result.rowcount)
 
 
+@dataclass(frozen=True)
+class ActionLink:
+    """Who an action e-mail's link was sent to, and the one action it opens."""
+
+    supporter_id: str
+    action_id: str
+
+
 class SupporterLinks:
-    """Signed, expiring, purpose-bound tokens for supporters' links (itsdangerous)."""
+    """Signed, expiring, purpose-bound tokens for supporters' links (itsdangerous).
+
+    `verify` checks the signature and the age only; `holder` and `action_holder` also
+    check that the supporter is still on file, so every link dies with erasure.
+    """
 
     def __init__(self, secret: str) -> None:
         self._secret = secret
@@ -90,15 +107,56 @@ class SupporterLinks:
         """A token that proves, for `purpose` only, that the holder got our link."""
         return self._serializer(purpose).dumps(supporter_id)
 
+    def sign_action(self, supporter_id: str, action_id: str) -> str:
+        """The token of an action e-mail's link: pledge and confirm letters, that action only."""
+        return self._serializer("act").dumps([supporter_id, action_id])
+
     def verify(self, purpose: Purpose, token: str) -> str:
         """The supporter id inside a valid token; AuthError when forged, expired or misused."""
+        value = self._load(purpose, token, LINK_LIFETIME_SECONDS[purpose])
+        if not isinstance(value, str):
+            raise AuthError("this link is not valid")
+        return value
+
+    def verify_action(self, token: str) -> ActionLink:
+        """The supporter and action a valid action link names; AuthError otherwise."""
+        value = self._load("act", token, ACTION_LINK_LIFETIME_SECONDS)
+        if not (isinstance(value, list) and len(value) == 2
+                and all(isinstance(part, str) for part in value)):
+            raise AuthError("this link is not valid")
+        return ActionLink(*value)
+
+    def holder(self, conn: Connection, purpose: Purpose, token: str) -> str:
+        """The supporter a valid link names, if still on file and not erased."""
+        return supporter_on_file(conn, self.verify(purpose, token))
+
+    def action_holder(self, conn: Connection, token: str) -> ActionLink:
+        """The action link's supporter and action, if the supporter is still on file."""
+        link = self.verify_action(token)
+        supporter_on_file(conn, link.supporter_id)
+        return link
+
+    def _load(self, salt: str, token: str, max_age: int) -> object:
         try:
-            value = self._serializer(purpose).loads(token, max_age=LINK_LIFETIME_SECONDS[purpose])
+            return self._serializer(salt).loads(token, max_age=max_age)
         except SignatureExpired:
             raise AuthError("this link has expired") from None
         except BadSignature:
             raise AuthError("this link is not valid") from None
-        return str(value)
 
-    def _serializer(self, purpose: Purpose) -> URLSafeTimedSerializer:
-        return URLSafeTimedSerializer(self._secret, salt=f"supporter-link/{purpose}")
+    def _serializer(self, salt: str) -> URLSafeTimedSerializer:
+        return URLSafeTimedSerializer(self._secret, salt=f"supporter-link/{salt}")
+
+
+def supporter_on_file(conn: Connection, supporter_id: str) -> str:
+    """`supporter_id` if that supporter is registered and not erased; AuthError otherwise.
+
+    Erasure (by the person, a campaigner or the retention rule) ends every link at once,
+    however long its signature would still be valid.
+    """
+    erased = conn.execute(
+        select(supporters.c.erased).where(supporters.c.supporter_id == supporter_id)
+    ).scalar_one_or_none()
+    if erased is None or erased:
+        raise AuthError("this link is no longer valid")
+    return supporter_id

@@ -1,28 +1,38 @@
-"""Supporters: signing up (found again by blind index), erasure with its key, export.
+"""Supporters: signing up (found again by blind index), erasure with its key, export, and
+the retention rule for sign-ups never confirmed.
 
 These read more than one stream or table before deciding; single-aggregate commands go
 straight to the command handler.
+
+Public requests (sign-up, "manage my data") are recorded as asked, on a fresh stream, and
+answered at once: the request never looks the address up, so a known and a new address do
+the same work in the same time and nobody learns who is registered. The `address_requests`
+subscription resolves them a moment later (the clock runs it every second).
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, select
 from sqlalchemy.exc import IntegrityError
 
-from campaign.application.commands import CommandHandler, Meta
+from campaign.application.commands import CommandHandler, Meta, policy_meta
 from campaign.application.errors import NotFound
 from campaign.domain import supporter
 from campaign.domain.base import DomainError
 from campaign.domain.codec import to_data
 from campaign.domain.values import normalise_email
 from campaign.infra.tables import pledges, supporters
-from events import StoredEvent
-from events.personal_data import BlindIndex, Vault
+from events import StoredEvent, Subscription
+from events.personal_data import MASK, BlindIndex, Vault
+
+ADDRESS_REQUESTS = "address_requests"
+PURGE_PAGE = 500
 
 
 @dataclass(frozen=True)
@@ -44,21 +54,95 @@ def find_supporter_by_email(conn: Connection, index: BlindIndex, email: str) -> 
     ).scalar_one_or_none()
 
 
+def request_sign_up(
+    commands: CommandHandler, form: Registration, meta: Meta, now: datetime,
+    conn: Connection | None = None,
+) -> None:
+    """Record a public sign-up as asked; `address_requests` registers it or passes it on."""
+    commands.handle(supporter.ReceiveSignUp(
+        supporter_id=str(uuid.uuid4()), email=form.email.strip(), name=form.name.strip(),
+        locale=form.locale, country=form.country, timezone=form.timezone, received_at=now,
+    ), meta, conn=conn)
+
+
+def request_manage_link(
+    commands: CommandHandler, email: str, meta: Meta, now: datetime,
+    conn: Connection | None = None,
+) -> None:
+    """Record a public "manage my data" request; `address_requests` answers a known address."""
+    commands.handle(supporter.ReceiveManageRequest(
+        supporter_id=str(uuid.uuid4()), email=email.strip(), received_at=now,
+    ), meta, conn=conn)
+
+
+def address_requests(commands: CommandHandler, index: BlindIndex) -> Subscription:
+    """The subscription that resolves public requests against the supporters on file.
+
+    A sign-up with a new address becomes that supporter (its stream, its key); one with a
+    known address asks the known supporter to confirm again. A "manage my data" request
+    asks the known, not erased, supporter for a manage link. Either way a request that did
+    not become a supporter has its key destroyed: what a stranger typed is not kept.
+    """
+
+    def react(conn: Connection, events: Sequence[StoredEvent]) -> None:
+        for stored in events:
+            request = commands.mapper.to_domain(conn, stored)
+            meta = policy_meta(ADDRESS_REQUESTS, stored)
+            if isinstance(request, supporter.SignUpReceived):
+                _resolve_sign_up(commands, index, request, meta, conn)
+            elif isinstance(request, supporter.ManageRequestReceived):
+                _resolve_manage_request(commands, index, request, meta, conn)
+
+    return Subscription(ADDRESS_REQUESTS, react, frozenset({
+        supporter.SignUpReceived.type_name, supporter.ManageRequestReceived.type_name}))
+
+
+def _resolve_sign_up(
+    commands: CommandHandler, index: BlindIndex, request: supporter.SignUpReceived, meta: Meta,
+    conn: Connection,
+) -> None:
+    if request.email == MASK:
+        return  # its key is gone: resolved before, or erased
+    form = Registration(request.email, request.name, request.locale, request.country,
+                        request.timezone)
+    found = register_supporter(commands, index, form, meta, request.received_at, conn=conn,
+                               supporter_id=request.supporter_id)
+    if found != request.supporter_id:
+        commands.mapper.vault.forget(conn, supporter.supporter_stream(request.supporter_id))
+
+
+def _resolve_manage_request(
+    commands: CommandHandler, index: BlindIndex, request: supporter.ManageRequestReceived,
+    meta: Meta, conn: Connection,
+) -> None:
+    found = None if request.email == MASK else find_supporter_by_email(conn, index,
+                                                                         request.email)
+    if found is not None:
+        try:
+            commands.handle(supporter.RequestManageLink(supporter_id=found,
+                                                        at=request.received_at),
+                            meta, conn=conn)
+        except DomainError:
+            pass  # erased meanwhile: nothing to send, and nobody to tell
+    commands.mapper.vault.forget(conn, supporter.supporter_stream(request.supporter_id))
+
+
 def register_supporter(
     commands: CommandHandler, index: BlindIndex, form: Registration, meta: Meta, now: datetime,
-    conn: Connection | None = None,
+    conn: Connection | None = None, supporter_id: str | None = None,
 ) -> str:
     """Register, or return the existing id: signing up twice is harmless and reveals nothing.
 
     Signing up again with an address that was never confirmed sends the confirmation
     e-mail again (at most once per quarter-hour): the first one may have been lost.
+    `supporter_id` is the new supporter's id (a fresh one when not given).
     """
     with commands.transaction(conn) as tx:
         existing = find_supporter_by_email(tx, index, form.email)
         if existing:
             _request_confirmation(commands, existing, meta, now, tx)
             return existing
-        supporter_id = str(uuid.uuid4())
+        supporter_id = supporter_id or str(uuid.uuid4())
         command = supporter.RegisterSupporter(
             supporter_id=supporter_id, email=form.email.strip(), name=form.name.strip(),
             locale=form.locale, country=form.country, timezone=form.timezone,
@@ -105,6 +189,45 @@ def erase_supporter(
         vault.forget(tx, supporter.supporter_stream(supporter_id))
 
 
+def purge_unconfirmed(
+    commands: CommandHandler, vault: Vault, older_than: timedelta, now: datetime,
+) -> int:
+    """Erase sign-ups left unconfirmed for `older_than` (their key deleted); how many.
+
+    Idempotent: an erased supporter is no longer a candidate, and one asked to confirm
+    again since the cutoff is kept until that e-mail is as old. Each supporter is erased
+    in a transaction of its own, so a long purge holds no lock for long.
+    """
+    cutoff = now - older_than
+    meta = Meta(actor="policy:retention", correlation_id=f"retention-{uuid.uuid4()}")
+    purged, after = 0, ""
+    while candidates := _unconfirmed_before(commands, cutoff, after):
+        for supporter_id in candidates:
+            with commands.transaction() as tx:
+                try:
+                    outcome = commands.handle(supporter.PurgeUnconfirmed(
+                        supporter_id=supporter_id, cutoff=cutoff, at=now), meta, conn=tx)
+                except DomainError:
+                    continue  # erased meanwhile
+                if outcome.events:
+                    vault.forget(tx, supporter.supporter_stream(supporter_id))
+                    purged += 1
+        after = candidates[-1]
+    return purged
+
+
+def _unconfirmed_before(commands: CommandHandler, cutoff: datetime, after: str) -> list[str]:
+    """A page of supporters registered before `cutoff` who never confirmed, by id."""
+    c = supporters.c
+    with commands.engine.connect() as conn:
+        return list(conn.execute(
+            select(c.supporter_id)
+            .where(c.consented.is_(False), c.erased.is_(False), c.registered_at < cutoff,
+                   c.supporter_id > after)
+            .order_by(c.supporter_id).limit(PURGE_PAGE)
+        ).scalars())
+
+
 def require_supporter(conn: Connection, supporter_id: str) -> Any:
     """The supporter's read-model row, NotFound if there is none."""
     row = conn.execute(
@@ -134,7 +257,8 @@ def export_supporter(commands: CommandHandler, supporter_id: str) -> dict[str, A
     return {
         "supporter_id": supporter_id,
         "erased": row.erased,
-        "profile": history[0]["data"] if history else None,
+        "profile": next((e["data"] for e in history
+                         if e["type"] == supporter.SupporterRegistered.type_name), None),
         "events": history,
         "pledges": pledge_history,
     }

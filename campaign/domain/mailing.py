@@ -21,10 +21,10 @@ from typing import ClassVar, Literal, TypeAlias
 from campaign.domain.base import Aggregate, DomainError, DomainEvent, emit
 
 MailingKind = Literal["action_launched", "action_updated", "action_closed", "case_development",
-                      "pledge_reminder", "signup_confirmation"]
+                      "pledge_reminder", "signup_confirmation", "manage_link"]
 ACTION_KINDS: frozenset[MailingKind] = frozenset({
     "action_launched", "action_updated", "action_closed", "case_development", "pledge_reminder"})
-"""Mailings about one urgent action; a sign-up confirmation is about none."""
+"""Mailings about one urgent action; a sign-up confirmation or a manage link is about none."""
 BatchOutcome = Literal["accepted", "failed"]
 MAX_RECIPIENTS_PER_BATCH = 1000  # SendGrid: 1,000 personalizations per request
 

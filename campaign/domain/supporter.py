@@ -1,10 +1,16 @@
 """The Supporter aggregate (stream `supporter-<id>`): sign-up, consent, preferences, erasure.
 
-Only SupporterRegistered carries personal data (e-mail, name), named in its
-`personal_fields` so the store encrypts them with the supporter's key; erasing deletes
-that key, so nothing here ever needs to rewrite or redact an event. The state keeps no
-personal data at all: no decision depends on it. E-mail uniqueness needs a lookup
-across streams (a blind index), so the application layer enforces it, not this module.
+Only the events that record what a person typed carry personal data (SupporterRegistered,
+SignUpReceived, ManageRequestReceived: e-mail, name), named in their `personal_fields` so
+the store encrypts them with the stream's key; erasing deletes that key, so nothing here
+ever needs to rewrite or redact an event. The state keeps no personal data at all: no
+decision depends on it. E-mail uniqueness needs a lookup across streams (a blind index),
+so the application layer enforces it, not this module.
+
+A public request (sign-up, "manage my data") is first recorded as asked on a fresh
+stream (campaign.domain.requests), before anyone looks the address up. Resolving it later
+either makes that stream the new supporter (SupporterRegistered) or passes the request on
+to the supporter already on file (ConfirmationRequested, ManageLinkRequested).
 """
 
 from __future__ import annotations
@@ -16,6 +22,13 @@ from functools import reduce
 from typing import ClassVar, Literal, TypeAlias
 
 from campaign.domain.base import Aggregate, DomainError, DomainEvent, carry, emit
+from campaign.domain.requests import MANAGE_LINK_RESEND_INTERVAL, received
+from campaign.domain.requests import ManageLinkRequested as ManageLinkRequested
+from campaign.domain.requests import ManageRequestReceived as ManageRequestReceived
+from campaign.domain.requests import ReceiveManageRequest as ReceiveManageRequest
+from campaign.domain.requests import ReceiveSignUp as ReceiveSignUp
+from campaign.domain.requests import RequestManageLink as RequestManageLink
+from campaign.domain.requests import SignUpReceived as SignUpReceived
 from campaign.domain.values import normalise_email as normalise_email  # for the blind index
 from campaign.domain.values import (
     require_choice,
@@ -27,7 +40,8 @@ from campaign.domain.values import (
 
 UnsubscribeVia = Literal["link", "one_click", "provider", "campaigner"]
 SuppressionReason = Literal["bounce", "spam_report", "dropped"]
-ErasureRequester = Literal["supporter", "campaigner"]
+ErasureRequester = Literal["supporter", "campaigner", "retention"]
+"""Who erased: the person, a campaigner, or the retention rule for unconfirmed sign-ups."""
 
 
 def supporter_stream(supporter_id: str) -> str:
@@ -62,6 +76,15 @@ class RegisterSupporter:
     country: str
     timezone: str
     registered_at: datetime
+
+
+@dataclass(frozen=True)
+class PurgeUnconfirmed:
+    """Erase a sign-up never confirmed, unless a confirmation e-mail went out since `cutoff`."""
+
+    supporter_id: str
+    cutoff: datetime
+    at: datetime
 
 
 @dataclass(frozen=True)
@@ -119,8 +142,9 @@ class EraseSupporter:
 
 
 Command: TypeAlias = (
-    RegisterSupporter | RequestConfirmation | ConfirmConsent | ChangeSubscriptions | Unsubscribe
-    | Suppress | EraseSupporter
+    ReceiveSignUp | ReceiveManageRequest | RegisterSupporter | RequestConfirmation
+    | RequestManageLink | ConfirmConsent | ChangeSubscriptions | Unsubscribe | Suppress
+    | EraseSupporter | PurgeUnconfirmed
 )
 
 CONFIRMATION_RESEND_INTERVAL = timedelta(minutes=15)
@@ -207,7 +231,8 @@ class SupporterErased(DomainEvent):
 
 EVENTS: tuple[type[DomainEvent], ...] = (
     SupporterRegistered, ConfirmationRequested, ConsentConfirmed, SubscriptionsChanged,
-    Unsubscribed, SupporterSuppressed, SupporterErased,
+    Unsubscribed, SupporterSuppressed, SupporterErased, SignUpReceived, ManageRequestReceived,
+    ManageLinkRequested,
 )
 
 # State
@@ -218,6 +243,8 @@ class State:
     """One supporter as decisions and sending need them, without personal data."""
 
     supporter_id: str = ""
+    received: bool = False
+    """A public request was recorded on this stream (it may never become a supporter)."""
     registered: bool = False
     consented: bool = False
     subscriptions: Subscriptions = Subscriptions()
@@ -229,6 +256,7 @@ class State:
     country: str = ""
     timezone: str = ""
     confirmation_sent_at: datetime | None = None
+    manage_link_sent_at: datetime | None = None
 
     @property
     def can_receive_campaign_email(self) -> bool:
@@ -251,11 +279,15 @@ def decide(state: State, command: Command) -> list[DomainEvent]:
         raise DomainError("supporter_erased", "the supporter was erased")
     if isinstance(command, RegisterSupporter):
         return [] if state.registered else [_registration(command)]
+    if isinstance(command, ReceiveSignUp | ReceiveManageRequest):
+        return [] if state.received or state.registered else [received(command)]
     if not state.registered:
         raise DomainError("unknown_supporter", "no such supporter")
     match command:
         case RequestConfirmation():
             return _request_confirmation(state, command)
+        case RequestManageLink():
+            return _request_manage_link(state, command)
         case ConfirmConsent():
             return _confirm(state, command)
         case ChangeSubscriptions():
@@ -271,6 +303,8 @@ def decide(state: State, command: Command) -> list[DomainEvent]:
         case EraseSupporter():
             require_choice(command.requested_by, ErasureRequester, "invalid_requester", "by")
             return [emit(SupporterErased, command, erased_at=command.at)]
+        case PurgeUnconfirmed():
+            return _purge(state, command)
 
 
 def _registration(command: RegisterSupporter) -> SupporterRegistered:
@@ -289,6 +323,23 @@ def _request_confirmation(state: State, command: RequestConfirmation) -> list[Do
     if not waiting or state.suppressed or recent:
         return []
     return [emit(ConfirmationRequested, command, requested_at=command.at)]
+
+
+def _request_manage_link(state: State, command: RequestManageLink) -> list[DomainEvent]:
+    """Not to a suppressed address (it cannot or will not receive it), nor too often."""
+    last = state.manage_link_sent_at
+    recent = last is not None and command.at - last < MANAGE_LINK_RESEND_INTERVAL
+    if state.suppressed or recent:
+        return []
+    return [emit(ManageLinkRequested, command, requested_at=command.at)]
+
+
+def _purge(state: State, command: PurgeUnconfirmed) -> list[DomainEvent]:
+    """Only a sign-up still waiting for its confirmation, with no e-mail since the cutoff."""
+    last = state.confirmation_sent_at
+    if state.consented or (last is not None and last >= command.cutoff):
+        return []
+    return [emit(SupporterErased, command, requested_by="retention", erased_at=command.at)]
 
 
 def _confirm(state: State, command: ConfirmConsent) -> list[DomainEvent]:
@@ -318,8 +369,12 @@ def evolve(state: State, event: DomainEvent) -> State:
         case SupporterRegistered():
             return carry(State, event, registered=True,
                          confirmation_sent_at=event.registered_at)
+        case SignUpReceived() | ManageRequestReceived():
+            return replace(state, supporter_id=event.supporter_id, received=True)
         case ConfirmationRequested():
             return replace(state, confirmation_sent_at=event.requested_at)
+        case ManageLinkRequested():
+            return replace(state, manage_link_sent_at=event.requested_at)
         case ConsentConfirmed():
             return replace(state, consented=True, unsubscribed=False)
         case SubscriptionsChanged():

@@ -133,7 +133,9 @@ class Composer:
             return None
         leave = self.links.unsubscribe(row.supporter_id)
         values: dict[Slot, str] = {"name": name or "friend", "unsubscribe_url": leave}
-        if action_row is None:
+        if planned.kind == "manage_link":
+            values["manage_url"] = self.links.manage(row.supporter_id)
+        elif action_row is None:
             values["confirm_url"] = self.links.confirm(row.supporter_id)
         else:
             assert planned.action_id is not None
@@ -191,4 +193,6 @@ def _still_mailable(row: Any, kind: mailing.MailingKind) -> bool:
         return False
     if kind == "signup_confirmation":
         return not row.consented or bool(row.unsubscribed)  # confirmed meanwhile: done
+    if kind == "manage_link":
+        return True  # asked for by the person: unsubscribing does not take away their data
     return not row.unsubscribed

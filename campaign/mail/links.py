@@ -1,7 +1,9 @@
-"""The links campaign e-mail carries: confirm, unsubscribe, and the pledge page of an action.
+"""The links campaign e-mail carries: confirm, unsubscribe, manage my data, and the pledge
+page of an action.
 
-Each carries a signed token for one purpose only (campaign.application.access). The paths
-are the web pages' routes (campaign.web.pages); a test holds the two together.
+Each carries a signed token for one purpose only (campaign.application.access); the pledge
+page's token also names its one action. The paths are the web pages' routes
+(campaign.web.pages); a test holds the two together.
 """
 
 from __future__ import annotations
@@ -27,9 +29,16 @@ class MailLinks:
         """The one-click link in `List-Unsubscribe` and the footer of every campaign e-mail."""
         return f"{self._base}/unsubscribe/{self.links.sign('unsubscribe', supporter_id)}"
 
+    def manage(self, supporter_id: str) -> str:
+        """The hour-long link to the supporter's data: export, preferences, erasure."""
+        return f"{self._base}/manage/{self.links.sign('manage', supporter_id)}"
+
     def pledge(self, action_id: str, supporter_id: str) -> str:
-        """The page where the supporter pledges letters to the action and confirms them."""
-        token = urlencode({"token": self.links.sign("supporter", supporter_id)})
+        """The page where the supporter pledges letters to this action and confirms them.
+
+        Forwarding the e-mail hands on this action's pledge, nothing else of the person.
+        """
+        token = urlencode({"token": self.links.sign_action(supporter_id, action_id)})
         return f"{self._base}/act/{quote(action_id, safe='')}?{token}"
 
     @property

@@ -47,10 +47,12 @@ SUBJECTS: dict[MailingKind, str] = {
     "case_development": "News on urgent action {ua}: {title}",
     "pledge_reminder": "Reminder: your appeals for urgent action {ua} are due soon",
     "signup_confirmation": "Please confirm: urgent actions by e-mail",
+    "manage_link": "Your link to manage your urgent-action data",
 }
 
-Slot = Literal["name", "unsubscribe_url", "confirm_url", "pledge_url", "deadline_local"]
-SLOTS: tuple[Slot, ...] = ("name", "unsubscribe_url", "confirm_url", "pledge_url",
+Slot = Literal["name", "unsubscribe_url", "confirm_url", "manage_url", "pledge_url",
+               "deadline_local"]
+SLOTS: tuple[Slot, ...] = ("name", "unsubscribe_url", "confirm_url", "manage_url", "pledge_url",
                            "deadline_local")
 """What differs per recipient; templates write `{{ slot.name }}` where it goes."""
 
@@ -106,7 +108,7 @@ def render(kind: MailingKind, locale: str, context: dict[str, Any]) -> Rendered:
     """The e-mail for `kind` in `locale` (or its language, or English).
 
     `context["action"]` is the action's document for every kind but the sign-up
-    confirmation, which is about no action.
+    confirmation and the manage link, which are about no action.
     """
     placeholders = Placeholders()
     action = context.get("action")

@@ -11,8 +11,10 @@ from campaign.infra.database import ensure_migrated
 from campaign.web import health
 from campaign.web.api import init_api
 from campaign.web.context import install, register_request_context
-from campaign.web.pages import action, confirmation, unsubscribe
+from campaign.web.limits import install_limits
+from campaign.web.pages import action, confirmation, manage, unsubscribe
 from campaign.web.problems import register_problem_handlers
+from campaign.web.redaction import redact_tokens_in_logs
 
 
 def create_app(container: Container,
@@ -29,7 +31,11 @@ def create_app(container: Container,
     register_request_context(app)
     register_problem_handlers(app)
     app.register_blueprint(health.blueprint(probes))
-    for page in (unsubscribe, confirmation, action):
+    for page in (unsubscribe, confirmation, action, manage):
         app.register_blueprint(page.blueprint)
     init_api(app)
+    settings = container.settings
+    install_limits(app, vars(settings.rate_limits), settings.redis_url,
+                   settings.trusted_proxy_hops)
+    redact_tokens_in_logs()
     return app

@@ -2,6 +2,11 @@
 
 Partner keys and campaigner tokens live in different tables and are never interchangeable:
 a campaigner token opens no partner endpoint, and a partner key no campaigner one.
+
+Supporters send the token of a link we e-mailed them as `Authorization: Supporter <token>`,
+and each opens only what its e-mail was for: an action e-mail's link pledges and confirms
+letters for that one action; a "manage my data" link (an hour long) opens the person's own
+data. Both stop working when the supporter is erased.
 """
 
 from __future__ import annotations
@@ -13,7 +18,14 @@ from typing import Any, TypeVar, cast
 
 from flask import g, request
 
-from campaign.application.access import ROLES, Caller, Purpose, Role, caller_for_token
+from campaign.application.access import (
+    ROLES,
+    ActionLink,
+    Caller,
+    Purpose,
+    Role,
+    caller_for_token,
+)
 from campaign.application.errors import AuthError, Forbidden
 from campaign.partners.registry import PartnerRecord, partner_for_api_key
 from campaign.web.context import container
@@ -56,16 +68,34 @@ def require_role(role: Role) -> Callable[[F], F]:
     return decorate
 
 
-def supporter_required(view: F) -> F:
-    """Decorator: the request needs `Authorization: Supporter <token>` (purpose "supporter")."""
+def manage_link_required(view: F) -> F:
+    """Decorator: the request needs the token of a "manage my data" link, still valid."""
 
     @wraps(view)
     def guarded(*args: Any, **kwargs: Any) -> Any:
-        g.caller = supporter_from_request("supporter")
+        g.caller = supporter_from_request("manage")
         return view(*args, **kwargs)
 
     return _documented(guarded, view, {
         "security": [{"supporterToken": []}], "responses": {"401": "UNAUTHORIZED"},
+    })
+
+
+def action_link_required(view: F) -> F:
+    """Decorator: the request needs the token of an action e-mail's link.
+
+    Sets `g.caller` and `g.action_link`; the view refuses (403) a link for another action.
+    """
+
+    @wraps(view)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        g.action_link = action_link_from_request()
+        g.caller = Caller("supporter", g.action_link.supporter_id)
+        return view(*args, **kwargs)
+
+    return _documented(guarded, view, {
+        "security": [{"supporterToken": []}],
+        "responses": {"401": "UNAUTHORIZED", "403": "FORBIDDEN"},
     })
 
 
@@ -85,13 +115,25 @@ def _documented(guarded: Callable[..., Any], view: F, doc: dict[str, Any]) -> F:
     return cast(F, guarded)
 
 
-def supporter_from_request(purpose: Purpose = "supporter") -> Caller:
-    """The supporter whose signed token is in `Authorization: Supporter <token>`."""
+def supporter_from_request(purpose: Purpose) -> Caller:
+    """The supporter whose `purpose` link token is in `Authorization: Supporter <token>`."""
+    token = _supporter_token()
+    with container().engine.connect() as conn:
+        return Caller("supporter", container().links.holder(conn, purpose, token))
+
+
+def action_link_from_request() -> ActionLink:
+    """The supporter and the one action of the action link in `Authorization`."""
+    token = _supporter_token()
+    with container().engine.connect() as conn:
+        return container().links.action_holder(conn, token)
+
+
+def _supporter_token() -> str:
     header = request.headers.get("Authorization", "")
     if not header.startswith("Supporter "):
         raise AuthError("a supporter token is required: Authorization: Supporter <token>")
-    token = header.removeprefix("Supporter ").strip()
-    return Caller("supporter", container().links.verify(purpose, token))
+    return header.removeprefix("Supporter ").strip()
 
 
 def authenticate_partner() -> PartnerRecord:

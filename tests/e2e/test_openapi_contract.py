@@ -34,7 +34,7 @@ CHECKS = [not_a_server_error, response_schema_conformance, content_type_conforma
 
 @pytest.fixture
 def credentials(container: Container) -> dict[str, str]:
-    """A seeded database, an admin token, a confirmed supporter's token, a partner's key."""
+    """A seeded database, an admin token, a supporter's manage-link token, a partner's key."""
     load_demo(container)
     meta = Meta(actor="test", correlation_id="contract")
     supporter_id = register_supporter(container.commands, container.blind_index, Registration(
@@ -47,7 +47,8 @@ def credentials(container: Container) -> dict[str, str]:
         webhook_url="https://1.1.1.1/hooks", case_ids=("azimzhan-askarov",),
         partner_id="bir-duino-kyrgyzstan"), meta, utc_now())
     return {"campaignerToken": f"Bearer {token}",
-            "supporterToken": f"Supporter {container.links.sign('supporter', supporter_id)}",
+            # A "manage my data" link's token: /me and its kin (pledges answer 401 to it).
+            "supporterToken": f"Supporter {container.links.sign('manage', supporter_id)}",
             "partnerKey": f"Bearer {partner.api_key}"}
 
 

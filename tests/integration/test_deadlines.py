@@ -49,6 +49,7 @@ from workers.actors import (
     DEADLINES_QUEUE,
     MAIL_QUEUE,
     PARTNER_JOBS_QUEUE,
+    RETENTION_QUEUE,
     SUBSCRIPTIONS_QUEUE,
     WEBHOOKS_QUEUE,
 )
@@ -527,7 +528,7 @@ def test_the_clock_asks_for_a_deadline_scan_once_a_minute(
     tick(container, minute)
     assert broker.queues[DEADLINES_QUEUE].qsize() == 2
     assert actors.queues == {SUBSCRIPTIONS_QUEUE, DEADLINES_QUEUE, MAIL_QUEUE,
-                             WEBHOOKS_QUEUE, PARTNER_JOBS_QUEUE}
+                             WEBHOOKS_QUEUE, PARTNER_JOBS_QUEUE, RETENTION_QUEUE}
 
 
 @pytest.fixture

@@ -102,3 +102,36 @@ def test_a_redis_url_of_another_scheme_is_refused(tmp_path: Path, url: str) -> N
     with pytest.raises(ConfigError, match="REDIS_URL must be a redis:// or rediss:// URL"):
         Settings.from_env({"REDIS_URL": url, "SECRET_KEY": SECRET_KEY,
                            "VAR_DIR": str(tmp_path)})
+
+
+def test_abuse_controls_have_sane_defaults(tmp_path: Path) -> None:
+    settings = Settings.from_env({"VAR_DIR": str(tmp_path)})
+
+    assert settings.rate_limits.sign_up == "10 per minute;50 per hour"
+    assert settings.rate_limits.public_mail == "1000 per hour"
+    assert settings.trusted_proxy_hops == 0
+    assert settings.unconfirmed_retention_days == 30
+
+
+def test_limits_proxies_and_retention_come_from_the_environment(tmp_path: Path) -> None:
+    settings = Settings.from_env({
+        "VAR_DIR": str(tmp_path), "RATE_LIMIT_SIGN_UP": "3/minute; 20 per 2 hours",
+        "RATE_LIMIT_PUBLIC_MAIL": "200 per hour", "TRUSTED_PROXY_HOPS": "1",
+        "UNCONFIRMED_RETENTION_DAYS": "7",
+    })
+
+    assert settings.rate_limits.sign_up == "3/minute; 20 per 2 hours"
+    assert settings.rate_limits.public_mail == "200 per hour"
+    assert (settings.trusted_proxy_hops, settings.unconfirmed_retention_days) == (1, 7)
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("RATE_LIMIT_SIGN_UP", "ten per minute"), ("RATE_LIMIT_LINKS", "10 per fortnight"),
+    ("RATE_LIMIT_PUBLIC_MAIL", "-1 per hour"), ("TRUSTED_PROXY_HOPS", "one"),
+    ("UNCONFIRMED_RETENTION_DAYS", "0"), ("UNCONFIRMED_RETENTION_DAYS", "²"),
+])
+def test_malformed_abuse_settings_are_refused_by_name(
+    tmp_path: Path, name: str, value: str
+) -> None:
+    with pytest.raises(ConfigError, match=name):
+        Settings.from_env({"VAR_DIR": str(tmp_path), name: value})

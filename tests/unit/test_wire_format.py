@@ -26,6 +26,7 @@ WIRE = {
     "follow_webhook_outbox": ("partner_jobs", []),
     "scan_webhooks": ("partner_jobs", []),
     "report_letter_counts": ("partner_jobs", []),
+    "purge_unconfirmed_sign_ups": ("retention", []),
 }
 
 

@@ -3,6 +3,9 @@
 A pledge's id is `<action id>-<supporter id>` (its stream id without "pledge-"): one
 pledge per supporter per action. Both halves are UUIDs full of dashes, so an id is
 always resolved through the `pledges` read model, never split.
+
+Supporters act with the token of the link in that action's e-mail, which names both the
+supporter and the action: it opens this action's pledge and nothing else (403 elsewhere).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from flask import g, request
 from flask_smorest import Blueprint
 from sqlalchemy import Connection, select
 
+from campaign.application.access import Caller
 from campaign.application.commands import Outcome
 from campaign.application.errors import Forbidden, NotFound
 from campaign.application.pledges import pledge_as_supporter
@@ -34,7 +38,7 @@ from campaign.web.api.common import (
     reading,
 )
 from campaign.web.api.idempotency import HEADER_PARAMETER, idempotent
-from campaign.web.auth import caller_from_bearer, supporter_from_request, supporter_required
+from campaign.web.auth import action_link_from_request, action_link_required, caller_from_bearer
 from campaign.web.context import container
 
 blueprint = Blueprint("pledges", __name__, url_prefix="/api/v1",
@@ -93,7 +97,7 @@ class PledgeSchema(ApiSchema):
 
 
 def supporter_or_viewer(view: V) -> V:
-    """Decorator: a supporter token, or a campaigner token of any role."""
+    """Decorator: an action link's token, or a campaigner token of any role."""
 
     @wraps(view)
     def guarded(*args: Any, **kwargs: Any) -> Any:
@@ -101,14 +105,21 @@ def supporter_or_viewer(view: V) -> V:
         if header.startswith("Bearer "):
             g.caller = caller_from_bearer(header)
         else:
-            g.caller = supporter_from_request("supporter")
+            g.action_link = action_link_from_request()
+            g.caller = Caller("supporter", g.action_link.supporter_id)
         return view(*args, **kwargs)
 
     return cast(V, guarded)
 
 
+def _require_link_for(action_id: str) -> None:
+    """403 unless the caller's action link was sent for `action_id`."""
+    if g.action_link.action_id != action_id:
+        raise Forbidden("this link is for another action")
+
+
 @blueprint.route("/actions/<action_id>/pledges", methods=["POST"])
-@supporter_required
+@action_link_required
 @idempotent
 @blueprint.arguments(PledgeRequestSchema)
 @blueprint.response(201, PledgeSchema, headers=CREATED_HEADERS)
@@ -118,9 +129,11 @@ def supporter_or_viewer(view: V) -> V:
 def make(body: dict[str, Any], action_id: str) -> tuple[dict[str, Any], int, dict[str, str]]:
     """Pledge letters to a launched action: one pledge per supporter per action.
 
-    Needs confirmed consent. Pledging again with the same targets and count changes
-    nothing (200); a different pledge is refused (409 `already_pledged`).
+    Needs confirmed consent and the link of this action's e-mail. Pledging again with the
+    same targets and count changes nothing (200); a different pledge is refused (409
+    `already_pledged`).
     """
+    _require_link_for(action_id)
     outcome = pledge_as_supporter(container().commands, action_id, g.caller.id,
                                   tuple(body["target_ids"]), body["letters_promised"], meta(),
                                   utc_now(), conn=g.get("conn"))
@@ -132,15 +145,15 @@ def make(body: dict[str, Any], action_id: str) -> tuple[dict[str, Any], int, dic
 @blueprint.response(200, PledgeSchema, headers=ETAG_HEADER)
 @blueprint.doc(security=[*SUPPORTER, *CAMPAIGNER])
 def get(pledge_id: str) -> tuple[dict[str, Any], int, dict[str, str]]:
-    """One pledge: its owner, or any campaigner token, may read it."""
+    """One pledge: its owner (with the action's link), or any campaigner token, may read it."""
     with reading() as conn:
         found = _representation(conn, pledge_id)
-    _require_owner_or_campaigner(found["supporter_id"])
+    _require_owner_or_campaigner(found["supporter_id"], found["action_id"])
     return found, 200, etag(found["version"])
 
 
 @blueprint.route("/pledges/<pledge_id>/letters", methods=["POST"])
-@supporter_required
+@action_link_required
 @idempotent
 @blueprint.arguments(LetterRequestSchema)
 @blueprint.response(201, PledgeSchema, headers=CREATED_HEADERS)
@@ -158,6 +171,7 @@ def confirm_letter(
         row = _row(conn, pledge_id)
     if row.supporter_id != g.caller.id:
         raise Forbidden("only the supporter who pledged can confirm its letters")
+    _require_link_for(row.action_id)
     outcome = dispatch(pledge.ConfirmLetter(
         action_id=row.action_id, supporter_id=row.supporter_id,
         letter_id=letter.get("letter_id") or str(uuid.uuid4()), target_id=letter["target_id"],
@@ -174,10 +188,12 @@ def _written(outcome: Outcome) -> tuple[dict[str, Any], int, dict[str, str]]:
     return found, 201 if outcome.events else 200, headers
 
 
-def _require_owner_or_campaigner(owner: str) -> None:
+def _require_owner_or_campaigner(owner: str, action_id: str) -> None:
     caller = g.caller
     if caller.kind == "supporter" and caller.id != owner:
         raise Forbidden("this pledge belongs to another supporter")
+    if caller.kind == "supporter":
+        _require_link_for(action_id)
 
 
 def _row(conn: Connection, pledge_id: str) -> Any:

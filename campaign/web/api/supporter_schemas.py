@@ -63,9 +63,22 @@ class LinkTokenSchema(ApiSchema):
 
 
 class ConfirmedSchema(ApiSchema):
+    """Consent recorded; no credential: pledges use action e-mails' links, data a manage link."""
+
     supporter_id = F.String(required=True)
-    supporter_token = F.String(required=True, metadata={
-        "description": "Send as `Authorization: Supporter <token>` to act as this supporter."})
+    consented = F.Boolean(required=True)
+
+
+class ManageRequestSchema(ApiSchema):
+    """The address to send a "manage my data" link to, if it is registered."""
+
+    email = F.Email(required=True, validate=[ma.validate.Length(max=254), _plausible_email])
+
+
+class ManageRequestAcceptedSchema(ApiSchema):
+    """The same answer for a registered and an unknown address: nothing is revealed."""
+
+    status = F.String(required=True, metadata={"enum": ["link_sent_if_registered"]})
 
 
 class SubscriptionsSchema(ApiSchema):

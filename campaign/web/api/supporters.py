@@ -1,11 +1,14 @@
-"""Supporters: double opt-in sign-up, preferences, data export and erasure.
+"""Supporters: double opt-in sign-up, "manage my data", preferences, export and erasure.
 
-Sign-up answers the same 202 whether or not the address is known, so the API never
-tells anyone who is registered. The confirmation e-mail (sent by the workers) links to
-a page that posts `links.sign("confirm", supporter_id)` to `/supporters/confirm`; that
-answers with the supporter's own token, `links.sign("supporter", supporter_id)`, sent
-back as `Authorization: Supporter <token>`. Erasure links carry
-`links.sign("erase", supporter_id)`.
+Sign-up and the "manage my data" request answer the same 202, after the same work,
+whether or not the address is known, so the API never tells anyone who is registered:
+both only record what was asked (campaign.application.supporters resolves it a moment
+later). The confirmation e-mail links to a page that posts `links.sign("confirm", …)` to
+`/supporters/confirm`, which records consent and hands out no credential. A known address
+asking to manage its data is e-mailed an hour-long link, `links.sign("manage", …)`: sent as
+`Authorization: Supporter <token>` it opens `/me`, `/me/subscriptions`, `/me/export` and
+`/me/erase`, nothing else. Erasure links carry `links.sign("erase", …)`. Every link stops
+working once the supporter is erased.
 """
 
 from __future__ import annotations
@@ -23,7 +26,8 @@ from campaign.application.supporters import (
     Registration,
     erase_supporter,
     export_supporter,
-    register_supporter,
+    request_manage_link,
+    request_sign_up,
     require_supporter,
 )
 from campaign.domain import supporter
@@ -47,18 +51,22 @@ from campaign.web.api.supporter_schemas import (
     ConfirmedSchema,
     ExportSchema,
     LinkTokenSchema,
+    ManageRequestAcceptedSchema,
+    ManageRequestSchema,
     SignUpAcceptedSchema,
     SignUpSchema,
     SubscriptionsSchema,
     SupporterPageSchema,
     SupporterSchema,
 )
-from campaign.web.auth import require_role, supporter_required
+from campaign.web.auth import manage_link_required, require_role
 from campaign.web.context import container, correlation_id
 
 blueprint = Blueprint("supporters", __name__, url_prefix="/api/v1/supporters",
                       description="Supporters: sign-up, preferences, export and erasure.")
 ACCEPTED = {"status": "confirmation_pending"}
+MANAGE_ACCEPTED = {"status": "link_sent_if_registered"}
+TOO_MANY = {"429": "TOO_MANY_REQUESTS"}
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -67,48 +75,81 @@ F = TypeVar("F", bound=Callable[..., Any])
 @idempotent
 @blueprint.arguments(SignUpSchema)
 @blueprint.response(202, SignUpAcceptedSchema)
-@blueprint.doc(security=PUBLIC, parameters=[HEADER_PARAMETER])
+@blueprint.doc(security=PUBLIC, parameters=[HEADER_PARAMETER], responses=TOO_MANY)
 def sign_up(form: dict[str, Any]) -> tuple[dict[str, str], int]:
-    """Sign up (double opt-in): the same 202 whether the address is new or known.
+    """Sign up (double opt-in): the same 202, after the same work, for a new or known address.
 
     A new address gets a confirmation e-mail whose link carries the token
     `links.sign("confirm", supporter_id)`; nothing is sent to supporters until it is
-    posted to `/supporters/confirm`. The response never names the supporter.
+    posted to `/supporters/confirm`. The response never names the supporter. Limited per
+    client, and with "manage my data" requests to a shared hourly budget (429).
     """
     meta = Meta(actor="public", correlation_id=correlation_id(),
                 idempotency_key=request.headers.get("Idempotency-Key"))
-    c = container()
-    register_supporter(c.commands, c.blind_index, Registration(**form), meta, utc_now(),
-                       conn=g.get("conn"))
+    request_sign_up(container().commands, Registration(**form), meta, utc_now(),
+                    conn=g.get("conn"))
     return dict(ACCEPTED), 202
+
+
+@blueprint.route("/manage-link", methods=["POST"])
+@idempotent
+@blueprint.arguments(ManageRequestSchema)
+@blueprint.response(202, ManageRequestAcceptedSchema)
+@blueprint.doc(security=PUBLIC, parameters=[HEADER_PARAMETER], responses=TOO_MANY)
+def request_manage(body: dict[str, str]) -> tuple[dict[str, str], int]:
+    """Ask for a link to manage your data: the same 202 whether the address is known or not.
+
+    A registered, not erased, address is e-mailed a link valid for an hour whose token
+    opens `/me`, `/me/subscriptions`, `/me/export` and `/me/erase`. The link only ever goes
+    to the address on file, so asking with someone else's address gives you nothing.
+    """
+    meta = Meta(actor="public", correlation_id=correlation_id(),
+                idempotency_key=request.headers.get("Idempotency-Key"))
+    request_manage_link(container().commands, body["email"], meta, utc_now(),
+                        conn=g.get("conn"))
+    return dict(MANAGE_ACCEPTED), 202
 
 
 @blueprint.route("/confirm", methods=["POST"])
 @blueprint.arguments(LinkTokenSchema)
 @blueprint.response(200, ConfirmedSchema)
-@blueprint.doc(security=PUBLIC)
-def confirm(body: dict[str, str]) -> dict[str, str]:
+@blueprint.doc(security=PUBLIC, responses=TOO_MANY)
+def confirm(body: dict[str, str]) -> dict[str, Any]:
     """Confirm the address and consent with the token from the confirmation e-mail.
 
-    Confirming twice is harmless; confirming after an unsubscribe re-subscribes.
-    Not Idempotency-Key aware on purpose: the answer holds a credential, which must not
-    be stored, and a retry is safe anyway.
+    Confirming twice is harmless; confirming after an unsubscribe re-subscribes. The
+    answer holds no credential: the link only proves that the address reads its mail.
     """
-    supporter_id = container().links.verify("confirm", body["token"])
+    with reading() as conn:
+        supporter_id = container().links.holder(conn, "confirm", body["token"])
     g.caller = Caller("supporter", supporter_id)
     dispatch(supporter.ConfirmConsent(supporter_id=supporter_id, confirmed_at=utc_now()))
-    return {"supporter_id": supporter_id,
-            "supporter_token": container().links.sign("supporter", supporter_id)}
+    return {"supporter_id": supporter_id, "consented": True}
 
 
 @blueprint.route("/erase", methods=["POST"])
 @idempotent
 @blueprint.arguments(LinkTokenSchema)
 @blueprint.response(204)
-@blueprint.doc(security=PUBLIC, parameters=[HEADER_PARAMETER])
+@blueprint.doc(security=PUBLIC, parameters=[HEADER_PARAMETER], responses=TOO_MANY)
 def erase_by_link(body: dict[str, str]) -> None:
-    """Erase yourself with the token of your signed erasure link; idempotent."""
-    supporter_id = container().links.verify("erase", body["token"])
+    """Erase yourself with the token of your signed erasure link (401 once erased)."""
+    with reading() as conn:
+        supporter_id = container().links.holder(conn, "erase", body["token"])
+    _erase_self(supporter_id)
+
+
+@blueprint.route("/me/erase", methods=["POST"])
+@manage_link_required
+@idempotent
+@blueprint.response(204)
+@blueprint.doc(security=SUPPORTER, parameters=[HEADER_PARAMETER])
+def erase_me() -> None:
+    """Erase yourself with your "manage my data" link; the link stops working with it."""
+    _erase_self(g.caller.id)
+
+
+def _erase_self(supporter_id: str) -> None:
     meta = Meta(actor=f"supporter:{supporter_id}", correlation_id=correlation_id(),
                 idempotency_key=request.headers.get("Idempotency-Key"))
     erase_supporter(container().commands, container().vault, supporter_id, "supporter", meta,
@@ -116,7 +157,7 @@ def erase_by_link(body: dict[str, str]) -> None:
 
 
 @blueprint.route("/me", methods=["GET"])
-@supporter_required
+@manage_link_required
 @blueprint.response(200, SupporterSchema, headers={"ETag": {"schema": {"type": "string"}}})
 @blueprint.doc(security=SUPPORTER)
 def me() -> tuple[dict[str, Any], int, dict[str, str]]:
@@ -127,7 +168,7 @@ def me() -> tuple[dict[str, Any], int, dict[str, str]]:
 
 
 @blueprint.route("/me/subscriptions", methods=["PUT"])
-@supporter_required
+@manage_link_required
 @blueprint.arguments(SubscriptionsSchema)
 @blueprint.response(200, SupporterSchema, headers={"ETag": {"schema": {"type": "string"}}})
 @blueprint.doc(security=SUPPORTER, parameters=[IF_MATCH])
@@ -143,7 +184,7 @@ def change_subscriptions(wanted: dict[str, Any]) -> tuple[dict[str, Any], int, d
 
 
 @blueprint.route("/me/export", methods=["GET"])
-@supporter_required
+@manage_link_required
 @blueprint.response(200, ExportSchema)
 @blueprint.doc(security=SUPPORTER)
 def export_mine() -> dict[str, Any]:

@@ -2,11 +2,15 @@
 
 A link opened in a browser shows a page with one button; only the button's POST acts.
 Mail scanners GET every URL in a message, and must not confirm or unsubscribe anyone.
+
+These URLs carry the link's token, so their responses tell browsers to send no Referer
+(a link followed from the page, or a resource it loads, must not learn the token), and
+the request logs show them redacted (campaign.web.redaction).
 """
 
 from __future__ import annotations
 
-from flask import Response, render_template_string
+from flask import Blueprint, Response, render_template_string
 
 from campaign.application.access import Purpose
 from campaign.application.commands import Meta
@@ -32,11 +36,34 @@ def page(status: int, title: str, message: str, button: str | None = None,
 
 
 def link_subject(purpose: Purpose, token: str) -> str | None:
-    """The supporter a signed link of `purpose` names; None if forged, expired or another's."""
+    """The supporter a signed link of `purpose` names; None if forged, expired, another
+    purpose's, or the supporter was erased."""
     try:
-        return container().links.verify(purpose, token)
+        with container().engine.connect() as conn:
+            return container().links.holder(conn, purpose, token)
     except AuthError:
         return None
+
+
+def action_link_subject(token: str, action_id: str) -> str | None:
+    """The supporter an action e-mail's link names, if it is valid and for `action_id`."""
+    try:
+        with container().engine.connect() as conn:
+            link = container().links.action_holder(conn, token)
+    except AuthError:
+        return None
+    return link.supporter_id if link.action_id == action_id else None
+
+
+def keep_link_private(blueprint: Blueprint) -> Blueprint:
+    """Every response of `blueprint` asks browsers to send no Referer: its URLs hold tokens."""
+
+    @blueprint.after_request
+    def no_referrer(response: Response) -> Response:
+        response.headers["Referrer-Policy"] = "no-referrer"
+        return response
+
+    return blueprint
 
 
 def supporter_meta(supporter_id: str) -> Meta:

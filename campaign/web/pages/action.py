@@ -1,11 +1,12 @@
 """The page behind "Tell us you will write" in every action e-mail: `/act/<action id>`.
 
-The link carries the supporter's signed `supporter` token, so the page knows who is
-reading without a login. It shows the action as the e-mail did (asks, officials with
-addresses, the deadline in the reader's timezone, or that the action was stopped), and
-two forms: pledge letters, then confirm each letter sent. Both go through the same use
-cases and command handler as the API; a form sent twice (a double click, a reload)
-changes nothing, because the letter's id is fixed when the page is drawn.
+The link carries a signed token naming the supporter and this action, so the page knows
+who is reading without a login, and opens nothing else: not another action, not the
+person's data (a forwarded e-mail hands on only this pledge). It shows the action as the
+e-mail did (asks, officials with addresses, the deadline in the reader's timezone, or that
+the action was stopped), and two forms: pledge letters, then confirm each letter sent. Both
+go through the same use cases and command handler as the API; a form sent twice (a double
+click, a reload) changes nothing, because the letter's id is fixed when the page is drawn.
 """
 
 from __future__ import annotations
@@ -30,10 +31,10 @@ from campaign.infra.clock import utc_now
 from campaign.infra.tables import actions, supporters
 from campaign.mail.rendering import deadline_for, languages_phrase
 from campaign.web.context import container
-from campaign.web.pages import link_subject, page, supporter_meta
+from campaign.web.pages import action_link_subject, keep_link_private, page, supporter_meta
 from events import as_utc
 
-blueprint = Blueprint("action_page", __name__)
+blueprint = keep_link_private(Blueprint("action_page", __name__))
 
 CHANNELS = ("post", "email", "fax", "online")
 INVALID = ("Link not valid", "This link is not valid or has expired. Use the link in the "
@@ -43,7 +44,7 @@ INVALID = ("Link not valid", "This link is not valid or has expired. Use the lin
 @blueprint.get("/act/<action_id>")
 def show(action_id: str) -> Response:
     """The action, the reader's pledge and the forms to pledge or confirm a letter."""
-    supporter_id = link_subject("supporter", request.args.get("token", ""))
+    supporter_id = action_link_subject(request.args.get("token", ""), action_id)
     if supporter_id is None:
         return page(404, *INVALID)
     context = _context(action_id, supporter_id)
@@ -57,7 +58,7 @@ def show(action_id: str) -> Response:
 def act(action_id: str) -> ResponseBase:
     """Pledge, or confirm one letter; then back to the page (post, redirect, get)."""
     token = request.args.get("token", "")
-    supporter_id = link_subject("supporter", token)
+    supporter_id = action_link_subject(token, action_id)
     if supporter_id is None:
         return page(404, *INVALID)
     form = request.form

@@ -13,9 +13,9 @@ from campaign.domain import supporter
 from campaign.domain.base import DomainError
 from campaign.infra.clock import utc_now
 from campaign.web.context import container
-from campaign.web.pages import link_subject, page, supporter_meta
+from campaign.web.pages import keep_link_private, link_subject, page, supporter_meta
 
-blueprint = Blueprint("confirmation", __name__)
+blueprint = keep_link_private(Blueprint("confirmation", __name__))
 
 INVALID = ("Link not valid", "This confirmation link is not valid or has expired. Sign up "
            "again to receive a new one.")

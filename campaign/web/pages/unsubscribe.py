@@ -10,13 +10,23 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
+from campaign.application.errors import AuthError
 from campaign.domain import supporter
 from campaign.domain.base import DomainError
 from campaign.infra.clock import utc_now
 from campaign.web.context import container
-from campaign.web.pages import link_subject, page, supporter_meta
+from campaign.web.pages import keep_link_private, page, supporter_meta
 
-blueprint = Blueprint("unsubscribe", __name__)
+blueprint = keep_link_private(Blueprint("unsubscribe", __name__))
+
+
+def link_subject(token: str) -> str | None:
+    """The supporter the link names, checked by signature only: after erasure the link
+    still answers, and changes nothing (one-click unsubscribe must never fail)."""
+    try:
+        return container().links.verify("unsubscribe", token)
+    except AuthError:
+        return None
 
 def _page(status: int, title: str, message: str, ask: bool = False) -> Response:
     if not ask:
@@ -28,7 +38,7 @@ def _page(status: int, title: str, message: str, ask: bool = False) -> Response:
 @blueprint.get("/unsubscribe/<token>")
 def confirm_page(token: str) -> Response:
     """Ask before acting: a GET may come from a link scanner, not from the person."""
-    if link_subject("unsubscribe", token) is None:
+    if link_subject(token) is None:
         return _page(404, "Link not valid", "This unsubscribe link is not valid.")
     return _page(200, "Unsubscribe", "You will receive no more urgent actions.", ask=True)
 
@@ -36,7 +46,7 @@ def confirm_page(token: str) -> Response:
 @blueprint.post("/unsubscribe/<token>")
 def one_click(token: str) -> Response:
     """Unsubscribe with no further interaction; repeating it is harmless."""
-    supporter_id = link_subject("unsubscribe", token)
+    supporter_id = link_subject(token)
     if supporter_id is None:
         return _page(404, "Link not valid", "This unsubscribe link is not valid.")
     command = supporter.Unsubscribe(supporter_id=supporter_id, at=utc_now(), via="one_click")

@@ -1,7 +1,9 @@
 """The HTTP API over a real database (SQLite and PostgreSQL): an app, tokens, an action, people.
 
-Everything here goes through the API itself, except what only an e-mail would carry:
-the confirmation link's token is signed with the app's own `links`, as the workers do.
+Everything here goes through the API itself, except what only an e-mail would carry: the
+tokens of the confirmation link, of an action e-mail's link and of a "manage my data" link
+are signed with the app's own `links`, as the workers do when they send those e-mails, and
+what the clock would do within a second (resolve sign-ups) is done by running it.
 """
 
 from __future__ import annotations
@@ -16,13 +18,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, inspect, select, text
 
-from campaign.application.access import Role, create_token
-from campaign.application.supporters import find_supporter_by_email
+from campaign.application.access import Role, SupporterLinks, create_token
+from campaign.application.supporters import ADDRESS_REQUESTS, find_supporter_by_email
 from campaign.bootstrap import Container
 from campaign.demo import ua_135_10 as seed
 from campaign.domain.codec import to_plain
 from campaign.infra.clock import utc_now
 from campaign.web.app import create_app
+from events import SubscriptionRunner
 from events.schema import events
 
 PROBLEM_JSON = "application/problem+json"
@@ -34,12 +37,30 @@ Headers = dict[str, str]
 
 @dataclass(frozen=True)
 class Person:
-    """A signed-up supporter and the headers that act as them."""
+    """A signed-up supporter, and what the links of our e-mails let them send."""
 
     supporter_id: str
-    headers: Headers
     email: str
     name: str
+    links: SupporterLinks
+
+    @property
+    def manage(self) -> Headers:
+        """The headers a "manage my data" e-mail's link gives: their own data, for an hour."""
+        return supporter_headers(self.links.sign("manage", self.supporter_id))
+
+    def on(self, action_id: str) -> Headers:
+        """The headers the link in an e-mail about `action_id` gives: that pledge only."""
+        return supporter_headers(self.links.sign_action(self.supporter_id, action_id))
+
+
+def supporter_headers(token: str) -> Headers:
+    return {"Authorization": f"Supporter {token}"}
+
+
+def resolve_requests(container: Container) -> None:
+    """What the clock does within a second: resolve public sign-ups and manage requests."""
+    SubscriptionRunner(container.store, container.subscriptions[ADDRESS_REQUESTS]).run()
 
 
 def sign_up_body(email: str = EMAIL, name: str = NAME, **fields: str) -> dict[str, str]:
@@ -143,6 +164,7 @@ def sign_up(client: FlaskClient, container: Container) -> Callable[..., str]:
     def register(email: str = EMAIL, name: str = NAME, **fields: str) -> str:
         response = client.post("/api/v1/supporters", json=sign_up_body(email, name, **fields))
         assert response.status_code == 202, response.get_json()
+        resolve_requests(container)
         with container.engine.connect() as conn:
             found = find_supporter_by_email(conn, container.blind_index, email)
         assert found is not None
@@ -161,10 +183,8 @@ def confirmed(client: FlaskClient, container: Container,
         token = container.links.sign("confirm", supporter_id)
         response = client.post("/api/v1/supporters/confirm", json={"token": token})
         assert response.status_code == 200, response.get_json()
-        body = response.get_json()
-        assert body["supporter_id"] == supporter_id
-        headers = {"Authorization": f"Supporter {body['supporter_token']}"}
-        return Person(supporter_id, headers, email, name)
+        assert response.get_json() == {"supporter_id": supporter_id, "consented": True}
+        return Person(supporter_id, email, name, container.links)
 
     return register
 

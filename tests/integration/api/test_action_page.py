@@ -8,12 +8,13 @@ from collections.abc import Callable
 from flask.testing import FlaskClient
 
 from campaign.bootstrap import Container
+from campaign.mail.links import MailLinks
 from tests.integration.api.conftest import Headers, Person, action_body, event_count
 
 
 def page_url(container: Container, action_id: str, supporter_id: str) -> str:
     """The link an action e-mail carries for this supporter."""
-    return f"/act/{action_id}?token={container.links.sign('supporter', supporter_id)}"
+    return MailLinks("", container.links).pledge(action_id, supporter_id)
 
 
 def letter_form(html: str) -> dict[str, str]:
@@ -72,7 +73,7 @@ def test_bad_links_and_forms_get_a_clear_page_and_change_nothing(
     refused = client.post(page_url(container, launched_action, unconfirmed),
                           data={"do": "pledge", "letters": "1"})
     assert refused.status_code == 409 and b"Confirm your e-mail address" in refused.data
-    assert event_count(container) == before + 1  # only the sign-up itself
+    assert event_count(container) == before + 2  # only the sign-up: asked, then registered
 
 
 def test_a_stopped_action_says_so_and_offers_no_forms(
@@ -89,3 +90,35 @@ def test_a_stopped_action_says_so_and_offers_no_forms(
 
     assert "please do not send appeals" in html
     assert "<form" not in html
+
+
+def test_the_link_opens_its_own_action_only_and_no_page_after_erasure(
+    client: FlaskClient, container: Container, launched_action: str, supporter: Person,
+    campaigner: Headers, admin: Headers,
+) -> None:
+    drafted = client.post("/api/v1/actions", json=action_body(), headers=campaigner)
+    another = drafted.get_json()["action_id"]
+    assert client.post(f"/api/v1/actions/{another}/launch", headers=campaigner).status_code == 200
+    url = page_url(container, launched_action, supporter.supporter_id)
+    token = url.split("token=", 1)[1]
+    elsewhere = f"/act/{another}?token={token}"  # the same link, pointed at another action
+    before = event_count(container)
+
+    assert client.get(elsewhere).status_code == 404
+    assert client.post(elsewhere, data={"do": "pledge", "letters": "1"}).status_code == 404
+    assert event_count(container) == before
+    assert client.post(f"/api/v1/supporters/{supporter.supporter_id}/erase",
+                       headers=admin).status_code == 204
+    assert client.get(url).status_code == 404
+    assert client.post(url, data={"do": "pledge", "letters": "1"}).status_code == 404
+    assert event_count(container) == before + 1  # the erasure, and no pledge
+
+
+def test_the_page_tells_browsers_to_send_no_referrer(
+    client: FlaskClient, container: Container, launched_action: str, supporter: Person,
+) -> None:
+    url = page_url(container, launched_action, supporter.supporter_id)
+
+    for response in (client.get(url), client.post(url, data={"do": "pledge", "letters": "1"}),
+                     client.get(f"/act/{launched_action}?token=forged")):
+        assert response.headers["Referrer-Policy"] == "no-referrer"

@@ -23,6 +23,7 @@ def test_every_mail_link_opens_its_page_and_acts_on_nobody(
         links.confirm(supporter.supporter_id): "confirmation.confirm_page",
         links.unsubscribe(supporter.supporter_id): "unsubscribe.confirm_page",
         links.pledge(launched_action, supporter.supporter_id): "action_page.show",
+        links.manage(supporter.supporter_id): "manage_page.show",
     }
     adapter = app.url_map.bind("ua.example.org", url_scheme="https")
 
@@ -41,7 +42,12 @@ def test_a_link_is_signed_for_its_own_purpose_only(
     links = MailLinks(BASE, container.links)
     confirm_token = urlsplit(links.confirm(supporter.supporter_id)).path.rsplit("/", 1)[1]
 
+    manage_token = urlsplit(links.manage(supporter.supporter_id)).path.rsplit("/", 1)[1]
+
     unsubscribe = client.get(f"/unsubscribe/{confirm_token}")
     pledge = client.get(f"/act/{launched_action}?token={confirm_token}")
+    manage = client.get(f"/manage/{confirm_token}")
+    confirm = client.get(f"/confirm/{manage_token}")
 
     assert (unsubscribe.status_code, pledge.status_code) == (404, 404)
+    assert (manage.status_code, confirm.status_code) == (404, 404)

@@ -12,6 +12,7 @@ from campaign.bootstrap import Container
 from tests.integration.api.conftest import (
     Headers,
     Person,
+    action_body,
     assert_problem,
     count_letters,
     error_fields,
@@ -27,7 +28,7 @@ def pledges_url(action_id: str) -> str:
 
 def pledge(client: FlaskClient, action_id: str, person: Person, **body: Any) -> Any:
     return client.post(pledges_url(action_id), json={"letters_promised": 1, **body},
-                       headers=person.headers)
+                       headers=person.on(action_id))
 
 
 def letter(target_id: str = MINISTER, channel: str = "post", sent_on: str = "2020-05-12",
@@ -65,7 +66,7 @@ def test_pledging_answers_201_with_the_pledge_and_where_it_lives(
     assert body["target_ids"] == [MINISTER, PROSECUTOR, PRESIDENT]  # none named: all
     assert (body["letters_promised"], body["letters_confirmed"], body["letters"]) == (3, 0, [])
     assert body["due_at"].endswith("+00:00")
-    read = client.get(response.headers["Location"], headers=supporter.headers)
+    read = client.get(response.headers["Location"], headers=supporter.on(launched_action))
     assert read.get_json() == body
     assert read.headers["ETag"] == '"1"'
 
@@ -77,9 +78,9 @@ def test_confirming_every_promised_letter_fulfils_the_pledge_and_counts_per_targ
     url = f"/api/v1/pledges/{pledge_id}/letters"
 
     first = client.post(url, json=letter(MINISTER, "post", "2020-05-12", letter_id="l-1"),
-                        headers=supporter.headers)
+                        headers=supporter.on(launched_action))
     second = client.post(url, json=letter(PROSECUTOR, "fax", "2020-05-13"),
-                         headers=supporter.headers)
+                         headers=supporter.on(launched_action))
 
     assert first.status_code == second.status_code == 201
     assert first.get_json()["status"] == "open"
@@ -103,15 +104,16 @@ def test_confirming_every_promised_letter_fulfils_the_pledge_and_counts_per_targ
 
 
 def test_confirming_the_same_letter_again_changes_nothing(
-    client: FlaskClient, container: Container, supporter: Person, pledge_id: str
+    client: FlaskClient, launched_action: str, container: Container, supporter: Person,
+    pledge_id: str,
 ) -> None:
     url = f"/api/v1/pledges/{pledge_id}/letters"
-    client.post(url, json=letter(letter_id="l-1"), headers=supporter.headers)
+    client.post(url, json=letter(letter_id="l-1"), headers=supporter.on(launched_action))
     before = event_count(container)
 
-    again = client.post(url, json=letter(letter_id="l-1"), headers=supporter.headers)
+    again = client.post(url, json=letter(letter_id="l-1"), headers=supporter.on(launched_action))
     changed = client.post(url, json=letter(channel="email", letter_id="l-1"),
-                          headers=supporter.headers)
+                          headers=supporter.on(launched_action))
 
     assert again.status_code == 200
     assert again.get_json()["letters_confirmed"] == 1
@@ -120,20 +122,20 @@ def test_confirming_the_same_letter_again_changes_nothing(
 
 
 def test_a_letter_to_an_official_outside_the_pledge_is_409(
-    client: FlaskClient, supporter: Person, pledge_id: str
+    client: FlaskClient, launched_action: str, supporter: Person, pledge_id: str
 ) -> None:
     response = client.post(f"/api/v1/pledges/{pledge_id}/letters", json=letter(PRESIDENT),
-                           headers=supporter.headers)
+                           headers=supporter.on(launched_action))
 
     assert_problem(response, 409, "unknown_target")
 
 
 def test_letters_are_checked_field_by_field(
-    client: FlaskClient, supporter: Person, pledge_id: str
+    client: FlaskClient, launched_action: str, supporter: Person, pledge_id: str
 ) -> None:
     response = client.post(f"/api/v1/pledges/{pledge_id}/letters",
                            json={"channel": "pigeon", "sent_on": "yesterday", "letter_id": ""},
-                           headers=supporter.headers)
+                           headers=supporter.on(launched_action))
 
     assert error_fields(response) == {"target_id", "channel", "sent_on", "letter_id"}
 
@@ -159,7 +161,7 @@ def test_one_pledge_per_supporter_per_action(
 def test_an_idempotency_key_retry_returns_the_first_response_and_appends_nothing(
     client: FlaskClient, container: Container, launched_action: str, supporter: Person
 ) -> None:
-    headers = {**supporter.headers, "Idempotency-Key": "pledge-once"}
+    headers = {**supporter.on(launched_action), "Idempotency-Key": "pledge-once"}
     first = client.post(pledges_url(launched_action), json={"letters_promised": 2},
                         headers=headers)
     before = event_count(container)
@@ -179,9 +181,10 @@ def test_an_idempotency_key_retry_returns_the_first_response_and_appends_nothing
 
 
 def test_an_idempotency_key_retry_of_a_letter_appends_nothing(
-    client: FlaskClient, container: Container, supporter: Person, pledge_id: str
+    client: FlaskClient, launched_action: str, container: Container, supporter: Person,
+    pledge_id: str,
 ) -> None:
-    headers = {**supporter.headers, "Idempotency-Key": "letter-once"}
+    headers = {**supporter.on(launched_action), "Idempotency-Key": "letter-once"}
     url = f"/api/v1/pledges/{pledge_id}/letters"
     first = client.post(url, json=letter(), headers=headers)  # no letter_id: generated
     before = event_count(container)
@@ -213,9 +216,7 @@ def test_pledging_on_a_draft_is_409_and_on_an_unknown_action_404(
 def test_pledging_needs_confirmed_consent(
     client: FlaskClient, container: Container, launched_action: str, sign_up: Callable[..., str]
 ) -> None:
-    supporter_id = sign_up()
-    token = container.links.sign("supporter", supporter_id)
-    unconfirmed = Person(supporter_id, {"Authorization": f"Supporter {token}"}, "", "")
+    unconfirmed = Person(sign_up(), "", "", container.links)
 
     assert_problem(pledge(client, launched_action, unconfirmed), 409, "consent_required")
 
@@ -233,24 +234,47 @@ def test_pledges_are_checked_field_by_field(
 ) -> None:
     response = client.post(pledges_url(launched_action),
                            json={"target_ids": ["Not An Id"], "letters_promised": 0},
-                           headers=supporter.headers)
+                           headers=supporter.on(launched_action))
 
     assert error_fields(response) == {"target_ids.0", "letters_promised"}
     assert error_fields(client.post(pledges_url(launched_action), json={},
-                                    headers=supporter.headers)) == {"letters_promised"}
+                                    headers=supporter.on(launched_action))) == {"letters_promised"}
 
 
 # Whose pledge it is
 
 
+def test_an_action_e_mail_link_pledges_for_that_action_only(
+    client: FlaskClient, container: Container, launched_action: str, supporter: Person,
+    campaigner: Headers,
+) -> None:
+    drafted = client.post("/api/v1/actions", json=action_body(), headers=campaigner)
+    another = drafted.get_json()["action_id"]
+    assert client.post(f"/api/v1/actions/{another}/launch", headers=campaigner).status_code == 200
+    theirs = pledge(client, another, supporter).get_json()["pledge_id"]
+    forwarded = supporter.on(launched_action)  # the link of one e-mail, passed on
+    before = event_count(container)
+
+    elsewhere = client.post(pledges_url(another), json={"letters_promised": 1},
+                            headers=forwarded)
+    read = client.get(f"/api/v1/pledges/{theirs}", headers=forwarded)
+    write = client.post(f"/api/v1/pledges/{theirs}/letters", json=letter(), headers=forwarded)
+
+    assert_problem(elsewhere, 403)
+    assert_problem(read, 403)
+    assert_problem(write, 403)
+    assert event_count(container) == before
+
+
 def test_another_supporter_can_neither_confirm_letters_on_my_pledge_nor_read_it(
-    client: FlaskClient, container: Container, pledge_id: str, other: Person
+    client: FlaskClient, launched_action: str, container: Container, pledge_id: str,
+    other: Person,
 ) -> None:
     before = event_count(container)
 
     write = client.post(f"/api/v1/pledges/{pledge_id}/letters", json=letter(),
-                        headers=other.headers)
-    read = client.get(f"/api/v1/pledges/{pledge_id}", headers=other.headers)
+                        headers=other.on(launched_action))
+    read = client.get(f"/api/v1/pledges/{pledge_id}", headers=other.on(launched_action))
 
     assert_problem(write, 403)
     assert_problem(read, 403)
@@ -266,10 +290,12 @@ def test_campaigners_of_any_role_may_read_a_pledge_but_not_confirm_letters(
     assert_problem(write, 401)
 
 
-def test_an_unknown_pledge_is_404(client: FlaskClient, supporter: Person) -> None:
-    assert_problem(client.get("/api/v1/pledges/nope", headers=supporter.headers), 404)
+def test_an_unknown_pledge_is_404(
+    client: FlaskClient, launched_action: str, supporter: Person
+) -> None:
+    assert_problem(client.get("/api/v1/pledges/nope", headers=supporter.on(launched_action)), 404)
     assert_problem(client.post("/api/v1/pledges/nope/letters", json=letter(),
-                               headers=supporter.headers), 404)
+                               headers=supporter.on(launched_action)), 404)
 
 
 @pytest.mark.parametrize(("method", "path"), [
@@ -286,15 +312,15 @@ def test_pledge_endpoints_need_a_valid_token(
     erase_link = container.links.sign("erase", supporter.supporter_id)
 
     for headers in ({}, {"Authorization": "Supporter forged"},
-                    {"Authorization": f"Supporter {erase_link}"},
+                    {"Authorization": f"Supporter {erase_link}"}, supporter.manage,
                     {"Authorization": "Bearer uat_unknown"}):
         assert_problem(client.open(url, method=method, json=body, headers=headers), 401)
 
 
 def test_a_letter_dated_in_the_future_is_refused(
-    client: FlaskClient, supporter: Person, pledge_id: str
+    client: FlaskClient, launched_action: str, supporter: Person, pledge_id: str
 ) -> None:
     response = client.post(f"/api/v1/pledges/{pledge_id}/letters",
-                           json=letter(sent_on="2099-01-01"), headers=supporter.headers)
+                           json=letter(sent_on="2099-01-01"), headers=supporter.on(launched_action))
 
     assert_problem(response, 409, "sent_in_future")

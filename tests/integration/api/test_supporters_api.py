@@ -21,6 +21,7 @@ from tests.integration.api.conftest import (
     assert_problem,
     error_fields,
     event_count,
+    resolve_requests,
     sign_up_body,
 )
 
@@ -51,6 +52,7 @@ def test_sign_up_answers_the_same_for_a_new_and_a_known_address(
     assert new.get_data() == known.get_data()
     assert new.get_json() == {"status": "confirmation_pending"}
     assert "Location" not in new.headers and "Location" not in known.headers
+    resolve_requests(container)
     assert supporter_rows(container) == 1
     assert registrations(container) == 1
 
@@ -93,7 +95,7 @@ def test_sign_up_applies_the_domain_rule_for_addresses_too(client: FlaskClient) 
 # Confirmation
 
 
-def test_confirming_gives_a_supporter_token_and_records_consent(
+def test_confirming_records_consent_and_hands_out_no_credential(
     client: FlaskClient, container: Container, sign_up: Callable[..., str]
 ) -> None:
     supporter_id = sign_up()
@@ -103,12 +105,9 @@ def test_confirming_gives_a_supporter_token_and_records_consent(
     again = client.post(f"{BASE}/confirm", json={"token": token})
 
     assert first.status_code == again.status_code == 200
-    body = first.get_json()
-    assert body["supporter_id"] == supporter_id
-    assert container.links.verify("supporter", body["supporter_token"]) == supporter_id
-    me = client.get(f"{BASE}/me",
-                    headers={"Authorization": f"Supporter {body['supporter_token']}"})
-    assert me.get_json()["consented"] is True
+    assert first.get_json() == {"supporter_id": supporter_id, "consented": True}
+    manage = Person(supporter_id, EMAIL, NAME, container.links).manage
+    assert client.get(f"{BASE}/me", headers=manage).get_json()["consented"] is True
     with container.engine.connect() as conn:
         confirmations = conn.execute(select(func.count()).select_from(events)
                                      .where(events.c.type == "ConsentConfirmed")).scalar_one()
@@ -134,7 +133,7 @@ def test_confirming_with_a_bad_token_is_401(
     elif kind == "expired":
         token = signed_long_ago(container.links, supporter_id, monkeypatch)
     elif kind == "wrong_purpose":
-        token = container.links.sign("supporter", supporter_id)
+        token = container.links.sign("manage", supporter_id)
     else:
         token = SupporterLinks("another-secret-" + "y" * 32).sign("confirm", supporter_id)
 
@@ -151,7 +150,7 @@ def test_confirming_needs_a_token(client: FlaskClient) -> None:
     assert error_fields(client.post(f"{BASE}/confirm", json={})) == {"token"}
 
 
-def test_confirming_after_erasure_is_409_supporter_erased(
+def test_confirming_after_erasure_is_401(
     client: FlaskClient, container: Container, sign_up: Callable[..., str], admin: Headers
 ) -> None:
     supporter_id = sign_up()
@@ -160,7 +159,7 @@ def test_confirming_after_erasure_is_409_supporter_erased(
     response = client.post(f"{BASE}/confirm",
                            json={"token": container.links.sign("confirm", supporter_id)})
 
-    assert_problem(response, 409, "supporter_erased")
+    assert_problem(response, 401)
 
 
 # The supporter's own view and preferences
@@ -169,10 +168,10 @@ def test_confirming_after_erasure_is_409_supporter_erased(
 def test_me_shows_preferences_without_personal_data(
     client: FlaskClient, supporter: Person
 ) -> None:
-    response = client.get(f"{BASE}/me", headers=supporter.headers)
+    response = client.get(f"{BASE}/me", headers=supporter.manage)
 
     assert response.status_code == 200
-    assert response.headers["ETag"] == '"2"'
+    assert response.headers["ETag"] == '"3"'
     assert response.get_json() == {
         "supporter_id": supporter.supporter_id, "locale": "en", "country": "GB",
         "timezone": "Europe/London", "consented": True,
@@ -187,20 +186,20 @@ def test_changing_subscriptions(client: FlaskClient, supporter: Person) -> None:
     wanted = {"all_actions": False, "countries": ["KG", "RU", "KG"],
               "case_ids": ["azimzhan-askarov"]}
 
-    response = client.put(f"{BASE}/me/subscriptions", json=wanted, headers=supporter.headers)
+    response = client.put(f"{BASE}/me/subscriptions", json=wanted, headers=supporter.manage)
 
     assert response.status_code == 200
-    assert response.headers["ETag"] == '"3"'
+    assert response.headers["ETag"] == '"4"'
     assert response.get_json()["subscriptions"] == {
         "all_actions": False, "countries": ["KG", "RU"], "case_ids": ["azimzhan-askarov"]}
-    me = client.get(f"{BASE}/me", headers=supporter.headers).get_json()
+    me = client.get(f"{BASE}/me", headers=supporter.manage).get_json()
     assert me["subscriptions"] == response.get_json()["subscriptions"]
 
 
 def test_changing_subscriptions_with_a_stale_etag_is_412(
     client: FlaskClient, supporter: Person
 ) -> None:
-    headers = {**supporter.headers, "If-Match": '"1"'}
+    headers = {**supporter.manage, "If-Match": '"1"'}
 
     response = client.put(f"{BASE}/me/subscriptions", json={"all_actions": False},
                           headers=headers)
@@ -210,7 +209,7 @@ def test_changing_subscriptions_with_a_stale_etag_is_412(
 
 def test_changing_subscriptions_checks_fields(client: FlaskClient, supporter: Person) -> None:
     response = client.put(f"{BASE}/me/subscriptions", json={"countries": ["XX"]},
-                          headers=supporter.headers)
+                          headers=supporter.manage)
 
     assert error_fields(response) == {"all_actions", "countries.0"}
 
@@ -218,8 +217,7 @@ def test_changing_subscriptions_checks_fields(client: FlaskClient, supporter: Pe
 def test_changing_subscriptions_needs_consent(
     client: FlaskClient, container: Container, sign_up: Callable[..., str]
 ) -> None:
-    unconfirmed = sign_up()
-    headers = {"Authorization": f"Supporter {container.links.sign('supporter', unconfirmed)}"}
+    headers = Person(sign_up(), EMAIL, NAME, container.links).manage
 
     response = client.put(f"{BASE}/me/subscriptions", json={"all_actions": False},
                           headers=headers)
@@ -234,16 +232,17 @@ def test_a_supporter_exports_their_own_data(
     client: FlaskClient, supporter: Person, launched_action: str
 ) -> None:
     client.post(f"/api/v1/actions/{launched_action}/pledges", json={"letters_promised": 1},
-                headers=supporter.headers)
+                headers=supporter.on(launched_action))
 
-    response = client.get(f"{BASE}/me/export", headers=supporter.headers)
+    response = client.get(f"{BASE}/me/export", headers=supporter.manage)
 
     assert response.status_code == 200
     body = response.get_json()
     assert body["supporter_id"] == supporter.supporter_id
     assert body["erased"] is False
     assert (body["profile"]["email"], body["profile"]["name"]) == (EMAIL, NAME)
-    assert [e["type"] for e in body["events"]] == ["SupporterRegistered", "ConsentConfirmed"]
+    assert [e["type"] for e in body["events"]] == [
+        "SignUpReceived", "SupporterRegistered", "ConsentConfirmed"]
     assert [e["type"] for e in body["pledges"]] == ["Pledged"]
 
 
@@ -288,22 +287,25 @@ def test_a_cursor_the_api_did_not_make_is_400(client: FlaskClient, admin: Header
 
 
 SUPPORTER_ENDPOINTS = [("GET", f"{BASE}/me"), ("PUT", f"{BASE}/me/subscriptions"),
-                       ("GET", f"{BASE}/me/export")]
+                       ("GET", f"{BASE}/me/export"), ("POST", f"{BASE}/me/erase")]
 ADMIN_ENDPOINTS = [("GET", BASE), ("GET", f"{BASE}/{{id}}/export"),
                    ("POST", f"{BASE}/{{id}}/erase")]
 
 
 @pytest.mark.parametrize(("method", "url"), SUPPORTER_ENDPOINTS)
-def test_supporter_endpoints_need_a_supporter_token(
+def test_supporter_endpoints_need_a_manage_link_token(
     client: FlaskClient, container: Container, supporter: Person, admin: Headers,
     method: str, url: str,
 ) -> None:
     body = {"all_actions": True} if method == "PUT" else None
     confirm_token = container.links.sign("confirm", supporter.supporter_id)
+    erase_token = container.links.sign("erase", supporter.supporter_id)
     for headers in ({}, admin, {"Authorization": f"Supporter {confirm_token}"},
+                    {"Authorization": f"Supporter {erase_token}"}, supporter.on("an-action"),
                     {"Authorization": "Supporter forged"}):
         response = client.open(url, method=method, json=body, headers=headers)
         assert_problem(response, 401)
+    assert supporter_rows(container) == 1
 
 
 @pytest.mark.parametrize(("method", "url"), ADMIN_ENDPOINTS)
@@ -314,6 +316,6 @@ def test_admin_endpoints_need_the_admin_role(
     url = url.format(id=supporter.supporter_id)
 
     assert_problem(client.open(url, method=method), 401)
-    assert_problem(client.open(url, method=method, headers=supporter.headers), 401)
+    assert_problem(client.open(url, method=method, headers=supporter.manage), 401)
     assert_problem(client.open(url, method=method, headers=viewer), 403)
     assert_problem(client.open(url, method=method, headers=campaigner), 403)

@@ -17,7 +17,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from campaign.application.access import Role
-from campaign.application.supporters import export_supporter, find_supporter_by_email
+from campaign.application.supporters import (
+    ADDRESS_REQUESTS,
+    export_supporter,
+    find_supporter_by_email,
+)
 from campaign.bootstrap import Container
 from campaign.demo import ua_135_10 as seed
 from campaign.infra.tables import webhook_messages
@@ -55,12 +59,16 @@ def supporter_journey(client: FlaskClient, container: Container, action_id: str,
         "email": email, "name": name, "locale": "en", "country": "GB",
         "timezone": "Europe/London"})
     assert answer.status_code == 202, answer.get_json()
+    SubscriptionRunner(container.store, container.subscriptions[ADDRESS_REQUESTS]).run()
     with container.engine.connect() as conn:
         supporter_id = find_supporter_by_email(conn, container.blind_index, email)
     assert supporter_id is not None
     confirmed = client.post("/api/v1/supporters/confirm", json={
         "token": container.links.sign("confirm", supporter_id)})
-    headers = {"Authorization": f"Supporter {confirmed.get_json()['supporter_token']}"}
+    assert confirmed.status_code == 200, confirmed.get_json()
+    # The token of the link in the action's e-mail, as the workers sign it.
+    token = container.links.sign_action(supporter_id, action_id)
+    headers = {"Authorization": f"Supporter {token}"}
     pledged = client.post(f"/api/v1/actions/{action_id}/pledges", headers=headers,
                           json={"target_ids": [], "letters_promised": LETTERS_EACH})
     assert pledged.status_code == 201, pledged.get_json()

@@ -9,6 +9,7 @@ import pytest
 
 from campaign.domain import supporter
 from campaign.domain.base import DomainEvent
+from campaign.domain.codec import from_data
 from campaign.domain.supporter import (
     ChangeSubscriptions,
     ConfirmationRequested,
@@ -271,3 +272,75 @@ def test_evolving_leaves_the_earlier_state_untouched() -> None:
 
 def test_the_stream_of_a_supporter_is_named_after_them() -> None:
     assert supporter.supporter_stream("s-1") == "supporter-s-1"
+
+
+# Public requests, recorded as asked
+
+
+SIGN_UP = supporter.ReceiveSignUp(ID, "  Ainura@Example.org ", "Ainura", "ky", "KG",
+                                  "Asia/Bishkek", AT)
+MANAGE = supporter.ReceiveManageRequest(ID, "ainura@example.org", AT)
+
+
+def test_a_public_sign_up_is_recorded_as_asked_with_its_personal_data_sealed() -> None:
+    [event] = when([], SIGN_UP)
+
+    assert event == supporter.SignUpReceived(ID, "Ainura@Example.org", "Ainura", "ky", "KG",
+                                             "Asia/Bishkek", AT)
+    assert supporter.SignUpReceived.personal_fields == frozenset({"email", "name"})
+    assert supporter.ManageRequestReceived.personal_fields == frozenset({"email"})
+    assert when([event], SIGN_UP) == []  # a stream records one request
+
+
+def test_a_recorded_sign_up_becomes_the_supporter_on_registration() -> None:
+    [received] = when([], SIGN_UP)
+
+    assert when([received], REGISTER) == [REGISTERED]
+    assert supporter.replay([received, REGISTERED]).registered
+    assert refused([received], CONFIRM) == "unknown_supporter"  # not a supporter before
+
+
+@pytest.mark.parametrize("command", [
+    replace(SIGN_UP, email="ainura"), replace(SIGN_UP, country="XX"),
+    replace(MANAGE, email="not an address")], ids=["email", "country", "manage-email"])
+def test_a_malformed_public_request_is_refused(command: supporter.Command) -> None:
+    assert refused([], command) in {"invalid_email", "invalid_country"}
+
+
+def test_a_manage_link_is_sent_at_most_once_in_five_minutes_and_never_to_a_suppressed_address(
+) -> None:
+    ask = supporter.RequestManageLink(ID, AT)
+    [sent] = when([REGISTERED], ask)
+
+    assert sent == supporter.ManageLinkRequested(ID, AT)
+    assert when([REGISTERED, sent], replace(ask, at=AT + timedelta(minutes=4))) == []
+    assert when([REGISTERED, sent], replace(ask, at=AT + timedelta(minutes=5))) != []
+    assert when([REGISTERED, SUPPRESSED], ask) == []
+    assert refused([REGISTERED, ERASED], ask) == "supporter_erased"
+
+
+# Retention
+
+
+def test_an_unconfirmed_sign_up_past_the_cutoff_is_erased_for_retention() -> None:
+    purge = supporter.PurgeUnconfirmed(ID, cutoff=AT, at=AT + timedelta(days=30))
+
+    [event] = when([REGISTERED], purge)  # registered the day before the cutoff
+
+    assert event == SupporterErased(ID, "retention", AT + timedelta(days=30))
+    assert supporter.replay([REGISTERED, event]).erased
+
+
+def test_retention_spares_the_confirmed_and_those_mailed_again_since_the_cutoff() -> None:
+    purge = supporter.PurgeUnconfirmed(ID, cutoff=AT, at=AT + timedelta(days=30))
+    asked_again = ConfirmationRequested(ID, AT + timedelta(hours=1))
+
+    assert when([REGISTERED, CONFIRMED], purge) == []
+    assert when([REGISTERED, asked_again], purge) == []
+
+
+def test_erasures_stored_before_retention_existed_still_decode() -> None:
+    for requester in ("supporter", "campaigner"):
+        event = from_data("SupporterErased", {"supporter_id": ID, "requested_by": requester,
+                                              "erased_at": AT.isoformat()})
+        assert event == SupporterErased(ID, requester, AT)  # type: ignore[arg-type]
