@@ -236,6 +236,7 @@ def _register(state: State, command: RegisterPartner) -> list[DomainEvent]:
     validate_email(command.contact_email)
     if not command.webhook_url.startswith(("https://", "http://")):
         raise DomainError("invalid_webhook_url", "the webhook URL must be an http(s) URL")
+    require_single_line(command.webhook_url, "the webhook URL")  # a request line carries it
     for country in command.countries:
         validate_country(country)
     for followed in (*command.case_ids, *command.action_ids):

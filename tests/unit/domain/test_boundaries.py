@@ -250,11 +250,14 @@ def test_a_case_with_text_no_reader_can_take_is_not_opened(
     assert refusal(lambda: case.decide(case.initial_state(), command)) == code
 
 
-def test_a_partner_name_is_one_line() -> None:
+@pytest.mark.parametrize(("name", "url"), [
+    ("Bir Duino\r\nKyrgyzstan", "https://partner.example.org/hooks"),
+    ("Bir Duino", "https://partner.example.org/hooks\r\nHost: evil.example"),
+])
+def test_a_partners_name_and_webhook_url_are_one_line(name: str, url: str) -> None:
     command = partner.RegisterPartner(
-        partner_id="bir-duino", name="Bir Duino\r\nKyrgyzstan", contact_email="a@b.org",
-        webhook_url="https://partner.example.org/hooks", case_ids=(), action_ids=(),
-        countries=("KG",), event_types=partner.PARTNER_EVENT_TYPES,
+        partner_id="bir-duino", name=name, contact_email="a@b.org", webhook_url=url,
+        case_ids=(), action_ids=(), countries=("KG",), event_types=partner.PARTNER_EVENT_TYPES,
         auto_approve_developments=False, registered_at=AT)
 
     assert refusal(lambda: partner.decide(partner.initial_state(), command)) == (
