@@ -45,7 +45,7 @@ from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Any
@@ -72,6 +72,7 @@ from campaign.application.commands import Meta
 from campaign.bootstrap import Container, build
 from campaign.demo import ua_135_10 as seed
 from campaign.domain import action, mailing, supporter
+from campaign.domain.values import Deadline
 from campaign.infra.database import upgrade
 from campaign.infra.tables import mail_deliveries
 from campaign.mail.planning import launch_mailing_id
@@ -129,13 +130,18 @@ def email_of(n: int) -> str:
 
 
 def seed_actions(container: Container, now: datetime) -> None:
-    """The seed case (UA 135/10's) and two drafted actions about it, one per design."""
+    """The seed case (UA 135/10's) and two drafted actions about it, one per design.
+
+    Issued today with a deadline a month away: an action past its deadline is not launched.
+    """
     for command in seed.CASE_COMMANDS:
         container.commands.handle(command, META)
+    deadline = Deadline(on=now.date() + timedelta(days=30), timezone=seed.TIMEZONE)
     for action_id, ua, country in ((BATCHED_ACTION, "901/24", COUNTRY),
                                    (NAIVE_ACTION, "902/24", OTHER_COUNTRY)):
         container.commands.handle(replace(seed.DRAFT, action_id=action_id, ua_number=ua,
-                                         country=country, drafted_at=now), META)
+                                         country=country, issued_on=now.date(),
+                                         deadline=deadline, drafted_at=now), META)
 
 
 def supporter_commands(n: int, naive: int, now: datetime) -> tuple[str, list[Any]]:

@@ -8,7 +8,8 @@ commands are idempotent anyway).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 
 from sqlalchemy import Connection, select
 
@@ -66,6 +67,34 @@ def pledge_as_supporter(
             raise DomainError("consent_required", "confirm your e-mail address before pledging")
         return make_pledge(commands, action_id, supporter_id, target_ids, letters_promised,
                            meta, now, conn=tx)
+
+
+@dataclass(frozen=True)
+class SentLetter:
+    """What a supporter says about one letter: its id, to whom, how, on which day."""
+
+    letter_id: str
+    target_id: str
+    channel: pledge.Channel
+    sent_on: date
+
+
+def confirm_letter(
+    commands: CommandHandler, action_id: str, supporter_id: str, letter: SentLetter, meta: Meta,
+    now: datetime, *, expected_version: int | None = None, conn: Connection | None = None,
+) -> Outcome:
+    """Confirm one letter, with the action's issue date read in the same transaction."""
+    with commands.transaction(conn) as tx:
+        issued_on = tx.execute(select(actions.c.issued_on)
+                               .where(actions.c.action_id == action_id)).scalar_one_or_none()
+        if issued_on is None:
+            raise NotFound(f"no action {action_id}")
+        command = pledge.ConfirmLetter(
+            action_id=action_id, supporter_id=supporter_id, letter_id=letter.letter_id,
+            target_id=letter.target_id, channel=letter.channel, sent_on=letter.sent_on,
+            confirmed_at=now, action_issued_on=issued_on,
+        )
+        return commands.handle(command, meta, expected_version=expected_version, conn=tx)
 
 
 def open_pledgers(conn: Connection, action_id: str) -> list[str]:

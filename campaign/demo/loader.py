@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from campaign.application.commands import Meta
-from campaign.application.pledges import make_pledge
+from campaign.application.pledges import SentLetter, confirm_letter, make_pledge
 from campaign.application.supporters import Registration, register_supporter
 from campaign.bootstrap import Container
 from campaign.demo import ua_135_10 as seed
@@ -58,8 +58,6 @@ def _write_letters(c: Container, person: DemoSupporter, at: datetime) -> None:
     letters = len(person.targets or seed.TARGETS)
     make_pledge(c.commands, seed.ACTION_ID, supporter_id, person.targets, letters, META, at)
     for n, (target_id, channel, sent_on) in enumerate(person.letters_sent):
-        c.commands.handle(pledge.ConfirmLetter(
-            action_id=seed.ACTION_ID, supporter_id=supporter_id, letter_id=f"demo-{n}",
-            target_id=target_id, channel=channel, sent_on=sent_on,
-            confirmed_at=datetime.combine(sent_on, at.timetz()),
-        ), META)
+        letter = SentLetter(f"demo-{n}", target_id, channel, sent_on)
+        confirm_letter(c.commands, seed.ACTION_ID, supporter_id, letter, META,
+                       datetime.combine(sent_on, at.timetz()))

@@ -3,7 +3,8 @@
 Lifecycle: drafted -> launched -> closed. Numbered updates keep an action launched;
 their numbers only grow, but may jump (the seed is the *fifth* update of UA 135/10).
 A deadline may only move forward once launched, because supporters' pledges are due
-then; a separate DeadlineExtended lets handlers move those due dates.
+then; a separate DeadlineExtended lets handlers move those due dates. An action whose
+deadline has passed is not launched: every pledge would be due before it was made.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from campaign.domain.action_content import (
     content_of,
 )
 from campaign.domain.base import Aggregate, DomainError, DomainEvent, emit
-from campaign.domain.values import Deadline, Target, require_choice
+from campaign.domain.values import Deadline, Target, require_choice, require_plain_text
 
 ActionStatus = Literal["none", "drafted", "launched", "closed"]
 CloseReason = Literal[
@@ -224,14 +225,22 @@ def decide(state: State, command: Command) -> list[DomainEvent]:
             check_well_formed(command)
             return [emit(DraftRevised, command)]
         case LaunchAction():
-            check_complete(_require_draft(state))
-            return [emit(ActionLaunched, command)]
+            return _launch(_require_draft(state), command)
         case PublishUpdate():
             return _publish(_require_launched(state), state.update_number, command)
         case CloseAction():
             _require_launched(state)
             require_choice(command.reason, CloseReason, "invalid_close_reason", "reason")
+            require_plain_text(command.note, "the note")
             return [emit(ActionClosed, command)]
+
+
+def _launch(content: ActionContent, command: LaunchAction) -> list[DomainEvent]:
+    check_complete(content)
+    event = emit(ActionLaunched, command)
+    if command.launched_at >= content.deadline.ends_at():
+        raise DomainError("deadline_passed", "the deadline has passed: move it before launching")
+    return [event]
 
 
 def _require_draft(state: State) -> ActionContent:

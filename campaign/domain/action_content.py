@@ -17,12 +17,15 @@ from campaign.domain.base import DomainError, carry
 from campaign.domain.values import (
     Deadline,
     Target,
+    require_in_range,
+    require_plain_text,
+    require_single_line,
     require_text,
     validate_country,
     validate_language,
 )
 
-_UA_NUMBER: Final = re.compile(r"^\d+/\d{2}$")
+_UA_NUMBER: Final = re.compile(r"[0-9]+/[0-9]{2}")  # ASCII digits, matched whole
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -70,11 +73,16 @@ def content_of(source: ActionContent) -> ActionContent:
 
 def check_well_formed(content: ActionContent) -> None:
     """Raise DomainError if any part of the content is malformed (drafts may be incomplete)."""
-    require_text(content.case_id, "empty_case_id", "the case id")
-    if not _UA_NUMBER.match(content.ua_number):
+    require_single_line(require_text(content.case_id, "empty_case_id", "the case id"),
+                        "the case id")
+    if not _UA_NUMBER.fullmatch(content.ua_number):
         raise DomainError("invalid_ua_number", f"not like 135/10: {content.ua_number!r}")
-    require_text(content.title, "empty_title", "the title")
+    require_single_line(content.index_number, "the index number")
+    require_single_line(require_text(content.title, "empty_title", "the title"), "the title")
     validate_country(content.country)
+    require_in_range(content.issued_on, "the issue date")
+    for name in ("summary", "body", "additional_information"):
+        require_plain_text(getattr(content, name), f"the {name.replace('_', ' ')}")
     for tag in content.languages:
         validate_language(tag)
     _check_asks(content.asks)
@@ -94,9 +102,9 @@ def check_complete(content: ActionContent) -> None:
 
 
 def _check_asks(asks: tuple[str, ...]) -> None:
-    """Raise DomainError if an ask is blank."""
+    """Raise DomainError if an ask is blank or holds control characters."""
     for ask in asks:
-        require_text(ask, "empty_ask", "an ask")
+        require_plain_text(require_text(ask, "empty_ask", "an ask"), "an ask")
 
 
 def _check_targets(targets: tuple[Target, ...]) -> None:

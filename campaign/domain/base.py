@@ -7,11 +7,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
-from datetime import datetime
+from datetime import date, datetime
 from functools import reduce
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Final, TypeVar
 
 T = TypeVar("T")
+D = TypeVar("D", bound=date)
+
+EARLIEST_YEAR: Final = 1900
+LATEST_YEAR: Final = 2200
+"""The years every date and instant in the domain lies in: far from `datetime`'s own
+limits (years 1 and 9999), so converting one to any zone (UTC−12 to UTC+14) cannot
+overflow, and wide enough for any case history or deadline."""
 
 
 class DomainError(Exception):
@@ -64,11 +71,28 @@ def carry(make: Callable[..., T], source: object, **extra: Any) -> T:
     return make(**copied, **extra)
 
 
+def require_in_range(moment: D, what: str) -> D:
+    """Return `moment` (a date, or a datetime read in its own offset) if its year is sane.
+
+    DomainError("date_out_of_range") otherwise: such a value overflows when some zone
+    converts it, and is a slip (year 201, year 9999) nobody means.
+    """
+    if not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
+        message = f"{what} must lie in the years {EARLIEST_YEAR} to {LATEST_YEAR}"
+        raise DomainError("date_out_of_range", message)
+    return moment
+
+
 def emit(make: Callable[..., E], source: object, **extra: Any) -> E:
-    """`carry` into an event, refusing naive instants: the log holds only aware ones."""
+    """`carry` into an event, refusing naive instants and dates outside the sane years.
+
+    The log holds only aware instants, and only ones every reader can convert.
+    """
     event = carry(make, source, **extra)
     for f in fields(event):
         value = getattr(event, f.name)
         if isinstance(value, datetime) and value.utcoffset() is None:
             raise DomainError("naive_datetime", f"{f.name} must be timezone-aware")
+        if isinstance(value, date):
+            require_in_range(value, f.name)
     return event

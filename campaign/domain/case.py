@@ -17,6 +17,8 @@ from campaign.domain.base import Aggregate, DomainError, DomainEvent, carry, emi
 from campaign.domain.values import (
     Occurrence,
     require_choice,
+    require_plain_text,
+    require_single_line,
     require_text,
     validate_country,
 )
@@ -214,12 +216,14 @@ def decide(state: State, command: Command) -> list[DomainEvent]:
 def _open(state: State, command: OpenCase) -> list[DomainEvent]:
     if state.status != "none":
         raise DomainError("already_exists", f"case {command.case_id} already exists")
-    require_text(command.subject_name, "empty_subject_name", "the subject's name")
+    name = require_text(command.subject_name, "empty_subject_name", "the subject's name")
+    require_single_line(name, "the subject's name")
     require_choice(command.subject_kind, SubjectKind, "invalid_subject_kind", "subject kind")
     validate_country(command.country)
-    require_text(command.summary, "empty_summary", "the summary")
+    require_plain_text(require_text(command.summary, "empty_summary", "the summary"),
+                       "the summary")
     for tag in command.tags:
-        require_text(tag, "invalid_tag", "a tag")
+        require_single_line(require_text(tag, "invalid_tag", "a tag"), "a tag")
     return [emit(CaseOpened, command)]
 
 
@@ -236,13 +240,16 @@ def _record(state: State, command: RecordDevelopment) -> list[DomainEvent]:
 
 def _development_event(command: RecordDevelopment) -> DevelopmentRecorded:
     require_choice(command.kind, DevelopmentKind, "unknown_development_kind", "kind")
-    require_text(command.summary, "empty_summary", "the summary")
+    require_plain_text(require_text(command.summary, "empty_summary", "the summary"),
+                       "the summary")
     _check_source(command.source)
     return emit(DevelopmentRecorded, command, pending_approval=command.requires_approval)
 
 
 def _check_source(source: DevelopmentSource) -> None:
     require_choice(source.kind, SourceKind, "invalid_source", "source kind")
+    if source.url is not None:
+        require_single_line(source.url, "the source's URL")
     if source.kind == "partner" and not source.partner_id:
         raise DomainError("partner_id_required", "a partner's development names the partner")
     if source.kind == "campaigner" and source.partner_id is not None:
@@ -279,7 +286,8 @@ def _close(state: State, command: CloseCase) -> list[DomainEvent]:
     _require_exists(state)
     if state.status == "closed":
         raise DomainError("case_closed", "the case is already closed")
-    require_text(command.outcome, "empty_outcome", "the outcome")
+    require_plain_text(require_text(command.outcome, "empty_outcome", "the outcome"),
+                       "the outcome")
     return [emit(CaseClosed, command)]
 
 

@@ -14,7 +14,12 @@ from functools import reduce
 from typing import ClassVar, Literal, TypeAlias, get_args
 
 from campaign.domain.base import Aggregate, DomainError, DomainEvent, carry, emit
-from campaign.domain.values import require_text, validate_country, validate_email
+from campaign.domain.values import (
+    require_single_line,
+    require_text,
+    validate_country,
+    validate_email,
+)
 
 PartnerEventType = Literal[
     "action.launched", "action.updated", "action.closed", "case.development_recorded",
@@ -226,10 +231,12 @@ def _register(state: State, command: RegisterPartner) -> list[DomainEvent]:
     if state.status != "none":
         raise DomainError("already_exists", f"partner {command.partner_id} already exists")
     require_text(command.partner_id, "empty_partner_id", "the partner id")
-    require_text(command.name, "empty_name", "the partner's name")
+    require_single_line(require_text(command.name, "empty_name", "the partner's name"),
+                        "the partner's name")
     validate_email(command.contact_email)
     if not command.webhook_url.startswith(("https://", "http://")):
         raise DomainError("invalid_webhook_url", "the webhook URL must be an http(s) URL")
+    require_single_line(command.webhook_url, "the webhook URL")  # a request line carries it
     for country in command.countries:
         validate_country(country)
     for followed in (*command.case_ids, *command.action_ids):

@@ -7,8 +7,9 @@ a lapsed pledge keeps recording letters, because appeals sent after the deadline
 still welcome ("check with your section office"), but it never becomes fulfilled, so
 the statistics can tell promises kept in time from letters that came late.
 
-The pledge cannot read the action's stream, so MakePledge carries the action facts
-the decision needs, looked up by the handler at the same moment.
+The pledge cannot read the action's stream, so MakePledge and ConfirmLetter carry the
+action facts the decision needs, looked up by the handler at the same moment: only the
+decision reads them, the events do not repeat them.
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ from campaign.domain.values import require_aware, require_choice
 Channel = Literal["post", "email", "fax", "online"]
 CancelReason = Literal["action_closed", "withdrawn"]
 PledgeStatus = Literal["none", "open", "fulfilled", "lapsed", "cancelled"]
+
+MAX_LETTERS_PROMISED = 100
+"""The most letters one pledge promises: one supporter writes, not a mailing house."""
 
 
 def pledge_stream(action_id: str, supporter_id: str) -> str:
@@ -51,7 +55,10 @@ class MakePledge:
 
 @dataclass(frozen=True, kw_only=True)
 class ConfirmLetter:
-    """Say one letter was sent, to which official, by which channel, on which day."""
+    """Say one letter was sent, to which official, by which channel, on which day.
+
+    `action_issued_on` is the action's issue date: no letter is sent before it.
+    """
 
     action_id: str
     supporter_id: str
@@ -60,6 +67,7 @@ class ConfirmLetter:
     channel: Channel
     sent_on: date
     confirmed_at: datetime
+    action_issued_on: date
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -250,8 +258,10 @@ def _pledge(state: State, command: MakePledge) -> list[DomainEvent]:
 
 
 def _pledged(command: MakePledge) -> Pledged:
-    if command.letters_promised < 1:
-        raise DomainError("invalid_letters_promised", "promise at least one letter")
+    promised = command.letters_promised
+    if type(promised) is not int or not 1 <= promised <= MAX_LETTERS_PROMISED:
+        message = f"promise a whole number of letters from 1 to {MAX_LETTERS_PROMISED}"
+        raise DomainError("invalid_letters_promised", message)
     chosen = tuple(dict.fromkeys(command.target_ids)) or command.action_target_ids
     unknown = [t for t in chosen if t not in command.action_target_ids]
     if unknown or not chosen:
@@ -291,6 +301,9 @@ def _confirm(state: State, command: ConfirmLetter) -> list[DomainEvent]:
     # A day's slack: the sender's calendar may already be on the next day (UTC+14).
     if command.sent_on > command.confirmed_at.date() + timedelta(days=1):
         raise DomainError("sent_in_future", "a letter cannot be confirmed before it is sent")
+    if command.sent_on < command.action_issued_on:
+        raise DomainError("sent_before_issue", "a letter cannot be sent before the action "
+                          f"was issued ({command.action_issued_on.isoformat()})")
     if not state.is_open or state.letters_confirmed + 1 < state.letters_promised:
         return [letter]
     count, at = state.letters_confirmed + 1, command.confirmed_at

@@ -32,6 +32,7 @@ from campaign.domain.requests import SignUpReceived as SignUpReceived
 from campaign.domain.values import normalise_email as normalise_email  # for the blind index
 from campaign.domain.values import (
     require_choice,
+    require_single_line,
     validate_country,
     validate_email,
     validate_language,
@@ -309,6 +310,7 @@ def decide(state: State, command: Command) -> list[DomainEvent]:
 
 def _registration(command: RegisterSupporter) -> SupporterRegistered:
     email = validate_email(command.email.strip())
+    require_single_line(command.name, "the name")  # a header's display name
     validate_language(command.locale)
     validate_country(command.country)
     validate_timezone(command.timezone)

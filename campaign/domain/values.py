@@ -1,19 +1,39 @@
-"""Value objects and checks shared by the aggregates: time, targets, countries, languages.
+"""Value objects and checks shared by the aggregates: time, text, targets, countries, languages.
 
 Value objects validate themselves on construction, so an invalid deadline or target
 cannot exist anywhere, including when an event is decoded from the log.
+
+**Time.** Every date and instant lies in the years `EARLIEST_YEAR` to `LATEST_YEAR`.
+Far from `datetime`'s own limits (years 1 and 9999), so no zone (UTC−12 to UTC+14)
+can overflow converting it, and wide enough for any case history or deadline.
+
+**Text.** Text that can become an e-mail header or subject (titles, names, salutations,
+the UA number) is *single-line*: no control characters (Unicode category Cc, which holds
+CR, LF and tab), no line or paragraph separators (Zl, Zp), no lone surrogates (Cs), and
+none of the bidirectional embeddings, overrides and isolates (U+202A–U+202E,
+U+2066–U+2069): one left unclosed reverses everything shown after it in a subject or a
+From line, the "RLO" disguise, and no name needs them. Other format characters (Cf) are
+kept: right-to-left and left-to-right marks, zero-width joiners and non-joiners are part
+of how real names are written (Persian, Hebrew, Indic scripts) and of emoji.
+*Multi-line* text (summaries, bodies, asks) may also hold line breaks and tabs, and the
+bidirectional controls, which a paragraph of mixed scripts legitimately uses; no other
+control characters.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from typing import Annotated, Final, Literal, TypeAlias, get_args
 from zoneinfo import ZoneInfo, available_timezones
 
+from campaign.domain.base import EARLIEST_YEAR as EARLIEST_YEAR
+from campaign.domain.base import LATEST_YEAR as LATEST_YEAR
 from campaign.domain.base import DomainError
+from campaign.domain.base import require_in_range as require_in_range
 from campaign.domain.countries import ISO_3166_ALPHA_2
 
 WALL_TIME: Final = "wall-time"
@@ -25,9 +45,15 @@ WallTime: TypeAlias = Annotated[datetime, WALL_TIME]
 _NOT_ZONE_NAMES: Final = frozenset({"localtime", "posixrules", "Factory"})
 
 # language[-script][-region], in canonical case: "ru", "pt-BR", "sr-Latn-RS", "es-419".
-_LANGUAGE_TAG: Final = re.compile(r"^[a-z]{2,3}(-[A-Z][a-z]{3})?(-(?:[A-Z]{2}|\d{3}))?$")
-_TARGET_ID: Final = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+# Matched whole (fullmatch): "$" would let a trailing line feed through.
+_LANGUAGE_TAG: Final = re.compile(r"[a-z]{2,3}(-[A-Z][a-z]{3})?(-(?:[A-Z]{2}|[0-9]{3}))?")
+_TARGET_ID: Final = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _MAX_EMAIL_LENGTH: Final = 254
+
+_BIDI_CONTROLS: Final = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_NEVER: Final = frozenset({"Cc", "Cs"})
+_NOT_IN_A_LINE: Final = frozenset({"Cc", "Cs", "Zl", "Zp"})
+_LAYOUT: Final = frozenset("\t\n\r")
 
 
 @cache
@@ -56,7 +82,7 @@ def validate_language(tag: str) -> str:
     letter's language or a supporter's locale needs, and canonical case keeps comparisons
     exact ("pt-BR", never "pt-br").
     """
-    if not _LANGUAGE_TAG.match(tag):
+    if not _LANGUAGE_TAG.fullmatch(tag):
         raise DomainError("invalid_language", f"not a BCP 47 language tag: {tag!r}")
     return tag
 
@@ -74,6 +100,7 @@ def validate_email(email: str) -> str:
         and local != ""
         and "." in domain.strip(".")
         and not any(ch.isspace() for ch in email)
+        and is_single_line(email)
         and len(email) <= _MAX_EMAIL_LENGTH
     )
     if not plausible:
@@ -91,6 +118,28 @@ def require_text(value: str, code: str, what: str) -> str:
     if not value.strip():
         raise DomainError(code, f"{what} must not be empty")
     return value
+
+
+def is_single_line(text: str) -> bool:
+    """True if `text` may become a header or a subject (see the module's docstring)."""
+    return not any(ch in _BIDI_CONTROLS or unicodedata.category(ch) in _NOT_IN_A_LINE
+                   for ch in text)
+
+
+def require_single_line(text: str, what: str) -> str:
+    """Return `text` if it is single-line, else DomainError("not_single_line")."""
+    if not is_single_line(text):
+        message = f"{what} must be a single line without control characters"
+        raise DomainError("not_single_line", message)
+    return text
+
+
+def require_plain_text(text: str, what: str) -> str:
+    """Return `text` if its only control characters are line breaks and tabs."""
+    if any(ch not in _LAYOUT and unicodedata.category(ch) in _NEVER for ch in text):
+        message = f"{what} may hold line breaks and tabs but no other control characters"
+        raise DomainError("control_character", message)
+    return text
 
 
 def require_aware(instant: datetime, what: str) -> datetime:
@@ -121,6 +170,7 @@ class Deadline:
     timezone: str
 
     def __post_init__(self) -> None:
+        require_in_range(self.on, "the deadline")
         validate_timezone(self.timezone)
 
     def ends_at(self) -> datetime:
@@ -144,6 +194,7 @@ class LocalDateTime:
     def __post_init__(self) -> None:
         if self.at.tzinfo is not None:
             raise DomainError("invalid_local_time", "a local date-time must be naive")
+        require_in_range(self.at, "a local date-time")
         validate_timezone(self.timezone)
 
     def instant(self) -> datetime:
@@ -156,6 +207,9 @@ class OnDate:
     """Something happened on a calendar day, time unknown (how most reports put it)."""
 
     on: date
+
+    def __post_init__(self) -> None:
+        require_in_range(self.on, "the date")
 
     @property
     def day(self) -> date:
@@ -201,9 +255,15 @@ class Target:
     role: TargetRole
 
     def __post_init__(self) -> None:
-        if not _TARGET_ID.match(self.target_id):
+        if not _TARGET_ID.fullmatch(self.target_id):
             raise DomainError("invalid_target_id", f"not a short lowercase id: {self.target_id!r}")
         require_text(self.name, "invalid_target", "a target's name")
+        for name in ("name", "title", "organisation", "fax", "salutation"):
+            value = getattr(self, name)
+            if value is not None:
+                require_single_line(value, f"a target's {name}")
+        for line in self.address_lines:
+            require_single_line(line, "an address line")
         validate_country(self.country)
         require_choice(self.role, TargetRole, "invalid_target", "a target's role")
         if self.email is not None:

@@ -29,13 +29,13 @@ from campaign.application.deadlines import (
     run_deadline_scans,
     send_due_reminders,
 )
-from campaign.application.pledges import make_pledge
+from campaign.application.pledges import SentLetter, confirm_letter, make_pledge
 from campaign.application.reminders import DueReminder, due_reminders_query
 from campaign.application.supporters import Registration, register_supporter
 from campaign.bootstrap import Container, build
 from campaign.demo import ua_135_10 as seed
 from campaign.demo.loader import load_demo
-from campaign.domain import action, pledge
+from campaign.domain import action
 from campaign.domain.values import Deadline
 from campaign.infra.clock import utc_now
 from campaign.infra.tables import mail_deliveries, pledge_reminders, pledges
@@ -108,9 +108,8 @@ def fulfil(container: Container, pledge_id: str, at: datetime) -> None:
     """Confirm the one letter a single-target pledge promised."""
     with container.engine.connect() as conn:
         row = conn.execute(select(pledges).where(pledges.c.pledge_id == pledge_id)).one()
-    container.commands.handle(pledge.ConfirmLetter(
-        action_id=row.action_id, supporter_id=row.supporter_id, letter_id="l1",
-        target_id=row.target_ids[0], channel="post", sent_on=at.date(), confirmed_at=at), META)
+    letter = SentLetter("l1", row.target_ids[0], "post", at.date())
+    confirm_letter(container.commands, row.action_id, row.supporter_id, letter, META, at)
 
 
 def catch_up(container: Container) -> None:

@@ -1,4 +1,8 @@
-"""Request and response shapes of urgent actions, checked by the domain's own rules."""
+"""Request and response shapes of urgent actions, checked by the domain's own rules.
+
+Every string and list of a request has a length limit; text that can reach an e-mail's
+header or subject is single-line; dates lie in the domain's sane years.
+"""
 
 from __future__ import annotations
 
@@ -10,29 +14,52 @@ from campaign.domain.action import CloseReason
 from campaign.domain.values import (
     Deadline,
     Target,
-    validate_country,
-    validate_language,
-    validate_timezone,
 )
-from campaign.web.api.common import ApiSchema, checked, domain_value
+from campaign.web.api.common import (
+    COUNTRY,
+    IN_RANGE,
+    LANGUAGE,
+    TIMEZONE,
+    ApiSchema,
+    Validators,
+    domain_value,
+    plain_text,
+    single_line,
+)
 
 F = ma.fields
-TEXT = ma.validate.Length(min=1, max=20_000)
-SHORT = ma.validate.Length(min=1, max=500)
+SHORT = single_line(500)
+ASK = plain_text(20_000, min_length=1)
+SUMMARY = plain_text(20_000)
+LONG = plain_text(100_000)
+TARGET_ID: Validators = [ma.validate.Length(min=1, max=64),
+             ma.validate.Regexp(r"^[a-z0-9][a-z0-9-]{0,63}$"), *single_line(64)]
+UA_NUMBER: Validators = [ma.validate.Regexp(r"^[0-9]+/[0-9]{2}$"), *single_line(20)]
+LINK = ma.validate.Length(max=2_000)
+MAX_ASKS = 50
+MAX_TARGETS = 50
+MAX_LANGUAGES = 20
+MAX_LINKS = 50
+MAX_ADDRESS_LINES = 12
+
+
+def _many(most: int, least: int = 0) -> ma.validate.Length:
+    return ma.validate.Length(min=least, max=most)
 
 
 class TargetSchema(ApiSchema):
     """An official: `primary` receives appeals, `copy` receives copies."""
 
-    target_id = F.String(required=True, validate=ma.validate.Regexp(r"^[a-z0-9][a-z0-9-]{0,63}$"),
+    target_id = F.String(required=True, validate=TARGET_ID,
                          metadata={"example": "minister-interior"})
     name = F.String(required=True, validate=SHORT)
     title = F.String(required=True, validate=SHORT, metadata={"description": "Position"})
     organisation = F.String(load_default=None, allow_none=True, validate=SHORT)
-    address_lines = F.List(F.String(validate=SHORT), load_default=list)
-    country = F.String(required=True, validate=checked(validate_country))
-    fax = F.String(load_default=None, allow_none=True, validate=SHORT)
-    email = F.Email(load_default=None, allow_none=True)
+    address_lines = F.List(F.String(validate=SHORT), load_default=list,
+                           validate=_many(MAX_ADDRESS_LINES))
+    country = F.String(required=True, validate=COUNTRY)
+    fax = F.String(load_default=None, allow_none=True, validate=single_line(100))
+    email = F.Email(load_default=None, allow_none=True, validate=ma.validate.Length(max=254))
     salutation = F.String(load_default=None, allow_none=True, validate=SHORT)
     role = F.String(required=True, validate=ma.validate.OneOf(["primary", "copy"]))
 
@@ -45,36 +72,35 @@ class TargetSchema(ApiSchema):
 class DeadlineSchema(ApiSchema):
     """"Send appeals before 27 October 2010", in the action's IANA timezone."""
 
-    on = F.Date(required=True)
-    timezone = F.String(required=True, validate=checked(validate_timezone),
-                        metadata={"example": "Asia/Bishkek"})
+    on = F.Date(required=True, validate=IN_RANGE)
+    timezone = F.String(required=True, validate=TIMEZONE, metadata={"example": "Asia/Bishkek"})
 
     @ma.post_load
     def to_deadline(self, data: dict[str, Any], **_: Any) -> Deadline:
-        return Deadline(**data)
+        return domain_value(lambda: Deadline(**data), "on")  # type: ignore[no-any-return]
 
 
 class ActionContentSchema(ApiSchema):
     """Everything an urgent action document carries."""
 
-    case_id = F.String(required=True, validate=SHORT)
-    ua_number = F.String(required=True, validate=ma.validate.Regexp(r"^\d+/\d{2}$"),
-                         metadata={"example": "135/10"})
+    case_id = F.String(required=True, validate=single_line(200),
+                       metadata={"description": "An existing case"})
+    ua_number = F.String(required=True, validate=UA_NUMBER, metadata={"example": "135/10"})
     index_number = F.String(required=True, validate=SHORT, metadata={"example": "EUR 58/015/2010"})
     title = F.String(required=True, validate=SHORT)
-    country = F.String(required=True, validate=checked(validate_country))
-    issued_on = F.Date(required=True)
+    country = F.String(required=True, validate=COUNTRY)
+    issued_on = F.Date(required=True, validate=IN_RANGE)
     deadline = F.Nested(DeadlineSchema, required=True)
-    languages = F.List(F.String(validate=checked(validate_language)), required=True)
+    languages = F.List(F.String(validate=LANGUAGE), required=True, validate=_many(MAX_LANGUAGES))
     own_language_welcome = F.Boolean(load_default=True)
-    asks = F.List(F.String(validate=TEXT), required=True)
-    targets = F.List(F.Nested(TargetSchema), required=True)
+    asks = F.List(F.String(validate=ASK), required=True, validate=_many(MAX_ASKS))
+    targets = F.List(F.Nested(TargetSchema), required=True, validate=_many(MAX_TARGETS))
     copies_to_diplomats = F.Boolean(load_default=False)
-    summary = F.String(load_default="", validate=ma.validate.Length(max=20_000))
-    body = F.String(load_default="", validate=ma.validate.Length(max=100_000))
-    additional_information = F.String(load_default="",
-                                      validate=ma.validate.Length(max=100_000))
-    source_links = F.List(F.Url(schemes={"http", "https"}), load_default=list)
+    summary = F.String(load_default="", validate=SUMMARY)
+    body = F.String(load_default="", validate=LONG)
+    additional_information = F.String(load_default="", validate=LONG)
+    source_links = F.List(F.Url(schemes={"http", "https"}, validate=LINK), load_default=list,
+                          validate=_many(MAX_LINKS))
 
     @ma.post_load
     def tuples(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
@@ -84,13 +110,13 @@ class ActionContentSchema(ApiSchema):
 class UpdateSchema(ApiSchema):
     """A numbered update: what it replaces; omitted fields stay as they were."""
 
-    number = F.Integer(required=True, validate=ma.validate.Range(min=1, max=1000))
+    number = F.Integer(required=True, strict=True, validate=ma.validate.Range(min=1, max=1000))
     title = F.String(validate=SHORT)
-    summary = F.String(validate=ma.validate.Length(max=20_000))
-    body = F.String(validate=ma.validate.Length(max=100_000))
-    asks = F.List(F.String(validate=TEXT))
-    targets = F.List(F.Nested(TargetSchema))
-    additional_information = F.String(validate=ma.validate.Length(max=100_000))
+    summary = F.String(validate=SUMMARY)
+    body = F.String(validate=LONG)
+    asks = F.List(F.String(validate=ASK), validate=_many(MAX_ASKS))
+    targets = F.List(F.Nested(TargetSchema), validate=_many(MAX_TARGETS))
+    additional_information = F.String(validate=LONG)
     deadline = F.Nested(DeadlineSchema, metadata={"description": "Only later than the current"})
 
     @ma.post_load
@@ -102,7 +128,7 @@ class CloseSchema(ApiSchema):
     """Stop action: why appeals are no longer wanted."""
 
     reason = F.String(required=True, validate=ma.validate.OneOf(list(get_args(CloseReason))))
-    note = F.String(load_default="", validate=ma.validate.Length(max=5_000))
+    note = F.String(load_default="", validate=plain_text(5_000))
 
 
 class ActionSchema(ActionContentSchema):
@@ -128,7 +154,7 @@ class ActionPageSchema(ApiSchema):
 
 class ActionFilterSchema(ApiSchema):
     status = F.String(validate=ma.validate.OneOf(["drafted", "launched", "closed"]))
-    country = F.String(validate=checked(validate_country))
+    country = F.String(validate=COUNTRY)
 
 
 class TargetStatsSchema(ApiSchema):

@@ -7,9 +7,11 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from flask import g
 from flask_smorest import Blueprint
 from sqlalchemy import Connection, func, select
 
+from campaign.application.actions import write_draft
 from campaign.application.errors import NotFound
 from campaign.domain import action
 from campaign.domain.action import DEADLINE_NOTICE
@@ -39,17 +41,22 @@ from campaign.web.api.common import (
     PageQuerySchema,
     dispatch,
     etag,
+    expected_version,
     list_page,
+    meta,
     reading,
     require_row,
+    rules_on_fields,
 )
 from campaign.web.api.idempotency import HEADER_PARAMETER, idempotent
 from campaign.web.auth import require_role
+from campaign.web.context import container
 from events import as_utc
 
 blueprint = Blueprint("actions", __name__, url_prefix="/api/v1/actions",
                       description="Urgent actions and their numbered updates.")
 CONTENT_FIELDS = tuple(f.name for f in dataclasses.fields(ActionContent))
+CASE_MUST_EXIST = {"unknown_case": "case_id"}
 
 
 @blueprint.route("", methods=["POST"])
@@ -59,9 +66,12 @@ CONTENT_FIELDS = tuple(f.name for f in dataclasses.fields(ActionContent))
 @blueprint.response(201, ActionSchema, headers={"ETag": {"schema": {"type": "string"}}})
 @blueprint.doc(security=CAMPAIGNER, parameters=[HEADER_PARAMETER])
 def draft(content: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, str]]:
-    """Draft an action; it reaches supporters only once launched."""
+    """Draft an action about an existing case; it reaches supporters only once launched."""
     action_id = str(uuid.uuid4())
-    outcome = dispatch(action.DraftAction(action_id=action_id, drafted_at=utc_now(), **content))
+    with rules_on_fields(CASE_MUST_EXIST):
+        outcome = write_draft(
+            container().commands, action.DraftAction(action_id=action_id, drafted_at=utc_now(),
+                                                     **content), meta(), conn=g.get("conn"))
     headers = {**etag(outcome.version), "Location": f"/api/v1/actions/{action_id}"}
     return representation(action_id), 201, headers
 
@@ -93,10 +103,12 @@ def get(action_id: str) -> tuple[dict[str, Any], int, dict[str, str]]:
 @blueprint.response(200, ActionSchema, headers={"ETag": {"schema": {"type": "string"}}})
 @blueprint.doc(security=CAMPAIGNER, parameters=[IF_MATCH])
 def revise(content: dict[str, Any], action_id: str) -> tuple[dict[str, Any], int, dict[str, str]]:
-    """Rewrite a draft (any deadline allowed before launch)."""
+    """Rewrite a draft (any deadline allowed before launch), still about an existing case."""
     require_row(actions.c.action_id, action_id, "action")
-    outcome = dispatch(action.ReviseDraft(action_id=action_id, revised_at=utc_now(), **content),
-                       with_if_match=True)
+    command = action.ReviseDraft(action_id=action_id, revised_at=utc_now(), **content)
+    with rules_on_fields(CASE_MUST_EXIST):
+        outcome = write_draft(container().commands, command, meta(),
+                              expected_version=expected_version(), conn=g.get("conn"))
     return representation(action_id), 200, etag(outcome.version)
 
 
@@ -106,7 +118,10 @@ def revise(content: dict[str, Any], action_id: str) -> tuple[dict[str, Any], int
 @blueprint.response(200, ActionSchema, headers={"ETag": {"schema": {"type": "string"}}})
 @blueprint.doc(security=CAMPAIGNER, parameters=[IF_MATCH, HEADER_PARAMETER])
 def launch(action_id: str) -> tuple[dict[str, Any], int, dict[str, str]]:
-    """Launch: needs a primary target, an ask and a deadline after the issue date."""
+    """Launch: needs a primary target, an ask and a deadline after the issue date.
+
+    A deadline that has already passed is 409 `deadline_passed`: move it first.
+    """
     require_row(actions.c.action_id, action_id, "action")
     outcome = dispatch(action.LaunchAction(action_id=action_id, launched_at=utc_now()),
                        with_if_match=True)

@@ -11,14 +11,24 @@ from campaign.domain.values import (
     AtLocalTime,
     LocalDateTime,
     OnDate,
-    validate_country,
-    validate_timezone,
 )
-from campaign.web.api.common import ApiSchema, checked, domain_value
+from campaign.web.api.common import (
+    COUNTRY,
+    IN_RANGE,
+    TIMEZONE,
+    ApiSchema,
+    Validators,
+    domain_value,
+    plain_text,
+    single_line,
+)
 
 F = ma.fields
-SHORT = ma.validate.Length(min=1, max=500)
-TEXT = ma.validate.Length(min=1, max=20_000)
+SHORT = single_line(500)
+TEXT = plain_text(20_000, min_length=1)
+DEVELOPMENT_ID: Validators = [ma.validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"),
+                              *single_line(100)]
+SOURCE_URL = ma.validate.Length(max=2_000)
 
 
 class NewCaseSchema(ApiSchema):
@@ -26,9 +36,10 @@ class NewCaseSchema(ApiSchema):
 
     subject_name = F.String(required=True, validate=SHORT, metadata={"example": "Azimzhan Askarov"})
     subject_kind = F.String(load_default="person", validate=ma.validate.OneOf(["person", "group"]))
-    country = F.String(required=True, validate=checked(validate_country))
+    country = F.String(required=True, validate=COUNTRY)
     summary = F.String(required=True, validate=TEXT)
-    tags = F.List(F.String(validate=ma.validate.Length(min=1, max=64)), load_default=list)
+    tags = F.List(F.String(validate=single_line(64)), load_default=list,
+                  validate=ma.validate.Length(max=50))
 
     @ma.post_load
     def tuples(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
@@ -38,13 +49,13 @@ class NewCaseSchema(ApiSchema):
 class OccurredSchema(ApiSchema):
     """When it happened: `on` (a date), or `at` (local date-time) with its `timezone`."""
 
-    on = F.Date()
+    on = F.Date(validate=IN_RANGE)
     # Local wall-clock time, no offset: not an RFC 3339 date-time, so documented by pattern.
-    at = F.NaiveDateTime(metadata={
+    at = F.NaiveDateTime(validate=IN_RANGE, metadata={
         "example": "2020-05-13T14:00:00", "format": "local-date-time",
         "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$",
     })
-    timezone = F.String(validate=checked(validate_timezone), metadata={"example": "Asia/Bishkek"})
+    timezone = F.String(validate=TIMEZONE, metadata={"example": "Asia/Bishkek"})
     instant = F.AwareDateTime(dump_only=True, allow_none=True, metadata={
         "description": "`at` in UTC; null for a reading no timezone can convert"})
 
@@ -58,7 +69,7 @@ class OccurredSchema(ApiSchema):
     @ma.post_load
     def to_occurrence(self, data: dict[str, Any], **_: Any) -> OnDate | AtLocalTime:
         if "on" in data:
-            return OnDate(on=data["on"])
+            return domain_value(lambda: OnDate(on=data["on"]), "on")  # type: ignore[no-any-return]
         local = domain_value(lambda: LocalDateTime(at=data["at"], timezone=data["timezone"]),
                              "at")
         return AtLocalTime(local=local)
@@ -67,12 +78,13 @@ class OccurredSchema(ApiSchema):
 class NewDevelopmentSchema(ApiSchema):
     """A case development recorded by a campaigner."""
 
-    development_id = F.String(validate=ma.validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"),
+    development_id = F.String(validate=DEVELOPMENT_ID,
                               metadata={"description": "Optional; generated when absent"})
     kind = F.String(required=True, validate=ma.validate.OneOf(list(get_args(DevelopmentKind))))
     occurred = F.Nested(OccurredSchema, required=True)
     summary = F.String(required=True, validate=TEXT)
-    source_url = F.Url(schemes={"http", "https"}, load_default=None, allow_none=True)
+    source_url = F.Url(schemes={"http", "https"}, load_default=None, allow_none=True,
+                       validate=SOURCE_URL)
 
 
 class CloseCaseSchema(ApiSchema):
@@ -119,4 +131,4 @@ class CasePageSchema(ApiSchema):
 
 class CaseFilterSchema(ApiSchema):
     status = F.String(validate=ma.validate.OneOf(["open", "closed"]))
-    country = F.String(validate=checked(validate_country))
+    country = F.String(validate=COUNTRY)

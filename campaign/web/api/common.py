@@ -5,21 +5,32 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import datetime
-from typing import Any
+from datetime import date, datetime
+from typing import Any, TypeVar
 
 import marshmallow as ma
 from flask import g, request
+from flask_smorest import abort
 from sqlalchemy import Column, Connection, select
 from werkzeug.exceptions import BadRequest
 
 from campaign.application.commands import Meta, Outcome
 from campaign.application.errors import NotFound
 from campaign.domain.base import DomainError
+from campaign.domain.values import (
+    require_in_range,
+    require_plain_text,
+    require_single_line,
+    validate_country,
+    validate_language,
+    validate_timezone,
+)
 from campaign.web.context import container, correlation_id
 from events import as_utc
+
+V = TypeVar("V")
 
 CAMPAIGNER: list[dict[str, list[str]]] = [{"campaignerToken": []}]
 SUPPORTER: list[dict[str, list[str]]] = [{"supporterToken": []}]
@@ -69,16 +80,58 @@ def domain_value(build: Callable[[], Any], field: str) -> Any:
         raise ma.ValidationError(exc.message, field) from None
 
 
-def checked(validate: Callable[[str], object]) -> Callable[[str], None]:
+def checked(validate: Callable[[V], object]) -> Callable[[V], None]:
     """A marshmallow validator from a domain validator that raises DomainError."""
 
-    def check(value: str) -> None:
+    def check(value: V) -> None:
         try:
             validate(value)
         except DomainError as exc:
             raise ma.ValidationError(exc.message) from None
 
     return check
+
+
+Validators = list[Callable[[Any], Any]]
+
+IN_RANGE: Callable[[date], None] = checked(lambda moment: require_in_range(moment, "the date"))
+"""A date or date-time in the domain's sane years (1900 to 2200)."""
+
+
+COUNTRY: Validators = [ma.validate.Length(equal=2), checked(validate_country)]
+"""An ISO 3166-1 alpha-2 code."""
+LANGUAGE: Validators = [ma.validate.Length(min=2, max=35), checked(validate_language)]
+"""A BCP 47 language[-script][-region] tag in canonical case."""
+TIMEZONE: Validators = [ma.validate.Length(min=1, max=64), checked(validate_timezone)]
+"""An IANA zone name."""
+
+
+def single_line(max_length: int, min_length: int = 1) -> Validators:
+    """Text that may become a header or a subject: one line, no control characters."""
+    return [ma.validate.Length(min=min_length, max=max_length),
+            checked(lambda text: require_single_line(text, "the text"))]
+
+
+def plain_text(max_length: int, min_length: int = 0) -> Validators:
+    """Text of several lines: line breaks and tabs, but no other control characters."""
+    return [ma.validate.Length(min=min_length, max=max_length),
+            checked(lambda text: require_plain_text(text, "the text"))]
+
+
+@contextmanager
+def rules_on_fields(fields: Mapping[str, str]) -> Iterator[None]:
+    """Domain rules that judge one field of the request: 422 naming it, not a 409.
+
+    `fields` maps a DomainError code to the field it is about (a letter's `sent_on`, a
+    draft's `case_id`); other codes pass through as conflicts with the resource's state.
+    """
+    try:
+        yield
+    except DomainError as exc:
+        field = fields.get(exc.code)
+        if field is None:
+            raise
+        abort(422, messages={"json": {field: [exc.message]}})
 
 
 def encode_cursor(key: str) -> str:
@@ -181,4 +234,4 @@ class PageQuerySchema(ApiSchema):
     """Cursor pagination: pass `next_cursor` from the previous page as `cursor`."""
 
     limit = ma.fields.Integer(load_default=50, validate=ma.validate.Range(min=1, max=200))
-    cursor = ma.fields.String(load_default=None)
+    cursor = ma.fields.String(load_default=None, validate=ma.validate.Length(max=1_000))

@@ -80,6 +80,7 @@ class Since(F.String):
 
 class ReplaySchema(ApiSchema):
     since = Since(required=True, metadata={
+        "maxLength": 64,
         "description": "Send again what the partner follows from this log position (as in "
                        "the feed's cursor) or this instant on",
         "example": "2020-05-12T00:00:00Z"})

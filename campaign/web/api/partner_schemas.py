@@ -8,36 +8,40 @@ import marshmallow as ma
 
 from campaign.domain.case import DevelopmentKind
 from campaign.domain.partner import PARTNER_EVENT_TYPES
-from campaign.domain.values import validate_country, validate_email
-from campaign.web.api.case_schemas import OccurredSchema
-from campaign.web.api.common import ApiSchema, checked
+from campaign.domain.values import validate_email
+from campaign.web.api.case_schemas import DEVELOPMENT_ID, SOURCE_URL, OccurredSchema
+from campaign.web.api.common import COUNTRY, ApiSchema, checked, plain_text, single_line
 
 F = ma.fields
-ID = ma.validate.Length(min=1, max=200)
+ID = single_line(200)
 PARTNER_ID = ma.validate.Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
                                 error="lowercase letters and digits in dash-separated words")
-TEXT = ma.validate.Length(min=1, max=20_000)
+TEXT = plain_text(20_000, min_length=1)
+MAX_FOLLOWED = 1_000
 
 
 class NewPartnerSchema(ApiSchema):
     """A partner organisation, where to send webhooks, and what it follows."""
 
-    partner_id = F.String(validate=[ma.validate.Length(min=1, max=64), PARTNER_ID],
+    partner_id = F.String(validate=[PARTNER_ID, *single_line(64)],
                           metadata={"description": "Optional slug; generated when absent",
                                     "example": "bir-duino-kyrgyzstan"})
-    name = F.String(required=True, validate=ma.validate.Length(min=1, max=200),
+    name = F.String(required=True, validate=single_line(200),
                     metadata={"example": "Human Rights Movement Bir Duino-Kyrgyzstan"})
     contact_email = F.String(required=True, validate=[ma.validate.Length(max=254),
                                                       checked(validate_email)])
-    webhook_url = F.String(required=True, validate=ma.validate.Length(min=1, max=2000),
+    webhook_url = F.String(required=True, validate=single_line(2_000),
                            metadata={"description": "https, resolving to public addresses only",
                                      "example": "https://partner.example.org/webhooks"})
-    case_ids = F.List(F.String(validate=ID), load_default=list)
-    action_ids = F.List(F.String(validate=ID), load_default=list)
-    countries = F.List(F.String(validate=checked(validate_country)), load_default=list)
+    case_ids = F.List(F.String(validate=ID), load_default=list,
+                      validate=ma.validate.Length(max=MAX_FOLLOWED))
+    action_ids = F.List(F.String(validate=ID), load_default=list,
+                        validate=ma.validate.Length(max=MAX_FOLLOWED))
+    countries = F.List(F.String(validate=COUNTRY), load_default=list,
+                       validate=ma.validate.Length(max=250))
     event_types = F.List(F.String(validate=ma.validate.OneOf(PARTNER_EVENT_TYPES)),
                          load_default=lambda: list(PARTNER_EVENT_TYPES),
-                         validate=ma.validate.Length(min=1),
+                         validate=ma.validate.Length(min=1, max=len(PARTNER_EVENT_TYPES)),
                          metadata={"description": "Default: every type"})
     auto_approve_developments = F.Boolean(
         load_default=False,
@@ -79,7 +83,8 @@ class PartnerPageSchema(ApiSchema):
 
 
 class RotateSecretSchema(ApiSchema):
-    overlap_hours = F.Integer(load_default=24, validate=ma.validate.Range(min=0, max=720),
+    overlap_hours = F.Integer(load_default=24, strict=True,
+                              validate=ma.validate.Range(min=0, max=720),
                               metadata={"description": "How long the old secret stays valid"})
 
 
@@ -95,19 +100,21 @@ class InboundDevelopmentSchema(ApiSchema):
     """A case development reported by a partner."""
 
     case_id = F.String(required=True, validate=ID)
-    development_id = F.String(validate=ma.validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"),
+    development_id = F.String(validate=DEVELOPMENT_ID,
                               metadata={"description": "Optional; derived from webhook-id"})
     kind = F.String(required=True, validate=ma.validate.OneOf(list(get_args(DevelopmentKind))))
     occurred = F.Nested(OccurredSchema, required=True)
     summary = F.String(required=True, validate=TEXT)
-    source_url = F.Url(schemes={"http", "https"}, load_default=None, allow_none=True)
+    source_url = F.Url(schemes={"http", "https"}, load_default=None, allow_none=True,
+                       validate=SOURCE_URL)
 
 
 class InboundMessageSchema(ApiSchema):
     """The signed body: Standard Webhooks' `{type, timestamp, data}`."""
 
     type = F.String(required=True, validate=ma.validate.OneOf(["case.development_recorded"]))
-    timestamp = F.String(metadata={"description": "When the partner sent it (informational)"})
+    timestamp = F.String(validate=ma.validate.Length(max=64),
+                         metadata={"description": "When the partner sent it (informational)"})
     data = F.Nested(InboundDevelopmentSchema, required=True)
 
 
@@ -119,7 +126,8 @@ class InboundResultSchema(ApiSchema):
 
 
 class FeedQuerySchema(ApiSchema):
-    after = F.String(load_default="0", validate=ma.validate.Regexp(r"^\d{1,18}$"),
+    after = F.String(load_default="0", validate=[ma.validate.Length(min=1, max=18),
+                                                 ma.validate.Regexp(r"^[0-9]{1,18}$")],
                      metadata={"description": "`next_cursor` of the previous page; 0 to start"})
     limit = F.Integer(load_default=100, validate=ma.validate.Range(min=1, max=500))
 

@@ -23,19 +23,24 @@ from sqlalchemy import Connection, select
 from campaign.application.access import Caller
 from campaign.application.commands import Outcome
 from campaign.application.errors import Forbidden, NotFound
-from campaign.application.pledges import pledge_as_supporter
+from campaign.application.pledges import SentLetter, pledge_as_supporter
+from campaign.application.pledges import confirm_letter as confirm_sent_letter
 from campaign.domain import pledge
 from campaign.infra.clock import utc_now
 from campaign.infra.tables import pledges
 from campaign.web.api.common import (
     CAMPAIGNER,
     IF_MATCH,
+    IN_RANGE,
     SUPPORTER,
     ApiSchema,
-    dispatch,
+    Validators,
     etag,
+    expected_version,
     meta,
     reading,
+    rules_on_fields,
+    single_line,
 )
 from campaign.web.api.idempotency import HEADER_PARAMETER, idempotent
 from campaign.web.auth import action_link_from_request, action_link_required, caller_from_bearer
@@ -44,7 +49,9 @@ from campaign.web.context import container
 blueprint = Blueprint("pledges", __name__, url_prefix="/api/v1",
                       description="Pledges to write, and the letters confirmed as sent.")
 F = ma.fields
-TARGET_ID = ma.validate.Regexp(r"^[a-z0-9][a-z0-9-]{0,63}$")
+TARGET_ID: Validators = [ma.validate.Regexp(r"^[a-z0-9][a-z0-9-]{0,63}$"), *single_line(64)]
+LETTER_ID: Validators = [ma.validate.Regexp(r"^[\x21-\x7e]{1,100}$"), *single_line(100)]
+LETTER_DATE_RULES = {"sent_in_future": "sent_on", "sent_before_issue": "sent_on"}
 ETAG_HEADER = {"ETag": {"schema": {"type": "string"}}}
 CREATED_HEADERS = {**ETAG_HEADER, "Location": {"schema": {"type": "string"}}}
 
@@ -57,18 +64,20 @@ class PledgeRequestSchema(ApiSchema):
     target_ids = F.List(F.String(validate=TARGET_ID), load_default=list,
                         validate=ma.validate.Length(max=100),
                         metadata={"description": "Empty: every target of the action"})
-    letters_promised = F.Integer(required=True, validate=ma.validate.Range(min=1, max=100))
+    letters_promised = F.Integer(required=True, strict=True, validate=ma.validate.Range(
+        min=1, max=pledge.MAX_LETTERS_PROMISED))
 
 
 class LetterRequestSchema(ApiSchema):
     """One letter sent: to which official, by which channel, on which day."""
 
-    letter_id = F.String(validate=ma.validate.Regexp(r"^[\x21-\x7e]{1,100}$"), metadata={
+    letter_id = F.String(validate=LETTER_ID, metadata={
         "description": "Your id for the letter, making a retry harmless; generated if absent"})
     target_id = F.String(required=True, validate=TARGET_ID)
     channel = F.String(required=True,
                        validate=ma.validate.OneOf(["post", "email", "fax", "online"]))
-    sent_on = F.Date(required=True)
+    sent_on = F.Date(required=True, validate=IN_RANGE, metadata={
+        "description": "Not before the action was issued, nor after today"})
 
 
 class LetterSchema(ApiSchema):
@@ -165,18 +174,20 @@ def confirm_letter(
 ) -> tuple[dict[str, Any], int, dict[str, str]]:
     """Confirm one letter sent; the last promised letter fulfils the pledge.
 
-    Letters sent after a pledge lapsed still count, but it stays lapsed.
+    Letters sent after a pledge lapsed still count, but it stays lapsed. A `sent_on`
+    before the action's issue date or after today is 422.
     """
     with reading() as conn:
         row = _row(conn, pledge_id)
     if row.supporter_id != g.caller.id:
         raise Forbidden("only the supporter who pledged can confirm its letters")
     _require_link_for(row.action_id)
-    outcome = dispatch(pledge.ConfirmLetter(
-        action_id=row.action_id, supporter_id=row.supporter_id,
-        letter_id=letter.get("letter_id") or str(uuid.uuid4()), target_id=letter["target_id"],
-        channel=letter["channel"], sent_on=letter["sent_on"], confirmed_at=utc_now(),
-    ), with_if_match=True)
+    sent = SentLetter(letter.get("letter_id") or str(uuid.uuid4()), letter["target_id"],
+                      letter["channel"], letter["sent_on"])
+    with rules_on_fields(LETTER_DATE_RULES):
+        outcome = confirm_sent_letter(container().commands, row.action_id, row.supporter_id, sent,
+                                      meta(), utc_now(), expected_version=expected_version(),
+                                      conn=g.get("conn"))
     return _written(outcome)
 
 

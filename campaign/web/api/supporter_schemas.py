@@ -11,13 +11,8 @@ from typing import Any
 import marshmallow as ma
 
 from campaign.domain.base import DomainError
-from campaign.domain.values import (
-    validate_country,
-    validate_email,
-    validate_language,
-    validate_timezone,
-)
-from campaign.web.api.common import ApiSchema, checked
+from campaign.domain.values import validate_email
+from campaign.web.api.common import COUNTRY, LANGUAGE, TIMEZONE, ApiSchema, single_line
 
 F = ma.fields
 LINK_TOKEN = ma.validate.Length(min=1, max=2_000)
@@ -41,12 +36,13 @@ class SignUpSchema(ApiSchema):
     """What a person gives to sign up; campaign e-mail waits for the confirmation click."""
 
     email = F.Email(required=True, validate=[ma.validate.Length(max=254), _plausible_email])
-    name = F.String(required=True, validate=[ma.validate.Length(min=1, max=200), _visible])
-    locale = F.String(required=True, validate=checked(validate_language),
+    name = F.String(required=True, validate=[*single_line(200), _visible], metadata={
+        "description": "One line: it becomes the display name of e-mails to this person"})
+    locale = F.String(required=True, validate=LANGUAGE,
                       metadata={"description": "BCP 47 tag, canonical case", "example": "pt-BR"})
-    country = F.String(required=True, validate=checked(validate_country),
+    country = F.String(required=True, validate=COUNTRY,
                        metadata={"description": "ISO 3166-1 alpha-2", "example": "KG"})
-    timezone = F.String(required=True, validate=checked(validate_timezone),
+    timezone = F.String(required=True, validate=TIMEZONE,
                         metadata={"description": "IANA zone", "example": "Asia/Bishkek"})
 
 
@@ -85,7 +81,7 @@ class SubscriptionsSchema(ApiSchema):
     """Which actions to receive: all of them, or those for some countries or cases."""
 
     all_actions = F.Boolean(required=True)
-    countries = F.List(F.String(validate=checked(validate_country)), load_default=list,
+    countries = F.List(F.String(validate=COUNTRY), load_default=list,
                        validate=ma.validate.Length(max=250))
     case_ids = F.List(F.String(validate=CASE_ID), load_default=list,
                       validate=ma.validate.Length(max=1_000))

@@ -11,6 +11,7 @@ click, a reload) changes nothing, because the letter's id is fixed when the page
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import date, datetime
 from typing import Any
@@ -23,7 +24,7 @@ from werkzeug.wrappers import Response as ResponseBase
 
 from campaign.application.commands import Meta
 from campaign.application.errors import NotFound
-from campaign.application.pledges import pledge_as_supporter
+from campaign.application.pledges import SentLetter, confirm_letter, pledge_as_supporter
 from campaign.domain import pledge
 from campaign.domain.action import DEADLINE_NOTICE
 from campaign.domain.base import DomainError
@@ -37,6 +38,10 @@ from events import as_utc
 blueprint = keep_link_private(Blueprint("action_page", __name__))
 
 CHANNELS = ("post", "email", "fax", "online")
+# ASCII digits only: str.isdigit() also takes "²", which int() then refuses.
+LETTERS = re.compile(r"[0-9]{1,3}")
+# Rules about the day a letter was sent: the form's fault, not a conflict.
+LETTER_DATE_RULES = frozenset({"sent_in_future", "sent_before_issue", "date_out_of_range"})
 INVALID = ("Link not valid", "This link is not valid or has expired. Use the link in the "
            "latest e-mail about this action.")
 
@@ -75,6 +80,8 @@ def act(action_id: str) -> ResponseBase:
     except NotFound:
         return page(404, *INVALID)
     except DomainError as exc:
+        if exc.code in LETTER_DATE_RULES:
+            return page(422, "Please check the form", _sentence(exc.message))
         return page(409, "Not possible", _sentence(exc.message))
     return redirect(f"/act/{action_id}?{urlencode({'token': token, 'done': done})}", code=303)
 
@@ -88,8 +95,9 @@ class _FormError(ValueError):
 
 
 def _pledge(action_id: str, supporter_id: str, letters: str, meta: Meta) -> str:
-    if not letters.isdigit() or not 1 <= int(letters) <= 100:
-        raise _FormError("Say how many letters you will write: a number from 1 to 100.")
+    most = pledge.MAX_LETTERS_PROMISED
+    if not LETTERS.fullmatch(letters) or not 1 <= int(letters) <= most:
+        raise _FormError(f"Say how many letters you will write: a number from 1 to {most}.")
     pledge_as_supporter(container().commands, action_id, supporter_id, (), int(letters), meta,
                         utc_now())
     return "pledged"
@@ -104,10 +112,8 @@ def _letter(action_id: str, supporter_id: str, form: Any, meta: Meta) -> str:
     channel = form.get("channel", "")
     if channel not in CHANNELS:
         raise _FormError(f"Say how the letter was sent: one of {', '.join(CHANNELS)}.")
-    container().commands.handle(pledge.ConfirmLetter(
-        action_id=action_id, supporter_id=supporter_id, letter_id=letter_id,
-        target_id=form.get("target_id", ""), channel=channel, sent_on=sent_on,
-        confirmed_at=utc_now()), meta)
+    letter = SentLetter(letter_id, form.get("target_id", ""), channel, sent_on)
+    confirm_letter(container().commands, action_id, supporter_id, letter, meta, utc_now())
     return "letter"
 
 

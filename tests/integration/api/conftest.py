@@ -19,6 +19,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, inspect, select, text
 
 from campaign.application.access import Role, SupporterLinks, create_token
+from campaign.application.commands import Meta
 from campaign.application.supporters import ADDRESS_REQUESTS, find_supporter_by_email
 from campaign.bootstrap import Container
 from campaign.demo import ua_135_10 as seed
@@ -69,10 +70,15 @@ def sign_up_body(email: str = EMAIL, name: str = NAME, **fields: str) -> dict[st
 
 
 def action_body() -> dict[str, Any]:
-    """The seed's UA 135/10, issued today with a deadline a month away."""
+    """The seed's UA 135/10, issued a week ago with a deadline a month away.
+
+    Letters may be dated from the issue date on, so a week ago leaves days to date them.
+    Its case is the seed's: draft it with the `seed_case` fixture, since an action's
+    case must exist.
+    """
     body = to_plain(seed.CONTENT)
     today = utc_now().date()
-    body["issued_on"] = today.isoformat()
+    body["issued_on"] = (today - timedelta(days=7)).isoformat()
     body["deadline"] = {"on": (today + timedelta(days=30)).isoformat(),
                         "timezone": seed.TIMEZONE}
     return body
@@ -143,7 +149,14 @@ def viewer(token_headers: Callable[[Role], Headers]) -> Headers:
 
 
 @pytest.fixture
-def drafted_action(client: FlaskClient, campaigner: Headers) -> str:
+def seed_case(container: Container) -> str:
+    """The seed's case, opened (without its developments), for actions to be about."""
+    container.commands.handle(seed.OPEN_CASE, Meta(actor="test", correlation_id="seed-case"))
+    return seed.CASE_ID
+
+
+@pytest.fixture
+def drafted_action(client: FlaskClient, campaigner: Headers, seed_case: str) -> str:
     response = client.post("/api/v1/actions", json=action_body(), headers=campaigner)
     assert response.status_code == 201, response.get_json()
     action_id: str = response.get_json()["action_id"]

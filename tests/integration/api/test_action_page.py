@@ -8,6 +8,7 @@ from collections.abc import Callable
 from flask.testing import FlaskClient
 
 from campaign.bootstrap import Container
+from campaign.infra.clock import utc_now
 from campaign.mail.links import MailLinks
 from tests.integration.api.conftest import Headers, Person, action_body, event_count
 
@@ -23,7 +24,7 @@ def letter_form(html: str) -> dict[str, str]:
     target = re.search(r'<option value="([^"]+)">', html)
     assert letter_id and target, html
     return {"do": "letter", "letter_id": letter_id[1], "target_id": target[1],
-            "channel": "post", "sent_on": "2026-11-20"}
+            "channel": "post", "sent_on": utc_now().date().isoformat()}
 
 
 def test_a_supporter_pledges_and_confirms_a_letter_from_the_page(
@@ -53,7 +54,7 @@ def test_a_supporter_pledges_and_confirms_a_letter_from_the_page(
 
 def test_bad_links_and_forms_get_a_clear_page_and_change_nothing(
     client: FlaskClient, container: Container, launched_action: str, supporter: Person,
-    sign_up: Callable[..., str], campaigner: Headers,
+    sign_up: Callable[..., str], campaigner: Headers, seed_case: str,
 ) -> None:
     url = page_url(container, launched_action, supporter.supporter_id)
     draft = client.post("/api/v1/actions", json=action_body(), headers=campaigner)

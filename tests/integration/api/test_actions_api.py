@@ -8,6 +8,7 @@ from flask.testing import FlaskClient
 
 from campaign.bootstrap import Container
 from campaign.demo import ua_135_10 as seed
+from campaign.demo.loader import load_demo
 from campaign.infra.clock import utc_now
 from tests.integration.api.conftest import (
     Headers,
@@ -19,7 +20,7 @@ from tests.integration.api.conftest import (
 
 
 def test_a_drafted_action_reads_back_exactly_as_the_seed_printed_it(
-    client: FlaskClient, campaigner: Headers, viewer: Headers
+    client: FlaskClient, campaigner: Headers, viewer: Headers, seed_case: str
 ) -> None:
     created = client.post("/api/v1/actions", json=action_body(), headers=campaigner)
 
@@ -74,7 +75,7 @@ def test_launch_update_and_stop_action_move_the_etag_and_keep_their_rules(
 
 
 def test_a_launch_without_a_primary_target_is_a_409_naming_the_rule(
-    client: FlaskClient, campaigner: Headers
+    client: FlaskClient, campaigner: Headers, seed_case: str
 ) -> None:
     body = action_body()
     body["targets"] = [t for t in body["targets"] if t["role"] == "copy"]
@@ -86,7 +87,7 @@ def test_a_launch_without_a_primary_target_is_a_409_naming_the_rule(
 
 
 def test_invalid_fields_are_each_named_and_nothing_is_appended(
-    client: FlaskClient, campaigner: Headers, container: Container
+    client: FlaskClient, campaigner: Headers, container: Container, seed_case: str
 ) -> None:
     before = event_count(container)
     body = {**action_body(), "country": "XX", "ua_number": "135-10",
@@ -101,7 +102,7 @@ def test_invalid_fields_are_each_named_and_nothing_is_appended(
 
 
 def test_an_idempotency_key_retry_returns_the_first_action_and_appends_nothing(
-    client: FlaskClient, campaigner: Headers, container: Container
+    client: FlaskClient, campaigner: Headers, container: Container, seed_case: str
 ) -> None:
     headers = {**campaigner, "Idempotency-Key": "draft-ua-135-10"}
     first = client.post("/api/v1/actions", json=action_body(), headers=headers)
@@ -119,7 +120,7 @@ def test_an_idempotency_key_retry_returns_the_first_action_and_appends_nothing(
 
 
 def test_actions_page_by_cursor_and_filter_by_status_and_country(
-    client: FlaskClient, campaigner: Headers, viewer: Headers
+    client: FlaskClient, campaigner: Headers, viewer: Headers, seed_case: str
 ) -> None:
     ids = [client.post("/api/v1/actions", json=action_body(), headers=campaigner)
            .get_json()["action_id"] for _ in range(3)]
@@ -139,17 +140,15 @@ def test_actions_page_by_cursor_and_filter_by_status_and_country(
 
 
 def test_an_action_past_its_deadline_says_to_check_with_the_section_office(
-    client: FlaskClient, campaigner: Headers
+    client: FlaskClient, container: Container, viewer: Headers
 ) -> None:
-    body = {**action_body(), "issued_on": "2010-09-15",
-            "deadline": {"on": "2010-10-27", "timezone": seed.TIMEZONE}}
-    action_id = client.post("/api/v1/actions", json=body, headers=campaigner).get_json()[
-        "action_id"]
+    load_demo(container)  # UA 135/10, launched in 2010: its deadline has long passed
 
-    launched = client.post(f"/api/v1/actions/{action_id}/launch", headers=campaigner).get_json()
+    seed_action = client.get(f"/api/v1/actions/{seed.ACTION_ID}", headers=viewer).get_json()
 
-    assert launched["deadline_passed"] is True
-    assert "check with your section office" in launched["deadline_notice"]
+    assert seed_action["status"] == "launched"
+    assert seed_action["deadline_passed"] is True
+    assert "check with your section office" in seed_action["deadline_notice"]
 
 
 def test_every_response_carries_the_request_id_it_was_given_or_a_new_one(

@@ -22,6 +22,7 @@ from sqlalchemy.engine import make_url
 from campaign.application.access import Purpose
 from campaign.bootstrap import Container
 from campaign.domain import supporter as supporter_domain
+from campaign.infra.clock import utc_now
 from campaign.infra.tables import supporters
 from events.personal_data import MASK, PREFIX
 from events.schema import events, personal_data_keys
@@ -85,7 +86,8 @@ def write_letters(client: FlaskClient, action_id: str, person: Person) -> None:
     assert pledged.status_code == 201
     sent = client.post(f"/api/v1/pledges/{pledged.get_json()['pledge_id']}/letters",
                        json={"target_id": "president", "channel": "email",
-                             "sent_on": "2020-05-12"}, headers=person.on(action_id))
+                             "sent_on": utc_now().date().isoformat()},
+                            headers=person.on(action_id))
     assert sent.status_code == 201
 
 

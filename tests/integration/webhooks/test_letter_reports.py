@@ -49,7 +49,8 @@ class Letters:
             self.container.commands.handle(pledge.ConfirmLetter(
                 action_id=seed.ACTION_ID, supporter_id=self.supporters[n % len(self.supporters)],
                 letter_id=f"letter-{n}", target_id=target or TARGETS[n % len(TARGETS)],
-                channel="post", sent_on=self.clock().date(), confirmed_at=self.clock()), META)
+                channel="post", sent_on=self.clock().date(), confirmed_at=self.clock(),
+                action_issued_on=seed.ISSUED_ON), META)
 
 
 def count_letters(container: Container) -> None:

@@ -23,7 +23,14 @@ from campaign.domain.codec import (
     to_data,
     to_plain,
 )
-from campaign.domain.values import Deadline, LocalDateTime, OnDate, Target
+from campaign.domain.values import (
+    EARLIEST_YEAR,
+    LATEST_YEAR,
+    Deadline,
+    LocalDateTime,
+    OnDate,
+    Target,
+)
 from tests.unit.domain.scenario import run_all
 
 ZONES = ["Asia/Bishkek", "Europe/London", "America/Sao_Paulo", "UTC"]
@@ -35,9 +42,15 @@ instants = st.datetimes(
     timezones=st.sampled_from([UTC, timezone(timedelta(hours=6)), timezone(-timedelta(hours=3))]),
 )
 wall_times = st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(2100, 1, 1))
+days = st.dates(min_value=date(EARLIEST_YEAR, 1, 1), max_value=date(LATEST_YEAR, 12, 31))
+# What a header may hold: no control characters, line separators or bidi overrides.
+lines = st.text(st.characters(exclude_categories=("Cc", "Cs", "Zl", "Zp"),
+                              exclude_characters="\u202a\u202b\u202c\u202d\u202e"
+                                                 "\u2066\u2067\u2068\u2069"))
 st.register_type_strategy(
-    Deadline, st.builds(Deadline, on=st.dates(), timezone=st.sampled_from(ZONES))
+    Deadline, st.builds(Deadline, on=days, timezone=st.sampled_from(ZONES))
 )
+st.register_type_strategy(OnDate, st.builds(OnDate, on=days))
 st.register_type_strategy(
     LocalDateTime, st.builds(LocalDateTime, at=wall_times, timezone=st.sampled_from(ZONES))
 )
@@ -46,7 +59,12 @@ st.register_type_strategy(
     st.builds(
         Target,
         target_id=st.from_regex(r"\A[a-z0-9]{1,8}(-[a-z0-9]{1,8})?\Z"),
-        name=st.text(min_size=1).filter(str.strip),
+        name=lines.filter(str.strip),
+        title=lines,
+        organisation=st.none() | lines,
+        address_lines=st.lists(lines, max_size=3).map(tuple),
+        fax=st.none() | lines,
+        salutation=st.none() | lines,
         country=st.sampled_from(["KG", "GB", "BR"]),
         email=st.none() | st.just("pressa@mail.mvd.kg"),
     ),

@@ -9,7 +9,7 @@ import pytest
 
 from campaign.demo import ua_135_10 as seed
 from campaign.domain import pledge
-from campaign.domain.base import DomainEvent
+from campaign.domain.base import DomainEvent, carry
 from campaign.domain.pledge import (
     CancelPledge,
     ConfirmLetter,
@@ -47,12 +47,12 @@ CANCELLED = PledgeCancelled(**WHO, reason="action_closed", cancelled_at=AT)
 def letter(n: int, target_id: str = "minister-interior", at: datetime = AT) -> ConfirmLetter:
     return ConfirmLetter(
         **WHO, letter_id=f"letter-{n}", target_id=target_id, channel="post",
-        sent_on=date(2010, 9, 16), confirmed_at=at,
+        sent_on=date(2010, 9, 16), confirmed_at=at, action_issued_on=seed.ISSUED_ON,
     )
 
 
 def confirmed(n: int, target_id: str = "minister-interior", at: datetime = AT) -> LetterConfirmed:
-    return LetterConfirmed(**vars(letter(n, target_id, at)))
+    return carry(LetterConfirmed, letter(n, target_id, at))
 
 
 FULFILLED = PledgeFulfilled(**WHO, letters_confirmed=2, fulfilled_at=AT)
@@ -144,7 +144,7 @@ def test_a_letter_cannot_be_confirmed_days_before_it_is_sent() -> None:
     next_day_elsewhere = replace(letter(1), sent_on=AT.date() + timedelta(days=1))
 
     assert refusal(lambda: when([PLEDGED], from_the_future)) == "sent_in_future"
-    assert when([PLEDGED], next_day_elsewhere) == [LetterConfirmed(**vars(next_day_elsewhere))]
+    assert when([PLEDGED], next_day_elsewhere) == [carry(LetterConfirmed, next_day_elsewhere)]
 
 
 def test_the_letter_that_keeps_the_promise_fulfils_the_pledge() -> None:
