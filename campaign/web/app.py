@@ -11,6 +11,7 @@ from campaign.infra.database import ensure_migrated
 from campaign.web import health
 from campaign.web.api import init_api
 from campaign.web.context import install, register_request_context
+from campaign.web.headers import register_security_headers
 from campaign.web.pages import action, confirmation, unsubscribe
 from campaign.web.problems import register_problem_handlers
 
@@ -28,6 +29,7 @@ def create_app(container: Container,
     install(app, container)
     register_request_context(app)
     register_problem_handlers(app)
+    register_security_headers(app)
     app.register_blueprint(health.blueprint(probes))
     for page in (unsubscribe, confirmation, action):
         app.register_blueprint(page.blueprint)

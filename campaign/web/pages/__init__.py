@@ -2,6 +2,8 @@
 
 A link opened in a browser shows a page with one button; only the button's POST acts.
 Mail scanners GET every URL in a message, and must not confirm or unsubscribe anyone.
+Pages carry no inline style or script: their one stylesheet is /static/pages.css, and
+campaign.web.headers sends the Content-Security-Policy that holds them to it.
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ from campaign.application.errors import AuthError
 from campaign.web.context import container, correlation_id
 
 PAGE = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{{ title }}</title></head>
-<body style="font-family: sans-serif; max-width: 36em; margin: 2em auto">
+<html lang="en"><head><meta charset="utf-8"><title>{{ title }}</title>
+<link rel="stylesheet" href="{{ url_for('static', filename='pages.css') }}"></head>
+<body class="short">
 <h1>{{ title }}</h1><p>{{ message }}</p>
 {% if button %}<form method="post">{% for name, value in fields %}<input type="hidden"
 name="{{ name }}" value="{{ value }}">{% endfor %}
