@@ -7,7 +7,6 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from flask_smorest import Blueprint
 from sqlalchemy import Connection, func, select
 
 from campaign.application.errors import NotFound
@@ -35,15 +34,16 @@ from campaign.web.api.action_schemas import (
 )
 from campaign.web.api.common import (
     CAMPAIGNER,
-    IF_MATCH,
     PageQuerySchema,
     dispatch,
     etag,
+    if_match_required,
     list_page,
     reading,
     require_row,
 )
 from campaign.web.api.idempotency import HEADER_PARAMETER, idempotent
+from campaign.web.api.json_body import Blueprint
 from campaign.web.auth import require_role
 from events import as_utc
 
@@ -89,9 +89,10 @@ def get(action_id: str) -> tuple[dict[str, Any], int, dict[str, str]]:
 
 @blueprint.route("/<action_id>", methods=["PUT"])
 @require_role("campaigner")
+@if_match_required
 @blueprint.arguments(ActionContentSchema)
 @blueprint.response(200, ActionSchema, headers={"ETag": {"schema": {"type": "string"}}})
-@blueprint.doc(security=CAMPAIGNER, parameters=[IF_MATCH])
+@blueprint.doc(security=CAMPAIGNER)
 def revise(content: dict[str, Any], action_id: str) -> tuple[dict[str, Any], int, dict[str, str]]:
     """Rewrite a draft (any deadline allowed before launch)."""
     require_row(actions.c.action_id, action_id, "action")
@@ -102,9 +103,10 @@ def revise(content: dict[str, Any], action_id: str) -> tuple[dict[str, Any], int
 
 @blueprint.route("/<action_id>/launch", methods=["POST"])
 @require_role("campaigner")
+@if_match_required
 @idempotent
 @blueprint.response(200, ActionSchema, headers={"ETag": {"schema": {"type": "string"}}})
-@blueprint.doc(security=CAMPAIGNER, parameters=[IF_MATCH, HEADER_PARAMETER])
+@blueprint.doc(security=CAMPAIGNER, parameters=[HEADER_PARAMETER])
 def launch(action_id: str) -> tuple[dict[str, Any], int, dict[str, str]]:
     """Launch: needs a primary target, an ask and a deadline after the issue date."""
     require_row(actions.c.action_id, action_id, "action")
@@ -115,10 +117,11 @@ def launch(action_id: str) -> tuple[dict[str, Any], int, dict[str, str]]:
 
 @blueprint.route("/<action_id>/updates", methods=["POST"])
 @require_role("campaigner")
+@if_match_required
 @idempotent
 @blueprint.arguments(UpdateSchema)
 @blueprint.response(201, ActionSchema, headers={"ETag": {"schema": {"type": "string"}}})
-@blueprint.doc(security=CAMPAIGNER, parameters=[IF_MATCH, HEADER_PARAMETER])
+@blueprint.doc(security=CAMPAIGNER, parameters=[HEADER_PARAMETER])
 def publish_update(
     update: dict[str, Any], action_id: str
 ) -> tuple[dict[str, Any], int, dict[str, str]]:
@@ -131,10 +134,11 @@ def publish_update(
 
 @blueprint.route("/<action_id>/close", methods=["POST"])
 @require_role("campaigner")
+@if_match_required
 @idempotent
 @blueprint.arguments(CloseSchema)
 @blueprint.response(200, ActionSchema, headers={"ETag": {"schema": {"type": "string"}}})
-@blueprint.doc(security=CAMPAIGNER, parameters=[IF_MATCH, HEADER_PARAMETER])
+@blueprint.doc(security=CAMPAIGNER, parameters=[HEADER_PARAMETER])
 def close(body: dict[str, Any], action_id: str) -> tuple[dict[str, Any], int, dict[str, str]]:
     """Stop action: no more updates or pledges; open pledges are cancelled."""
     require_row(actions.c.action_id, action_id, "action")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 from sqlalchemy import Connection, select
 
 from campaign.application.errors import NotFound
@@ -28,6 +28,7 @@ from campaign.web.api.common import (
     reading,
     require_row,
 )
+from campaign.web.api.json_body import Blueprint
 from campaign.web.api.partner_schemas import (
     CreatedPartnerSchema,
     NewPartnerSchema,

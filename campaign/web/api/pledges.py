@@ -14,7 +14,6 @@ from typing import Any, TypeVar, cast
 
 import marshmallow as ma
 from flask import g, request
-from flask_smorest import Blueprint
 from sqlalchemy import Connection, select
 
 from campaign.application.commands import Outcome
@@ -34,6 +33,7 @@ from campaign.web.api.common import (
     reading,
 )
 from campaign.web.api.idempotency import HEADER_PARAMETER, idempotent
+from campaign.web.api.json_body import Blueprint
 from campaign.web.auth import caller_from_bearer, supporter_from_request, supporter_required
 from campaign.web.context import container
 
