@@ -20,6 +20,7 @@ from campaign.application.commands import CommandHandler, command_routes
 from campaign.application.pledges import pledge_policy
 from campaign.application.reminders import ReminderSender, reminder_schedule
 from campaign.application.supporters import address_requests
+from campaign.domain import partner
 from campaign.infra.event_mapping import EventMapper
 from campaign.infra.queue import Queue, create_broker
 from campaign.mail.alerts import partner_alerts
@@ -94,7 +95,7 @@ def build(
     engine = engine or create_store_engine(settings.database_url)
     broker = broker or create_broker(settings.redis_url)
     vault, blind_index = Vault(settings.secret_key), BlindIndex(settings.secret_key)
-    store = EventStore(engine, upcasters=Upcasters())
+    store = EventStore(engine, upcasters=upcasters())
     store.projections = all_projections(store, vault, blind_index)
     commands = CommandHandler(store, EventMapper(vault), command_routes())
     queue = Queue(broker)
@@ -116,6 +117,13 @@ def build(
         subscriptions={s.name: s for s in subscriptions},
         follow_seconds=FOLLOW_SECONDS if settings.uses_redis else 0.0,
     )
+
+
+def upcasters() -> Upcasters:
+    """Every step from an old event schema to the current one; stored rows are never rewritten."""
+    registry = Upcasters()
+    registry.register(partner.PartnerRegistered.type_name, 1)(partner.contact_stored_in_clear)
+    return registry
 
 
 def all_projections(store: EventStore, vault: Vault, blind_index: BlindIndex) -> list[Projection]:

@@ -16,6 +16,7 @@ import click
 from flask.cli import FlaskGroup
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from campaign.application.access import ROLES, Role, create_token
 from campaign.application.commands import Meta
@@ -64,7 +65,17 @@ def _create_app() -> object:
     return create_app(container, probes(container, start_if_embedded(container)))
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)
+class CampaignGroup(FlaskGroup):
+    """Flask's command group; a database that cannot be reached is one line, not a traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except OperationalError as exc:
+            raise click.ClickException(_settings().database_unreachable(exc)) from None
+
+
+@click.group(cls=CampaignGroup, create_app=_create_app, add_version_option=False)
 def main() -> None:
     """Urgent-action campaigns: `campaign run` serves the app (see README)."""
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
@@ -83,6 +83,22 @@ class Settings:
         return parseaddr(self.mail_from)
 
     @property
+    def database_shown(self) -> str:
+        """DATABASE_URL as a message may show it: with its password replaced by ***."""
+        parts = urlsplit(self.database_url)
+        if parts.password is None:
+            return self.database_url
+        userinfo, host = parts.netloc.rsplit("@", 1)
+        user = userinfo.split(":", 1)[0]
+        return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+
+    def database_unreachable(self, error: BaseException) -> str:
+        """One line for an operator: which database could not be reached, and why."""
+        lines = str(getattr(error, "orig", None) or error).strip().splitlines()
+        reason = lines[0] if lines else type(error).__name__
+        return f"cannot reach the database at {self.database_shown}: {reason}"
+
+    @property
     def uses_redis(self) -> bool:
         """True when a Redis broker is configured; otherwise workers run in-process."""
         return self.redis_url is not None
@@ -99,12 +115,13 @@ class Settings:
         if secret_key is None:
             if not embedded:
                 raise ConfigError(
-                    "SECRET_KEY is required when DATABASE_URL or REDIS_URL is set "
-                    "(make one: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+                    f"SECRET_KEY is required when DATABASE_URL or REDIS_URL is set ({MAKE_A_KEY})"
                 )
             secret_key = _embedded_secret(var_dir)
         elif len(secret_key) < 32:
             raise ConfigError("SECRET_KEY must be at least 32 characters long")
+        elif not embedded:
+            _refuse_predictable(secret_key)
         log_level = (env.get("LOG_LEVEL") or "INFO").upper()
         if log_level not in LOG_LEVELS:
             allowed = ", ".join(LOG_LEVELS)
@@ -130,6 +147,35 @@ class Settings:
             level=getattr(logging, self.log_level),
             format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         )
+
+
+MIN_DISTINCT_CHARACTERS = 8
+MAKE_A_KEY = "make one: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+
+
+def _refuse_predictable(secret_key: str) -> None:
+    """Refuse a key that is clearly not random: every signed link and data key hangs on it.
+
+    Two rules anyone can check by eye: at least 8 distinct characters (32 random hex digits
+    have about 14; 32 identical ones have 1), and not one shorter piece repeated ("abcabc…").
+    The message never repeats the key.
+    """
+    distinct = len(set(secret_key))
+    if distinct < MIN_DISTINCT_CHARACTERS:
+        raise ConfigError(f"SECRET_KEY is too predictable: {distinct} distinct characters, "
+                          f"at least {MIN_DISTINCT_CHARACTERS} needed ({MAKE_A_KEY})")
+    period = _period(secret_key)
+    if period < len(secret_key):
+        raise ConfigError(f"SECRET_KEY is too predictable: it repeats a piece of {period} "
+                          f"characters ({MAKE_A_KEY})")
+
+
+def _period(text: str) -> int:
+    """The length of the shortest piece that, repeated, spells `text` (its own length if none)."""
+    for size in range(1, len(text) // 2 + 1):
+        if all(text[i] == text[i % size] for i in range(size, len(text))):
+            return size
+    return len(text)
 
 
 def _reminder_offsets(value: str | None) -> tuple[int, ...]:

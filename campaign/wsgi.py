@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import sys
 
+from sqlalchemy.exc import OperationalError
+
 from campaign.bootstrap import build
 from campaign.infra.database import DatabaseNotMigrated, ensure_migrated
 from campaign.settings import ConfigError, Settings
@@ -21,3 +23,5 @@ try:
     app = create_app(container, probes(container, start_if_embedded(container)))
 except (ConfigError, DatabaseNotMigrated) as exc:
     sys.exit(f"campaign web: {exc}")
+except OperationalError as exc:  # one line for the operator, not a page of traceback
+    sys.exit(f"campaign web: {settings.database_unreachable(exc)}")

@@ -10,6 +10,8 @@ import signal
 import sys
 import threading
 
+from sqlalchemy.exc import OperationalError
+
 from campaign.bootstrap import build
 from campaign.infra.database import DatabaseNotMigrated, ensure_migrated
 from campaign.settings import ConfigError, Settings
@@ -23,6 +25,8 @@ try:
     ensure_migrated(container.engine)
 except (ConfigError, DatabaseNotMigrated) as exc:
     sys.exit(f"campaign worker: {exc}")
+except OperationalError as exc:  # one line for the operator, not a page of traceback
+    sys.exit(f"campaign worker: {settings.database_unreachable(exc)}")
 actors = declare_actors(container)
 
 CLOCK_INTERVAL_SECONDS = 1.0

@@ -34,8 +34,9 @@ class DomainError(Exception):
 class DomainEvent:
     """Base of all domain events: a stable type name, a schema version, personal fields.
 
-    `personal_fields` name the fields holding a supporter's personal data; they are
-    stored encrypted with that supporter's key (crypto-shredding) and masked after erasure.
+    `personal_fields` name the fields holding a person's data (a supporter's e-mail and
+    name, a partner's contact address); they are stored encrypted with the key of the
+    event's stream (crypto-shredding) and masked once that key is destroyed.
     """
 
     type_name: ClassVar[str]

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from functools import reduce
-from typing import ClassVar, Literal, TypeAlias, get_args
+from typing import Any, ClassVar, Literal, TypeAlias, get_args
 
 from campaign.domain.base import Aggregate, DomainError, DomainEvent, carry, emit
 from campaign.domain.values import (
@@ -130,9 +130,15 @@ Command: TypeAlias = (
 
 @dataclass(frozen=True)
 class PartnerRegistered(DomainEvent):
-    """A partner was registered; its first signing secret was issued with it."""
+    """A partner was registered; its first signing secret was issued with it.
+
+    v2: `contact_email` is a person's address, sealed with the partner stream's key like
+    supporter data. v1 events keep it in clear (see `contact_stored_in_clear`).
+    """
 
     type_name: ClassVar[str] = "PartnerRegistered"
+    schema_version: ClassVar[int] = 2
+    personal_fields: ClassVar[frozenset[str]] = frozenset({"contact_email"})
     partner_id: str
     name: str
     contact_email: str
@@ -179,6 +185,16 @@ class PartnerEndpointEnabled(DomainEvent):
 EVENTS: tuple[type[DomainEvent], ...] = (
     PartnerRegistered, PartnerSecretRotated, PartnerEndpointDisabled, PartnerEndpointEnabled,
 )
+
+
+def contact_stored_in_clear(data: dict[str, Any]) -> dict[str, Any]:
+    """Upcaster PartnerRegistered v1 → v2: the payload is unchanged, its address still clear.
+
+    Sealing needs the partner's key, which reading must not create, and the log is never
+    rewritten: a v1 address stays as it was stored, and readers open only sealed values
+    (`infra.event_mapping.reveal`). Partners registered from v2 on are sealed.
+    """
+    return data
 
 # State
 

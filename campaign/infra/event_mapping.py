@@ -1,7 +1,7 @@
 """Domain events to stored events and back, sealing personal fields on the way in; replays.
 
-A personal field is encrypted with the key of the stream it belongs to (the supporter's
-stream), so destroying that key makes every copy of the field unreadable.
+A personal field is encrypted with the key of the stream it belongs to (the supporter's or
+the partner's stream), so destroying that key makes every copy of the field unreadable.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from sqlalchemy import Connection
 from campaign.domain.base import Aggregate, DomainEvent
 from campaign.domain.codec import from_data, to_data
 from events import EventStore, NewEvent, StoredEvent
-from events.personal_data import Vault
+from events.personal_data import PREFIX, Vault
 from events.records import JSON
 
 
@@ -47,8 +47,17 @@ class EventMapper:
         data = dict(stored.data)
         for field in personal_fields_of(stored.type):
             if isinstance(data.get(field), str):
-                data[field] = self.vault.open(conn, stored.stream_id, field, data[field])
+                data[field] = reveal(self.vault, conn, stored.stream_id, field, data[field])
         return from_data(stored.type, data)
+
+
+def reveal(vault: Vault, conn: Connection, stream_id: str, field: str, value: str) -> str:
+    """A personal field as a reader may see it: opened if sealed (MASK once its key is gone).
+
+    A value stored before its field was sealed (a PartnerRegistered v1 contact) is clear in
+    the immutable log, and is shown as it is: nothing is gained by hiding it here.
+    """
+    return vault.open(conn, stream_id, field, value) if value.startswith(PREFIX) else value
 
 
 def personal_fields_of(event_type: str) -> frozenset[str]:

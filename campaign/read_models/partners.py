@@ -20,7 +20,11 @@ _FROM_STATE = tuple(c for c in PARTNER_COLUMNS if c not in (*partner.FOLLOW_FIEL
 
 
 class PartnersProjection:
-    """A partner row mirrors the aggregate; secrets are not here (they are not in the log)."""
+    """A partner row mirrors the aggregate; secrets are not here (they are not in the log).
+
+    The contact address stays as the log holds it, sealed with the partner's key (clear only
+    from PartnerRegistered v1): the registry opens it for admins (`event_mapping.reveal`).
+    """
 
     name = "partners"
     mode: Mode = "inline"

@@ -10,11 +10,17 @@ from campaign.bootstrap import Container
 from campaign.infra.database import ensure_migrated
 from campaign.web import health
 from campaign.web.api import init_api
+from campaign.web.api.json_body import DepthCheckedJSONProvider
 from campaign.web.context import install, register_request_context
+from campaign.web.headers import register_security_headers
 from campaign.web.limits import install_limits
 from campaign.web.pages import action, confirmation, manage, unsubscribe
 from campaign.web.problems import register_problem_handlers
 from campaign.web.redaction import redact_tokens_in_logs
+
+MAX_BODY_BYTES = 1024 * 1024
+"""Every request body, unless its endpoint says otherwise (partner inbound: less; SendGrid's
+event batches: more, through `request.max_content_length`). Larger ones get 413."""
 
 
 def create_app(container: Container,
@@ -27,9 +33,12 @@ def create_app(container: Container,
     ensure_migrated(container.engine)
     app = Flask(__name__)
     app.config["SECRET_KEY"] = container.settings.secret_key
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    app.json = DepthCheckedJSONProvider(app)
     install(app, container)
     register_request_context(app)
     register_problem_handlers(app)
+    register_security_headers(app)
     app.register_blueprint(health.blueprint(probes))
     for page in (unsubscribe, confirmation, action, manage):
         app.register_blueprint(page.blueprint)

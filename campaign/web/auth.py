@@ -12,9 +12,8 @@ data. Both stop working when the supporter is erased.
 from __future__ import annotations
 
 from collections.abc import Callable
-from copy import deepcopy
 from functools import wraps
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from flask import g, request
 
@@ -28,6 +27,7 @@ from campaign.application.access import (
 )
 from campaign.application.errors import AuthError, Forbidden
 from campaign.partners.registry import PartnerRecord, partner_for_api_key
+from campaign.web.apidoc import documented
 from campaign.web.context import container
 
 PARTNER_KEY: list[dict[str, list[str]]] = [{"partnerKey": []}]
@@ -35,11 +35,23 @@ PARTNER_SIGNED: list[dict[str, list[str]]] = [{"partnerKey": [], "partnerSignatu
 UNAUTHORIZED = {"401": "UNAUTHORIZED"}
 
 
+def credentials(header: str | None, scheme: str) -> str | None:
+    """What follows `scheme` in an Authorization header, or None for another scheme or none.
+
+    The scheme is matched whatever its case (RFC 9110 §11.1): `bearer` is `Bearer`.
+    """
+    name, _, value = (header or "").strip().partition(" ")
+    if name.lower() != scheme.lower() or not value.strip():
+        return None
+    return value.strip()
+
+
 def caller_from_bearer(header: str | None) -> Caller:
     """The token's caller, or AuthError for a missing, unknown or revoked token."""
-    if not header or not header.startswith("Bearer "):
+    token = credentials(header, "Bearer")
+    if token is None:
         raise AuthError("an API token is required: Authorization: Bearer <token>")
-    caller = caller_for_token(container().engine, header.removeprefix("Bearer ").strip())
+    caller = caller_for_token(container().engine, token)
     if caller is None:
         raise AuthError("the API token is unknown or revoked")
     return caller
@@ -60,7 +72,7 @@ def require_role(role: Role) -> Callable[[F], F]:
             g.caller = caller
             return view(*args, **kwargs)
 
-        return _documented(guarded, view, {
+        return documented(guarded, view, {
             "security": [{"campaignerToken": []}], "x-required-role": role,
             "responses": {"401": "UNAUTHORIZED", "403": "FORBIDDEN"},
         })
@@ -76,7 +88,7 @@ def manage_link_required(view: F) -> F:
         g.caller = supporter_from_request("manage")
         return view(*args, **kwargs)
 
-    return _documented(guarded, view, {
+    return documented(guarded, view, {
         "security": [{"supporterToken": []}], "responses": {"401": "UNAUTHORIZED"},
     })
 
@@ -93,26 +105,10 @@ def action_link_required(view: F) -> F:
         g.caller = Caller("supporter", g.action_link.supporter_id)
         return view(*args, **kwargs)
 
-    return _documented(guarded, view, {
+    return documented(guarded, view, {
         "security": [{"supporterToken": []}],
         "responses": {"401": "UNAUTHORIZED", "403": "FORBIDDEN"},
     })
-
-
-def _documented(guarded: Callable[..., Any], view: F, doc: dict[str, Any]) -> F:
-    """Put what a guard demands into the view's OpenAPI operation (flask-smorest's `_apidoc`).
-
-    The copy keeps the wrapped view's own documentation untouched.
-    """
-    apidoc = deepcopy(getattr(view, "_apidoc", {}))
-    manual = apidoc.setdefault("manual_doc", {})
-    for key, value in doc.items():
-        if isinstance(value, dict):
-            manual[key] = {**value, **manual.get(key, {})}
-        else:
-            manual.setdefault(key, value)
-    guarded._apidoc = apidoc  # type: ignore[attr-defined]
-    return cast(F, guarded)
 
 
 def supporter_from_request(purpose: Purpose) -> Caller:
@@ -130,10 +126,10 @@ def action_link_from_request() -> ActionLink:
 
 
 def _supporter_token() -> str:
-    header = request.headers.get("Authorization", "")
-    if not header.startswith("Supporter "):
+    token = credentials(request.headers.get("Authorization"), "Supporter")
+    if token is None:
         raise AuthError("a supporter token is required: Authorization: Supporter <token>")
-    return header.removeprefix("Supporter ").strip()
+    return token
 
 
 def authenticate_partner() -> PartnerRecord:
@@ -141,11 +137,11 @@ def authenticate_partner() -> PartnerRecord:
 
     Sets `g.caller`, so events the request appends record `partner:<id>` as their actor.
     """
-    header = request.headers.get("Authorization", "")
-    if not header.startswith("Bearer "):
+    key = credentials(request.headers.get("Authorization"), "Bearer")
+    if key is None:
         raise AuthError("a partner API key is required: Authorization: Bearer <key>")
     with container().engine.connect() as conn:
-        partner = partner_for_api_key(conn, header.removeprefix("Bearer ").strip())
+        partner = partner_for_api_key(conn, key)
     if partner is None:
         raise AuthError("the partner API key is unknown")
     g.caller = Caller("partner", partner.partner_id)

@@ -27,14 +27,17 @@ def problem(status: int, title: str, detail: str | None = None, **extra: Any) ->
 
 
 def from_http_exception(exc: HTTPException) -> Response:
-    """Werkzeug and webargs errors; webargs puts field messages in `exc.data`."""
+    """Werkzeug and webargs errors; webargs puts field messages in `exc.data`, and
+    `flask_smorest.abort(status, message=…, code=…)` a message and a machine-readable code."""
     data = getattr(exc, "data", None) or {}
     messages = data.get("messages") or data.get("errors")
     if exc.code == 422 and messages:
         response = problem(422, "Unprocessable Content", "The request has invalid fields.",
                            errors=_flatten(messages))
     else:
-        response = problem(exc.code or 500, exc.name, data.get("message") or exc.description)
+        extra = {"code": data["code"]} if data.get("code") else {}
+        response = problem(exc.code or 500, exc.name, data.get("message") or exc.description,
+                           **extra)
     if exc.code == 405 and getattr(exc, "valid_methods", None):
         response.headers["Allow"] = ", ".join(exc.valid_methods)  # type: ignore[attr-defined]
     for name, value in (data.get("headers") or {}).items():

@@ -9,7 +9,8 @@ import pytest
 
 from campaign.settings import ConfigError, Settings
 
-SECRET_KEY = "s" * 32
+SECRET_KEY = "Zq4-uW8tLr2Xk9_bN5vHc1Ye7jPa3Gd6"  # as `secrets.token_urlsafe(24)` makes
+PRODUCTION = {"DATABASE_URL": "postgresql://db.example/campaign"}
 
 
 def test_without_configuration_everything_is_embedded_under_var_dir(tmp_path: Path) -> None:
@@ -135,3 +136,40 @@ def test_malformed_abuse_settings_are_refused_by_name(
 ) -> None:
     with pytest.raises(ConfigError, match=name):
         Settings.from_env({"VAR_DIR": str(tmp_path), name: value})
+
+
+@pytest.mark.parametrize("key", [
+    "s" * 32,                                   # one character repeated
+    "ab" * 20,                                  # two
+    "password" * 4,                             # a word repeated
+    "0123456789abcdef" * 2,                     # a longer piece repeated
+    "Zq4-uW8tLr2Xk9_b" * 3 + "Zq4",             # a random-looking piece, repeated and cut
+    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaabc",        # too few distinct characters
+])
+def test_a_low_entropy_secret_key_is_refused_in_production(tmp_path: Path, key: str) -> None:
+    with pytest.raises(ConfigError, match="SECRET_KEY is too predictable") as refused:
+        Settings.from_env({**PRODUCTION, "SECRET_KEY": key, "VAR_DIR": str(tmp_path)})
+
+    assert key not in str(refused.value)  # the message never repeats the secret
+    assert "secrets.token_urlsafe" in str(refused.value)
+
+
+@pytest.mark.parametrize("key", [
+    SECRET_KEY,
+    "3f9c1a7be2d84c06a5f1e9b27d3c8a40",       # 32 hex characters: 128 bits
+    "correct horse battery staple, in 2024",
+])
+def test_a_random_or_passphrase_secret_key_is_accepted_in_production(
+    tmp_path: Path, key: str
+) -> None:
+    settings = Settings.from_env({**PRODUCTION, "SECRET_KEY": key, "VAR_DIR": str(tmp_path)})
+
+    assert settings.secret_key == key
+
+
+def test_random_hex_and_url_safe_keys_are_never_refused(tmp_path: Path) -> None:
+    import secrets
+
+    for _ in range(500):
+        for key in (secrets.token_hex(16), secrets.token_urlsafe(24), secrets.token_urlsafe(48)):
+            Settings.from_env({**PRODUCTION, "SECRET_KEY": key, "VAR_DIR": str(tmp_path)})

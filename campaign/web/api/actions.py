@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Any
 
 from flask import g
-from flask_smorest import Blueprint
 from sqlalchemy import Connection, func, select
 
 from campaign.application.actions import write_draft
@@ -37,11 +36,11 @@ from campaign.web.api.action_schemas import (
 )
 from campaign.web.api.common import (
     CAMPAIGNER,
-    IF_MATCH,
     PageQuerySchema,
     dispatch,
     etag,
     expected_version,
+    if_match_required,
     list_page,
     meta,
     reading,
@@ -49,6 +48,7 @@ from campaign.web.api.common import (
     rules_on_fields,
 )
 from campaign.web.api.idempotency import HEADER_PARAMETER, idempotent
+from campaign.web.api.json_body import Blueprint
 from campaign.web.auth import require_role
 from campaign.web.context import container
 from events import as_utc
@@ -99,9 +99,10 @@ def get(action_id: str) -> tuple[dict[str, Any], int, dict[str, str]]:
 
 @blueprint.route("/<action_id>", methods=["PUT"])
 @require_role("campaigner")
+@if_match_required
 @blueprint.arguments(ActionContentSchema)
 @blueprint.response(200, ActionSchema, headers={"ETag": {"schema": {"type": "string"}}})
-@blueprint.doc(security=CAMPAIGNER, parameters=[IF_MATCH])
+@blueprint.doc(security=CAMPAIGNER)
 def revise(content: dict[str, Any], action_id: str) -> tuple[dict[str, Any], int, dict[str, str]]:
     """Rewrite a draft (any deadline allowed before launch), still about an existing case."""
     require_row(actions.c.action_id, action_id, "action")
@@ -114,9 +115,10 @@ def revise(content: dict[str, Any], action_id: str) -> tuple[dict[str, Any], int
 
 @blueprint.route("/<action_id>/launch", methods=["POST"])
 @require_role("campaigner")
+@if_match_required
 @idempotent
 @blueprint.response(200, ActionSchema, headers={"ETag": {"schema": {"type": "string"}}})
-@blueprint.doc(security=CAMPAIGNER, parameters=[IF_MATCH, HEADER_PARAMETER])
+@blueprint.doc(security=CAMPAIGNER, parameters=[HEADER_PARAMETER])
 def launch(action_id: str) -> tuple[dict[str, Any], int, dict[str, str]]:
     """Launch: needs a primary target, an ask and a deadline after the issue date.
 
@@ -130,10 +132,11 @@ def launch(action_id: str) -> tuple[dict[str, Any], int, dict[str, str]]:
 
 @blueprint.route("/<action_id>/updates", methods=["POST"])
 @require_role("campaigner")
+@if_match_required
 @idempotent
 @blueprint.arguments(UpdateSchema)
 @blueprint.response(201, ActionSchema, headers={"ETag": {"schema": {"type": "string"}}})
-@blueprint.doc(security=CAMPAIGNER, parameters=[IF_MATCH, HEADER_PARAMETER])
+@blueprint.doc(security=CAMPAIGNER, parameters=[HEADER_PARAMETER])
 def publish_update(
     update: dict[str, Any], action_id: str
 ) -> tuple[dict[str, Any], int, dict[str, str]]:
@@ -146,10 +149,11 @@ def publish_update(
 
 @blueprint.route("/<action_id>/close", methods=["POST"])
 @require_role("campaigner")
+@if_match_required
 @idempotent
 @blueprint.arguments(CloseSchema)
 @blueprint.response(200, ActionSchema, headers={"ETag": {"schema": {"type": "string"}}})
-@blueprint.doc(security=CAMPAIGNER, parameters=[IF_MATCH, HEADER_PARAMETER])
+@blueprint.doc(security=CAMPAIGNER, parameters=[HEADER_PARAMETER])
 def close(body: dict[str, Any], action_id: str) -> tuple[dict[str, Any], int, dict[str, str]]:
     """Stop action: no more updates or pledges; open pledges are cancelled."""
     require_row(actions.c.action_id, action_id, "action")

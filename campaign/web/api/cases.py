@@ -6,7 +6,6 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from flask_smorest import Blueprint
 from sqlalchemy import Connection, select
 
 from campaign.application.errors import NotFound
@@ -25,16 +24,17 @@ from campaign.web.api.case_schemas import (
 )
 from campaign.web.api.common import (
     CAMPAIGNER,
-    IF_MATCH,
     PageQuerySchema,
     dispatch,
     etag,
+    if_match_required,
     list_page,
     maybe_utc,
     reading,
     require_row,
 )
 from campaign.web.api.idempotency import HEADER_PARAMETER, idempotent
+from campaign.web.api.json_body import Blueprint
 from campaign.web.auth import require_role
 
 blueprint = Blueprint("cases", __name__, url_prefix="/api/v1/cases",
@@ -80,10 +80,11 @@ def get(case_id: str) -> Reply:
 
 @blueprint.route("/<case_id>/developments", methods=["POST"])
 @require_role("campaigner")
+@if_match_required
 @idempotent
 @blueprint.arguments(NewDevelopmentSchema)
 @blueprint.response(201, CaseSchema, headers=ETAG_HEADER)
-@blueprint.doc(security=CAMPAIGNER, parameters=[IF_MATCH, HEADER_PARAMETER])
+@blueprint.doc(security=CAMPAIGNER, parameters=[HEADER_PARAMETER])
 def record_development(body: dict[str, Any], case_id: str) -> Reply:
     """Record what happened: detained, charged, a hearing, a sentence, a release…"""
     require_row(cases.c.case_id, case_id, "case")
@@ -98,8 +99,9 @@ def record_development(body: dict[str, Any], case_id: str) -> Reply:
 
 @blueprint.route("/<case_id>/developments/<development_id>/approve", methods=["POST"])
 @require_role("campaigner")
+@if_match_required
 @blueprint.response(200, CaseSchema, headers=ETAG_HEADER)
-@blueprint.doc(security=CAMPAIGNER, parameters=[IF_MATCH])
+@blueprint.doc(security=CAMPAIGNER)
 def approve_development(case_id: str, development_id: str) -> Reply:
     """Publish a development a partner sent in, which waited for a campaigner's approval."""
     require_row(cases.c.case_id, case_id, "case")
@@ -110,9 +112,10 @@ def approve_development(case_id: str, development_id: str) -> Reply:
 
 @blueprint.route("/<case_id>/close", methods=["POST"])
 @require_role("campaigner")
+@if_match_required
 @blueprint.arguments(CloseCaseSchema)
 @blueprint.response(200, CaseSchema, headers=ETAG_HEADER)
-@blueprint.doc(security=CAMPAIGNER, parameters=[IF_MATCH])
+@blueprint.doc(security=CAMPAIGNER)
 def close(body: dict[str, Any], case_id: str) -> Reply:
     """Close the case with its outcome."""
     require_row(cases.c.case_id, case_id, "case")

@@ -5,9 +5,11 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, datetime
+from functools import wraps
 from typing import Any, TypeVar
 
 import marshmallow as ma
@@ -27,6 +29,8 @@ from campaign.domain.values import (
     validate_language,
     validate_timezone,
 )
+from campaign.web.api import json_body
+from campaign.web.apidoc import documented
 from campaign.web.context import container, correlation_id
 from events import as_utc
 
@@ -37,9 +41,18 @@ SUPPORTER: list[dict[str, list[str]]] = [{"supporterToken": []}]
 PUBLIC: list[dict[str, list[str]]] = []
 
 IF_MATCH = {
-    "in": "header", "name": "If-Match", "required": False, "schema": {"type": "string"},
-    "description": "The ETag last read; a stale one gets 412 and changes nothing.",
+    "in": "header", "name": "If-Match", "required": False,
+    "schema": {"type": "string", "pattern": r'^(\*|(W/)?"[0-9]{1,18}")$'},
+    "description": 'The ETag last read, like "3"; a stale one gets 412 and changes nothing.',
 }
+IF_MATCH_REQUIRED = {
+    **IF_MATCH, "required": True,
+    "description": 'The ETag last read, like "3": without it 428, a stale one 412, a malformed '
+                   "one 400; in each case nothing changes. `*` skips the check.",
+}
+# Our ETags are "<stream version>": ASCII digits only (isdigit() also takes "²" and "١").
+_ETAG = re.compile(r'(?:W/)?"([0-9]{1,18})"')
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def meta() -> Meta:
@@ -49,14 +62,32 @@ def meta() -> Meta:
 
 
 def expected_version() -> int | None:
-    """The version named by If-Match (our ETags are `"<version>"`), or None."""
+    """The version named by If-Match (our ETags are `"<version>"`), or None for none or `*`."""
     header = request.headers.get("If-Match")
     if header is None or header.strip() == "*":
         return None
-    value = header.strip().removeprefix("W/").strip('"')
-    if not value.isdigit():
-        raise BadRequest('If-Match must be an ETag from this API, like "3"')
-    return int(value)
+    found = _ETAG.fullmatch(header.strip())
+    if found is None:
+        raise BadRequest('If-Match must be one ETag from this API, like "3", or *')
+    return int(found[1])
+
+
+def if_match_required(view: F) -> F:
+    """Decorator: a write to an existing action or case must say which version it read.
+
+    Two campaigners editing one action is the common conflict; a write without If-Match
+    would silently undo the other's, so it is refused with 428 before anything is read.
+    """
+
+    @wraps(view)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        if request.headers.get("If-Match") is None:
+            abort(428, message='this write needs If-Match with the ETag last read, like "3" '
+                               "(GET the resource for its ETag)", code="if_match_required")
+        return view(*args, **kwargs)
+
+    return documented(guarded, view, {"parameters": [IF_MATCH_REQUIRED], "responses": {
+        "400": "BAD_REQUEST", "412": "PRECONDITION_FAILED", "428": "PRECONDITION_REQUIRED"}})
 
 
 def etag(version: int) -> dict[str, str]:
@@ -144,8 +175,8 @@ def decode_cursor(cursor: str | None) -> str | None:
     if cursor is None:
         return None
     try:
-        (key,) = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (ValueError, binascii.Error, TypeError):
+        (key,) = json_body.parse(base64.urlsafe_b64decode(cursor.encode()))
+    except (ValueError, binascii.Error, TypeError, json_body.TooDeep):
         raise BadRequest("cursor is not one this API returned") from None
     if not isinstance(key, str):
         raise BadRequest("cursor is not one this API returned")

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
-
 from campaign.partners.feed import read_feed
 from campaign.partners.payloads import envelope
+from campaign.web.api.json_body import Blueprint
 from campaign.web.api.partner_schemas import FeedPageSchema, FeedQuerySchema
 from campaign.web.auth import PARTNER_KEY, UNAUTHORIZED, authenticate_partner
 from campaign.web.context import container

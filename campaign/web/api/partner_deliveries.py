@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from flask import g
-from flask_smorest import Blueprint
 from sqlalchemy import Connection, and_, or_, select
 from werkzeug.exceptions import BadRequest
 
@@ -38,6 +37,7 @@ from campaign.web.api.delivery_schemas import (
     ReplaySchema,
 )
 from campaign.web.api.idempotency import HEADER_PARAMETER, idempotent
+from campaign.web.api.json_body import Blueprint
 from campaign.web.auth import require_role
 from campaign.web.context import container
 from events import as_utc

@@ -1,20 +1,20 @@
 """Partners push case developments: Standard Webhooks signed, verified before parsing.
 
 Refusals, in the order they are checked: no or unknown API key, or a key of another
-partner → 401; a missing, malformed, stale (over 5 minutes) or wrong signature → 401;
-a body that is not a valid report → 422 naming the fields; a case the partner is not
-linked to → 403. The same `webhook-id` again → 200, nothing appended.
+partner → 401; a body over 256 KB → 413; a missing, malformed, stale (over 5 minutes) or
+wrong signature → 401; a body not sent as application/json → 415, or nested too deep → 400;
+a body that is not a valid report → 422 naming the fields; a case the partner is not linked
+to → 403. The same `webhook-id` again → 200, nothing appended.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
 import marshmallow as ma
 from flask import request
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 
 from campaign.application.errors import AuthError, Forbidden
 from campaign.infra.clock import utc_now
@@ -26,6 +26,8 @@ from campaign.partners.inbound import (
     verify_signature,
 )
 from campaign.partners.registry import signing_secrets
+from campaign.web.api import json_body
+from campaign.web.api.json_body import Blueprint, require_json
 from campaign.web.api.partner_schemas import InboundMessageSchema, InboundResultSchema
 from campaign.web.auth import PARTNER_SIGNED, UNAUTHORIZED, authenticate_partner
 from campaign.web.context import container, correlation_id
@@ -51,9 +53,11 @@ HEADER_DOCS = [
 @blueprint.route("/<partner_id>/inbound", methods=["POST"])
 @blueprint.response(202, InboundResultSchema, description="Recorded")
 @blueprint.alt_response(200, schema=InboundResultSchema, description="Already received")
+@blueprint.alt_response(400, description="The JSON body nests too deep")
 @blueprint.alt_response(403, description="The partner is not linked to the case")
 @blueprint.alt_response(409, description="The case refuses the development")
-@blueprint.alt_response(413, description="The body is too large")
+@blueprint.alt_response(413, description="The body is over 256 KB")
+@blueprint.alt_response(415, description="The body is not sent as application/json")
 @blueprint.alt_response(422, description="The report has invalid fields")
 @blueprint.doc(security=PARTNER_SIGNED, parameters=HEADER_DOCS, responses=UNAUTHORIZED,
                requestBody={"required": True, "content": {"application/json": {
@@ -81,6 +85,7 @@ def receive(partner_id: str) -> Any:
     except SignatureRefused as exc:
         log.warning("inbound webhook from partner %s refused: %s", partner_id, exc)
         raise AuthError(str(exc)) from None
+    require_json(request)
     report = _parse(raw)
     if report.case_id not in partner.follows.case_ids:
         raise Forbidden(f"partner {partner_id} is not linked to case {report.case_id}")
@@ -94,7 +99,7 @@ def receive(partner_id: str) -> Any:
 def _parse(raw: bytes) -> Report:
     """The report in a verified body; 422 naming what is wrong."""
     try:
-        document = json.loads(raw)
+        document = json_body.parse(raw)
     except ValueError:
         abort(422, messages={"json": {"(body)": ["the body is not JSON"]}})
     try:

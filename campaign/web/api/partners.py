@@ -9,11 +9,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 from sqlalchemy import Connection, select
 
 from campaign.application.errors import NotFound
+from campaign.domain.partner import partner_stream
 from campaign.infra.clock import utc_now
+from campaign.infra.event_mapping import reveal
 from campaign.infra.tables import actions, cases, partners
 from campaign.partners.admin import PartnerForm, register_partner, rotate_secret, set_endpoint
 from campaign.partners.ssrf import UnsafeWebhookUrl
@@ -26,6 +28,7 @@ from campaign.web.api.common import (
     reading,
     require_row,
 )
+from campaign.web.api.json_body import Blueprint
 from campaign.web.api.partner_schemas import (
     CreatedPartnerSchema,
     NewPartnerSchema,
@@ -152,4 +155,7 @@ def _representation(conn: Connection, partner_id: str) -> dict[str, Any]:
     if row is None:
         raise NotFound(f"no partner {partner_id}")
     body = {k: row._mapping[k] for k in PartnerSchema().fields if k in row._mapping}
-    return {**body, "registered_at": maybe_utc(row.registered_at)}
+    # The read model keeps the address as the log holds it: sealed (or clear, from v1).
+    contact = reveal(container().vault, conn, partner_stream(partner_id), "contact_email",
+                     row.contact_email)
+    return {**body, "contact_email": contact, "registered_at": maybe_utc(row.registered_at)}

@@ -17,7 +17,6 @@ from typing import Any, TypeVar, cast
 
 import marshmallow as ma
 from flask import g, request
-from flask_smorest import Blueprint
 from sqlalchemy import Connection, select
 
 from campaign.application.access import Caller
@@ -43,6 +42,7 @@ from campaign.web.api.common import (
     single_line,
 )
 from campaign.web.api.idempotency import HEADER_PARAMETER, idempotent
+from campaign.web.api.json_body import Blueprint
 from campaign.web.auth import action_link_from_request, action_link_required, caller_from_bearer
 from campaign.web.context import container
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
-from flask_smorest import Blueprint
 
 from campaign.application.errors import NotFound
 from campaign.web.api.common import CAMPAIGNER, ApiSchema
+from campaign.web.api.json_body import Blueprint
 from campaign.web.auth import require_role
 from campaign.web.context import container
 from events.status import parked, subscription_states

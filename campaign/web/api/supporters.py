@@ -17,7 +17,6 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import g, request
-from flask_smorest import Blueprint
 from sqlalchemy import Connection, select
 
 from campaign.application.access import Caller
@@ -47,6 +46,7 @@ from campaign.web.api.common import (
     reading,
 )
 from campaign.web.api.idempotency import HEADER_PARAMETER, idempotent
+from campaign.web.api.json_body import Blueprint
 from campaign.web.api.supporter_schemas import (
     ConfirmedSchema,
     ExportSchema,

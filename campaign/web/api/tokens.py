@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from campaign.application.access import ROLES, create_token, revoke_token
 from campaign.application.errors import NotFound
 from campaign.infra.tables import api_tokens
 from campaign.web.api.common import ApiSchema
+from campaign.web.api.json_body import Blueprint
 from campaign.web.auth import require_role
 from campaign.web.context import container
 

@@ -6,6 +6,9 @@ Mail scanners GET every URL in a message, and must not confirm or unsubscribe an
 These URLs carry the link's token, so their responses tell browsers to send no Referer
 (a link followed from the page, or a resource it loads, must not learn the token), and
 the request logs show them redacted (campaign.web.redaction).
+
+Pages carry no inline style or script: their one stylesheet is /static/pages.css, and
+campaign.web.headers sends the Content-Security-Policy that holds them to it.
 """
 
 from __future__ import annotations
@@ -18,8 +21,9 @@ from campaign.application.errors import AuthError
 from campaign.web.context import container, correlation_id
 
 PAGE = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{{ title }}</title></head>
-<body style="font-family: sans-serif; max-width: 36em; margin: 2em auto">
+<html lang="en"><head><meta charset="utf-8"><title>{{ title }}</title>
+<link rel="stylesheet" href="{{ url_for('static', filename='pages.css') }}"></head>
+<body class="short">
 <h1>{{ title }}</h1><p>{{ message }}</p>
 {% if button %}<form method="post">{% for name, value in fields %}<input type="hidden"
 name="{{ name }}" value="{{ value }}">{% endfor %}

@@ -99,6 +99,13 @@ def every_row_as_text(container: Container) -> str:
     return "\n".join(lines)
 
 
+def if_match(client: FlaskClient, url: str, headers: Headers) -> Headers:
+    """`headers` plus If-Match with the ETag `url` has now: what a careful client writes with."""
+    response = client.get(url, headers=headers)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return {**headers, "If-Match": response.headers["ETag"]}
+
+
 def assert_problem(response: Any, status: int, code: str | None = None) -> dict[str, Any]:
     assert response.status_code == status, response.get_data(as_text=True)
     assert response.mimetype == PROBLEM_JSON
@@ -165,7 +172,8 @@ def drafted_action(client: FlaskClient, campaigner: Headers, seed_case: str) -> 
 
 @pytest.fixture
 def launched_action(client: FlaskClient, campaigner: Headers, drafted_action: str) -> str:
-    response = client.post(f"/api/v1/actions/{drafted_action}/launch", headers=campaigner)
+    url = f"/api/v1/actions/{drafted_action}"
+    response = client.post(f"{url}/launch", headers=if_match(client, url, campaigner))
     assert response.status_code == 200, response.get_json()
     return drafted_action
 

@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 from campaign.bootstrap import Container
 from campaign.infra.clock import utc_now
 from campaign.mail.links import MailLinks
-from tests.integration.api.conftest import Headers, Person, action_body, event_count
+from tests.integration.api.conftest import Headers, Person, action_body, event_count, if_match
 
 
 def page_url(container: Container, action_id: str, supporter_id: str) -> str:
@@ -81,9 +81,9 @@ def test_a_stopped_action_says_so_and_offers_no_forms(
     client: FlaskClient, container: Container, launched_action: str, supporter: Person,
     campaigner: Headers,
 ) -> None:
-    closed = client.post(f"/api/v1/actions/{launched_action}/close",
-                         json={"reason": "released", "note": "Released on 2 May"},
-                         headers=campaigner)
+    url = f"/api/v1/actions/{launched_action}"
+    closed = client.post(f"{url}/close", json={"reason": "released", "note": "Released on 2 May"},
+                         headers=if_match(client, url, campaigner))
     assert closed.status_code == 200, closed.get_json()
 
     html = client.get(page_url(container, launched_action, supporter.supporter_id)

@@ -16,6 +16,7 @@ from tests.integration.api.conftest import (
     assert_problem,
     error_fields,
     event_count,
+    if_match,
 )
 
 
@@ -59,19 +60,20 @@ def test_launch_update_and_stop_action_move_the_etag_and_keep_their_rules(
     assert fifth.status_code == 201
     assert (fifth.get_json()["update_number"], fifth.get_json()["deadline"]["on"]) == (5, later)
 
-    again = client.post(f"{url}/updates", json={"number": 5}, headers=campaigner)
+    again = client.post(f"{url}/updates", json={"number": 5},
+                        headers=if_match(client, url, campaigner))
     assert_problem(again, 409, "update_number_not_increasing")
     sooner = (utc_now() + timedelta(days=10)).date().isoformat()
-    earlier = client.post(f"{url}/updates", headers=campaigner, json={
+    earlier = client.post(f"{url}/updates", headers=if_match(client, url, campaigner), json={
         "number": 6, "deadline": {"on": sooner, "timezone": seed.TIMEZONE}})
     assert_problem(earlier, 409, "deadline_moved_backwards")
 
     closed = client.post(f"{url}/close", json={"reason": "released", "note": "Freed"},
-                         headers=campaigner)
+                         headers=if_match(client, url, campaigner))
     assert closed.get_json()["status"] == "closed"
     assert closed.get_json()["close_reason"] == "released"
-    assert_problem(client.post(f"{url}/updates", json={"number": 7}, headers=campaigner),
-                   409, "action_closed")
+    assert_problem(client.post(f"{url}/updates", json={"number": 7},
+                               headers=if_match(client, url, campaigner)), 409, "action_closed")
 
 
 def test_a_launch_without_a_primary_target_is_a_409_naming_the_rule(
@@ -81,7 +83,8 @@ def test_a_launch_without_a_primary_target_is_a_409_naming_the_rule(
     body["targets"] = [t for t in body["targets"] if t["role"] == "copy"]
     drafted = client.post("/api/v1/actions", json=body, headers=campaigner).get_json()
 
-    launch = client.post(f"/api/v1/actions/{drafted['action_id']}/launch", headers=campaigner)
+    url = f"/api/v1/actions/{drafted['action_id']}"
+    launch = client.post(f"{url}/launch", headers=if_match(client, url, campaigner))
 
     assert_problem(launch, 409, "no_primary_target")
 
@@ -124,7 +127,8 @@ def test_actions_page_by_cursor_and_filter_by_status_and_country(
 ) -> None:
     ids = [client.post("/api/v1/actions", json=action_body(), headers=campaigner)
            .get_json()["action_id"] for _ in range(3)]
-    client.post(f"/api/v1/actions/{ids[0]}/launch", headers=campaigner)
+    client.post(f"/api/v1/actions/{ids[0]}/launch",
+                headers=if_match(client, f"/api/v1/actions/{ids[0]}", campaigner))
 
     first = client.get("/api/v1/actions?limit=2", headers=viewer).get_json()
     rest = client.get(f"/api/v1/actions?limit=2&cursor={first['next_cursor']}",

@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 from campaign.bootstrap import Container
 from campaign.demo import ua_135_10 as seed
 from campaign.demo.loader import load_demo
-from tests.integration.api.conftest import Headers, assert_problem, error_fields
+from tests.integration.api.conftest import Headers, assert_problem, error_fields, if_match
 
 
 @pytest.fixture
@@ -24,7 +24,8 @@ def case_id(client: FlaskClient, campaigner: Headers) -> str:
 
 
 def develop(client: FlaskClient, headers: Headers, case_id: str, **body: Any) -> Any:
-    return client.post(f"/api/v1/cases/{case_id}/developments", json=body, headers=headers)
+    url = f"/api/v1/cases/{case_id}"
+    return client.post(f"{url}/developments", json=body, headers=if_match(client, url, headers))
 
 
 def test_developments_form_a_timeline_in_the_order_they_happened(
@@ -59,12 +60,12 @@ def test_the_partners_hearing_waits_for_approval_then_is_published(
     assert hearing["source"]["partner_id"] == seed.PARTNER_ID
 
     approved = client.post(f"{url}/developments/{hearing['development_id']}/approve",
-                           headers=campaigner)
+                           headers=if_match(client, url, campaigner))
 
     published = approved.get_json()["timeline"][-1]
     assert (published["pending_approval"], published["approved_at"] is not None) == (False, True)
     assert_problem(client.post(f"{url}/developments/{hearing['development_id']}/approve",
-                               headers=campaigner), 409, "not_pending")
+                               headers=if_match(client, url, campaigner)), 409, "not_pending")
 
 
 def test_an_occurrence_is_a_date_or_a_local_time_with_its_zone_never_both(
@@ -87,7 +88,7 @@ def test_a_closed_case_takes_no_more_developments(
     client: FlaskClient, campaigner: Headers, case_id: str
 ) -> None:
     closed = client.post(f"/api/v1/cases/{case_id}/close", json={"outcome": "Died in custody"},
-                         headers=campaigner)
+                         headers=if_match(client, f"/api/v1/cases/{case_id}", campaigner))
 
     assert closed.get_json()["status"] == "closed"
     assert_problem(develop(client, campaigner, case_id, kind="other", summary="Late news",

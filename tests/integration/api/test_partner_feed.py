@@ -15,7 +15,7 @@ from campaign.demo.loader import SUPPORTERS, load_demo
 from campaign.partners import feed
 from campaign.partners.payloads import body, partner_event
 from events.schema import events
-from tests.integration.api.conftest import Headers, assert_problem, error_fields
+from tests.integration.api.conftest import Headers, assert_problem, error_fields, if_match
 from tests.integration.api.partners import (
     HEARING_ID,
     as_body,
@@ -53,7 +53,8 @@ def launch_seed_action(client: FlaskClient, campaigner: Headers) -> str:
     from tests.integration.api.conftest import action_body
 
     drafted = client.post("/api/v1/actions", json=action_body(), headers=campaigner).get_json()
-    launched = client.post(f"/api/v1/actions/{drafted['action_id']}/launch", headers=campaigner)
+    url = f"/api/v1/actions/{drafted['action_id']}"
+    launched = client.post(f"{url}/launch", headers=if_match(client, url, campaigner))
     assert launched.status_code == 200
     return str(drafted["action_id"])
 
@@ -73,7 +74,7 @@ def test_the_feed_gives_what_the_partner_follows_in_log_order_as_webhooks_carry_
     report_hearing(client, partner)
     pending = everything(client, partner)
     client.post(f"/api/v1/cases/{seed.CASE_ID}/developments/{HEARING_ID}/approve",
-                headers=admin)
+                headers=if_match(client, f"/api/v1/cases/{seed.CASE_ID}", admin))
 
     items = everything(client, partner)
 

@@ -19,6 +19,7 @@ from tests.integration.api.conftest import (
     assert_problem,
     error_fields,
     event_count,
+    if_match,
 )
 from tests.integration.api.partners import (
     HEARING_ID,
@@ -66,7 +67,7 @@ def test_the_seed_hearing_joins_the_case_timeline_and_waits_for_approval(
     assert hearing["pending_approval"] is True
     assert hearing["summary"] == seed.SUPREME_COURT_HEARING.summary
     approved = client.post(f"/api/v1/cases/{seed.CASE_ID}/developments/{HEARING_ID}/approve",
-                           headers=admin)
+                           headers=if_match(client, f"/api/v1/cases/{seed.CASE_ID}", admin))
     assert approved.status_code == 200
     assert timeline(client, admin)[HEARING_ID]["pending_approval"] is False
 
@@ -282,3 +283,37 @@ def test_a_development_that_contradicts_the_record_is_a_conflict(
 
     assert_problem(response, 409)
     assert json.loads(response.get_data())["code"]
+
+
+def test_a_signed_body_nested_thousands_deep_is_a_400_naming_the_nesting(
+    client: FlaskClient, container: Container, partner: dict[str, Any]
+) -> None:
+    before = event_count(container)
+    deep = b'{"type": "case.development_recorded", "data": ' + b"[" * 5000 + b"]" * 5000 + b"}"
+
+    response = post_inbound(client, partner, deep, signed(partner["signing_secret"], deep))
+
+    assert "nest" in assert_problem(response, 400)["detail"]
+    assert event_count(container) == before
+
+
+def test_a_signed_body_that_is_not_json_by_its_content_type_is_a_415(
+    client: FlaskClient, container: Container, partner: dict[str, Any]
+) -> None:
+    body = as_body(hearing_report())
+    headers = {**signed(partner["signing_secret"], body), "Content-Type": "text/plain"}
+
+    response = post_inbound(client, partner, body, headers)
+
+    assert_problem(response, 415)
+    assert send(client, partner).status_code == 202
+
+
+def test_a_body_over_the_inbound_limit_is_a_413_even_under_the_global_one(
+    client: FlaskClient, container: Container, partner: dict[str, Any]
+) -> None:
+    body = as_body(hearing_report(summary="x" * (300 * 1024)))
+
+    response = post_inbound(client, partner, body, signed(partner["signing_secret"], body))
+
+    assert_problem(response, 413)

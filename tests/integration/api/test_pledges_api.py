@@ -19,6 +19,7 @@ from tests.integration.api.conftest import (
     count_letters,
     error_fields,
     event_count,
+    if_match,
 )
 
 MINISTER, PROSECUTOR, PRESIDENT = "minister-interior", "general-prosecutor", "president"
@@ -208,8 +209,9 @@ def test_an_idempotency_key_retry_of_a_letter_appends_nothing(
 def test_pledging_on_a_closed_action_is_409(
     client: FlaskClient, launched_action: str, campaigner: Headers, supporter: Person
 ) -> None:
-    closed = client.post(f"/api/v1/actions/{launched_action}/close",
-                         json={"reason": "released"}, headers=campaigner)
+    url = f"/api/v1/actions/{launched_action}"
+    closed = client.post(f"{url}/close", json={"reason": "released"},
+                         headers=if_match(client, url, campaigner))
     assert closed.status_code == 200
 
     assert_problem(pledge(client, launched_action, supporter), 409, "action_not_open")

@@ -302,3 +302,48 @@ def with_settings(container: Container, **changed: object) -> FlaskClient:
     """A client of an app whose settings differ from the container's in `changed`."""
     settings = dataclasses.replace(container.settings, **changed)  # type: ignore[arg-type]
     return create_app(dataclasses.replace(container, settings=settings)).test_client()
+
+
+def test_a_signed_batch_over_the_global_limit_but_within_sendgrids_is_accepted(
+    client: FlaskClient, webhook_key: Key, delivery: tuple[str, str]
+) -> None:
+    _, delivery_id = delivery
+    padding = "x" * (2 * 1024 * 1024)
+
+    response = post_events(client, webhook_key, [event("open", delivery_id, note=padding)])
+
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
+
+
+def test_a_signed_batch_over_sendgrids_limit_is_a_413(
+    client: FlaskClient, webhook_key: Key, delivery: tuple[str, str]
+) -> None:
+    _, delivery_id = delivery
+    padding = "x" * (6 * 1024 * 1024)
+
+    response = post_events(client, webhook_key, [event("open", delivery_id, note=padding)])
+
+    assert response.status_code == 413
+    assert response.mimetype == PROBLEM_JSON
+
+
+def test_a_signed_batch_nested_thousands_deep_is_a_400_naming_the_nesting(
+    client: FlaskClient, webhook_key: Key
+) -> None:
+    response = post_events(client, webhook_key, "[" * 5000 + "]" * 5000)
+
+    assert response.status_code == 400, response.get_data(as_text=True)[:500]
+    assert response.mimetype == PROBLEM_JSON
+    assert "nest" in response.get_json()["detail"]
+
+
+def test_a_signed_batch_sent_as_text_is_a_415(
+    client: FlaskClient, webhook_key: Key, delivery: tuple[str, str]
+) -> None:
+    _, delivery_id = delivery
+
+    response = post_events(client, webhook_key, [event("open", delivery_id)],
+                           headers={"Content-Type": "text/plain"})
+
+    assert response.status_code == 415
+    assert response.mimetype == PROBLEM_JSON

@@ -28,7 +28,7 @@ from campaign.infra.tables import webhook_messages
 from campaign.partners.letter_reports import report_daily_letter_counts
 from events import SubscriptionRunner
 from tests.fakes.partner_receiver import PartnerReceiver
-from tests.integration.api.conftest import action_body
+from tests.integration.api.conftest import action_body, if_match
 from tests.integration.api.partners import (
     as_body,
     hearing_report,
@@ -120,8 +120,9 @@ def test_nothing_partners_receive_names_or_identifies_a_supporter(
         partners.append(created.get_json())
     drafted = client.post("/api/v1/actions", json=action_body(), headers=campaigner)
     action_id = drafted.get_json()["action_id"]
-    assert client.post(f"/api/v1/actions/{action_id}/launch",
-                       headers=campaigner).status_code == 200
+    url = f"/api/v1/actions/{action_id}"
+    assert client.post(f"{url}/launch",
+                       headers=if_match(client, url, campaigner)).status_code == 200
     people = [supporter_journey(client, container, action_id, name, email)
               for name, email in PEOPLE]
     report = as_body(hearing_report())
@@ -130,14 +131,14 @@ def test_nothing_partners_receive_names_or_identifies_a_supporter(
     assert inbound.status_code == 202, inbound.get_json()
     approved = client.post(f"/api/v1/cases/{seed.CASE_ID}/developments/"
                            f"{seed.SUPREME_COURT_HEARING.development_id}/approve",
-                           headers=campaigner)
+                           headers=if_match(client, f"/api/v1/cases/{seed.CASE_ID}", campaigner))
     assert approved.status_code == 200, approved.get_json()
-    assert client.post(f"/api/v1/actions/{action_id}/updates", headers=campaigner, json={
+    assert client.post(f"{url}/updates", headers=if_match(client, url, campaigner), json={
         "number": 1, "summary": "The appeal hearing was moved."}).status_code == 201
     catch_up(container, pipeline)  # letters counted, the 100th announced
     tomorrow = datetime.combine(datetime.now(UTC).date() + timedelta(days=1), time(1), UTC)
     assert report_daily_letter_counts(container.commands, tomorrow) == 1
-    assert client.post(f"/api/v1/actions/{action_id}/close", headers=campaigner, json={
+    assert client.post(f"{url}/close", headers=if_match(client, url, campaigner), json={
         "reason": "released", "note": "Released on 15 May."}).status_code == 200
     catch_up(container, pipeline)
 

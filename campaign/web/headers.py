@@ -1,0 +1,47 @@
+"""Security headers on every response: a strict CSP, no framing, no sniffing, no referrer.
+
+Supporter pages carry signed tokens in their URLs: `Referrer-Policy: no-referrer` keeps
+them out of any Referer header, and `frame-ancestors 'none'` out of other sites' frames.
+The pages run no script and carry no inline style (their stylesheet is /static/pages.css),
+so `default-src 'self'` costs them nothing.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+
+from flask import Flask, Response, request
+
+POLICY = "default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+DOCS_ENDPOINT = "api-docs.openapi_swagger_ui"
+_INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.DOTALL)
+
+
+def docs_policy(page: bytes) -> str:
+    """The Swagger UI page's policy: the strict one, plus the two things Swagger UI needs.
+
+    Its one inline <script> (the config that starts Swagger UI) runs by its SHA-256 hash,
+    never by 'unsafe-inline'; and its icons are data: SVG images. Nothing else is loosened:
+    its styles come from its own stylesheet and React's style properties, which a policy
+    does not block. (Checked in Chromium with every operation expanded: no violation.)
+    """
+    hashes = " ".join(f"'sha256-{base64.b64encode(hashlib.sha256(script).digest()).decode()}'"
+                      for script in _INLINE_SCRIPT.findall(page))
+    return f"{POLICY}; script-src 'self' {hashes}; img-src 'self' data:"
+
+
+def register_security_headers(app: Flask) -> None:
+    """Send the headers on every response of `app`, JSON and problems included."""
+
+    @app.after_request
+    def secure(response: Response) -> Response:
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        if request.endpoint == DOCS_ENDPOINT and not response.direct_passthrough:
+            policy = docs_policy(response.get_data())
+        else:
+            policy = POLICY
+        response.headers["Content-Security-Policy"] = policy
+        return response
