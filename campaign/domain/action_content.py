@@ -17,6 +17,8 @@ from campaign.domain.base import DomainError, carry
 from campaign.domain.values import (
     Deadline,
     Target,
+    check_deadline,
+    check_target,
     require_in_range,
     require_plain_text,
     require_single_line,
@@ -81,6 +83,7 @@ def check_well_formed(content: ActionContent) -> None:
     require_single_line(require_text(content.title, "empty_title", "the title"), "the title")
     validate_country(content.country)
     require_in_range(content.issued_on, "the issue date")
+    check_deadline(content.deadline)
     for name in ("summary", "body", "additional_information"):
         require_plain_text(getattr(content, name), f"the {name.replace('_', ' ')}")
     for tag in content.languages:
@@ -109,6 +112,8 @@ def _check_asks(asks: tuple[str, ...]) -> None:
 
 def _check_targets(targets: tuple[Target, ...]) -> None:
     """Raise DomainError if two targets share an id (pledges and letters refer to them)."""
+    for target in targets:
+        check_target(target)
     ids = [t.target_id for t in targets]
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:

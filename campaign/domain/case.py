@@ -16,6 +16,7 @@ from typing import ClassVar, Literal, TypeAlias
 from campaign.domain.base import Aggregate, DomainError, DomainEvent, carry, emit
 from campaign.domain.values import (
     Occurrence,
+    check_occurrence,
     require_choice,
     require_plain_text,
     require_single_line,
@@ -240,6 +241,7 @@ def _record(state: State, command: RecordDevelopment) -> list[DomainEvent]:
 
 def _development_event(command: RecordDevelopment) -> DevelopmentRecorded:
     require_choice(command.kind, DevelopmentKind, "unknown_development_kind", "kind")
+    check_occurrence(command.occurred)
     require_plain_text(require_text(command.summary, "empty_summary", "the summary"),
                        "the summary")
     _check_source(command.source)

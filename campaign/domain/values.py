@@ -1,7 +1,11 @@
 """Value objects and checks shared by the aggregates: time, text, targets, countries, languages.
 
-Value objects validate themselves on construction, so an invalid deadline or target
-cannot exist anywhere, including when an event is decoded from the log.
+Value objects check their structure on construction (a known zone, a naive local time,
+a short target id), so a malformed one cannot exist anywhere. The *policies* below (sane
+years, one-line text) are checked where a command comes in (`check_*`, called by the
+aggregates' decide functions, and the API's schemas before them), not on construction:
+an event stored before a policy existed must still decode, so that its case or action
+can be read and written again; readers contain what such an event holds.
 
 **Time.** Every date and instant lies in the years `EARLIEST_YEAR` to `LATEST_YEAR`.
 Far from `datetime`'s own limits (years 1 and 9999), so no zone (UTC−12 to UTC+14)
@@ -170,7 +174,6 @@ class Deadline:
     timezone: str
 
     def __post_init__(self) -> None:
-        require_in_range(self.on, "the deadline")
         validate_timezone(self.timezone)
 
     def ends_at(self) -> datetime:
@@ -194,7 +197,6 @@ class LocalDateTime:
     def __post_init__(self) -> None:
         if self.at.tzinfo is not None:
             raise DomainError("invalid_local_time", "a local date-time must be naive")
-        require_in_range(self.at, "a local date-time")
         validate_timezone(self.timezone)
 
     def instant(self) -> datetime:
@@ -207,9 +209,6 @@ class OnDate:
     """Something happened on a calendar day, time unknown (how most reports put it)."""
 
     on: date
-
-    def __post_init__(self) -> None:
-        require_in_range(self.on, "the date")
 
     @property
     def day(self) -> date:
@@ -258,13 +257,33 @@ class Target:
         if not _TARGET_ID.fullmatch(self.target_id):
             raise DomainError("invalid_target_id", f"not a short lowercase id: {self.target_id!r}")
         require_text(self.name, "invalid_target", "a target's name")
-        for name in ("name", "title", "organisation", "fax", "salutation"):
-            value = getattr(self, name)
-            if value is not None:
-                require_single_line(value, f"a target's {name}")
-        for line in self.address_lines:
-            require_single_line(line, "an address line")
         validate_country(self.country)
         require_choice(self.role, TargetRole, "invalid_target", "a target's role")
         if self.email is not None:
             validate_email(self.email)
+
+
+def check_deadline(deadline: Deadline) -> Deadline:
+    """Return `deadline` if its day lies in the sane years (see `require_in_range`)."""
+    require_in_range(deadline.on, "the deadline")
+    return deadline
+
+
+def check_occurrence(occurred: Occurrence) -> Occurrence:
+    """Return `occurred` if its day or local time lies in the sane years."""
+    if isinstance(occurred, AtLocalTime):
+        require_in_range(occurred.local.at, "a local date-time")
+    else:
+        require_in_range(occurred.on, "the date")
+    return occurred
+
+
+def check_target(target: Target) -> Target:
+    """Return `target` if every field that reaches a letter's header or a line is one line."""
+    for name in ("name", "title", "organisation", "fax", "salutation"):
+        value = getattr(target, name)
+        if value is not None:
+            require_single_line(value, f"a target's {name}")
+    for line in target.address_lines:
+        require_single_line(line, "an address line")
+    return target

@@ -99,7 +99,8 @@ def test_the_link_opens_its_own_action_only_and_no_page_after_erasure(
 ) -> None:
     drafted = client.post("/api/v1/actions", json=action_body(), headers=campaigner)
     another = drafted.get_json()["action_id"]
-    assert client.post(f"/api/v1/actions/{another}/launch", headers=campaigner).status_code == 200
+    launch = if_match(client, f"/api/v1/actions/{another}", campaigner)
+    assert client.post(f"/api/v1/actions/{another}/launch", headers=launch).status_code == 200
     url = page_url(container, launched_action, supporter.supporter_id)
     token = url.split("token=", 1)[1]
     elsewhere = f"/act/{another}?token={token}"  # the same link, pointed at another action

@@ -22,6 +22,7 @@ from tests.integration.api.conftest import (
     assert_problem,
     error_fields,
     event_count,
+    if_match,
     sign_up_body,
 )
 
@@ -72,7 +73,8 @@ def test_a_development_dated_outside_the_sane_years_is_a_422_and_every_read_stil
     case_id = open_case(client, campaigner)
     before = event_count(container)
 
-    response = client.post(f"/api/v1/cases/{case_id}/developments", headers=campaigner, json={
+    response = client.post(f"/api/v1/cases/{case_id}/developments",
+                           headers=if_match(client, f"/api/v1/cases/{case_id}", campaigner), json={
         "kind": "hearing_scheduled", "occurred": occurred, "summary": "A hearing."})
 
     field = "at" if "at" in occurred else "on"
@@ -125,7 +127,8 @@ def test_a_title_with_a_line_break_is_a_422_and_nothing_is_stored(
 def test_an_update_cannot_bring_a_line_break_into_the_title(
     client: FlaskClient, campaigner: Headers, launched_action: str
 ) -> None:
-    response = client.post(f"/api/v1/actions/{launched_action}/updates", headers=campaigner,
+    url = f"/api/v1/actions/{launched_action}"
+    response = client.post(f"{url}/updates", headers=if_match(client, url, campaigner),
                            json={"number": 6, "title": CRLF})
 
     assert error_fields(response) == {"title"}
@@ -216,7 +219,8 @@ def test_a_draft_cannot_be_revised_to_a_case_that_does_not_exist(
 ) -> None:
     before = event_count(container)
 
-    response = client.put(f"/api/v1/actions/{drafted_action}", headers=campaigner,
+    response = client.put(f"/api/v1/actions/{drafted_action}",
+                          headers=if_match(client, f"/api/v1/actions/{drafted_action}", campaigner),
                           json={**action_body(), "case_id": "no-such-case"})
 
     assert error_fields(response) == {"case_id"}
@@ -244,7 +248,8 @@ def test_an_action_whose_deadline_has_passed_is_not_launched(
         "action_id"]
     before = event_count(container)
 
-    launched = client.post(f"/api/v1/actions/{action_id}/launch", headers=campaigner)
+    launched = client.post(f"/api/v1/actions/{action_id}/launch",
+                           headers=if_match(client, f"/api/v1/actions/{action_id}", campaigner))
 
     assert_problem(launched, 409, "deadline_passed")
     assert event_count(container) == before
@@ -304,7 +309,8 @@ def test_an_update_number_is_a_whole_json_number(
     client: FlaskClient, campaigner: Headers, launched_action: str
 ) -> None:
     for number in ("6", 6.5):
-        response = client.post(f"/api/v1/actions/{launched_action}/updates", headers=campaigner,
+        url = f"/api/v1/actions/{launched_action}"
+        response = client.post(f"{url}/updates", headers=if_match(client, url, campaigner),
                                json={"number": number})
         assert error_fields(response) == {"number"}
 

@@ -24,6 +24,7 @@ from tests.integration.api.conftest import (
     action_body,
     assert_problem,
     event_count,
+    if_match,
     supporter_headers,
 )
 
@@ -48,8 +49,8 @@ def last_segment(url: str) -> str:
 def launch_another(client: FlaskClient, campaigner: Headers) -> str:
     drafted = client.post("/api/v1/actions", json=action_body(), headers=campaigner)
     action_id: str = drafted.get_json()["action_id"]
-    assert client.post(f"/api/v1/actions/{action_id}/launch", headers=campaigner).status_code \
-        == 200
+    launch = if_match(client, f"/api/v1/actions/{action_id}", campaigner)
+    assert client.post(f"/api/v1/actions/{action_id}/launch", headers=launch).status_code == 200
     return action_id
 
 

@@ -261,7 +261,8 @@ def test_an_action_e_mail_link_pledges_for_that_action_only(
 ) -> None:
     drafted = client.post("/api/v1/actions", json=action_body(), headers=campaigner)
     another = drafted.get_json()["action_id"]
-    assert client.post(f"/api/v1/actions/{another}/launch", headers=campaigner).status_code == 200
+    launch = if_match(client, f"/api/v1/actions/{another}", campaigner)
+    assert client.post(f"/api/v1/actions/{another}/launch", headers=launch).status_code == 200
     theirs = pledge(client, another, supporter).get_json()["pledge_id"]
     forwarded = supporter.on(launched_action)  # the link of one e-mail, passed on
     before = event_count(container)

@@ -19,6 +19,7 @@ from tests.integration.api.conftest import (
     Headers,
     Person,
     assert_problem,
+    error_fields,
     sign_up_body,
 )
 from tests.integration.api.test_auth_matrix import METHODS, schemes
@@ -44,11 +45,16 @@ def json_operations(client: FlaskClient) -> list[tuple[str, str, set[str]]]:
 
 @pytest.fixture
 def credentials(admin: Headers, supporter: Person) -> dict[str, Headers]:
-    return {"campaignerToken": admin, "supporterToken": supporter.headers}
+    """A campaigner token, a manage link's token, and an action link's for the paths'
+    `nosuch` action (pledging takes only that link)."""
+    return {"campaignerToken": admin, "supporterToken": supporter.manage,
+            "actionLink": supporter.on("nosuch")}
 
 
-def headers_for(needed: set[str], credentials: dict[str, Headers]) -> Headers:
+def headers_for(needed: set[str], credentials: dict[str, Headers], path: str) -> Headers:
     for scheme in sorted(needed):
+        if scheme == "supporterToken" and "pledge" in path:
+            scheme = "actionLink"
         if scheme in credentials:
             return {**credentials[scheme], "If-Match": '"1"'}
     return {"If-Match": '"1"'}
@@ -65,7 +71,7 @@ def test_json_nested_thousands_deep_is_a_400_naming_the_nesting_on_every_json_op
     assert len(operations) > 12
     for method, path, needed in operations:
         response = client.open(path, method=method.upper(), data=nested(DEEP),
-                               headers={**headers_for(needed, credentials),
+                               headers={**headers_for(needed, credentials, path),
                                         "Content-Type": "application/json"})
         body = assert_problem(response, 400)
         assert "nest" in body["detail"], (method, path, body)
@@ -94,12 +100,15 @@ def test_brackets_inside_strings_do_not_count_as_nesting(client: FlaskClient) ->
     assert response.status_code == 202, response.get_json()
 
 
-def test_a_cursor_nested_thousands_deep_is_a_400_not_a_500(
+def test_a_cursor_nested_hundreds_deep_is_a_400_and_a_longer_one_a_422_never_a_500(
     client: FlaskClient, admin: Headers
 ) -> None:
-    cursor = base64.urlsafe_b64encode(nested(DEEP)).decode()
+    within_length = base64.urlsafe_b64encode(nested(300)).decode()  # under 1,000 characters
+    too_long = base64.urlsafe_b64encode(nested(DEEP)).decode()
 
-    assert_problem(client.get(f"/api/v1/actions?cursor={cursor}", headers=admin), 400)
+    assert_problem(client.get(f"/api/v1/actions?cursor={within_length}", headers=admin), 400)
+    assert error_fields(client.get(f"/api/v1/actions?cursor={too_long}", headers=admin)) == {
+        "cursor"}
 
 
 def test_a_body_over_a_megabyte_is_a_413_problem(client: FlaskClient) -> None:
@@ -124,7 +133,7 @@ def test_a_body_that_is_not_json_is_a_415_problem_on_every_json_operation(
     for method, path, needed in json_operations(client):
         for content_type in ("text/plain", "application/x-www-form-urlencoded"):
             response = client.open(path, method=method.upper(), data=b'{"name": "x"}',
-                                   headers={**headers_for(needed, credentials),
+                                   headers={**headers_for(needed, credentials, path),
                                             "Content-Type": content_type})
             body = assert_problem(response, 415)
             assert "application/json" in body["detail"], (method, path, body)
@@ -152,7 +161,7 @@ def test_the_bearer_scheme_is_matched_whatever_its_case(
 def test_the_supporter_scheme_is_matched_whatever_its_case(
     client: FlaskClient, supporter: Person, scheme: str
 ) -> None:
-    token = supporter.headers["Authorization"].split(" ", 1)[1]
+    token = supporter.manage["Authorization"].split(" ", 1)[1]
 
     response = client.get("/api/v1/supporters/me",
                           headers={"Authorization": f"{scheme} {token}"})
