@@ -20,13 +20,16 @@ PRODUCT_VARIABLES = (
     "DATABASE_URL", "REDIS_URL", "SECRET_KEY", "LOG_LEVEL", "VAR_DIR",
     "PORT", "WEB_CONCURRENCY", "WORKER_PROCESSES", "WORKER_THREADS",
     "FLASK_APP", "FLASK_DEBUG", "FLASK_RUN_PORT", "FLASK_RUN_HOST", "REMINDER_OFFSETS_DAYS",
-    "WEBHOOK_ALLOW_PRIVATE",
+    "WEBHOOK_ALLOW_PRIVATE", "CAMPAIGN_ALERT_EMAIL", "MAIL_FROM", "PUBLIC_BASE_URL",
+    "TRUSTED_PROXY_HOPS", "UNCONFIRMED_RETENTION_DAYS",
 )
+PRODUCT_PREFIXES = ("SENDGRID_", "RATE_LIMIT_")
 
 
 def command_env(**variables: str) -> dict[str, str]:
     """This process's environment without the product's variables, plus `variables`."""
-    env = {k: v for k, v in os.environ.items() if k not in PRODUCT_VARIABLES}
+    env = {k: v for k, v in os.environ.items()
+           if k not in PRODUCT_VARIABLES and not k.startswith(PRODUCT_PREFIXES)}
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     env.update(variables)
     return env
