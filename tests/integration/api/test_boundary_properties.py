@@ -22,7 +22,13 @@ from hypothesis import strategies as st
 from campaign.domain.base import DomainError
 from campaign.domain.values import validate_timezone
 from campaign.infra.clock import utc_now
-from tests.integration.api.conftest import Headers, Person, action_body, sign_up_body
+from tests.integration.api.conftest import (
+    Headers,
+    Person,
+    action_body,
+    if_match,
+    sign_up_body,
+)
 
 EXAMPLES = settings(max_examples=30, deadline=None, suppress_health_check=[
     HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
@@ -91,8 +97,10 @@ def test_cases_and_developments_take_any_text_and_date_without_breaking_a_read(
             "subject_name": "Azimzhan Askarov", "country": "KG", "summary": "Detained."}))
     case_id = opened.get_json()["case_id"]
 
-    answered(client.post(f"/api/v1/cases/{case_id}/developments", headers=campaigner, json={
-        "kind": "hearing_scheduled", "occurred": occurred, "summary": happened or "Hearing."}))
+    url = f"/api/v1/cases/{case_id}"
+    answered(client.post(f"{url}/developments", headers=if_match(client, url, campaigner),
+                         json={"kind": "hearing_scheduled", "occurred": occurred,
+                               "summary": happened or "Hearing."}))
 
     assert client.get(f"/api/v1/cases/{case_id}", headers=viewer).status_code == 200
     every_read_answers(client, viewer, None)
@@ -114,7 +122,8 @@ def test_actions_take_any_text_date_and_zone_without_breaking_a_read(
     drafted = answered(client.post("/api/v1/actions", json=document, headers=campaigner))
     action_id = drafted.get_json()["action_id"] if drafted.status_code == 201 else None
     if action_id is not None:
-        answered(client.post(f"/api/v1/actions/{action_id}/launch", headers=campaigner))
+        url = f"/api/v1/actions/{action_id}"
+        answered(client.post(f"{url}/launch", headers=if_match(client, url, campaigner)))
 
     every_read_answers(client, viewer, action_id)
 
