@@ -75,8 +75,12 @@ def start(name: str, argv: list[str], env: Mapping[str, str], cwd: Path) -> Proc
     return Process(name, popen, log)
 
 
-def stop(processes: Sequence[Process], grace: float = 10.0) -> None:
-    """SIGTERM each process, as a supervisor would; SIGKILL the groups of those slow to go."""
+def stop(processes: Sequence[Process], grace: float = 30.0) -> None:
+    """SIGTERM each process, as a supervisor would; SIGKILL the groups of those slow to go.
+
+    30 seconds, as platforms that run Procfiles allow: a worker finishes the messages it
+    is handling before it exits, and one may be waiting on the database or SendGrid.
+    """
     for process in processes:
         if process.popen.poll() is None:
             process.popen.terminate()
