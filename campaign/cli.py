@@ -30,6 +30,7 @@ from campaign.infra.database import DatabaseNotMigrated, current_revision, ensur
 from campaign.infra.tables import partners as partners_table
 from campaign.partners.admin import PartnerForm, register_partner, rotate_secret
 from campaign.partners.ssrf import UnsafeWebhookUrl
+from campaign.read_models.mail_recipient_failures import recipient_failures
 from campaign.settings import ConfigError, Settings
 from campaign.web.app import create_app
 from events import rebuild
@@ -183,6 +184,24 @@ def subscriptions_parked(name: str) -> None:
     for p in found:
         click.echo(f"{p.position}\t{p.event_id}\t{p.event_type}\t{p.error}\t"
                    f"{p.parked_at:%Y-%m-%d %H:%M:%S} UTC")
+
+
+@main.group("mail", cls=click.Group)
+def mail() -> None:
+    """Campaign e-mail as operators follow it."""
+
+
+@mail.command("failures")
+@click.option("--mailing", "mailing_id", default=None, help="Only this mailing's recipients.")
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 100_000))
+def mail_failures(mailing_id: str | None, limit: int) -> None:
+    """Recipients left out of their batch, newest first: when, mailing, supporter, reason."""
+    with _container().engine.connect() as conn:
+        total, found = recipient_failures(conn, mailing_id, limit)
+    for f in found:
+        click.echo(f"{f.failed_at:%Y-%m-%d %H:%M:%S} UTC\t{f.mailing_id}\t{f.supporter_id}\t"
+                   f"{f.reason}")
+    click.echo(f"{total} recipients left out", err=True)
 
 
 @main.group("partners", cls=click.Group)

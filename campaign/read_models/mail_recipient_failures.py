@@ -8,14 +8,17 @@ batch has one outcome, so a delivery fails at most once.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import Connection, Table, insert
+from sqlalchemy import Connection, Table, func, insert, select
 
 from campaign.domain import mailing
 from campaign.domain.codec import from_data
 from campaign.infra.tables import mail_recipient_failures
 from events import StoredEvent
 from events.projections import Mode
+from events.records import as_utc
 
 
 class MailRecipientFailuresProjection:
@@ -41,3 +44,30 @@ def _rows(stored: StoredEvent) -> list[dict[str, object]]:
     return [{"delivery_id": failure.delivery_id, "mailing_id": outcome.mailing_id,
              "batch_id": outcome.batch_id, "supporter_id": failure.supporter_id,
              "reason": failure.reason, "failed_at": at} for failure in outcome.failed]
+
+
+@dataclass(frozen=True)
+class RecipientFailure:
+    """One recipient a batch left out, as operators see it: ids and a reason."""
+
+    delivery_id: str
+    mailing_id: str
+    batch_id: str
+    supporter_id: str
+    reason: str
+    failed_at: datetime
+
+
+def recipient_failures(conn: Connection, mailing_id: str | None = None,
+                       limit: int = 100) -> tuple[int, list[RecipientFailure]]:
+    """How many recipients were left out (of `mailing_id`, or of any mailing), and the
+    latest `limit` of them, newest first."""
+    f = mail_recipient_failures.c
+    where = [] if mailing_id is None else [f.mailing_id == mailing_id]
+    total = conn.execute(select(func.count()).select_from(mail_recipient_failures)
+                         .where(*where)).scalar_one()
+    rows = conn.execute(select(mail_recipient_failures).where(*where)
+                        .order_by(f.failed_at.desc(), f.delivery_id).limit(limit))
+    return int(total), [RecipientFailure(r.delivery_id, r.mailing_id, r.batch_id,
+                                         r.supporter_id, r.reason, as_utc(r.failed_at))
+                        for r in rows]

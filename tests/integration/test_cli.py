@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, Table, delete, select, update
+from sqlalchemy import Engine, Table, delete, insert, select, update
 
 from campaign.bootstrap import Container, build
-from campaign.infra.tables import daily_activity, stream_directory
+from campaign.infra.tables import daily_activity, mail_recipient_failures, stream_directory
 from campaign.settings import Settings
 from events import NewEvent, SubscriptionRunner
 from events.subscriptions import checkpoint_position, park
@@ -165,3 +166,23 @@ def test_subscriptions_list_and_parked_show_operators_what_was_set_aside(
     position, event_id, event_type, error = set_aside.stdout.split("\t")[:4]
     assert (int(position), event_id, event_type, error) == (
         first.position, str(first.event_id), "Opened", "ValueError")
+
+
+def test_mail_failures_lists_the_recipients_left_out_newest_first_without_personal_data(
+    container: Container, env: dict[str, str]
+) -> None:
+    with container.engine.begin() as conn:
+        conn.execute(insert(mail_recipient_failures), [
+            {"delivery_id": f"d-{n}", "mailing_id": f"mailing-{n % 2}", "batch_id": "b-1",
+             "supporter_id": f"s-{n}", "reason": "the name contains a line break",
+             "failed_at": datetime(2026, 12, 6, 10, n, tzinfo=UTC)} for n in range(3)])
+
+    every = campaign("mail", "failures", env=env)
+    one_mailing = campaign("mail", "failures", "--mailing", "mailing-1", env=env)
+
+    assert every.returncode == 0 and one_mailing.returncode == 0, describe(every)
+    assert [line.split("\t")[2] for line in every.stdout.splitlines()] == ["s-2", "s-1", "s-0"]
+    assert "2026-12-06 10:02:00 UTC\tmailing-0\ts-2\tthe name contains a line break" \
+        in every.stdout
+    assert "3 recipients left out" in every.stderr
+    assert [line.split("\t")[2] for line in one_mailing.stdout.splitlines()] == ["s-1"]
