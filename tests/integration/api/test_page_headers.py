@@ -36,7 +36,7 @@ def pages(client: FlaskClient, container: Container, action_id: str, person: Per
           ) -> dict[str, Any]:
     """Every supporter page, as a link in an e-mail opens it, and its refusals."""
     sid = person.supporter_id
-    act = f"/act/{action_id}?token={container.links.sign('supporter', sid)}"
+    act = f"/act/{action_id}?token={container.links.sign_action(sid, action_id)}"
     confirm = f"/confirm/{container.links.sign('confirm', sid)}"
     unsubscribe = f"/unsubscribe/{container.links.sign('unsubscribe', sid)}"
     return {
@@ -54,7 +54,10 @@ def pages(client: FlaskClient, container: Container, action_id: str, person: Per
 def test_every_supporter_page_sends_a_strict_policy(
     client: FlaskClient, container: Container, launched_action: str, supporter: Person
 ) -> None:
-    for name, response in pages(client, container, launched_action, supporter).items():
+    found = pages(client, container, launched_action, supporter)
+    assert [found[name].status_code for name in ("act", "act, form refused", "confirm")] == [
+        200, 422, 200]
+    for name, response in found.items():
         assert response.mimetype == "text/html", name
         assert_locked_down(response)
 
