@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -32,6 +33,19 @@ class EventStore:
         self.upcasters = upcasters or Upcasters()
         self.projections = list(projections)
         self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._settled = 0
+        self._settled_guard = threading.Lock()
+
+    @property
+    def settled(self) -> int:
+        """A position at or below which every gap is dead for good (rolled back), as proven
+        by a tail (events.tailing): a gap there never fills, so no reader need wait on it."""
+        return self._settled
+
+    def settle(self, position: int) -> None:
+        """Record that no gap at or below `position` can fill any more."""
+        with self._settled_guard:
+            self._settled = max(self._settled, position)
 
     @contextmanager
     def transaction(self, conn: Connection | None = None) -> Iterator[Connection]:

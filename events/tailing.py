@@ -3,10 +3,15 @@
 On PostgreSQL positions come from a sequence, so a transaction can commit position 7
 while position 6 is still in flight. A gap below a visible position is either in flight
 or rolled back. Every append takes its transaction id before it draws a position, so the
-transaction behind any such gap was, at the instant of the read, either finished (then the
-gap is dead: rolled back) or listed in that snapshot's in-flight set. Once every
-transaction of that set has finished, each gap below the read's highest position has
-resolved one way or the other. Nothing is ever skipped on a timer.
+transaction behind any gap below the highest position of a read had its id before that
+read. When a read stops at a gap, the tail takes a fresh transaction id (the barrier's
+horizon): once a later read's snapshot shows every transaction below the horizon ended,
+each gap below that first read's highest position has resolved one way or the other.
+
+A snapshot names only the running ids below its `xmax` (the newest ended id, plus one); a
+transaction that took its id after the last one that ended is running but unnamed. The
+horizon, not the snapshot's list, is what says the wait is over. Nothing is ever skipped
+on a timer.
 """
 
 from __future__ import annotations
@@ -30,34 +35,42 @@ class TailRead:
 
 @dataclass(frozen=True)
 class _Barrier:
-    position: int
-    in_flight: frozenset[int]
+    position: int  # the highest position of the read that stopped at a gap
+    horizon: int  # a transaction id taken after that read
 
 
 class Tail:
-    """A reader's memory of which gaps are known dead; keep one per subscription run."""
+    """A reader's memory of which gaps are known dead; keep one per subscription run.
+
+    Proven dead gaps are shared by every tail of the same store (`EventStore.settled`), so
+    a reader paging through old history does not wait again where another already did.
+    """
 
     def __init__(self, store: EventStore) -> None:
         self.store = store
-        self._dead_below = 0  # every missing position <= this is rolled back for good
         self._barrier: _Barrier | None = None
 
     def read(self, conn: Connection, after: int, limit: int = 500) -> TailRead:
-        """The next events after `after` that no in-flight transaction can precede."""
-        rows, in_flight = self.store.backend.read_tail(conn, after, limit)
+        """The next events after `after` that no in-flight transaction can precede.
+
+        A barrier taken in `conn`'s own transaction clears only after that transaction
+        ends; read each time in a transaction of its own, as subscriptions and feeds do.
+        """
+        backend = self.store.backend
+        rows, snapshot = backend.read_tail(conn, after, limit)
         if not rows:
             return TailRead([], blocked=False)
-        if not in_flight or self.store.backend.commits_in_position_order:
-            self._dead_below = max(self._dead_below, rows[-1].position)
-        elif self._barrier and not (self._barrier.in_flight & in_flight):
-            self._dead_below = max(self._dead_below, self._barrier.position)
+        if snapshot is None:
+            self.store.settle(rows[-1].position)
+        elif self._barrier and snapshot.all_finished_below(self._barrier.horizon):
+            self.store.settle(self._barrier.position)
             self._barrier = None
         safe: list[StoredEvent] = []
         expected = after + 1
         for row in rows:
-            if row.position != expected and row.position - 1 > self._dead_below:
+            if row.position != expected and row.position - 1 > self.store.settled:
                 if self._barrier is None:
-                    self._barrier = _Barrier(rows[-1].position, in_flight)
+                    self._barrier = _Barrier(rows[-1].position, backend.horizon(conn))
                 return TailRead(safe, blocked=True)
             safe.append(self.store.to_record(row))
             expected = row.position + 1

@@ -33,6 +33,23 @@ class Appended:
     existing: bool
 
 
+@dataclass(frozen=True)
+class TailSnapshot:
+    """Which transactions a tail read could not see finish.
+
+    `in_flight` lists only ids below `xmax`, one past the newest id that had finished; an id
+    at or above `xmax` may belong to a transaction still running, which the snapshot does
+    not name. The reader's own transaction is never listed.
+    """
+
+    xmax: int
+    in_flight: frozenset[int]
+
+    def all_finished_below(self, horizon: int) -> bool:
+        """Whether every transaction with an id below `horizon`, but the reader's, had ended."""
+        return horizon <= self.xmax and all(xid >= horizon for xid in self.in_flight)
+
+
 class Backend(Protocol):
     """The operations whose SQL differs between PostgreSQL and SQLite."""
 
@@ -45,6 +62,9 @@ class Backend(Protocol):
 
     def read_tail(
         self, conn: Connection, after: int, limit: int
-    ) -> tuple[list[Row[Any]], frozenset[int]]: ...
+    ) -> tuple[list[Row[Any]], TailSnapshot | None]:
+        """Committed events after `after`, and the snapshot they were read in (None where
+        commits follow positions, so nothing uncommitted can precede a committed event)."""
 
-    def in_flight_now(self, conn: Connection) -> frozenset[int]: ...
+    def horizon(self, conn: Connection) -> int:
+        """A transaction id above that of every transaction begun before `conn`'s last read."""

@@ -9,13 +9,14 @@ import psycopg
 from sqlalchemy import Connection, Engine, Row, text
 from sqlalchemy.types import Text
 
-from events.backends.base import Appended, EncodedEvent
+from events.backends.base import Appended, EncodedEvent, TailSnapshot
 from events.errors import ConcurrencyError, DuplicateEventError
 from events.schema import events
 
 # One statement, one round trip. `state` takes the transaction id before the INSERT,
 # which reads from it, draws any position: the gap-safe tail (events/tailing.py) relies
-# on that order. Nothing is inserted when an id is already stored or the version is wrong;
+# on that order (a transaction that drew a position had an id before any later position
+# was drawn). Nothing is inserted when an id is already stored or the version is wrong;
 # the `state` row then says why.
 _APPEND = """
 WITH batch AS (
@@ -55,13 +56,21 @@ _TAIL = text(
     "WHERE position > :after ORDER BY position LIMIT :limit"
 ).columns(*events.c, snapshot=Text())
 
+# A fresh id is taken only by a transaction that has none yet; one that had an id before its
+# read cannot answer for the transactions that began between that id and the read.
+_OWN_FRESH_ID = text(
+    "SELECT CASE WHEN pg_current_xact_id_if_assigned() IS NULL "
+    "THEN pg_current_xact_id()::text::bigint END"
+)
+_FRESH_ID = text("SELECT pg_current_xact_id()::text::bigint")
+
 _VERSION = text("SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = :s")
 
 
-def parse_in_flight(snapshot: str) -> frozenset[int]:
-    """The in-progress transaction ids of a `pg_snapshot` text (`xmin:xmax:xip,...`)."""
-    xip = snapshot.split(":", 2)[2]
-    return frozenset(int(x) for x in xip.split(",") if x)
+def parse_snapshot(snapshot: str) -> TailSnapshot:
+    """A `pg_snapshot` text (`xmin:xmax:xip,...`) as the tail needs it."""
+    _xmin, xmax, xip = snapshot.split(":", 2)
+    return TailSnapshot(int(xmax), frozenset(int(x) for x in xip.split(",") if x))
 
 
 class PostgresBackend:
@@ -105,15 +114,24 @@ class PostgresBackend:
 
     def read_tail(
         self, conn: Connection, after: int, limit: int
-    ) -> tuple[list[Row[Any]], frozenset[int]]:
-        """Committed events after `after`, and the transactions in flight in that snapshot."""
+    ) -> tuple[list[Row[Any]], TailSnapshot | None]:
+        """Committed events after `after`, and the snapshot they were read in."""
         rows = conn.execute(_TAIL, {"after": after, "limit": limit}).all()
-        return list(rows), parse_in_flight(rows[0].snapshot) if rows else frozenset()
+        return list(rows), parse_snapshot(rows[0].snapshot) if rows else None
 
-    def in_flight_now(self, conn: Connection) -> frozenset[int]:
-        """Transaction ids in progress right now."""
-        snapshot = conn.execute(text("SELECT pg_current_snapshot()::text")).scalar_one()
-        return parse_in_flight(snapshot)
+    def horizon(self, conn: Connection) -> int:
+        """A transaction id taken now, so above every id taken before `conn`'s last read.
+
+        `conn`'s transaction takes it when it has none yet (the id ends with it); otherwise
+        a short transaction of its own does, and commits at once.
+        """
+        own = conn.execute(_OWN_FRESH_ID).scalar_one()
+        if own is not None:
+            return int(own)
+        with self.engine.connect() as fresh:
+            taken = int(fresh.execute(_FRESH_ID).scalar_one())
+            fresh.commit()
+        return taken
 
     def _current_version(self, stream_id: str) -> int:
         with self.engine.connect() as conn:

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Row, func, insert, literal_column, select
 from sqlalchemy.sql.elements import ColumnElement
 
-from events.backends.base import Appended, EncodedEvent
+from events.backends.base import Appended, EncodedEvent, TailSnapshot
 from events.errors import ConcurrencyError, DuplicateEventError
 from events.records import ANY
 from events.schema import events
@@ -66,16 +66,16 @@ class SqliteBackend:
 
     def read_tail(
         self, conn: Connection, after: int, limit: int
-    ) -> tuple[list[Row[Any]], frozenset[int]]:
+    ) -> tuple[list[Row[Any]], TailSnapshot | None]:
         """Committed events after `after`; nothing is ever in flight below them."""
         rows = conn.execute(
             select(events).where(events.c.position > after).order_by(events.c.position).limit(limit)
         ).all()
-        return list(rows), frozenset()
+        return list(rows), None
 
-    def in_flight_now(self, conn: Connection) -> frozenset[int]:
-        """Nothing: a committed position is never preceded by an uncommitted one."""
-        return frozenset()
+    def horizon(self, conn: Connection) -> int:
+        """Never needed: a committed position is never preceded by an uncommitted one."""
+        return 0
 
 
 def _already_stored(

@@ -9,7 +9,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, text
 
 from events import (
     ANY,
@@ -20,7 +20,9 @@ from events import (
     StoredEvent,
     Subscription,
     SubscriptionRunner,
+    Tail,
 )
+from events.tailing import read_settled
 from tests.databases import engine_for
 
 pytestmark = pytest.mark.postgres
@@ -122,6 +124,37 @@ def test_a_tail_passes_a_gap_once_its_transaction_rolled_back(pg_engine: Engine)
     runner.run()
 
     assert [e.type for e in collector.events] == ["Kept"]
+
+
+def test_a_tail_waits_for_a_transaction_whose_id_is_newer_than_every_finished_one(
+    pg_engine: Engine,
+) -> None:
+    """A snapshot lists only ids below its `xmax` (the newest finished id, plus one): a
+    writer that took its id after the one that committed, but drew the lower position, is
+    in flight although the snapshot does not name it."""
+    store = EventStore(pg_engine)
+
+    older = pg_engine.connect()
+    older.begin()
+    older_id = older.execute(text("SELECT pg_current_xact_id()::text::bigint")).scalar_one()
+    newer = pg_engine.connect()
+    newer.begin()
+    first = store.append("case-1", [NewEvent("Early", {})], NO_STREAM, conn=newer)
+    second = store.append("case-2", [NewEvent("Late", {})], NO_STREAM, conn=older)
+    newer_id = newer.execute(text("SELECT pg_current_xact_id()::text::bigint")).scalar_one()
+    assert first.positions[0] < second.positions[0] and older_id < newer_id
+    older.commit()
+    older.close()
+
+    with pg_engine.connect() as reader:
+        stuck = Tail(store).read(reader, 0)
+    assert stuck.events == [] and stuck.blocked
+    assert read_settled(store, 0, patience=0.1).events == []
+
+    newer.commit()
+    newer.close()
+
+    assert [e.type for e in read_settled(store, 0).events] == ["Early", "Late"]
 
 
 def test_tailing_eight_writers_with_slow_transactions_and_rollbacks_delivers_each_once(
