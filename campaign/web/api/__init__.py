@@ -92,8 +92,8 @@ def init_api(app: Flask) -> ProblemApi:
 
     for module in (partners, partner_inbound, feed):
         api.register_blueprint(module.blueprint)
-    from campaign.web.api import partner_deliveries, subscriptions
+    from campaign.web.api import mail_failures, partner_deliveries, subscriptions
 
-    api.register_blueprint(partner_deliveries.blueprint)
-    api.register_blueprint(subscriptions.blueprint)
+    for module in (partner_deliveries, subscriptions, mail_failures):
+        api.register_blueprint(module.blueprint)
     return api
