@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -101,6 +101,36 @@ def record_mailing(
         conn.execute(insert(mail_deliveries), deliveries)  # a batch at a time: bounded memory
         batches.append(batch)
     commands.handle(replace(draft, batches=tuple(batches)), meta, conn=conn)
+
+
+ReachableNow = Callable[[Connection, set[str]], dict[str, str]]
+"""The locale of each of these supporters who may still receive a mailing, by id."""
+
+
+def one_per_cause(
+    commands: CommandHandler, name: str, kind: MailingKind, causes: frozenset[str],
+    reachable: ReachableNow, policy: str,
+) -> Subscription:
+    """A subscription that plans one `kind` mailing to the supporter each cause names.
+
+    For the e-mails someone asked for (a confirmation, a manage-my-data link): the mailing
+    id derives from the causing event, so reading it twice plans nothing twice, and someone
+    `reachable` no longer answers for by the time the planner runs gets nothing.
+    """
+
+    def react(conn: Connection, events: Sequence[StoredEvent]) -> None:
+        locales = reachable(conn, {e.data["supporter_id"] for e in events})
+        for cause in events:
+            supporter_id = cause.data["supporter_id"]
+            mailing_id = str(uuid.uuid5(NAMESPACE, f"{kind}:{cause.event_id}"))
+            if supporter_id not in locales or is_planned(conn, commands, mailing_id):
+                continue
+            record_mailing(conn, commands, mailing.PlanMailing(
+                mailing_id=mailing_id, kind=kind, action_id=None, case_id=None,
+                cause_event_id=str(cause.event_id), batches=(), planned_at=cause.recorded_at,
+            ), [Recipient(supporter_id, locales[supporter_id])], policy_meta(policy, cause))
+
+    return Subscription(name, react, causes)
 
 
 def _mailings_for(
