@@ -26,7 +26,7 @@ from campaign.web.api.common import (
 F = ma.fields
 NAME = single_line(500, visible=True)
 TEXT = plain_text(20_000, min_length=1, visible=True)
-DEVELOPMENT_ID: Validators = [formats.Whole(
+DEVELOPMENT_ID: Validators = [ma.validate.Length(min=1, max=100), formats.Whole(
     r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$",
     "1 to 100 ASCII letters, digits, dots, dashes and underscores, starting with a letter "
     "or digit")]

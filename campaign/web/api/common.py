@@ -251,6 +251,6 @@ class PageQuerySchema(ApiSchema):
     """Cursor pagination: pass `next_cursor` from the previous page as `cursor`."""
 
     limit = ma.fields.Integer(load_default=50, validate=ma.validate.Range(min=1, max=200))
-    cursor = ma.fields.String(load_default=None, validate=ma.validate.Length(max=1_000),
+    cursor = ma.fields.String(load_default=None, validate=ma.validate.Length(min=1, max=1_000),
                               metadata={"description": "`next_cursor` of the previous page "
                                                        "(its last id): the page starts after it"})

@@ -23,9 +23,11 @@ class DeliveryFilterSchema(PageQuerySchema):
     """Newest first; `status` keeps one kind only."""
 
     status = F.String(load_default=None, validate=ma.validate.OneOf(STATUSES))
-    cursor = F.String(load_default=None, validate=ma.validate.Length(max=1_000), metadata={
-        "pattern": CURSOR, "description": "`next_cursor` of the previous page: the log position "
-                                          "and id of its last delivery (anything else is 400)"})
+    cursor = F.String(load_default=None, validate=[
+        ma.validate.Length(min=1, max=1_000),
+        formats.Whole(CURSOR, "`next_cursor` of the previous page: <log position>:<delivery id>")],
+        metadata={"description": "`next_cursor` of the previous page: the log position and id "
+                                 "of its last delivery"})
 
 
 class AttemptSchema(ApiSchema):
@@ -90,8 +92,9 @@ class Since(F.Field):  # type: ignore[type-arg]
 SINCE_DOC = {"oneOf": [
     {"type": "integer", "minimum": 0, "maximum": MAX_POSITION,
      "description": "A log position, as in the feed's cursor"},
-    {"type": "string", "pattern": "^[0-9]{1,18}$", "description": "A log position"},
-    {"type": "string", "format": "date-time", "pattern": formats.INSTANT,
+    {"type": "string", "maxLength": 18, "pattern": "^[0-9]{1,18}$",
+     "description": "A log position"},
+    {"type": "string", "format": "date-time", "maxLength": 32, "pattern": formats.INSTANT,
      "description": "An instant with its offset"},
 ]}
 

@@ -4,7 +4,7 @@ Python's JSON parser recurses once per level, so a body of 5,000 brackets ends i
 RecursionError. The nesting is counted on the raw bytes before anything parses them: no
 document of ours nests more than a handful of levels, and the count cannot recurse.
 Every JSON body goes through here: the webargs parser behind every `arguments` schema,
-the two signed webhooks, the cursors, and Flask's own `request.get_json`.
+the two signed webhooks, and Flask's own `request.get_json`.
 """
 
 from __future__ import annotations

@@ -124,8 +124,9 @@ class InboundResultSchema(ApiSchema):
 
 
 class FeedQuerySchema(ApiSchema):
-    after = F.String(load_default="0", validate=formats.Whole(r"^[0-9]{1,18}$",
-                                                              "a log position: 1 to 18 digits"),
+    after = F.String(load_default="0", validate=[
+        ma.validate.Length(min=1, max=18),
+        formats.Whole(r"^[0-9]{1,18}$", "a log position: 1 to 18 digits")],
                      metadata={"description": "`next_cursor` of the previous page; 0 to start"})
     limit = F.Integer(load_default=100, validate=ma.validate.Range(min=1, max=500))
 

@@ -51,7 +51,7 @@ blueprint = Blueprint("pledges", __name__, url_prefix="/api/v1",
 F = ma.fields
 TARGET_ID: Validators = [ma.validate.Length(min=1, max=64), formats.Whole(
     formats.SLUG, "lowercase letters and digits in dash-separated words")]
-LETTER_ID: Validators = [formats.Whole(r"^[\x21-\x7e]{1,100}$",
+LETTER_ID: Validators = [ma.validate.Length(min=1, max=100), formats.Whole(r"^[\x21-\x7e]{1,100}$",
                                        "1 to 100 visible ASCII characters")]
 LETTER_DATE_RULES = {"sent_in_future": "sent_on", "sent_before_issue": "sent_on"}
 ETAG_HEADER = {"ETag": {"schema": {"type": "string"}}}

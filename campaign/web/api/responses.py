@@ -36,6 +36,9 @@ from campaign.web.problems import PROBLEM_JSON
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 
 
+Responses = dict[int | str, dict[str, Any]]
+"""Responses for a view's `doc(responses=...)`, by status."""
+
 PATH_SEGMENT = r"^[^/\x00]+$"
 """A path parameter: one segment of the path (a `/` would make it another path)."""
 
@@ -56,7 +59,7 @@ def problem(description: str, codes: Iterable[str] = (),
     return response
 
 
-def conflict(*codes: str) -> dict[str, dict[str, Any]]:
+def conflict(*codes: str) -> Responses:
     """The 409 of an operation whose command the domain may refuse, with the codes it uses.
 
     Every command may also meet another writer on the same stream (`concurrent_update`).
@@ -83,7 +86,7 @@ def link(operation_id: str, *, if_match: bool = False, body: dict[str, str] | No
     return found
 
 
-def links(status: int, **named: dict[str, Any]) -> dict[int, dict[str, Any]]:
+def links(status: int, **named: dict[str, Any]) -> Responses:
     """The `links` of a response, for a view's `doc(responses=...)`."""
     return {status: {"links": named}}
 
@@ -135,7 +138,7 @@ def response_for(status: http.HTTPStatus) -> dict[str, Any]:
     return {"description": status.phrase}
 
 
-class OperationFacts(BasePlugin):  # type: ignore[misc]
+class OperationFacts(BasePlugin):
     """apispec plugin: each operation's id and its usual statuses."""
 
     def operation_helper(self, path: str | None = None,

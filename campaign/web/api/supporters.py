@@ -47,7 +47,7 @@ from campaign.web.api.common import (
 )
 from campaign.web.api.idempotency import HEADER_PARAMETER, idempotent
 from campaign.web.api.json_body import Blueprint
-from campaign.web.api.responses import conflict, link, links, problem
+from campaign.web.api.responses import Responses, conflict, link, links, problem
 from campaign.web.api.supporter_schemas import (
     ConfirmedSchema,
     ExportSchema,
@@ -67,8 +67,8 @@ blueprint = Blueprint("supporters", __name__, url_prefix="/api/v1/supporters",
                       description="Supporters: sign-up, preferences, export and erasure.")
 ACCEPTED = {"status": "confirmation_pending"}
 MANAGE_ACCEPTED = {"status": "link_sent_if_registered"}
-BAD_LINK = {"401": problem("The link's token is not valid, has expired, or its supporter "
-                           "was erased")}
+BAD_LINK: Responses = {"401": problem(
+    "The link's token is not valid, has expired, or its supporter was erased")}
 
 F = TypeVar("F", bound=Callable[..., Any])
 
