@@ -73,9 +73,11 @@ def _fingerprint() -> str:
     person signed up."""
     key = container().settings.secret_key.encode()
     digest = hmac.new(key, digestmod=hashlib.sha256)
-    # If-Match is part of what was asked: the same key with another version is another request.
+    # If-Match is part of what was asked: the same key with another version, or with an
+    # empty If-Match instead of none, is another request (not a replay of the first).
+    if_match = request.headers.get("If-Match")
     for part in (request.method, request.path, request.query_string.decode(),
-                 request.headers.get("If-Match", "")):
+                 "none" if if_match is None else f"If-Match: {if_match}"):
         digest.update(part.encode() + b"\0")
     digest.update(request.get_data())
     return digest.hexdigest()

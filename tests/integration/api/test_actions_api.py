@@ -120,6 +120,9 @@ def test_an_idempotency_key_retry_returns_the_first_action_and_appends_nothing(
     other = client.post("/api/v1/actions", json={**action_body(), "title": "Other"},
                         headers=headers)
     assert_problem(other, 422)
+    empty_if_match = client.post("/api/v1/actions", json=action_body(),
+                                 headers={**headers, "If-Match": ""})
+    assert_problem(empty_if_match, 422)  # another request under the same key, not a replay
 
 
 def test_actions_page_by_cursor_and_filter_by_status_and_country(
