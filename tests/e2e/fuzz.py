@@ -1,6 +1,8 @@
 """`make fuzz`: the Schemathesis CLI, every phase and check, against the real web process.
 
-    scripts/with-services python -m tests.e2e.fuzz sqlite postgres [--max-examples N]
+    scripts/with-services python -m tests.e2e.fuzz sqlite postgres [--max-examples N] [...]
+
+Options it does not know go to `schemathesis run` (for example `--max-failures 5`).
 
 For each backend: migrates a fresh database (an SQLite file in a temporary directory, or
 a PostgreSQL database on scripts/with-services' server), seeds the world of
@@ -42,11 +44,9 @@ CHECKS = ("not_a_server_error,status_code_conformance,content_type_conformance,"
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.e2e.fuzz")
     parser.add_argument("backends", nargs="+", choices=["sqlite", "postgres"])
-    parser.add_argument("--max-examples", type=int, default=100)
+    parser.add_argument("--max-examples", type=int, default=25)
     parser.add_argument("--seed", type=int, default=11)
-    parser.add_argument("schemathesis", nargs=argparse.REMAINDER,
-                        help="after --: more options for `schemathesis run`")
-    options = parser.parse_args(argv)
+    options, options.schemathesis = parser.parse_known_args(argv)  # the rest: `schemathesis run`
     failed = [backend for backend in options.backends if run(backend, options) != 0]
     print(f"fuzz: {', '.join(failed) + ' failed' if failed else 'every run passed'}")
     return 1 if failed else 0
@@ -78,7 +78,7 @@ def fuzz(base: str, options: argparse.Namespace, reports: Path, env: dict[str, s
             "--mode", "all", "--max-examples", str(options.max_examples),
             "--seed", str(options.seed), "--workers", "2", "--continue-on-failure",
             "--report", "json,junit", "--report-dir", str(reports),
-            *[arg for arg in options.schemathesis if arg != "--"]]
+            *options.schemathesis]
     print(" ".join(argv), flush=True)
     started = time.monotonic()
     done = subprocess.run(argv, env={**env, "SCHEMATHESIS_HOOKS": "tests.e2e.fuzz_hooks",
