@@ -35,8 +35,8 @@ test: $(STAMP)
 	scripts/with-services $(BIN)/python -m bench.webhooks --quick
 
 ## fuzz: Schemathesis, every phase and check, against gunicorn on SQLite and PostgreSQL
-## (docs/fuzzing.md; about 30 minutes on 2 cores; reports under var/fuzz/)
-FUZZ_EXAMPLES ?= 120
+## (docs/fuzzing.md; about 20 minutes on 2 cores; reports under var/fuzz/)
+FUZZ_EXAMPLES ?= 40
 fuzz: $(STAMP)
 	scripts/with-services scripts/fuzz sqlite postgres --max-examples $(FUZZ_EXAMPLES)
 

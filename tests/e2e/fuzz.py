@@ -44,7 +44,7 @@ CHECKS = ("not_a_server_error,status_code_conformance,content_type_conformance,"
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.e2e.fuzz")
     parser.add_argument("backends", nargs="+", choices=["sqlite", "postgres"])
-    parser.add_argument("--max-examples", type=int, default=120)
+    parser.add_argument("--max-examples", type=int, default=40)
     parser.add_argument("--seed", type=int, default=11)
     options, options.schemathesis = parser.parse_known_args(argv)  # the rest: `schemathesis run`
     failed = [backend for backend in options.backends if run(backend, options) != 0]
