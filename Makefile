@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test lint typecheck bench-quick clean
+.PHONY: run test fuzz lint typecheck bench-quick clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,12 @@ test: $(STAMP)
 	scripts/with-services $(BIN)/python -m bench.api --quick
 	scripts/with-services $(BIN)/python -m bench.fanout --quick
 	scripts/with-services $(BIN)/python -m bench.webhooks --quick
+
+## fuzz: Schemathesis, every phase and check, against gunicorn on SQLite and PostgreSQL
+## (docs/fuzzing.md; about 20 minutes on 2 cores; reports under var/fuzz/)
+FUZZ_EXAMPLES ?= 40
+fuzz: $(STAMP)
+	scripts/with-services scripts/fuzz sqlite postgres --max-examples $(FUZZ_EXAMPLES)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -121,6 +121,9 @@ def _check_targets(targets: tuple[Target, ...]) -> None:
 
 
 def _check_link(link: str) -> None:
-    parts = urlsplit(link)
+    try:
+        parts = urlsplit(link)
+    except ValueError:  # brackets that hold no IPv6 address
+        raise DomainError("invalid_link", f"not an http(s) URL: {link!r}") from None
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise DomainError("invalid_link", f"not an http(s) URL: {link!r}")

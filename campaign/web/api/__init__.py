@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import http
-from typing import Any
 
 import marshmallow as ma
 import swagger_ui_bundle
 from flask import Flask, Response, send_from_directory
 from flask_smorest import Api
-from flask_smorest.utils import prepare_response
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import UnicodeConverter
 
-from campaign.web.problems import PROBLEM_JSON, from_http_exception
+from campaign.web.api.case_schemas import OCCURRED_FORMS
+from campaign.web.api.responses import OperationFacts, path_segment, response_for, storable_text
+from campaign.web.problems import from_http_exception
 
 SWAGGER_ASSETS = "/api/docs/assets/"
 
@@ -29,23 +30,21 @@ class ProblemSchema(ma.Schema):
 
 
 class ProblemApi(Api):  # type: ignore[misc]
-    """flask-smorest's Api, answering and documenting errors as problem+json."""
+    """flask-smorest's Api, answering and documenting errors as problem+json.
+
+    No `default` response: each operation lists the statuses it answers (responses.py).
+    """
 
     ERROR_SCHEMA = ProblemSchema
+    DEFAULT_ERROR_RESPONSE_NAME = None
 
     def handle_http_exception(self, error: HTTPException) -> Response:
         return from_http_exception(error)
 
     def _register_responses(self) -> None:
+        self.spec.components.schema("Problem", schema=self.ERROR_SCHEMA)
         for status in http.HTTPStatus:
-            response: dict[str, Any] = {"description": status.phrase}
-            if status >= 400:
-                response["schema"] = self.ERROR_SCHEMA
-            prepare_response(response, self.spec, PROBLEM_JSON)
-            self.spec.components.response(status.name, response, lazy=True)
-        default = {"description": "Default error response", "schema": self.ERROR_SCHEMA}
-        prepare_response(default, self.spec, PROBLEM_JSON)
-        self.spec.components.response("DEFAULT_ERROR", default, lazy=True)
+            self.spec.components.response(status.name, response_for(status), lazy=True)
 
 
 API_CONFIG = {
@@ -75,9 +74,13 @@ def init_api(app: Flask) -> ProblemApi:
     """Register the API blueprints, the spec and the offline docs on `app`."""
     for key, value in API_CONFIG.items():
         app.config.setdefault(key, value)
-    api = ProblemApi(app)
+    api = ProblemApi(app, spec_kwargs={"extra_plugins": [OperationFacts()]})
     for name, scheme in SECURITY_SCHEMES.items():
         api.spec.components.security_scheme(name, scheme)
+    api.register_converter(UnicodeConverter, path_segment)
+    api.ma_plugin.converter.add_attribute_function(storable_text)
+    for name, form in OCCURRED_FORMS.items():
+        api.spec.components.schema(name, schema=form)
     assets = swagger_ui_bundle.swagger_ui_path
 
     @app.get(SWAGGER_ASSETS + "<path:filename>")

@@ -15,9 +15,10 @@ from campaign.domain.values import (
     Deadline,
     Target,
 )
+from campaign.web.api import formats
 from campaign.web.api.common import (
     COUNTRY,
-    IN_RANGE,
+    EMAIL,
     LANGUAGE,
     TIMEZONE,
     ApiSchema,
@@ -29,13 +30,14 @@ from campaign.web.api.common import (
 
 F = ma.fields
 SHORT = single_line(500)
-ASK = plain_text(20_000, min_length=1)
+NAME = single_line(500, visible=True)
+ASK = plain_text(20_000, min_length=1, visible=True)
 SUMMARY = plain_text(20_000)
 LONG = plain_text(100_000)
-TARGET_ID: Validators = [ma.validate.Length(min=1, max=64),
-             ma.validate.Regexp(r"^[a-z0-9][a-z0-9-]{0,63}$"), *single_line(64)]
-UA_NUMBER: Validators = [ma.validate.Regexp(r"^[0-9]+/[0-9]{2}$"), *single_line(20)]
-LINK = ma.validate.Length(max=2_000)
+TARGET_ID: Validators = [ma.validate.Length(min=1, max=64), formats.Whole(
+    formats.SLUG, "lowercase letters and digits in dash-separated words")]
+UA_NUMBER: Validators = [ma.validate.Length(max=20),
+                         formats.Whole(r"^[0-9]+/[0-9]{2}$", "a UA number like 135/10")]
 MAX_ASKS = 50
 MAX_TARGETS = 50
 MAX_LANGUAGES = 20
@@ -52,14 +54,14 @@ class TargetSchema(ApiSchema):
 
     target_id = F.String(required=True, validate=TARGET_ID,
                          metadata={"example": "minister-interior"})
-    name = F.String(required=True, validate=SHORT)
+    name = F.String(required=True, validate=NAME)
     title = F.String(required=True, validate=SHORT, metadata={"description": "Position"})
     organisation = F.String(load_default=None, allow_none=True, validate=SHORT)
     address_lines = F.List(F.String(validate=SHORT), load_default=list,
                            validate=_many(MAX_ADDRESS_LINES))
     country = F.String(required=True, validate=COUNTRY)
     fax = F.String(load_default=None, allow_none=True, validate=single_line(100))
-    email = F.Email(load_default=None, allow_none=True, validate=ma.validate.Length(max=254))
+    email = F.Email(load_default=None, allow_none=True, validate=EMAIL)
     salutation = F.String(load_default=None, allow_none=True, validate=SHORT)
     role = F.String(required=True, validate=ma.validate.OneOf(["primary", "copy"]))
 
@@ -72,7 +74,7 @@ class TargetSchema(ApiSchema):
 class DeadlineSchema(ApiSchema):
     """"Send appeals before 27 October 2010", in the action's IANA timezone."""
 
-    on = F.Date(required=True, validate=IN_RANGE)
+    on = formats.Date(required=True)
     timezone = F.String(required=True, validate=TIMEZONE, metadata={"example": "Asia/Bishkek"})
 
     @ma.post_load
@@ -83,23 +85,23 @@ class DeadlineSchema(ApiSchema):
 class ActionContentSchema(ApiSchema):
     """Everything an urgent action document carries."""
 
-    case_id = F.String(required=True, validate=single_line(200),
+    case_id = F.String(required=True, validate=single_line(200, visible=True),
                        metadata={"description": "An existing case"})
     ua_number = F.String(required=True, validate=UA_NUMBER, metadata={"example": "135/10"})
     index_number = F.String(required=True, validate=SHORT, metadata={"example": "EUR 58/015/2010"})
-    title = F.String(required=True, validate=SHORT)
+    title = F.String(required=True, validate=NAME)
     country = F.String(required=True, validate=COUNTRY)
-    issued_on = F.Date(required=True, validate=IN_RANGE)
+    issued_on = formats.Date(required=True)
     deadline = F.Nested(DeadlineSchema, required=True)
     languages = F.List(F.String(validate=LANGUAGE), required=True, validate=_many(MAX_LANGUAGES))
-    own_language_welcome = F.Boolean(load_default=True)
+    own_language_welcome = formats.Boolean(load_default=True)
     asks = F.List(F.String(validate=ASK), required=True, validate=_many(MAX_ASKS))
     targets = F.List(F.Nested(TargetSchema), required=True, validate=_many(MAX_TARGETS))
-    copies_to_diplomats = F.Boolean(load_default=False)
+    copies_to_diplomats = formats.Boolean(load_default=False)
     summary = F.String(load_default="", validate=SUMMARY)
     body = F.String(load_default="", validate=LONG)
     additional_information = F.String(load_default="", validate=LONG)
-    source_links = F.List(F.Url(schemes={"http", "https"}, validate=LINK), load_default=list,
+    source_links = F.List(F.String(validate=formats.url()), load_default=list,
                           validate=_many(MAX_LINKS))
 
     @ma.post_load
@@ -111,7 +113,7 @@ class UpdateSchema(ApiSchema):
     """A numbered update: what it replaces; omitted fields stay as they were."""
 
     number = F.Integer(required=True, strict=True, validate=ma.validate.Range(min=1, max=1000))
-    title = F.String(validate=SHORT)
+    title = F.String(validate=NAME)
     summary = F.String(validate=SUMMARY)
     body = F.String(validate=LONG)
     asks = F.List(F.String(validate=ASK), validate=_many(MAX_ASKS))

@@ -49,6 +49,7 @@ from campaign.web.api.common import (
 )
 from campaign.web.api.idempotency import HEADER_PARAMETER, idempotent
 from campaign.web.api.json_body import Blueprint
+from campaign.web.api.responses import conflict, link, links
 from campaign.web.auth import require_role
 from campaign.web.context import container
 from events import as_utc
@@ -57,6 +58,19 @@ blueprint = Blueprint("actions", __name__, url_prefix="/api/v1/actions",
                       description="Urgent actions and their numbered updates.")
 CONTENT_FIELDS = tuple(f.name for f in dataclasses.fields(ActionContent))
 CASE_MUST_EXIST = {"unknown_case": "case_id"}
+ACTION_ID = "$response.body#/action_id"
+DRAFTED = {  # what a client does next with a draft it just read or wrote
+    "GetAction": link("actions.get", action_id=ACTION_ID),
+    "ReviseDraft": link("actions.revise", if_match=True, action_id=ACTION_ID),
+    "Launch": link("actions.launch", if_match=True, action_id=ACTION_ID),
+}
+LAUNCHED = {  # ...and with a launched action
+    "GetAction": link("actions.get", action_id=ACTION_ID),
+    "GetStats": link("actions.stats", action_id=ACTION_ID),
+    "PublishUpdate": link("actions.publish_update", if_match=True, action_id=ACTION_ID),
+    "Close": link("actions.close", if_match=True, action_id=ACTION_ID),
+    "Pledge": link("pledges.make", action_id=ACTION_ID),
+}
 
 
 @blueprint.route("", methods=["POST"])
@@ -64,7 +78,8 @@ CASE_MUST_EXIST = {"unknown_case": "case_id"}
 @idempotent
 @blueprint.arguments(ActionContentSchema)
 @blueprint.response(201, ActionSchema, headers={"ETag": {"schema": {"type": "string"}}})
-@blueprint.doc(security=CAMPAIGNER, parameters=[HEADER_PARAMETER])
+@blueprint.doc(security=CAMPAIGNER, parameters=[HEADER_PARAMETER],
+               responses={**conflict("duplicate_target"), **links(201, **DRAFTED)})
 def draft(content: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, str]]:
     """Draft an action about an existing case; it reaches supporters only once launched."""
     action_id = str(uuid.uuid4())
@@ -90,7 +105,7 @@ def list_actions(query: dict[str, Any], **filters: str) -> dict[str, Any]:
 @blueprint.route("/<action_id>", methods=["GET"])
 @require_role("viewer")
 @blueprint.response(200, ActionSchema, headers={"ETag": {"schema": {"type": "string"}}})
-@blueprint.doc(security=CAMPAIGNER)
+@blueprint.doc(security=CAMPAIGNER, responses=links(200, **{**DRAFTED, **LAUNCHED}))
 def get(action_id: str) -> tuple[dict[str, Any], int, dict[str, str]]:
     """One action with its current document; the ETag is its version."""
     body = representation(action_id)
@@ -102,7 +117,8 @@ def get(action_id: str) -> tuple[dict[str, Any], int, dict[str, str]]:
 @if_match_required
 @blueprint.arguments(ActionContentSchema)
 @blueprint.response(200, ActionSchema, headers={"ETag": {"schema": {"type": "string"}}})
-@blueprint.doc(security=CAMPAIGNER)
+@blueprint.doc(security=CAMPAIGNER, responses={
+    **conflict("not_a_draft", "action_closed", "duplicate_target"), **links(200, **DRAFTED)})
 def revise(content: dict[str, Any], action_id: str) -> tuple[dict[str, Any], int, dict[str, str]]:
     """Rewrite a draft (any deadline allowed before launch), still about an existing case."""
     require_row(actions.c.action_id, action_id, "action")
@@ -118,7 +134,9 @@ def revise(content: dict[str, Any], action_id: str) -> tuple[dict[str, Any], int
 @if_match_required
 @idempotent
 @blueprint.response(200, ActionSchema, headers={"ETag": {"schema": {"type": "string"}}})
-@blueprint.doc(security=CAMPAIGNER, parameters=[HEADER_PARAMETER])
+@blueprint.doc(security=CAMPAIGNER, parameters=[HEADER_PARAMETER], responses={**conflict(
+    "not_a_draft", "action_closed", "no_primary_target", "no_ask", "deadline_not_after_issue",
+    "deadline_passed"), **links(200, **LAUNCHED)})
 def launch(action_id: str) -> tuple[dict[str, Any], int, dict[str, str]]:
     """Launch: needs a primary target, an ask and a deadline after the issue date.
 
@@ -136,7 +154,10 @@ def launch(action_id: str) -> tuple[dict[str, Any], int, dict[str, str]]:
 @idempotent
 @blueprint.arguments(UpdateSchema)
 @blueprint.response(201, ActionSchema, headers={"ETag": {"schema": {"type": "string"}}})
-@blueprint.doc(security=CAMPAIGNER, parameters=[HEADER_PARAMETER])
+@blueprint.doc(security=CAMPAIGNER, parameters=[HEADER_PARAMETER], responses={**conflict(
+    "action_not_launched", "action_closed", "update_number_not_increasing", "duplicate_target",
+    "no_primary_target", "no_ask", "deadline_not_after_issue", "deadline_moved_backwards"),
+    **links(201, **LAUNCHED)})
 def publish_update(
     update: dict[str, Any], action_id: str
 ) -> tuple[dict[str, Any], int, dict[str, str]]:
@@ -153,7 +174,8 @@ def publish_update(
 @idempotent
 @blueprint.arguments(CloseSchema)
 @blueprint.response(200, ActionSchema, headers={"ETag": {"schema": {"type": "string"}}})
-@blueprint.doc(security=CAMPAIGNER, parameters=[HEADER_PARAMETER])
+@blueprint.doc(security=CAMPAIGNER, parameters=[HEADER_PARAMETER],
+               responses=conflict("action_not_launched", "action_closed"))
 def close(body: dict[str, Any], action_id: str) -> tuple[dict[str, Any], int, dict[str, str]]:
     """Stop action: no more updates or pledges; open pledges are cancelled."""
     require_row(actions.c.action_id, action_id, "action")

@@ -12,9 +12,9 @@ from campaign.domain.values import (
     LocalDateTime,
     OnDate,
 )
+from campaign.web.api import formats
 from campaign.web.api.common import (
     COUNTRY,
-    IN_RANGE,
     TIMEZONE,
     ApiSchema,
     Validators,
@@ -24,21 +24,23 @@ from campaign.web.api.common import (
 )
 
 F = ma.fields
-SHORT = single_line(500)
-TEXT = plain_text(20_000, min_length=1)
-DEVELOPMENT_ID: Validators = [ma.validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"),
-                              *single_line(100)]
-SOURCE_URL = ma.validate.Length(max=2_000)
+NAME = single_line(500, visible=True)
+TEXT = plain_text(20_000, min_length=1, visible=True)
+DEVELOPMENT_ID: Validators = [ma.validate.Length(min=1, max=100), formats.Whole(
+    r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$",
+    "1 to 100 ASCII letters, digits, dots, dashes and underscores, starting with a letter "
+    "or digit")]
+SOURCE_URL = formats.url()
 
 
 class NewCaseSchema(ApiSchema):
     """A person or group at risk."""
 
-    subject_name = F.String(required=True, validate=SHORT, metadata={"example": "Azimzhan Askarov"})
+    subject_name = F.String(required=True, validate=NAME, metadata={"example": "Azimzhan Askarov"})
     subject_kind = F.String(load_default="person", validate=ma.validate.OneOf(["person", "group"]))
     country = F.String(required=True, validate=COUNTRY)
     summary = F.String(required=True, validate=TEXT)
-    tags = F.List(F.String(validate=single_line(64)), load_default=list,
+    tags = F.List(F.String(validate=single_line(64, visible=True)), load_default=list,
                   validate=ma.validate.Length(max=50))
 
     @ma.post_load
@@ -46,33 +48,55 @@ class NewCaseSchema(ApiSchema):
         return {**data, "tags": tuple(data["tags"])}
 
 
-class OccurredSchema(ApiSchema):
-    """When it happened: `on` (a date), or `at` (local date-time) with its `timezone`."""
+class OnDateSchema(ApiSchema):
+    """It happened on a day."""
 
-    on = F.Date(validate=IN_RANGE)
-    # Local wall-clock time, no offset: not an RFC 3339 date-time, so documented by pattern.
-    at = F.NaiveDateTime(validate=IN_RANGE, metadata={
-        "example": "2020-05-13T14:00:00", "format": "local-date-time",
-        "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$",
-    })
-    timezone = F.String(validate=TIMEZONE, metadata={"example": "Asia/Bishkek"})
+    on = formats.Date(required=True)
+
+    @ma.post_load
+    def to_occurrence(self, data: dict[str, Any], **_: Any) -> OnDate:
+        return domain_value(lambda: OnDate(on=data["on"]), "on")  # type: ignore[no-any-return]
+
+
+class AtLocalTimeSchema(ApiSchema):
+    """It happened at a local date-time (no offset: not an RFC 3339 date-time) in a zone."""
+
+    at = formats.LocalDateTime(required=True)
+    timezone = F.String(required=True, validate=TIMEZONE, metadata={"example": "Asia/Bishkek"})
     instant = F.AwareDateTime(dump_only=True, allow_none=True, metadata={
         "description": "`at` in UTC; null for a reading no timezone can convert"})
 
-    @ma.validates_schema
-    def one_form(self, data: dict[str, Any], **_: Any) -> None:
-        if ("on" in data) == ("at" in data):
-            raise ma.ValidationError("give either `on`, or `at` with `timezone`", "on")
-        if ("at" in data) != ("timezone" in data):
-            raise ma.ValidationError("`at` needs its `timezone`", "timezone")
-
     @ma.post_load
-    def to_occurrence(self, data: dict[str, Any], **_: Any) -> OnDate | AtLocalTime:
-        if "on" in data:
-            return domain_value(lambda: OnDate(on=data["on"]), "on")  # type: ignore[no-any-return]
+    def to_occurrence(self, data: dict[str, Any], **_: Any) -> AtLocalTime:
         local = domain_value(lambda: LocalDateTime(at=data["at"], timezone=data["timezone"]),
                              "at")
         return AtLocalTime(local=local)
+
+
+OCCURRED_FORMS = {"OnDate": OnDateSchema, "AtLocalTime": AtLocalTimeSchema}
+"""The spec's components for the two forms of `occurred` (registered by init_api)."""
+
+
+class Occurred(F.Field):  # type: ignore[type-arg]
+    """When it happened: `{"on": date}`, or `{"at": local date-time, "timezone": zone}`.
+
+    One form or the other, never both (the spec's `oneOf`): an object with `on` is read as
+    a date and may hold nothing else; any other object is read as a local time.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        forms = [{"$ref": f"#/components/schemas/{name}"} for name in OCCURRED_FORMS]
+        super().__init__(metadata={"oneOf": forms}, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if not isinstance(value, dict):
+            raise ma.ValidationError("an object: {on} or {at, timezone}")
+        form = OnDateSchema if "on" in value else AtLocalTimeSchema
+        return form().load(value)
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+        form = OnDateSchema if "on" in value else AtLocalTimeSchema
+        return form().dump(value)
 
 
 class NewDevelopmentSchema(ApiSchema):
@@ -81,10 +105,9 @@ class NewDevelopmentSchema(ApiSchema):
     development_id = F.String(validate=DEVELOPMENT_ID,
                               metadata={"description": "Optional; generated when absent"})
     kind = F.String(required=True, validate=ma.validate.OneOf(list(get_args(DevelopmentKind))))
-    occurred = F.Nested(OccurredSchema, required=True)
+    occurred = Occurred(required=True)
     summary = F.String(required=True, validate=TEXT)
-    source_url = F.Url(schemes={"http", "https"}, load_default=None, allow_none=True,
-                       validate=SOURCE_URL)
+    source_url = F.String(load_default=None, allow_none=True, validate=SOURCE_URL)
 
 
 class CloseCaseSchema(ApiSchema):
@@ -100,7 +123,7 @@ class SourceSchema(ApiSchema):
 class DevelopmentSchema(ApiSchema):
     development_id = F.String(required=True)
     kind = F.String(required=True)
-    occurred = F.Nested(OccurredSchema, required=True)
+    occurred = Occurred(required=True)
     occurred_on = F.Date(required=True)
     summary = F.String(required=True)
     source = F.Nested(SourceSchema, required=True)

@@ -35,12 +35,20 @@ from campaign.web.api.common import (
 )
 from campaign.web.api.idempotency import HEADER_PARAMETER, idempotent
 from campaign.web.api.json_body import Blueprint
+from campaign.web.api.responses import conflict, link, links
 from campaign.web.auth import require_role
 
 blueprint = Blueprint("cases", __name__, url_prefix="/api/v1/cases",
                       description="Cases and their timelines of developments.")
 Reply = tuple[dict[str, Any], int, dict[str, str]]
 ETAG_HEADER = {"ETag": {"schema": {"type": "string"}}}
+CASE_ID = "$response.body#/case_id"
+WRITES = {  # what a client does next with the case it just read or wrote
+    "GetCase": link("cases.get", case_id=CASE_ID),
+    "RecordDevelopment": link("cases.record_development", if_match=True, case_id=CASE_ID),
+    "CloseCase": link("cases.close", if_match=True, case_id=CASE_ID),
+    "DraftAction": link("actions.draft", body={"case_id": CASE_ID}),
+}
 
 
 @blueprint.route("", methods=["POST"])
@@ -48,7 +56,7 @@ ETAG_HEADER = {"ETag": {"schema": {"type": "string"}}}
 @idempotent
 @blueprint.arguments(NewCaseSchema)
 @blueprint.response(201, CaseSchema, headers=ETAG_HEADER)
-@blueprint.doc(security=CAMPAIGNER, parameters=[HEADER_PARAMETER])
+@blueprint.doc(security=CAMPAIGNER, parameters=[HEADER_PARAMETER], responses=links(201, **WRITES))
 def open_case(body: dict[str, Any]) -> Reply:
     """Open a case for a person or group at risk."""
     case_id = str(uuid.uuid4())
@@ -71,7 +79,7 @@ def list_cases(query: dict[str, Any], **filters: str) -> dict[str, Any]:
 @blueprint.route("/<case_id>", methods=["GET"])
 @require_role("viewer")
 @blueprint.response(200, CaseSchema, headers=ETAG_HEADER)
-@blueprint.doc(security=CAMPAIGNER)
+@blueprint.doc(security=CAMPAIGNER, responses=links(200, **WRITES))
 def get(case_id: str) -> Reply:
     """One case with its timeline, oldest development first."""
     body = representation(case_id)
@@ -84,7 +92,10 @@ def get(case_id: str) -> Reply:
 @idempotent
 @blueprint.arguments(NewDevelopmentSchema)
 @blueprint.response(201, CaseSchema, headers=ETAG_HEADER)
-@blueprint.doc(security=CAMPAIGNER, parameters=[HEADER_PARAMETER])
+@blueprint.doc(security=CAMPAIGNER, parameters=[HEADER_PARAMETER], responses={
+    **conflict("case_closed", "duplicate_development"), **links(201, **WRITES, ApproveFirst=link(
+        "cases.approve_development", if_match=True, case_id=CASE_ID,
+        development_id="$response.body#/timeline/0/development_id"))})
 def record_development(body: dict[str, Any], case_id: str) -> Reply:
     """Record what happened: detained, charged, a hearing, a sentence, a release…"""
     require_row(cases.c.case_id, case_id, "case")
@@ -101,7 +112,7 @@ def record_development(body: dict[str, Any], case_id: str) -> Reply:
 @require_role("campaigner")
 @if_match_required
 @blueprint.response(200, CaseSchema, headers=ETAG_HEADER)
-@blueprint.doc(security=CAMPAIGNER)
+@blueprint.doc(security=CAMPAIGNER, responses=conflict("unknown_development", "not_pending"))
 def approve_development(case_id: str, development_id: str) -> Reply:
     """Publish a development a partner sent in, which waited for a campaigner's approval."""
     require_row(cases.c.case_id, case_id, "case")
@@ -115,7 +126,7 @@ def approve_development(case_id: str, development_id: str) -> Reply:
 @if_match_required
 @blueprint.arguments(CloseCaseSchema)
 @blueprint.response(200, CaseSchema, headers=ETAG_HEADER)
-@blueprint.doc(security=CAMPAIGNER)
+@blueprint.doc(security=CAMPAIGNER, responses=conflict("case_closed"))
 def close(body: dict[str, Any], case_id: str) -> Reply:
     """Close the case with its outcome."""
     require_row(cases.c.case_id, case_id, "case")

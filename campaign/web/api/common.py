@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import re
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import datetime
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -21,15 +18,8 @@ from werkzeug.exceptions import BadRequest
 from campaign.application.commands import Meta, Outcome
 from campaign.application.errors import NotFound
 from campaign.domain.base import DomainError
-from campaign.domain.values import (
-    require_in_range,
-    require_plain_text,
-    require_single_line,
-    validate_country,
-    validate_language,
-    validate_timezone,
-)
-from campaign.web.api import json_body
+from campaign.domain.values import validate_email
+from campaign.web.api import formats
 from campaign.web.apidoc import documented
 from campaign.web.context import container, correlation_id
 from events import as_utc
@@ -40,9 +30,11 @@ CAMPAIGNER: list[dict[str, list[str]]] = [{"campaignerToken": []}]
 SUPPORTER: list[dict[str, list[str]]] = [{"supporterToken": []}]
 PUBLIC: list[dict[str, list[str]]] = []
 
+ETAG_FORMAT = "etag"
+"""If-Match's format: `*`, or one of our ETags (`"3"`, `W/"3"`), as its pattern says."""
 IF_MATCH = {
     "in": "header", "name": "If-Match", "required": False,
-    "schema": {"type": "string", "pattern": r'^(\*|(W/)?"[0-9]{1,18}")$'},
+    "schema": {"type": "string", "format": ETAG_FORMAT, "pattern": r'^(\*|(W/)?"[0-9]{1,18}")$'},
     "description": 'The ETag last read, like "3"; a stale one gets 412 and changes nothing.',
 }
 IF_MATCH_REQUIRED = {
@@ -84,10 +76,10 @@ def if_match_required(view: F) -> F:
         if request.headers.get("If-Match") is None:
             abort(428, message='this write needs If-Match with the ETag last read, like "3" '
                                "(GET the resource for its ETag)", code="if_match_required")
+        expected_version()  # a malformed one is 400 before anything else, a replay included
         return view(*args, **kwargs)
 
-    return documented(guarded, view, {"parameters": [IF_MATCH_REQUIRED], "responses": {
-        "400": "BAD_REQUEST", "412": "PRECONDITION_FAILED", "428": "PRECONDITION_REQUIRED"}})
+    return documented(guarded, view, {"parameters": [IF_MATCH_REQUIRED]})
 
 
 def etag(version: int) -> dict[str, str]:
@@ -125,28 +117,36 @@ def checked(validate: Callable[[V], object]) -> Callable[[V], None]:
 
 Validators = list[Callable[[Any], Any]]
 
-IN_RANGE: Callable[[date], None] = checked(lambda moment: require_in_range(moment, "the date"))
-"""A date or date-time in the domain's sane years (1900 to 2200)."""
+
+def _plausible_email(value: str) -> None:
+    """The domain's own e-mail rule, with a message that does not echo the address."""
+    try:
+        validate_email(value)
+    except DomainError:
+        raise ma.ValidationError("Not a valid email address.") from None
 
 
-COUNTRY: Validators = [ma.validate.Length(equal=2), checked(validate_country)]
-"""An ISO 3166-1 alpha-2 code."""
-LANGUAGE: Validators = [ma.validate.Length(min=2, max=35), checked(validate_language)]
+EMAIL: Validators = [ma.validate.Length(max=254), _plausible_email]
+"""With `fields.Email` (the spec's `format: email`): the domain's rule as well."""
+
+COUNTRY: Validators = [formats.COUNTRY]
+"""An ISO 3166-1 alpha-2 code (the spec lists them)."""
+LANGUAGE: Validators = [ma.validate.Length(min=2, max=35), formats.LANGUAGE]
 """A BCP 47 language[-script][-region] tag in canonical case."""
-TIMEZONE: Validators = [ma.validate.Length(min=1, max=64), checked(validate_timezone)]
-"""An IANA zone name."""
+TIMEZONE: Validators = [formats.TIMEZONE]
+"""An IANA zone name (the spec lists them)."""
 
 
-def single_line(max_length: int, min_length: int = 1) -> Validators:
-    """Text that may become a header or a subject: one line, no control characters."""
+def single_line(max_length: int, min_length: int = 1, visible: bool = False) -> Validators:
+    """Text that may become a header or a subject: one line, no control characters;
+    `visible`: not blank either (names and titles the domain refuses blank)."""
     return [ma.validate.Length(min=min_length, max=max_length),
-            checked(lambda text: require_single_line(text, "the text"))]
+            formats.single_line_text(visible)]
 
 
-def plain_text(max_length: int, min_length: int = 0) -> Validators:
+def plain_text(max_length: int, min_length: int = 0, visible: bool = False) -> Validators:
     """Text of several lines: line breaks and tabs, but no other control characters."""
-    return [ma.validate.Length(min=min_length, max=max_length),
-            checked(lambda text: require_plain_text(text, "the text"))]
+    return [ma.validate.Length(min=min_length, max=max_length), formats.plain_text(visible)]
 
 
 @contextmanager
@@ -165,32 +165,18 @@ def rules_on_fields(fields: Mapping[str, str]) -> Iterator[None]:
         abort(422, messages={"json": {field: [exc.message]}})
 
 
-def encode_cursor(key: str) -> str:
-    """An opaque cursor after `key`."""
-    return base64.urlsafe_b64encode(json.dumps([key]).encode()).decode()
-
-
-def decode_cursor(cursor: str | None) -> str | None:
-    """The key a cursor points after; 400 when it was not made by this API."""
-    if cursor is None:
-        return None
-    try:
-        (key,) = json_body.parse(base64.urlsafe_b64decode(cursor.encode()))
-    except (ValueError, binascii.Error, TypeError, json_body.TooDeep):
-        raise BadRequest("cursor is not one this API returned") from None
-    if not isinstance(key, str):
-        raise BadRequest("cursor is not one this API returned")
-    return key
-
-
 def list_page(
     key: Column[str], query: dict[str, Any], filters: dict[str, str],
     represent: Callable[[Connection, str], dict[str, Any]],
 ) -> dict[str, Any]:
-    """One page of a table's rows in key order, after the cursor, matching `filters`."""
+    """One page of a table's rows in key order, after the cursor, matching `filters`.
+
+    The cursor is the last key of the previous page, in plain text: any text is a place to
+    start after, so the spec can say which cursors the server takes (all of them).
+    """
     table = key.table
     statement = select(key).order_by(key)
-    after = decode_cursor(query["cursor"])
+    after = query["cursor"]
     if after is not None:
         statement = statement.where(key > after)
     for name, value in filters.items():
@@ -199,7 +185,7 @@ def list_page(
     with reading() as conn:
         ids = conn.execute(statement.limit(limit + 1)).scalars().all()
         items = [represent(conn, found) for found in ids[:limit]]
-    next_cursor = encode_cursor(ids[limit - 1]) if len(ids) > limit else None
+    next_cursor = ids[limit - 1] if len(ids) > limit else None
     return {"items": items, "next_cursor": next_cursor}
 
 
@@ -265,4 +251,6 @@ class PageQuerySchema(ApiSchema):
     """Cursor pagination: pass `next_cursor` from the previous page as `cursor`."""
 
     limit = ma.fields.Integer(load_default=50, validate=ma.validate.Range(min=1, max=200))
-    cursor = ma.fields.String(load_default=None, validate=ma.validate.Length(max=1_000))
+    cursor = ma.fields.String(load_default=None, validate=ma.validate.Length(min=1, max=1_000),
+                              metadata={"description": "`next_cursor` of the previous page "
+                                                       "(its last id): the page starts after it"})

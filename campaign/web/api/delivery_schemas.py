@@ -2,23 +2,32 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
 import marshmallow as ma
 
 from campaign.partners.webhooks.deliveries import STATUSES
+from campaign.web.api import formats
 from campaign.web.api.common import ApiSchema, PageQuerySchema
 
 F = ma.fields
 OUTCOMES = ["succeeded", "failed", "rate_limited", "gone"]
 MAX_POSITION = 2**63 - 1
+CURSOR = r"^[0-9]{1,18}:[^\x00]+$"
+"""`<log position>:<delivery id>` of the last delivery of a page."""
 
 
 class DeliveryFilterSchema(PageQuerySchema):
     """Newest first; `status` keeps one kind only."""
 
     status = F.String(load_default=None, validate=ma.validate.OneOf(STATUSES))
+    cursor = F.String(load_default=None, validate=[
+        ma.validate.Length(min=1, max=1_000),
+        formats.Whole(CURSOR, "`next_cursor` of the previous page: <log position>:<delivery id>")],
+        metadata={"description": "`next_cursor` of the previous page: the log position and id "
+                                 "of its last delivery"})
 
 
 class AttemptSchema(ApiSchema):
@@ -55,32 +64,44 @@ class DeliveryPageSchema(ApiSchema):
     next_cursor = F.String(allow_none=True, required=True)
 
 
-class Since(F.String):
-    """A log position (a whole number, also as a JSON number) or an ISO 8601 instant."""
+class Since(F.Field):  # type: ignore[type-arg]
+    """A log position (a whole number, as a JSON number or a string of digits) or an
+    RFC 3339 instant with its offset, in the years 1900 to 2200."""
+
+    _POSITION = re.compile(r"^[0-9]{1,18}$")
+    _INSTANT = re.compile(formats.INSTANT)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         if isinstance(value, int) and not isinstance(value, bool):
-            value = str(value)
-        text = super()._deserialize(value, attr, data, **kwargs).strip()
-        if not 0 < len(text) <= 64:
-            raise ma.ValidationError("give a log position or an ISO 8601 instant")
-        if text.isascii() and text.isdigit():
-            if int(text) > MAX_POSITION:
-                raise ma.ValidationError("no log position is that high")
-            return int(text)
+            if not 0 <= value <= MAX_POSITION:
+                raise ma.ValidationError(f"a log position from 0 to {MAX_POSITION}")
+            return value
+        if not isinstance(value, str):
+            raise ma.ValidationError("a log position or an RFC 3339 instant")
+        if self._POSITION.fullmatch(value):
+            return int(value)
+        if not self._INSTANT.fullmatch(value):
+            raise ma.ValidationError("a log position or an RFC 3339 instant with its offset, "
+                                     "like 2020-05-13T00:00:00Z, in the years 1900 to 2200")
         try:
-            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError:
-            raise ma.ValidationError("a log position or an ISO 8601 instant, like "
-                                     "2020-05-13T00:00:00Z") from None
-        if moment.utcoffset() is None:
-            raise ma.ValidationError("the instant needs an offset, like Z or +06:00")
-        return moment
+            return datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
+        except ValueError:  # a day the month does not have
+            raise ma.ValidationError("not a valid instant") from None
+
+
+SINCE_DOC = {"oneOf": [
+    {"type": "integer", "minimum": 0, "maximum": MAX_POSITION,
+     "description": "A log position, as in the feed's cursor"},
+    {"type": "string", "maxLength": 18, "pattern": "^[0-9]{1,18}$",
+     "description": "A log position"},
+    {"type": "string", "format": "date-time", "maxLength": 32, "pattern": formats.INSTANT,
+     "description": "An instant with its offset"},
+]}
 
 
 class ReplaySchema(ApiSchema):
     since = Since(required=True, metadata={
-        "maxLength": 64,
+        **SINCE_DOC,
         "description": "Send again what the partner follows from this log position (as in "
                        "the feed's cursor) or this instant on",
         "example": "2020-05-12T00:00:00Z"})

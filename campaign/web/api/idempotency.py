@@ -25,7 +25,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 HEADER_PARAMETER = {
     "in": "header", "name": HEADER, "required": False,
-    "schema": {"type": "string", "maxLength": 255},
+    "schema": {"type": "string", "pattern": _VALID_KEY.pattern},
     "description": "Retry-safe POST: the same key returns the first response, appends nothing.",
 }
 
@@ -68,11 +68,16 @@ def idempotent(view: F) -> F:
 
 
 def _fingerprint() -> str:
-    """A keyed hash of the request: a plain hash of a sign-up body would let anyone who
-    guesses the address and name confirm that the person signed up."""
+    """A keyed hash of the request (method, path, query, If-Match, body): a plain hash of
+    a sign-up body would let anyone who guesses the address and name confirm that the
+    person signed up."""
     key = container().settings.secret_key.encode()
     digest = hmac.new(key, digestmod=hashlib.sha256)
-    for part in (request.method, request.path, request.query_string.decode()):
+    # If-Match is part of what was asked: the same key with another version, or with an
+    # empty If-Match instead of none, is another request (not a replay of the first).
+    if_match = request.headers.get("If-Match")
+    for part in (request.method, request.path, request.query_string.decode(),
+                 "none" if if_match is None else f"If-Match: {if_match}"):
         digest.update(part.encode() + b"\0")
     digest.update(request.get_data())
     return digest.hexdigest()

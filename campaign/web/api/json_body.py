@@ -4,16 +4,14 @@ Python's JSON parser recurses once per level, so a body of 5,000 brackets ends i
 RecursionError. The nesting is counted on the raw bytes before anything parses them: no
 document of ours nests more than a handful of levels, and the count cannot recurse.
 Every JSON body goes through here: the webargs parser behind every `arguments` schema,
-the two signed webhooks, the cursors, and Flask's own `request.get_json`.
+the two signed webhooks, and Flask's own `request.get_json`.
 """
 
 from __future__ import annotations
 
-import http
 import json
 import re
 from array import array
-from collections.abc import Callable
 from itertools import accumulate
 from typing import Any
 
@@ -79,29 +77,11 @@ class JsonBodyParser(FlaskParser):
         return core.parse_json(raw)
 
 
-BODY_ERRORS = {status: http.HTTPStatus(status).name for status in (400, 413, 415)}
-"""What any JSON body can get before its fields are looked at, as the spec names them."""
-
-
 class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]
-    """flask-smorest's Blueprint with the JSON body parser; JSON bodies document 400/413/415."""
+    """flask-smorest's Blueprint with the JSON body parser (responses.py documents what a
+    JSON body can get: 400, 413, 415, 422)."""
 
     ARGUMENTS_PARSER = JsonBodyParser()
-
-    def arguments(self, schema: Any, *, location: str = "json",
-                  **kwargs: Any) -> Callable[[Any], Any]:
-        decorate: Callable[[Any], Any] = super().arguments(schema, location=location, **kwargs)
-        if location != "json":
-            return decorate
-
-        def documented(view: Any) -> Any:
-            wrapped = decorate(view)
-            responses = wrapped._apidoc["arguments"].setdefault("responses", {})
-            for status, name in BODY_ERRORS.items():
-                responses.setdefault(status, name)
-            return wrapped
-
-        return documented
 
 
 class DepthCheckedJSONProvider(DefaultJSONProvider):

@@ -14,7 +14,6 @@ from typing import Any
 
 from flask import g
 from sqlalchemy import Connection, and_, or_, select
-from werkzeug.exceptions import BadRequest
 
 from campaign.application.errors import NotFound
 from campaign.domain.base import DomainError
@@ -24,8 +23,6 @@ from campaign.partners.registry import PartnerRecord, get_partner
 from campaign.partners.webhooks import deliveries
 from campaign.web.api.common import (
     CAMPAIGNER,
-    decode_cursor,
-    encode_cursor,
     maybe_utc,
     reading,
 )
@@ -38,6 +35,7 @@ from campaign.web.api.delivery_schemas import (
 )
 from campaign.web.api.idempotency import HEADER_PARAMETER, idempotent
 from campaign.web.api.json_body import Blueprint
+from campaign.web.api.responses import conflict, link, links
 from campaign.web.auth import require_role
 from campaign.web.context import container
 from events import as_utc
@@ -51,7 +49,9 @@ d = webhook_deliveries.c
 @require_role("campaigner")
 @blueprint.arguments(DeliveryFilterSchema, location="query")
 @blueprint.response(200, DeliveryPageSchema)
-@blueprint.doc(security=CAMPAIGNER)
+@blueprint.doc(security=CAMPAIGNER, responses=links(200, Redeliver=link(
+    "partner_deliveries.redeliver", partner_id="$request.path.partner_id",
+    delivery_id="$response.body#/items/0/delivery_id")))
 def list_deliveries(query: dict[str, Any], partner_id: str) -> dict[str, Any]:
     """The partner's deliveries, newest event first, each with every attempt made."""
     limit = query["limit"]
@@ -69,7 +69,7 @@ def list_deliveries(query: dict[str, Any], partner_id: str) -> dict[str, Any]:
         rows = conn.execute(statement).all()
         items = _represent(conn, rows[:limit])
     last = rows[limit - 1] if len(rows) > limit else None
-    cursor = encode_cursor(f"{last.position}:{last.delivery_id}") if last is not None else None
+    cursor = f"{last.position}:{last.delivery_id}" if last is not None else None
     return {"items": items, "next_cursor": cursor}
 
 
@@ -77,7 +77,8 @@ def list_deliveries(query: dict[str, Any], partner_id: str) -> dict[str, Any]:
 @require_role("campaigner")
 @idempotent
 @blueprint.response(202, DeliverySchema)
-@blueprint.doc(security=CAMPAIGNER, parameters=[HEADER_PARAMETER])
+@blueprint.doc(security=CAMPAIGNER, parameters=[HEADER_PARAMETER],
+               responses=conflict("endpoint_disabled"))
 def redeliver(partner_id: str, delivery_id: str) -> dict[str, Any]:
     """Send one delivery again, from the first step of the retry schedule, with its id."""
     with container().commands.transaction(_request_conn()) as conn:
@@ -97,7 +98,8 @@ def redeliver(partner_id: str, delivery_id: str) -> dict[str, Any]:
 @idempotent
 @blueprint.arguments(ReplaySchema)
 @blueprint.response(202, ReplayResultSchema)
-@blueprint.doc(security=CAMPAIGNER, parameters=[HEADER_PARAMETER])
+@blueprint.doc(security=CAMPAIGNER, parameters=[HEADER_PARAMETER],
+               responses=conflict("endpoint_disabled"))
 def replay(body: dict[str, Any], partner_id: str) -> dict[str, Any]:
     """Send again everything the partner follows from a log position or an instant on."""
     with container().commands.transaction(_request_conn()) as conn:
@@ -128,14 +130,10 @@ def _require_enabled(partner: PartnerRecord) -> None:
 
 
 def _position_cursor(cursor: str | None) -> tuple[int, str] | None:
-    """The (position, delivery id) a cursor points after; 400 when it is not one of ours."""
-    key = decode_cursor(cursor)
-    if key is None:
+    """The (position, delivery id) a cursor points after (its format checked on the way in)."""
+    if cursor is None:
         return None
-    position, _, delivery_id = key.partition(":")
-    if not (position.isascii() and position.isdigit() and delivery_id) \
-            or int(position) > 2**63 - 1:
-        raise BadRequest("cursor is not one this API returned")
+    position, _, delivery_id = cursor.partition(":")
     return int(position), delivery_id
 
 

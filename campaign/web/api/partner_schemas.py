@@ -8,30 +8,29 @@ import marshmallow as ma
 
 from campaign.domain.case import DevelopmentKind
 from campaign.domain.partner import PARTNER_EVENT_TYPES
-from campaign.domain.values import validate_email
-from campaign.web.api.case_schemas import DEVELOPMENT_ID, SOURCE_URL, OccurredSchema
-from campaign.web.api.common import COUNTRY, ApiSchema, checked, plain_text, single_line
+from campaign.web.api import formats
+from campaign.web.api.case_schemas import DEVELOPMENT_ID, SOURCE_URL, Occurred
+from campaign.web.api.common import COUNTRY, EMAIL, ApiSchema, plain_text, single_line
 
 F = ma.fields
-ID = single_line(200)
-PARTNER_ID = ma.validate.Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
-                                error="lowercase letters and digits in dash-separated words")
-TEXT = plain_text(20_000, min_length=1)
+ID = single_line(200, visible=True)
+PARTNER_ID = formats.Whole(formats.SLUG, "lowercase letters and digits in dash-separated words")
+TEXT = plain_text(20_000, min_length=1, visible=True)
 MAX_FOLLOWED = 1_000
 
 
 class NewPartnerSchema(ApiSchema):
     """A partner organisation, where to send webhooks, and what it follows."""
 
-    partner_id = F.String(validate=[PARTNER_ID, *single_line(64)],
+    partner_id = F.String(validate=[ma.validate.Length(min=1, max=64), PARTNER_ID],
                           metadata={"description": "Optional slug; generated when absent",
                                     "example": "bir-duino-kyrgyzstan"})
-    name = F.String(required=True, validate=single_line(200),
+    name = F.String(required=True, validate=single_line(200, visible=True),
                     metadata={"example": "Human Rights Movement Bir Duino-Kyrgyzstan"})
-    contact_email = F.String(required=True, validate=[ma.validate.Length(max=254),
-                                                      checked(validate_email)])
-    webhook_url = F.String(required=True, validate=single_line(2_000),
-                           metadata={"description": "https, resolving to public addresses only",
+    contact_email = F.Email(required=True, validate=EMAIL)
+    webhook_url = F.String(required=True, validate=formats.url(https_only=True),
+                           metadata={"description": "https, resolving to public addresses only "
+                                                    "(422 otherwise)",
                                      "example": "https://partner.example.org/webhooks"})
     case_ids = F.List(F.String(validate=ID), load_default=list,
                       validate=ma.validate.Length(max=MAX_FOLLOWED))
@@ -43,7 +42,7 @@ class NewPartnerSchema(ApiSchema):
                          load_default=lambda: list(PARTNER_EVENT_TYPES),
                          validate=ma.validate.Length(min=1, max=len(PARTNER_EVENT_TYPES)),
                          metadata={"description": "Default: every type"})
-    auto_approve_developments = F.Boolean(
+    auto_approve_developments = formats.Boolean(
         load_default=False,
         metadata={"description": "Publish the partner's developments without approval"})
 
@@ -103,10 +102,9 @@ class InboundDevelopmentSchema(ApiSchema):
     development_id = F.String(validate=DEVELOPMENT_ID,
                               metadata={"description": "Optional; derived from webhook-id"})
     kind = F.String(required=True, validate=ma.validate.OneOf(list(get_args(DevelopmentKind))))
-    occurred = F.Nested(OccurredSchema, required=True)
+    occurred = Occurred(required=True)
     summary = F.String(required=True, validate=TEXT)
-    source_url = F.Url(schemes={"http", "https"}, load_default=None, allow_none=True,
-                       validate=SOURCE_URL)
+    source_url = F.String(load_default=None, allow_none=True, validate=SOURCE_URL)
 
 
 class InboundMessageSchema(ApiSchema):
@@ -126,8 +124,9 @@ class InboundResultSchema(ApiSchema):
 
 
 class FeedQuerySchema(ApiSchema):
-    after = F.String(load_default="0", validate=[ma.validate.Length(min=1, max=18),
-                                                 ma.validate.Regexp(r"^[0-9]{1,18}$")],
+    after = F.String(load_default="0", validate=[
+        ma.validate.Length(min=1, max=18),
+        formats.Whole(r"^[0-9]{1,18}$", "a log position: 1 to 18 digits")],
                      metadata={"description": "`next_cursor` of the previous page; 0 to start"})
     limit = F.Integer(load_default=100, validate=ma.validate.Range(min=1, max=500))
 

@@ -37,6 +37,7 @@ from campaign.web.api.partner_schemas import (
     RotatedSecretSchema,
     RotateSecretSchema,
 )
+from campaign.web.api.responses import conflict, link, links
 from campaign.web.auth import require_role
 from campaign.web.context import container
 
@@ -44,13 +45,23 @@ blueprint = Blueprint("partners", __name__, url_prefix="/api/v1/partners",
                       description="Solidarity partners (admin only): registry and secrets.")
 Reply = tuple[dict[str, Any], int, dict[str, str]]
 ETAG_HEADER = {"ETag": {"schema": {"type": "string"}}}
+PARTNER_ID = "$response.body#/partner_id"
+MANAGED = {  # what an admin does next with a partner
+    "GetPartner": link("partners.get", partner_id=PARTNER_ID),
+    "RotateSecret": link("partners.rotate", partner_id=PARTNER_ID),
+    "Disable": link("partners.disable", partner_id=PARTNER_ID),
+    "Enable": link("partners.enable", partner_id=PARTNER_ID),
+    "Deliveries": link("partner_deliveries.list_deliveries", partner_id=PARTNER_ID),
+    "Replay": link("partner_deliveries.replay", partner_id=PARTNER_ID),
+}
 
 
 @blueprint.route("", methods=["POST"])
 @require_role("admin")
 @blueprint.arguments(NewPartnerSchema)
 @blueprint.response(201, CreatedPartnerSchema)
-@blueprint.doc(security=CAMPAIGNER)
+@blueprint.doc(security=CAMPAIGNER,
+               responses={**conflict("already_exists"), **links(201, **MANAGED)})
 def create(body: dict[str, Any]) -> Reply:
     """Register a partner; the response is the only time its secret and API key are shown.
 
@@ -81,7 +92,7 @@ def list_partners(query: dict[str, Any]) -> dict[str, Any]:
 @blueprint.route("/<partner_id>", methods=["GET"])
 @require_role("admin")
 @blueprint.response(200, PartnerSchema, headers=ETAG_HEADER)
-@blueprint.doc(security=CAMPAIGNER)
+@blueprint.doc(security=CAMPAIGNER, responses=links(200, **MANAGED))
 def get(partner_id: str) -> Reply:
     """One partner: what it follows and whether its endpoint is enabled."""
     body = representation(partner_id)
@@ -90,7 +101,7 @@ def get(partner_id: str) -> Reply:
 
 @blueprint.route("/<partner_id>/rotate-secret", methods=["POST"])
 @require_role("admin")
-@blueprint.arguments(RotateSecretSchema)
+@blueprint.arguments(RotateSecretSchema, required=False)
 @blueprint.response(200, RotatedSecretSchema)
 @blueprint.doc(security=CAMPAIGNER)
 def rotate(body: dict[str, Any], partner_id: str) -> dict[str, Any]:
@@ -107,7 +118,7 @@ def rotate(body: dict[str, Any], partner_id: str) -> dict[str, Any]:
 @blueprint.route("/<partner_id>/disable", methods=["POST"])
 @require_role("admin")
 @blueprint.response(200, PartnerSchema)
-@blueprint.doc(security=CAMPAIGNER)
+@blueprint.doc(security=CAMPAIGNER, responses=links(200, **MANAGED))
 def disable(partner_id: str) -> dict[str, Any]:
     """Stop sending webhooks to the partner; its feed and inbound calls keep working."""
     return _switch(partner_id, enabled=False)

@@ -27,10 +27,10 @@ from campaign.application.pledges import confirm_letter as confirm_sent_letter
 from campaign.domain import pledge
 from campaign.infra.clock import utc_now
 from campaign.infra.tables import pledges
+from campaign.web.api import formats
 from campaign.web.api.common import (
     CAMPAIGNER,
     IF_MATCH,
-    IN_RANGE,
     SUPPORTER,
     ApiSchema,
     Validators,
@@ -39,21 +39,28 @@ from campaign.web.api.common import (
     meta,
     reading,
     rules_on_fields,
-    single_line,
 )
 from campaign.web.api.idempotency import HEADER_PARAMETER, idempotent
 from campaign.web.api.json_body import Blueprint
+from campaign.web.api.responses import conflict, link, links, problem
 from campaign.web.auth import action_link_from_request, action_link_required, caller_from_bearer
 from campaign.web.context import container
 
 blueprint = Blueprint("pledges", __name__, url_prefix="/api/v1",
                       description="Pledges to write, and the letters confirmed as sent.")
 F = ma.fields
-TARGET_ID: Validators = [ma.validate.Regexp(r"^[a-z0-9][a-z0-9-]{0,63}$"), *single_line(64)]
-LETTER_ID: Validators = [ma.validate.Regexp(r"^[\x21-\x7e]{1,100}$"), *single_line(100)]
+TARGET_ID: Validators = [ma.validate.Length(min=1, max=64), formats.Whole(
+    formats.SLUG, "lowercase letters and digits in dash-separated words")]
+LETTER_ID: Validators = [ma.validate.Length(min=1, max=100), formats.Whole(r"^[\x21-\x7e]{1,100}$",
+                                       "1 to 100 visible ASCII characters")]
 LETTER_DATE_RULES = {"sent_in_future": "sent_on", "sent_before_issue": "sent_on"}
 ETAG_HEADER = {"ETag": {"schema": {"type": "string"}}}
 CREATED_HEADERS = {**ETAG_HEADER, "Location": {"schema": {"type": "string"}}}
+PLEDGE_ID = "$response.body#/pledge_id"
+PLEDGED = {  # what a supporter does next with a pledge
+    "GetPledge": link("pledges.get", pledge_id=PLEDGE_ID),
+    "ConfirmLetter": link("pledges.confirm_letter", if_match=True, pledge_id=PLEDGE_ID),
+}
 
 V = TypeVar("V", bound=Callable[..., Any])
 
@@ -76,7 +83,7 @@ class LetterRequestSchema(ApiSchema):
     target_id = F.String(required=True, validate=TARGET_ID)
     channel = F.String(required=True,
                        validate=ma.validate.OneOf(["post", "email", "fax", "online"]))
-    sent_on = F.Date(required=True, validate=IN_RANGE, metadata={
+    sent_on = formats.Date(required=True, metadata={
         "description": "Not before the action was issued, nor after today"})
 
 
@@ -134,7 +141,9 @@ def _require_link_for(action_id: str) -> None:
 @blueprint.response(201, PledgeSchema, headers=CREATED_HEADERS)
 @blueprint.alt_response(200, schema=PledgeSchema, headers=CREATED_HEADERS,
                         description="The same pledge was already made: nothing changed")
-@blueprint.doc(security=SUPPORTER, parameters=[HEADER_PARAMETER])
+@blueprint.doc(security=SUPPORTER, parameters=[HEADER_PARAMETER], responses={**conflict(
+    "supporter_erased", "consent_required", "already_pledged", "action_not_open",
+    "unknown_target"), **links(201, **PLEDGED), **links(200, **PLEDGED)})
 def make(body: dict[str, Any], action_id: str) -> tuple[dict[str, Any], int, dict[str, str]]:
     """Pledge letters to a launched action: one pledge per supporter per action.
 
@@ -152,7 +161,9 @@ def make(body: dict[str, Any], action_id: str) -> tuple[dict[str, Any], int, dic
 @blueprint.route("/pledges/<pledge_id>", methods=["GET"])
 @supporter_or_viewer
 @blueprint.response(200, PledgeSchema, headers=ETAG_HEADER)
-@blueprint.doc(security=[*SUPPORTER, *CAMPAIGNER])
+@blueprint.doc(security=[*SUPPORTER, *CAMPAIGNER], responses={
+    "401": "UNAUTHORIZED", "403": problem("The pledge is another supporter's, or the link "
+                                          "is for another action")})
 def get(pledge_id: str) -> tuple[dict[str, Any], int, dict[str, str]]:
     """One pledge: its owner (with the action's link), or any campaigner token, may read it."""
     with reading() as conn:
@@ -168,7 +179,9 @@ def get(pledge_id: str) -> tuple[dict[str, Any], int, dict[str, str]]:
 @blueprint.response(201, PledgeSchema, headers=CREATED_HEADERS)
 @blueprint.alt_response(200, schema=PledgeSchema, headers=CREATED_HEADERS,
                         description="This letter was already confirmed: nothing changed")
-@blueprint.doc(security=SUPPORTER, parameters=[IF_MATCH, HEADER_PARAMETER])
+@blueprint.doc(security=SUPPORTER, parameters=[IF_MATCH, HEADER_PARAMETER], responses={
+    **conflict("duplicate_letter", "pledge_cancelled", "unknown_target"),
+    **links(201, **PLEDGED), **links(200, **PLEDGED)})
 def confirm_letter(
     letter: dict[str, Any], pledge_id: str
 ) -> tuple[dict[str, Any], int, dict[str, str]]:

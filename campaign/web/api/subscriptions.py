@@ -14,6 +14,7 @@ import marshmallow as ma
 from campaign.application.errors import NotFound
 from campaign.web.api.common import CAMPAIGNER, ApiSchema
 from campaign.web.api.json_body import Blueprint
+from campaign.web.api.responses import link, links
 from campaign.web.auth import require_role
 from campaign.web.context import container
 from events.status import parked, subscription_states
@@ -63,7 +64,8 @@ class ParkedPageSchema(ApiSchema):
 @blueprint.route("", methods=["GET"])
 @require_role("admin")
 @blueprint.response(200, SubscriptionSchema(many=True))
-@blueprint.doc(security=CAMPAIGNER)
+@blueprint.doc(security=CAMPAIGNER, responses=links(200, Parked=link(
+    "subscriptions.list_parked", name="$response.body#/0/name")))
 def list_subscriptions() -> list[dict[str, Any]]:
     """Every subscription that has run, with its position, lag, failure and parked events."""
     c = container()

@@ -10,33 +10,19 @@ from typing import Any
 
 import marshmallow as ma
 
-from campaign.domain.base import DomainError
-from campaign.domain.values import validate_email
-from campaign.web.api.common import COUNTRY, LANGUAGE, TIMEZONE, ApiSchema, single_line
+from campaign.web.api import formats
+from campaign.web.api.common import COUNTRY, EMAIL, LANGUAGE, TIMEZONE, ApiSchema, single_line
 
 F = ma.fields
 LINK_TOKEN = ma.validate.Length(min=1, max=2_000)
 CASE_ID = ma.validate.Length(min=1, max=500)
 
 
-def _plausible_email(value: str) -> None:
-    """The domain's own e-mail rule, with a message that does not echo the address."""
-    try:
-        validate_email(value.strip())
-    except DomainError:
-        raise ma.ValidationError("Not a valid email address.") from None
-
-
-def _visible(value: str) -> None:
-    if not value.strip():
-        raise ma.ValidationError("Must not be blank.")
-
-
 class SignUpSchema(ApiSchema):
     """What a person gives to sign up; campaign e-mail waits for the confirmation click."""
 
-    email = F.Email(required=True, validate=[ma.validate.Length(max=254), _plausible_email])
-    name = F.String(required=True, validate=[*single_line(200), _visible], metadata={
+    email = F.Email(required=True, validate=EMAIL)
+    name = F.String(required=True, validate=single_line(200, visible=True), metadata={
         "description": "One line: it becomes the display name of e-mails to this person"})
     locale = F.String(required=True, validate=LANGUAGE,
                       metadata={"description": "BCP 47 tag, canonical case", "example": "pt-BR"})
@@ -68,7 +54,7 @@ class ConfirmedSchema(ApiSchema):
 class ManageRequestSchema(ApiSchema):
     """The address to send a "manage my data" link to, if it is registered."""
 
-    email = F.Email(required=True, validate=[ma.validate.Length(max=254), _plausible_email])
+    email = F.Email(required=True, validate=EMAIL)
 
 
 class ManageRequestAcceptedSchema(ApiSchema):
@@ -80,7 +66,7 @@ class ManageRequestAcceptedSchema(ApiSchema):
 class SubscriptionsSchema(ApiSchema):
     """Which actions to receive: all of them, or those for some countries or cases."""
 
-    all_actions = F.Boolean(required=True)
+    all_actions = formats.Boolean(required=True)
     countries = F.List(F.String(validate=COUNTRY), load_default=list,
                        validate=ma.validate.Length(max=250))
     case_ids = F.List(F.String(validate=CASE_ID), load_default=list,

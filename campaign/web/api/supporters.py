@@ -47,6 +47,7 @@ from campaign.web.api.common import (
 )
 from campaign.web.api.idempotency import HEADER_PARAMETER, idempotent
 from campaign.web.api.json_body import Blueprint
+from campaign.web.api.responses import Responses, conflict, link, links, problem
 from campaign.web.api.supporter_schemas import (
     ConfirmedSchema,
     ExportSchema,
@@ -66,7 +67,8 @@ blueprint = Blueprint("supporters", __name__, url_prefix="/api/v1/supporters",
                       description="Supporters: sign-up, preferences, export and erasure.")
 ACCEPTED = {"status": "confirmation_pending"}
 MANAGE_ACCEPTED = {"status": "link_sent_if_registered"}
-TOO_MANY = {"429": "TOO_MANY_REQUESTS"}
+BAD_LINK: Responses = {"401": problem(
+    "The link's token is not valid, has expired, or its supporter was erased")}
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -75,7 +77,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 @idempotent
 @blueprint.arguments(SignUpSchema)
 @blueprint.response(202, SignUpAcceptedSchema)
-@blueprint.doc(security=PUBLIC, parameters=[HEADER_PARAMETER], responses=TOO_MANY)
+@blueprint.doc(security=PUBLIC, parameters=[HEADER_PARAMETER])
 def sign_up(form: dict[str, Any]) -> tuple[dict[str, str], int]:
     """Sign up (double opt-in): the same 202, after the same work, for a new or known address.
 
@@ -95,7 +97,7 @@ def sign_up(form: dict[str, Any]) -> tuple[dict[str, str], int]:
 @idempotent
 @blueprint.arguments(ManageRequestSchema)
 @blueprint.response(202, ManageRequestAcceptedSchema)
-@blueprint.doc(security=PUBLIC, parameters=[HEADER_PARAMETER], responses=TOO_MANY)
+@blueprint.doc(security=PUBLIC, parameters=[HEADER_PARAMETER])
 def request_manage(body: dict[str, str]) -> tuple[dict[str, str], int]:
     """Ask for a link to manage your data: the same 202 whether the address is known or not.
 
@@ -113,7 +115,7 @@ def request_manage(body: dict[str, str]) -> tuple[dict[str, str], int]:
 @blueprint.route("/confirm", methods=["POST"])
 @blueprint.arguments(LinkTokenSchema)
 @blueprint.response(200, ConfirmedSchema)
-@blueprint.doc(security=PUBLIC, responses=TOO_MANY)
+@blueprint.doc(security=PUBLIC, responses={**BAD_LINK, **conflict("supporter_erased")})
 def confirm(body: dict[str, str]) -> dict[str, Any]:
     """Confirm the address and consent with the token from the confirmation e-mail.
 
@@ -131,7 +133,7 @@ def confirm(body: dict[str, str]) -> dict[str, Any]:
 @idempotent
 @blueprint.arguments(LinkTokenSchema)
 @blueprint.response(204)
-@blueprint.doc(security=PUBLIC, parameters=[HEADER_PARAMETER], responses=TOO_MANY)
+@blueprint.doc(security=PUBLIC, parameters=[HEADER_PARAMETER], responses=BAD_LINK)
 def erase_by_link(body: dict[str, str]) -> None:
     """Erase yourself with the token of your signed erasure link (401 once erased)."""
     with reading() as conn:
@@ -159,7 +161,8 @@ def _erase_self(supporter_id: str) -> None:
 @blueprint.route("/me", methods=["GET"])
 @manage_link_required
 @blueprint.response(200, SupporterSchema, headers={"ETag": {"schema": {"type": "string"}}})
-@blueprint.doc(security=SUPPORTER)
+@blueprint.doc(security=SUPPORTER, responses=links(200, ChangeSubscriptions=link(
+    "supporters.change_subscriptions", if_match=True)))
 def me() -> tuple[dict[str, Any], int, dict[str, str]]:
     """Your language, country, timezone, consent and subscriptions."""
     with reading() as conn:
@@ -171,7 +174,8 @@ def me() -> tuple[dict[str, Any], int, dict[str, str]]:
 @manage_link_required
 @blueprint.arguments(SubscriptionsSchema)
 @blueprint.response(200, SupporterSchema, headers={"ETag": {"schema": {"type": "string"}}})
-@blueprint.doc(security=SUPPORTER, parameters=[IF_MATCH])
+@blueprint.doc(security=SUPPORTER, parameters=[IF_MATCH],
+               responses=conflict("supporter_erased", "consent_required"))
 def change_subscriptions(wanted: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, str]]:
     """Choose which actions you receive: all, or those for some countries or cases."""
     with reading() as conn:
@@ -196,7 +200,8 @@ def export_mine() -> dict[str, Any]:
 @require_role("admin")
 @blueprint.arguments(PageQuerySchema, location="query")
 @blueprint.response(200, SupporterPageSchema)
-@blueprint.doc(security=CAMPAIGNER)
+@blueprint.doc(security=CAMPAIGNER, responses=links(200, Export=link(
+    "supporters.export_one", supporter_id="$response.body#/items/0/supporter_id")))
 def list_supporters(query: dict[str, Any]) -> dict[str, Any]:
     """Supporters by id, for audience checks: no e-mail, no name."""
     return list_page(supporters.c.supporter_id, query, {}, _audience_entry)

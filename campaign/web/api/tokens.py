@@ -12,6 +12,7 @@ from campaign.application.errors import NotFound
 from campaign.infra.tables import api_tokens
 from campaign.web.api.common import ApiSchema
 from campaign.web.api.json_body import Blueprint
+from campaign.web.api.responses import link, links
 from campaign.web.auth import require_role
 from campaign.web.context import container
 
@@ -40,7 +41,8 @@ class CreatedTokenSchema(TokenSchema):
 @require_role("admin")
 @blueprint.arguments(NewTokenSchema)
 @blueprint.response(201, CreatedTokenSchema)
-@blueprint.doc(security=ADMIN)
+@blueprint.doc(security=ADMIN, responses=links(201, Revoke=link(
+    "tokens.revoke", token_id="$response.body#/token_id")))
 def create(body: dict[str, Any]) -> dict[str, Any]:
     """Create a token; the response is the only time it is shown."""
     token_id, token = create_token(container().engine, body["name"], body["role"])

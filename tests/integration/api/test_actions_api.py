@@ -120,6 +120,9 @@ def test_an_idempotency_key_retry_returns_the_first_action_and_appends_nothing(
     other = client.post("/api/v1/actions", json={**action_body(), "title": "Other"},
                         headers=headers)
     assert_problem(other, 422)
+    empty_if_match = client.post("/api/v1/actions", json=action_body(),
+                                 headers={**headers, "If-Match": ""})
+    assert_problem(empty_if_match, 422)  # another request under the same key, not a replay
 
 
 def test_actions_page_by_cursor_and_filter_by_status_and_country(
@@ -140,7 +143,7 @@ def test_actions_page_by_cursor_and_filter_by_status_and_country(
     assert [a["action_id"] for a in launched.get_json()["items"]] == [ids[0]]
     assert client.get("/api/v1/actions?status=launched&country=FR",
                       headers=viewer).get_json()["items"] == []
-    assert_problem(client.get("/api/v1/actions?cursor=garbage", headers=viewer), 400)
+    assert_problem(client.get("/api/v1/actions?cursor=", headers=viewer), 422)
 
 
 def test_an_action_past_its_deadline_says_to_check_with_the_section_office(

@@ -279,8 +279,14 @@ def test_the_admin_list_pages_through_supporters_without_personal_data(
     assert "example.org" not in text and "Person" not in text
 
 
-def test_a_cursor_the_api_did_not_make_is_400(client: FlaskClient, admin: Headers) -> None:
-    assert_problem(client.get(f"{BASE}?cursor=%%%", headers=admin), 400)
+def test_an_empty_cursor_is_a_422_and_a_cursor_after_every_id_an_empty_page(
+    client: FlaskClient, admin: Headers, sign_up: Callable[..., str]
+) -> None:
+    sign_up("one@example.org", "Person One")
+
+    assert_problem(client.get(f"{BASE}?cursor=", headers=admin), 422)
+    assert client.get(f"{BASE}?cursor=~", headers=admin).get_json() == {
+        "items": [], "next_cursor": None}
 
 
 # Who may call what

@@ -100,7 +100,7 @@ def test_listing_refuses_unknown_partners_cursors_and_statuses(
     url = f"/api/v1/partners/{issued.partner_id}/deliveries"
 
     problem(client.get("/api/v1/partners/nosuch/deliveries", headers=headers), 404)
-    problem(client.get(url, query_string={"cursor": "bm90IG91cnM="}, headers=headers), 400)
+    problem(client.get(url, query_string={"cursor": "bm90IG91cnM="}, headers=headers), 422)
     problem(client.get(url, query_string={"status": "lost"}, headers=headers), 422)
     problem(client.get(url, headers=token_headers("viewer")), 403)
 
@@ -192,7 +192,7 @@ def test_a_replay_since_an_instant_resends_with_the_same_ids(
     url = f"/api/v1/partners/{issued.partner_id}/replay"
 
     past = client.post(url, json={"since": "2000-01-01T00:00:00Z"}, headers=admin)
-    future = client.post(url, json={"since": "2999-01-01T00:00:00+06:00"}, headers=admin)
+    future = client.post(url, json={"since": "2199-01-01T00:00:00+06:00"}, headers=admin)
     soon(clock)
     pipeline.run()
 

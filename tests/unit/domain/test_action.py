@@ -96,6 +96,7 @@ def test_a_draft_may_be_incomplete() -> None:
         ({"asks": ("Calling for his release;", " ")}, "empty_ask"),
         ({"targets": (seed.MINISTER, seed.MINISTER)}, "duplicate_target"),
         ({"source_links": ("www.amnesty.org/en/library",)}, "invalid_link"),
+        ({"source_links": ("http://[amnesty.org/en",)}, "invalid_link"),  # no IPv6 inside
         ({"drafted_at": datetime(2010, 9, 15)}, "naive_datetime"),
     ],
 )
