@@ -28,9 +28,11 @@ class NewPartnerSchema(ApiSchema):
     name = F.String(required=True, validate=single_line(200, visible=True),
                     metadata={"example": "Human Rights Movement Bir Duino-Kyrgyzstan"})
     contact_email = F.Email(required=True, validate=EMAIL)
-    webhook_url = F.String(required=True, validate=formats.url(https_only=True),
+    webhook_url = F.String(required=True, validate=formats.webhook_url(),
                            metadata={"description": "https, resolving to public addresses only "
-                                                    "(422 otherwise)",
+                                                    "(422 otherwise; a server set up for "
+                                                    "development also takes http and private "
+                                                    "addresses)",
                                      "example": "https://partner.example.org/webhooks"})
     case_ids = F.List(F.String(validate=ID), load_default=list,
                       validate=ma.validate.Length(max=MAX_FOLLOWED))
