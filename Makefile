@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test fuzz lint typecheck bench-quick clean
+.PHONY: run test fuzz lint typecheck bench-quick clean translations messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -15,15 +15,25 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+## translations: compile the gettext catalogues (.po, in the repo) to .mo (not in the repo)
+CATALOGUES := $(wildcard campaign/translations/*/LC_MESSAGES/*.po)
+translations: $(CATALOGUES:.po=.mo)
+campaign/translations/%.mo: campaign/translations/%.po | $(STAMP)
+	$(BIN)/pybabel -q compile -i $< -o $@
+
+## messages: extract every translatable string and update each locale's catalogue
+messages: $(STAMP)
+	BIN=$(BIN) scripts/messages
+
 ## run: start the app on http://127.0.0.1:5000 (SQLite under var/, in-process worker)
-run: $(STAMP)
+run: $(STAMP) translations
 	$(BIN)/campaign db upgrade
 	@echo "Serving on http://127.0.0.1:5000 — API docs at /api/docs, health at /healthz."
 	@echo "Load the seed case (UA 135/10): .venv/bin/campaign demo   (then see README.md)"
 	$(BIN)/campaign run --host 127.0.0.1 --port 5000
 
 ## test: lint, types, import contracts, every test on SQLite and throwaway PostgreSQL and Redis
-test: $(STAMP)
+test: $(STAMP) translations
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports

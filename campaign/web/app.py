@@ -35,6 +35,8 @@ def create_app(container: Container,
     app.config["SECRET_KEY"] = container.settings.secret_key
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.json = DepthCheckedJSONProvider(app)
+    app.jinja_env.add_extension("jinja2.ext.i18n")  # pages: campaign.web.pages.render_page
+    app.jinja_env.policies["ext.i18n.trimmed"] = True  # as `make messages` extracts them
     install(app, container)
     register_request_context(app)
     register_problem_handlers(app)

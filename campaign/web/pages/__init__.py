@@ -9,15 +9,22 @@ the request logs show them redacted (campaign.web.redaction).
 
 Pages carry no inline style or script: their one stylesheet is /static/pages.css, and
 campaign.web.headers sends the Content-Security-Policy that holds them to it.
+
+A page is in one language, the language of what it shows (`render_page`): its strings come
+from the `pages` catalogue of that locale, its dates and numbers are formatted for it, and
+`<html lang dir>` says which it is (`templates/pages/base.html`).
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template_string
+from typing import Any
+
+from flask import Blueprint, Response, render_template, render_template_string
 
 from campaign.application.access import Purpose
 from campaign.application.commands import Meta
 from campaign.application.errors import AuthError
+from campaign.infra import i18n
 from campaign.web.context import container, correlation_id
 
 PAGE = """<!DOCTYPE html>
@@ -29,6 +36,25 @@ PAGE = """<!DOCTYPE html>
 name="{{ name }}" value="{{ value }}">{% endfor %}
 <button type="submit">{{ button }}</button></form>{% endif %}
 </body></html>"""
+
+
+def locale_context(locale: str) -> dict[str, Any]:
+    """What every page template needs to speak `locale`: its gettext callables, `lang` and
+    `dir`, and formatters bound to it (`day`, `number`, `language_name`, `or_list`)."""
+    return {
+        **i18n.gettext_context(locale, "pages"),
+        "lang": locale, "dir": i18n.direction(locale),
+        "day": lambda value: i18n.day(value, locale),
+        "number": lambda value: i18n.number(value, locale),
+        "language_name": lambda tag: i18n.language_name(tag, locale),
+        "or_list": lambda items: i18n.or_list(items, locale),
+    }
+
+
+def render_page(template: str, locale: str, status: int = 200, **context: Any) -> Response:
+    """`template` rendered wholly in `locale` (a shipped one: see `i18n.negotiate`)."""
+    body = render_template(template, **locale_context(locale), **context)
+    return Response(body, status=status, mimetype="text/html")
 
 
 def page(status: int, title: str, message: str, button: str | None = None,
