@@ -1,7 +1,8 @@
 """The seed urgent action (UA 135/10) and its case as domain commands, transcribed verbatim.
 
 Sources: Amnesty International's urgent action UA 135/10 (fifth update, index
-EUR 58/015/2010, 15 September 2010) and the statement of the Human Rights Movement
+EUR 58/015/2010, 15 September 2010), with a Russian translation of it (`ua_135_10_ru`),
+and the statement of the Human Rights Movement
 "Bir Duino-Kyrgyzstan" of 12 May 2020 on the Supreme Court hearing. Replaying
 `CASE_COMMANDS` and `ACTION_COMMANDS` in order rebuilds the case's history; the
 `campaign demo` command does so through the same handlers the API uses.
@@ -11,8 +12,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+from campaign.demo import ua_135_10_ru as ru
 from campaign.domain import action, case
-from campaign.domain.action import DraftAction, LaunchAction, PublishUpdate
+from campaign.domain.action import DraftAction, LaunchAction, PublishUpdate, TranslateAction
 from campaign.domain.action_content import ActionContent
 from campaign.domain.case import (
     DevelopmentKind,
@@ -197,6 +199,16 @@ CONTENT = ActionContent(
 DRAFT = DraftAction(
     **vars(CONTENT), action_id=ACTION_ID, drafted_at=datetime(2010, 9, 15, 6, tzinfo=UTC)
 )
+IN_RUSSIAN = TranslateAction(
+    action_id=ACTION_ID,
+    language="ru",
+    translated_at=datetime(2010, 9, 15, 6, 30, tzinfo=UTC),
+    title=ru.TITLE,
+    summary=ru.SUMMARY,
+    body=ru.BODY,
+    asks=ru.ASKS,
+    additional_information=ru.ADDITIONAL_INFORMATION,
+)
 LAUNCH = LaunchAction(ACTION_ID, launched_at=datetime(2010, 9, 15, 7, tzinfo=UTC))
 FIFTH_UPDATE = PublishUpdate(
     action_id=ACTION_ID,
@@ -209,7 +221,7 @@ FIFTH_UPDATE = PublishUpdate(
     targets=TARGETS,
     additional_information=ADDITIONAL_INFORMATION,
 )
-ACTION_COMMANDS: tuple[action.Command, ...] = (DRAFT, LAUNCH, FIFTH_UPDATE)
+ACTION_COMMANDS: tuple[action.Command, ...] = (DRAFT, IN_RUSSIAN, LAUNCH, FIFTH_UPDATE)
 
 # The case
 

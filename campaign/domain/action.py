@@ -5,12 +5,14 @@ their numbers only grow, but may jump (the seed is the *fifth* update of UA 135/
 A deadline may only move forward once launched, because supporters' pledges are due
 then; a separate DeadlineExtended lets handlers move those due dates. An action whose
 deadline has passed is not launched: every pledge would be due before it was made.
+Drafts and launched actions may be translated (campaign/domain/translation.py), as often
+as needed: to correct a translation, or after an update outdated it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import reduce
 from typing import ClassVar, Final, Literal, TypeAlias
@@ -22,6 +24,7 @@ from campaign.domain.action_content import (
     content_of,
 )
 from campaign.domain.base import Aggregate, DomainError, DomainEvent, emit
+from campaign.domain.translation import ActionText, Translation, check_translation, text_of
 from campaign.domain.values import Deadline, Target, require_choice, require_plain_text
 
 ActionStatus = Literal["none", "drafted", "launched", "closed"]
@@ -95,7 +98,17 @@ class CloseAction:
     closed_at: datetime
 
 
-Command: TypeAlias = DraftAction | ReviseDraft | LaunchAction | PublishUpdate | CloseAction
+@dataclass(frozen=True, kw_only=True)
+class TranslateAction(ActionText):
+    """Give the action's text in `language`, replacing any earlier translation into it."""
+
+    action_id: str
+    language: str
+    translated_at: datetime
+
+
+Command: TypeAlias = (DraftAction | ReviseDraft | LaunchAction | PublishUpdate | CloseAction
+                      | TranslateAction)
 
 # Events
 
@@ -166,8 +179,20 @@ class ActionClosed(DomainEvent):
     closed_at: datetime
 
 
+@dataclass(frozen=True, kw_only=True)
+class ActionTranslated(DomainEvent, ActionText):
+    """The action's text in `language`; it stands for the action while the text it
+    translated is unchanged (see `translation.Translation`)."""
+
+    type_name: ClassVar[str] = "ActionTranslated"
+    action_id: str
+    language: str
+    translated_at: datetime
+
+
 EVENTS: tuple[type[DomainEvent], ...] = (
     ActionDrafted, DraftRevised, ActionLaunched, ActionUpdated, DeadlineExtended, ActionClosed,
+    ActionTranslated,
 )
 
 # State
@@ -187,6 +212,7 @@ class State:
     closed_at: datetime | None = None
     close_reason: CloseReason | None = None
     close_note: str | None = None
+    translations: Mapping[str, Translation] = field(default_factory=dict)
 
     @property
     def is_open(self) -> bool:
@@ -202,6 +228,13 @@ class State:
     def target_ids(self) -> tuple[str, ...]:
         """Ids of all current targets, primary and copy."""
         return self.content.target_ids if self.content else ()
+
+    def current_translation(self, language: str) -> ActionText | None:
+        """The text in `language` if a translation of the current text exists, else None."""
+        found = self.translations.get(language)
+        if found is None or self.content is None or not found.is_current_for(self.content):
+            return None
+        return found.text
 
 
 def initial_state() -> State:
@@ -233,6 +266,10 @@ def decide(state: State, command: Command) -> list[DomainEvent]:
             require_choice(command.reason, CloseReason, "invalid_close_reason", "reason")
             require_plain_text(command.note, "the note")
             return [emit(ActionClosed, command)]
+        case TranslateAction():
+            content = _require_written(state)
+            check_translation(command.language, text_of(command), content)
+            return [emit(ActionTranslated, command)]
 
 
 def _launch(content: ActionContent, command: LaunchAction) -> list[DomainEvent]:
@@ -254,6 +291,14 @@ def _require_launched(state: State) -> ActionContent:
     _require_not_closed(state)
     if state.status != "launched" or state.content is None:
         raise DomainError("action_not_launched", "the action has not been launched")
+    return state.content
+
+
+def _require_written(state: State) -> ActionContent:
+    """The content of a draft or a launched action (a closed one takes no translation)."""
+    _require_not_closed(state)
+    if state.content is None:  # unreachable after a draft, which always has content
+        raise DomainError("unknown_action", "no such action")
     return state.content
 
 
@@ -310,7 +355,9 @@ def evolve(state: State, event: DomainEvent) -> State:
             content = content_of(event)
             return State(event.action_id, "drafted", content, drafted_at=event.drafted_at)
         case DraftRevised():
-            return replace(state, content=content_of(event))
+            content = content_of(event)  # a translation into its new language has no use
+            kept = {k: v for k, v in state.translations.items() if k != content.language}
+            return replace(state, content=content, translations=kept)
         case ActionLaunched():
             return replace(state, status="launched", launched_at=event.launched_at)
         case ActionUpdated() if state.content is not None:
@@ -322,6 +369,9 @@ def evolve(state: State, event: DomainEvent) -> State:
         case ActionClosed():
             closed = replace(state, status="closed", closed_at=event.closed_at)
             return replace(closed, close_reason=event.reason, close_note=event.note)
+        case ActionTranslated() if state.content is not None:
+            made = Translation(text_of(event), text_of(state.content), event.translated_at)
+            return replace(state, translations={**state.translations, event.language: made})
     return state
 
 

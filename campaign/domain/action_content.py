@@ -38,6 +38,12 @@ class ActionContent:
     `asks` are in the order printed; `copies_to_diplomats` is "also send copies to
     diplomatic representatives accredited to your country"; `source_links` point to
     further information. The action's timezone is the deadline's.
+
+    `language` is the language the document is written in (its translations are
+    `ActionTranslated` events); `languages` are the languages appeals may be written in.
+    Actions drafted before `language` existed were all written in English, hence "en".
+    Which locales the product ships is not the domain's to know: the API accepts only
+    those (campaign.infra.i18n.LOCALES); here the tag is checked for its form.
     """
 
     case_id: str
@@ -47,6 +53,7 @@ class ActionContent:
     country: str
     issued_on: date
     deadline: Deadline
+    language: str = "en"
     languages: tuple[str, ...]
     own_language_welcome: bool
     asks: tuple[str, ...]
@@ -86,6 +93,7 @@ def check_well_formed(content: ActionContent) -> None:
     check_deadline(content.deadline)
     for name in ("summary", "body", "additional_information"):
         require_plain_text(getattr(content, name), f"the {name.replace('_', ' ')}")
+    validate_language(content.language)
     for tag in content.languages:
         validate_language(tag)
     _check_asks(content.asks)

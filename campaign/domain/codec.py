@@ -6,11 +6,16 @@ value-directed: the declared type decides the JSON form, so a value of the wrong
 type fails here, before it reaches the log. Forms:
 
 - str, int, bool, None and Literal strings as themselves; tuples as lists;
-- date as "2010-10-27"; an instant (datetime) as ISO 8601 in UTC with its offset
+- date as "2010-10-27"; a local wall time (`time`, never with an offset) as "17:00:00";
+  an instant (datetime) as ISO 8601 in UTC with its offset
   ("2010-10-27T18:00:00+00:00"), naive instants refused; a wall-clock reading
   (`values.WallTime`) as ISO 8601 without offset;
 - nested dataclasses (value objects) as objects; when a field may hold one of several
   dataclasses (`Occurrence`), the object gets a "type" key naming the class.
+
+A field added to an event later gets a default that says what events written before it
+meant (an action's `language` is "en", a deadline's `time` None); stored data without
+it decodes to that default, so such an addition needs no upcaster.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from __future__ import annotations
 import types
 from collections.abc import Callable, Mapping
 from dataclasses import MISSING, fields, is_dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from functools import cache
 from typing import (
     Annotated,
@@ -169,6 +174,10 @@ def _decode(raw: Any, hint: Any, where: str) -> Any:
         return parsed
     if hint is date:
         return _parse(date.fromisoformat, raw, where)
+    if hint is time:
+        wall = _parse(time.fromisoformat, raw, where)
+        _expect(wall.tzinfo is None, where, "a local time without offset")
+        return wall
     return _scalar(raw, hint, where)
 
 
@@ -228,9 +237,12 @@ def _literal(value: Any, hint: Any, where: str) -> Any:
 
 
 def _scalar(value: Any, hint: Any, where: str) -> Any:
-    _expect(hint in (str, int, bool, date), where, "a supported type")
+    _expect(hint in (str, int, bool, date, time), where, "a supported type")
     if hint is date:
         _expect(type(value) is date, where, "a date")
+        return value.isoformat()
+    if hint is time:
+        _expect(type(value) is time and value.tzinfo is None, where, "a local time")
         return value.isoformat()
     _expect(type(value) is hint, where, hint.__name__)
     return value

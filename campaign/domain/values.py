@@ -162,25 +162,33 @@ def require_choice(value: str, choices: object, code: str, what: str) -> str:
 
 @dataclass(frozen=True)
 class Deadline:
-    """The last day appeals are wanted ("send appeals before 27 October 2010"), in a zone.
+    """When appeals stop ("send appeals before 27 October 2010"), in the action's zone.
 
-    Campaign practice treats the printed date as the last day to send, so appeals stop
-    at the *start of the following day* in the action's timezone; `ends_at` is that
-    instant in UTC. If that midnight falls in a DST gap, zoneinfo's fold=0 reading
-    (the offset before the transition) is used, which is the transition instant itself.
+    Most actions print only a date. Campaign practice treats it as the last day to send,
+    so appeals stop at the *start of the following day* in the action's timezone. Some
+    give a time as well (a hearing at 14:00): `time` is that local wall time on `on`,
+    and appeals stop then. `ends_at` is the instant in UTC either way. A local time that
+    a DST change skips or repeats is read as zoneinfo reads it with fold=0: the offset
+    before the transition (a skipped 02:30 is the instant the clocks would have shown it;
+    a repeated 01:30 is the earlier one).
     """
 
     on: date
     timezone: str
+    time: time | None = None
 
     def __post_init__(self) -> None:
         validate_timezone(self.timezone)
+        if self.time is not None and self.time.tzinfo is not None:
+            raise DomainError("invalid_local_time", "a deadline's time is a local wall time")
 
     def ends_at(self) -> datetime:
-        """The UTC instant appeals stop: midnight starting the day after `on`, locally."""
+        """The UTC instant appeals stop: `time` on `on`, else midnight starting the next day."""
+        zone = ZoneInfo(self.timezone)
+        if self.time is not None:
+            return datetime.combine(self.on, self.time, tzinfo=zone).astimezone(UTC)
         next_day = self.on + timedelta(days=1)
-        local = datetime.combine(next_day, time(), tzinfo=ZoneInfo(self.timezone))
-        return local.astimezone(UTC)
+        return datetime.combine(next_day, time(), tzinfo=zone).astimezone(UTC)
 
 
 @dataclass(frozen=True)

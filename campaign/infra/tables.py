@@ -103,6 +103,22 @@ action_targets = Table(
     Column("current", Boolean(), nullable=False),
 )
 
+# An action's text in other languages; `current` while the action still says what was
+# translated (campaign/domain/translation.py). Targets are never translated.
+action_translations = Table(
+    "action_translations",
+    metadata,
+    Column("action_id", Text(), primary_key=True),
+    Column("language", Text(), primary_key=True),
+    Column("title", Text(), nullable=False),
+    Column("summary", Text(), nullable=False),
+    Column("body", Text(), nullable=False),
+    Column("asks", JSON(), nullable=False),
+    Column("additional_information", Text(), nullable=False),
+    Column("translated_at", DateTime(timezone=True), nullable=False),
+    Column("current", Boolean(), nullable=False),
+)
+
 # Counters belong to the pledges projection, apart from the rows the actions projection owns.
 action_counters = Table(
     "action_counters",

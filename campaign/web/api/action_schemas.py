@@ -15,11 +15,13 @@ from campaign.domain.values import (
     Deadline,
     Target,
 )
+from campaign.infra.i18n import LOCALES
 from campaign.web.api import formats
 from campaign.web.api.common import (
     COUNTRY,
     EMAIL,
     LANGUAGE,
+    LOCALE,
     TIMEZONE,
     ApiSchema,
     Validators,
@@ -72,10 +74,18 @@ class TargetSchema(ApiSchema):
 
 
 class DeadlineSchema(ApiSchema):
-    """"Send appeals before 27 October 2010", in the action's IANA timezone."""
+    """"Send appeals before 27 October 2010", in the action's IANA timezone.
 
-    on = formats.Date(required=True)
+    Without `time`, appeals are wanted through the whole day `on` (they stop when the next
+    day starts there); with it, until that local time on `on`.
+    """
+
+    on = formats.Date(required=True, metadata={"description": "The last day appeals are wanted"})
     timezone = F.String(required=True, validate=TIMEZONE, metadata={"example": "Asia/Bishkek"})
+    time = formats.LocalTime(load_default=None, allow_none=True, metadata={
+        "description": "When appeals stop on `on`, as a local wall time in `timezone` "
+                       "(HH:MM or HH:MM:SS, no offset; shown as HH:MM:SS); absent or null: "
+                       "at the end of that day"})
 
     @ma.post_load
     def to_deadline(self, data: dict[str, Any], **_: Any) -> Deadline:
@@ -93,7 +103,12 @@ class ActionContentSchema(ApiSchema):
     country = F.String(required=True, validate=COUNTRY)
     issued_on = formats.Date(required=True)
     deadline = F.Nested(DeadlineSchema, required=True)
-    languages = F.List(F.String(validate=LANGUAGE), required=True, validate=_many(MAX_LANGUAGES))
+    language = F.String(load_default="en", validate=LOCALE, metadata={
+        "description": "The language the action is written in: one of the shipped locales "
+                       "(default en). Supporters whose language has no translation of the "
+                       "action receive it in this one."})
+    languages = F.List(F.String(validate=LANGUAGE), required=True, validate=_many(MAX_LANGUAGES),
+                       metadata={"description": "The languages appeals may be written in"})
     own_language_welcome = formats.Boolean(load_default=True)
     asks = F.List(F.String(validate=ASK), required=True, validate=_many(MAX_ASKS))
     targets = F.List(F.Nested(TargetSchema), required=True, validate=_many(MAX_TARGETS))
@@ -126,6 +141,30 @@ class UpdateSchema(ApiSchema):
         return {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
 
 
+class TranslationSchema(ApiSchema):
+    """The action's text in another language: every text the action has, and one ask for
+    each of its asks, in order. Targets, salutations and addresses are never translated."""
+
+    title = F.String(required=True, validate=NAME)
+    summary = F.String(load_default="", validate=SUMMARY)
+    body = F.String(load_default="", validate=LONG)
+    asks = F.List(F.String(validate=ASK), required=True, validate=_many(MAX_ASKS, 1))
+    additional_information = F.String(load_default="", validate=LONG)
+
+    @ma.post_load
+    def tuples(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        return {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+
+
+class StoredTranslationSchema(TranslationSchema):
+    """A translation as stored; `current` is false once an update or a revision changed the
+    text it translated: supporters then get the action's own language until it is redone."""
+
+    language = F.String(required=True, metadata={"enum": list(LOCALES)})
+    translated_at = F.DateTime(required=True)
+    current = F.Boolean(required=True)
+
+
 class CloseSchema(ApiSchema):
     """Stop action: why appeals are no longer wanted."""
 
@@ -147,6 +186,8 @@ class ActionSchema(ActionContentSchema):
     close_reason = F.String(allow_none=True)
     pledges = F.Integer(required=True)
     letters = F.Integer(required=True)
+    translations = F.List(F.Nested(StoredTranslationSchema), required=True,
+                          metadata={"description": "By language"})
 
 
 class ActionPageSchema(ApiSchema):

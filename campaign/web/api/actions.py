@@ -17,9 +17,11 @@ from campaign.domain.action import DEADLINE_NOTICE
 from campaign.domain.action_content import ActionContent
 from campaign.domain.codec import from_plain
 from campaign.infra.clock import utc_now
+from campaign.infra.i18n import LOCALES
 from campaign.infra.tables import (
     action_counters,
     action_targets,
+    action_translations,
     actions,
     letters_per_target_day,
     pledges,
@@ -32,6 +34,7 @@ from campaign.web.api.action_schemas import (
     ActionSchema,
     CloseSchema,
     StatsSchema,
+    TranslationSchema,
     UpdateSchema,
 )
 from campaign.web.api.common import (
@@ -58,16 +61,27 @@ blueprint = Blueprint("actions", __name__, url_prefix="/api/v1/actions",
                       description="Urgent actions and their numbered updates.")
 CONTENT_FIELDS = tuple(f.name for f in dataclasses.fields(ActionContent))
 CASE_MUST_EXIST = {"unknown_case": "case_id"}
+TRANSLATION_RULES = {  # the request's faults the schema cannot see: the action decides
+    "same_language": "language", "asks_mismatch": "asks",
+    **{f"{name}_not_translated": name for name in ("summary", "body", "additional_information")},
+}
+LANGUAGE_PARAMETER = {
+    "in": "path", "name": "language", "required": True,
+    "schema": {"type": "string", "enum": list(LOCALES)},
+    "description": "A shipped locale other than the action's own `language`",
+}
 ACTION_ID = "$response.body#/action_id"
 DRAFTED = {  # what a client does next with a draft it just read or wrote
     "GetAction": link("actions.get", action_id=ACTION_ID),
     "ReviseDraft": link("actions.revise", if_match=True, action_id=ACTION_ID),
     "Launch": link("actions.launch", if_match=True, action_id=ACTION_ID),
+    "Translate": link("actions.translate", if_match=True, action_id=ACTION_ID),
 }
 LAUNCHED = {  # ...and with a launched action
     "GetAction": link("actions.get", action_id=ACTION_ID),
     "GetStats": link("actions.stats", action_id=ACTION_ID),
     "PublishUpdate": link("actions.publish_update", if_match=True, action_id=ACTION_ID),
+    "Translate": link("actions.translate", if_match=True, action_id=ACTION_ID),
     "Close": link("actions.close", if_match=True, action_id=ACTION_ID),
     "Pledge": link("pledges.make", action_id=ACTION_ID),
 }
@@ -184,6 +198,37 @@ def close(body: dict[str, Any], action_id: str) -> tuple[dict[str, Any], int, di
     return representation(action_id), 200, etag(outcome.version)
 
 
+@blueprint.route("/<action_id>/translations/<language>", methods=["PUT"],
+                 parameters=[LANGUAGE_PARAMETER])
+@require_role("campaigner")
+@if_match_required
+@idempotent
+@blueprint.arguments(TranslationSchema)
+@blueprint.response(200, ActionSchema, headers={"ETag": {"schema": {"type": "string"}}})
+@blueprint.doc(security=CAMPAIGNER, parameters=[HEADER_PARAMETER], responses={
+    **conflict("action_closed"), **links(200, GetAction=DRAFTED["GetAction"])})
+def translate(
+    text: dict[str, Any], action_id: str, language: str
+) -> tuple[dict[str, Any], int, dict[str, str]]:
+    """Give the action's text in `language`, replacing an earlier translation into it.
+
+    Drafts and launched actions may be translated, again after an update changed the
+    text (the translation is then no longer `current`). Supporters whose locale is
+    `language` receive the action in it from the next e-mail on. Every text the action
+    has is translated (else 422 naming the field), with one ask for each of its asks, in
+    order (else 422 on `asks`); `language` must be another than the action's (else 422).
+    """
+    require_row(actions.c.action_id, action_id, "action")
+    if language not in LOCALES:
+        raise NotFound(f"no translations into {language!r}: the shipped locales are "
+                       f"{', '.join(LOCALES)}")
+    command = action.TranslateAction(action_id=action_id, language=language,
+                                     translated_at=utc_now(), **text)
+    with rules_on_fields(TRANSLATION_RULES):
+        outcome = dispatch(command, with_if_match=True)
+    return representation(action_id), 200, etag(outcome.version)
+
+
 @blueprint.route("/<action_id>/stats", methods=["GET"])
 @require_role("viewer")
 @blueprint.response(200, StatsSchema)
@@ -243,6 +288,9 @@ def _representation(conn: Connection, action_id: str) -> dict[str, Any]:
         "closed_at": _instant(document.get("closed_at")),
         "close_reason": document.get("close_reason"),
         "pledges": row.pledges or 0, "letters": row.letters or 0,
+        "translations": [dict(t) for t in conn.execute(
+            select(action_translations).where(action_translations.c.action_id == action_id)
+            .order_by(action_translations.c.language)).mappings()],
     }
 
 

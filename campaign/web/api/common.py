@@ -133,6 +133,8 @@ COUNTRY: Validators = [formats.COUNTRY]
 """An ISO 3166-1 alpha-2 code (the spec lists them)."""
 LANGUAGE: Validators = [ma.validate.Length(min=2, max=35), formats.LANGUAGE]
 """A BCP 47 language[-script][-region] tag in canonical case."""
+LOCALE: Validators = [formats.LOCALE]
+"""A locale the product ships (the spec lists them)."""
 TIMEZONE: Validators = [formats.TIMEZONE]
 """An IANA zone name (the spec lists them)."""
 

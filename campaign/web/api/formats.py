@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import available_timezones
 
@@ -33,6 +33,7 @@ from campaign.domain.values import (
     validate_language,
     validate_timezone,
 )
+from campaign.infra.i18n import LOCALES
 
 # Unicode category Cc: C0 and C1 controls, with DEL.
 _CONTROLS = r"\x00-\x1f\x7f-\x9f"
@@ -69,6 +70,7 @@ _MONTH_DAY = ("((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])|(0[469]|11)-(0[1-9]|[1
 _DAY = rf"({_YEAR}-{_MONTH_DAY}|{_LEAP_YEAR}-02-29)"
 _CLOCK = "([01][0-9]|2[0-3]):[0-5][0-9]"
 DATE = rf"^{_DAY}$"
+LOCAL_TIME = rf"^{_CLOCK}(:[0-5][0-9])?$"
 LOCAL_DATE_TIME = rf"^{_DAY}T{_CLOCK}(:[0-5][0-9](\.[0-9]{{1,6}})?)?$"
 INSTANT = rf"^{_DAY}[Tt]{_CLOCK}:[0-5][0-9](\.[0-9]{{1,6}})?([Zz]|[+-]{_CLOCK})$"
 
@@ -139,6 +141,16 @@ LANGUAGE = Stated(validate_language, pattern=LANGUAGE_TAG)
 """A BCP 47 language[-script][-region] tag in canonical case."""
 
 
+def _shipped(tag: str) -> None:
+    if tag not in LOCALES:
+        raise DomainError("unsupported_locale", f"one of the shipped locales {', '.join(LOCALES)}")
+
+
+LOCALE = Stated(_shipped, choices=LOCALES)
+"""A locale the product ships (campaign.infra.i18n.LOCALES): what an action is written or
+translated in, so that every e-mail and page about it can be in that language throughout."""
+
+
 def single_line_text(visible: bool = False) -> Stated:
     """One line; `visible`: and not blank (the domain refuses blank names and titles)."""
 
@@ -187,6 +199,26 @@ class Date(ma.fields.Date):
         if not (isinstance(value, str) and self._PATTERN.fullmatch(value)):
             raise ma.ValidationError("a date like 2020-05-13, in the years 1900 to 2200")
         found: date = super()._deserialize(value, attr, data, **kwargs)
+        return found
+
+
+class LocalTime(ma.fields.Time):
+    """A wall-clock time without offset, HH:MM or HH:MM:SS ("17:00"), written as HH:MM:SS.
+
+    Marshmallow's Time also reads fractions and offsets; a deadline's time has neither.
+    """
+
+    _PATTERN = re.compile(LOCAL_TIME)
+
+    def __init__(self, **kwargs: Any) -> None:
+        metadata = {"format": "local-time", "pattern": LOCAL_TIME, "example": "17:00",
+                    "minLength": 5, "maxLength": 8, **kwargs.pop("metadata", {})}
+        super().__init__(metadata=metadata, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> time:
+        if not (isinstance(value, str) and self._PATTERN.fullmatch(value)):
+            raise ma.ValidationError("a local time like 17:00 or 17:00:00, without offset")
+        found: time = super()._deserialize(value, attr, data, **kwargs)
         return found
 
 

@@ -17,11 +17,25 @@ def seed_action() -> tuple[action.State, list[str]]:
     return state, [e.type_name for e in log]
 
 
-def test_the_seed_action_is_drafted_launched_and_updated_for_the_fifth_time() -> None:
+def test_the_seed_action_is_drafted_translated_launched_and_updated_for_the_fifth_time() -> None:
     state, log = seed_action()
 
-    assert log == ["ActionDrafted", "ActionLaunched", "ActionUpdated"]
+    assert log == ["ActionDrafted", "ActionTranslated", "ActionLaunched", "ActionUpdated"]
     assert (state.status, state.is_open, state.update_number) == ("launched", True, 5)
+
+
+def test_the_seed_action_is_written_in_english_and_its_russian_translation_is_current() -> None:
+    state = seed_action()[0]
+
+    assert state.content is not None and state.content.language == "en"
+    russian = state.current_translation("ru")
+    assert russian is not None
+    assert russian.title == "ПРАВОЗАЩИТНИК ПРИГОВОРЁН К ПОЖИЗНЕННОМУ ЗАКЛЮЧЕНИЮ"
+    assert len(russian.asks) == len(state.content.asks) == 3
+    assert russian.body.count("\n\n") == state.content.body.count("\n\n")  # paragraph by paragraph
+    assert (russian.additional_information.count("\n\n")
+            == state.content.additional_information.count("\n\n"))
+    assert state.current_translation("ky") is None
 
 
 def test_the_seed_action_keeps_its_document_identity_and_language_choice() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 
 import pytest
 
@@ -34,6 +34,32 @@ def test_a_deadline_follows_summer_time_of_its_zone() -> None:
     deadline = Deadline(on=date(2010, 10, 30), timezone="Europe/London")
 
     assert deadline.ends_at() == datetime(2010, 10, 30, 23, 0, tzinfo=UTC)
+
+
+def test_a_date_only_deadline_keeps_its_instant_when_deadlines_can_have_a_time() -> None:
+    assert Deadline(on=date(2027, 1, 20), timezone="Asia/Bishkek", time=None).ends_at() == (
+        datetime(2027, 1, 20, 18, 0, tzinfo=UTC))  # midnight starting 21 January in Bishkek
+
+
+def test_a_deadline_with_a_time_ends_at_that_local_time_on_its_day() -> None:
+    deadline = Deadline(on=date(2027, 1, 20), timezone="Asia/Bishkek", time=time(17, 0))
+
+    assert deadline.ends_at() == datetime(2027, 1, 20, 11, 0, tzinfo=UTC)  # Bishkek is UTC+6
+
+
+def test_a_deadline_time_follows_summer_time_and_reads_a_skipped_time_before_the_change(
+) -> None:
+    summer = Deadline(on=date(2027, 7, 1), timezone="Europe/London", time=time(17, 0))
+    skipped = Deadline(on=date(2027, 3, 28), timezone="Europe/London", time=time(1, 30))
+
+    assert summer.ends_at() == datetime(2027, 7, 1, 16, 0, tzinfo=UTC)
+    assert skipped.ends_at() == datetime(2027, 3, 28, 1, 30, tzinfo=UTC)  # still GMT's offset
+
+
+def test_a_deadline_time_with_an_offset_is_refused() -> None:
+    aware = time(17, 0, tzinfo=UTC)
+
+    assert refusal(lambda: Deadline(date(2027, 1, 20), "UTC", aware)) == "invalid_local_time"
 
 
 @pytest.mark.parametrize("name", ["Asia/Bishkik", "localtime", "", "../etc/passwd", "asia/bishkek"])
