@@ -28,6 +28,7 @@ from campaign.infra.tables import actions, mail_deliveries, supporters
 from campaign.mail.links import MailLinks
 from campaign.mail.message import Batch, MailConfig, Personalization, recipient_problem
 from campaign.mail.rendering import Rendered, Slot, deadline_for, render
+from campaign.read_models.action_translations import in_language
 from events import EventStore, as_utc
 from events.personal_data import MASK, Opener, Vault
 
@@ -69,7 +70,8 @@ class Composer:
         if planned.action_id is not None:
             action_row = conn.execute(
                 select(actions).where(actions.c.action_id == planned.action_id)).one()
-        rendered = render(planned.kind, plan.locale, self._context(conn, planned, action_row))
+        context, language = self._context(conn, planned, action_row, plan.locale)
+        rendered = render(planned.kind, language, context)
         recipients = _recipients(conn, plan.batch_id)
         opener = self.vault.opener(conn, (f"supporter-{r.supporter_id}" for r in recipients))
         ids = {"mailing_id": planned.mailing_id, "batch_id": plan.batch_id}
@@ -93,18 +95,24 @@ class Composer:
         )
         return Composed(batch, tuple(failed))
 
-    def _context(self, conn: Connection, planned: mailing.MailingPlanned,
-                 action_row: Any) -> dict[str, Any]:
+    def _context(self, conn: Connection, planned: mailing.MailingPlanned, action_row: Any,
+                 locale: str) -> tuple[dict[str, Any], str]:
+        """What the templates read, and the language it is in (the e-mail's language).
+
+        The planner put the language each recipient receives the action in as the batch's
+        locale; a translation outdated since then leaves the action's own language.
+        """
         if action_row is None:
-            return {}
-        document = action_row.document
+            return {}, locale
+        assert planned.action_id is not None
+        document, language = in_language(conn, planned.action_id, action_row.document, locale)
         context: dict[str, Any] = {"action": document,
                                    "update_number": document["update_number"],
                                    "close_reason": document.get("close_reason") or "",
                                    "close_note": document.get("close_note") or ""}
         if planned.kind == "case_development":
             context["development"] = self._development(conn, planned)
-        return context
+        return context, language
 
     def _development(self, conn: Connection, planned: mailing.MailingPlanned
                      ) -> dict[str, str]:

@@ -2,9 +2,12 @@
 
 Launching an action mails everyone whose subscriptions cover it. Updates, stop notices
 and case developments go to the people who received the original action, not to the
-whole list. Planning runs as a checkpointed subscription: the deliveries and the
-`MailingPlanned` event commit together with the checkpoint, and ids derive from the
-causing event, so reading an event twice plans nothing twice.
+whole list. Each person gets the action in their language when it exists in it, else in
+the action's own (`read_models.action_translations`), so each batch is in one language.
+
+Planning runs as a checkpointed subscription: the deliveries and the `MailingPlanned`
+event commit together with the checkpoint, and ids derive from the causing event, so
+reading an event twice plans nothing twice.
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ from campaign.domain import action, case, mailing
 from campaign.domain.codec import from_data
 from campaign.domain.mailing import MAX_RECIPIENTS_PER_BATCH, BatchPlan, MailingKind
 from campaign.infra.event_mapping import replay
-from campaign.infra.tables import actions, mail_deliveries, supporters
+from campaign.infra.tables import actions, mail_deliveries, stream_directory, supporters
+from campaign.read_models.action_translations import languages_of
 from events import StoredEvent, Subscription
 
 NAMESPACE = uuid.UUID("6f1c2d4e-135a-4010-9e58-015201000000")
@@ -48,7 +52,11 @@ def mailing_id_for(kind: MailingKind, action_id: str, cause: StoredEvent) -> str
 
 @dataclass(frozen=True)
 class Recipient:
-    """Who a mailing goes to, by id only: addresses are looked up when sending."""
+    """Who a mailing goes to, by id only: addresses are looked up when sending.
+
+    `locale` is the supporter's own as audiences are found; in a planned mailing about an
+    action, it is the language they receive the action in (`in_their_language`).
+    """
 
     supporter_id: str
     locale: str
@@ -73,12 +81,36 @@ def plan(
     """Record deliveries in batches and the MailingPlanned event, unless already planned."""
     if is_planned(conn, commands, mailing_id):
         return
-    audience = (eligible_subscribers(conn, action_id) if kind == "action_launched"
-                else previous_recipients(conn, action_id))
+    people = (eligible_subscribers(conn, action_id) if kind == "action_launched"
+              else previous_recipients(conn, action_id))
     record_mailing(conn, commands, mailing.PlanMailing(
         mailing_id=mailing_id, kind=kind, action_id=action_id, case_id=case_id,
         cause_event_id=str(cause.event_id), batches=(), planned_at=cause.recorded_at,
-    ), audience, policy_meta("mailings", cause))
+    ), in_their_language(conn, action_id, people), policy_meta("mailings", cause))
+
+
+def in_their_language(
+    conn: Connection, action_id: str, people: Sequence[Recipient]
+) -> list[Recipient]:
+    """Each of `people` with the language they receive the action in as their locale."""
+    document = conn.execute(select(actions.c.document)
+                            .where(actions.c.action_id == action_id)).scalar_one()
+    languages = languages_of(conn, action_id, document)
+    return [Recipient(p.supporter_id, languages.received_by(p.locale)) for p in people]
+
+
+def audience(conn: Connection, action_id: str) -> list[Recipient]:
+    """Who the action's next mailing reaches, with their own locales.
+
+    Once its launch was planned, the launch's recipients who can still be mailed (as
+    updates and stop notices go); before that, the subscribers its launch would reach.
+    """
+    launch = mailing.mailing_stream(launch_mailing_id(action_id))
+    planned = conn.execute(select(stream_directory.c.stream_id)
+                           .where(stream_directory.c.stream_id == launch)).first()
+    if planned is not None:
+        return previous_recipients(conn, action_id)
+    return eligible_subscribers(conn, action_id)
 
 
 def is_planned(conn: Connection, commands: CommandHandler, mailing_id: str) -> bool:

@@ -3,8 +3,9 @@
 The scan (campaign/application/deadlines.py) calls `ReminderMailer.send_reminders` inside the
 transaction that marks the reminders sent, so the mailing is planned exactly when the
 marks commit, and a scan that fails plans nothing. One mailing per action and reminder
-kind, in batches by locale like any other: ten thousand pledgers of one action reminded at
-the same hour cost ten requests, not ten thousand. The e-mail itself names the deadline
+kind, in batches by the language each pledger receives the action in, like any other: ten
+thousand pledgers of one action reminded at the same hour cost ten requests, not ten
+thousand. The e-mail itself names the deadline
 in each supporter's timezone and links back to their pledge.
 """
 
@@ -22,7 +23,7 @@ from campaign.application.deadlines import ACTOR
 from campaign.application.reminders import DueReminder
 from campaign.domain import mailing
 from campaign.infra.tables import actions, pledges, supporters
-from campaign.mail.planning import NAMESPACE, Recipient, record_mailing
+from campaign.mail.planning import NAMESPACE, Recipient, in_their_language, record_mailing
 from events import as_utc
 
 
@@ -56,8 +57,9 @@ class ReminderMailer:
         meta = Meta(actor=ACTOR, correlation_id=f"reminders-{as_utc(now).isoformat()}")
         for (action_id, _kind), group in sorted(groups.items()):
             people = [pledged[r.pledge_id] for r in group]
+            recipients = [Recipient(p.supporter_id, p.locale or "en") for p in people]
             record_mailing(conn, self.commands, mailing.PlanMailing(
                 mailing_id=reminder_mailing_id(group), kind="pledge_reminder",
                 action_id=action_id, case_id=people[0].case_id, cause_event_id=None,
                 batches=(), planned_at=now,
-            ), [Recipient(p.supporter_id, p.locale or "en") for p in people], meta)
+            ), in_their_language(conn, action_id, recipients), meta)

@@ -67,3 +67,9 @@ def test_every_country_and_timezone_the_spec_lists_is_taken_and_nothing_else() -
     assert all(server_takes(formats.TIMEZONE, zone) for zone in formats.TIMEZONE.choices)
     assert not any(server_takes(formats.COUNTRY, code) for code in ("XX", "gb", "GBR", ""))
     assert not any(server_takes(formats.TIMEZONE, zone) for zone in ("Mars/Base", "", "utc "))
+
+
+def test_the_locales_an_action_is_written_or_translated_in_are_the_shipped_ones_alone() -> None:
+    assert formats.LOCALE.choices == ["en", "es", "fr", "ar", "ru", "ky"]
+    assert all(server_takes(formats.LOCALE, tag) for tag in formats.LOCALE.choices)
+    assert not any(server_takes(formats.LOCALE, tag) for tag in ("de", "RU", "ru-RU", "en ", ""))

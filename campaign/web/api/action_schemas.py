@@ -215,6 +215,10 @@ class DayStatsSchema(ApiSchema):
 
 
 class StatsSchema(ApiSchema):
+    """The action's numbers; `languages` and `missing_translations` count the supporters it
+    reaches (its launch's recipients who can still be mailed, or before launch those it
+    would reach), as the mail planner assigns them a language."""
+
     action_id = F.String(required=True)
     status = F.String(required=True)
     pledges = F.Integer(required=True)
@@ -222,3 +226,10 @@ class StatsSchema(ApiSchema):
     letters = F.Integer(required=True)
     targets = F.List(F.Nested(TargetStatsSchema), required=True)
     letters_per_day = F.List(F.Nested(DayStatsSchema), required=True)
+    languages = F.Dict(keys=F.String(), values=F.Integer(), required=True, metadata={
+        "description": "How many supporters receive the action in each language",
+        "example": {"en": 1200, "ru": 300}})
+    missing_translations = F.Dict(keys=F.String(), values=F.Integer(), required=True, metadata={
+        "description": "Per supporters' locale with no current translation (and other than "
+                       "the action's own), how many receive the action's own language instead",
+        "example": {"ky": 40}})

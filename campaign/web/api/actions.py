@@ -27,6 +27,8 @@ from campaign.infra.tables import (
     pledges,
     target_letters,
 )
+from campaign.mail.planning import audience
+from campaign.read_models.action_translations import languages_of
 from campaign.web.api.action_schemas import (
     ActionContentSchema,
     ActionFilterSchema,
@@ -234,9 +236,15 @@ def translate(
 @blueprint.response(200, StatsSchema)
 @blueprint.doc(security=CAMPAIGNER)
 def stats(action_id: str) -> dict[str, Any]:
-    """Pledges and confirmed letters: in total, per target and per day."""
+    """Pledges and confirmed letters: in total, per target and per day; and how many
+    supporters receive the action in each language, and whose language lacks a translation.
+    """
     with reading() as conn:
         body = _representation(conn, action_id)
+        document = conn.execute(select(actions.c.document)
+                                .where(actions.c.action_id == action_id)).scalar_one()
+        languages, missing = languages_of(conn, action_id, document).tally(
+            r.locale for r in audience(conn, action_id))
         by_status: dict[str, int] = {status: n for status, n in conn.execute(
             select(pledges.c.status, func.count()).where(pledges.c.action_id == action_id)
             .group_by(pledges.c.status))}
@@ -258,7 +266,8 @@ def stats(action_id: str) -> dict[str, Any]:
         ).mappings().all()
     return {"action_id": action_id, "status": body["status"], "pledges": body["pledges"],
             "pledges_by_status": by_status, "letters": body["letters"],
-            "targets": [dict(t) for t in targets], "letters_per_day": [dict(d) for d in days]}
+            "targets": [dict(t) for t in targets], "letters_per_day": [dict(d) for d in days],
+            "languages": languages, "missing_translations": missing}
 
 
 def representation(action_id: str) -> dict[str, Any]:

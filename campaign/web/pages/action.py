@@ -31,6 +31,7 @@ from campaign.domain.base import DomainError
 from campaign.infra.clock import utc_now
 from campaign.infra.tables import actions, supporters
 from campaign.mail.rendering import deadline_for, languages_phrase
+from campaign.read_models.action_translations import in_language
 from campaign.web.context import container
 from campaign.web.pages import action_link_subject, keep_link_private, page, supporter_meta
 from events import as_utc
@@ -118,9 +119,11 @@ def _letter(action_id: str, supporter_id: str, form: Any, meta: Meta) -> str:
 
 
 def select_supporter(supporter_id: str) -> Select[Any]:
-    """What the page needs of the reader: consent, erasure, timezone (no personal data)."""
+    """What the page needs of the reader: consent, erasure, timezone, locale (no personal
+    data)."""
     c = supporters.c
-    return select(c.consented, c.erased, c.timezone).where(c.supporter_id == supporter_id)
+    return (select(c.consented, c.erased, c.timezone, c.locale)
+            .where(c.supporter_id == supporter_id))
 
 
 def _context(action_id: str, supporter_id: str) -> dict[str, Any] | None:
@@ -132,14 +135,16 @@ def _context(action_id: str, supporter_id: str) -> dict[str, Any] | None:
             return None
         reader = conn.execute(select_supporter(supporter_id)).one_or_none()
         state, _ = commands.load(conn, f"pledge-{action_id}-{supporter_id}", pledge.AGGREGATE)
-    document = row.document
+        # In the reader's language when the action exists in it, as their e-mails are.
+        document, content_locale = in_language(
+            conn, action_id, row.document, reader.locale if reader is not None else None)
     targets = document["targets"]
     deadline = as_utc(row.deadline_at)
     timezone = (reader.timezone if reader is not None else None) or "UTC"
     mine = state if state.status != "none" else None
     chosen = set(mine.target_ids) if mine is not None and mine.target_ids else None
     return {
-        "action": document, "status": row.status,
+        "action": document, "content_locale": content_locale, "status": row.status,
         "deadline_passed": utc_now() >= deadline, "deadline_notice": DEADLINE_NOTICE,
         "deadline_local": _deadline_in(deadline, timezone),
         "languages": languages_phrase(document["languages"], document["own_language_welcome"]),

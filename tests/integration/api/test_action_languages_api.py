@@ -3,6 +3,7 @@ that say how many supporters receive which language."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -16,15 +17,17 @@ from campaign.domain.action import ActionDrafted
 from campaign.domain.codec import to_data
 from campaign.infra.clock import utc_now
 from campaign.infra.tables import actions
-from events import NO_STREAM, NewEvent
+from events import NO_STREAM, NewEvent, SubscriptionRunner
 from tests.integration.api.conftest import (
     Headers,
+    Person,
     action_body,
     assert_problem,
     error_fields,
     event_count,
     if_match,
 )
+from tests.integration.api.test_action_page import page_url
 
 
 def in_russian(**changes: Any) -> dict[str, Any]:
@@ -37,6 +40,11 @@ def translate(client: FlaskClient, action_id: str, headers: Headers, language: s
     url = f"/api/v1/actions/{action_id}"
     return client.put(f"{url}/translations/{language}", json=in_russian(**changes),
                       headers=if_match(client, url, headers))
+
+
+def plan_mailings(container: Container) -> None:
+    """What the clock does within a second: plan the mailings the log asks for."""
+    SubscriptionRunner(container.store, container.subscriptions["mailing_planner"]).run()
 
 
 # The action's language and its translations
@@ -188,3 +196,52 @@ def test_an_action_stored_before_actions_had_a_language_or_a_deadline_time_still
 
     assert body["language"] == "en" and body["translations"] == []
     assert body["deadline"] == {"on": "2010-10-27", "timezone": "Asia/Bishkek", "time": None}
+
+
+# Which language each supporter reads
+
+
+def test_the_act_page_shows_the_action_in_the_readers_language_when_it_exists_in_it(
+    client: FlaskClient, container: Container, campaigner: Headers, launched_action: str,
+    confirmed: Callable[..., Person],
+) -> None:
+    olga = confirmed("olga@example.org", "Olga Petrova", locale="ru")
+    aigerim = confirmed("aigerim@example.org", "Aigerim Sadykova", locale="ky")
+    translate(client, launched_action, campaigner)
+
+    russian = client.get(page_url(container, launched_action, olga.supporter_id))
+    english = client.get(page_url(container, launched_action, aigerim.supporter_id))
+
+    assert russian.status_code == english.status_code == 200
+    assert ru.TITLE in russian.get_data(as_text=True)
+    assert ru.ASKS[1] in russian.get_data(as_text=True)
+    assert "Zarylbek Rysaliev" in russian.get_data(as_text=True)  # officials as written
+    assert seed.TITLE in english.get_data(as_text=True)
+    assert ru.TITLE not in english.get_data(as_text=True)
+
+
+def test_stats_count_the_supporters_receiving_each_language_and_those_lacking_one(
+    client: FlaskClient, container: Container, campaigner: Headers, viewer: Headers,
+    drafted_action: str, confirmed: Callable[..., Person],
+) -> None:
+    for n, locale in enumerate(("en", "en", "ru", "ru-KG", "ky", "es", "de")):
+        confirmed(f"person.{n}@example.org", f"Person {n}", locale=locale)
+    url = f"/api/v1/actions/{drafted_action}"
+
+    def languages() -> tuple[dict[str, int], dict[str, int]]:
+        body = client.get(f"{url}/stats", headers=viewer).get_json()
+        return body["languages"], body["missing_translations"]
+
+    # A draft: counted among those its launch would reach, before any translation.
+    assert languages() == ({"en": 7}, {"es": 1, "ky": 1, "ru": 2})
+    translate(client, drafted_action, campaigner)
+    assert languages() == ({"en": 5, "ru": 2}, {"es": 1, "ky": 1})
+
+    client.post(f"{url}/launch", headers=if_match(client, url, campaigner))
+    plan_mailings(container)
+    confirmed("late@example.org", "Late Comer", locale="ky")  # joined after the launch
+    assert languages() == ({"en": 5, "ru": 2}, {"es": 1, "ky": 1})  # the launch's recipients
+
+    client.post(f"{url}/updates", json={"number": 6, "title": "STILL JAILED"},
+                headers=if_match(client, url, campaigner))
+    assert languages() == ({"en": 7}, {"es": 1, "ky": 1, "ru": 2})  # outdated: English again

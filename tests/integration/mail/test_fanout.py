@@ -71,8 +71,8 @@ def test_the_launch_reaches_every_subscriber_exactly_once_with_one_click_unsubsc
     assert "Zarylbek Rysaliev" in request["content"][0]["value"]
     launch_batches = [r for r in sendgrid_server.accepted
                       if r.body["categories"] == ["action_launched"]]
-    locales = {s.registration.locale for s in SUPPORTERS}
-    assert outcomes(mail_container).count("BatchAccepted") == len(launch_batches) == len(locales)
+    # One batch per language received: UA 135/10 exists in English and in Russian.
+    assert outcomes(mail_container).count("BatchAccepted") == len(launch_batches) == 2
     assert outcomes(mail_container)[-1] == "MailingCompleted"
 
 
@@ -165,7 +165,7 @@ def test_batches_whose_queue_message_was_lost_are_found_and_sent_once(
     load_demo(mail_container)
     # Planned, but the messages never reached a worker (Redis flushed, failed over).
     SubscriptionRunner(mail_container.store, mail_container.subscriptions["mailing_planner"]).run()
-    planned = {f"{launch_mailing_id(seed.ACTION_ID)}-{n}" for n in (1, 2, 3)}
+    planned = {f"{launch_mailing_id(seed.ACTION_ID)}-{n}" for n in (1, 2)}  # en, ru
     now = utc_now()
     assert lost_batches(mail_container.engine, now) == []  # too soon to call them lost
     later = now + LOST_AFTER + timedelta(minutes=1)
