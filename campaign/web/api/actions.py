@@ -297,7 +297,7 @@ def _representation(conn: Connection, action_id: str) -> dict[str, Any]:
         "closed_at": _instant(document.get("closed_at")),
         "close_reason": document.get("close_reason"),
         "pledges": row.pledges or 0, "letters": row.letters or 0,
-        "translations": [dict(t) for t in conn.execute(
+        "translations": [{**t, "translated_at": as_utc(t["translated_at"])} for t in conn.execute(
             select(action_translations).where(action_translations.c.action_id == action_id)
             .order_by(action_translations.c.language)).mappings()],
     }

@@ -4,7 +4,7 @@ that say how many supporters receive which language."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask.testing import FlaskClient
@@ -61,6 +61,7 @@ def test_a_translation_is_stored_shown_with_the_action_and_moves_its_etag(
     assert body["language"] == "en" and body["title"] == seed.TITLE  # the original, as written
     [translation] = body["translations"]
     assert translation["language"] == "ru" and translation["current"] is True
+    assert datetime.fromisoformat(translation["translated_at"]).utcoffset() == timedelta(0)
     assert (translation["title"], translation["asks"]) == (ru.TITLE, list(ru.ASKS))
     assert translation["body"] == ru.BODY
     assert translation["additional_information"] == ru.ADDITIONAL_INFORMATION
