@@ -63,10 +63,10 @@ blueprint = Blueprint("actions", __name__, url_prefix="/api/v1/actions",
                       description="Urgent actions and their numbered updates.")
 CONTENT_FIELDS = tuple(f.name for f in dataclasses.fields(ActionContent))
 CASE_MUST_EXIST = {"unknown_case": "case_id"}
-TRANSLATION_RULES = {  # the request's faults the schema cannot see: the action decides
-    "same_language": "language", "asks_mismatch": "asks",
-    **{f"{name}_not_translated": name for name in ("summary", "body", "additional_information")},
-}
+# What a translation must match in the action as it is now: conflicts with its state.
+TRANSLATION_RULES = ("action_closed", "same_language", "asks_mismatch",
+                     *(f"{name}_not_translated"
+                       for name in ("summary", "body", "additional_information")))
 LANGUAGE_PARAMETER = {
     "in": "path", "name": "language", "required": True,
     "schema": {"type": "string", "enum": list(LOCALES)},
@@ -208,7 +208,7 @@ def close(body: dict[str, Any], action_id: str) -> tuple[dict[str, Any], int, di
 @blueprint.arguments(TranslationSchema)
 @blueprint.response(200, ActionSchema, headers={"ETag": {"schema": {"type": "string"}}})
 @blueprint.doc(security=CAMPAIGNER, parameters=[HEADER_PARAMETER], responses={
-    **conflict("action_closed"), **links(200, GetAction=DRAFTED["GetAction"])})
+    **conflict(*TRANSLATION_RULES), **links(200, GetAction=DRAFTED["GetAction"])})
 def translate(
     text: dict[str, Any], action_id: str, language: str
 ) -> tuple[dict[str, Any], int, dict[str, str]]:
@@ -216,9 +216,10 @@ def translate(
 
     Drafts and launched actions may be translated, again after an update changed the
     text (the translation is then no longer `current`). Supporters whose locale is
-    `language` receive the action in it from the next e-mail on. Every text the action
-    has is translated (else 422 naming the field), with one ask for each of its asks, in
-    order (else 422 on `asks`); `language` must be another than the action's (else 422).
+    `language` receive the action in it from the next e-mail on. What the action says
+    now decides the rest, each a 409 naming it: every text the action has is translated
+    (`body_not_translated`, …), with one ask for each of its asks, in order
+    (`asks_mismatch`), into another language than the action's (`same_language`).
     """
     require_row(actions.c.action_id, action_id, "action")
     if language not in LOCALES:
@@ -226,8 +227,7 @@ def translate(
                        f"{', '.join(LOCALES)}")
     command = action.TranslateAction(action_id=action_id, language=language,
                                      translated_at=utc_now(), **text)
-    with rules_on_fields(TRANSLATION_RULES):
-        outcome = dispatch(command, with_if_match=True)
+    outcome = dispatch(command, with_if_match=True)
     return representation(action_id), 200, etag(outcome.version)
 
 

@@ -89,15 +89,15 @@ def test_a_translation_breaking_a_rule_is_a_4xx_naming_it_and_stores_nothing(
     url = f"/api/v1/actions/{drafted_action}"
     before = event_count(container)
 
-    assert error_fields(translate(client, drafted_action, campaigner, language="en")) == {
-        "language"}
-    assert error_fields(translate(client, drafted_action, campaigner,
-                                  asks=list(ru.ASKS[:2]))) == {"asks"}
-    assert error_fields(translate(client, drafted_action, campaigner, body="")) == {"body"}
-    assert error_fields(translate(client, drafted_action, campaigner,
-                                  additional_information=" ")) == {"additional_information"}
+    for changes, code in (  # what the action says now decides these: conflicts with it
+            ({"language": "en"}, "same_language"),
+            ({"asks": list(ru.ASKS[:2])}, "asks_mismatch"),
+            ({"body": ""}, "body_not_translated"),
+            ({"additional_information": " "}, "additional_information_not_translated")):
+        assert_problem(translate(client, drafted_action, campaigner, **changes), 409, code)
     assert error_fields(translate(client, drafted_action, campaigner,
                                   title="ОСУЖДЁН\r\nBcc: x")) == {"title"}
+    assert error_fields(translate(client, drafted_action, campaigner, asks=[])) == {"asks"}
     unshipped = assert_problem(translate(client, drafted_action, campaigner, language="de"), 404)
     assert "en, es, fr, ar, ru, ky" in unshipped["detail"]
     assert_problem(client.put(f"{url}/translations/ru", json=in_russian(), headers=campaigner),
