@@ -140,20 +140,25 @@ def render(kind: MailingKind, locale: str, context: dict[str, Any]) -> Rendered:
     the kinds that tell them.
     """
     locale = i18n.negotiate(locale)
-    words = i18n.translations(locale, "mail")
     placeholders = Placeholders()
     slot = {name: placeholders.text_key(name) for name in SLOTS}
     values = {**context, **_formatted(context, locale, slot)}
     text = _env.get_template(f"{kind}.txt").render(
         slot=slot, **values, **i18n.gettext_context(locale, "mail"))
-    subject = words.gettext(SUBJECTS[kind])
-    if "action" in context:
-        subject %= {"ua": context["action"]["ua_number"], "title": context["action"]["title"],
-                    "update": values["update"]}
-    subject = single_line(subject)
+    subject = _subject(kind, locale, values)
     html = _env.get_template("layout.html").render(
         lang=locale, dir=i18n.direction(locale), subject=escape(subject), text_body=escape(text))
     return Rendered(subject, text, placeholders.to_html(html), placeholders, locale)
+
+
+def _subject(kind: MailingKind, locale: str, values: dict[str, Any]) -> str:
+    """The subject in `locale`, on one line whatever the title holds."""
+    subject = i18n.translations(locale, "mail").gettext(SUBJECTS[kind])
+    action = values.get("action")
+    if action is not None:
+        subject %= {"ua": action["ua_number"], "title": action["title"],
+                    "update": values["update"]}
+    return single_line(subject)
 
 
 def _formatted(context: dict[str, Any], locale: str, slot: Mapping[Slot, str]
@@ -187,6 +192,7 @@ def languages_phrase(languages: list[str], own_language_welcome: bool,
                      locale: str = "en") -> str:
     """The appeal languages in the reader's language, as alternatives: "Russian, Kyrgyz,
     English or your own language", "русский, киргизский, английский или ваш родной язык"."""
+    locale = i18n.negotiate(locale)
     names = [i18n.language_name(tag, locale) for tag in languages]
     if own_language_welcome:
         names.append(i18n.translations(locale, "mail").gettext(OWN_LANGUAGE))
