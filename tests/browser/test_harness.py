@@ -99,6 +99,19 @@ def test_a_page_breaking_its_content_security_policy_is_caught(
         problems.assert_none()
 
 
+def test_an_uncaught_script_error_is_caught(
+    new_context: Callable[..., BrowserContext],
+) -> None:
+    context = new_context()
+    problems = PageProblems.watch(context)
+    throwing = "<!DOCTYPE html><title>x</title><script>throw new Error('boom')</script>"
+    with another_origin(throwing) as url:
+        context.new_page().goto(url)
+
+    with pytest.raises(AssertionError, match="boom"):
+        problems.assert_none()
+
+
 def test_docs_screenshots_are_written_only_when_asked(
     page: Page, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
