@@ -51,7 +51,7 @@ fuzz: $(STAMP)
 	scripts/with-services scripts/fuzz sqlite postgres --max-examples $(FUZZ_EXAMPLES)
 
 ## screenshots: the browser tests, writing docs/screenshots/<page>-<locale>.png as they go
-screenshots: $(STAMP)
+screenshots: $(STAMP) translations
 	DOCS_SCREENSHOTS=1 $(BIN)/pytest -p no:cacheprovider -q tests/browser
 
 lint: $(STAMP)
