@@ -74,7 +74,7 @@ def test_a_launch_is_mailed_to_every_consented_subscriber_once_by_language_recei
     assert len(audience) == len(SUPPORTERS) + 1
     assert by_case in audience and elsewhere not in audience and unconsented not in audience
     # UA 135/10 is written in English and translated into Russian: the ky, es and fr
-    # supporters receive English (tests/integration/mail/test_languages.py has the rule).
+    # supporters receive English (tests/integration/mail/test_action_languages.py has the rule).
     assert sorted(b.locale for b in launch.batches) == ["en", "ru"]
     assert sum(b.recipients for b in launch.batches) == len(audience)
     assert launch.mailing_id == launch_mailing_id(seed.ACTION_ID)
