@@ -17,14 +17,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import ClassVar
 
-from campaign.domain.base import DomainEvent, emit
+from campaign.domain.base import DomainError, DomainEvent, emit
 from campaign.domain.values import (
+    require_single_line,
     validate_country,
     validate_email,
     validate_language,
     validate_timezone,
 )
 
+MAX_CASES_AT_SIGN_UP = 20
+"""A sign-up names the case of the page it came from; a long list is not a person's choice."""
 MANAGE_LINK_RESEND_INTERVAL = timedelta(minutes=5)
 """At most one "manage my data" e-mail per supporter in this long: asking with someone
 else's address must not become a way to flood their inbox."""
@@ -43,6 +46,9 @@ class ReceiveSignUp:
     country: str
     timezone: str
     received_at: datetime
+    all_actions: bool = True
+    case_ids: tuple[str, ...] = ()
+    """Without all actions, the cases whose actions the person asked for (from a case's page)."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +84,8 @@ class SignUpReceived(DomainEvent):
     country: str
     timezone: str
     received_at: datetime
+    all_actions: bool = True
+    case_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -108,4 +116,17 @@ def received(command: ReceiveSignUp | ReceiveManageRequest) -> DomainEvent:
     validate_language(command.locale)
     validate_country(command.country)
     validate_timezone(command.timezone)
+    validate_sign_up_choice(command.all_actions, command.case_ids)
     return emit(SignUpReceived, command, email=email)
+
+
+def validate_sign_up_choice(all_actions: bool, case_ids: tuple[str, ...]) -> None:
+    """All actions, or the actions about a few named cases: a sign-up asks for something."""
+    if not all_actions and not case_ids:
+        raise DomainError("no_subscription", "choose all actions or at least one case")
+    if len(case_ids) > MAX_CASES_AT_SIGN_UP:
+        raise DomainError("too_many_cases", f"at most {MAX_CASES_AT_SIGN_UP} cases at sign-up")
+    for case_id in case_ids:
+        if not case_id or len(case_id) > 500:
+            raise DomainError("invalid_case_id", "a case id is 1 to 500 characters")
+        require_single_line(case_id, "a case id")
