@@ -17,17 +17,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import ClassVar
 
-from campaign.domain.base import DomainError, DomainEvent, emit
+from campaign.domain.base import DomainEvent, emit
+from campaign.domain.subscriptions import validate_sign_up_choice
 from campaign.domain.values import (
-    require_single_line,
     validate_country,
     validate_email,
     validate_language,
     validate_timezone,
 )
 
-MAX_CASES_AT_SIGN_UP = 20
-"""A sign-up names the case of the page it came from; a long list is not a person's choice."""
+CONFIRMATION_RESEND_INTERVAL = timedelta(minutes=15)
+"""At most one confirmation e-mail per address in this long: the public sign-up form must
+not become a way to flood someone else's inbox."""
 MANAGE_LINK_RESEND_INTERVAL = timedelta(minutes=5)
 """At most one "manage my data" e-mail per supporter in this long: asking with someone
 else's address must not become a way to flood their inbox."""
@@ -58,6 +59,21 @@ class ReceiveManageRequest:
     supporter_id: str
     email: str
     received_at: datetime
+
+
+@dataclass(frozen=True)
+class RequestConfirmation:
+    """Send the confirmation e-mail again: someone signed up again with an address that
+    waits for confirmation or unsubscribed, or the person asked to subscribe again.
+
+    `adds_all_actions` and `adds_case_ids` are what that sign-up asked for: they join the
+    supporter's subscriptions when the link is clicked, not before (double opt-in).
+    """
+
+    supporter_id: str
+    at: datetime
+    adds_all_actions: bool = False
+    adds_case_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -100,6 +116,18 @@ class ManageRequestReceived(DomainEvent):
 
 
 @dataclass(frozen=True)
+class ConfirmationRequested(DomainEvent):
+    """The confirmation e-mail is to be sent again (the first goes with the registration);
+    confirming adds `adds_all_actions` and `adds_case_ids` to the subscriptions."""
+
+    type_name: ClassVar[str] = "ConfirmationRequested"
+    supporter_id: str
+    requested_at: datetime
+    adds_all_actions: bool = False
+    adds_case_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class ManageLinkRequested(DomainEvent):
     """A "manage my data" link is to be e-mailed to the supporter's address on file."""
 
@@ -119,14 +147,3 @@ def received(command: ReceiveSignUp | ReceiveManageRequest) -> DomainEvent:
     validate_sign_up_choice(command.all_actions, command.case_ids)
     return emit(SignUpReceived, command, email=email)
 
-
-def validate_sign_up_choice(all_actions: bool, case_ids: tuple[str, ...]) -> None:
-    """All actions, or the actions about a few named cases: a sign-up asks for something."""
-    if not all_actions and not case_ids:
-        raise DomainError("no_subscription", "choose all actions or at least one case")
-    if len(case_ids) > MAX_CASES_AT_SIGN_UP:
-        raise DomainError("too_many_cases", f"at most {MAX_CASES_AT_SIGN_UP} cases at sign-up")
-    for case_id in case_ids:
-        if not case_id or len(case_id) > 500:
-            raise DomainError("invalid_case_id", "a case id is 1 to 500 characters")
-        require_single_line(case_id, "a case id")

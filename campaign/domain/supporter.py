@@ -17,22 +17,25 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import reduce
 from typing import ClassVar, Literal, TypeAlias
 
 from campaign.domain.base import Aggregate, DomainError, DomainEvent, carry, emit
 from campaign.domain.requests import (
+    CONFIRMATION_RESEND_INTERVAL,
     MANAGE_LINK_RESEND_INTERVAL,
     received,
-    validate_sign_up_choice,
 )
+from campaign.domain.requests import ConfirmationRequested as ConfirmationRequested
 from campaign.domain.requests import ManageLinkRequested as ManageLinkRequested
 from campaign.domain.requests import ManageRequestReceived as ManageRequestReceived
 from campaign.domain.requests import ReceiveManageRequest as ReceiveManageRequest
 from campaign.domain.requests import ReceiveSignUp as ReceiveSignUp
+from campaign.domain.requests import RequestConfirmation as RequestConfirmation
 from campaign.domain.requests import RequestManageLink as RequestManageLink
 from campaign.domain.requests import SignUpReceived as SignUpReceived
+from campaign.domain.subscriptions import NOTHING_MORE, Subscriptions, validate_sign_up_choice
 from campaign.domain.values import normalise_email as normalise_email  # for the blind index
 from campaign.domain.values import (
     require_choice,
@@ -52,31 +55,6 @@ ErasureRequester = Literal["supporter", "campaigner", "retention"]
 def supporter_stream(supporter_id: str) -> str:
     """The stream holding one supporter's events."""
     return f"supporter-{supporter_id}"
-
-
-@dataclass(frozen=True)
-class Subscriptions:
-    """Which actions a supporter wants: all of them, or those for some countries or cases."""
-
-    all_actions: bool = True
-    countries: tuple[str, ...] = ()
-    case_ids: tuple[str, ...] = ()
-
-    def covers(self, country: str, case_id: str) -> bool:
-        """True if an action about `case_id` in `country` should be sent."""
-        return self.all_actions or country in self.countries or case_id in self.case_ids
-
-    def joined(self, other: Subscriptions) -> Subscriptions:
-        """Everything either covers: signing up again adds to a choice, never narrows it."""
-        return Subscriptions(
-            all_actions=self.all_actions or other.all_actions,
-            countries=tuple(dict.fromkeys((*self.countries, *other.countries))),
-            case_ids=tuple(dict.fromkeys((*self.case_ids, *other.case_ids))),
-        )
-
-
-NOTHING_MORE = Subscriptions(all_actions=False)
-"""No subscription to add (a confirmation request that asks for nothing new)."""
 
 
 # Commands
@@ -113,21 +91,6 @@ class ConfirmConsent:
 
     supporter_id: str
     confirmed_at: datetime
-
-
-@dataclass(frozen=True)
-class RequestConfirmation:
-    """Send the confirmation e-mail again: someone signed up again with an address that
-    waits for confirmation or unsubscribed, or the person asked to subscribe again.
-
-    `adds_all_actions` and `adds_case_ids` are what that sign-up asked for: they join the
-    supporter's subscriptions when the link is clicked, not before (double opt-in).
-    """
-
-    supporter_id: str
-    at: datetime
-    adds_all_actions: bool = False
-    adds_case_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -174,10 +137,6 @@ Command: TypeAlias = (
     | EraseSupporter | PurgeUnconfirmed
 )
 
-CONFIRMATION_RESEND_INTERVAL = timedelta(minutes=15)
-"""At most one confirmation e-mail per address in this long: the public sign-up form must
-not become a way to flood someone else's inbox."""
-
 # Events
 
 
@@ -196,18 +155,6 @@ class SupporterRegistered(DomainEvent):
     registered_at: datetime
     all_actions: bool = True
     case_ids: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class ConfirmationRequested(DomainEvent):
-    """The confirmation e-mail is to be sent again (the first goes with the registration);
-    confirming adds `adds_all_actions` and `adds_case_ids` to the subscriptions."""
-
-    type_name: ClassVar[str] = "ConfirmationRequested"
-    supporter_id: str
-    requested_at: datetime
-    adds_all_actions: bool = False
-    adds_case_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -365,11 +312,10 @@ def _request_confirmation(state: State, command: RequestConfirmation) -> list[Do
 def _mailed_lately(state: State, at: datetime) -> bool:
     """A confirmation e-mail went out less than a quarter-hour ago, before any unsubscribe:
     the first request after unsubscribing is always sent, so opting in again never waits."""
-    last = state.confirmation_sent_at
+    last, left = state.confirmation_sent_at, state.unsubscribed_at
     if last is None or at - last >= CONFIRMATION_RESEND_INTERVAL:
         return False
-    since = state.unsubscribed_at
-    return not (state.unsubscribed and since is not None and since >= last)
+    return not (state.unsubscribed and left is not None and left >= last)
 
 
 def _request_manage_link(state: State, command: RequestManageLink) -> list[DomainEvent]:

@@ -10,6 +10,7 @@ import pytest
 from campaign.domain import supporter
 from campaign.domain.base import DomainEvent
 from campaign.domain.codec import from_data
+from campaign.domain.subscriptions import NOTHING_MORE, Subscriptions
 from campaign.domain.supporter import (
     ChangeSubscriptions,
     ConfirmationRequested,
@@ -18,7 +19,6 @@ from campaign.domain.supporter import (
     EraseSupporter,
     RegisterSupporter,
     RequestConfirmation,
-    Subscriptions,
     SubscriptionsChanged,
     SupporterErased,
     SupporterRegistered,
@@ -212,7 +212,7 @@ def test_sign_ups_and_confirmation_requests_stored_before_subscriptions_still_de
                                                 "requested_at": AT.isoformat()})
 
     assert supporter.replay([registered]).subscriptions == Subscriptions(all_actions=True)
-    assert supporter.replay([registered, asked]).pending == supporter.NOTHING_MORE
+    assert supporter.replay([registered, asked]).pending == NOTHING_MORE
 
 
 def test_an_erased_or_unknown_supporter_is_not_asked_to_confirm() -> None:
