@@ -62,20 +62,30 @@ def page(status: int, title: str, message: str, button: str | None = None,
     """A page with a title, a message and, optionally, a form with one button.
 
     `title`, `message` and `button` are English message ids of the `pages` catalogue (mark
-    them with `N_`), shown in `locale` (by default the visitor's: `request_locale`); text
-    the catalogue does not hold is shown as given. The form posts `fields` to `target`, by
-    default to the page's own URL.
+    them with `N_`), shown in `locale`; text the catalogue does not hold is shown as given.
+    Without `locale`, the page speaks the visitor's language (`request_locale`) if that
+    catalogue holds all three, else English: a page never mixes two languages. The form
+    posts `fields` to `target`, by default to the page's own URL.
     """
-    locale = locale or request_locale()
+    if locale is None:
+        locale = request_locale()
+        if not all(_translates(locale, text) for text in (title, message, button) if text):
+            locale = i18n.SOURCE_LOCALE
     catalogue = i18n.translations(locale, "pages")
 
     def translated(text: str) -> str:
-        return catalogue.gettext(text) if text else text
+        return catalogue.gettext(text) if text else text  # "" would read the header
 
     return render_page("pages/message.html", locale, status, title=translated(title),
                        message=translated(message),
                        button=translated(button) if button else None,
                        fields=fields, target=target)
+
+
+def _translates(locale: str, text: str) -> bool:
+    """True if the `pages` catalogue of `locale` has its own words for `text`."""
+    return locale == i18n.SOURCE_LOCALE or i18n.translations(locale, "pages").gettext(
+        text) != text
 
 
 def request_locale() -> str:
