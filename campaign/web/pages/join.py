@@ -38,6 +38,7 @@ from campaign.web.pages.choices import countries, country_zone, languages, timez
 blueprint = Blueprint("join_page", __name__)
 blueprint.before_request(allow_framing)
 
+MAX_ID: Final = 500
 PUBLIC: Final = ("launched", "closed")
 """An action a stranger may see the title of: a draft is nobody's business yet."""
 FAULTS: Final = {
@@ -145,6 +146,8 @@ def _topic() -> tuple[Topic | None, bool]:
     action_id, case_id = request.args.get("action", ""), request.args.get("case", "")
     if not action_id and not case_id:
         return None, False
+    if max(len(action_id), len(case_id)) > MAX_ID:
+        return None, True  # no id of ours is that long: not worth a query
     c = actions.c
     query = select(c.case_id, c.title).where(c.status.in_(PUBLIC))
     if action_id:

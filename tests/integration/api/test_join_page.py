@@ -181,7 +181,7 @@ def test_a_draft_or_unknown_action_is_neither_shown_nor_subscribed_to(
     client: FlaskClient, container: Container, drafted_action: str,
 ) -> None:
     for query in (f"action={drafted_action}", "action=nope", "case=nope",
-                  f"case={seed.CASE_ID}"):  # its only action is still a draft
+                  f"case={'x' * 2000}", f"case={seed.CASE_ID}"):  # its only action: a draft
         page = text_of(client.get(f"/join?{query}"))
         assert "JAILED FOR LIFE" not in page and "names no urgent action we know" in page
         assert 'action="/join?lang=en"' in page  # the form signs up for all actions
