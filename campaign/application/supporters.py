@@ -37,13 +37,16 @@ PURGE_PAGE = 500
 
 @dataclass(frozen=True)
 class Registration:
-    """What a person gives when signing up."""
+    """What a person gives when signing up: who they are, and which actions they want (all
+    of them, or those about the cases of the page they signed up from)."""
 
     email: str
     name: str
     locale: str
     country: str
     timezone: str
+    all_actions: bool = True
+    case_ids: tuple[str, ...] = ()
 
 
 def find_supporter_by_email(conn: Connection, index: BlindIndex, email: str) -> str | None:
@@ -62,6 +65,7 @@ def request_sign_up(
     commands.handle(supporter.ReceiveSignUp(
         supporter_id=str(uuid.uuid4()), email=form.email.strip(), name=form.name.strip(),
         locale=form.locale, country=form.country, timezone=form.timezone, received_at=now,
+        all_actions=form.all_actions, case_ids=form.case_ids,
     ), meta, conn=conn)
 
 
@@ -104,7 +108,7 @@ def _resolve_sign_up(
     if request.email == MASK:
         return  # its key is gone: resolved before, or erased
     form = Registration(request.email, request.name, request.locale, request.country,
-                        request.timezone)
+                        request.timezone, request.all_actions, request.case_ids)
     found = register_supporter(commands, index, form, meta, request.received_at, conn=conn,
                                supporter_id=request.supporter_id)
     if found != request.supporter_id:
@@ -133,20 +137,24 @@ def register_supporter(
 ) -> str:
     """Register, or return the existing id: signing up twice is harmless and reveals nothing.
 
-    Signing up again with an address that was never confirmed sends the confirmation
-    e-mail again (at most once per quarter-hour): the first one may have been lost.
+    Signing up again with an address that was never confirmed, or that unsubscribed, sends
+    the confirmation e-mail again (at most once per quarter-hour, but always the first time
+    after an unsubscribe): the first one may have been lost, or the person wants back in.
+    What this sign-up asks for joins their subscriptions once they confirm.
     `supporter_id` is the new supporter's id (a fresh one when not given).
     """
     with commands.transaction(conn) as tx:
         existing = find_supporter_by_email(tx, index, form.email)
         if existing:
-            _request_confirmation(commands, existing, meta, now, tx)
+            _request_confirmation(commands, supporter.RequestConfirmation(
+                supporter_id=existing, at=now, adds_all_actions=form.all_actions,
+                adds_case_ids=form.case_ids), meta, tx)
             return existing
         supporter_id = supporter_id or str(uuid.uuid4())
         command = supporter.RegisterSupporter(
             supporter_id=supporter_id, email=form.email.strip(), name=form.name.strip(),
             locale=form.locale, country=form.country, timezone=form.timezone,
-            registered_at=now,
+            registered_at=now, all_actions=form.all_actions, case_ids=form.case_ids,
         )
         try:
             with tx.begin_nested():
@@ -161,14 +169,30 @@ def register_supporter(
 
 
 def _request_confirmation(
-    commands: CommandHandler, supporter_id: str, meta: Meta, now: datetime, conn: Connection,
+    commands: CommandHandler, command: supporter.RequestConfirmation, meta: Meta,
+    conn: Connection,
 ) -> None:
-    command = supporter.RequestConfirmation(supporter_id=supporter_id, at=now)
     try:
         with conn.begin_nested():
             commands.handle(command, meta, conn=conn)
     except DomainError:
         pass  # erased since the lookup: nothing to send, and nothing to tell the caller
+
+
+def subscribe_again(
+    commands: CommandHandler, supporter_id: str, meta: Meta, now: datetime,
+) -> bool:
+    """Send a fresh confirmation e-mail to someone who unsubscribed; False once erased.
+
+    Nothing is re-subscribed here: only the confirmation link does that (double opt-in).
+    """
+    with commands.transaction() as tx:
+        try:
+            commands.handle(supporter.RequestConfirmation(supporter_id=supporter_id, at=now),
+                            meta, conn=tx)
+        except DomainError:
+            return False
+    return True
 
 
 def erase_supporter(

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import ClassVar
 
 from campaign.domain.base import DomainEvent, emit
+from campaign.domain.subscriptions import validate_sign_up_choice
 from campaign.domain.values import (
     validate_country,
     validate_email,
@@ -25,6 +26,9 @@ from campaign.domain.values import (
     validate_timezone,
 )
 
+CONFIRMATION_RESEND_INTERVAL = timedelta(minutes=15)
+"""At most one confirmation e-mail per address in this long: the public sign-up form must
+not become a way to flood someone else's inbox."""
 MANAGE_LINK_RESEND_INTERVAL = timedelta(minutes=5)
 """At most one "manage my data" e-mail per supporter in this long: asking with someone
 else's address must not become a way to flood their inbox."""
@@ -43,6 +47,9 @@ class ReceiveSignUp:
     country: str
     timezone: str
     received_at: datetime
+    all_actions: bool = True
+    case_ids: tuple[str, ...] = ()
+    """Without all actions, the cases whose actions the person asked for (from a case's page)."""
 
 
 @dataclass(frozen=True)
@@ -52,6 +59,21 @@ class ReceiveManageRequest:
     supporter_id: str
     email: str
     received_at: datetime
+
+
+@dataclass(frozen=True)
+class RequestConfirmation:
+    """Send the confirmation e-mail again: someone signed up again with an address that
+    waits for confirmation or unsubscribed, or the person asked to subscribe again.
+
+    `adds_all_actions` and `adds_case_ids` are what that sign-up asked for: they join the
+    supporter's subscriptions when the link is clicked, not before (double opt-in).
+    """
+
+    supporter_id: str
+    at: datetime
+    adds_all_actions: bool = False
+    adds_case_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -78,6 +100,8 @@ class SignUpReceived(DomainEvent):
     country: str
     timezone: str
     received_at: datetime
+    all_actions: bool = True
+    case_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -89,6 +113,18 @@ class ManageRequestReceived(DomainEvent):
     supporter_id: str
     email: str
     received_at: datetime
+
+
+@dataclass(frozen=True)
+class ConfirmationRequested(DomainEvent):
+    """The confirmation e-mail is to be sent again (the first goes with the registration);
+    confirming adds `adds_all_actions` and `adds_case_ids` to the subscriptions."""
+
+    type_name: ClassVar[str] = "ConfirmationRequested"
+    supporter_id: str
+    requested_at: datetime
+    adds_all_actions: bool = False
+    adds_case_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -108,4 +144,6 @@ def received(command: ReceiveSignUp | ReceiveManageRequest) -> DomainEvent:
     validate_language(command.locale)
     validate_country(command.country)
     validate_timezone(command.timezone)
+    validate_sign_up_choice(command.all_actions, command.case_ids)
     return emit(SignUpReceived, command, email=email)
+

@@ -17,18 +17,25 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import reduce
 from typing import ClassVar, Literal, TypeAlias
 
 from campaign.domain.base import Aggregate, DomainError, DomainEvent, carry, emit
-from campaign.domain.requests import MANAGE_LINK_RESEND_INTERVAL, received
+from campaign.domain.requests import (
+    CONFIRMATION_RESEND_INTERVAL,
+    MANAGE_LINK_RESEND_INTERVAL,
+    received,
+)
+from campaign.domain.requests import ConfirmationRequested as ConfirmationRequested
 from campaign.domain.requests import ManageLinkRequested as ManageLinkRequested
 from campaign.domain.requests import ManageRequestReceived as ManageRequestReceived
 from campaign.domain.requests import ReceiveManageRequest as ReceiveManageRequest
 from campaign.domain.requests import ReceiveSignUp as ReceiveSignUp
+from campaign.domain.requests import RequestConfirmation as RequestConfirmation
 from campaign.domain.requests import RequestManageLink as RequestManageLink
 from campaign.domain.requests import SignUpReceived as SignUpReceived
+from campaign.domain.subscriptions import NOTHING_MORE, Subscriptions, validate_sign_up_choice
 from campaign.domain.values import normalise_email as normalise_email  # for the blind index
 from campaign.domain.values import (
     require_choice,
@@ -50,19 +57,6 @@ def supporter_stream(supporter_id: str) -> str:
     return f"supporter-{supporter_id}"
 
 
-@dataclass(frozen=True)
-class Subscriptions:
-    """Which actions a supporter wants: all of them, or those for some countries or cases."""
-
-    all_actions: bool = True
-    countries: tuple[str, ...] = ()
-    case_ids: tuple[str, ...] = ()
-
-    def covers(self, country: str, case_id: str) -> bool:
-        """True if an action about `case_id` in `country` should be sent."""
-        return self.all_actions or country in self.countries or case_id in self.case_ids
-
-
 # Commands
 
 
@@ -77,6 +71,9 @@ class RegisterSupporter:
     country: str
     timezone: str
     registered_at: datetime
+    all_actions: bool = True
+    case_ids: tuple[str, ...] = ()
+    """Without all actions, the cases whose actions they asked for (campaign.domain.requests)."""
 
 
 @dataclass(frozen=True)
@@ -94,14 +91,6 @@ class ConfirmConsent:
 
     supporter_id: str
     confirmed_at: datetime
-
-
-@dataclass(frozen=True)
-class RequestConfirmation:
-    """Send the confirmation e-mail again: someone signed up again with an unconfirmed address."""
-
-    supporter_id: str
-    at: datetime
 
 
 @dataclass(frozen=True)
@@ -148,10 +137,6 @@ Command: TypeAlias = (
     | EraseSupporter | PurgeUnconfirmed
 )
 
-CONFIRMATION_RESEND_INTERVAL = timedelta(minutes=15)
-"""At most one confirmation e-mail per address in this long: the public sign-up form must
-not become a way to flood someone else's inbox."""
-
 # Events
 
 
@@ -168,15 +153,8 @@ class SupporterRegistered(DomainEvent):
     country: str
     timezone: str
     registered_at: datetime
-
-
-@dataclass(frozen=True)
-class ConfirmationRequested(DomainEvent):
-    """The confirmation e-mail is to be sent again (the first goes with the registration)."""
-
-    type_name: ClassVar[str] = "ConfirmationRequested"
-    supporter_id: str
-    requested_at: datetime
+    all_actions: bool = True
+    case_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -250,6 +228,7 @@ class State:
     consented: bool = False
     subscriptions: Subscriptions = Subscriptions()
     unsubscribed: bool = False
+    unsubscribed_at: datetime | None = None
     suppressed: bool = False
     suppression_reason: SuppressionReason | None = None
     erased: bool = False
@@ -258,6 +237,8 @@ class State:
     timezone: str = ""
     confirmation_sent_at: datetime | None = None
     manage_link_sent_at: datetime | None = None
+    pending: Subscriptions = NOTHING_MORE
+    """What confirmation requests asked to add, joined to `subscriptions` on confirmation."""
 
     @property
     def can_receive_campaign_email(self) -> bool:
@@ -314,17 +295,27 @@ def _registration(command: RegisterSupporter) -> SupporterRegistered:
     validate_language(command.locale)
     validate_country(command.country)
     validate_timezone(command.timezone)
+    validate_sign_up_choice(command.all_actions, command.case_ids)
     return emit(SupporterRegistered, command, email=email)
 
 
 def _request_confirmation(state: State, command: RequestConfirmation) -> list[DomainEvent]:
     """Again only for an address that still waits (or, unsubscribed, may opt in afresh)."""
     waiting = not state.consented or state.unsubscribed
-    last = state.confirmation_sent_at
-    recent = last is not None and command.at - last < CONFIRMATION_RESEND_INTERVAL
-    if not waiting or state.suppressed or recent:
+    if not waiting or state.suppressed or _mailed_lately(state, command.at):
         return []
+    if command.adds_case_ids:
+        validate_sign_up_choice(command.adds_all_actions, command.adds_case_ids)
     return [emit(ConfirmationRequested, command, requested_at=command.at)]
+
+
+def _mailed_lately(state: State, at: datetime) -> bool:
+    """A confirmation e-mail went out less than a quarter-hour ago, before any unsubscribe:
+    the first request after unsubscribing is always sent, so opting in again never waits."""
+    last, left = state.confirmation_sent_at, state.unsubscribed_at
+    if last is None or at - last >= CONFIRMATION_RESEND_INTERVAL:
+        return False
+    return not (state.unsubscribed and left is not None and left >= last)
 
 
 def _request_manage_link(state: State, command: RequestManageLink) -> list[DomainEvent]:
@@ -348,7 +339,12 @@ def _confirm(state: State, command: ConfirmConsent) -> list[DomainEvent]:
     # A confirmation after an unsubscribe is a fresh double opt-in: it re-subscribes.
     if state.consented and not state.unsubscribed:
         return []
-    return [emit(ConsentConfirmed, command)]
+    confirmed: list[DomainEvent] = [emit(ConsentConfirmed, command)]
+    wanted = state.subscriptions.joined(state.pending)
+    if wanted != state.subscriptions:
+        confirmed.append(carry(SubscriptionsChanged, wanted, supporter_id=state.supporter_id,
+                               changed_at=command.confirmed_at))
+    return confirmed
 
 
 def _change(state: State, command: ChangeSubscriptions) -> list[DomainEvent]:
@@ -370,19 +366,22 @@ def evolve(state: State, event: DomainEvent) -> State:
     match event:
         case SupporterRegistered():
             return carry(State, event, registered=True,
-                         confirmation_sent_at=event.registered_at)
+                         confirmation_sent_at=event.registered_at,
+                         subscriptions=Subscriptions(event.all_actions, (), event.case_ids))
         case SignUpReceived() | ManageRequestReceived():
             return replace(state, supporter_id=event.supporter_id, received=True)
         case ConfirmationRequested():
-            return replace(state, confirmation_sent_at=event.requested_at)
+            adds = Subscriptions(event.adds_all_actions, (), event.adds_case_ids)
+            return replace(state, confirmation_sent_at=event.requested_at,
+                           pending=state.pending.joined(adds))
         case ManageLinkRequested():
             return replace(state, manage_link_sent_at=event.requested_at)
         case ConsentConfirmed():
-            return replace(state, consented=True, unsubscribed=False)
+            return replace(state, consented=True, unsubscribed=False, pending=NOTHING_MORE)
         case SubscriptionsChanged():
             return replace(state, subscriptions=carry(Subscriptions, event))
         case Unsubscribed():
-            return replace(state, unsubscribed=True)
+            return replace(state, unsubscribed=True, unsubscribed_at=event.unsubscribed_at)
         case SupporterSuppressed():
             return replace(state, suppressed=True, suppression_reason=event.reason)
         case SupporterErased():

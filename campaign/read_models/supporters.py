@@ -69,7 +69,8 @@ class SupportersProjection:
             "supporter_id": data["supporter_id"], "email_index": index,
             "email_sealed": data["email"], "name_sealed": data["name"],
             "locale": data["locale"], "country": data["country"], "timezone": data["timezone"],
-            "consented": False, "all_actions": True, "countries": [], "case_ids": [],
+            "consented": False, "all_actions": data.get("all_actions", True),
+            "countries": [], "case_ids": list(data.get("case_ids", [])),
             "unsubscribed": False, "suppressed": None, "erased": False,
             "registered_at": datetime.fromisoformat(data["registered_at"]),
         }

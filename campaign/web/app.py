@@ -14,7 +14,7 @@ from campaign.web.api.json_body import DepthCheckedJSONProvider
 from campaign.web.context import install, register_request_context
 from campaign.web.headers import register_security_headers
 from campaign.web.limits import install_limits
-from campaign.web.pages import action, confirmation, manage, unsubscribe
+from campaign.web.pages import action, confirmation, join, manage, unsubscribe
 from campaign.web.problems import register_problem_handlers
 from campaign.web.redaction import redact_tokens_in_logs
 
@@ -42,7 +42,7 @@ def create_app(container: Container,
     register_problem_handlers(app)
     register_security_headers(app)
     app.register_blueprint(health.blueprint(probes))
-    for page in (unsubscribe, confirmation, action, manage):
+    for page in (unsubscribe, confirmation, action, manage, join):
         app.register_blueprint(page.blueprint)
     init_api(app)
     settings = container.settings

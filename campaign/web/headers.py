@@ -2,8 +2,13 @@
 
 Supporter pages carry signed tokens in their URLs: `Referrer-Policy: no-referrer` keeps
 them out of any Referer header, and `frame-ancestors 'none'` out of other sites' frames.
-The pages run no script and carry no inline style (their stylesheet is /static/pages.css),
-so `default-src 'self'` costs them nothing.
+The pages run no inline script and carry no inline style (their stylesheet is
+/static/pages.css, their one script /static/join.js), so `default-src 'self'` costs them
+nothing.
+
+The one exception to `frame-ancestors 'none'` is the public sign-up page and its answers
+(`allow_framing`): sections embed it on their own websites. It holds no token and acts for
+nobody until its confirmation link is clicked, so being framed puts nobody at risk.
 """
 
 from __future__ import annotations
@@ -12,9 +17,10 @@ import base64
 import hashlib
 import re
 
-from flask import Flask, Response, request
+from flask import Flask, Response, g, request
 
 POLICY = "default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+FRAMEABLE_POLICY = POLICY.replace("frame-ancestors 'none'", "frame-ancestors *")
 DOCS_ENDPOINT = "api-docs.openapi_swagger_ui"
 _INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.DOTALL)
 
@@ -32,6 +38,12 @@ def docs_policy(page: bytes) -> str:
     return f"{POLICY}; script-src 'self' {hashes}; img-src 'self' data:"
 
 
+def allow_framing() -> None:
+    """Let any site frame this request's response (a `before_request` hook of the sign-up
+    page's blueprint); every other response stays unframeable."""
+    g.frameable = True
+
+
 def register_security_headers(app: Flask) -> None:
     """Send the headers on every response of `app`, JSON and problems included."""
 
@@ -41,6 +53,8 @@ def register_security_headers(app: Flask) -> None:
         response.headers["Referrer-Policy"] = "no-referrer"
         if request.endpoint == DOCS_ENDPOINT and not response.direct_passthrough:
             policy = docs_policy(response.get_data())
+        elif g.get("frameable"):
+            policy = FRAMEABLE_POLICY
         else:
             policy = POLICY
         response.headers["Content-Security-Policy"] = policy

@@ -22,15 +22,17 @@ from flask_limiter import Limiter
 PER_CLIENT: Final[dict[str, str]] = {
     # endpoint -> the limit (settings.RateLimits' field) on it; one name, one counter per client
     "supporters.sign_up": "sign_up",
+    "join_page.join": "sign_up",
     "supporters.request_manage": "manage_request",
     "manage_page.ask": "manage_request",
     "supporters.confirm": "links",
     "supporters.erase_by_link": "links",
     "confirmation.confirm": "links",
     "unsubscribe.one_click": "unsubscribe",
+    "unsubscribe.resubscribe": "links",
 }
-PUBLIC_MAIL: Final = frozenset({"supporters.sign_up", "supporters.request_manage",
-                                "manage_page.ask"})
+PUBLIC_MAIL: Final = frozenset({"supporters.sign_up", "join_page.join",
+                                "supporters.request_manage", "manage_page.ask"})
 """The endpoints whose accepted requests may each cause one e-mail: one shared budget."""
 STORAGE_PREFIX: Final = "campaign-limits"
 

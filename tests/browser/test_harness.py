@@ -63,7 +63,7 @@ def test_a_confirmed_supporter_receives_the_launched_seed_action_and_opens_it(
                     timezone="Europe/Moscow")
     page.goto(product.outbox.wait_for(to=email, kind="signup_confirmation").link("/confirm/"))
     page.get_by_role("button").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Subscription confirmed")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Подписка подтверждена")
 
     action = product.launch_seed_action()
     launched = product.outbox.wait_for(to=email, kind="action_launched",

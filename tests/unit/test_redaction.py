@@ -18,6 +18,7 @@ TOKEN = "WyJhYmMiLCJ1YS0xMzUtMTAiXQ.Zx1Q2w.Jd8fT3kLw9-9s0c"
      '"POST /act/ua-135-10?token=[redacted]&done=pledged HTTP/1.1" 303 -'),
     (f"GET /confirm/{TOKEN}", "GET /confirm/[redacted]"),
     (f"POST /unsubscribe/{TOKEN} 200", "POST /unsubscribe/[redacted] 200"),
+    (f"POST /unsubscribe/{TOKEN}/resubscribe 200", "POST /unsubscribe/[redacted]/resubscribe 200"),
     (f"GET /manage/{TOKEN}?done=subscriptions", "GET /manage/[redacted]?done=subscriptions"),
     ("POST /api/v1/supporters/confirm HTTP/1.1", "POST /api/v1/supporters/confirm HTTP/1.1"),
     ("GET /manage HTTP/1.1", "GET /manage HTTP/1.1"),

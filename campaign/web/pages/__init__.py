@@ -12,30 +12,29 @@ campaign.web.headers sends the Content-Security-Policy that holds them to it.
 
 A page is in one language, the language of what it shows (`render_page`): its strings come
 from the `pages` catalogue of that locale, its dates and numbers are formatted for it, and
-`<html lang dir>` says which it is (`templates/pages/base.html`).
+`<html lang dir>` says which it is (`templates/pages/base.html`). A page about a supporter
+speaks their language (`supporter_locale`); a public page the one the visitor asked for
+with `?lang=`, else the best their browser accepts (`request_locale`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, render_template, render_template_string
+from flask import Blueprint, Response, render_template, request
+from sqlalchemy import select
 
 from campaign.application.access import Purpose
 from campaign.application.commands import Meta
 from campaign.application.errors import AuthError
 from campaign.infra import i18n
+from campaign.infra.tables import supporters
 from campaign.web.context import container, correlation_id
 
-PAGE = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{{ title }}</title>
-<link rel="stylesheet" href="{{ url_for('static', filename='pages.css') }}"></head>
-<body class="short">
-<h1>{{ title }}</h1><p>{{ message }}</p>
-{% if button %}<form method="post">{% for name, value in fields %}<input type="hidden"
-name="{{ name }}" value="{{ value }}">{% endfor %}
-<button type="submit">{{ button }}</button></form>{% endif %}
-</body></html>"""
+
+def N_(message: str) -> str:  # noqa: N802 (gettext's name for it)
+    """Mark `message` for the `pages` catalogue; `page` translates it when it renders."""
+    return message
 
 
 def locale_context(locale: str) -> dict[str, Any]:
@@ -58,11 +57,54 @@ def render_page(template: str, locale: str, status: int = 200, **context: Any) -
 
 
 def page(status: int, title: str, message: str, button: str | None = None,
-         fields: tuple[tuple[str, str], ...] = ()) -> Response:
-    """A page with a title, a message and, optionally, a form with one button."""
-    body = render_template_string(PAGE, title=title, message=message, button=button,
-                                  fields=fields)
-    return Response(body, status=status, mimetype="text/html")
+         fields: tuple[tuple[str, str], ...] = (), locale: str | None = None,
+         target: str | None = None) -> Response:
+    """A page with a title, a message and, optionally, a form with one button.
+
+    `title`, `message` and `button` are English message ids of the `pages` catalogue (mark
+    them with `N_`), shown in `locale`; text the catalogue does not hold is shown as given.
+    Without `locale`, the page speaks the visitor's language (`request_locale`) if that
+    catalogue holds all three, else English: a page never mixes two languages. The form
+    posts `fields` to `target`, by default to the page's own URL.
+    """
+    if locale is None:
+        locale = request_locale()
+        if not all(_translates(locale, text) for text in (title, message, button) if text):
+            locale = i18n.SOURCE_LOCALE
+    catalogue = i18n.translations(locale, "pages")
+
+    def translated(text: str) -> str:
+        return catalogue.gettext(text) if text else text  # "" would read the header
+
+    return render_page("pages/message.html", locale, status, title=translated(title),
+                       message=translated(message),
+                       button=translated(button) if button else None,
+                       fields=fields, target=target)
+
+
+def _translates(locale: str, text: str) -> bool:
+    """True if the `pages` catalogue of `locale` has its own words for `text`."""
+    return locale == i18n.SOURCE_LOCALE or i18n.translations(locale, "pages").gettext(
+        text) != text
+
+
+def request_locale() -> str:
+    """The language a visitor asked for with `?lang=` (a shipped one), else the first their
+    browser accepts (by preference: "ky-KG, ru" is Kyrgyz), else English."""
+    for tag in (request.args.get("lang", ""), *request.accept_languages.values()):
+        language = tag.replace("_", "-").split("-")[0].lower()
+        if language in i18n.LOCALES:
+            return language
+    return i18n.SOURCE_LOCALE
+
+
+def supporter_locale(supporter_id: str) -> str:
+    """The shipped locale closest to the supporter's language; the visitor's once the
+    supporter is erased (their language is forgotten with the rest)."""
+    with container().engine.connect() as conn:
+        tag = conn.execute(select(supporters.c.locale).where(
+            supporters.c.supporter_id == supporter_id)).scalar_one_or_none()
+    return i18n.negotiate(tag) if tag else request_locale()
 
 
 def link_subject(purpose: Purpose, token: str) -> str | None:

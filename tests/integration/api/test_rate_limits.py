@@ -101,7 +101,8 @@ def test_the_hourly_mail_budget_is_shared_by_every_client(
 
 
 @pytest.mark.parametrize("endpoint", [
-    "api-confirm", "api-erase", "confirm-page", "unsubscribe", "api-manage", "manage-page"])
+    "api-confirm", "api-erase", "confirm-page", "unsubscribe", "resubscribe", "api-manage",
+    "manage-page"])
 def test_every_public_endpoint_is_limited_per_client(
     limited_app: AppFactory, confirmed: Callable[..., Person], endpoint: str,
 ) -> None:
@@ -116,6 +117,8 @@ def test_every_public_endpoint_is_limited_per_client(
         "api-erase": lambda: client.post(f"{BASE}/erase", json={"token": "forged"}),
         "confirm-page": lambda: client.post(f"/confirm/{links.sign('confirm', who)}"),
         "unsubscribe": lambda: client.post(f"/unsubscribe/{links.sign('unsubscribe', who)}"),
+        "resubscribe": lambda: client.post(
+            f"/unsubscribe/{links.sign('unsubscribe', who)}/resubscribe"),
         "api-manage": lambda: client.post(f"{BASE}/manage-link",
                                           json={"email": "ada@example.org"}),
         "manage-page": lambda: client.post("/manage", data={"email": "ada@example.org"}),
@@ -155,3 +158,36 @@ def test_with_redis_every_web_process_counts_together(
     assert_too_many(one.post(BASE, json=sign_up_body("c@example.org")))
     assert_too_many(two.post(BASE, json=sign_up_body("d@example.org")))
     assert redis.Redis.from_url(url).keys("*campaign-limits*")
+
+
+def test_the_sign_up_form_counts_with_the_api_and_answers_a_page_past_the_limit(
+    limited_app: AppFactory, engine: Engine,
+) -> None:
+    client = limited_app(RATE_LIMIT_SIGN_UP="2 per minute",
+                         RATE_LIMIT_PUBLIC_MAIL="1000 per hour").test_client()
+    form = {"name": "Ainura", "locale": "ky", "country": "KG", "timezone": "Asia/Bishkek",
+            "consent": "yes"}
+
+    assert client.post(BASE, json=sign_up_body("api@example.org")).status_code == 202
+    assert client.post("/join", data={**form, "email": "form@example.org"}).status_code == 303
+    refused = client.post("/join?lang=ru", data={**form, "email": "late@example.org"})
+
+    assert refused.status_code == 429 and refused.mimetype == "text/html"
+    assert "Слишком много подписок" in refused.get_data(as_text=True)
+    assert 0 < int(refused.headers["Retry-After"]) <= 3600
+    assert client.get("/join").status_code == 200  # the form itself is never refused
+    assert received(engine, "SignUpReceived") == 2
+
+
+def test_the_sign_up_form_spends_the_hourly_mail_budget_shared_by_everyone(
+    limited_app: AppFactory, engine: Engine,
+) -> None:
+    client = limited_app(RATE_LIMIT_PUBLIC_MAIL="1 per hour").test_client()
+    form = {"name": "Ainura", "locale": "ky", "country": "KG", "timezone": "Asia/Bishkek",
+            "consent": "yes"}
+    assert client.post("/join", data={**form, "email": "bad"}).status_code == 422  # free
+
+    assert client.post("/join", data={**form, "email": "a@example.org"}).status_code == 303
+    assert client.post(BASE, json=sign_up_body("b@example.org"),
+                       **from_address("192.0.2.8")).status_code == 429
+    assert received(engine, "SignUpReceived") == 1

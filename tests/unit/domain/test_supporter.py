@@ -10,6 +10,7 @@ import pytest
 from campaign.domain import supporter
 from campaign.domain.base import DomainEvent
 from campaign.domain.codec import from_data
+from campaign.domain.subscriptions import NOTHING_MORE, Subscriptions
 from campaign.domain.supporter import (
     ChangeSubscriptions,
     ConfirmationRequested,
@@ -18,7 +19,6 @@ from campaign.domain.supporter import (
     EraseSupporter,
     RegisterSupporter,
     RequestConfirmation,
-    Subscriptions,
     SubscriptionsChanged,
     SupporterErased,
     SupporterRegistered,
@@ -150,6 +150,69 @@ def test_a_confirmed_or_suppressed_address_is_not_asked_to_confirm_again() -> No
 
 def test_someone_who_unsubscribed_may_be_asked_to_opt_in_afresh() -> None:
     assert len(when([REGISTERED, CONFIRMED, UNSUBSCRIBED], ask_again(60))) == 1
+
+
+def test_asking_to_opt_in_again_right_after_unsubscribing_is_not_held_back() -> None:
+    registered = REGISTER.registered_at
+    left = Unsubscribed(ID, "link", registered + timedelta(minutes=5))
+    again = ConfirmationRequested(ID, registered + timedelta(minutes=6))
+
+    assert when([REGISTERED, CONFIRMED, left], ask_again(6)) == [again]
+    assert when([REGISTERED, CONFIRMED, left, again], ask_again(7)) == []  # once, not a flood
+
+
+def test_a_sign_up_from_a_case_wants_only_that_case() -> None:
+    event = replace(REGISTERED, all_actions=False, case_ids=("azimzhan-askarov",))
+
+    assert when([], replace(REGISTER, all_actions=False, case_ids=("azimzhan-askarov",))) == [
+        event]
+    assert supporter.replay([event]).subscriptions == Subscriptions(
+        all_actions=False, case_ids=("azimzhan-askarov",))
+
+
+@pytest.mark.parametrize(("changes", "code"), [
+    ({"all_actions": False}, "no_subscription"),
+    ({"all_actions": False, "case_ids": ("",)}, "invalid_case_id"),
+    ({"all_actions": False, "case_ids": ("a\nb",)}, "not_single_line"),
+    ({"all_actions": False, "case_ids": tuple(str(n) for n in range(21))}, "too_many_cases"),
+])
+def test_a_sign_up_asks_for_all_actions_or_a_few_named_cases(changes: dict[str, object],
+                                                            code: str) -> None:
+    assert refused([], replace(REGISTER, **changes)) == code  # type: ignore[arg-type]
+    assert refused([], replace(SIGN_UP, **changes)) == code  # type: ignore[arg-type]
+
+
+def test_what_a_sign_up_again_asks_for_joins_the_subscriptions_only_once_confirmed() -> None:
+    only_kg = SubscriptionsChanged(ID, False, ("KG",), ("case-a",), AT)
+    left = Unsubscribed(ID, "link", AT + timedelta(minutes=1))
+    ask = RequestConfirmation(ID, AT + timedelta(minutes=20), adds_case_ids=("case-b",))
+    [asked] = when([REGISTERED, CONFIRMED, only_kg, left], ask)
+    given = [REGISTERED, CONFIRMED, only_kg, left, asked]
+
+    assert asked == ConfirmationRequested(ID, ask.at, adds_case_ids=("case-b",))
+    assert supporter.replay(given).subscriptions == Subscriptions(False, ("KG",), ("case-a",))
+    confirm = ConfirmConsent(ID, AT + timedelta(minutes=30))
+    assert when(given, confirm) == [
+        ConsentConfirmed(ID, confirm.confirmed_at),
+        SubscriptionsChanged(ID, False, ("KG",), ("case-a", "case-b"), confirm.confirmed_at)]
+
+
+def test_confirming_a_request_that_asks_for_nothing_new_changes_no_subscription() -> None:
+    left = Unsubscribed(ID, "link", AT)
+    asked = ConfirmationRequested(ID, AT + timedelta(minutes=1), adds_all_actions=True)
+
+    assert when([REGISTERED, CONFIRMED, left, asked], CONFIRM) == [CONFIRMED]
+
+
+def test_sign_ups_and_confirmation_requests_stored_before_subscriptions_still_decode() -> None:
+    registered = from_data("SupporterRegistered", {
+        "supporter_id": ID, "email": "ainura@example.org", "name": "Ainura", "locale": "ky",
+        "country": "KG", "timezone": "Asia/Bishkek", "registered_at": AT.isoformat()})
+    asked = from_data("ConfirmationRequested", {"supporter_id": ID,
+                                                "requested_at": AT.isoformat()})
+
+    assert supporter.replay([registered]).subscriptions == Subscriptions(all_actions=True)
+    assert supporter.replay([registered, asked]).pending == NOTHING_MORE
 
 
 def test_an_erased_or_unknown_supporter_is_not_asked_to_confirm() -> None:
