@@ -11,6 +11,9 @@ A public request (sign-up, "manage my data") is first recorded as asked on a fre
 stream (campaign.domain.requests), before anyone looks the address up. Resolving it later
 either makes that stream the new supporter (SupporterRegistered) or passes the request on
 to the supporter already on file (ConfirmationRequested, ManageLinkRequested).
+
+What a supporter chooses for themselves (which actions, language, country, timezone, a
+pause of campaign e-mail) is in campaign.domain.preferences, decided here.
 """
 
 from __future__ import annotations
@@ -22,6 +25,16 @@ from functools import reduce
 from typing import ClassVar, Literal, TypeAlias
 
 from campaign.domain.base import Aggregate, DomainError, DomainEvent, carry, emit
+from campaign.domain.preferences import ChangePreferences as ChangePreferences
+from campaign.domain.preferences import ChangeSubscriptions as ChangeSubscriptions
+from campaign.domain.preferences import EmailPaused as EmailPaused
+from campaign.domain.preferences import EmailResumed as EmailResumed
+from campaign.domain.preferences import PauseEmail as PauseEmail
+from campaign.domain.preferences import PreferencesChanged as PreferencesChanged
+from campaign.domain.preferences import ResumeEmail as ResumeEmail
+from campaign.domain.preferences import Subscriptions as Subscriptions
+from campaign.domain.preferences import SubscriptionsChanged as SubscriptionsChanged
+from campaign.domain.preferences import change_preferences, change_subscriptions, pause, resume
 from campaign.domain.requests import MANAGE_LINK_RESEND_INTERVAL, received
 from campaign.domain.requests import ManageLinkRequested as ManageLinkRequested
 from campaign.domain.requests import ManageRequestReceived as ManageRequestReceived
@@ -48,19 +61,6 @@ ErasureRequester = Literal["supporter", "campaigner", "retention"]
 def supporter_stream(supporter_id: str) -> str:
     """The stream holding one supporter's events."""
     return f"supporter-{supporter_id}"
-
-
-@dataclass(frozen=True)
-class Subscriptions:
-    """Which actions a supporter wants: all of them, or those for some countries or cases."""
-
-    all_actions: bool = True
-    countries: tuple[str, ...] = ()
-    case_ids: tuple[str, ...] = ()
-
-    def covers(self, country: str, case_id: str) -> bool:
-        """True if an action about `case_id` in `country` should be sent."""
-        return self.all_actions or country in self.countries or case_id in self.case_ids
 
 
 # Commands
@@ -105,17 +105,6 @@ class RequestConfirmation:
 
 
 @dataclass(frozen=True)
-class ChangeSubscriptions:
-    """Replace which actions the supporter receives."""
-
-    supporter_id: str
-    all_actions: bool
-    countries: tuple[str, ...]
-    case_ids: tuple[str, ...]
-    changed_at: datetime
-
-
-@dataclass(frozen=True)
 class Unsubscribe:
     """Stop all campaign e-mail to the supporter."""
 
@@ -144,8 +133,8 @@ class EraseSupporter:
 
 Command: TypeAlias = (
     ReceiveSignUp | ReceiveManageRequest | RegisterSupporter | RequestConfirmation
-    | RequestManageLink | ConfirmConsent | ChangeSubscriptions | Unsubscribe | Suppress
-    | EraseSupporter | PurgeUnconfirmed
+    | RequestManageLink | ConfirmConsent | ChangeSubscriptions | ChangePreferences
+    | PauseEmail | ResumeEmail | Unsubscribe | Suppress | EraseSupporter | PurgeUnconfirmed
 )
 
 CONFIRMATION_RESEND_INTERVAL = timedelta(minutes=15)
@@ -189,18 +178,6 @@ class ConsentConfirmed(DomainEvent):
 
 
 @dataclass(frozen=True)
-class SubscriptionsChanged(DomainEvent):
-    """The supporter's choice of actions changed to this."""
-
-    type_name: ClassVar[str] = "SubscriptionsChanged"
-    supporter_id: str
-    all_actions: bool
-    countries: tuple[str, ...]
-    case_ids: tuple[str, ...]
-    changed_at: datetime
-
-
-@dataclass(frozen=True)
 class Unsubscribed(DomainEvent):
     """The supporter unsubscribed from campaign e-mail."""
 
@@ -233,7 +210,7 @@ class SupporterErased(DomainEvent):
 EVENTS: tuple[type[DomainEvent], ...] = (
     SupporterRegistered, ConfirmationRequested, ConsentConfirmed, SubscriptionsChanged,
     Unsubscribed, SupporterSuppressed, SupporterErased, SignUpReceived, ManageRequestReceived,
-    ManageLinkRequested,
+    ManageLinkRequested, PreferencesChanged, EmailPaused, EmailResumed,
 )
 
 # State
@@ -250,6 +227,7 @@ class State:
     consented: bool = False
     subscriptions: Subscriptions = Subscriptions()
     unsubscribed: bool = False
+    email_paused: bool = False
     suppressed: bool = False
     suppression_reason: SuppressionReason | None = None
     erased: bool = False
@@ -261,8 +239,8 @@ class State:
 
     @property
     def can_receive_campaign_email(self) -> bool:
-        """True if consented and not unsubscribed, suppressed or erased."""
-        blocked = self.unsubscribed or self.suppressed or self.erased
+        """True if consented and not unsubscribed, paused, suppressed or erased."""
+        blocked = self.unsubscribed or self.email_paused or self.suppressed or self.erased
         return self.registered and self.consented and not blocked
 
 
@@ -292,7 +270,13 @@ def decide(state: State, command: Command) -> list[DomainEvent]:
         case ConfirmConsent():
             return _confirm(state, command)
         case ChangeSubscriptions():
-            return _change(state, command)
+            return change_subscriptions(state.consented, state.subscriptions, command)
+        case ChangePreferences():
+            return change_preferences(state.locale, state.country, state.timezone, command)
+        case PauseEmail():
+            return pause(state.consented, state.email_paused, command)
+        case ResumeEmail():
+            return resume(state.email_paused, command)
         case Unsubscribe():
             require_choice(command.via, UnsubscribeVia, "invalid_via", "via")
             done = state.unsubscribed
@@ -351,17 +335,6 @@ def _confirm(state: State, command: ConfirmConsent) -> list[DomainEvent]:
     return [emit(ConsentConfirmed, command)]
 
 
-def _change(state: State, command: ChangeSubscriptions) -> list[DomainEvent]:
-    if not state.consented:
-        raise DomainError("consent_required", "confirm consent before choosing subscriptions")
-    for country in command.countries:
-        validate_country(country)
-    wanted = carry(Subscriptions, command)
-    if wanted == state.subscriptions:
-        return []
-    return [emit(SubscriptionsChanged, command)]
-
-
 # Evolve
 
 
@@ -381,6 +354,13 @@ def evolve(state: State, event: DomainEvent) -> State:
             return replace(state, consented=True, unsubscribed=False)
         case SubscriptionsChanged():
             return replace(state, subscriptions=carry(Subscriptions, event))
+        case PreferencesChanged():
+            return replace(state, locale=event.locale, country=event.country,
+                           timezone=event.timezone)
+        case EmailPaused():
+            return replace(state, email_paused=True)
+        case EmailResumed():
+            return replace(state, email_paused=False)
         case Unsubscribed():
             return replace(state, unsubscribed=True)
         case SupporterSuppressed():

@@ -3,8 +3,8 @@
 A batch shares one rendered text; what differs per person (name, links, the deadline in
 their own timezone) goes in as substitutions (campaign.mail.rendering: a text and an HTML
 key per value, both unguessable). Addresses are read and decrypted here, at the last
-moment, so someone who unsubscribed, bounced, confirmed or was erased since planning is
-left out.
+moment, so someone who unsubscribed, paused e-mail, bounced, confirmed or was erased since
+planning is left out.
 
 One recipient never blocks a batch: whoever's e-mail cannot be made (a deadline their
 timezone cannot show, a name that would break a header, an unusable address, anything
@@ -195,4 +195,4 @@ def _still_mailable(row: Any, kind: mailing.MailingKind) -> bool:
         return not row.consented or bool(row.unsubscribed)  # confirmed meanwhile: done
     if kind == "manage_link":
         return True  # asked for by the person: unsubscribing does not take away their data
-    return not row.unsubscribed
+    return not row.unsubscribed and not row.email_paused

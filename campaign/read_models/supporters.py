@@ -28,6 +28,10 @@ def changed_columns(event_type: str, data: dict[str, Any]) -> dict[str, Any] | N
         return {"consented": True, "unsubscribed": False}  # confirming again re-subscribes
     if event_type == S.SubscriptionsChanged.type_name:
         return {k: data[k] for k in ("all_actions", "countries", "case_ids")}
+    if event_type == S.PreferencesChanged.type_name:
+        return {k: data[k] for k in ("locale", "country", "timezone")}
+    if event_type in (S.EmailPaused.type_name, S.EmailResumed.type_name):
+        return {"email_paused": event_type == S.EmailPaused.type_name}
     if event_type == S.Unsubscribed.type_name:
         return {"unsubscribed": True}
     if event_type == S.SupporterSuppressed.type_name:
@@ -70,6 +74,6 @@ class SupportersProjection:
             "email_sealed": data["email"], "name_sealed": data["name"],
             "locale": data["locale"], "country": data["country"], "timezone": data["timezone"],
             "consented": False, "all_actions": True, "countries": [], "case_ids": [],
-            "unsubscribed": False, "suppressed": None, "erased": False,
+            "unsubscribed": False, "email_paused": False, "suppressed": None, "erased": False,
             "registered_at": datetime.fromisoformat(data["registered_at"]),
         }

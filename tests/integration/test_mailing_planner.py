@@ -170,3 +170,21 @@ def test_confirming_again_after_unsubscribing_brings_a_supporter_back(
     run_planner(container)
 
     assert returning in recipients(container, launch_mailing_id(seed.ACTION_ID))
+
+
+def test_a_supporter_who_paused_e_mail_is_left_out_of_a_launch_until_they_resume(
+    container: Container,
+) -> None:
+    paused = newcomer(container, "paused@example.org")
+    resumed = newcomer(container, "resumed@example.org")
+    for supporter_id in (paused, resumed):
+        container.commands.handle(supporter.PauseEmail(supporter_id=supporter_id, at=AT), META)
+    container.commands.handle(supporter.ResumeEmail(supporter_id=resumed, at=AT), META)
+    load_demo(container)
+
+    run_planner(container)
+
+    launch = recipients(container, launch_mailing_id(seed.ACTION_ID))
+    assert resumed in launch and paused not in launch
+    updated = [m for m in planned(container) if m.kind == "action_updated"]
+    assert updated and all(paused not in recipients(container, m.mailing_id) for m in updated)
