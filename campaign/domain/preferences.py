@@ -1,35 +1,22 @@
-"""A supporter's own choices: which actions, language, country, timezone, and a pause.
+"""What a supporter chooses for themselves: which actions, language, country, timezone, a pause.
 
 Changing language, country or timezone is checked as at sign-up. Pausing holds campaign
 e-mail back without unsubscribing: nothing launched meanwhile is sent later, and the
-e-mails a person asks for (the confirmation, a "manage my data" link) still go out.
+e-mails a person asks for (the confirmation, a "manage my data" link) still go out, or
+they could not resume.
 
 These are commands and events of the Supporter aggregate (campaign.domain.supporter, which
-decides them), kept apart only to keep that module short.
+decides them with `decide` and `changes` below), kept apart only to keep that module short.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import ClassVar
+from typing import Any, ClassVar, Protocol, TypeAlias
 
-from campaign.domain.base import DomainError, DomainEvent, carry, emit
+from campaign.domain.base import DomainError, DomainEvent, emit
 from campaign.domain.values import validate_country, validate_language, validate_timezone
-
-
-@dataclass(frozen=True)
-class Subscriptions:
-    """Which actions a supporter wants: all of them, or those for some countries or cases."""
-
-    all_actions: bool = True
-    countries: tuple[str, ...] = ()
-    case_ids: tuple[str, ...] = ()
-
-    def covers(self, country: str, case_id: str) -> bool:
-        """True if an action about `case_id` in `country` should be sent."""
-        return self.all_actions or country in self.countries or case_id in self.case_ids
-
 
 # Commands
 
@@ -58,11 +45,7 @@ class ChangePreferences:
 
 @dataclass(frozen=True)
 class PauseEmail:
-    """Hold campaign e-mail back until ResumeEmail, without unsubscribing.
-
-    Only campaign mail pauses: the e-mails a person asks for (the confirmation, a manage
-    link) still go out, or they could not resume.
-    """
+    """Hold campaign e-mail back until ResumeEmail, without unsubscribing."""
 
     supporter_id: str
     at: datetime
@@ -75,6 +58,8 @@ class ResumeEmail:
     supporter_id: str
     at: datetime
 
+
+Command: TypeAlias = ChangeSubscriptions | ChangePreferences | PauseEmail | ResumeEmail
 
 # Events
 
@@ -121,37 +106,77 @@ class EmailResumed(DomainEvent):
     resumed_at: datetime
 
 
-def change_preferences(locale: str, country: str, timezone: str,
-                       command: ChangePreferences) -> list[DomainEvent]:
-    """PreferencesChanged if `command` is valid and differs from what is on file."""
-    validate_language(command.locale)
-    validate_country(command.country)
-    validate_timezone(command.timezone)
-    if (command.locale, command.country, command.timezone) == (locale, country, timezone):
-        return []
-    return [emit(PreferencesChanged, command)]
+EVENTS: tuple[type[DomainEvent], ...] = (
+    SubscriptionsChanged, PreferencesChanged, EmailPaused, EmailResumed)
+Event: TypeAlias = PreferencesChanged | EmailPaused | EmailResumed
 
 
-def pause(consented: bool, paused: bool, command: PauseEmail) -> list[DomainEvent]:
-    """EmailPaused, unless already paused; only someone who consented gets mail to pause."""
-    if not consented:
-        raise DomainError("consent_required", "confirm consent before pausing e-mail")
-    return [] if paused else [emit(EmailPaused, command, paused_at=command.at)]
+class Chosen(Protocol):
+    """Which actions a supporter receives (campaign.domain.supporter.Subscriptions)."""
+
+    @property
+    def all_actions(self) -> bool: ...
+    @property
+    def countries(self) -> tuple[str, ...]: ...
+    @property
+    def case_ids(self) -> tuple[str, ...]: ...
 
 
-def resume(paused: bool, command: ResumeEmail) -> list[DomainEvent]:
-    """EmailResumed, if paused."""
-    return [emit(EmailResumed, command, resumed_at=command.at)] if paused else []
+class Settings(Protocol):
+    """What of a supporter's state these decisions read."""
+
+    @property
+    def subscriptions(self) -> Chosen: ...
+    @property
+    def consented(self) -> bool: ...
+    @property
+    def email_paused(self) -> bool: ...
+    @property
+    def locale(self) -> str: ...
+    @property
+    def country(self) -> str: ...
+    @property
+    def timezone(self) -> str: ...
 
 
-def change_subscriptions(consented: bool, current: Subscriptions,
-                         command: ChangeSubscriptions) -> list[DomainEvent]:
-    """SubscriptionsChanged if `command` is valid and differs from the current choice."""
-    if not consented:
+def decide(state: Settings, command: Command) -> list[DomainEvent]:
+    """The events `command` causes for a registered, not erased supporter in `state`."""
+    match command:
+        case ChangeSubscriptions():
+            return _change_subscriptions(state, command)
+        case ChangePreferences():
+            validate_language(command.locale)
+            validate_country(command.country)
+            validate_timezone(command.timezone)
+            wanted = (command.locale, command.country, command.timezone)
+            same = wanted == (state.locale, state.country, state.timezone)
+            return [] if same else [emit(PreferencesChanged, command)]
+        case PauseEmail():
+            if not state.consented:
+                raise DomainError("consent_required", "confirm consent before pausing e-mail")
+            return [] if state.email_paused else [emit(EmailPaused, command, paused_at=command.at)]
+        case ResumeEmail():
+            resumed = emit(EmailResumed, command, resumed_at=command.at)
+            return [resumed] if state.email_paused else []
+
+
+def changes(event: Event) -> dict[str, Any]:
+    """The fields of the supporter's state that `event` sets."""
+    match event:
+        case PreferencesChanged():
+            return {"locale": event.locale, "country": event.country,
+                    "timezone": event.timezone}
+        case EmailPaused() | EmailResumed():
+            return {"email_paused": isinstance(event, EmailPaused)}
+
+
+def _change_subscriptions(state: Settings, command: ChangeSubscriptions) -> list[DomainEvent]:
+    if not state.consented:
         raise DomainError("consent_required", "confirm consent before choosing subscriptions")
     for country in command.countries:
         validate_country(country)
-    wanted = carry(Subscriptions, command)
-    if wanted == current:
+    now = state.subscriptions
+    wanted = (command.all_actions, command.countries, command.case_ids)
+    if wanted == (now.all_actions, now.countries, now.case_ids):
         return []
     return [emit(SubscriptionsChanged, command)]

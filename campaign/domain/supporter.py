@@ -11,9 +11,7 @@ A public request (sign-up, "manage my data") is first recorded as asked on a fre
 stream (campaign.domain.requests), before anyone looks the address up. Resolving it later
 either makes that stream the new supporter (SupporterRegistered) or passes the request on
 to the supporter already on file (ConfirmationRequested, ManageLinkRequested).
-
-What a supporter chooses for themselves (which actions, language, country, timezone, a
-pause of campaign e-mail) is in campaign.domain.preferences, decided here.
+What supporters choose for themselves is in campaign.domain.preferences, decided here.
 """
 
 from __future__ import annotations
@@ -24,17 +22,10 @@ from datetime import datetime, timedelta
 from functools import reduce
 from typing import ClassVar, Literal, TypeAlias
 
+from campaign.domain import preferences
 from campaign.domain.base import Aggregate, DomainError, DomainEvent, carry, emit
-from campaign.domain.preferences import ChangePreferences as ChangePreferences
 from campaign.domain.preferences import ChangeSubscriptions as ChangeSubscriptions
-from campaign.domain.preferences import EmailPaused as EmailPaused
-from campaign.domain.preferences import EmailResumed as EmailResumed
-from campaign.domain.preferences import PauseEmail as PauseEmail
-from campaign.domain.preferences import PreferencesChanged as PreferencesChanged
-from campaign.domain.preferences import ResumeEmail as ResumeEmail
-from campaign.domain.preferences import Subscriptions as Subscriptions
 from campaign.domain.preferences import SubscriptionsChanged as SubscriptionsChanged
-from campaign.domain.preferences import change_preferences, change_subscriptions, pause, resume
 from campaign.domain.requests import MANAGE_LINK_RESEND_INTERVAL, received
 from campaign.domain.requests import ManageLinkRequested as ManageLinkRequested
 from campaign.domain.requests import ManageRequestReceived as ManageRequestReceived
@@ -61,6 +52,19 @@ ErasureRequester = Literal["supporter", "campaigner", "retention"]
 def supporter_stream(supporter_id: str) -> str:
     """The stream holding one supporter's events."""
     return f"supporter-{supporter_id}"
+
+
+@dataclass(frozen=True)
+class Subscriptions:
+    """Which actions a supporter wants: all of them, or those for some countries or cases."""
+
+    all_actions: bool = True
+    countries: tuple[str, ...] = ()
+    case_ids: tuple[str, ...] = ()
+
+    def covers(self, country: str, case_id: str) -> bool:
+        """True if an action about `case_id` in `country` should be sent."""
+        return self.all_actions or country in self.countries or case_id in self.case_ids
 
 
 # Commands
@@ -133,8 +137,8 @@ class EraseSupporter:
 
 Command: TypeAlias = (
     ReceiveSignUp | ReceiveManageRequest | RegisterSupporter | RequestConfirmation
-    | RequestManageLink | ConfirmConsent | ChangeSubscriptions | ChangePreferences
-    | PauseEmail | ResumeEmail | Unsubscribe | Suppress | EraseSupporter | PurgeUnconfirmed
+    | RequestManageLink | ConfirmConsent | Unsubscribe | Suppress | EraseSupporter
+    | PurgeUnconfirmed | preferences.Command
 )
 
 CONFIRMATION_RESEND_INTERVAL = timedelta(minutes=15)
@@ -208,9 +212,9 @@ class SupporterErased(DomainEvent):
 
 
 EVENTS: tuple[type[DomainEvent], ...] = (
-    SupporterRegistered, ConfirmationRequested, ConsentConfirmed, SubscriptionsChanged,
-    Unsubscribed, SupporterSuppressed, SupporterErased, SignUpReceived, ManageRequestReceived,
-    ManageLinkRequested, PreferencesChanged, EmailPaused, EmailResumed,
+    SupporterRegistered, ConfirmationRequested, ConsentConfirmed, Unsubscribed,
+    SupporterSuppressed, SupporterErased, SignUpReceived, ManageRequestReceived,
+    ManageLinkRequested, *preferences.EVENTS,
 )
 
 # State
@@ -227,9 +231,9 @@ class State:
     consented: bool = False
     subscriptions: Subscriptions = Subscriptions()
     unsubscribed: bool = False
-    email_paused: bool = False
     suppressed: bool = False
     suppression_reason: SuppressionReason | None = None
+    email_paused: bool = False
     erased: bool = False
     locale: str = ""
     country: str = ""
@@ -269,14 +273,6 @@ def decide(state: State, command: Command) -> list[DomainEvent]:
             return _request_manage_link(state, command)
         case ConfirmConsent():
             return _confirm(state, command)
-        case ChangeSubscriptions():
-            return change_subscriptions(state.consented, state.subscriptions, command)
-        case ChangePreferences():
-            return change_preferences(state.locale, state.country, state.timezone, command)
-        case PauseEmail():
-            return pause(state.consented, state.email_paused, command)
-        case ResumeEmail():
-            return resume(state.email_paused, command)
         case Unsubscribe():
             require_choice(command.via, UnsubscribeVia, "invalid_via", "via")
             done = state.unsubscribed
@@ -290,6 +286,8 @@ def decide(state: State, command: Command) -> list[DomainEvent]:
             return [emit(SupporterErased, command, erased_at=command.at)]
         case PurgeUnconfirmed():
             return _purge(state, command)
+        case _:
+            return preferences.decide(state, command)
 
 
 def _registration(command: RegisterSupporter) -> SupporterRegistered:
@@ -354,19 +352,15 @@ def evolve(state: State, event: DomainEvent) -> State:
             return replace(state, consented=True, unsubscribed=False)
         case SubscriptionsChanged():
             return replace(state, subscriptions=carry(Subscriptions, event))
-        case PreferencesChanged():
-            return replace(state, locale=event.locale, country=event.country,
-                           timezone=event.timezone)
-        case EmailPaused():
-            return replace(state, email_paused=True)
-        case EmailResumed():
-            return replace(state, email_paused=False)
         case Unsubscribed():
             return replace(state, unsubscribed=True)
         case SupporterSuppressed():
             return replace(state, suppressed=True, suppression_reason=event.reason)
         case SupporterErased():
             return replace(state, erased=True)
+        case (preferences.PreferencesChanged() | preferences.EmailPaused()
+              | preferences.EmailResumed()):
+            return replace(state, **preferences.changes(event))
     return state
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from campaign.application.access import SupporterLinks
 from campaign.application.commands import Meta
 from campaign.bootstrap import Container
-from campaign.domain import supporter as supporter_domain
+from campaign.domain import preferences
 from campaign.infra.clock import utc_now
 from campaign.infra.tables import supporters
 from events.schema import events
@@ -259,8 +259,8 @@ def test_a_pause_and_new_preferences_show_in_the_supporter_s_view_and_export(
 ) -> None:
     meta = Meta(actor="test", correlation_id="pause")
     for command in (
-        supporter_domain.PauseEmail(supporter_id=supporter.supporter_id, at=utc_now()),
-        supporter_domain.ChangePreferences(
+        preferences.PauseEmail(supporter_id=supporter.supporter_id, at=utc_now()),
+        preferences.ChangePreferences(
             supporter_id=supporter.supporter_id, locale="ky", country="KG",
             timezone="Asia/Bishkek", changed_at=utc_now())):
         container.commands.handle(command, meta)

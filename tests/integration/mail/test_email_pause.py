@@ -14,7 +14,7 @@ from campaign.application.commands import Meta
 from campaign.application.supporters import find_supporter_by_email, request_manage_link
 from campaign.bootstrap import Container
 from campaign.demo.loader import SUPPORTERS, load_demo
-from campaign.domain import supporter
+from campaign.domain import preferences, supporter
 from events import SubscriptionRunner
 from tests.fakes.fixtures import sendgrid_server  # noqa: F401 (a fixture)
 from tests.fakes.sendgrid_server import FakeSendGrid
@@ -46,7 +46,7 @@ def test_a_pause_after_planning_holds_the_e_mail_back_but_not_a_manage_link(
     SubscriptionRunner(mail_container.store,
                        mail_container.subscriptions["mailing_planner"]).run()
     olga = supporter_id_of(mail_container, OLGA)
-    mail_container.commands.handle(supporter.PauseEmail(supporter_id=olga, at=AT), META)
+    mail_container.commands.handle(preferences.PauseEmail(supporter_id=olga, at=AT), META)
 
     deliver(mail_container, broker)
     request_manage_link(mail_container.commands, OLGA, META, AT)
@@ -65,7 +65,7 @@ def test_a_paused_supporter_who_unsubscribed_still_gets_the_confirmation_to_opt_
     broker, _ = workers
     load_demo(mail_container)
     olga = supporter_id_of(mail_container, OLGA)
-    for command in (supporter.PauseEmail(supporter_id=olga, at=AT),
+    for command in (preferences.PauseEmail(supporter_id=olga, at=AT),
                     supporter.Unsubscribe(supporter_id=olga, at=AT, via="link"),
                     supporter.RequestConfirmation(supporter_id=olga, at=AT)):
         mail_container.commands.handle(command, META)

@@ -10,20 +10,22 @@ import pytest
 from campaign.domain import supporter
 from campaign.domain.base import DomainEvent
 from campaign.domain.codec import from_data
-from campaign.domain.supporter import (
+from campaign.domain.preferences import (
     ChangePreferences,
+    EmailPaused,
+    EmailResumed,
+    PauseEmail,
+    PreferencesChanged,
+    ResumeEmail,
+)
+from campaign.domain.supporter import (
     ChangeSubscriptions,
     ConfirmationRequested,
     ConfirmConsent,
     ConsentConfirmed,
-    EmailPaused,
-    EmailResumed,
     EraseSupporter,
-    PauseEmail,
-    PreferencesChanged,
     RegisterSupporter,
     RequestConfirmation,
-    ResumeEmail,
     Subscriptions,
     SubscriptionsChanged,
     SupporterErased,
