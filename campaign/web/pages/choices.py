@@ -17,12 +17,7 @@ from babel.dates import get_timezone, get_timezone_location
 
 from campaign.domain.countries import ISO_3166_ALPHA_2
 from campaign.infra import i18n
-
-
-def N_(message: str) -> str:  # noqa: N802 (gettext's name for "translate later")
-    """Mark `message` for the catalogue; the page translates it when it shows it."""
-    return message
-
+from campaign.web.pages.messages import N_
 
 ZONE_AREAS = ("Africa", "America", "Antarctica", "Arctic", "Asia", "Atlantic", "Australia",
               "Europe", "Indian", "Pacific")

@@ -34,7 +34,6 @@ from campaign.infra import i18n
 from campaign.infra.clock import utc_now
 from campaign.web.context import container, correlation_id
 from campaign.web.pages import choices, keep_link_private, link_subject, render_page, supporter_meta
-from campaign.web.pages.choices import N_
 from campaign.web.pages.manage_view import (
     FormError,
     case_choices,
@@ -43,6 +42,7 @@ from campaign.web.pages.manage_view import (
     subscriptions_command,
     supporter_row,
 )
+from campaign.web.pages.messages import N_, notice, visitor_locale
 
 blueprint = keep_link_private(Blueprint("manage_page", __name__))
 
@@ -140,22 +140,9 @@ def erase(token: str) -> Response:
         "Thank you for every letter you wrote."))
 
 
-def visitor_locale(asked: str | None) -> str:
-    """`?lang=` when given, else the browser's best shipped language, else English."""
-    if asked:
-        return i18n.negotiate(asked)
-    best = request.accept_languages.best_match(i18n.LOCALES)
-    return i18n.negotiate(best)
-
-
-def notice(status: int, locale: str, title: str, message: str) -> Response:
-    """A page that only tells something: a title and a sentence, in `locale`."""
-    return render_page("pages/notice.html", locale, status, title=title, message=message)
-
-
 def invalid() -> Response:
     """The page of a link that is forged, expired, or whose supporter was erased."""
-    return notice(404, visitor_locale(None), *INVALID)
+    return notice(404, visitor_locale(), *INVALID)
 
 
 def _page(token: str, supporter_id: str, status: int, **extra: Any) -> Response:

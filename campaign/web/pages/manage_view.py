@@ -22,7 +22,7 @@ from campaign.domain.values import validate_country, validate_timezone
 from campaign.infra import i18n
 from campaign.infra.tables import actions, cases, supporters
 from campaign.web.pages import choices
-from campaign.web.pages.choices import N_
+from campaign.web.pages.messages import N_
 
 MOST_COUNTRIES = 250
 MOST_CASES = 1_000  # as the API's subscriptions schema

@@ -18,7 +18,7 @@ from campaign.bootstrap import Container
 from campaign.infra import i18n
 from campaign.mail.links import MailLinks
 from events.schema import events
-from tests.integration.api.conftest import EMAIL, Headers, Person, action_body, event_count
+from tests.integration.api.conftest import EMAIL, Person, event_count
 
 ME = "/api/v1/supporters/me"
 
@@ -317,16 +317,3 @@ def test_erasing_asks_first_then_ends_every_link_the_supporter_was_sent(
     # Even a manage link signed just now opens nothing: the person is gone.
     assert client.get(f"{ME}/export", headers=person.manage).status_code == 401
     assert event_count(container) == before + 1
-
-
-def test_the_pages_carry_no_inline_script_or_style(
-    client: FlaskClient, container: Container, supporter: Person, launched_action: str,
-    campaigner: Headers,
-) -> None:
-    client.post("/api/v1/actions", json=action_body(), headers=campaigner)
-    path = manage_path(container, supporter)
-
-    for html in (text(client.get("/manage")), text(client.get(path)),
-                 text(client.get(f"{path}/erase"))):
-        assert "style=" not in html and "<style" not in html
-        assert "<script>" not in html and "onclick" not in html
