@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test fuzz lint typecheck bench-quick clean translations messages
+.PHONY: run test fuzz screenshots lint typecheck bench-quick clean translations messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,10 @@ test: $(STAMP) translations
 FUZZ_EXAMPLES ?= 40
 fuzz: $(STAMP)
 	scripts/with-services scripts/fuzz sqlite postgres --max-examples $(FUZZ_EXAMPLES)
+
+## screenshots: the browser tests, writing docs/screenshots/<page>-<locale>.png as they go
+screenshots: $(STAMP) translations
+	DOCS_SCREENSHOTS=1 $(BIN)/pytest -p no:cacheprovider -q tests/browser
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
