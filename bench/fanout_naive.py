@@ -31,11 +31,18 @@ from campaign.infra.clock import utc_now
 from campaign.infra.tables import actions, mail_deliveries, supporters
 from campaign.mail.links import MailLinks
 from campaign.mail.message import Batch, Personalization
-from campaign.mail.rendering import Rendered, deadline_for, render
+from campaign.mail.rendering import (
+    Rendered,
+    Slot,
+    deadline_time,
+    fallback_name,
+    reader_deadline,
+    render,
+)
 from campaign.mail.sending import claimed
 from campaign.mail.transport import Transport
 from campaign.settings import Settings
-from events import NO_STREAM, ConcurrencyError, NewEvent, StoredEvent, Subscription, as_utc
+from events import NO_STREAM, ConcurrencyError, NewEvent, StoredEvent, Subscription
 from events.personal_data import MASK
 from workers.actors import MAIL_QUEUE, declare_actors
 
@@ -87,8 +94,7 @@ def _build(container: Container, conn: Connection, delivery_id: str) -> Batch:
     rendered = render(planned.kind, locale, {
         "action": document, "update_number": document["update_number"],
         "close_reason": "", "close_note": ""})
-    person = _personalization(container, conn, row, planned.action_id, action_row.deadline_at,
-                              rendered)
+    person = _personalization(container, conn, row, planned.action_id, document, rendered)
     sender_name, sender_email = container.settings.mail_sender
     return Batch(
         batch_id=delivery_id, from_email=sender_email, from_name=sender_name or "",
@@ -107,7 +113,7 @@ def _planned(container: Container, conn: Connection, mailing_id: str) -> mailing
 
 
 def _personalization(
-    container: Container, conn: Connection, row: Any, action_id: str, deadline_at: datetime,
+    container: Container, conn: Connection, row: Any, action_id: str, document: dict[str, Any],
     rendered: Rendered,
 ) -> Personalization | None:
     """The same per-person work as the product's batches: decrypt, sign two links, localise."""
@@ -122,11 +128,14 @@ def _personalization(
     leave = links.unsubscribe(row.supporter_id)
     pledge = links.pledge(action_id, row.supporter_id)
     _, sender = container.settings.mail_sender
+    values: dict[Slot, str] = {"name": name or fallback_name(rendered.locale),
+                               "unsubscribe_url": leave, "pledge_url": pledge}
+    if deadline_time(document) is not None:
+        values["deadline_local"] = reader_deadline(document, row.timezone or "UTC",
+                                                   rendered.locale)
     return Personalization(
         to_email=email, to_name=name if name != MASK else "",
-        substitutions=rendered.substitutions({
-            "name": name or "friend", "unsubscribe_url": leave, "pledge_url": pledge,
-            "deadline_local": deadline_for(as_utc(deadline_at), row.timezone or "UTC")}),
+        substitutions=rendered.substitutions(values),
         headers={"List-Unsubscribe": f"<{leave}>, <mailto:{sender}?subject=unsubscribe>",
                  "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
         custom_args={"delivery_id": row.delivery_id},

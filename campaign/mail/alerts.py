@@ -5,6 +5,11 @@ endpoint answered 410, or failed for five days) into an e-mail to CAMPAIGN_ALERT
 (default: the MAIL_FROM address), through the same transport as campaign e-mail. If the
 transport fails, the subscription stops at that event and the next clock tick tries again,
 so the alert is sent at least once. A campaigner's own disable sends nothing.
+
+The alert is written in English and is not in the `mail` catalogue: it goes to the
+campaign's own staff (one configured address, with no language of its own), and it speaks
+the operators' API (paths, ids) rather than to a supporter. Supporters' e-mail is all in
+`campaign.mail.rendering`, in every shipped language.
 """
 
 from __future__ import annotations

@@ -1,10 +1,11 @@
 """Composing one planned batch: the mailing rendered once, personalised per recipient.
 
-A batch shares one rendered text; what differs per person (name, links, the deadline in
-their own timezone) goes in as substitutions (campaign.mail.rendering: a text and an HTML
-key per value, both unguessable). Addresses are read and decrypted here, at the last
-moment, so someone who unsubscribed, paused e-mail, bounced, confirmed or was erased since
-planning is left out.
+A batch shares one rendered text, in the batch's locale; what differs per person (name,
+links, and a deadline with a time, on their own clock) goes in as substitutions
+(campaign.mail.rendering: a text and an HTML key per value, both unguessable). A date-only
+deadline is the same day for every reader and is written into the shared text. Addresses
+are read and decrypted here, at the last moment, so someone who unsubscribed, paused
+e-mail, bounced, confirmed or was erased since planning is left out.
 
 One recipient never blocks a batch: whoever's e-mail cannot be made (a deadline their
 timezone cannot show, a name that would break a header, an unusable address, anything
@@ -23,12 +24,18 @@ from sqlalchemy import Connection, select
 from campaign.domain import case, mailing
 from campaign.domain.base import fold
 from campaign.domain.codec import from_data
-from campaign.domain.values import AtLocalTime
 from campaign.infra.tables import actions, mail_deliveries, supporters
 from campaign.mail.links import MailLinks
 from campaign.mail.message import Batch, MailConfig, Personalization, recipient_problem
-from campaign.mail.rendering import Rendered, Slot, deadline_for, render
-from events import EventStore, as_utc
+from campaign.mail.rendering import (
+    Rendered,
+    Slot,
+    deadline_time,
+    fallback_name,
+    reader_deadline,
+    render,
+)
+from events import EventStore
 from events.personal_data import MASK, Opener, Vault
 
 DEADLINE_UNSHOWABLE = "the deadline cannot be shown in the recipient's timezone"
@@ -107,17 +114,14 @@ class Composer:
         return context
 
     def _development(self, conn: Connection, planned: mailing.MailingPlanned
-                     ) -> dict[str, str]:
+                     ) -> dict[str, Any]:
         """The development the mailing announces: the one its cause recorded or approved."""
         assert planned.case_id is not None and planned.cause_event_id is not None
         history = self.store.read_stream(case.case_stream(planned.case_id), conn=conn)
         cause = next(e for e in history if str(e.event_id) == planned.cause_event_id)
         state = fold(case.AGGREGATE, (from_data(e.type, e.data) for e in history))
         found = state.developments[cause.data["development_id"]]
-        when = found.occurred
-        text = (f"{when.local.at:%d %B %Y, %H:%M} ({when.local.timezone})"
-                if isinstance(when, AtLocalTime) else f"{when.day:%d %B %Y}")
-        return {"summary": found.summary, "when": text}
+        return {"summary": found.summary, "occurred": found.occurred}
 
     def _personalization(self, opener: Opener, row: Any, planned: mailing.MailingPlanned,
                          action_row: Any, rendered: Rendered) -> Personalization | None:
@@ -132,7 +136,8 @@ class Composer:
         if email == MASK:
             return None
         leave = self.links.unsubscribe(row.supporter_id)
-        values: dict[Slot, str] = {"name": name or "friend", "unsubscribe_url": leave}
+        values: dict[Slot, str] = {"name": name or fallback_name(rendered.locale),
+                                   "unsubscribe_url": leave}
         if planned.kind == "manage_link":
             values["manage_url"] = self.links.manage(row.supporter_id)
         elif action_row is None:
@@ -140,7 +145,9 @@ class Composer:
         else:
             assert planned.action_id is not None
             values["pledge_url"] = self.links.pledge(planned.action_id, row.supporter_id)
-            values["deadline_local"] = _deadline(action_row, row.timezone or "UTC")
+            if deadline_time(action_row.document) is not None:  # else the same day for all
+                values["deadline_local"] = _deadline(action_row.document, row.timezone or "UTC",
+                                                     rendered.locale)
         sender = self.config.sender_email
         return Personalization(
             to_email=email, to_name=name if name != MASK else "",
@@ -170,10 +177,10 @@ def _open(opener: Opener, supporter_id: str, field: str, sealed: str | None) -> 
         raise Unmailable(UNREADABLE) from None
 
 
-def _deadline(action_row: Any, timezone: str) -> str:
-    """The deadline in the reader's timezone; some instants are beyond what it can show."""
+def _deadline(document: dict[str, Any], timezone: str, locale: str) -> str:
+    """A deadline with a time, on the reader's clock; some are beyond what it can show."""
     try:
-        return deadline_for(as_utc(action_row.deadline_at), timezone)
+        return reader_deadline(document, timezone, locale)
     except (OverflowError, ValueError, ZoneInfoNotFoundError):
         raise Unmailable(DEADLINE_UNSHOWABLE) from None
 

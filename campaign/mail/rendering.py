@@ -1,4 +1,11 @@
-"""Campaign e-mails from Jinja templates, per locale with English as the fallback.
+"""Campaign e-mails from Jinja templates: one template per kind, in every shipped locale.
+
+An e-mail is in one language: its words come from the `mail` catalogue of the locale it
+is rendered in (`i18n.negotiate` maps any tag to a shipped one, English otherwise), its
+dates, numbers and language names are formatted for that locale, and the HTML part says
+which language and direction it is in (`<html lang dir>`). Strings go through gettext as
+`{% trans %}` blocks (trimmed, as `make messages` extracts them) or, here, marked with
+`N_` and translated when a mail is rendered.
 
 A batch shares one rendered text; what differs per person (name, links, the deadline in
 their own timezone) is left as placeholders that the provider substitutes per recipient,
@@ -7,7 +14,8 @@ so a thousand people cost one request, not a thousand.
 Every value is encoded for where it lands:
 
 - Campaigner text (title, summary, targets …) is rendered into the plain text as it is;
-  the HTML part is that text HTML-escaped as a whole inside `layout.html`.
+  the HTML part is that text HTML-escaped as a whole inside `layout.html`, so the two
+  parts always say the same.
 - The subject is made single-line (`message.single_line`): a title with a line break
   cannot add a header. Header encoding (RFC 2047) is the mail library's or SendGrid's.
 - Per-recipient values are substituted by the transport after escaping, so each slot has
@@ -24,31 +32,46 @@ from __future__ import annotations
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, time
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, TemplateNotFound
+from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import escape
 
 from campaign.domain.mailing import MailingKind
+from campaign.domain.values import AtLocalTime, Occurrence, OnDate
+from campaign.infra import i18n
 from campaign.mail.message import single_line
 
-LANGUAGE_NAMES = {
-    "ar": "Arabic", "de": "German", "en": "English", "es": "Spanish", "fa": "Persian",
-    "fr": "French", "it": "Italian", "ja": "Japanese", "kk": "Kazakh", "ky": "Kyrgyz",
-    "nl": "Dutch", "pl": "Polish", "pt": "Portuguese", "ru": "Russian", "tg": "Tajik",
-    "tr": "Turkish", "uk": "Ukrainian", "uz": "Uzbek", "zh": "Chinese",
-}
+
+def N_(message: str) -> str:  # noqa: N802 (the name gettext's extractors know)
+    """Marks `message` for the catalogue; it is translated where the e-mail is rendered."""
+    return message
+
+
 SUBJECTS: dict[MailingKind, str] = {
-    "action_launched": "URGENT ACTION {ua}: {title}",
-    "action_updated": "UPDATE {update} TO URGENT ACTION {ua}: {title}",
-    "action_closed": "STOP ACTION {ua}: please stop sending appeals",
-    "case_development": "News on urgent action {ua}: {title}",
-    "pledge_reminder": "Reminder: your appeals for urgent action {ua} are due soon",
-    "signup_confirmation": "Please confirm: urgent actions by e-mail",
-    "manage_link": "Your link to manage your urgent-action data",
+    "action_launched": N_("URGENT ACTION %(ua)s: %(title)s"),
+    "action_updated": N_("UPDATE %(update)s TO URGENT ACTION %(ua)s: %(title)s"),
+    "action_closed": N_("STOP ACTION %(ua)s: please stop sending appeals"),
+    "case_development": N_("News on urgent action %(ua)s: %(title)s"),
+    "pledge_reminder": N_("Reminder: your appeals for urgent action %(ua)s are due soon"),
+    "signup_confirmation": N_("Please confirm: urgent actions by e-mail"),
+    "manage_link": N_("Your link to manage your urgent-action data"),
 }
+CLOSE_REASONS = {
+    "released": N_("released"),
+    "charges_dropped": N_("charges dropped"),
+    "sentence_reduced": N_("sentence reduced"),
+    "died": N_("died"),
+    "no_longer_needed": N_("no longer needed"),
+    "other": N_("other reason"),
+}
+"""Why an action was stopped, as the stop notice says it (campaign.domain.action.CloseReason)."""
+OWN_LANGUAGE = N_("your own language")
+"""The last of the appeal languages when the action welcomes any: "… or your own language"."""
+FRIEND = N_("friend")
+"""Who "Dear …," greets when the supporter gave no name."""
 
 Slot = Literal["name", "unsubscribe_url", "confirm_url", "manage_url", "pledge_url",
                "deadline_local"]
@@ -60,7 +83,9 @@ _env = Environment(
     loader=PackageLoader("campaign.mail", "templates"),
     autoescape=False,  # plain text; the HTML layout escapes it as a whole
     undefined=StrictUndefined, keep_trailing_newline=True, trim_blocks=False,
+    extensions=["jinja2.ext.i18n"],
 )
+_env.policies["ext.i18n.trimmed"] = True  # as `make messages` extracts them
 
 
 @dataclass(frozen=True)
@@ -98,6 +123,8 @@ class Rendered:
     text: str
     html: str
     placeholders: Placeholders
+    locale: str
+    """The shipped locale the e-mail is written in."""
 
     def substitutions(self, values: Mapping[Slot, str]) -> dict[str, str]:
         """The substitutions that put one recipient's `values` into this e-mail."""
@@ -105,48 +132,110 @@ class Rendered:
 
 
 def render(kind: MailingKind, locale: str, context: dict[str, Any]) -> Rendered:
-    """The e-mail for `kind` in `locale` (or its language, or English).
+    """The e-mail for `kind`, wholly in the shipped locale `locale` maps to.
 
     `context["action"]` is the action's document for every kind but the sign-up
-    confirmation and the manage link, which are about no action.
+    confirmation and the manage link, which are about no action; `update_number`,
+    `close_reason`, `close_note` and `development` (its `summary` and `occurred`) go with
+    the kinds that tell them.
     """
+    locale = i18n.negotiate(locale)
     placeholders = Placeholders()
-    action = context.get("action")
-    extra = {}
-    if action is not None:
-        extra["languages"] = languages_phrase(action["languages"], action["own_language_welcome"])
     slot = {name: placeholders.text_key(name) for name in SLOTS}
-    text = _template(kind, locale).render(locale=locale, slot=slot, **extra, **context)
-    subject = SUBJECTS[kind]
-    if action is not None:
-        subject = subject.format(ua=action["ua_number"], title=action["title"],
-                                 update=context.get("update_number", ""))
-    subject = single_line(subject)
+    values = {**context, **_formatted(context, locale, slot)}
+    text = _env.get_template(f"{kind}.txt").render(
+        slot=slot, **values, **i18n.gettext_context(locale, "mail"))
+    subject = _subject(kind, locale, values)
     html = _env.get_template("layout.html").render(
-        locale=locale, subject=escape(subject), text_body=escape(text))
-    return Rendered(subject, text, placeholders.to_html(html), placeholders)
+        lang=locale, dir=i18n.direction(locale), subject=escape(subject), text_body=escape(text))
+    return Rendered(subject, text, placeholders.to_html(html), placeholders, locale)
 
 
-def _template(kind: MailingKind, locale: str) -> Any:
-    for candidate in (locale, locale.split("-")[0], "en"):
-        try:
-            return _env.get_template(f"{kind}.{candidate}.txt")
-        except TemplateNotFound:
-            continue
-    raise TemplateNotFound(f"{kind}.en.txt")
+def _subject(kind: MailingKind, locale: str, values: dict[str, Any]) -> str:
+    """The subject in `locale`, on one line whatever the title holds."""
+    subject = i18n.translations(locale, "mail").gettext(SUBJECTS[kind])
+    action = values.get("action")
+    if action is not None:
+        subject %= {"ua": action["ua_number"], "title": action["title"],
+                    "update": values["update"]}
+    return single_line(subject)
 
 
-def languages_phrase(languages: list[str], own_language_welcome: bool) -> str:
-    """ "Russian, Kyrgyz, English or your own language", as the action document says."""
-    names = [LANGUAGE_NAMES.get(tag.split("-")[0], tag) for tag in languages]
+def _formatted(context: dict[str, Any], locale: str, slot: Mapping[Slot, str]
+               ) -> dict[str, Any]:
+    """The context's values as the reader's locale writes them."""
+    action = context.get("action")
+    if action is None:
+        return {}
+    words = i18n.translations(locale, "mail")
+    timed = deadline_time(action) is not None
+    reason = context.get("close_reason") or ""
+    found: dict[str, Any] = {
+        "languages": languages_phrase(action["languages"], action["own_language_welcome"],
+                                      locale),
+        "deadline_has_time": timed,
+        "deadline": (slot["deadline_local"] if timed
+                     else i18n.day(date.fromisoformat(action["deadline"]["on"]), locale)),
+        "update": i18n.number(context.get("update_number", action.get("update_number", 0)),
+                              locale),
+        "close_reason": words.gettext(CLOSE_REASONS[reason]) if reason in CLOSE_REASONS
+        else reason,
+    }
+    development = context.get("development")
+    if development is not None:
+        found["development"] = {"summary": development["summary"],
+                                "when": occurred_phrase(development["occurred"], locale)}
+    return found
+
+
+def languages_phrase(languages: list[str], own_language_welcome: bool,
+                     locale: str = "en") -> str:
+    """The appeal languages in the reader's language, as alternatives: "Russian, Kyrgyz,
+    English or your own language", "русский, киргизский, английский или ваш родной язык"."""
+    locale = i18n.negotiate(locale)
+    names = [i18n.language_name(tag, locale) for tag in languages]
     if own_language_welcome:
-        names.append("your own language")
-    if len(names) < 2:
-        return "".join(names)
-    return ", ".join(names[:-1]) + " or " + names[-1]
+        names.append(i18n.translations(locale, "mail").gettext(OWN_LANGUAGE))
+    return i18n.or_list(names, locale) if names else ""
+
+
+def fallback_name(locale: str) -> str:
+    """Who the greeting names when a supporter gave no name ("Dear friend,")."""
+    return i18n.translations(i18n.negotiate(locale), "mail").gettext(FRIEND)
+
+
+def deadline_time(action: Mapping[str, Any]) -> time | None:
+    """The deadline's local wall time ("17:00" or "17:00:00"), if the action gives one."""
+    raw = action["deadline"].get("time")
+    return None if raw is None else time.fromisoformat(raw)
+
+
+def reader_deadline(action: Mapping[str, Any], reader_timezone: str, locale: str) -> str:
+    """The deadline as `i18n.deadline_phrase` says it to a reader in `reader_timezone`.
+
+    Raises OverflowError, ValueError or ZoneInfoNotFoundError when their zone cannot show
+    it (a moment at the edge of the calendar, a zone that does not exist).
+    """
+    deadline = action["deadline"]
+    return i18n.deadline_phrase(date.fromisoformat(deadline["on"]), deadline_time(action),
+                                deadline["timezone"], reader_timezone, i18n.negotiate(locale))
+
+
+def occurred_phrase(occurred: Occurrence, locale: str) -> str:
+    """When a development happened: its day, or its local time with the zone named."""
+    if isinstance(occurred, OnDate):
+        return i18n.day(occurred.on, locale)
+    assert isinstance(occurred, AtLocalTime)
+    try:
+        return i18n.moment(occurred.local.instant(), occurred.local.timezone, locale)
+    except (OverflowError, ValueError):  # at the edge of the calendar: the day still reads
+        return i18n.day(occurred.day, locale)
 
 
 def deadline_for(ends_at: datetime, timezone: str) -> str:
-    """The moment appeals stop, in the reader's own timezone: "27 October 2010, 19:00"."""
+    """The moment appeals stop, in the reader's own timezone: "27 October 2010, 19:00".
+
+    English only: what the act page shows until it formats deadlines by locale.
+    """
     local = ends_at.astimezone(ZoneInfo(timezone))
     return f"{local.day} {local:%B %Y, %H:%M} ({timezone})"

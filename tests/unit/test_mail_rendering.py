@@ -1,15 +1,77 @@
-"""Campaign e-mails carry the whole action: targets, asks, languages, deadline, stop notice."""
+"""Campaign e-mails carry the whole action (targets, asks, languages, deadline, stop notice),
+each wholly in one of the shipped languages, with the text and HTML parts saying the same."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import re
+from typing import Any
+
+import pytest
+from babel.messages.pofile import read_po
 
 from campaign.demo import ua_135_10 as seed
 from campaign.domain.codec import to_plain
+from campaign.domain.mailing import MailingKind
+from campaign.infra import i18n
 from campaign.mail.message import substitute
-from campaign.mail.rendering import deadline_for, languages_phrase, render
+from campaign.mail.rendering import (
+    SLOTS,
+    SUBJECTS,
+    Rendered,
+    Slot,
+    fallback_name,
+    languages_phrase,
+    reader_deadline,
+    render,
+)
+from tests.mail_reading import html_language, html_text
 
 ACTION = to_plain(seed.CONTENT)
+KINDS: tuple[MailingKind, ...] = tuple(SUBJECTS)
+DATE_ONLY = {**ACTION, "deadline": {"on": "2027-01-20", "timezone": "Asia/Bishkek"}}
+WITH_A_TIME = {**ACTION, "deadline": {"on": "2027-01-20", "timezone": "Asia/Bishkek",
+                                      "time": "17:00:00"}}
+TRICKY: dict[Slot, str] = {
+    "name": "Ann & <Bob> \"O'Neil\"", "unsubscribe_url": "https://x.example/u?a=1&b=2",
+    "confirm_url": "https://x.example/c?t=<t>", "manage_url": "https://x.example/m?a=1&b=2",
+    "pledge_url": "https://x.example/p?a=1&b=2",
+    "deadline_local": "20 January 2027, 12:00 (Central European Standard Time)",
+}
+
+
+def context(kind: MailingKind, action: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What composing hands `render` for `kind`, with the seed UA 135/10 as the action."""
+    if kind in ("signup_confirmation", "manage_link"):
+        return {}
+    return {"action": action or ACTION, "update_number": seed.UPDATE_NUMBER,
+            "close_reason": "released", "close_note": "Released on 14 March",
+            "development": {"summary": seed.SUPREME_COURT_HEARING.summary,
+                            "occurred": seed.SUPREME_COURT_HEARING.occurred}}
+
+
+def as_read(mail: Rendered, values: dict[Slot, str] = TRICKY) -> tuple[str, str]:
+    """The text and HTML parts one recipient receives."""
+    found = mail.substitutions(values)
+    return substitute(mail.text, found), substitute(mail.html, found)
+
+
+def without_keys(mail: Rendered) -> str:
+    """The text with this rendering's random keys made comparable with another's."""
+    return mail.text.replace(mail.placeholders.nonce, "nonce")
+
+
+def english_chrome(locale: str) -> list[str]:
+    """The English words of every message `locale` translates differently: the pieces of
+    each message id between its placeholders, long enough not to be a word of the content."""
+    path = i18n.TRANSLATIONS_DIR / locale / "LC_MESSAGES" / "mail.po"
+    with path.open("rb") as file:
+        catalogue = read_po(file, locale=locale, domain="mail")
+    pieces = (piece.strip() for message in catalogue if message.id and message.id != message.string
+              for piece in re.split(r"%\(\w+\)s", str(message.id)))
+    return [piece for piece in pieces if len(piece) >= 10]
+
+
+# The whole action, in English
 
 
 def test_the_action_email_shows_every_target_with_salutation_address_fax_and_email() -> None:
@@ -27,8 +89,20 @@ def test_the_action_email_shows_every_target_with_salutation_address_fax_and_ema
     assert mail.subject == "URGENT ACTION 135/10: HUMAN RIGHTS DEFENDER JAILED FOR LIFE"
 
 
+def test_the_stop_notice_says_to_stop_and_why() -> None:
+    mail = render("action_closed", "en", {"action": ACTION, "close_reason": "released",
+                                           "close_note": "Released on 14 March"})
+
+    assert "Please STOP sending appeals" in mail.text
+    assert "Why: released — Released on 14 March" in mail.text
+    assert mail.subject.startswith("STOP ACTION 135/10")
+
+
+# Placeholders and encoding
+
+
 def test_placeholders_are_left_for_each_recipient_with_a_key_per_part() -> None:
-    mail = render("action_launched", "en", {"action": ACTION})
+    mail = render("action_launched", "en", {"action": WITH_A_TIME})
     keys = mail.placeholders
 
     for slot in ("name", "deadline_local", "pledge_url", "unsubscribe_url"):
@@ -72,23 +146,6 @@ def test_a_title_with_line_breaks_or_control_characters_makes_a_one_line_subject
     assert mail.subject == "URGENT ACTION 135/10: JAILED Bcc: all@evil.example FOR LIFE"
 
 
-def test_a_locale_without_its_own_template_falls_back_to_its_language_then_english() -> None:
-    russian = render("action_launched", "ru-KG", {"action": ACTION})
-    french = render("action_launched", "fr", {"action": ACTION})
-
-    assert russian.text.startswith("Здравствуйте")
-    assert french.text.startswith(f"Dear {french.placeholders.text_key('name')},")
-
-
-def test_the_stop_notice_says_to_stop_and_why() -> None:
-    mail = render("action_closed", "en", {"action": ACTION, "close_reason": "released",
-                                           "close_note": "Released on 14 March"})
-
-    assert "Please STOP sending appeals" in mail.text
-    assert "released — Released on 14 March" in mail.text
-    assert mail.subject.startswith("STOP ACTION 135/10")
-
-
 def test_the_html_body_escapes_what_the_action_says() -> None:
     action = {**ACTION, "summary": "<script>alert(1)</script>"}
 
@@ -97,10 +154,127 @@ def test_the_html_body_escapes_what_the_action_says() -> None:
     assert "<script>" not in mail.html and "&lt;script&gt;" in mail.html
 
 
-def test_the_deadline_is_shown_in_the_readers_own_timezone() -> None:
-    ends = seed.DEADLINE.ends_at()
+# One language per e-mail, the text and HTML parts alike
 
-    assert ends == datetime(2010, 10, 27, 18, tzinfo=UTC)
-    assert deadline_for(ends, "Europe/London") == "27 October 2010, 19:00 (Europe/London)"
-    assert deadline_for(ends, "Asia/Bishkek") == "28 October 2010, 00:00 (Asia/Bishkek)"
+
+@pytest.mark.parametrize("locale", i18n.LOCALES)
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("action", [DATE_ONLY, WITH_A_TIME], ids=["date-only", "with-a-time"])
+def test_the_html_part_says_what_the_text_part_says_and_declares_its_language(
+    kind: MailingKind, locale: str, action: dict[str, Any],
+) -> None:
+    mail = render(kind, locale, context(kind, action))
+
+    text, html = as_read(mail)
+
+    assert html_text(html) == text
+    assert html_language(html) == (locale, i18n.direction(locale))
+    assert mail.locale == locale
+
+
+@pytest.mark.parametrize("locale", [locale for locale in i18n.LOCALES if locale != "en"])
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_translated_email_has_no_english_words_of_its_own(kind: MailingKind,
+                                                            locale: str) -> None:
+    """The action's content may be English until it is translated; the e-mail's own words
+    (greeting, headings, labels, links, subject) are the reader's."""
+    mail = render(kind, locale, context(kind))
+    english = render(kind, "en", context(kind))
+    chrome = [piece for piece in english_chrome(locale) if piece in english.text + english.subject]
+
+    left = [piece for piece in chrome if piece in mail.text + mail.subject]
+
+    assert chrome and not left, f"{kind} in {locale} still says {left}"
+
+
+@pytest.mark.parametrize("locale", i18n.LOCALES)
+def test_every_locales_launch_email_carries_the_whole_action(locale: str) -> None:
+    mail = render("action_launched", locale, {"action": ACTION})
+
+    for part in (seed.SUMMARY, seed.BODY, seed.ADDITIONAL_INFORMATION, *seed.ASKS):
+        assert part in mail.text
+    for target in seed.TARGETS:
+        assert target.name in mail.text and target.fax in mail.text
+
+
+def test_an_email_to_a_language_not_shipped_is_wholly_english_and_says_so() -> None:
+    for kind in KINDS:
+        german = render(kind, "de", context(kind))
+        english = render(kind, "en", context(kind))
+
+        assert without_keys(german) == without_keys(english)
+        assert german.subject == english.subject
+        assert html_language(german.html) == ("en", "ltr")
+
+
+def test_a_regional_tag_gets_its_language() -> None:
+    mail = render("signup_confirmation", "ru-KG", {})
+
+    assert mail.text.startswith("Здравствуйте,")
+    assert html_language(mail.html) == ("ru", "ltr")
+
+
+def test_arabic_is_written_right_to_left() -> None:
+    mail = render("action_launched", "ar", {"action": ACTION})
+
+    assert html_language(mail.html) == ("ar", "rtl")
+    assert mail.subject.startswith("تحرك عاجل 135/10")
+
+
+# Dates, deadlines, numbers and languages as the reader writes them
+
+
+def test_a_russian_email_writes_dates_and_language_names_in_russian() -> None:
+    launch = render("action_launched", "ru", {"action": ACTION})
+    news = render("case_development", "ru", context("case_development"))
+
+    assert "НЕ ПОЗДНЕЕ 27 октября 2010\u202fг. АДРЕСАТАМ:" in launch.text
+    assert "язык: русский, киргизский, английский или ваш родной язык" in launch.text
+    assert "October" not in launch.text + news.text
+    assert "Когда: 13 мая 2020\u202fг., 14:00" in news.text
+
+
+def test_a_date_only_deadline_is_that_day_for_every_reader() -> None:
+    english = render("action_launched", "en", {"action": DATE_ONLY})
+    russian = render("pledge_reminder", "ru", {"action": DATE_ONLY})
+
+    assert "PLEASE SEND APPEALS BY 20 January 2027 TO:" in english.text
+    assert "не позднее 20 января 2027\u202fг." in russian.text
+    for mail in (english, russian):
+        assert mail.placeholders.text_key("deadline_local") not in mail.text
+        assert "21 January" not in mail.text and "00:00" not in mail.text
+
+
+def test_a_deadline_with_a_time_is_left_for_each_readers_clock() -> None:
+    mail = render("case_development", "en", context("case_development", WITH_A_TIME))
+    key = mail.placeholders.text_key("deadline_local")
+
+    assert f"please send appeals before {key}." in mail.text
+    assert reader_deadline(WITH_A_TIME, "Europe/Paris", "en") == (
+        "20 January 2027, 12:00 (Central European Standard Time)")
+    assert reader_deadline({**WITH_A_TIME, "deadline": {**WITH_A_TIME["deadline"],
+                                                        "time": "17:00"}},
+                           "Asia/Bishkek", "fr").startswith("20 janvier 2027, 17:00")
+
+
+def test_the_update_number_and_the_appeal_languages_follow_the_reader() -> None:
+    arabic = render("action_updated", "ar", context("action_updated"))
+    kyrgyz = render("action_launched", "ky", {"action": ACTION})
+
+    assert arabic.subject.startswith("التحديث 5 للتحرك العاجل 135/10")
+    assert "الروسية أو القيرغيزية أو الإنجليزية أو لغتك الخاصة" in arabic.text
+    assert "орусча, кыргызча, англисче же өз тилиңизде" in kyrgyz.text
     assert languages_phrase(["en"], False) == "English"
+
+
+def test_someone_without_a_name_is_greeted_in_the_emails_language() -> None:
+    assert fallback_name("en") == "friend"
+    assert fallback_name("ru") == "друг"
+    assert fallback_name("de") == "friend"
+
+
+def test_every_slot_a_template_uses_is_one_composing_fills() -> None:
+    for kind in KINDS:
+        mail = render(kind, "en", context(kind, WITH_A_TIME))
+        used = {slot for slot in SLOTS if mail.placeholders.text_key(slot) in mail.text}
+        assert "name" in used and used <= set(TRICKY)
