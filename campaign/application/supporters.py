@@ -263,7 +263,8 @@ def require_supporter(conn: Connection, supporter_id: str) -> Any:
 
 
 def export_supporter(commands: CommandHandler, supporter_id: str) -> dict[str, Any]:
-    """Everything held about one person, decrypted: their events, pledges and letters."""
+    """Everything held about one person, decrypted: their events, their choices as they are
+    now, their pledges and letters."""
     store = commands.store
     with commands.engine.connect() as conn:
         row = require_supporter(conn, supporter_id)
@@ -283,8 +284,19 @@ def export_supporter(commands: CommandHandler, supporter_id: str) -> dict[str, A
         "erased": row.erased,
         "profile": next((e["data"] for e in history
                          if e["type"] == supporter.SupporterRegistered.type_name), None),
+        "choices": None if row.erased else _choices(row),
         "events": history,
         "pledges": pledge_history,
+    }
+
+
+def _choices(row: Any) -> dict[str, Any]:
+    """The supporter's choices as they stand (their history is in the exported events)."""
+    return {
+        "locale": row.locale, "country": row.country, "timezone": row.timezone,
+        "subscriptions": {"all_actions": row.all_actions, "countries": list(row.countries),
+                          "case_ids": list(row.case_ids)},
+        "email_paused": row.email_paused, "unsubscribed": row.unsubscribed,
     }
 
 

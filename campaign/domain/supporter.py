@@ -11,6 +11,7 @@ A public request (sign-up, "manage my data") is first recorded as asked on a fre
 stream (campaign.domain.requests), before anyone looks the address up. Resolving it later
 either makes that stream the new supporter (SupporterRegistered) or passes the request on
 to the supporter already on file (ConfirmationRequested, ManageLinkRequested).
+What supporters choose for themselves is in campaign.domain.preferences, decided here.
 """
 
 from __future__ import annotations
@@ -21,7 +22,10 @@ from datetime import datetime
 from functools import reduce
 from typing import ClassVar, Literal, TypeAlias
 
+from campaign.domain import preferences
 from campaign.domain.base import Aggregate, DomainError, DomainEvent, carry, emit
+from campaign.domain.preferences import ChangeSubscriptions as ChangeSubscriptions
+from campaign.domain.preferences import SubscriptionsChanged as SubscriptionsChanged
 from campaign.domain.requests import (
     CONFIRMATION_RESEND_INTERVAL,
     MANAGE_LINK_RESEND_INTERVAL,
@@ -94,17 +98,6 @@ class ConfirmConsent:
 
 
 @dataclass(frozen=True)
-class ChangeSubscriptions:
-    """Replace which actions the supporter receives."""
-
-    supporter_id: str
-    all_actions: bool
-    countries: tuple[str, ...]
-    case_ids: tuple[str, ...]
-    changed_at: datetime
-
-
-@dataclass(frozen=True)
 class Unsubscribe:
     """Stop all campaign e-mail to the supporter."""
 
@@ -133,8 +126,8 @@ class EraseSupporter:
 
 Command: TypeAlias = (
     ReceiveSignUp | ReceiveManageRequest | RegisterSupporter | RequestConfirmation
-    | RequestManageLink | ConfirmConsent | ChangeSubscriptions | Unsubscribe | Suppress
-    | EraseSupporter | PurgeUnconfirmed
+    | RequestManageLink | ConfirmConsent | Unsubscribe | Suppress | EraseSupporter
+    | PurgeUnconfirmed | preferences.Command
 )
 
 # Events
@@ -164,18 +157,6 @@ class ConsentConfirmed(DomainEvent):
     type_name: ClassVar[str] = "ConsentConfirmed"
     supporter_id: str
     confirmed_at: datetime
-
-
-@dataclass(frozen=True)
-class SubscriptionsChanged(DomainEvent):
-    """The supporter's choice of actions changed to this."""
-
-    type_name: ClassVar[str] = "SubscriptionsChanged"
-    supporter_id: str
-    all_actions: bool
-    countries: tuple[str, ...]
-    case_ids: tuple[str, ...]
-    changed_at: datetime
 
 
 @dataclass(frozen=True)
@@ -209,9 +190,9 @@ class SupporterErased(DomainEvent):
 
 
 EVENTS: tuple[type[DomainEvent], ...] = (
-    SupporterRegistered, ConfirmationRequested, ConsentConfirmed, SubscriptionsChanged,
-    Unsubscribed, SupporterSuppressed, SupporterErased, SignUpReceived, ManageRequestReceived,
-    ManageLinkRequested,
+    SupporterRegistered, ConfirmationRequested, ConsentConfirmed, Unsubscribed,
+    SupporterSuppressed, SupporterErased, SignUpReceived, ManageRequestReceived,
+    ManageLinkRequested, *preferences.EVENTS,
 )
 
 # State
@@ -231,6 +212,7 @@ class State:
     unsubscribed_at: datetime | None = None
     suppressed: bool = False
     suppression_reason: SuppressionReason | None = None
+    email_paused: bool = False
     erased: bool = False
     locale: str = ""
     country: str = ""
@@ -242,8 +224,8 @@ class State:
 
     @property
     def can_receive_campaign_email(self) -> bool:
-        """True if consented and not unsubscribed, suppressed or erased."""
-        blocked = self.unsubscribed or self.suppressed or self.erased
+        """True if consented and not unsubscribed, paused, suppressed or erased."""
+        blocked = self.unsubscribed or self.email_paused or self.suppressed or self.erased
         return self.registered and self.consented and not blocked
 
 
@@ -272,8 +254,6 @@ def decide(state: State, command: Command) -> list[DomainEvent]:
             return _request_manage_link(state, command)
         case ConfirmConsent():
             return _confirm(state, command)
-        case ChangeSubscriptions():
-            return _change(state, command)
         case Unsubscribe():
             require_choice(command.via, UnsubscribeVia, "invalid_via", "via")
             done = state.unsubscribed
@@ -287,6 +267,8 @@ def decide(state: State, command: Command) -> list[DomainEvent]:
             return [emit(SupporterErased, command, erased_at=command.at)]
         case PurgeUnconfirmed():
             return _purge(state, command)
+        case _:
+            return preferences.decide(state, command)
 
 
 def _registration(command: RegisterSupporter) -> SupporterRegistered:
@@ -347,17 +329,6 @@ def _confirm(state: State, command: ConfirmConsent) -> list[DomainEvent]:
     return confirmed
 
 
-def _change(state: State, command: ChangeSubscriptions) -> list[DomainEvent]:
-    if not state.consented:
-        raise DomainError("consent_required", "confirm consent before choosing subscriptions")
-    for country in command.countries:
-        validate_country(country)
-    wanted = carry(Subscriptions, command)
-    if wanted == state.subscriptions:
-        return []
-    return [emit(SubscriptionsChanged, command)]
-
-
 # Evolve
 
 
@@ -386,6 +357,9 @@ def evolve(state: State, event: DomainEvent) -> State:
             return replace(state, suppressed=True, suppression_reason=event.reason)
         case SupporterErased():
             return replace(state, erased=True)
+        case (preferences.PreferencesChanged() | preferences.EmailPaused()
+              | preferences.EmailResumed()):
+            return replace(state, **preferences.changes(event))
     return state
 
 

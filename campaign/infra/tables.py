@@ -18,6 +18,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
     func,
 )
 
@@ -194,6 +195,7 @@ supporters = Table(
     Column("countries", JSON(), nullable=False),
     Column("case_ids", JSON(), nullable=False),
     Column("unsubscribed", Boolean(), nullable=False),
+    Column("email_paused", Boolean(), nullable=False, server_default=false()),
     Column("suppressed", Text(), nullable=True),
     Column("erased", Boolean(), nullable=False),
     Column("registered_at", DateTime(timezone=True), nullable=True),

@@ -4,8 +4,8 @@ A batch shares one rendered text, in the batch's locale; what differs per person
 links, and a deadline with a time, on their own clock) goes in as substitutions
 (campaign.mail.rendering: a text and an HTML key per value, both unguessable). A date-only
 deadline is the same day for every reader and is written into the shared text. Addresses
-are read and decrypted here, at the last moment, so someone who unsubscribed, bounced,
-confirmed or was erased since planning is left out.
+are read and decrypted here, at the last moment, so someone who unsubscribed, paused
+e-mail, bounced, confirmed or was erased since planning is left out.
 
 One recipient never blocks a batch: whoever's e-mail cannot be made (a deadline their
 timezone cannot show, a name that would break a header, an unusable address, anything
@@ -210,4 +210,4 @@ def _still_mailable(row: Any, kind: mailing.MailingKind) -> bool:
         return not row.consented or bool(row.unsubscribed)  # confirmed meanwhile: done
     if kind == "manage_link":
         return True  # asked for by the person: unsubscribing does not take away their data
-    return not row.unsubscribed
+    return not row.unsubscribed and not row.email_paused

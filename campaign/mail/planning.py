@@ -197,8 +197,11 @@ def _open_when(conn: Connection, commands: CommandHandler, action_id: str, posit
 
 
 def _can_receive() -> Any:
-    return ((supporters.c.consented.is_(True)) & (supporters.c.unsubscribed.is_(False))
-            & (supporters.c.suppressed.is_(None)) & (supporters.c.erased.is_(False)))
+    """Who may get campaign mail: consented, and not unsubscribed, paused, suppressed or
+    erased (mail a person asks for, about no action, has its own rules)."""
+    c = supporters.c
+    return ((c.consented.is_(True)) & (c.unsubscribed.is_(False)) & (c.email_paused.is_(False))
+            & (c.suppressed.is_(None)) & (c.erased.is_(False)))
 
 
 def eligible_subscribers(conn: Connection, action_id: str) -> list[Recipient]:

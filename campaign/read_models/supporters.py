@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, update
 
-from campaign.domain import supporter
+from campaign.domain import preferences, supporter
 from campaign.domain.values import normalise_email
 from campaign.infra.tables import supporters
 from events import StoredEvent
@@ -16,6 +16,7 @@ from events.personal_data import MASK, BlindIndex, Vault
 from events.projections import Mode
 
 S = supporter
+P = preferences
 ERASED: dict[str, Any] = {
     "erased": True, "email_index": None, "email_sealed": None, "name_sealed": None,
     "locale": None, "country": None, "timezone": None, "registered_at": None,
@@ -28,6 +29,10 @@ def changed_columns(event_type: str, data: dict[str, Any]) -> dict[str, Any] | N
         return {"consented": True, "unsubscribed": False}  # confirming again re-subscribes
     if event_type == S.SubscriptionsChanged.type_name:
         return {k: data[k] for k in ("all_actions", "countries", "case_ids")}
+    if event_type == P.PreferencesChanged.type_name:
+        return {k: data[k] for k in ("locale", "country", "timezone")}
+    if event_type in (P.EmailPaused.type_name, P.EmailResumed.type_name):
+        return {"email_paused": event_type == P.EmailPaused.type_name}
     if event_type == S.Unsubscribed.type_name:
         return {"unsubscribed": True}
     if event_type == S.SupporterSuppressed.type_name:
@@ -71,6 +76,6 @@ class SupportersProjection:
             "locale": data["locale"], "country": data["country"], "timezone": data["timezone"],
             "consented": False, "all_actions": data.get("all_actions", True),
             "countries": [], "case_ids": list(data.get("case_ids", [])),
-            "unsubscribed": False, "suppressed": None, "erased": False,
+            "unsubscribed": False, "email_paused": False, "suppressed": None, "erased": False,
             "registered_at": datetime.fromisoformat(data["registered_at"]),
         }

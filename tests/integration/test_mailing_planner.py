@@ -11,7 +11,7 @@ from campaign.application.supporters import Registration, register_supporter
 from campaign.bootstrap import Container
 from campaign.demo import ua_135_10 as seed
 from campaign.demo.loader import SUPPORTERS, load_demo
-from campaign.domain import action, case, mailing, supporter
+from campaign.domain import action, case, mailing, preferences, supporter
 from campaign.domain.values import OnDate
 from campaign.infra.tables import mail_deliveries
 from campaign.mail.planning import Recipient, _batches, launch_mailing_id, plan_mailings
@@ -172,3 +172,21 @@ def test_confirming_again_after_unsubscribing_brings_a_supporter_back(
     run_planner(container)
 
     assert returning in recipients(container, launch_mailing_id(seed.ACTION_ID))
+
+
+def test_a_supporter_who_paused_e_mail_is_left_out_of_a_launch_until_they_resume(
+    container: Container,
+) -> None:
+    paused = newcomer(container, "paused@example.org")
+    resumed = newcomer(container, "resumed@example.org")
+    for supporter_id in (paused, resumed):
+        container.commands.handle(preferences.PauseEmail(supporter_id=supporter_id, at=AT), META)
+    container.commands.handle(preferences.ResumeEmail(supporter_id=resumed, at=AT), META)
+    load_demo(container)
+
+    run_planner(container)
+
+    launch = recipients(container, launch_mailing_id(seed.ACTION_ID))
+    assert resumed in launch and paused not in launch
+    updated = [m for m in planned(container) if m.kind == "action_updated"]
+    assert updated and all(paused not in recipients(container, m.mailing_id) for m in updated)

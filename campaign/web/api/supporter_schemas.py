@@ -89,6 +89,8 @@ class SupporterSchema(ApiSchema):
     consented = F.Boolean(required=True)
     subscriptions = F.Nested(SubscriptionsSchema, required=True)
     unsubscribed = F.Boolean(required=True)
+    email_paused = F.Boolean(required=True, metadata={
+        "description": "Campaign e-mail is paused until the supporter resumes it"})
     suppressed = F.Boolean(required=True, metadata={
         "description": "The mail provider reported the address as unusable or unwilling"})
     suppression_reason = F.String(allow_none=True, metadata={
@@ -103,6 +105,7 @@ class SupporterSummarySchema(ApiSchema):
     country = F.String(allow_none=True, required=True)
     consented = F.Boolean(required=True)
     unsubscribed = F.Boolean(required=True)
+    email_paused = F.Boolean(required=True)
     suppressed = F.Boolean(required=True)
     suppression_reason = F.String(allow_none=True)
     erased = F.Boolean(required=True)
@@ -122,6 +125,17 @@ class ExportedEventSchema(ApiSchema):
         "description": "The event's fields; see the event type"})
 
 
+class ChoicesSchema(ApiSchema):
+    """What the supporter chose, as it stands now."""
+
+    locale = F.String(required=True)
+    country = F.String(required=True)
+    timezone = F.String(required=True)
+    subscriptions = F.Nested(SubscriptionsSchema, required=True)
+    email_paused = F.Boolean(required=True)
+    unsubscribed = F.Boolean(required=True)
+
+
 class ExportSchema(ApiSchema):
     """Everything held about one person (GDPR access request)."""
 
@@ -130,6 +144,9 @@ class ExportSchema(ApiSchema):
     profile = F.Dict(keys=F.String(), values=F.Raw(), allow_none=True, required=True, metadata={
         "description": "As given at sign-up: email, name, locale, country, timezone, "
                        "registered_at; email and name read `[erased]` after erasure"})
+    choices = F.Nested(ChoicesSchema, allow_none=True, required=True, metadata={
+        "description": "Language, country, timezone, subscriptions and pause as they are "
+                       "now (their changes are among `events`); null after erasure"})
     events = F.List(F.Nested(ExportedEventSchema), required=True,
                     metadata={"description": "The supporter's own stream, oldest first"})
     pledges = F.List(F.Nested(ExportedEventSchema), required=True,

@@ -212,8 +212,8 @@ def _audience_entry(conn: Connection, supporter_id: str) -> dict[str, Any]:
     return {
         "supporter_id": row.supporter_id, "locale": row.locale, "country": row.country,
         "consented": row.consented, "unsubscribed": row.unsubscribed,
-        "suppressed": row.suppressed is not None, "suppression_reason": row.suppressed,
-        "erased": row.erased,
+        "email_paused": row.email_paused, "suppressed": row.suppressed is not None,
+        "suppression_reason": row.suppressed, "erased": row.erased,
     }
 
 
@@ -251,6 +251,6 @@ def _profile(conn: Connection, supporter_id: str) -> tuple[dict[str, Any], int]:
         "timezone": row.timezone, "consented": row.consented,
         "subscriptions": {"all_actions": row.all_actions, "countries": list(row.countries),
                           "case_ids": list(row.case_ids)},
-        "unsubscribed": row.unsubscribed, "suppressed": row.suppressed is not None,
-        "suppression_reason": row.suppressed,
+        "unsubscribed": row.unsubscribed, "email_paused": row.email_paused,
+        "suppressed": row.suppressed is not None, "suppression_reason": row.suppressed,
     }, int(version)

@@ -2,23 +2,28 @@
 
 The link carries a signed token naming the supporter and this action, so the page knows
 who is reading without a login, and opens nothing else: not another action, not the
-person's data (a forwarded e-mail hands on only this pledge). It shows the action as the
-e-mail did (asks, officials with addresses, the deadline in the reader's timezone, or that
-the action was stopped), and two forms: pledge letters, then confirm each letter sent. Both
-go through the same use cases and command handler as the API; a form sent twice (a double
-click, a reload) changes nothing, because the letter's id is fixed when the page is drawn.
+person's data (a forwarded e-mail hands on only this pledge). It helps write the letter:
+the asks, and per official the salutation, postal address (with a button that copies it,
+where JavaScript runs), e-mail, fax and the languages to write in; the deadline as people
+say it, in the reader's timezone when it has a time; or that the action was stopped. Two
+forms go through the same use cases and command handler as the API: pledge letters, then
+confirm each letter sent, per official and channel. A form sent twice (a double click, a
+reload) changes nothing, because the letter's id is fixed when the page is drawn.
+
+The page is in the language of its content (the action's, or the translation the reader
+gets): its chrome, dates, numbers and language names all follow it (`render_page`).
 """
 
 from __future__ import annotations
 
 import re
 import uuid
-from datetime import date, datetime
+from datetime import date, time
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, redirect, render_template, request
+from flask import Blueprint, Response, redirect, request
 from sqlalchemy import Select, select
 from werkzeug.wrappers import Response as ResponseBase
 
@@ -26,14 +31,14 @@ from campaign.application.commands import Meta
 from campaign.application.errors import NotFound
 from campaign.application.pledges import SentLetter, confirm_letter, pledge_as_supporter
 from campaign.domain import pledge
-from campaign.domain.action import DEADLINE_NOTICE
 from campaign.domain.base import DomainError
+from campaign.infra import i18n
 from campaign.infra.clock import utc_now
 from campaign.infra.tables import actions, supporters
-from campaign.mail.rendering import deadline_for, languages_phrase
 from campaign.read_models.action_translations import in_language
 from campaign.web.context import container
-from campaign.web.pages import action_link_subject, keep_link_private, page, supporter_meta
+from campaign.web.pages import action_link_subject, keep_link_private, render_page, supporter_meta
+from campaign.web.pages.messages import N_, notice, visitor_locale
 from events import as_utc
 
 blueprint = keep_link_private(Blueprint("action_page", __name__))
@@ -43,8 +48,24 @@ CHANNELS = ("post", "email", "fax", "online")
 LETTERS = re.compile(r"[0-9]{1,3}")
 # Rules about the day a letter was sent: the form's fault, not a conflict.
 LETTER_DATE_RULES = frozenset({"sent_in_future", "sent_before_issue", "date_out_of_range"})
-INVALID = ("Link not valid", "This link is not valid or has expired. Use the link in the "
-           "latest e-mail about this action.")
+INVALID = (N_("Link not valid"), N_("This link is not valid or has expired. Use the link in "
+                                    "the latest e-mail about this action."))
+NO_ACTION = (N_("No such action"), N_("This urgent action does not exist."))
+REFUSED = {
+    "sent_in_future": N_("A letter cannot be confirmed before the day it was sent."),
+    "sent_before_issue": N_("A letter cannot have been sent before the action was issued."),
+    "date_out_of_range": N_("Give the day the letter was sent."),
+    "already_pledged": N_("You have already pledged letters for this action."),
+    "action_not_open": N_("This action takes no more pledges."),
+    "unknown_target": N_("Choose an official of this action."),
+    "duplicate_letter": N_("That letter was already confirmed: reload the page to confirm "
+                           "another one."),
+    "pledge_cancelled": N_("Your pledge was cancelled when the action was stopped."),
+    "no_pledge": N_("Pledge to write first."),
+    "consent_required": N_("Confirm your e-mail address first, with the link we sent when "
+                           "you signed up."),
+}
+"""What the page says when a rule refuses the form, by the rule's code."""
 
 
 @blueprint.get("/act/<action_id>")
@@ -52,12 +73,21 @@ def show(action_id: str) -> Response:
     """The action, the reader's pledge and the forms to pledge or confirm a letter."""
     supporter_id = action_link_subject(request.args.get("token", ""), action_id)
     if supporter_id is None:
-        return page(404, *INVALID)
+        return notice(404, visitor_locale(), *INVALID)
+    return _page(action_id, supporter_id, 200, notice=_DONE.get(request.args.get("done", "")))
+
+
+def _page(action_id: str, supporter_id: str, status: int, **extra: Any) -> Response:
+    """The act page in the language of its content, with `extra` (a notice, an error)."""
     context = _context(action_id, supporter_id)
     if context is None:
-        return page(404, "No such action", "This urgent action does not exist.")
-    context["notice"] = _DONE.get(request.args.get("done", ""), "")
-    return Response(render_template("pages/act.html", **context), mimetype="text/html")
+        return notice(404, visitor_locale(), *NO_ACTION)
+    locale = context.get("content_locale") or i18n.negotiate(
+        context["action"].get("language", "en"))
+    context["action_status"] = context.pop("status")  # `status` is the response's
+    numbers = {k: i18n.number(v, locale) for k, v in extra.pop("error_vars", {}).items()}
+    return render_page("pages/act.html", locale, status, **context,
+                       **_reading_aids(context, locale), error_vars=numbers, **extra)
 
 
 @blueprint.post("/act/<action_id>")
@@ -66,7 +96,7 @@ def act(action_id: str) -> ResponseBase:
     token = request.args.get("token", "")
     supporter_id = action_link_subject(token, action_id)
     if supporter_id is None:
-        return page(404, *INVALID)
+        return notice(404, visitor_locale(), *INVALID)
     form = request.form
     meta = supporter_meta(supporter_id)
     try:
@@ -75,30 +105,37 @@ def act(action_id: str) -> ResponseBase:
         elif form.get("do") == "letter":
             done = _letter(action_id, supporter_id, form, meta)
         else:
-            return page(400, "Nothing to do", "The form sent nothing this page knows.")
+            return _page(action_id, supporter_id, 400,
+                         error=N_("The form sent nothing this page knows."))
     except _FormError as exc:
-        return page(422, "Please check the form", str(exc))
+        return _page(action_id, supporter_id, 422, error=str(exc), error_vars=exc.variables)
     except NotFound:
-        return page(404, *INVALID)
+        return notice(404, visitor_locale(), *INVALID)
     except DomainError as exc:
-        if exc.code in LETTER_DATE_RULES:
-            return page(422, "Please check the form", _sentence(exc.message))
-        return page(409, "Not possible", _sentence(exc.message))
+        status = 422 if exc.code in LETTER_DATE_RULES else 409
+        refusal = REFUSED.get(exc.code, N_("That is not possible at the moment."))
+        return _page(action_id, supporter_id, status, error=refusal)
     return redirect(f"/act/{action_id}?{urlencode({'token': token, 'done': done})}", code=303)
 
 
-_DONE = {"pledged": "Thank you: your pledge is recorded.",
-         "letter": "Thank you: your letter is counted."}
+_DONE = {"pledged": N_("Thank you: your pledge is recorded."),
+         "letter": N_("Thank you: your letter is counted.")}
 
 
 class _FormError(ValueError):
-    """A field of the form is missing or malformed."""
+    """A field of the form is missing or malformed; the message is a catalogue message id,
+    and `variables` what the page puts in its placeholders."""
+
+    def __init__(self, message: str, **variables: int) -> None:
+        super().__init__(message)
+        self.variables = variables
 
 
 def _pledge(action_id: str, supporter_id: str, letters: str, meta: Meta) -> str:
     most = pledge.MAX_LETTERS_PROMISED
     if not LETTERS.fullmatch(letters) or not 1 <= int(letters) <= most:
-        raise _FormError(f"Say how many letters you will write: a number from 1 to {most}.")
+        raise _FormError(N_("Say how many letters you will write: from %(least)s to "
+                            "%(most)s."), least=1, most=most)
     pledge_as_supporter(container().commands, action_id, supporter_id, (), int(letters), meta,
                         utc_now())
     return "pledged"
@@ -109,10 +146,10 @@ def _letter(action_id: str, supporter_id: str, form: Any, meta: Meta) -> str:
         sent_on = date.fromisoformat(form.get("sent_on", ""))
         letter_id = str(uuid.UUID(form.get("letter_id", "")))
     except ValueError:
-        raise _FormError("Give the day the letter was sent.") from None
+        raise _FormError(N_("Give the day the letter was sent.")) from None
     channel = form.get("channel", "")
     if channel not in CHANNELS:
-        raise _FormError(f"Say how the letter was sent: one of {', '.join(CHANNELS)}.")
+        raise _FormError(N_("Say how the letter was sent: by post, e-mail, fax or online."))
     letter = SentLetter(letter_id, form.get("target_id", ""), channel, sent_on)
     confirm_letter(container().commands, action_id, supporter_id, letter, meta, utc_now())
     return "letter"
@@ -145,9 +182,7 @@ def _context(action_id: str, supporter_id: str) -> dict[str, Any] | None:
     chosen = set(mine.target_ids) if mine is not None and mine.target_ids else None
     return {
         "action": document, "content_locale": content_locale, "status": row.status,
-        "deadline_passed": utc_now() >= deadline, "deadline_notice": DEADLINE_NOTICE,
-        "deadline_local": _deadline_in(deadline, timezone),
-        "languages": languages_phrase(document["languages"], document["own_language_welcome"]),
+        "deadline_passed": utc_now() >= deadline, "timezone": timezone,
         "consented": bool(reader is not None and reader.consented and not reader.erased),
         "can_pledge": bool(reader is not None and reader.consented and not reader.erased
                            and row.status == "launched"),
@@ -163,16 +198,43 @@ def _context(action_id: str, supporter_id: str) -> dict[str, Any] | None:
     }
 
 
-def _deadline_in(deadline: datetime, timezone: str) -> str:
-    """The deadline in the reader's timezone, or in UTC when that zone cannot show it (a
-    date at the edge of the calendar stored before dates were checked)."""
+def _reading_aids(context: dict[str, Any], locale: str) -> dict[str, Any]:
+    """What the page words for the reader in `locale`: the deadline as people say it, the
+    languages to write in named in theirs, and a fixed letter id per official's form."""
+    document = context["action"]
+    return {
+        "deadline": _deadline(document["deadline"], context["timezone"], locale),
+        "appeal_languages": [i18n.language_name(tag, locale) for tag in document["languages"]],
+        "letter_ids": {t["target_id"]: str(uuid.uuid4()) for t in document["targets"]},
+        "channels_of": _channels_of,
+        "channel_names": CHANNEL_NAMES, "pledge_states": PLEDGE_STATES,
+        "close_reasons": CLOSE_REASONS,
+    }
+
+
+def _deadline(deadline: dict[str, Any], reader_timezone: str, locale: str) -> str:
+    """The deadline as people say it; in UTC when the reader's zone cannot show it (a date
+    at the edge of the calendar stored before dates were checked)."""
+    on = date.fromisoformat(deadline["on"])
+    at = time.fromisoformat(deadline["time"]) if deadline.get("time") else None
     try:
-        return deadline_for(deadline, timezone)
+        return i18n.deadline_phrase(on, at, deadline["timezone"], reader_timezone, locale)
     except (OverflowError, ValueError):
-        return deadline_for(deadline, "UTC")
+        return i18n.deadline_phrase(on, at, deadline["timezone"], "UTC", locale)
 
 
-def _sentence(message: str) -> str:
-    """A rule's message as the page says it: capitalised, ending with a full stop."""
-    text = message[:1].upper() + message[1:]
-    return text if text.endswith((".", "!", "?")) else f"{text}."
+def _channels_of(target: dict[str, Any]) -> list[str]:
+    """The channels a letter to `target` can take: e-mail and fax only where it has them."""
+    return [channel for channel in CHANNELS
+            if channel in ("post", "online") or target.get(channel)]
+
+
+CHANNEL_NAMES = {"post": N_("by post"), "email": N_("by e-mail"), "fax": N_("by fax"),
+                 "online": N_("online")}
+PLEDGE_STATES = {"open": N_("open"), "fulfilled": N_("fulfilled"), "lapsed": N_("lapsed"),
+                 "cancelled": N_("cancelled")}
+CLOSE_REASONS = {"released": N_("The person was released."),
+                 "charges_dropped": N_("The charges were dropped."),
+                 "sentence_reduced": N_("The sentence was reduced."),
+                 "died": N_("The person has died."),
+                 "no_longer_needed": N_("Appeals are no longer needed.")}

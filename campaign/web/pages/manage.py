@@ -2,19 +2,23 @@
 
 Asking takes an address and always answers the same, after the same work: the request is
 only recorded, and a registered address is e-mailed an hour-long link a moment later
-(campaign.application.supporters, campaign.mail.manage_link). The link's page lets the
-person download their data, choose which actions they receive, or erase their data,
-through the same use cases as the API. Like every page, a GET changes nothing.
+(campaign.application.supporters, campaign.mail.manage_link). The asking page speaks the
+visitor's language (`?lang=`, else what the browser asks for); the link's page speaks the
+supporter's, and after they choose another, the new one.
+
+The link's page changes language, country and timezone, which actions they receive (all,
+by country, by case), pauses and resumes campaign e-mail, downloads their data, and erases
+it after a page that asks "are you sure?" — through the same use cases and command
+handler as the API. Like every page, a GET changes nothing.
 """
 
 from __future__ import annotations
 
 import json
-import re
+from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, redirect, render_template, request
-from sqlalchemy import select
+from flask import Blueprint, Response, redirect, request, url_for
 from werkzeug.wrappers import Response as ResponseBase
 
 from campaign.application.commands import Meta
@@ -23,88 +27,155 @@ from campaign.application.supporters import (
     export_supporter,
     request_manage_link,
 )
-from campaign.domain import supporter
+from campaign.domain import preferences
 from campaign.domain.base import DomainError
-from campaign.domain.values import validate_country, validate_email
+from campaign.domain.values import validate_email
+from campaign.infra import i18n
 from campaign.infra.clock import utc_now
-from campaign.infra.tables import supporters
 from campaign.web.context import container, correlation_id
-from campaign.web.pages import keep_link_private, link_subject, page, supporter_meta
+from campaign.web.pages import keep_link_private, link_subject, render_page, supporter_meta
+from campaign.web.pages import manage_choices as choices
+from campaign.web.pages.manage_view import (
+    FormError,
+    case_choices,
+    page_context,
+    preferences_command,
+    subscriptions_command,
+    supporter_row,
+)
+from campaign.web.pages.messages import N_, notice, visitor_locale
 
 blueprint = keep_link_private(Blueprint("manage_page", __name__))
 
-ASK = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>Manage your data</title></head>
-<body style="font-family: sans-serif; max-width: 36em; margin: 2em auto">
-<h1>Manage your data</h1>
-<p>Give the address you signed up with. We will e-mail it a link, valid for one hour, to
-download your data, choose which actions you receive, or erase your data.</p>
-<form method="post"><p><label>E-mail address
-<input type="email" name="email" required maxlength="254"></label></p>
-<button type="submit">Send me the link</button></form>
-</body></html>"""
-ASKED = ("Check your inbox", "If this address is registered with us, we have sent it a link "
-         "to manage your data. It works for one hour.")
-INVALID = ("Link not valid", "This link is not valid or has expired: it works for one hour. "
-           "Ask for a new one on the page /manage.")
-DONE = {"subscriptions": "Your choice is saved."}
+INVALID = (N_("Link not valid"), N_("This link is not valid or has expired: it works for one "
+                                    "hour. Ask for a new one."))
+DONE = {"preferences": N_("Your language, country and timezone are saved."),
+        "subscriptions": N_("Your choice of actions is saved."),
+        "paused": N_("E-mail is paused: we send you no urgent actions and no reminders "
+                     "until you resume it."),
+        "resumed": N_("E-mail is on again: you will receive the next urgent actions.")}
+REFUSED = {"consent_required": N_("Confirm your e-mail address first, with the link we sent "
+                                  "when you signed up.")}
 
 
 @blueprint.get("/manage")
 def ask_form() -> Response:
-    """The form that asks for a link."""
-    return Response(ASK, mimetype="text/html")
+    """The form that asks for a link, in the visitor's language."""
+    return render_page("pages/manage_ask.html", visitor_locale(request.args.get("lang")),
+                       languages=choices.languages())
 
 
 @blueprint.post("/manage")
 def ask() -> Response:
     """Record the request; the same answer whether or not the address is registered."""
+    locale = visitor_locale(request.form.get("lang"))
     email = request.form.get("email", "").strip()
     try:
         validate_email(email)
     except DomainError:
-        return page(422, "Please check the address", "That is not an e-mail address.")
+        return render_page("pages/manage_ask.html", locale, 422, email=email,
+                           languages=choices.languages(),
+                           error=N_("That is not an e-mail address."))
     meta = Meta(actor="public", correlation_id=correlation_id())
     request_manage_link(container().commands, email, meta, utc_now())
-    return page(202, *ASKED)
+    return notice(202, locale, N_("Check your inbox"), N_(
+        "If this address is registered with us, we have sent it a link to manage your "
+        "subscription and your data. It works for one hour."))
 
 
 @blueprint.get("/manage/<token>")
 def show(token: str) -> Response:
-    """The person's choices and the three things they can do with their data."""
+    """The person's choices and what they can do with their data."""
     supporter_id = link_subject("manage", token)
     if supporter_id is None:
-        return page(404, *INVALID)
-    with container().engine.connect() as conn:
-        row = conn.execute(select(supporters).where(
-            supporters.c.supporter_id == supporter_id)).one()
-    return Response(render_template(
-        "pages/manage.html", notice=DONE.get(request.args.get("done", ""), ""),
-        consented=row.consented, unsubscribed=row.unsubscribed, all_actions=row.all_actions,
-        countries=", ".join(row.countries)), mimetype="text/html")
+        return invalid()
+    return _page(token, supporter_id, 200, done=DONE.get(request.args.get("done", "")))
 
 
 @blueprint.post("/manage/<token>")
 def act(token: str) -> ResponseBase:
-    """Download, save a choice of actions, or erase; then the page again (or a goodbye)."""
+    """Save one form of the page, or download; then the page again (post, redirect, get)."""
     supporter_id = link_subject("manage", token)
     if supporter_id is None:
-        return page(404, *INVALID)
-    meta = supporter_meta(supporter_id)
-    match request.form.get("do"):
-        case "export":
-            return _download(supporter_id)
+        return invalid()
+    do = request.form.get("do", "")
+    if do == "export":
+        return _download(supporter_id)
+    try:
+        command = _command(do, supporter_id)
+        if command is None:
+            return _page(token, supporter_id, 400, error=N_("The form sent nothing this page "
+                                                             "knows."))
+        container().commands.handle(command, supporter_meta(supporter_id))
+    except FormError as exc:
+        return _page(token, supporter_id, 422, error=str(exc))
+    except DomainError as exc:
+        refusal = REFUSED.get(exc.code, N_("That is not possible at the moment."))
+        return _page(token, supporter_id, 409, error=refusal)
+    done = {"pause": "paused", "resume": "resumed"}.get(do, do)
+    return redirect(f"{url_for('manage_page.show', token=token)}?{urlencode({'done': done})}",
+                    code=303)
+
+
+@blueprint.get("/manage/<token>/erase")
+def confirm_erase(token: str) -> Response:
+    """Ask "are you sure?" before erasing: the button posts, a GET changes nothing."""
+    supporter_id = link_subject("manage", token)
+    if supporter_id is None:
+        return invalid()
+    return render_page("pages/manage_erase.html", _supporter_locale(supporter_id),
+                       back=url_for("manage_page.show", token=token))
+
+
+@blueprint.post("/manage/<token>/erase")
+def erase(token: str) -> Response:
+    """Erase the person's data; every link we sent them stops working with it."""
+    supporter_id = link_subject("manage", token)
+    if supporter_id is None:
+        return invalid()
+    locale = _supporter_locale(supporter_id)  # read before erasure forgets it
+    erase_supporter(container().commands, container().vault, supporter_id, "supporter",
+                    supporter_meta(supporter_id), utc_now())
+    return notice(200, locale, N_("Your data is erased"), N_(
+        "We can no longer read your e-mail address or name, and will send you nothing more. "
+        "Thank you for every letter you wrote."))
+
+
+def invalid() -> Response:
+    """The page of a link that is forged, expired, or whose supporter was erased."""
+    return notice(404, visitor_locale(), *INVALID)
+
+
+def _page(token: str, supporter_id: str, status: int, **extra: Any) -> Response:
+    with container().engine.connect() as conn:
+        row = supporter_row(conn, supporter_id)
+        offered = case_choices(conn, row.case_ids)
+    locale = i18n.negotiate(row.locale)
+    return render_page("pages/manage.html", locale, status, **page_context(row, offered, locale),
+                       erase_url=url_for("manage_page.confirm_erase", token=token), **extra)
+
+
+def _command(do: str, supporter_id: str) -> preferences.Command | None:
+    now = utc_now()
+    match do:
+        case "preferences":
+            with container().engine.connect() as conn:
+                row = supporter_row(conn, supporter_id)
+            return preferences_command(request.form, row, supporter_id, now)
         case "subscriptions":
-            return _change_subscriptions(token, supporter_id, meta)
-        case "erase" if request.form.get("confirm") == "yes":
-            erase_supporter(container().commands, container().vault, supporter_id,
-                            "supporter", meta, utc_now())
-            return page(200, "Your data is erased", "We can no longer read your e-mail "
-                        "address or name, and will send you nothing more. Thank you for "
-                        "every letter you wrote.")
-        case "erase":
-            return page(422, "Please confirm", "Tick the box to confirm the erasure.")
-    return page(400, "Nothing to do", "The form sent nothing this page knows.")
+            with container().engine.connect() as conn:
+                offered = case_choices(conn, supporter_row(conn, supporter_id).case_ids)
+            return subscriptions_command(request.form, offered, supporter_id, now)
+        case "pause":
+            return preferences.PauseEmail(supporter_id=supporter_id, at=now)
+        case "resume":
+            return preferences.ResumeEmail(supporter_id=supporter_id, at=now)
+    return None
+
+
+def _supporter_locale(supporter_id: str) -> str:
+    with container().engine.connect() as conn:
+        return i18n.negotiate(supporter_row(conn, supporter_id).locale)
 
 
 def _download(supporter_id: str) -> Response:
@@ -113,26 +184,3 @@ def _download(supporter_id: str) -> Response:
     return Response(body, mimetype="application/json", headers={
         "Content-Disposition": 'attachment; filename="my-urgent-action-data.json"',
         "Cache-Control": "no-store"})
-
-
-def _change_subscriptions(token: str, supporter_id: str, meta: Meta) -> ResponseBase:
-    everything = request.form.get("all_actions") != "no"
-    countries = tuple(dict.fromkeys(
-        code.upper() for code in re.split(r"[\s,;]+", request.form.get("countries", ""))
-        if code))
-    try:
-        for code in countries:
-            validate_country(code)
-    except DomainError:
-        return page(422, "Please check the countries", "Give two-letter country codes, "
-                    "like KG or RU, separated by commas.")
-    with container().engine.connect() as conn:
-        case_ids = tuple(conn.execute(select(supporters.c.case_ids).where(
-            supporters.c.supporter_id == supporter_id)).scalar_one())
-    try:
-        container().commands.handle(supporter.ChangeSubscriptions(
-            supporter_id=supporter_id, all_actions=everything, countries=countries,
-            case_ids=case_ids, changed_at=utc_now()), meta)
-    except DomainError as exc:
-        return page(409, "Not possible", exc.message[:1].upper() + exc.message[1:] + ".")
-    return redirect(f"/manage/{token}?{urlencode({'done': 'subscriptions'})}", code=303)

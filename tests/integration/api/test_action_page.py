@@ -1,16 +1,24 @@
-"""The page behind "Tell us you will write": a supporter pledges and confirms letters from it."""
+"""The page behind "Tell us you will write": it helps write the letter, and a supporter
+pledges and confirms letters from it, per official and channel, in the action's language."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import date, timedelta
+from typing import Any
 
 from flask.testing import FlaskClient
+from sqlalchemy import select, update
 
 from campaign.bootstrap import Container
+from campaign.infra import i18n
 from campaign.infra.clock import utc_now
+from campaign.infra.tables import actions
 from campaign.mail.links import MailLinks
 from tests.integration.api.conftest import Headers, Person, action_body, event_count, if_match
+
+MINISTER, PROSECUTOR, PRESIDENT = "minister-interior", "general-prosecutor", "president"
 
 
 def page_url(container: Container, action_id: str, supporter_id: str) -> str:
@@ -18,38 +26,163 @@ def page_url(container: Container, action_id: str, supporter_id: str) -> str:
     return MailLinks("", container.links).pledge(action_id, supporter_id)
 
 
-def letter_form(html: str) -> dict[str, str]:
-    """The letter form's fields as the page drew them, with its first choices."""
-    letter_id = re.search(r'name="letter_id" value="([^"]+)"', html)
-    target = re.search(r'<option value="([^"]+)">', html)
-    assert letter_id and target, html
-    return {"do": "letter", "letter_id": letter_id[1], "target_id": target[1],
-            "channel": "post", "sent_on": utc_now().date().isoformat()}
+def letter_forms(html: str) -> dict[str, dict[str, str]]:
+    """Each official's "I sent it" form as the page drew it, by official, sent today."""
+    found = re.findall(r'name="letter_id" value="([^"]+)">\s*'
+                       r'<input type="hidden" name="target_id" value="([^"]+)">', html)
+    return {target: {"do": "letter", "letter_id": letter_id, "target_id": target,
+                     "sent_on": utc_now().date().isoformat()}
+            for letter_id, target in found}
 
 
-def test_a_supporter_pledges_and_confirms_a_letter_from_the_page(
+def in_(locale: str, message: str, **variables: str) -> str:
+    """`message` as the `pages` catalogue of `locale` has it, as the page shows it."""
+    translated = i18n.translations(locale, "pages").gettext(message)
+    assert locale == "en" or translated != message, f"{locale} lacks {message!r}"
+    return translated % variables if variables else translated
+
+
+def written_in(container: Container, action_id: str, locale: str,
+               **deadline: str | None) -> None:
+    """The action's document as it reads when written in `locale` (and its deadline with
+    `deadline`'s fields, such as a time): what the action read model holds for it."""
+    with container.engine.begin() as conn:
+        document = conn.execute(select(actions.c.document).where(
+            actions.c.action_id == action_id)).scalar_one()
+        document = {**document, "language": locale,
+                    "deadline": {**document["deadline"], **deadline}}
+        conn.execute(update(actions).where(actions.c.action_id == action_id)
+                     .values(document=document))
+
+
+def html_lang(html: str) -> tuple[str, str]:
+    found = re.search(r'<html lang="([^"]+)" dir="([^"]+)">', html)
+    assert found, html[:200]
+    return found[1], found[2]
+
+
+def text(response: Any) -> str:
+    return response.get_data(as_text=True)  # type: ignore[no-any-return]
+
+
+def deadline_day() -> date:
+    """The day `action_body` gives as its deadline."""
+    return utc_now().date() + timedelta(days=30)
+
+
+# Helping to write the letter
+
+
+def test_the_page_shows_each_official_with_what_a_letter_needs(
+    client: FlaskClient, container: Container, launched_action: str, supporter: Person,
+) -> None:
+    html = text(client.get(page_url(container, launched_action, supporter.supporter_id)))
+
+    officials = re.findall(r'<section class="official".*?</section>', html, re.S)
+    assert len(officials) == 3
+    minister, prosecutor, president = officials
+    assert "Zarylbek Rysaliev" in minister and "Frunze Street, 469" in minister
+    assert '<dd dir="auto">Dear Minister</dd>' in minister
+    assert 'href="mailto:pressa@mail.mvd.kg"' in minister
+    assert '<dd><bdi dir="ltr">+996 312 68 20 44</bdi></dd>' in minister
+    assert "<dd>Russian, Kyrgyz, English or your own language</dd>" in minister
+    assert "Kubatbek Baibolov" in prosecutor and "mailto:" not in prosecutor  # no e-mail
+    assert "Copy to:" in president
+    for official in officials:
+        assert '<p class="copy" hidden><button type="button" data-copy="address-' in official
+    assert "Calling for his immediate and unconditional release;" in html
+    assert '<script src="/static/copy.js" defer></script>' in html
+    script = client.get("/static/copy.js")
+    assert script.status_code == 200 and "navigator.clipboard" in text(script)
+
+
+def test_a_deadline_without_a_time_reads_as_that_day_and_one_with_a_time_in_the_reader_s_zone(
     client: FlaskClient, container: Container, launched_action: str, supporter: Person,
 ) -> None:
     url = page_url(container, launched_action, supporter.supporter_id)
+    day = deadline_day()
 
-    shown = client.get(url)
-    html = shown.get_data(as_text=True)
-    assert shown.status_code == 200
-    assert "Azimzhan Askarov" in html and "(Europe/London)" in html
-    assert "Zarylbek Rysaliev" in html  # the officials to write to, with their addresses
-    assert 'value="pledge"' in html
+    date_only = text(client.get(url))
+    written_in(container, launched_action, "en", time="17:00:00")
+    with_time = text(client.get(url))
+
+    assert f"Please send your appeals by {i18n.day(day, 'en')}." in date_only
+    assert "00:00" not in date_only and "(Europe/London)" not in date_only
+    # 17:00 in Bishkek (UTC+6) is 11:00 in London, the reader's zone, named.
+    assert re.search(rf"by {i18n.day(day, 'en')}, 11:00 \([^)]*(Greenwich|British)[^)]*\)\.",
+                     with_time), with_time
+
+
+def test_a_russian_action_s_page_is_russian_throughout(
+    client: FlaskClient, container: Container, launched_action: str,
+    confirmed: Callable[..., Person],
+) -> None:
+    person = confirmed(locale="ru", country="RU", timezone="Europe/Moscow")
+    written_in(container, launched_action, "ru")
+    url = page_url(container, launched_action, person.supporter_id)
+
+    html = text(client.get(url, headers={"Accept-Language": "en"}))
+
+    assert html_lang(html) == ("ru", "ltr")
+    assert in_("ru", "Please send your appeals by %(deadline)s.",
+               deadline=i18n.day(deadline_day(), "ru")) in html
+    assert i18n.day(deadline_day(), "ru").endswith("г.")
+    assert f"<dd>русский, киргизский, английский или {in_('ru', 'your own language')}</dd>" \
+        in html
+    assert in_("ru", "Whom to write to") in html and in_("ru", "Copy address") in html
+    refused = client.post(url, data={"do": "pledge", "letters": "many"})
+    assert refused.status_code == 422 and html_lang(text(refused)) == ("ru", "ltr")
+    assert in_("ru", "Say how many letters you will write: from %(least)s to %(most)s.",
+               least="1", most="100") in text(refused)
+
+
+def test_an_arabic_action_s_page_reads_right_to_left(
+    client: FlaskClient, container: Container, launched_action: str, supporter: Person,
+) -> None:
+    written_in(container, launched_action, "ar")
+
+    html = text(client.get(page_url(container, launched_action, supporter.supporter_id)))
+
+    assert html_lang(html) == ("ar", "rtl")
+    assert in_("ar", "What to ask") in html
+    assert "الروسية أو القيرغيزية أو الإنجليزية أو" in html  # the languages, named in Arabic
+    assert '<a href="mailto:pressa@mail.mvd.kg" dir="ltr">' in html  # addresses stay ltr
+
+
+# Pledging and confirming
+
+
+def test_a_supporter_pledges_and_confirms_two_letters_per_official_and_channel(
+    client: FlaskClient, container: Container, launched_action: str, supporter: Person,
+) -> None:
+    url = page_url(container, launched_action, supporter.supporter_id)
+    assert 'value="pledge"' in text(client.get(url))
+    assert letter_forms(text(client.get(url))) == {}  # nothing to confirm before a pledge
 
     pledged = client.post(url, data={"do": "pledge", "letters": "2"})
     assert pledged.status_code == 303
-    html = client.get(pledged.headers["Location"]).get_data(as_text=True)
-    assert "your pledge is recorded" in html and "0 of 2 letters confirmed" in html
+    html = text(client.get(pledged.headers["Location"]))
+    assert "Thank you: your pledge is recorded." in html
+    assert "Letters confirmed: 0 of 2 (open)" in html
+    forms = letter_forms(html)
+    assert set(forms) == {MINISTER, PROSECUTOR, PRESIDENT}
+    assert re.search(r'<select id="channel-2" name="channel">\s*<option value="post">by post'
+                     r'</option>\s*<option value="fax">by fax</option>\s*<option value="online">',
+                     html)  # the prosecutor has no e-mail address
 
-    form = letter_form(html)
-    assert client.post(url, data=form).status_code == 303
+    first = client.post(url, data={**forms[MINISTER], "channel": "email"})
+    assert first.status_code == 303
     before_resend = event_count(container)
-    assert client.post(url, data=form).status_code == 303  # sent twice: counted once
-    assert event_count(container) == before_resend
-    assert "1 of 2 letters confirmed" in client.get(url).get_data(as_text=True)
+    assert client.post(url, data={**forms[MINISTER], "channel": "email"}).status_code == 303
+    assert event_count(container) == before_resend  # sent twice: counted once
+    again = letter_forms(text(client.get(url)))
+    assert client.post(url, data={**again[PROSECUTOR], "channel": "fax"}).status_code == 303
+
+    html = text(client.get(url))
+    assert "Letters confirmed: 2 of 2 (fulfilled)" in html
+    today = i18n.day(utc_now().date(), "en")
+    assert f"Minister of Internal Affairs: by e-mail, {today}" in html
+    assert f"General Prosecutor: by fax, {today}" in html
 
 
 def test_bad_links_and_forms_get_a_clear_page_and_change_nothing(
@@ -58,6 +191,8 @@ def test_bad_links_and_forms_get_a_clear_page_and_change_nothing(
 ) -> None:
     url = page_url(container, launched_action, supporter.supporter_id)
     draft = client.post("/api/v1/actions", json=action_body(), headers=campaigner)
+    client.post(url, data={"do": "pledge", "letters": "1"})
+    form = letter_forms(text(client.get(url)))[MINISTER]
     before = event_count(container)
 
     assert client.get(f"/act/{launched_action}?token=forged").status_code == 404
@@ -67,13 +202,19 @@ def test_bad_links_and_forms_get_a_clear_page_and_change_nothing(
                       ).status_code == 404
     assert client.get(page_url(container, draft.get_json()["action_id"],
                                supporter.supporter_id)).status_code == 404  # not public yet
-    assert client.post(url, data={"do": "pledge", "letters": "many"}).status_code == 422
-    assert client.post(url, data={"do": "letter", "sent_on": "yesterday"}).status_code == 422
+    for bad in ({"sent_on": "yesterday", "channel": "post"},
+                {"sent_on": "2010-01-01", "channel": "post"},  # before the action was issued
+                {"channel": "pigeon"}):
+        refused = client.post(url, data={**form, **bad})
+        assert refused.status_code == 422, bad
+        assert b'role="alert"' in refused.data
     assert client.post(url, data={"do": "dance"}).status_code == 400
+    assert client.post(url, data={"do": "pledge", "letters": "2"}).status_code == 409
     unconfirmed = sign_up("not.yet@example.org")
     refused = client.post(page_url(container, launched_action, unconfirmed),
                           data={"do": "pledge", "letters": "1"})
-    assert refused.status_code == 409 and b"Confirm your e-mail address" in refused.data
+    assert refused.status_code == 409
+    assert "Confirm your e-mail address first" in text(refused)
     assert event_count(container) == before + 2  # only the sign-up: asked, then registered
 
 
@@ -86,10 +227,10 @@ def test_a_stopped_action_says_so_and_offers_no_forms(
                          headers=if_match(client, url, campaigner))
     assert closed.status_code == 200, closed.get_json()
 
-    html = client.get(page_url(container, launched_action, supporter.supporter_id)
-                      ).get_data(as_text=True)
+    html = text(client.get(page_url(container, launched_action, supporter.supporter_id)))
 
     assert "please do not send appeals" in html
+    assert "The person was released." in html and "Released on 2 May" in html
     assert "<form" not in html
 
 
@@ -114,6 +255,16 @@ def test_the_link_opens_its_own_action_only_and_no_page_after_erasure(
     assert client.get(url).status_code == 404
     assert client.post(url, data={"do": "pledge", "letters": "1"}).status_code == 404
     assert event_count(container) == before + 1  # the erasure, and no pledge
+
+
+def test_a_link_that_opens_nothing_answers_in_the_browser_s_language(
+    client: FlaskClient, launched_action: str,
+) -> None:
+    html = text(client.get(f"/act/{launched_action}?token=forged",
+                           headers={"Accept-Language": "fr-CA,fr;q=0.8"}))
+
+    assert html_lang(html) == ("fr", "ltr")
+    assert in_("fr", "Link not valid") in html
 
 
 def test_the_page_tells_browsers_to_send_no_referrer(

@@ -39,7 +39,14 @@ def pages(client: FlaskClient, container: Container, action_id: str, person: Per
     act = f"/act/{action_id}?token={container.links.sign_action(sid, action_id)}"
     confirm = f"/confirm/{container.links.sign('confirm', sid)}"
     unsubscribe = f"/unsubscribe/{container.links.sign('unsubscribe', sid)}"
+    manage = f"/manage/{container.links.sign('manage', sid)}"
     return {
+        "manage, ask": client.get("/manage"),
+        "manage, asked": client.post("/manage", data={"email": "someone@example.org"}),
+        "manage": client.get(manage),
+        "manage, form refused": client.post(manage, data={"do": "preferences"}),
+        "manage, erase asked": client.get(f"{manage}/erase"),
+        "manage, forged link": client.get("/manage/forged"),
         "act": client.get(act),
         "act, forged link": client.get(f"/act/{action_id}?token=forged"),
         "act, form refused": client.post(act, data={"do": "pledge", "letters": "many"}),
@@ -57,6 +64,7 @@ def test_every_supporter_page_sends_a_strict_policy(
     found = pages(client, container, launched_action, supporter)
     assert [found[name].status_code for name in ("act", "act, form refused", "confirm")] == [
         200, 422, 200]
+    assert [found[name].status_code for name in ("manage", "manage, form refused")] == [200, 422]
     for name, response in found.items():
         assert response.mimetype == "text/html", name
         assert_locked_down(response)
@@ -67,12 +75,18 @@ def test_pages_carry_no_inline_style_or_script_and_link_a_stylesheet_the_app_ser
 ) -> None:
     for name, response in pages(client, container, launched_action, supporter).items():
         html = response.get_data(as_text=True)
-        assert " style=" not in html and "<style" not in html and "<script" not in html, name
+        assert " style=" not in html and "<style" not in html, name
+        assert not re.search(r"<[^>]*\son[a-z]+=", html), name  # no inline handlers
+        assert not re.search(r"<script(?![^>]* src=)", html), name  # served scripts only
         sheet = re.search(r'<link rel="stylesheet" href="([^"]+)"', html)
         assert sheet is not None, name
         served = client.get(sheet[1])
         assert served.status_code == 200 and served.mimetype == "text/css"
         assert_locked_down(served)
+        for script in re.findall(r'<script src="([^"]+)"', html):
+            served = client.get(script)
+            assert served.status_code == 200 and served.mimetype == "text/javascript", script
+            assert_locked_down(served)
 
 
 def test_the_api_docs_page_gets_the_narrowest_policy_that_lets_swagger_ui_run(

@@ -10,7 +10,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from campaign.application.access import SupporterLinks
+from campaign.application.commands import Meta
 from campaign.bootstrap import Container
+from campaign.domain import preferences
+from campaign.infra.clock import utc_now
 from campaign.infra.tables import supporters
 from events.schema import events
 from tests.integration.api.conftest import (
@@ -176,7 +179,8 @@ def test_me_shows_preferences_without_personal_data(
         "supporter_id": supporter.supporter_id, "locale": "en", "country": "GB",
         "timezone": "Europe/London", "consented": True,
         "subscriptions": {"all_actions": True, "countries": [], "case_ids": []},
-        "unsubscribed": False, "suppressed": False, "suppression_reason": None,
+        "unsubscribed": False, "email_paused": False, "suppressed": False,
+        "suppression_reason": None,
     }
     assert EMAIL not in response.get_data(as_text=True)
     assert NAME not in response.get_data(as_text=True)
@@ -244,6 +248,31 @@ def test_a_supporter_exports_their_own_data(
     assert [e["type"] for e in body["events"]] == [
         "SignUpReceived", "SupporterRegistered", "ConsentConfirmed"]
     assert [e["type"] for e in body["pledges"]] == ["Pledged"]
+    assert body["choices"] == {
+        "locale": "en", "country": "GB", "timezone": "Europe/London",
+        "subscriptions": {"all_actions": True, "countries": [], "case_ids": []},
+        "email_paused": False, "unsubscribed": False}
+
+
+def test_a_pause_and_new_preferences_show_in_the_supporter_s_view_and_export(
+    client: FlaskClient, container: Container, supporter: Person
+) -> None:
+    meta = Meta(actor="test", correlation_id="pause")
+    for command in (
+        preferences.PauseEmail(supporter_id=supporter.supporter_id, at=utc_now()),
+        preferences.ChangePreferences(
+            supporter_id=supporter.supporter_id, locale="ky", country="KG",
+            timezone="Asia/Bishkek", changed_at=utc_now())):
+        container.commands.handle(command, meta)
+
+    me = client.get(f"{BASE}/me", headers=supporter.manage).get_json()
+    export = client.get(f"{BASE}/me/export", headers=supporter.manage).get_json()
+
+    assert (me["email_paused"], me["locale"], me["country"], me["timezone"]) == (
+        True, "ky", "KG", "Asia/Bishkek")
+    assert export["choices"]["email_paused"] is True
+    assert export["choices"]["locale"] == "ky"
+    assert [e["type"] for e in export["events"]][-2:] == ["EmailPaused", "PreferencesChanged"]
 
 
 def test_an_admin_exports_any_supporter(
@@ -274,7 +303,7 @@ def test_the_admin_list_pages_through_supporters_without_personal_data(
     assert {i["supporter_id"] for i in items} == people
     assert sorted(i["consented"] for i in items) == [False, True, True]
     assert set(items[0]) == {"supporter_id", "locale", "country", "consented", "unsubscribed",
-                             "suppressed", "suppression_reason", "erased"}
+                             "email_paused", "suppressed", "suppression_reason", "erased"}
     text = first.get_data(as_text=True) + second.get_data(as_text=True)
     assert "example.org" not in text and "Person" not in text
 

@@ -10,6 +10,14 @@ import pytest
 from campaign.domain import supporter
 from campaign.domain.base import DomainEvent
 from campaign.domain.codec import from_data
+from campaign.domain.preferences import (
+    ChangePreferences,
+    EmailPaused,
+    EmailResumed,
+    PauseEmail,
+    PreferencesChanged,
+    ResumeEmail,
+)
 from campaign.domain.subscriptions import NOTHING_MORE, Subscriptions
 from campaign.domain.supporter import (
     ChangeSubscriptions,
@@ -52,6 +60,12 @@ SUPPRESS = Suppress(ID, "bounce", AT)
 SUPPRESSED = SupporterSuppressed(ID, "bounce", AT)
 ERASE = EraseSupporter(ID, "supporter", AT)
 ERASED = SupporterErased(ID, "supporter", AT)
+PREFER = ChangePreferences(ID, "ru", "RU", "Europe/Moscow", AT)
+PREFERRED = PreferencesChanged(ID, "ru", "RU", "Europe/Moscow", AT)
+PAUSE = PauseEmail(ID, AT)
+PAUSED = EmailPaused(ID, AT)
+RESUME = ResumeEmail(ID, AT)
+RESUMED = EmailResumed(ID, AT)
 
 
 def when(given: list[DomainEvent], command: supporter.Command) -> list[DomainEvent]:
@@ -104,7 +118,8 @@ def test_a_malformed_registration_is_refused(changes: dict[str, object], code: s
 
 
 @pytest.mark.parametrize(
-    "command", [CONFIRM, CHANGE, UNSUBSCRIBE, SUPPRESS, ERASE], ids=lambda c: type(c).__name__
+    "command", [CONFIRM, CHANGE, PREFER, PAUSE, RESUME, UNSUBSCRIBE, SUPPRESS, ERASE],
+    ids=lambda c: type(c).__name__
 )
 def test_commands_for_an_unknown_supporter_are_refused(command: supporter.Command) -> None:
     assert refused([], command) == "unknown_supporter"
@@ -256,6 +271,58 @@ def test_subscribing_to_an_unknown_country_is_refused() -> None:
     assert refused([REGISTERED, CONFIRMED], command) == "invalid_country"
 
 
+# Language, country and timezone
+
+
+def test_changing_preferences_records_the_new_language_country_and_timezone() -> None:
+    assert when([REGISTERED], PREFER) == [PREFERRED]
+    state = supporter.replay([REGISTERED, PREFERRED])
+    assert (state.locale, state.country, state.timezone) == ("ru", "RU", "Europe/Moscow")
+
+
+def test_choosing_the_same_preferences_changes_nothing() -> None:
+    assert when([REGISTERED, PREFERRED], PREFER) == []
+    assert when([REGISTERED], ChangePreferences(ID, "ky", "KG", "Asia/Bishkek", AT)) == []
+
+
+@pytest.mark.parametrize(
+    ("changes", "code"),
+    [
+        ({"locale": "Russian"}, "invalid_language"),
+        ({"locale": "ru\n"}, "invalid_language"),
+        ({"country": "SU"}, "invalid_country"),
+        ({"timezone": "Moscow"}, "invalid_timezone"),
+        ({"changed_at": datetime(2010, 9, 15)}, "naive_datetime"),
+    ],
+)
+def test_malformed_preferences_are_refused_as_at_sign_up(changes: dict[str, object],
+                                                          code: str) -> None:
+    assert refused([REGISTERED], replace(PREFER, **changes)) == code  # type: ignore[arg-type]
+
+
+# Pausing e-mail
+
+
+def test_pausing_holds_campaign_email_back_and_resuming_lets_it_through() -> None:
+    assert when([REGISTERED, CONFIRMED], PAUSE) == [PAUSED]
+    paused = supporter.replay([REGISTERED, CONFIRMED, PAUSED])
+    assert (paused.email_paused, paused.can_receive_campaign_email) == (True, False)
+    assert not paused.unsubscribed  # a pause is not an unsubscribe
+
+    assert when([REGISTERED, CONFIRMED, PAUSED], RESUME) == [RESUMED]
+    assert supporter.replay([REGISTERED, CONFIRMED, PAUSED, RESUMED]).can_receive_campaign_email
+
+
+def test_pausing_or_resuming_twice_changes_nothing() -> None:
+    assert when([REGISTERED, CONFIRMED, PAUSED], PAUSE) == []
+    assert when([REGISTERED, CONFIRMED], RESUME) == []
+    assert when([REGISTERED, CONFIRMED, PAUSED, RESUMED], RESUME) == []
+
+
+def test_email_cannot_be_paused_before_consent() -> None:
+    assert refused([REGISTERED], PAUSE) == "consent_required"
+
+
 # Unsubscribing and suppression
 
 
@@ -314,7 +381,7 @@ def test_erasure_needs_a_known_requester() -> None:
 
 @pytest.mark.parametrize(
     "command",
-    [REGISTER, CONFIRM, CHANGE, UNSUBSCRIBE, SUPPRESS, ERASE],
+    [REGISTER, CONFIRM, CHANGE, PREFER, PAUSE, RESUME, UNSUBSCRIBE, SUPPRESS, ERASE],
     ids=lambda c: type(c).__name__,
 )
 def test_an_erased_supporter_takes_no_command_at_all(command: supporter.Command) -> None:
