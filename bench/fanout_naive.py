@@ -93,7 +93,9 @@ def _build(container: Container, conn: Connection, delivery_id: str) -> Batch:
     document = action_row.document
     rendered = render(planned.kind, locale, {
         "action": document, "update_number": document["update_number"],
-        "close_reason": "", "close_note": ""})
+        "close_reason": "", "close_note": "",
+        "manage_page": MailLinks(container.settings.public_base_url,
+                                 container.links).manage_page(locale)})
     person = _personalization(container, conn, row, planned.action_id, document, rendered)
     sender_name, sender_email = container.settings.mail_sender
     return Batch(

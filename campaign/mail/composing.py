@@ -116,7 +116,8 @@ class Composer:
         context: dict[str, Any] = {"action": document,
                                    "update_number": document["update_number"],
                                    "close_reason": document.get("close_reason") or "",
-                                   "close_note": document.get("close_note") or ""}
+                                   "close_note": document.get("close_note") or "",
+                                   "manage_page": self.links.manage_page(language)}
         if planned.kind == "case_development":
             context["development"] = self._development(conn, planned)
         return context, language

@@ -1,5 +1,5 @@
 """The links campaign e-mail carries: confirm, unsubscribe, manage my data, and the pledge
-page of an action.
+page of an action; and, in every campaign e-mail's footer, the page to ask for a manage link.
 
 Each carries a signed token for one purpose only (campaign.application.access); the pledge
 page's token also names its one action. The paths are the web pages' routes
@@ -32,6 +32,11 @@ class MailLinks:
     def manage(self, supporter_id: str) -> str:
         """The hour-long link to the supporter's data: export, preferences, erasure."""
         return f"{self._base}/manage/{self.links.sign('manage', supporter_id)}"
+
+    def manage_page(self, locale: str) -> str:
+        """The page that asks for an address and e-mails it a manage link: no token, so the
+        same URL for every reader of a batch, and nothing for whoever it is forwarded to."""
+        return f"{self._base}/manage?{urlencode({'lang': locale})}"
 
     def pledge(self, action_id: str, supporter_id: str) -> str:
         """The page where the supporter pledges letters to this action and confirms them.

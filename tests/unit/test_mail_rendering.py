@@ -29,6 +29,7 @@ from tests.mail_reading import html_language, html_text
 ACTION = to_plain(seed.CONTENT)
 KINDS: tuple[MailingKind, ...] = tuple(SUBJECTS)
 DATE_ONLY = {**ACTION, "deadline": {"on": "2027-01-20", "timezone": "Asia/Bishkek"}}
+MANAGE_PAGE = "https://ua.example.org/manage?lang=en"
 WITH_A_TIME = {**ACTION, "deadline": {"on": "2027-01-20", "timezone": "Asia/Bishkek",
                                       "time": "17:00:00"}}
 TRICKY: dict[Slot, str] = {
@@ -43,7 +44,8 @@ def context(kind: MailingKind, action: dict[str, Any] | None = None) -> dict[str
     """What composing hands `render` for `kind`, with the seed UA 135/10 as the action."""
     if kind in ("signup_confirmation", "manage_link"):
         return {}
-    return {"action": action or ACTION, "update_number": seed.UPDATE_NUMBER,
+    return {"action": action or ACTION, "manage_page": MANAGE_PAGE,
+            "update_number": seed.UPDATE_NUMBER,
             "close_reason": "released", "close_note": "Released on 14 March",
             "development": {"summary": seed.SUPREME_COURT_HEARING.summary,
                             "occurred": seed.SUPREME_COURT_HEARING.occurred}}
@@ -75,7 +77,7 @@ def english_chrome(locale: str) -> list[str]:
 
 
 def test_the_action_email_shows_every_target_with_salutation_address_fax_and_email() -> None:
-    mail = render("action_launched", "en", {"action": ACTION})
+    mail = render("action_launched", "en", {"action": ACTION, "manage_page": MANAGE_PAGE})
 
     for target in seed.TARGETS:
         assert target.name in mail.text and target.fax in mail.text
@@ -90,7 +92,8 @@ def test_the_action_email_shows_every_target_with_salutation_address_fax_and_ema
 
 
 def test_the_stop_notice_says_to_stop_and_why() -> None:
-    mail = render("action_closed", "en", {"action": ACTION, "close_reason": "released",
+    mail = render("action_closed", "en", {"action": ACTION, "manage_page": MANAGE_PAGE,
+                                           "close_reason": "released",
                                            "close_note": "Released on 14 March"})
 
     assert "Please STOP sending appeals" in mail.text
@@ -102,7 +105,7 @@ def test_the_stop_notice_says_to_stop_and_why() -> None:
 
 
 def test_placeholders_are_left_for_each_recipient_with_a_key_per_part() -> None:
-    mail = render("action_launched", "en", {"action": WITH_A_TIME})
+    mail = render("action_launched", "en", {"action": WITH_A_TIME, "manage_page": MANAGE_PAGE})
     keys = mail.placeholders
 
     for slot in ("name", "deadline_local", "pledge_url", "unsubscribe_url"):
@@ -130,7 +133,7 @@ def test_a_value_goes_in_as_it_is_for_text_and_escaped_for_html() -> None:
 
 def test_campaigner_text_spelling_a_placeholder_stays_as_written() -> None:
     action = {**ACTION, "title": "-name- -pledge_url- -deadline_local- -unsubscribe_url-"}
-    mail = render("action_launched", "en", {"action": action})
+    mail = render("action_launched", "en", {"action": action, "manage_page": MANAGE_PAGE})
     values = mail.substitutions({"name": "Ann", "pledge_url": "https://x/p",
                                  "deadline_local": "soon", "unsubscribe_url": "https://x/u"})
 
@@ -141,7 +144,7 @@ def test_campaigner_text_spelling_a_placeholder_stays_as_written() -> None:
 def test_a_title_with_line_breaks_or_control_characters_makes_a_one_line_subject() -> None:
     action = {**ACTION, "title": "JAILED\r\nBcc: all@evil.example\x00\u2028\tFOR LIFE"}
 
-    mail = render("action_launched", "en", {"action": action})
+    mail = render("action_launched", "en", {"action": action, "manage_page": MANAGE_PAGE})
 
     assert mail.subject == "URGENT ACTION 135/10: JAILED Bcc: all@evil.example FOR LIFE"
 
@@ -149,7 +152,7 @@ def test_a_title_with_line_breaks_or_control_characters_makes_a_one_line_subject
 def test_the_html_body_escapes_what_the_action_says() -> None:
     action = {**ACTION, "summary": "<script>alert(1)</script>"}
 
-    mail = render("action_launched", "en", {"action": action})
+    mail = render("action_launched", "en", {"action": action, "manage_page": MANAGE_PAGE})
 
     assert "<script>" not in mail.html and "&lt;script&gt;" in mail.html
 
@@ -189,7 +192,7 @@ def test_a_translated_email_has_no_english_words_of_its_own(kind: MailingKind,
 
 @pytest.mark.parametrize("locale", i18n.LOCALES)
 def test_every_locales_launch_email_carries_the_whole_action(locale: str) -> None:
-    mail = render("action_launched", locale, {"action": ACTION})
+    mail = render("action_launched", locale, {"action": ACTION, "manage_page": MANAGE_PAGE})
 
     for part in (seed.SUMMARY, seed.BODY, seed.ADDITIONAL_INFORMATION, *seed.ASKS):
         assert part in mail.text
@@ -215,7 +218,7 @@ def test_a_regional_tag_gets_its_language() -> None:
 
 
 def test_arabic_is_written_right_to_left() -> None:
-    mail = render("action_launched", "ar", {"action": ACTION})
+    mail = render("action_launched", "ar", {"action": ACTION, "manage_page": MANAGE_PAGE})
 
     assert html_language(mail.html) == ("ar", "rtl")
     assert mail.subject.startswith("تحرك عاجل 135/10")
@@ -225,7 +228,7 @@ def test_arabic_is_written_right_to_left() -> None:
 
 
 def test_a_russian_email_writes_dates_and_language_names_in_russian() -> None:
-    launch = render("action_launched", "ru", {"action": ACTION})
+    launch = render("action_launched", "ru", {"action": ACTION, "manage_page": MANAGE_PAGE})
     news = render("case_development", "ru", context("case_development"))
 
     assert "НЕ ПОЗДНЕЕ 27 октября 2010\u202fг. АДРЕСАТАМ:" in launch.text
@@ -235,8 +238,8 @@ def test_a_russian_email_writes_dates_and_language_names_in_russian() -> None:
 
 
 def test_a_date_only_deadline_is_that_day_for_every_reader() -> None:
-    english = render("action_launched", "en", {"action": DATE_ONLY})
-    russian = render("pledge_reminder", "ru", {"action": DATE_ONLY})
+    english = render("action_launched", "en", {"action": DATE_ONLY, "manage_page": MANAGE_PAGE})
+    russian = render("pledge_reminder", "ru", {"action": DATE_ONLY, "manage_page": MANAGE_PAGE})
 
     assert "PLEASE SEND APPEALS BY 20 January 2027 TO:" in english.text
     assert "не позднее 20 января 2027\u202fг." in russian.text
@@ -259,7 +262,7 @@ def test_a_deadline_with_a_time_is_left_for_each_readers_clock() -> None:
 
 def test_the_update_number_and_the_appeal_languages_follow_the_reader() -> None:
     arabic = render("action_updated", "ar", context("action_updated"))
-    kyrgyz = render("action_launched", "ky", {"action": ACTION})
+    kyrgyz = render("action_launched", "ky", {"action": ACTION, "manage_page": MANAGE_PAGE})
 
     assert arabic.subject.startswith("التحديث 5 للتحرك العاجل 135/10")
     assert "الروسية أو القيرغيزية أو الإنجليزية أو لغتك الخاصة" in arabic.text
@@ -278,3 +281,14 @@ def test_every_slot_a_template_uses_is_one_composing_fills() -> None:
         mail = render(kind, "en", context(kind, WITH_A_TIME))
         used = {slot for slot in SLOTS if mail.placeholders.text_key(slot) in mail.text}
         assert "name" in used and used <= set(TRICKY)
+
+
+@pytest.mark.parametrize("kind", ["action_launched", "action_updated", "action_closed",
+                                  "case_development", "pledge_reminder"])
+def test_every_campaign_email_says_where_to_change_choices_or_erase_data(
+        kind: MailingKind) -> None:
+    """The page that e-mails a short-lived manage link: the footer carries no token."""
+    mail = render(kind, "ru", context(kind))
+    text, html = as_read(mail)
+    assert "Изменить язык или выбор акций" in text
+    assert MANAGE_PAGE in text and MANAGE_PAGE in html
