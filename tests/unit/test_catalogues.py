@@ -7,13 +7,14 @@ translates it.
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
-from babel.messages.mofile import read_mo
+from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po
 
 from campaign.infra import i18n
@@ -68,10 +69,16 @@ def test_the_compiled_catalogue_serves_what_the_po_file_says(locale: str, domain
     compiled_path = i18n.TRANSLATIONS_DIR / locale / "LC_MESSAGES" / f"{domain}.mo"
     assert compiled_path.is_file(), f"{compiled_path} missing: run `make translations`"
     with compiled_path.open("rb") as file:
-        compiled = {entry.id: entry.string for entry in read_mo(file) if entry.id}
-    source = {entry.id: entry.string for entry in catalogue(locale, domain)
+        compiled = {as_key(entry.id): as_key(entry.string) for entry in read_mo(file)
+                    if entry.id}
+    source = {as_key(entry.id): as_key(entry.string) for entry in catalogue(locale, domain)
               if entry.id and not untranslated(entry)}
     assert compiled == source
+
+
+def as_key(value: object) -> object:
+    """A plural's forms (a list in compiled catalogues, a tuple in .po files) as a tuple."""
+    return tuple(value) if isinstance(value, list | tuple) else value
 
 
 def test_a_message_missing_from_a_catalogue_is_named(tmp_path: Path) -> None:
@@ -81,6 +88,17 @@ def test_a_message_missing_from_a_catalogue_is_named(tmp_path: Path) -> None:
     source = {"Held", "Not yet translated"}
     assert sorted(m for m in source if m not in held or untranslated(held[m])) == [
         "Not yet translated"]
+
+
+def test_plural_messages_compare_between_po_and_mo() -> None:
+    held = Catalog(locale="ru", domain="pages")
+    held.add(("%(num)s letter", "%(num)s letters"), ("%(num)s письмо", "%(num)s письма",
+                                                     "%(num)s писем"))
+    buffer = io.BytesIO()
+    write_mo(buffer, held)
+    buffer.seek(0)
+    compiled = {as_key(e.id): as_key(e.string) for e in read_mo(buffer) if e.id}
+    assert compiled == {as_key(e.id): as_key(e.string) for e in held if e.id}
 
 
 def test_every_shipped_locale_has_its_direction() -> None:
