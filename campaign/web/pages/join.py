@@ -15,7 +15,7 @@ blocking. The page is in the language asked with `?lang=`, else the browser's.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, redirect, request, url_for
@@ -33,7 +33,13 @@ from campaign.web.api.supporter_schemas import SignUpSchema
 from campaign.web.context import container, correlation_id
 from campaign.web.headers import allow_framing
 from campaign.web.pages import N_, page, render_page, request_locale
-from campaign.web.pages.choices import countries, country_zone, languages, timezones
+from campaign.web.pages.choices import (
+    countries,
+    country_zone,
+    language_links,
+    languages,
+    timezones,
+)
 
 blueprint = Blueprint("join_page", __name__)
 blueprint.before_request(allow_framing)
@@ -166,15 +172,11 @@ def _topic() -> tuple[Topic | None, bool]:
 def _form(locale: str, topic: Topic | None, values: dict[str, str], faults: dict[str, str],
           status: int) -> Response:
     kept = dict([topic.param]) if topic else {}
+    base = url_for("join_page.form")
     return render_page(
         "pages/join.html", locale, status, values=values, faults=faults, topic=topic,
         post_url=f"{url_for('join_page.join')}?{urlencode({'lang': locale, **kept})}",
-        switch=_switch_links(kept), languages=languages(), countries=countries(locale),
-        timezones=timezones(locale))
+        switch=language_links(lambda tag: f"{base}?{urlencode({'lang': tag, **kept})}"),
+        languages=languages(), countries=countries(locale), timezones=timezones(locale))
 
 
-def _switch_links(kept: dict[str, Any]) -> list[tuple[str, str, str]]:
-    """(locale, its own name, this page in it) for the language links."""
-    base = url_for("join_page.form")
-    return [(tag, name, f"{base}?{urlencode({'lang': tag, **kept})}")
-            for tag, name in languages()]

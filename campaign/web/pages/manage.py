@@ -34,7 +34,7 @@ from campaign.infra import i18n
 from campaign.infra.clock import utc_now
 from campaign.web.context import container, correlation_id
 from campaign.web.pages import keep_link_private, link_subject, render_page, supporter_meta
-from campaign.web.pages import manage_choices as choices
+from campaign.web.pages.choices import language_links
 from campaign.web.pages.manage_view import (
     FormError,
     case_choices,
@@ -61,8 +61,7 @@ REFUSED = {"consent_required": N_("Confirm your e-mail address first, with the l
 @blueprint.get("/manage")
 def ask_form() -> Response:
     """The form that asks for a link, in the visitor's language."""
-    return render_page("pages/manage_ask.html", visitor_locale(request.args.get("lang")),
-                       languages=choices.languages())
+    return _ask_page(visitor_locale(request.args.get("lang")), 200)
 
 
 @blueprint.post("/manage")
@@ -73,9 +72,7 @@ def ask() -> Response:
     try:
         validate_email(email)
     except DomainError:
-        return render_page("pages/manage_ask.html", locale, 422, email=email,
-                           languages=choices.languages(),
-                           error=N_("That is not an e-mail address."))
+        return _ask_page(locale, 422, email=email, error=N_("That is not an e-mail address."))
     meta = Meta(actor="public", correlation_id=correlation_id())
     request_manage_link(container().commands, email, meta, utc_now())
     return notice(202, locale, N_("Check your inbox"), N_(
@@ -144,6 +141,12 @@ def erase(token: str) -> Response:
 def invalid() -> Response:
     """The page of a link that is forged, expired, or whose supporter was erased."""
     return notice(404, visitor_locale(), *INVALID)
+
+
+def _ask_page(locale: str, status: int, **extra: Any) -> Response:
+    """The form that asks for a link, in `locale`, with `extra` (the address, a fault)."""
+    switch = language_links(lambda tag: url_for("manage_page.ask_form", lang=tag))
+    return render_page("pages/manage_ask.html", locale, status, switch=switch, **extra)
 
 
 def _page(token: str, supporter_id: str, status: int, **extra: Any) -> Response:
