@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import date, time
+from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -35,6 +35,7 @@ from campaign.domain.base import DomainError
 from campaign.infra import i18n
 from campaign.infra.clock import utc_now
 from campaign.infra.tables import actions, supporters
+from campaign.mail.rendering import reader_deadline
 from campaign.read_models.action_translations import in_language
 from campaign.web.context import container
 from campaign.web.pages import (
@@ -209,7 +210,7 @@ def _reading_aids(context: dict[str, Any], locale: str) -> dict[str, Any]:
     languages to write in named in theirs, and a fixed letter id per official's form."""
     document = context["action"]
     return {
-        "deadline": _deadline(document["deadline"], context["timezone"], locale),
+        "deadline": _deadline(document, context["timezone"], locale),
         "appeal_languages": [i18n.language_name(tag, locale) for tag in document["languages"]],
         "letter_ids": {t["target_id"]: str(uuid.uuid4()) for t in document["targets"]},
         "channels_of": _channels_of,
@@ -218,15 +219,13 @@ def _reading_aids(context: dict[str, Any], locale: str) -> dict[str, Any]:
     }
 
 
-def _deadline(deadline: dict[str, Any], reader_timezone: str, locale: str) -> str:
-    """The deadline as people say it; in UTC when the reader's zone cannot show it (a date
-    at the edge of the calendar stored before dates were checked)."""
-    on = date.fromisoformat(deadline["on"])
-    at = time.fromisoformat(deadline["time"]) if deadline.get("time") else None
+def _deadline(document: dict[str, Any], reader_timezone: str, locale: str) -> str:
+    """The deadline as people say it, as the e-mails say it; in UTC when the reader's zone
+    cannot show it (a date at the edge of the calendar stored before dates were checked)."""
     try:
-        return i18n.deadline_phrase(on, at, deadline["timezone"], reader_timezone, locale)
+        return reader_deadline(document, reader_timezone, locale)
     except (OverflowError, ValueError):
-        return i18n.deadline_phrase(on, at, deadline["timezone"], "UTC", locale)
+        return reader_deadline(document, "UTC", locale)
 
 
 def _channels_of(target: dict[str, Any]) -> list[str]:
