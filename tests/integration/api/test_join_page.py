@@ -14,9 +14,17 @@ from sqlalchemy import select
 from campaign.application.supporters import find_supporter_by_email
 from campaign.bootstrap import Container
 from campaign.demo import ua_135_10 as seed
+from campaign.demo import ua_135_10_ru as ru
 from campaign.infra.tables import supporters
 from events.schema import events
-from tests.integration.api.conftest import Person, event_count, if_match, resolve_requests
+from tests.integration.api.conftest import (
+    Headers,
+    Person,
+    event_count,
+    if_match,
+    resolve_requests,
+)
+from tests.integration.api.test_action_languages_api import translate
 from tests.integration.api.test_page_headers import directives
 from tests.integration.api.test_sign_up_path import work_of
 
@@ -175,6 +183,19 @@ def test_from_a_case_the_form_names_its_latest_action_and_may_ask_for_every_acti
     assert answer.status_code == 303
     row = registered(container)
     assert (row.all_actions, row.case_ids) == (True, [])
+
+
+def test_the_action_is_named_in_the_page_s_language_when_it_has_a_translation_in_it(
+    client: FlaskClient, campaigner: Headers, launched_action: str,
+) -> None:
+    assert translate(client, launched_action, campaigner).status_code == 200
+
+    for query in (f"action={launched_action}", f"case={seed.CASE_ID}"):
+        russian = text_of(client.get(f"/join?lang=ru&{query}"))
+        spanish = text_of(client.get(f"/join?lang=es&{query}"))
+
+        assert ru.TITLE in russian and seed.TITLE not in russian, query
+        assert seed.TITLE in spanish and ru.TITLE not in spanish, query  # none in Spanish
 
 
 def test_a_draft_or_unknown_action_is_neither_shown_nor_subscribed_to(
