@@ -15,33 +15,16 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from campaign.bootstrap import Container
-from campaign.infra import i18n
 from campaign.mail.links import MailLinks
 from events.schema import events
 from tests.integration.api.conftest import EMAIL, Person, event_count
+from tests.integration.api.pages import html_lang, in_, text
 
 ME = "/api/v1/supporters/me"
 
 
 def manage_path(container: Container, person: Person) -> str:
     return MailLinks("", container.links).manage(person.supporter_id)
-
-
-def in_(locale: str, message: str) -> str:
-    """`message` as the `pages` catalogue of `locale` has it (what the page must show)."""
-    translated = i18n.translations(locale, "pages").gettext(message)
-    assert locale == "en" or translated != message, f"{locale} lacks {message!r}"
-    return translated
-
-
-def html_lang(html: str) -> tuple[str, str]:
-    found = re.search(r'<html lang="([^"]+)" dir="([^"]+)">', html)
-    assert found, html[:200]
-    return found[1], found[2]
-
-
-def text(response: object) -> str:
-    return response.get_data(as_text=True)  # type: ignore[attr-defined, no-any-return]
 
 
 def me(client: FlaskClient, person: Person) -> dict[str, object]:
