@@ -32,9 +32,8 @@ from __future__ import annotations
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, time
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import escape
@@ -230,12 +229,3 @@ def occurred_phrase(occurred: Occurrence, locale: str) -> str:
         return i18n.moment(occurred.local.instant(), occurred.local.timezone, locale)
     except (OverflowError, ValueError):  # at the edge of the calendar: the day still reads
         return i18n.day(occurred.day, locale)
-
-
-def deadline_for(ends_at: datetime, timezone: str) -> str:
-    """The moment appeals stop, in the reader's own timezone: "27 October 2010, 19:00".
-
-    English only: what the act page shows until it formats deadlines by locale.
-    """
-    local = ends_at.astimezone(ZoneInfo(timezone))
-    return f"{local.day} {local:%B %Y, %H:%M} ({timezone})"

@@ -12,34 +12,29 @@ import pytest
 from playwright.sync_api import BrowserContext, Frame, Page, expect
 
 from campaign.demo import ua_135_10 as seed
-from campaign.infra import i18n
 from tests.browser.accessibility import assert_accessible
 from tests.browser.another_origin import another_origin
 from tests.browser.docs_screenshots import screenshot_for_docs
 from tests.browser.outbox import Email, Outbox
 from tests.browser.product import Product, unique_email
-
-
-def t(locale: str, message: str) -> str:
-    """`message` as the page shows it in `locale` (the catalogue the page itself uses)."""
-    return i18n.translations(locale, "pages").gettext(message)
+from tests.browser.supporters import words
 
 
 def heading(page: Page | Frame, locale: str, message: str) -> None:
     """The page's one top heading says `message` in `locale`."""
-    expect(page.get_by_role("heading", level=1)).to_have_text(t(locale, message))
+    expect(page.get_by_role("heading", level=1)).to_have_text(words(locale, message))
 
 
 def fill_in(page: Page | Frame, locale: str, email: str, name: str, country: str) -> None:
     """Type as a person does, finding each field by its label in the page's language."""
-    page.get_by_label(t(locale, "E-mail address"), exact=True).fill(email)
-    page.get_by_label(t(locale, "Your name"), exact=True).fill(name)
-    page.get_by_label(t(locale, "Country where you live"), exact=True).select_option(country)
+    page.get_by_label(words(locale, "E-mail address"), exact=True).fill(email)
+    page.get_by_label(words(locale, "Your name"), exact=True).fill(name)
+    page.get_by_label(words(locale, "Country where you live"), exact=True).select_option(country)
 
 
 def consent_and_sign_up(page: Page | Frame, locale: str) -> None:
     page.get_by_role("checkbox").check()
-    page.get_by_role("button", name=t(locale, "Sign up"), exact=True).click()
+    page.get_by_role("button", name=words(locale, "Sign up"), exact=True).click()
 
 
 def nth_email(outbox: Outbox, to: str, kind: str, count: int, timeout: float = 30) -> Email:
@@ -77,7 +72,7 @@ def test_with_javascript_the_timezone_is_the_browsers_and_the_e_mail_confirms(
     expect(page.locator("html")).to_have_attribute("lang", locale)
     expect(page.locator("html")).to_have_attribute("dir", direction)
     heading(page, locale, "Sign up for urgent actions")
-    expect(page.get_by_label(t(locale, "Your timezone"), exact=True)).to_have_value(option)
+    expect(page.get_by_label(words(locale, "Your timezone"), exact=True)).to_have_value(option)
     expect(page.get_by_role("checkbox")).not_to_be_checked()
     fill_in(page, locale, email, "Nur Alieva", country)
     assert_accessible(page)
@@ -93,7 +88,7 @@ def test_with_javascript_the_timezone_is_the_browsers_and_the_e_mail_confirms(
     heading(page, locale, "Confirm your subscription")
     assert_accessible(page)
     screenshot_for_docs(page, f"confirm-{locale}")
-    page.get_by_role("button", name=t(locale, "Yes, send me urgent actions")).click()
+    page.get_by_role("button", name=words(locale, "Yes, send me urgent actions")).click()
 
     heading(page, locale, "Subscription confirmed")
     expect(page.locator("html")).to_have_attribute("lang", locale)
@@ -175,7 +170,7 @@ def test_a_sections_website_frames_the_form_and_a_person_signs_up_inside_it(
 
         heading(form, "fr", "Sign up for urgent actions")
         expect(form.get_by_text(seed.CONTENT.title)).to_be_visible()
-        expect(form.get_by_label(t("fr", "Your timezone"), exact=True)).to_have_value(
+        expect(form.get_by_label(words("fr", "Your timezone"), exact=True)).to_have_value(
             "Europe/Paris")
         assert_accessible(form)
         screenshot_for_docs(page, "join-embedded-fr")

@@ -14,7 +14,8 @@ A page is in one language, the language of what it shows (`render_page`): its st
 from the `pages` catalogue of that locale, its dates and numbers are formatted for it, and
 `<html lang dir>` says which it is (`templates/pages/base.html`). A page about a supporter
 speaks their language (`supporter_locale`); a public page the one the visitor asked for
-with `?lang=`, else the best their browser accepts (`request_locale`).
+with `lang`, else the best their browser accepts (`request_locale`). A page that only tells
+something, a title and a sentence with at most one button, is `page`.
 """
 
 from __future__ import annotations
@@ -89,9 +90,10 @@ def _translates(locale: str, text: str) -> bool:
 
 
 def request_locale() -> str:
-    """The language a visitor asked for with `?lang=` (a shipped one), else the first their
-    browser accepts (by preference: "ky-KG, ru" is Kyrgyz), else English."""
-    for tag in (request.args.get("lang", ""), *request.accept_languages.values()):
+    """The language a visitor asked for with `lang` (a shipped one; in the query, or a form
+    field), else the first their browser accepts (by preference: "ky-KG, ru" is Kyrgyz),
+    else English."""
+    for tag in (request.values.get("lang", ""), *request.accept_languages.values()):
         language = tag.replace("_", "-").split("-")[0].lower()
         if language in i18n.LOCALES:
             return language

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import date, time
+from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -35,10 +35,17 @@ from campaign.domain.base import DomainError
 from campaign.infra import i18n
 from campaign.infra.clock import utc_now
 from campaign.infra.tables import actions, supporters
+from campaign.mail.rendering import reader_deadline
 from campaign.read_models.action_translations import in_language
 from campaign.web.context import container
-from campaign.web.pages import action_link_subject, keep_link_private, render_page, supporter_meta
-from campaign.web.pages.messages import N_, notice, visitor_locale
+from campaign.web.pages import (
+    N_,
+    action_link_subject,
+    keep_link_private,
+    page,
+    render_page,
+    supporter_meta,
+)
 from events import as_utc
 
 blueprint = keep_link_private(Blueprint("action_page", __name__))
@@ -73,7 +80,7 @@ def show(action_id: str) -> Response:
     """The action, the reader's pledge and the forms to pledge or confirm a letter."""
     supporter_id = action_link_subject(request.args.get("token", ""), action_id)
     if supporter_id is None:
-        return notice(404, visitor_locale(), *INVALID)
+        return page(404, *INVALID)
     return _page(action_id, supporter_id, 200, notice=_DONE.get(request.args.get("done", "")))
 
 
@@ -81,7 +88,7 @@ def _page(action_id: str, supporter_id: str, status: int, **extra: Any) -> Respo
     """The act page in the language of its content, with `extra` (a notice, an error)."""
     context = _context(action_id, supporter_id)
     if context is None:
-        return notice(404, visitor_locale(), *NO_ACTION)
+        return page(404, *NO_ACTION)
     locale = context.get("content_locale") or i18n.negotiate(
         context["action"].get("language", "en"))
     context["action_status"] = context.pop("status")  # `status` is the response's
@@ -96,7 +103,7 @@ def act(action_id: str) -> ResponseBase:
     token = request.args.get("token", "")
     supporter_id = action_link_subject(token, action_id)
     if supporter_id is None:
-        return notice(404, visitor_locale(), *INVALID)
+        return page(404, *INVALID)
     form = request.form
     meta = supporter_meta(supporter_id)
     try:
@@ -110,7 +117,7 @@ def act(action_id: str) -> ResponseBase:
     except _FormError as exc:
         return _page(action_id, supporter_id, 422, error=str(exc), error_vars=exc.variables)
     except NotFound:
-        return notice(404, visitor_locale(), *INVALID)
+        return page(404, *INVALID)
     except DomainError as exc:
         status = 422 if exc.code in LETTER_DATE_RULES else 409
         refusal = REFUSED.get(exc.code, N_("That is not possible at the moment."))
@@ -203,7 +210,7 @@ def _reading_aids(context: dict[str, Any], locale: str) -> dict[str, Any]:
     languages to write in named in theirs, and a fixed letter id per official's form."""
     document = context["action"]
     return {
-        "deadline": _deadline(document["deadline"], context["timezone"], locale),
+        "deadline": _deadline(document, context["timezone"], locale),
         "appeal_languages": [i18n.language_name(tag, locale) for tag in document["languages"]],
         "letter_ids": {t["target_id"]: str(uuid.uuid4()) for t in document["targets"]},
         "channels_of": _channels_of,
@@ -212,15 +219,13 @@ def _reading_aids(context: dict[str, Any], locale: str) -> dict[str, Any]:
     }
 
 
-def _deadline(deadline: dict[str, Any], reader_timezone: str, locale: str) -> str:
-    """The deadline as people say it; in UTC when the reader's zone cannot show it (a date
-    at the edge of the calendar stored before dates were checked)."""
-    on = date.fromisoformat(deadline["on"])
-    at = time.fromisoformat(deadline["time"]) if deadline.get("time") else None
+def _deadline(document: dict[str, Any], reader_timezone: str, locale: str) -> str:
+    """The deadline as people say it, as the e-mails say it; in UTC when the reader's zone
+    cannot show it (a date at the edge of the calendar stored before dates were checked)."""
     try:
-        return i18n.deadline_phrase(on, at, deadline["timezone"], reader_timezone, locale)
+        return reader_deadline(document, reader_timezone, locale)
     except (OverflowError, ValueError):
-        return i18n.deadline_phrase(on, at, deadline["timezone"], "UTC", locale)
+        return reader_deadline(document, "UTC", locale)
 
 
 def _channels_of(target: dict[str, Any]) -> list[str]:

@@ -15,7 +15,7 @@ blocking. The page is in the language asked with `?lang=`, else the browser's.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, redirect, request, url_for
@@ -29,11 +29,18 @@ from campaign.domain.base import DomainError
 from campaign.infra import i18n
 from campaign.infra.clock import utc_now
 from campaign.infra.tables import actions
+from campaign.read_models.action_translations import in_language
 from campaign.web.api.supporter_schemas import SignUpSchema
 from campaign.web.context import container, correlation_id
 from campaign.web.headers import allow_framing
 from campaign.web.pages import N_, page, render_page, request_locale
-from campaign.web.pages.choices import countries, country_zone, languages, timezones
+from campaign.web.pages.choices import (
+    countries,
+    country_zone,
+    language_links,
+    languages,
+    timezones,
+)
 
 blueprint = Blueprint("join_page", __name__)
 blueprint.before_request(allow_framing)
@@ -71,7 +78,7 @@ class Topic:
 def form() -> Response:
     """The empty form, in the visitor's language, about the action or case named."""
     locale = request_locale()
-    topic, unknown = _topic()
+    topic, unknown = _topic(locale)
     faults = {"topic": FAULTS["topic"]} if unknown else {}
     return _form(locale, topic, {"locale": locale, "receive": "case"}, faults, 200)
 
@@ -80,7 +87,7 @@ def form() -> Response:
 def join() -> ResponseBase:
     """Record the sign-up and show "check your inbox"; or the form again, faults named."""
     locale = request_locale()
-    topic, unknown = _topic()
+    topic, unknown = _topic(locale)
     values = {name: request.form.get(name, "").strip()
               for name in ("email", "name", "locale", "country", "timezone", "consent",
                            "receive")}
@@ -141,15 +148,16 @@ def _sign_up(values: dict[str, str], topic: Topic | None) -> dict[str, str]:
     return {}
 
 
-def _topic() -> tuple[Topic | None, bool]:
-    """The case named by `?action=` or `?case=`, and whether a name was given but unknown."""
+def _topic(locale: str) -> tuple[Topic | None, bool]:
+    """The case named by `?action=` or `?case=`, and whether a name was given but unknown;
+    its action's title in `locale` when the action has a translation in it."""
     action_id, case_id = request.args.get("action", ""), request.args.get("case", "")
     if not action_id and not case_id:
         return None, False
     if max(len(action_id), len(case_id)) > MAX_ID:
         return None, True  # no id of ours is that long: not worth a query
     c = actions.c
-    query = select(c.case_id, c.title).where(c.status.in_(PUBLIC))
+    query = select(c.action_id, c.case_id, c.document).where(c.status.in_(PUBLIC))
     if action_id:
         query = query.where(c.action_id == action_id)
     else:
@@ -157,24 +165,21 @@ def _topic() -> tuple[Topic | None, bool]:
             c.issued_on.desc(), c.update_number.desc(), c.action_id).limit(1)
     with container().engine.connect() as conn:
         row = conn.execute(query).first()
-    if row is None:
-        return None, True
+        if row is None:
+            return None, True
+        document, _ = in_language(conn, row.action_id, row.document, locale)
     param = ("action", action_id) if action_id else ("case", case_id)
-    return Topic(row.case_id, row.title, param), False
+    return Topic(row.case_id, document["title"], param), False
 
 
 def _form(locale: str, topic: Topic | None, values: dict[str, str], faults: dict[str, str],
           status: int) -> Response:
     kept = dict([topic.param]) if topic else {}
+    base = url_for("join_page.form")
     return render_page(
         "pages/join.html", locale, status, values=values, faults=faults, topic=topic,
         post_url=f"{url_for('join_page.join')}?{urlencode({'lang': locale, **kept})}",
-        switch=_switch_links(kept), languages=languages(), countries=countries(locale),
-        timezones=timezones(locale))
+        switch=language_links(lambda tag: f"{base}?{urlencode({'lang': tag, **kept})}"),
+        languages=languages(), countries=countries(locale), timezones=timezones(locale))
 
 
-def _switch_links(kept: dict[str, Any]) -> list[tuple[str, str, str]]:
-    """(locale, its own name, this page in it) for the language links."""
-    base = url_for("join_page.form")
-    return [(tag, name, f"{base}?{urlencode({'lang': tag, **kept})}")
-            for tag, name in languages()]

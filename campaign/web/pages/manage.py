@@ -33,8 +33,17 @@ from campaign.domain.values import validate_email
 from campaign.infra import i18n
 from campaign.infra.clock import utc_now
 from campaign.web.context import container, correlation_id
-from campaign.web.pages import keep_link_private, link_subject, render_page, supporter_meta
-from campaign.web.pages import manage_choices as choices
+from campaign.web.pages import (
+    N_,
+    keep_link_private,
+    link_subject,
+    page,
+    render_page,
+    request_locale,
+    supporter_locale,
+    supporter_meta,
+)
+from campaign.web.pages.choices import language_links
 from campaign.web.pages.manage_view import (
     FormError,
     case_choices,
@@ -43,7 +52,6 @@ from campaign.web.pages.manage_view import (
     subscriptions_command,
     supporter_row,
 )
-from campaign.web.pages.messages import N_, notice, visitor_locale
 
 blueprint = keep_link_private(Blueprint("manage_page", __name__))
 
@@ -61,26 +69,23 @@ REFUSED = {"consent_required": N_("Confirm your e-mail address first, with the l
 @blueprint.get("/manage")
 def ask_form() -> Response:
     """The form that asks for a link, in the visitor's language."""
-    return render_page("pages/manage_ask.html", visitor_locale(request.args.get("lang")),
-                       languages=choices.languages())
+    return _ask_page(request_locale(), 200)
 
 
 @blueprint.post("/manage")
 def ask() -> Response:
     """Record the request; the same answer whether or not the address is registered."""
-    locale = visitor_locale(request.form.get("lang"))
+    locale = request_locale()
     email = request.form.get("email", "").strip()
     try:
         validate_email(email)
     except DomainError:
-        return render_page("pages/manage_ask.html", locale, 422, email=email,
-                           languages=choices.languages(),
-                           error=N_("That is not an e-mail address."))
+        return _ask_page(locale, 422, email=email, error=N_("That is not an e-mail address."))
     meta = Meta(actor="public", correlation_id=correlation_id())
     request_manage_link(container().commands, email, meta, utc_now())
-    return notice(202, locale, N_("Check your inbox"), N_(
+    return page(202, N_("Check your inbox"), N_(
         "If this address is registered with us, we have sent it a link to manage your "
-        "subscription and your data. It works for one hour."))
+        "subscription and your data. It works for one hour."), locale=locale)
 
 
 @blueprint.get("/manage/<token>")
@@ -123,7 +128,7 @@ def confirm_erase(token: str) -> Response:
     supporter_id = link_subject("manage", token)
     if supporter_id is None:
         return invalid()
-    return render_page("pages/manage_erase.html", _supporter_locale(supporter_id),
+    return render_page("pages/manage_erase.html", supporter_locale(supporter_id),
                        back=url_for("manage_page.show", token=token))
 
 
@@ -133,17 +138,23 @@ def erase(token: str) -> Response:
     supporter_id = link_subject("manage", token)
     if supporter_id is None:
         return invalid()
-    locale = _supporter_locale(supporter_id)  # read before erasure forgets it
+    locale = supporter_locale(supporter_id)  # read before erasure forgets it
     erase_supporter(container().commands, container().vault, supporter_id, "supporter",
                     supporter_meta(supporter_id), utc_now())
-    return notice(200, locale, N_("Your data is erased"), N_(
+    return page(200, N_("Your data is erased"), N_(
         "We can no longer read your e-mail address or name, and will send you nothing more. "
-        "Thank you for every letter you wrote."))
+        "Thank you for every letter you wrote."), locale=locale)
 
 
 def invalid() -> Response:
     """The page of a link that is forged, expired, or whose supporter was erased."""
-    return notice(404, visitor_locale(), *INVALID)
+    return page(404, *INVALID)
+
+
+def _ask_page(locale: str, status: int, **extra: Any) -> Response:
+    """The form that asks for a link, in `locale`, with `extra` (the address, a fault)."""
+    switch = language_links(lambda tag: url_for("manage_page.ask_form", lang=tag))
+    return render_page("pages/manage_ask.html", locale, status, switch=switch, **extra)
 
 
 def _page(token: str, supporter_id: str, status: int, **extra: Any) -> Response:
@@ -171,11 +182,6 @@ def _command(do: str, supporter_id: str) -> preferences.Command | None:
         case "resume":
             return preferences.ResumeEmail(supporter_id=supporter_id, at=now)
     return None
-
-
-def _supporter_locale(supporter_id: str) -> str:
-    with container().engine.connect() as conn:
-        return i18n.negotiate(supporter_row(conn, supporter_id).locale)
 
 
 def _download(supporter_id: str) -> Response:

@@ -21,8 +21,7 @@ from campaign.domain.base import DomainError
 from campaign.domain.values import validate_country, validate_timezone
 from campaign.infra import i18n
 from campaign.infra.tables import actions, cases, supporters
-from campaign.web.pages import manage_choices as choices
-from campaign.web.pages.messages import N_
+from campaign.web.pages import N_, choices
 
 MOST_COUNTRIES = 250
 MOST_CASES = 1_000  # as the API's subscriptions schema
@@ -133,7 +132,6 @@ def page_context(row: Any, offered: list[CaseChoice], locale: str) -> dict[str, 
         "languages": choices.languages(row.locale),
         "countries": choices.countries(locale),
         "timezones": choices.timezones(locale, row.timezone),
-        "area_names": choices.AREA_NAMES,
         "chosen_countries": [choices.Choice(code, choices.country_name(code, locale))
                              for code in row.countries],
         "country_name": lambda code: choices.country_name(code, locale),

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import date, timedelta
-from typing import Any
 
 from flask.testing import FlaskClient
 from sqlalchemy import select, update
@@ -17,6 +16,7 @@ from campaign.infra.clock import utc_now
 from campaign.infra.tables import actions
 from campaign.mail.links import MailLinks
 from tests.integration.api.conftest import Headers, Person, action_body, event_count, if_match
+from tests.integration.api.pages import html_lang, in_, text
 
 MINISTER, PROSECUTOR, PRESIDENT = "minister-interior", "general-prosecutor", "president"
 
@@ -35,13 +35,6 @@ def letter_forms(html: str) -> dict[str, dict[str, str]]:
             for letter_id, target in found}
 
 
-def in_(locale: str, message: str, **variables: str) -> str:
-    """`message` as the `pages` catalogue of `locale` has it, as the page shows it."""
-    translated = i18n.translations(locale, "pages").gettext(message)
-    assert locale == "en" or translated != message, f"{locale} lacks {message!r}"
-    return translated % variables if variables else translated
-
-
 def written_in(container: Container, action_id: str, locale: str,
                **deadline: str | None) -> None:
     """The action's document as it reads when written in `locale` (and its deadline with
@@ -53,16 +46,6 @@ def written_in(container: Container, action_id: str, locale: str,
                     "deadline": {**document["deadline"], **deadline}}
         conn.execute(update(actions).where(actions.c.action_id == action_id)
                      .values(document=document))
-
-
-def html_lang(html: str) -> tuple[str, str]:
-    found = re.search(r'<html lang="([^"]+)" dir="([^"]+)">', html)
-    assert found, html[:200]
-    return found[1], found[2]
-
-
-def text(response: Any) -> str:
-    return response.get_data(as_text=True)  # type: ignore[no-any-return]
 
 
 def deadline_day() -> date:

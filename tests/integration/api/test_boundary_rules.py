@@ -326,7 +326,7 @@ def test_the_act_pages_pledge_form_takes_ascii_digits_only(
     response = client.post(url, data={"do": "pledge", "letters": letters})
 
     assert response.status_code == 422
-    assert "Say how many letters you will write: from 1 to 100" in response.get_data(as_text=True)
+    assert "Say how many letters you will write: from 1 to 100." in response.get_data(as_text=True)
     assert event_count(container) == before
 
 

@@ -14,9 +14,18 @@ from sqlalchemy import select
 from campaign.application.supporters import find_supporter_by_email
 from campaign.bootstrap import Container
 from campaign.demo import ua_135_10 as seed
+from campaign.demo import ua_135_10_ru as ru
 from campaign.infra.tables import supporters
 from events.schema import events
-from tests.integration.api.conftest import Person, event_count, if_match, resolve_requests
+from tests.integration.api.conftest import (
+    Headers,
+    Person,
+    event_count,
+    if_match,
+    resolve_requests,
+)
+from tests.integration.api.pages import text
+from tests.integration.api.test_action_languages_api import translate
 from tests.integration.api.test_page_headers import directives
 from tests.integration.api.test_sign_up_path import work_of
 
@@ -40,10 +49,6 @@ def registered(container: Container, email: str = ADDRESS) -> Any:
             supporters.c.supporter_id == supporter_id)).one()
 
 
-def text_of(response: Any) -> str:
-    return str(response.get_data(as_text=True))
-
-
 def field_fault(html: str, field: str) -> str | None:
     """The fault shown next to `field`, if the field is marked invalid and points to it."""
     element = re.search(rf'<(?:input|select)[^>]* id="{field}"[^>]*>', html)
@@ -57,7 +62,7 @@ def test_the_form_asks_for_everything_a_sign_up_needs_with_consent_left_unticked
     client: FlaskClient,
 ) -> None:
     page = client.get("/join")
-    html = text_of(page)
+    html = text(page)
 
     assert page.status_code == 200 and page.mimetype == "text/html"
     for field in ("email", "name", "locale", "country", "timezone", "consent"):
@@ -82,7 +87,7 @@ def test_a_sign_up_is_recorded_as_the_api_records_it_and_answered_check_your_inb
     assert answer.status_code == 303
     assert answer.headers["Location"] == "/join/sent?lang=fr"
     inbox = client.get(answer.headers["Location"])
-    assert inbox.status_code == 200 and "Vérifiez votre boîte de réception" in text_of(inbox)
+    assert inbox.status_code == 200 and "Vérifiez votre boîte de réception" in text(inbox)
     row = registered(container)
     assert (row.locale, row.country, row.timezone) == ("ky", "KG", "Asia/Bishkek")
     assert (row.consented, row.all_actions, row.case_ids) == (False, True, [])
@@ -93,7 +98,7 @@ def test_a_timezone_left_as_it_is_becomes_the_countrys_when_it_has_only_one(
 ) -> None:
     several = client.post("/join", data=filled(timezone="", country="RU"))
     assert several.status_code == 422
-    assert field_fault(text_of(several), "timezone") == (
+    assert field_fault(text(several), "timezone") == (
         "Your country has several timezones: choose yours.")
 
     assert client.post("/join", data=filled(timezone="")).status_code == 303
@@ -107,7 +112,7 @@ def test_each_fault_is_named_next_to_its_field_and_what_was_typed_is_kept(
     answer = client.post("/join?lang=en", data=filled(
         email="ainura at example", name="Ainura <b>S</b>", locale="de", country="XX",
         timezone="Mars/Olympus", consent=""))
-    html = text_of(answer)
+    html = text(answer)
 
     assert answer.status_code == 422 and answer.mimetype == "text/html"
     assert field_fault(html, "email") == "Enter your e-mail address, like name@example.org."
@@ -132,7 +137,7 @@ def test_a_malformed_form_is_a_page_naming_the_fault_never_an_error(
 ) -> None:
     answer = client.post("/join", data=filled(**form) if form else {})
 
-    assert answer.status_code == 422 and "Please check the form" in text_of(answer)
+    assert answer.status_code == 422 and "Please check the form" in text(answer)
     assert registered(container) is None
 
 
@@ -155,7 +160,7 @@ def test_the_form_does_the_same_work_for_a_known_and_a_new_address(
 def test_from_an_action_the_form_names_it_and_subscribes_to_its_case(
     client: FlaskClient, container: Container, launched_action: str,
 ) -> None:
-    form = text_of(client.get(f"/join?action={launched_action}"))
+    form = text(client.get(f"/join?action={launched_action}"))
 
     assert "HUMAN RIGHTS DEFENDER JAILED FOR LIFE" in form
     assert f'action="/join?lang=en&amp;action={launched_action}"' in form
@@ -168,7 +173,7 @@ def test_from_an_action_the_form_names_it_and_subscribes_to_its_case(
 def test_from_a_case_the_form_names_its_latest_action_and_may_ask_for_every_action(
     client: FlaskClient, container: Container, launched_action: str,
 ) -> None:
-    assert "HUMAN RIGHTS DEFENDER" in text_of(client.get(f"/join?case={seed.CASE_ID}"))
+    assert "HUMAN RIGHTS DEFENDER" in text(client.get(f"/join?case={seed.CASE_ID}"))
 
     answer = client.post(f"/join?case={seed.CASE_ID}", data=filled(receive="all"))
 
@@ -177,16 +182,29 @@ def test_from_a_case_the_form_names_its_latest_action_and_may_ask_for_every_acti
     assert (row.all_actions, row.case_ids) == (True, [])
 
 
+def test_the_action_is_named_in_the_page_s_language_when_it_has_a_translation_in_it(
+    client: FlaskClient, campaigner: Headers, launched_action: str,
+) -> None:
+    assert translate(client, launched_action, campaigner).status_code == 200
+
+    for query in (f"action={launched_action}", f"case={seed.CASE_ID}"):
+        russian = text(client.get(f"/join?lang=ru&{query}"))
+        spanish = text(client.get(f"/join?lang=es&{query}"))
+
+        assert ru.TITLE in russian and seed.TITLE not in russian, query
+        assert seed.TITLE in spanish and ru.TITLE not in spanish, query  # none in Spanish
+
+
 def test_a_draft_or_unknown_action_is_neither_shown_nor_subscribed_to(
     client: FlaskClient, container: Container, drafted_action: str,
 ) -> None:
     for query in (f"action={drafted_action}", "action=nope", "case=nope",
                   f"case={'x' * 2000}", f"case={seed.CASE_ID}"):  # its only action: a draft
-        page = text_of(client.get(f"/join?{query}"))
+        page = text(client.get(f"/join?{query}"))
         assert "JAILED FOR LIFE" not in page and "names no urgent action we know" in page
         assert 'action="/join?lang=en"' in page  # the form signs up for all actions
         refused = client.post(f"/join?{query}", data=filled())
-        assert refused.status_code == 422 and "JAILED" not in text_of(refused)
+        assert refused.status_code == 422 and "JAILED" not in text(refused)
     assert registered(container) is None
 
 
@@ -201,7 +219,7 @@ def test_a_draft_or_unknown_action_is_neither_shown_nor_subscribed_to(
 def test_the_page_speaks_the_language_asked_for_else_the_browsers(
     client: FlaskClient, query: str, accept: str, lang: str, direction: str, heading: str,
 ) -> None:
-    html = text_of(client.get(f"/join{query}", headers={"Accept-Language": accept}))
+    html = text(client.get(f"/join{query}", headers={"Accept-Language": accept}))
 
     assert f'<html lang="{lang}" dir="{direction}">' in html
     assert f"<h1>{heading}</h1>" in html
@@ -211,7 +229,7 @@ def test_the_page_speaks_the_language_asked_for_else_the_browsers(
 
 
 def test_countries_and_timezones_are_named_in_the_pages_language(client: FlaskClient) -> None:
-    html = text_of(client.get("/join?lang=ru"))
+    html = text(client.get("/join?lang=ru"))
 
     assert '<option value="KG">Киргизия</option>' in html
     assert re.search(r'<optgroup label="Азия">.*<option value="Asia/Bishkek">Бишкек</option>',

@@ -15,33 +15,16 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from campaign.bootstrap import Container
-from campaign.infra import i18n
 from campaign.mail.links import MailLinks
 from events.schema import events
 from tests.integration.api.conftest import EMAIL, Person, event_count
+from tests.integration.api.pages import html_lang, in_, text
 
 ME = "/api/v1/supporters/me"
 
 
 def manage_path(container: Container, person: Person) -> str:
     return MailLinks("", container.links).manage(person.supporter_id)
-
-
-def in_(locale: str, message: str) -> str:
-    """`message` as the `pages` catalogue of `locale` has it (what the page must show)."""
-    translated = i18n.translations(locale, "pages").gettext(message)
-    assert locale == "en" or translated != message, f"{locale} lacks {message!r}"
-    return translated
-
-
-def html_lang(html: str) -> tuple[str, str]:
-    found = re.search(r'<html lang="([^"]+)" dir="([^"]+)">', html)
-    assert found, html[:200]
-    return found[1], found[2]
-
-
-def text(response: object) -> str:
-    return response.get_data(as_text=True)  # type: ignore[attr-defined, no-any-return]
 
 
 def me(client: FlaskClient, person: Person) -> dict[str, object]:
@@ -103,7 +86,7 @@ def test_the_link_s_page_speaks_the_supporter_s_language_and_a_get_changes_nothi
     assert in_("ru", "Your urgent-action subscription") in html
     assert '<option value="KG" selected>Киргизия</option>' in html  # named in Russian
     assert '<option value="es" lang="es">Español</option>' in html  # named in Spanish
-    assert 'value="Asia/Bishkek" selected>Бишкек (Asia/Bishkek)</option>' in html
+    assert '<option value="Asia/Bishkek" selected>Бишкек</option>' in html  # as on /join
     assert EMAIL not in html
     assert event_count(container) == before
     assert client.get("/manage/forged").status_code == 404
@@ -160,6 +143,20 @@ def test_someone_who_signed_up_in_another_language_keeps_it_until_they_choose(
     assert html_lang(html) == ("en", "ltr")  # no German pages: English
     assert '<option value="de" lang="de" selected>Deutsch</option>' in html
     assert kept.status_code == 303 and me(client, person)["country"] == "AT"
+
+
+def test_a_timezone_chosen_under_an_old_name_is_marked_and_one_kept_for_old_systems_offered(
+    client: FlaskClient, container: Container, confirmed: Callable[..., Person],
+) -> None:
+    for timezone, option in (
+        ("Asia/Calcutta", r'<option value="Asia/Kolkata" data-aliases="Asia/Calcutta" selected>'),
+        ("Etc/UTC", r'<option value="UTC" data-aliases="Etc/UTC [^"]*" selected>'),
+        ("EST5EDT", r'<option value="EST5EDT" selected>EST5EDT</option>'),
+    ):
+        person = confirmed(f"{timezone.replace('/', '.')}@example.org", timezone=timezone)
+        html = text(client.get(manage_path(container, person)))
+        assert len(re.findall(r"<option [^>]*selected>", html)) == 3, timezone
+        assert re.search(option, html), timezone
 
 
 def test_choosing_countries_from_the_list_and_cases_the_page_offers(
