@@ -22,6 +22,9 @@ Every value is encoded for where it lands:
   two keys: the text key (value as it is) in the text part and the HTML key (value
   HTML-escaped) in the HTML part. The HTML part is the escaped text with each text key
   swapped for its HTML key; keys use only characters escaping leaves alone.
+- In a right-to-left e-mail a fax number sits between left-to-right isolate marks, and
+  the HTML part gives each line the direction of its own text (`unicode-bidi: plaintext`),
+  so an official's number and a Latin address line are shown as written, not reordered.
 - Keys carry a random nonce drawn for each rendering (`secrets`, 128 bits), so no
   campaigner or supporter text can spell one: a title containing `-name-`, or anything
   else, arrives literally, and a name cannot expand into another recipient's link.
@@ -30,7 +33,7 @@ Every value is encoded for where it lands:
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, time
 from typing import Any, Literal
@@ -143,11 +146,20 @@ def render(kind: MailingKind, locale: str, context: dict[str, Any]) -> Rendered:
     slot = {name: placeholders.text_key(name) for name in SLOTS}
     values = {**context, **_formatted(context, locale, slot)}
     text = _env.get_template(f"{kind}.txt").render(
-        slot=slot, **values, **i18n.gettext_context(locale, "mail"))
+        slot=slot, ltr=_left_to_right(locale), **values, **i18n.gettext_context(locale, "mail"))
     subject = _subject(kind, locale, values)
     html = _env.get_template("layout.html").render(
         lang=locale, dir=i18n.direction(locale), subject=escape(subject), text_body=escape(text))
     return Rendered(subject, text, placeholders.to_html(html), placeholders, locale)
+
+
+def _left_to_right(locale: str) -> Callable[[str], str]:
+    """How the e-mail in `locale` writes a number that reads left to right (a fax number):
+    in right-to-left text, between Unicode's left-to-right isolate marks, or its digit
+    groups would be shown in reverse ("44 20 68 312 996+"); elsewhere, as it is."""
+    if i18n.direction(locale) != "rtl":
+        return str
+    return lambda value: f"\u2066{value}\u2069"
 
 
 def _subject(kind: MailingKind, locale: str, values: dict[str, Any]) -> str:

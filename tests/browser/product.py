@@ -8,7 +8,7 @@ file into the outbox. Tests reach it as strangers do, over HTTP: the browser for
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -83,15 +83,25 @@ class Product:
         response = self.public.post("/api/v1/supporters", json=body)
         assert response.status_code == 202, response.text
 
-    def launch_seed_action(self, **changes: Any) -> dict[str, Any]:
-        """UA 135/10 drafted anew and launched through the API; returns the launched action.
+    def launch_seed_action(self, translations: Mapping[str, Mapping[str, Any]] | None = None,
+                           **changes: Any) -> dict[str, Any]:
+        """UA 135/10 drafted anew, translated, and launched through the API; returns the
+        launched action.
 
         The seed (`campaign demo`, loaded when the product started) launched its action in
         2010, and its deadline has passed; this is a fresh action (new id) with its text and
         targets, about its case, issued a week ago with a deadline a month away. `changes`
-        replace fields of the request body. Confirmed supporters receive it by e-mail:
-        `outbox.wait_for(to=..., kind="action_launched", action_id=action["action_id"])`.
+        replace fields of the request body (`language="ar"`: written in Arabic);
+        `translations` are added before the launch, by language (`seed_translation("ru")`).
+        Confirmed supporters receive it by e-mail, each in their language when it exists in
+        it: `outbox.wait_for(to=..., kind="action_launched", action_id=action["action_id"])`.
         """
+        return self.launch(self.draft_seed_action(translations, **changes))
+
+    def draft_seed_action(self, translations: Mapping[str, Mapping[str, Any]] | None = None,
+                          **changes: Any) -> str:
+        """UA 135/10 drafted anew (see `launch_seed_action`) with `translations` added, as a
+        campaigner prepares an action before launching it; returns the draft's id."""
         today = utc_now().date()
         body = {**to_plain(seed.CONTENT),
                 "issued_on": (today - timedelta(days=7)).isoformat(),
@@ -100,9 +110,21 @@ class Product:
                 **changes}
         drafted = self.campaigner.post("/api/v1/actions", json=body)
         assert drafted.status_code == 201, drafted.text
-        action_id = drafted.json()["action_id"]
-        launched = self.campaigner.post(f"/api/v1/actions/{action_id}/launch",
-                                        headers={"If-Match": drafted.headers["ETag"]})
+        action_id: str = drafted.json()["action_id"]
+        etag = drafted.headers["ETag"]
+        for language, text in (translations or {}).items():
+            translated = self.campaigner.put(
+                f"/api/v1/actions/{action_id}/translations/{language}", json=dict(text),
+                headers={"If-Match": etag})
+            assert translated.status_code == 200, translated.text
+            etag = translated.headers["ETag"]
+        return action_id
+
+    def launch(self, action_id: str) -> dict[str, Any]:
+        """Launch the drafted action `action_id` through the API; returns the action."""
+        url = f"/api/v1/actions/{action_id}"
+        etag = self.campaigner.get(url).headers["ETag"]
+        launched = self.campaigner.post(f"{url}/launch", headers={"If-Match": etag})
         assert launched.status_code == 200, launched.text
         action: dict[str, Any] = launched.json()
         return action

@@ -3,13 +3,9 @@ the words of the pages in their language at hand."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from playwright.sync_api import Page, expect
-from sqlalchemy import create_engine, select, update
 
 from campaign.infra import i18n
-from campaign.infra.tables import actions
 from tests.browser.product import Product
 
 
@@ -27,16 +23,3 @@ def confirmed_supporter(page: Page, product: Product, email: str, locale: str = 
     page.get_by_role("button").click()
     expect(page.get_by_role("heading", level=1)).not_to_have_text("")
 
-
-def written_in(product: Product, action: dict[str, Any], locale: str) -> None:
-    """Make the launched `action` read as written in `locale`, where its page reads the
-    language: the `language` of the document the action read model holds."""
-    engine = create_engine(f"sqlite:///{product.env['VAR_DIR']}/campaign.sqlite3")
-    try:
-        with engine.begin() as conn:
-            where = actions.c.action_id == action["action_id"]
-            document = conn.execute(select(actions.c.document).where(where)).scalar_one()
-            conn.execute(update(actions).where(where).values(
-                document={**document, "language": locale}))
-    finally:
-        engine.dispose()

@@ -1,6 +1,8 @@
 """The act page in a real browser: from the action e-mail's link, pledge two letters and
-confirm them per official and channel, in English, Russian and Arabic (right to left);
-copy an official's address; without JavaScript, no copy button that cannot work."""
+confirm them per official and channel, in English, Russian and Arabic (right to left): the
+action is written in English, and the campaigner translated it into Russian and Arabic
+through the API; copy an official's address; without JavaScript, no copy button that
+cannot work."""
 
 from __future__ import annotations
 
@@ -10,27 +12,30 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
+from campaign.demo import ua_135_10 as seed
 from tests.browser.accessibility import assert_accessible
 from tests.browser.docs_screenshots import screenshot_for_docs
 from tests.browser.product import Product, unique_email
-from tests.browser.supporters import confirmed_supporter, words, written_in
+from tests.browser.supporters import confirmed_supporter, words
+from tests.seed_translations import seed_translation
 
-READERS = {  # locale: country, timezone, direction
-    "en": ("GB", "Europe/London", "ltr"),
-    "ru": ("RU", "Europe/Moscow", "ltr"),
-    "ar": ("EG", "Africa/Cairo", "rtl"),
+READERS = {  # locale: country, timezone, direction, the action's title as they read it
+    "en": ("GB", "Europe/London", "ltr", seed.TITLE),
+    "ru": ("RU", "Europe/Moscow", "ltr", seed_translation("ru")["title"]),
+    "ar": ("EG", "Africa/Cairo", "rtl", seed_translation("ar")["title"]),
 }
 MINISTER, PROSECUTOR = "Minister of Internal Affairs", "General Prosecutor"
 
 
 def act_page(page: Page, product: Product, locale: str) -> dict[str, Any]:
-    """A supporter reading `locale` opens the page of a freshly launched action written in
-    it, from the action e-mail's link; returns the action."""
+    """A supporter reading `locale` opens, from the action e-mail's link, the page of a
+    freshly launched action written in English and translated into Russian and Arabic;
+    returns the action."""
     email = unique_email(f"act-{locale}")
-    country, timezone, _ = READERS[locale]
+    country, timezone, _, _ = READERS[locale]
     confirmed_supporter(page, product, email, locale, country, timezone)
-    action = product.launch_seed_action()
-    written_in(product, action, locale)
+    action = product.launch_seed_action(
+        translations={language: seed_translation(language) for language in ("ru", "ar")})
     launched = product.outbox.wait_for(to=email, kind="action_launched",
                                        action_id=action["action_id"])
     page.goto(launched.link(f"/act/{action['action_id']}"))
@@ -47,6 +52,7 @@ def test_a_supporter_pledges_and_confirms_two_letters_in_their_language(
 
     expect(page.locator("html")).to_have_attribute("lang", locale)
     expect(page.locator("html")).to_have_attribute("dir", READERS[locale][2])
+    expect(page.get_by_role("heading", level=1)).to_have_text(READERS[locale][3])
     assert_accessible(page)
     page.get_by_label(say("How many letters will you write?")).fill("2")
     page.get_by_role("button", name=say("Pledge to write")).click()

@@ -224,6 +224,16 @@ def test_arabic_is_written_right_to_left() -> None:
     assert mail.subject.startswith("تحرك عاجل 135/10")
 
 
+def test_in_right_to_left_text_fax_numbers_and_latin_address_lines_read_as_written() -> None:
+    arabic = render("action_launched", "ar", {"action": ACTION})
+    english = render("action_launched", "en", {"action": ACTION})
+
+    isolated = f"\u2066{seed.MINISTER.fax}\u2069"  # else shown "44 20 68 312 996+"
+    assert isolated in arabic.text and isolated in arabic.html
+    assert "\u2066" not in english.text  # nothing invisible where nothing needs it
+    assert "unicode-bidi: plaintext" in arabic.html  # "72, Orozbekova Street" stays so
+
+
 # Dates, deadlines, numbers and languages as the reader writes them
 
 

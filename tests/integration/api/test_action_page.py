@@ -6,17 +6,17 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import date, timedelta
+from typing import Any
 
 from flask.testing import FlaskClient
-from sqlalchemy import select, update
 
 from campaign.bootstrap import Container
 from campaign.infra import i18n
 from campaign.infra.clock import utc_now
-from campaign.infra.tables import actions
 from campaign.mail.links import MailLinks
 from tests.integration.api.conftest import Headers, Person, action_body, event_count, if_match
 from tests.integration.api.pages import html_lang, in_, text
+from tests.seed_translations import seed_translation
 
 MINISTER, PROSECUTOR, PRESIDENT = "minister-interior", "general-prosecutor", "president"
 
@@ -35,17 +35,26 @@ def letter_forms(html: str) -> dict[str, dict[str, str]]:
             for letter_id, target in found}
 
 
-def written_in(container: Container, action_id: str, locale: str,
-               **deadline: str | None) -> None:
-    """The action's document as it reads when written in `locale` (and its deadline with
-    `deadline`'s fields, such as a time): what the action read model holds for it."""
-    with container.engine.begin() as conn:
-        document = conn.execute(select(actions.c.document).where(
-            actions.c.action_id == action_id)).scalar_one()
-        document = {**document, "language": locale,
-                    "deadline": {**document["deadline"], **deadline}}
-        conn.execute(update(actions).where(actions.c.action_id == action_id)
-                     .values(document=document))
+def launched(client: FlaskClient, campaigner: Headers, **changes: Any) -> str:
+    """Draft `action_body()` with `changes` (`language="ar"`, a deadline with a time) and
+    launch it through the API, as a campaigner does; the action's id."""
+    drafted = client.post("/api/v1/actions", json={**action_body(), **changes},
+                          headers=campaigner)
+    assert drafted.status_code == 201, drafted.get_json()
+    action_id: str = drafted.get_json()["action_id"]
+    url = f"/api/v1/actions/{action_id}"
+    response = client.post(f"{url}/launch", headers=if_match(client, url, campaigner))
+    assert response.status_code == 200, response.get_json()
+    return action_id
+
+
+def translate(client: FlaskClient, campaigner: Headers, action_id: str, language: str,
+              text: dict[str, Any]) -> None:
+    """Add the action's translation into `language` through the API, as a campaigner does."""
+    url = f"/api/v1/actions/{action_id}"
+    response = client.put(f"{url}/translations/{language}", json=text,
+                          headers=if_match(client, url, campaigner))
+    assert response.status_code == 200, response.get_json()
 
 
 def deadline_day() -> date:
@@ -80,14 +89,15 @@ def test_the_page_shows_each_official_with_what_a_letter_needs(
 
 
 def test_a_deadline_without_a_time_reads_as_that_day_and_one_with_a_time_in_the_reader_s_zone(
-    client: FlaskClient, container: Container, launched_action: str, supporter: Person,
+    client: FlaskClient, container: Container, campaigner: Headers, launched_action: str,
+    supporter: Person,
 ) -> None:
-    url = page_url(container, launched_action, supporter.supporter_id)
+    timed = launched(client, campaigner,
+                     deadline={**action_body()["deadline"], "time": "17:00"})  # in Bishkek
     day = deadline_day()
 
-    date_only = text(client.get(url))
-    written_in(container, launched_action, "en", time="17:00:00")
-    with_time = text(client.get(url))
+    date_only = text(client.get(page_url(container, launched_action, supporter.supporter_id)))
+    with_time = text(client.get(page_url(container, timed, supporter.supporter_id)))
 
     assert f"Please send your appeals by {i18n.day(day, 'en')}." in date_only
     assert "00:00" not in date_only and "(Europe/London)" not in date_only
@@ -96,17 +106,18 @@ def test_a_deadline_without_a_time_reads_as_that_day_and_one_with_a_time_in_the_
                      with_time), with_time
 
 
-def test_a_russian_action_s_page_is_russian_throughout(
-    client: FlaskClient, container: Container, launched_action: str,
+def test_a_russian_reader_s_page_of_an_action_translated_into_russian_is_russian_throughout(
+    client: FlaskClient, container: Container, campaigner: Headers, launched_action: str,
     confirmed: Callable[..., Person],
 ) -> None:
     person = confirmed(locale="ru", country="RU", timezone="Europe/Moscow")
-    written_in(container, launched_action, "ru")
+    translate(client, campaigner, launched_action, "ru", seed_translation("ru"))
     url = page_url(container, launched_action, person.supporter_id)
 
     html = text(client.get(url, headers={"Accept-Language": "en"}))
 
     assert html_lang(html) == ("ru", "ltr")
+    assert seed_translation("ru")["title"] in html
     assert in_("ru", "Please send your appeals by %(deadline)s.",
                deadline=i18n.day(deadline_day(), "ru")) in html
     assert i18n.day(deadline_day(), "ru").endswith("г.")
@@ -120,13 +131,15 @@ def test_a_russian_action_s_page_is_russian_throughout(
 
 
 def test_an_arabic_action_s_page_reads_right_to_left(
-    client: FlaskClient, container: Container, launched_action: str, supporter: Person,
+    client: FlaskClient, container: Container, campaigner: Headers, seed_case: str,
+    supporter: Person,
 ) -> None:
-    written_in(container, launched_action, "ar")
+    arabic = launched(client, campaigner, language="ar", **seed_translation("ar"))
 
-    html = text(client.get(page_url(container, launched_action, supporter.supporter_id)))
+    html = text(client.get(page_url(container, arabic, supporter.supporter_id)))
 
-    assert html_lang(html) == ("ar", "rtl")
+    assert html_lang(html) == ("ar", "rtl")  # an English reader: no English translation
+    assert seed_translation("ar")["asks"][1] in html
     assert in_("ar", "What to ask") in html
     assert "الروسية أو القيرغيزية أو الإنجليزية أو" in html  # the languages, named in Arabic
     assert '<a href="mailto:pressa@mail.mvd.kg" dir="ltr">' in html  # addresses stay ltr
