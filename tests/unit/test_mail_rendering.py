@@ -225,8 +225,8 @@ def test_arabic_is_written_right_to_left() -> None:
 
 
 def test_in_right_to_left_text_fax_numbers_and_latin_address_lines_read_as_written() -> None:
-    arabic = render("action_launched", "ar", {"action": ACTION})
-    english = render("action_launched", "en", {"action": ACTION})
+    arabic = render("action_launched", "ar", {"action": ACTION, "manage_page": MANAGE_PAGE})
+    english = render("action_launched", "en", {"action": ACTION, "manage_page": MANAGE_PAGE})
 
     isolated = f"\u2066{seed.MINISTER.fax}\u2069"  # else shown "44 20 68 312 996+"
     assert isolated in arabic.text and isolated in arabic.html
