@@ -40,6 +40,7 @@ from campaign.partners.webhooks.deliveries import endpoint_switches
 from campaign.partners.webhooks.delivery import DELIVER_WEBHOOK, Deliverer
 from campaign.partners.webhooks.http import PinnedSender
 from campaign.partners.webhooks.outbox import FOLLOW_SECONDS
+from campaign.read_models.action_dashboard import ActionDashboardProjection
 from campaign.read_models.action_translations import ActionTranslationsProjection
 from campaign.read_models.actions import ActionsProjection
 from campaign.read_models.cases import CasesProjection
@@ -136,6 +137,7 @@ def all_projections(store: EventStore, vault: Vault, blind_index: BlindIndex) ->
         CasesProjection(store),
         PledgesProjection(),
         LetterCountsProjection(),
+        ActionDashboardProjection(),
         SupportersProjection(vault, blind_index),
         DailyActivity(),
         MailBatchesProjection(),

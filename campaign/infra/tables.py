@@ -424,3 +424,51 @@ webhook_endpoints = Table(
     Column("last_success_at", DateTime(timezone=True), nullable=True),
     Column("last_failure_at", DateTime(timezone=True), nullable=True),
 )
+
+# The live action dashboard (campaign/read_models/action_dashboard.py), following the log.
+# People and letters are counted apart: `supporters` are people who pledged, `letters_pledged`
+# is pledges × officials named, `letters_confirmed` letters said to be sent.
+dashboard_days = Table(
+    "dashboard_days",
+    metadata,
+    Column("action_id", Text(), primary_key=True),
+    Column("day", Date(), primary_key=True),  # UTC day of the pledge or the confirmation
+    Column("supporters", Integer(), nullable=False),
+    Column("letters_pledged", Integer(), nullable=False),
+    Column("letters_confirmed", Integer(), nullable=False),
+)
+
+# The same three counts split one way at a time: by official (`target`), by the channel a
+# letter went by (`channel`), by the supporter's `country` and `language`.
+dashboard_splits = Table(
+    "dashboard_splits",
+    metadata,
+    Column("action_id", Text(), primary_key=True),
+    Column("dimension", Text(), primary_key=True),  # target | channel | country | language
+    Column("name", Text(), primary_key=True),  # "" when not known
+    Column("supporters", Integer(), nullable=False),
+    Column("letters_pledged", Integer(), nullable=False),
+    Column("letters_confirmed", Integer(), nullable=False),
+)
+
+# Country and language of each supporter as the log stood at each event, so a rebuild counts
+# a pledge where it was counted live; an erased supporter's row goes, their counts stay.
+dashboard_supporters = Table(
+    "dashboard_supporters",
+    metadata,
+    Column("supporter_id", Text(), primary_key=True),
+    Column("country", Text(), nullable=False),
+    Column("language", Text(), nullable=False),
+)
+
+# What the time chart marks: launch, each numbered update, each deadline extension, the stop.
+dashboard_markers = Table(
+    "dashboard_markers",
+    metadata,
+    Column("action_id", Text(), primary_key=True),
+    Column("position", BigInteger(), primary_key=True),  # the event's place in the log
+    Column("kind", Text(), nullable=False),  # launched | updated | extended | closed
+    Column("number", Integer(), nullable=True),  # the update's number
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("deadline_at", DateTime(timezone=True), nullable=True),  # an extension's new one
+)
