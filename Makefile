@@ -43,6 +43,7 @@ test: $(STAMP) translations
 	scripts/with-services $(BIN)/python -m bench.api --quick
 	scripts/with-services $(BIN)/python -m bench.fanout --quick
 	scripts/with-services $(BIN)/python -m bench.webhooks --quick
+	scripts/with-services $(BIN)/python -m bench.dashboard --quick
 
 ## fuzz: Schemathesis, every phase and check, against gunicorn on SQLite and PostgreSQL
 ## (docs/fuzzing.md; about 20 minutes on 2 cores; reports under var/fuzz/)
