@@ -224,3 +224,27 @@ def test_an_unknown_action_is_a_404_page_and_a_stranger_is_sent_to_sign_in(
     assert "no action no-such-action" in missing.get_data(as_text=True)
     assert stranger.status_code == 303
     assert "/console/login" in stranger.headers["Location"]
+
+
+def test_officials_an_update_dropped_come_last_greyed_and_keep_their_letters(
+    container: Container, launched_action: str, viewer_console: ConsoleClient,
+) -> None:
+    pledges_and_letters(container, launched_action, 1, [(0, "general-prosecutor", "post")])
+    minister = tuple(t for t in seed.DRAFT.targets if t.target_id == "minister-interior")
+    container.commands.handle(action.PublishUpdate(
+        action_id=launched_action, number=6, published_at=utc_now(), targets=minister), META)
+    SubscriptionRunner(container.store, container.subscriptions["action_dashboard"]).run()
+
+    tree = Tree(viewer_console.get(f"/console/actions/{launched_action}")
+                .get_data(as_text=True)).root
+
+    rows = [(r.attrs["data-name"], r.attrs["data-current"],
+             number(r.one("letters-confirmed").content()))
+            for r in tree.one("officials-table").all("split-row")]
+    assert rows == [("minister-interior", "yes", 0), ("general-prosecutor", "no", 1),
+                    ("president", "no", 0)]
+    muted = {b.attrs["data-name"] for b in tree.one("officials-chart").all("bar-row")
+             if "muted" in b.attrs["class"].split()}
+    assert muted == {"general-prosecutor", "president"}
+    assert tree.one("update-count").content().startswith("updated 1 time (latest: update 6)")
+    assert tree.one("marker-updated").attrs["data-label"] == "Update 6"
