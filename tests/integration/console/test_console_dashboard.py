@@ -12,6 +12,7 @@ from datetime import timedelta
 from html.parser import HTMLParser
 
 import pytest
+from flask.testing import FlaskClient
 
 from campaign.application.commands import Meta
 from campaign.application.pledges import SentLetter, confirm_letter, make_pledge
@@ -248,3 +249,27 @@ def test_officials_an_update_dropped_come_last_greyed_and_keep_their_letters(
     assert muted == {"general-prosecutor", "president"}
     assert tree.one("update-count").content().startswith("updated 1 time (latest: update 6)")
     assert tree.one("marker-updated").attrs["data-label"] == "Update 6"
+
+
+def test_the_api_gives_integrations_the_numbers_the_page_shows(
+    container: Container, launched_action: str, viewer_console: ConsoleClient,
+    client: FlaskClient, viewer: dict[str, str],
+) -> None:
+    pledges_and_letters(container, launched_action, 2, [(1, "president", "fax")])
+
+    api = client.get(f"/api/v1/actions/{launched_action}/dashboard", headers=viewer)
+    tree = Tree(viewer_console.get(f"/console/actions/{launched_action}")
+                .get_data(as_text=True)).root
+    missing = client.get("/api/v1/actions/nosuch/dashboard", headers=viewer)
+
+    assert api.status_code == 200
+    body = api.get_json()
+    assert body["totals"] == {"supporters": 2, "letters_pledged": 6, "letters_confirmed": 1}
+    assert number(tree.one("metric-letters-pledged-value").content()) == 6
+    officials = {r.attrs["data-name"]: number(r.one("letters-confirmed").content())
+                 for r in tree.one("officials-table").all("split-row")}
+    assert {t["name"]: t["letters_confirmed"] for t in body["targets"]} == officials
+    assert {c["name"]: c["letters_confirmed"] for c in body["channels"]} == {
+        "post": 0, "email": 0, "fax": 1, "online": 0}
+    assert [m["kind"] for m in body["markers"]] == ["launched"]
+    assert missing.status_code == 404
