@@ -179,6 +179,20 @@ def test_a_deadline_less_than_48_hours_away_counts_down_in_hours_and_looks_urgen
         "data-x", soon.isoformat())
     expect(page.get_by_test_id("edit-action")).to_have_attribute(
         "href", f"/console/actions/{action_id}/edit")
+
+    later = local + timedelta(days=3)
+    url = f"/api/v1/actions/{action_id}"
+    extended = product.campaigner.post(f"{url}/updates", headers={
+        "If-Match": product.campaigner.get(url).headers["ETag"]}, json={
+        "number": 6, "deadline": {"on": later.date().isoformat(),
+                                  "time": later.strftime("%H:%M"), "timezone": "Asia/Bishkek"}})
+    assert extended.status_code == 201, extended.status_code
+    # Without reloading: the next poll moves the deadline's marker and calms the countdown.
+    expect(page.get_by_test_id("marker-deadline")).to_have_attribute(
+        "data-x", (soon + timedelta(days=3)).isoformat(), timeout=10_000)
+    expect(page.get_by_test_id("marker-updated")).to_have_attribute("data-label", "Update 6")
+    expect(page.get_by_test_id("countdown")).to_have_text(re.compile(r"^4 d \d+ h$"))
+    expect(page.get_by_test_id("metric-deadline")).not_to_have_class(re.compile(r"\burgent\b"))
     page.goto(product.url(f"/console/actions/{calm}"))
     expect(page.get_by_test_id("countdown")).to_have_text(re.compile(r"^\d+ d \d+ h$"))
     expect(page.get_by_test_id("metric-deadline")).not_to_have_class(re.compile(r"\burgent\b"))
