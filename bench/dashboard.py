@@ -313,7 +313,7 @@ def markdown(report: dict[str, Any]) -> str:
         lines.append(f"| {names[key]} | {r['median_ms']:.1f} | {r['p95_ms']:.1f} | "
                      f"{r['max_ms']:.1f} | {r['bytes']:,} | {'pass' if ok else 'FAIL'} |")
     s, c = report["setup"], report["catch_up"]
-    lines += ["", f"Setup: {s['events']:,} events appended in {s['seconds']} s. The dashboard "
+    lines += ["", f"Setup: {s['events']:,} events written in {s['seconds']} s. The dashboard "
               f"projection caught up on {c['events']:,} events in {c['seconds']} s "
               f"({c['events_per_s']:,} events/s)."]
     return "\n".join(lines)
