@@ -7,7 +7,7 @@ revision are filled in by the first runs. `mailing_provider_people` and
 before this revision were counted as events only (`mailing_event_counts`), not as people.
 
 Revision ID: 0018
-Revises: 0016
+Revises: 0017
 Create Date: 2026-12-06
 """
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0018"
-down_revision = "0016"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
