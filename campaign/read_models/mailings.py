@@ -89,9 +89,10 @@ def _accepted(conn: Connection, event: mailing.BatchAccepted) -> None:
     if left_out:
         people = people.where(d.delivery_id.not_in(left_out))
     sent = conn.execute(insert(mailing_recipients).from_select(
-        ["delivery_id", "mailing_id", "action_id", "supporter_id", "sent_at"], people)).rowcount
+        ["delivery_id", "mailing_id", "action_id", "supporter_id", "sent_at"], people)
+        .returning(mailing_recipients.c.delivery_id)).scalars().all()
     _outcome(conn, event.mailing_id, event.accepted_at, batches_accepted=1,
-             recipients_sent=max(sent, 0), recipients_failed=len(left_out))
+             recipients_sent=len(sent), recipients_failed=len(left_out))
 
 
 def _failed(conn: Connection, event: mailing.BatchFailed) -> None:
