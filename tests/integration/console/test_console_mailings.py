@@ -86,3 +86,22 @@ def test_the_mailings_page_needs_a_session_and_a_known_action(
     assert anonymous.get(f"/console/actions/{launched_action}/mailings").status_code == 303
     missing = viewer.get("/console/actions/no-such-action/mailings")
     assert missing.status_code == 404 and "no-such-action" in missing.get_data(as_text=True)
+
+
+def test_a_mailing_not_yet_sent_shows_as_planned_and_may_refresh_itself(
+    container: Container, launched_action: str, confirmed: Callable[..., Person],  # noqa: F811
+    console_as: ConsoleAs,
+) -> None:
+    confirmed()
+    planned_batches(container)  # planned, and no worker has sent a batch yet
+    run(container, "mailings")
+    viewer = console_as("viewer")
+
+    html = page(viewer, launched_action)
+    refreshing = viewer.get(f"/console/actions/{launched_action}/mailings?refresh=1")
+
+    assert 'data-testid="mailing-status">planned<' in html
+    assert 'data-testid="progress-sent" data-value="0"' in html
+    assert 'data-testid="progress-rate">—<' in html and 'data-testid="auto-refresh"' in html
+    assert 'http-equiv="refresh" content="5"' not in html
+    assert 'http-equiv="refresh" content="5"' in refreshing.get_data(as_text=True)

@@ -53,13 +53,14 @@ def funnel(tmp_path: Path, database_url: str, engine: Engine, broker: StubBroker
     yield container, create_app(container).test_client()
 
 
-def people(container: Container, count: int) -> list[str]:
-    """`count` confirmed supporters who receive every action, in English."""
+def people(container: Container, count: int, locale: str = "en") -> list[str]:
+    """`count` confirmed supporters who receive every action, in `locale`."""
     found = []
     for n in range(count):
         supporter_id = register_supporter(
             container.commands, container.blind_index,
-            Registration(f"reader.{n}@example.org", f"Reader {n}", "en", "GB", "Europe/London"),
+            Registration(f"reader.{locale}.{n}@example.org", f"Reader {n}", locale, "GB",
+                         "Europe/London"),
             META, SEPTEMBER)
         container.commands.handle(
             supporter.ConfirmConsent(supporter_id=supporter_id, confirmed_at=SEPTEMBER), META)
@@ -179,6 +180,32 @@ def test_pledges_and_letters_count_for_the_mailings_their_supporter_got_before_t
     assert stages(updated)["sent"] == 3
     assert (stages(updated)["pledged"], stages(updated)["confirmed"]) == (0, 1)
     assert third not in (first, second)
+
+
+def test_a_mailing_half_sent_shows_its_pace_and_when_it_should_end(
+    funnel: tuple[Container, FlaskClient],
+) -> None:
+    container, client = funnel
+    people(container, 2, "en")
+    people(container, 3, "ru")  # the seed's action is in Russian too: a batch of its own
+    launch(container)
+    run(container, "mailing_planner")
+    with container.engine.connect() as conn:
+        first, _ = conn.execute(select(mail_batches.c.batch_id)
+                                .order_by(mail_batches.c.batch_id)).scalars().all()
+    container.batches.send(first, datetime.now(UTC))
+    run(container, "mailings")
+
+    (found,) = mailings(container, client)
+
+    assert found["status"] == "sending"
+    progress = found["progress"]
+    assert progress["running"] is True and progress["completed_at"] is None
+    assert (progress["batches_accepted"], progress["batches_planned"]) == (1, 2)
+    assert (progress["recipients_sent"], progress["recipients_planned"]) == (2, 5)
+    assert progress["rate_per_minute"] > 0
+    assert datetime.fromisoformat(progress["eta"]) >= datetime.fromisoformat(
+        found["planned_at"])
 
 
 def test_a_launch_whose_every_batch_was_refused_shows_as_failed_with_the_reason(
