@@ -393,6 +393,27 @@ mailing_provider_counts = Table(
     Column("people", BigInteger(), nullable=False),
 )
 
+# People reaching a stage per hour, for the first days of a mailing: from SendGrid's events
+# (the hour SendGrid saw each person's first event of the stage) and from the log (the hour
+# of each person's first pledge or letter after the mailing, kept by the `mailings` projection).
+mailing_provider_hours = Table(
+    "mailing_provider_hours",
+    metadata,
+    Column("mailing_id", Text(), primary_key=True),
+    Column("stage", Text(), primary_key=True),
+    Column("hour", DateTime(timezone=True), primary_key=True),
+    Column("people", BigInteger(), nullable=False),
+)
+
+mailing_response_hours = Table(
+    "mailing_response_hours",
+    metadata,
+    Column("mailing_id", Text(), primary_key=True),
+    Column("stage", Text(), primary_key=True),
+    Column("hour", DateTime(timezone=True), primary_key=True),
+    Column("people", BigInteger(), nullable=False),
+)
+
 # --- Partners (campaign/partners) ---
 
 # Read model of the partner aggregate (inline: the API reads it right after a write). The API

@@ -59,7 +59,7 @@ def apply_events(
     usable = [e for e in events if _usable(e)]
     tally.ignored = len(events) - len(usable)
     counts: Counter[tuple[str, str]] = Counter()
-    reached: list[tuple[str, str]] = []
+    reached: list[tuple[str, str, datetime]] = []
     with commands.engine.begin() as conn:
         fresh = _claim(conn, (e["sg_event_id"] for e in usable), now)
         for event in usable:
@@ -73,10 +73,10 @@ def apply_events(
                 tally.counted += 1
             delivery_id, stage = _text(event.get("delivery_id")), stage_of(event)
             if delivery_id and stage:
-                reached.append((delivery_id, stage))
+                reached.append((delivery_id, stage, _event_time(event.get("timestamp"), now)))
             if _apply(commands, conn, event, correlation, now):
                 tally.applied += 1
-        record_people(conn, reached, now)
+        record_people(conn, reached)
         upsert(conn, mailing_event_counts,
                [{"mailing_id": m, "event_type": t, "count": n} for (m, t), n in counts.items()],
                ["mailing_id", "event_type"],

@@ -20,10 +20,15 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Table, select
 
-from campaign.infra.tables import mail_deliveries, mailing_provider_counts, mailing_provider_people
-from campaign.read_models.mailing_funnel import PROVIDER_STAGES
+from campaign.infra.tables import (
+    mail_deliveries,
+    mailing_provider_counts,
+    mailing_provider_hours,
+    mailing_provider_people,
+)
+from campaign.read_models.mailing_funnel import PROVIDER_STAGES, hour_of
 from events.sql import upsert
 
 PLEDGE_PATH = "/act/"
@@ -47,26 +52,36 @@ def stage_of(event: Mapping[str, Any]) -> str | None:
             "group_unsubscribe": "unsubscribed"}.get(str(kind))
 
 
-def record_people(conn: Connection, reached: Iterable[tuple[str, str]], now: datetime) -> int:
-    """Record each (delivery id, stage) once; count the new ones on their mailing.
+def record_people(conn: Connection, reached: Iterable[tuple[str, str, datetime]]) -> int:
+    """Record each (delivery id, stage) once, at the time SendGrid saw it; count the new
+    ones on their mailing, in all and in the hour they happened. Returns how many were new.
 
-    Returns how many were new. Deliveries that are not ours are skipped.
+    Deliveries that are not ours are skipped.
     """
-    wanted = sorted(set(reached))
-    mailing_of = _mailings_of(conn, {delivery for delivery, _ in wanted})
+    first: dict[tuple[str, str], datetime] = {}
+    for delivery, stage, at in reached:
+        first[(delivery, stage)] = min(at, first.get((delivery, stage), at))
+    mailing_of = _mailings_of(conn, {delivery for delivery, _ in first})
     counts: Counter[tuple[str, str]] = Counter()
+    hours: Counter[tuple[str, str, datetime]] = Counter()
     for stage in PROVIDER_STAGES:  # one claim per stage: it returns the deliveries it added
         rows = [{"delivery_id": delivery, "stage": stage, "mailing_id": mailing_of[delivery],
-                 "first_at": now} for delivery, at in wanted
-                if at == stage and delivery in mailing_of]
+                 "first_at": at} for (delivery, named), at in sorted(first.items())
+                if named == stage and delivery in mailing_of]
         for delivery in upsert(conn, mailing_provider_people, rows, ["delivery_id", "stage"],
                                returning=mailing_provider_people.c.delivery_id):
             counts[(mailing_of[delivery], stage)] += 1
-    upsert(conn, mailing_provider_counts,
-           [{"mailing_id": m, "stage": s, "people": n} for (m, s), n in sorted(counts.items())],
-           ["mailing_id", "stage"],
-           lambda added: {"people": mailing_provider_counts.c.people + added.people})
+            hours[(mailing_of[delivery], stage, hour_of(first[(delivery, stage)]))] += 1
+    _add(conn, mailing_provider_counts, ["mailing_id", "stage"],
+         [{"mailing_id": m, "stage": s, "people": n} for (m, s), n in sorted(counts.items())])
+    _add(conn, mailing_provider_hours, ["mailing_id", "stage", "hour"],
+         [{"mailing_id": m, "stage": s, "hour": h, "people": n}
+          for (m, s, h), n in sorted(hours.items())])
     return sum(counts.values())
+
+
+def _add(conn: Connection, table: Table, keys: list[str], rows: list[dict[str, Any]]) -> None:
+    upsert(conn, table, rows, keys, lambda added: {"people": table.c.people + added.people})
 
 
 def _mailings_of(conn: Connection, deliveries: set[str]) -> dict[str, str]:

@@ -23,6 +23,8 @@ from campaign.infra.tables import (
     mail_recipient_failures,
     mailing_batch_failures,
     mailing_provider_counts,
+    mailing_provider_hours,
+    mailing_response_hours,
     mailings,
 )
 from events.records import as_utc
@@ -39,6 +41,14 @@ KIND_LABELS = {"action_launched": "Launch", "action_updated": "Update",
                "pledge_reminder": "Reminder"}
 NUMBERED = frozenset({"action_updated", "case_development", "pledge_reminder"})
 RECIPIENT_FAILURES_SHOWN = 50
+FIRST_HOURS = 72
+HOURLY = ("delivered", "clicked", "pledged", "bounced")
+"""The series of the first hours' chart; `bounced` is hard and soft bounces together."""
+
+
+def hour_of(instant: datetime) -> datetime:
+    """The UTC hour an instant falls in: the bucket of the hourly counts."""
+    return as_utc(instant).replace(minute=0, second=0, microsecond=0)
 
 
 @dataclass(frozen=True)
@@ -103,6 +113,19 @@ class RecipientFailure:
 
 
 @dataclass(frozen=True)
+class HourCount:
+    """People who first reached each stage in one hour of the mailing's first 72."""
+
+    hour: datetime
+    offset: int
+    """Hours since the hour the mailing was planned in: 0 to 71."""
+    delivered: int
+    clicked: int
+    pledged: int
+    bounced: int
+
+
+@dataclass(frozen=True)
 class MailingFunnel:
     """One mailing of an action, as the funnel page and the API show it."""
 
@@ -120,6 +143,8 @@ class MailingFunnel:
     batch_failures: tuple[BatchFailure, ...]
     recipient_failures_total: int
     recipient_failures: tuple[RecipientFailure, ...]
+    first_hours: tuple[HourCount, ...]
+    """The hours of the first 72 in which anyone reached a stage, oldest first."""
 
 
 def action_mailings(conn: Connection, action_id: str, now: datetime, *,
@@ -141,13 +166,39 @@ def action_mailings(conn: Connection, action_id: str, now: datetime, *,
                                     mailing_batch_failures.c.batch_id)):
         refused.setdefault(r.mailing_id, []).append(BatchFailure(
             r.batch_id, r.status, r.reason, r.recipients, as_utc(r.failed_at)))
+    hourly = _hourly(conn, ids)
     return [_funnel(conn, row, {s: people.get((row.mailing_id, s), 0) for s in PROVIDER_STAGES},
-                    tuple(refused.get(row.mailing_id, ())), now, supporter_ids) for row in rows]
+                    tuple(refused.get(row.mailing_id, ())), now, supporter_ids,
+                    _first_hours(row, hourly.get(row.mailing_id, {}))) for row in rows]
+
+
+def _hourly(conn: Connection, ids: list[str]) -> dict[str, dict[datetime, dict[str, int]]]:
+    """Per mailing and hour, the people who first reached each hourly series' stage then."""
+    series = {"delivered": "delivered", "clicked": "clicked", "bounced_hard": "bounced",
+              "bounced_soft": "bounced", "pledged": "pledged"}
+    found: dict[str, dict[datetime, dict[str, int]]] = {}
+    for table in (mailing_provider_hours, mailing_response_hours):
+        for r in conn.execute(select(table).where(table.c.mailing_id.in_(ids),
+                                                  table.c.stage.in_(series))):
+            hour = found.setdefault(r.mailing_id, {}).setdefault(as_utc(r.hour), {})
+            name = series[r.stage]
+            hour[name] = hour.get(name, 0) + int(r.people)
+    return found
+
+
+def _first_hours(row: Any, hours: dict[datetime, dict[str, int]]) -> tuple[HourCount, ...]:
+    start = hour_of(row.planned_at)
+    found = []
+    for hour, counts in sorted(hours.items()):
+        offset = int((hour - start).total_seconds() // 3600)
+        if 0 <= offset < FIRST_HOURS:
+            found.append(HourCount(hour, offset, *(counts.get(name, 0) for name in HOURLY)))
+    return tuple(found)
 
 
 def _funnel(conn: Connection, row: Any, provider: dict[str, int],
-            refused: tuple[BatchFailure, ...], now: datetime, supporter_ids: bool
-            ) -> MailingFunnel:
+            refused: tuple[BatchFailure, ...], now: datetime, supporter_ids: bool,
+            first_hours: tuple[HourCount, ...]) -> MailingFunnel:
     steps = [("planned", "Recipients planned", row.recipients_planned),
              ("sent", "Sent (accepted by SendGrid)", row.recipients_sent),
              ("delivered", "Delivered", provider["delivered"]),
@@ -168,7 +219,7 @@ def _funnel(conn: Connection, row: Any, provider: dict[str, int],
         planned_at=as_utc(row.planned_at), status=_status(row), progress=_progress(row, now),
         funnel=funnel, opened=provider["opened"], opened_machine=provider["opened_machine"],
         problems=problems, batch_failures=refused, recipient_failures_total=total,
-        recipient_failures=failures)
+        recipient_failures=failures, first_hours=first_hours)
 
 
 def _status(row: Any) -> str:

@@ -25,10 +25,13 @@ from campaign.infra.tables import (
     mail_deliveries,
     mailing_batch_failures,
     mailing_recipients,
+    mailing_response_hours,
     mailings,
 )
+from campaign.read_models.mailing_funnel import hour_of
 from events import StoredEvent
 from events.projections import Mode
+from events.sql import upsert
 
 RESPONSES = {pledge.Pledged.type_name: ("pledged_at", "pledged"),
              pledge.LetterConfirmed.type_name: ("confirmed_at", "confirmed")}
@@ -40,7 +43,8 @@ class MailingsProjection:
 
     name = "mailings"
     mode: Mode = "catch-up"
-    tables: Sequence[Table] = (mailings, mailing_recipients, mailing_batch_failures)
+    tables: Sequence[Table] = (mailings, mailing_recipients, mailing_batch_failures,
+                               mailing_response_hours)
     event_types: frozenset[str] | None = frozenset({
         mailing.MailingPlanned.type_name, mailing.BatchAccepted.type_name,
         mailing.BatchFailed.type_name, mailing.MailingCompleted.type_name, *RESPONSES})
@@ -124,9 +128,13 @@ def _responded(conn: Connection, type_name: str,
         .where(and_(r.supporter_id == event.supporter_id, r.action_id == event.action_id,
                     r[column].is_(None)))
         .values({column: at}).returning(r.mailing_id)).scalars().all()
-    for mailing_id, people in Counter(stamped).items():
+    for mailing_id, people in sorted(Counter(stamped).items()):
         conn.execute(update(mailings).where(mailings.c.mailing_id == mailing_id)
                      .values({counter: mailings.c[counter] + people}))
+        upsert(conn, mailing_response_hours, [{"mailing_id": mailing_id, "stage": counter,
+                                               "hour": hour_of(at), "people": people}],
+               ["mailing_id", "stage", "hour"],
+               lambda added: {"people": mailing_response_hours.c.people + added.people})
 
 
 def _action_of(conn: Connection, mailing_id: str) -> str | None:

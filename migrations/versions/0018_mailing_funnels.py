@@ -1,10 +1,11 @@
 """Mailing funnels: each mailing of an action as unique people per stage.
 
-`mailings`, `mailing_recipients` and `mailing_batch_failures` belong to the `mailings`
-catch-up projection, which starts from the beginning of the log: mailings sent before this
-revision are filled in by the first runs. `mailing_provider_people` and
-`mailing_provider_counts` are kept from SendGrid's events as they arrive: events received
-before this revision were counted as events only (`mailing_event_counts`), not as people.
+`mailings`, `mailing_recipients`, `mailing_batch_failures` and `mailing_response_hours`
+belong to the `mailings` catch-up projection, which starts from the beginning of the log:
+mailings sent before this revision are filled in by the first runs.
+`mailing_provider_people`, `mailing_provider_counts` and `mailing_provider_hours` are kept
+from SendGrid's events as they arrive: events received before this revision were counted
+as events only (`mailing_event_counts`), not as people.
 
 Revision ID: 0018
 Revises: 0017
@@ -89,7 +90,20 @@ def upgrade() -> None:
     )
 
 
+    for name in ("mailing_provider_hours", "mailing_response_hours"):
+        op.create_table(
+            name,
+            sa.Column("mailing_id", sa.Text(), nullable=False),
+            sa.Column("stage", sa.Text(), nullable=False),
+            sa.Column("hour", WHEN, nullable=False),
+            sa.Column("people", sa.BigInteger(), nullable=False),
+            sa.PrimaryKeyConstraint("mailing_id", "stage", "hour"),
+        )
+
+
 def downgrade() -> None:
+    op.drop_table("mailing_response_hours")
+    op.drop_table("mailing_provider_hours")
     op.drop_table("mailing_provider_counts")
     op.drop_table("mailing_provider_people")
     op.drop_index("ix_mailing_batch_failures_mailing_id", "mailing_batch_failures")

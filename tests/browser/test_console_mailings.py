@@ -147,6 +147,11 @@ def test_the_funnel_counts_people_from_sent_to_confirmed_with_opens_only_indicat
     expect(bounced).to_have_attribute("data-value", "1")
     expect(bounced).to_contain_text("11.1%")  # 1 of 9 sent
     expect(page.get_by_test_id("progress-sent")).to_have_attribute("data-value", "9")
+    hours = page.get_by_test_id("hours-chart")
+    per_series = {name: sum(int(v or 0) for v in hours.locator(
+        f"[data-series={name}] circle").evaluate_all("cs => cs.map(c => c.dataset.value)"))
+        for name in ("delivered", "clicked", "pledged", "bounced")}
+    assert per_series == {"delivered": 8, "clicked": 4, "pledged": 3, "bounced": 1}
     screenshot_for_docs(page, "console-mailings")
 
 

@@ -76,6 +76,16 @@ class MailingRecipientFailureSchema(ApiSchema):
     failed_at = F.AwareDateTime(required=True)
 
 
+class MailingHourSchema(ApiSchema):
+    hour = F.AwareDateTime(required=True, metadata={"description": "The UTC hour's start"})
+    offset = F.Integer(required=True, metadata={
+        "description": "Hours since the hour the mailing was planned in (0–71)"})
+    delivered = F.Integer(required=True, metadata={"description": PEOPLE})
+    clicked = F.Integer(required=True, metadata={"description": PEOPLE})
+    pledged = F.Integer(required=True, metadata={"description": PEOPLE})
+    bounced = F.Integer(required=True, metadata={"description": PEOPLE + "; hard and soft"})
+
+
 class MailingSchema(ApiSchema):
     mailing_id = F.String(required=True)
     kind = F.String(required=True, metadata={"enum": [
@@ -100,6 +110,9 @@ class MailingSchema(ApiSchema):
     recipient_failures_total = F.Integer(required=True, metadata={"description": PEOPLE})
     recipient_failures = F.List(F.Nested(MailingRecipientFailureSchema), required=True,
                                 metadata={"description": "The latest 50, newest first"})
+    first_hours = F.List(F.Nested(MailingHourSchema), required=True, metadata={
+        "description": "People who first reached a stage in each hour of the first 72 "
+                       "(hours with nobody left out), oldest first"})
 
 
 class MailingsSchema(ApiSchema):

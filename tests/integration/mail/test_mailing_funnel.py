@@ -148,6 +148,9 @@ def test_each_stage_counts_a_person_once_however_many_events_say_so(
                                "spam_report": 1, "unsubscribed": 0}
     assert [p["rate_of_sent"] for p in found["problems"]][0] == pytest.approx(1 / 6)
     assert found["funnel"][2]["of_previous"] == pytest.approx(5 / 6)
+    hours = found["first_hours"]
+    assert [sum(h[name] for h in hours) for name in ("delivered", "clicked", "bounced")] \
+        == [5, 1, 1]
     progress = found["progress"]
     assert (progress["batches_planned"], progress["batches_accepted"]) == (1, 1)
     assert (progress["recipients_sent"], progress["running"]) == (6, False)
