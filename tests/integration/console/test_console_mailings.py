@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from campaign.application.commands import Meta
@@ -13,7 +14,12 @@ from campaign.domain import mailing
 from campaign.infra.tables import mail_batches
 from campaign.mail.sending import record_outcome
 from events import SubscriptionRunner
-from tests.integration.api.conftest import Person, confirmed  # noqa: F401 (a fixture)
+from tests.integration.api.conftest import (  # noqa: F401 (a fixture)
+    Headers,
+    Person,
+    confirmed,
+    if_match,
+)
 from tests.integration.console.signing_in import ConsoleClient
 
 ConsoleAs = Callable[..., ConsoleClient]
@@ -54,6 +60,7 @@ def test_a_sent_launch_shows_its_funnel_in_people_to_every_role(
     assert 'data-testid="stage-opened" data-value="0"' in html and "indicative only" in html
     assert 'data-stage="planned"' in html and "people" in html
     assert "mailing-failed" not in html
+    assert 'data-testid="overview"' not in html  # one mailing: nothing to compare it with
 
 
 def test_a_launch_whose_every_batch_failed_says_so_with_the_reason(
@@ -105,3 +112,25 @@ def test_a_mailing_not_yet_sent_shows_as_planned_and_may_refresh_itself(
     assert 'data-testid="progress-rate">—<' in html and 'data-testid="auto-refresh"' in html
     assert 'http-equiv="refresh" content="5"' not in html
     assert 'http-equiv="refresh" content="5"' in refreshing.get_data(as_text=True)
+
+
+def test_an_update_is_a_mailing_of_its_own_listed_beside_the_launch(
+    container: Container, client: FlaskClient, campaigner: Headers, launched_action: str,
+    confirmed: Callable[..., Person], console_as: ConsoleAs,  # noqa: F811
+) -> None:
+    confirmed()
+    for _, batch_id in planned_batches(container):
+        container.batches.send(batch_id, datetime.now(UTC))
+    url = f"/api/v1/actions/{launched_action}"
+    updated = client.post(f"{url}/updates", json={"number": 6, "title": "STILL JAILED"},
+                          headers=if_match(client, url, campaigner))
+    assert updated.status_code == 201, updated.get_json()
+    for _, batch_id in planned_batches(container):
+        container.batches.send(batch_id, datetime.now(UTC))
+    run(container, "mailings")
+
+    html = page(console_as("viewer"), launched_action)
+
+    assert html.count('data-testid="overview-row"') == 2
+    assert html.count('data-testid="mailing" ') == 2
+    assert ">Launch</a>" in html and ">Update 1</a>" in html
