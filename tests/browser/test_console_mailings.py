@@ -22,6 +22,7 @@ from campaign.infra.tables import supporters
 from campaign.settings import Settings
 from events import create_store_engine
 from events.personal_data import BlindIndex, Vault
+from tests.browser.accessibility import assert_accessible
 from tests.browser.console import console_token, log_in
 from tests.browser.docs_screenshots import screenshot_for_docs
 from tests.browser.outbox import Email
@@ -152,6 +153,7 @@ def test_the_funnel_counts_people_from_sent_to_confirmed_with_opens_only_indicat
         f"[data-series={name}] circle").evaluate_all("cs => cs.map(c => c.dataset.value)"))
         for name in ("delivered", "clicked", "pledged", "bounced")}
     assert per_series == {"delivered": 8, "clicked": 4, "pledged": 3, "bounced": 1}
+    assert_accessible(page)
     screenshot_for_docs(page, "console-mailings")
 
 
@@ -185,6 +187,7 @@ def test_recipients_left_out_of_a_mailing_are_listed_with_their_reason(
     expect(failure).to_have_count(1)
     expect(failure.get_by_test_id("failure-reason")).to_have_text(LINE_BREAK)
     expect(failure.get_by_test_id("failed-supporter")).to_have_count(0)  # viewers: ids only
+    assert_accessible(page)
     expect(page.get_by_test_id("progress-failed")).to_have_attribute("data-value", "1")
 
     page.get_by_test_id("logout").click()
