@@ -13,7 +13,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from dramatiq.brokers.stub import StubBroker
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, Table, select
 
 from campaign.application.access import create_token
 from campaign.application.commands import Meta
@@ -24,15 +24,17 @@ from campaign.demo import ua_135_10 as seed
 from campaign.domain import supporter
 from campaign.infra.tables import mail_batches, mail_deliveries, supporters
 from campaign.mail.planning import launch_mailing_id
+from campaign.read_models.mailings import MailingsProjection
 from campaign.settings import Settings
 from campaign.web.app import create_app
-from events import SubscriptionRunner
+from events import SubscriptionRunner, rebuild
 from tests.fakes.fixtures import sendgrid_server  # noqa: F401 (a fixture)
 from tests.fakes.sendgrid_server import FakeSendGrid
 from tests.integration.mail.conftest import event, post_events, public_key_text
 from tests.wiring import with_actors
 
 META = Meta(actor="test", correlation_id="funnel-tests")
+PROJECTION = MailingsProjection()
 SEPTEMBER = datetime(2010, 9, 1, 9, tzinfo=UTC)
 Key = ec.EllipticCurvePrivateKey
 
@@ -108,6 +110,11 @@ def problems(found: dict[str, Any]) -> dict[str, int]:
     return {problem["name"]: problem["people"] for problem in found["problems"]}
 
 
+def rows(container: Container, table: Table) -> list[tuple[Any, ...]]:
+    with container.engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(select(table).order_by(*table.primary_key))]
+
+
 def launch(container: Container) -> None:
     for command in (seed.OPEN_CASE, seed.DRAFT, seed.IN_RUSSIAN, seed.LAUNCH):
         container.commands.handle(command, META)
@@ -177,6 +184,9 @@ def test_pledges_and_letters_count_for_the_mailings_their_supporter_got_before_t
     run(container, "mailings")
 
     launched, updated = mailings(container, client)
+    live = {table.name: rows(container, table) for table in PROJECTION.tables}
+    rebuild(container.store, container.projections[PROJECTION.name])
+    assert {table.name: rows(container, table) for table in PROJECTION.tables} == live
     assert stages(launched)["pledged"] == 2 and stages(launched)["confirmed"] == 2
     assert updated["label"] == "Update 1"
     # Both pledged before the update reached them; only the second wrote after it.
