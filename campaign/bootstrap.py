@@ -47,6 +47,7 @@ from campaign.read_models.cases import CasesProjection
 from campaign.read_models.daily_activity import DailyActivity
 from campaign.read_models.mail_batches import MailBatchesProjection
 from campaign.read_models.mail_recipient_failures import MailRecipientFailuresProjection
+from campaign.read_models.mailings import MailingsProjection
 from campaign.read_models.partners import PartnersProjection
 from campaign.read_models.pledges import LetterCountsProjection, PledgesProjection
 from campaign.read_models.stream_directory import StreamDirectory
@@ -142,6 +143,7 @@ def all_projections(store: EventStore, vault: Vault, blind_index: BlindIndex) ->
         DailyActivity(),
         MailBatchesProjection(),
         MailRecipientFailuresProjection(),
+        MailingsProjection(),
         PartnersProjection(store),
     ]
 

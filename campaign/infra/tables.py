@@ -317,6 +317,103 @@ mailing_event_counts = Table(
     Column("count", BigInteger(), nullable=False),
 )
 
+# --- Mailing funnels (campaign/read_models/mailings.py, campaign/mail/provider_people.py) ---
+
+# One row per mailing about an action: its plan, the outcome of its batches so far, and how
+# many of the people it reached pledged and confirmed a letter afterwards (the `mailings`
+# catch-up projection). `sequence` numbers the action's mailings of one kind: update 1, 2 …
+mailings = Table(
+    "mailings",
+    metadata,
+    Column("mailing_id", Text(), primary_key=True),
+    Column("action_id", Text(), nullable=False, index=True),
+    Column("kind", Text(), nullable=False),
+    Column("sequence", Integer(), nullable=False),
+    Column("planned_at", DateTime(timezone=True), nullable=False),
+    Column("batches_planned", Integer(), nullable=False),
+    Column("recipients_planned", Integer(), nullable=False),
+    Column("batches_accepted", Integer(), nullable=False),
+    Column("batches_failed", Integer(), nullable=False),
+    Column("recipients_sent", Integer(), nullable=False),
+    Column("recipients_failed", Integer(), nullable=False),
+    Column("first_outcome_at", DateTime(timezone=True), nullable=True),
+    Column("last_outcome_at", DateTime(timezone=True), nullable=True),
+    Column("completed_at", DateTime(timezone=True), nullable=True),
+    Column("pledged", Integer(), nullable=False),
+    Column("confirmed", Integer(), nullable=False),
+)
+
+# Each person a mailing about an action was sent to (in a batch the provider accepted, not
+# left out of it), and when they first pledged and first confirmed a letter on that action
+# after it was sent: each person counts once per mailing, however many pledges or letters.
+mailing_recipients = Table(
+    "mailing_recipients",
+    metadata,
+    Column("delivery_id", Text(), primary_key=True),
+    Column("mailing_id", Text(), nullable=False, index=True),
+    Column("action_id", Text(), nullable=False),
+    Column("supporter_id", Text(), nullable=False),
+    Column("sent_at", DateTime(timezone=True), nullable=False),
+    Column("pledged_at", DateTime(timezone=True), nullable=True),
+    Column("confirmed_at", DateTime(timezone=True), nullable=True),
+    Index("ix_mailing_recipients_supporter_action", "supporter_id", "action_id"),
+)
+
+# Batches of a mailing the provider (or our own checks, status 0) refused as a whole, with
+# the reason and how many people they held: a launch whose every batch broke shows here.
+mailing_batch_failures = Table(
+    "mailing_batch_failures",
+    metadata,
+    Column("batch_id", Text(), primary_key=True),
+    Column("mailing_id", Text(), nullable=False, index=True),
+    Column("status", Integer(), nullable=False),
+    Column("reason", Text(), nullable=False),
+    Column("recipients", Integer(), nullable=False),
+    Column("failed_at", DateTime(timezone=True), nullable=False),
+)
+
+# From SendGrid's events, not the log: each delivery (one person of one mailing) once per
+# stage it reached (delivered, opened, clicked, bounced_hard …), however many events say so.
+mailing_provider_people = Table(
+    "mailing_provider_people",
+    metadata,
+    Column("delivery_id", Text(), primary_key=True),
+    Column("stage", Text(), primary_key=True),
+    Column("mailing_id", Text(), nullable=False),
+    Column("first_at", DateTime(timezone=True), nullable=False),
+)
+
+# How many people of each mailing reached each provider stage: the rows above, counted as
+# they are first written, so a page reads one row per stage.
+mailing_provider_counts = Table(
+    "mailing_provider_counts",
+    metadata,
+    Column("mailing_id", Text(), primary_key=True),
+    Column("stage", Text(), primary_key=True),
+    Column("people", BigInteger(), nullable=False),
+)
+
+# People reaching a stage per hour, for the first days of a mailing: from SendGrid's events
+# (the hour SendGrid saw each person's first event of the stage) and from the log (the hour
+# of each person's first pledge or letter after the mailing, kept by the `mailings` projection).
+mailing_provider_hours = Table(
+    "mailing_provider_hours",
+    metadata,
+    Column("mailing_id", Text(), primary_key=True),
+    Column("stage", Text(), primary_key=True),
+    Column("hour", DateTime(timezone=True), primary_key=True),
+    Column("people", BigInteger(), nullable=False),
+)
+
+mailing_response_hours = Table(
+    "mailing_response_hours",
+    metadata,
+    Column("mailing_id", Text(), primary_key=True),
+    Column("stage", Text(), primary_key=True),
+    Column("hour", DateTime(timezone=True), primary_key=True),
+    Column("people", BigInteger(), nullable=False),
+)
+
 # --- Partners (campaign/partners) ---
 
 # Read model of the partner aggregate (inline: the API reads it right after a write). The API

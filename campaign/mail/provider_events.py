@@ -1,9 +1,11 @@
-"""SendGrid's delivery events applied: suppressions, unsubscribes and mailing counts.
+"""SendGrid's delivery events applied: suppressions, unsubscribes, mailing counts and people.
 
 Events are correlated by the ids we put in `custom_args` (`delivery_id`, `mailing_id`;
 SendGrid repeats them as top-level keys), never by position, and applied once per
-`sg_event_id`. Events carry the recipient's address: nothing here logs a payload. The
-HTTP side (signature first, then parsing) is campaign.web.api.sendgrid_webhook.
+`sg_event_id`. Counts are of events (`mailing_event_counts`) and of people, each delivery
+once per stage (campaign.mail.provider_people). Events carry the recipient's address:
+nothing here logs a payload. The HTTP side (signature first, then parsing) is
+campaign.web.api.sendgrid_webhook.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from campaign.application.commands import CommandHandler, Meta
 from campaign.domain.base import DomainError
 from campaign.domain.supporter import Suppress, SuppressionReason, Unsubscribe
 from campaign.infra.tables import mail_deliveries, mailing_event_counts, sendgrid_events
+from campaign.mail.provider_people import record_people, stage_of
 from events.sql import upsert
 
 log = logging.getLogger(__name__)
@@ -56,6 +59,7 @@ def apply_events(
     usable = [e for e in events if _usable(e)]
     tally.ignored = len(events) - len(usable)
     counts: Counter[tuple[str, str]] = Counter()
+    reached: list[tuple[str, str, datetime]] = []
     with commands.engine.begin() as conn:
         fresh = _claim(conn, (e["sg_event_id"] for e in usable), now)
         for event in usable:
@@ -67,8 +71,12 @@ def apply_events(
             if mailing_id:
                 counts[(mailing_id, _label(event))] += 1
                 tally.counted += 1
+            delivery_id, stage = _text(event.get("delivery_id")), stage_of(event)
+            if delivery_id and stage:
+                reached.append((delivery_id, stage, _event_time(event.get("timestamp"), now)))
             if _apply(commands, conn, event, correlation, now):
                 tally.applied += 1
+        record_people(conn, reached)
         upsert(conn, mailing_event_counts,
                [{"mailing_id": m, "event_type": t, "count": n} for (m, t), n in counts.items()],
                ["mailing_id", "event_type"],

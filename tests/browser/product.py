@@ -19,12 +19,14 @@ from typing import Any
 from uuid import uuid4
 
 import requests
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from campaign.demo import ua_135_10 as seed
 from campaign.domain.codec import to_plain
 from campaign.infra.clock import utc_now
 from campaign.settings import RateLimits
 from tests.browser.outbox import Outbox
+from tests.browser.sendgrid_events import public_key_text
 from tests.commands import BIN, SECRET_KEY, campaign, command_env, describe
 from tests.e2e.processes import Process, free_port, http_status, start, stop, wait_for
 
@@ -66,6 +68,9 @@ class Product:
     """An admin's token: supporters' data, partners, tokens."""
     public: Api
     """No token: what anyone may call (sign up, request a manage link)."""
+    sendgrid_key: ec.EllipticCurvePrivateKey | None = None
+    """Signs events as SendGrid does: its public half is SENDGRID_WEBHOOK_PUBLIC_KEY
+    (tests/browser/sendgrid_events.py posts them)."""
 
     def url(self, path: str) -> str:
         """`path` on the product: `product.url("/join")`."""
@@ -140,9 +145,10 @@ def unique_email(who: str = "supporter") -> str:
 
 
 @contextmanager
-def running_product(workdir: Path) -> Iterator[Product]:
+def running_product(workdir: Path, seed: bool = True) -> Iterator[Product]:
     """Migrate, then serve with `campaign run` until the block ends; meanwhile load the
-    seed and make two tokens, as an operator would with the `campaign` command.
+    seed (unless `seed` is False: a product with nobody in it) and make two tokens, as an
+    operator would with the `campaign` command.
 
     The seed (`campaign demo`: the case of Azimzhan Askarov, UA 135/10 and four demo
     supporters) is loaded before any test signs anyone up, so its launch e-mail of 2010
@@ -152,9 +158,11 @@ def running_product(workdir: Path) -> Iterator[Product]:
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     var = workdir / "var"
+    sendgrid_key = ec.generate_private_key(ec.SECP256R1())
     env = command_env(
         VAR_DIR=str(var), SECRET_KEY=SECRET_KEY, PUBLIC_BASE_URL=base_url,
         MAIL_FROM="Urgent Actions <ua@example.org>",
+        SENDGRID_WEBHOOK_PUBLIC_KEY=public_key_text(sendgrid_key),
         **{f"RATE_LIMIT_{name.upper()}": GENEROUS for name in vars(RateLimits())},
     )
     operator = partial(_succeeds, env)
@@ -163,16 +171,18 @@ def running_product(workdir: Path) -> Iterator[Product]:
     process = start("product", argv, env, workdir)
     try:
         with ThreadPoolExecutor() as pool:
-            seeded = pool.submit(operator, "demo")
+            seeded = pool.submit(operator, "demo") if seed else None
             campaigner, admin = pool.map(
                 lambda role: operator("tokens", "create", "--role", role, "--name",
                                       f"browser tests {role}").strip(),
                 ("campaigner", "admin"))
-            seeded.result()
+            if seeded is not None:
+                seeded.result()
         wait_for(lambda: http_status(f"{base_url}/readyz") == 200 or None,
                  f"{base_url}/readyz", processes=[process])
         yield Product(base_url, env, process, Outbox(var / "outbox", process),
-                      Api(base_url, campaigner), Api(base_url, admin), Api(base_url))
+                      Api(base_url, campaigner), Api(base_url, admin), Api(base_url),
+                      sendgrid_key)
     finally:
         stop([process])
 

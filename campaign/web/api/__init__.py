@@ -95,8 +95,14 @@ def init_api(app: Flask) -> ProblemApi:
 
     for module in (partners, partner_inbound, feed):
         api.register_blueprint(module.blueprint)
-    from campaign.web.api import dashboard, mail_failures, partner_deliveries, subscriptions
+    from campaign.web.api import (
+        dashboard,
+        mail_failures,
+        mailings,
+        partner_deliveries,
+        subscriptions,
+    )
 
-    for module in (partner_deliveries, subscriptions, mail_failures, dashboard):
+    for module in (partner_deliveries, subscriptions, mail_failures, dashboard, mailings):
         api.register_blueprint(module.blueprint)
     return api

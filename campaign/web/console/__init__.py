@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from campaign.web.console import dashboard, login
+from campaign.web.console import dashboard, login, mailings
 
 SCREENS: tuple[Blueprint, ...] = (
     login.blueprint,
     dashboard.blueprint,
+    mailings.blueprint,
 )
