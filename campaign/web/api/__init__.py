@@ -95,8 +95,8 @@ def init_api(app: Flask) -> ProblemApi:
 
     for module in (partners, partner_inbound, feed):
         api.register_blueprint(module.blueprint)
-    from campaign.web.api import mail_failures, partner_deliveries, subscriptions
+    from campaign.web.api import mail_failures, partner_deliveries, partner_health, subscriptions
 
-    for module in (partner_deliveries, subscriptions, mail_failures):
+    for module in (partner_deliveries, partner_health, subscriptions, mail_failures):
         api.register_blueprint(module.blueprint)
     return api
