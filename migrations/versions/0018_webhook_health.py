@@ -2,7 +2,7 @@
 every stored webhook body carries its event's id as the feed shows it.
 
 Revision ID: 0018
-Revises: 0016
+Revises: 0017
 Create Date: 2026-12-06
 
 `webhook_attempts.partner_id` (filled from each attempt's delivery) lets the health view
@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0018"
-down_revision = "0016"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 

@@ -13,7 +13,7 @@ from sqlalchemy import text
 from campaign.infra.database import upgrade
 from tests.databases import PostgresDatabases, engine_for
 
-BEFORE = "0016"
+BEFORE = "0017"
 OLD_BODY = '{"type":"action.launched","timestamp":"2020-05-12T10:00:00+00:00","data":{"t":"Ä"}}'
 ROWS = [
     ("INSERT INTO webhook_messages (event_id, position, type, occurred_at, body) "

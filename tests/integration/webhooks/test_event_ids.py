@@ -6,7 +6,9 @@ The partner side is the test's receiver: it verifies every request with the refe
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from flask.testing import FlaskClient
@@ -103,3 +105,35 @@ def test_the_body_and_its_event_id_stay_the_same_across_retries_redeliveries_and
     assert {r.body for r in sent} == {sent[0].body}
     assert {r.webhook_id for r in sent} == {row.delivery_id}
     assert sent[0].payload["event_id"] == row.event_id
+
+
+def partner_snippet() -> dict[str, Any]:
+    """The receiver docs/partners.md gives partners to copy, as they would run it."""
+    text = (Path(__file__).resolve().parents[3] / "docs" / "partners.md").read_text()
+    (code,) = re.findall(r"```python\n(.*?)```", text, re.DOTALL)
+    found: dict[str, Any] = {}
+    exec(compile(code, "docs/partners.md", "exec"), found)  # noqa: S102 - our own docs
+    return found
+
+
+def test_the_receiver_in_the_partner_docs_verifies_our_webhooks_and_skips_them_in_the_feed(
+    container: Container, pipeline: Pipeline, receiver: PartnerReceiver, clock: Clock,
+    client: FlaskClient,
+) -> None:
+    issued = register(container, receiver, clock())
+    launch_seed_action(container)
+    receiver.answer_next(Answer(200), 2)
+    receiver.answer_always(Answer(503, body=b"down"))
+    pipeline.run()
+    snippet, seen = partner_snippet(), set[str]()
+
+    answers = [snippet["receive"](issued.signing_secret, d.body, d.headers, seen)
+               for d in receiver.deliveries()]
+    forged = snippet["receive"]("whsec_" + "A" * 44, receiver.deliveries()[0].body,
+                                receiver.deliveries()[0].headers, seen)
+    new = snippet["catch_up"](feed_items(client, str(issued.api_key)), seen)
+
+    assert answers == [204, 204] and forged == 401
+    unsent = [r.event_id for r in deliveries(container, issued.partner_id)
+              if r.status != "succeeded"]
+    assert [item["event_id"] for item in new] == unsent
