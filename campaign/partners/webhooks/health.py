@@ -69,6 +69,11 @@ class PartnerHealth:
         return self.succeeded / self.attempts if self.attempts else None
 
     @property
+    def hours_with_failures(self) -> list[int]:
+        """Which of `hours` (by index) had a failed attempt: the sparkline marks them red."""
+        return [index for index, hour in enumerate(self.hours) if hour.failures]
+
+    @property
     def oldest_undelivered_age(self) -> timedelta | None:
         """How long the oldest event still waiting for delivery has waited."""
         return None if self.oldest_undelivered_at is None else self.now - \

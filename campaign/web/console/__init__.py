@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from campaign.web.console import login
+from campaign.web.console import login, partner_actions, partners
 
 SCREENS: tuple[Blueprint, ...] = (
     login.blueprint,
+    partners.blueprint,
+    partner_actions.blueprint,
 )
