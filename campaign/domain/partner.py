@@ -121,8 +121,33 @@ class EnablePartnerEndpoint:
     enabled_at: datetime
 
 
+@dataclass(frozen=True)
+class ChangePartnerFollows:
+    """Follow these cases, actions, countries and event types from now on, instead."""
+
+    partner_id: str
+    case_ids: tuple[str, ...]
+    action_ids: tuple[str, ...]
+    countries: tuple[str, ...]
+    event_types: tuple[str, ...]
+    changed_at: datetime
+
+
+@dataclass(frozen=True)
+class RotatePartnerApiKey:
+    """Replace the partner's API key: the old one stops working at once.
+
+    `api_key_hash` is the hash of the new key, handed to the partner once (never the key).
+    """
+
+    partner_id: str
+    api_key_hash: str
+    rotated_at: datetime
+
+
 Command: TypeAlias = (
     RegisterPartner | RotatePartnerSecret | DisablePartnerEndpoint | EnablePartnerEndpoint
+    | ChangePartnerFollows | RotatePartnerApiKey
 )
 
 # Events
@@ -182,8 +207,32 @@ class PartnerEndpointEnabled(DomainEvent):
     enabled_at: datetime
 
 
+@dataclass(frozen=True)
+class PartnerFollowsChanged(DomainEvent):
+    """The partner follows these from now on; what was sent or queued before stays so."""
+
+    type_name: ClassVar[str] = "PartnerFollowsChanged"
+    partner_id: str
+    case_ids: tuple[str, ...]
+    action_ids: tuple[str, ...]
+    countries: tuple[str, ...]
+    event_types: tuple[str, ...]
+    changed_at: datetime
+
+
+@dataclass(frozen=True)
+class PartnerApiKeyRotated(DomainEvent):
+    """The partner's API key is now the one hashed to `api_key_hash`; the old one is void."""
+
+    type_name: ClassVar[str] = "PartnerApiKeyRotated"
+    partner_id: str
+    api_key_hash: str
+    rotated_at: datetime
+
+
 EVENTS: tuple[type[DomainEvent], ...] = (
     PartnerRegistered, PartnerSecretRotated, PartnerEndpointDisabled, PartnerEndpointEnabled,
+    PartnerFollowsChanged, PartnerApiKeyRotated,
 )
 
 
@@ -241,6 +290,17 @@ def decide(state: State, command: Command) -> list[DomainEvent]:
         case EnablePartnerEndpoint():
             _require_registered(state)
             return [] if state.endpoint_enabled else [emit(PartnerEndpointEnabled, command)]
+        case ChangePartnerFollows():
+            _require_registered(state)
+            _check_follows(command)
+            unchanged = follows_of(command) == state.follows
+            return [] if unchanged else [emit(PartnerFollowsChanged, command)]
+        case RotatePartnerApiKey():
+            _require_registered(state)
+            require_text(command.api_key_hash, "empty_api_key_hash", "the API key's hash")
+            if command.api_key_hash == state.api_key_hash:
+                return []  # the same rotation again: already done
+            return [emit(PartnerApiKeyRotated, command)]
 
 
 def _register(state: State, command: RegisterPartner) -> list[DomainEvent]:
@@ -253,12 +313,16 @@ def _register(state: State, command: RegisterPartner) -> list[DomainEvent]:
     if not command.webhook_url.startswith(("https://", "http://")):
         raise DomainError("invalid_webhook_url", "the webhook URL must be an http(s) URL")
     require_single_line(command.webhook_url, "the webhook URL")  # a request line carries it
+    _check_follows(command)
+    return [emit(PartnerRegistered, command)]
+
+
+def _check_follows(command: RegisterPartner | ChangePartnerFollows) -> None:
     for country in command.countries:
         validate_country(country)
     for followed in (*command.case_ids, *command.action_ids):
         require_text(followed, "invalid_follow", "a followed case or action id")
     _check_event_types(command.event_types)
-    return [emit(PartnerRegistered, command)]
 
 
 def _check_event_types(event_types: tuple[str, ...]) -> None:
@@ -298,6 +362,10 @@ def evolve(state: State, event: DomainEvent) -> State:
             return replace(state, endpoint_enabled=False, disabled_reason=event.reason)
         case PartnerEndpointEnabled():
             return replace(state, endpoint_enabled=True, disabled_reason=None)
+        case PartnerFollowsChanged():
+            return replace(state, follows=follows_of(event))
+        case PartnerApiKeyRotated():
+            return replace(state, api_key_hash=event.api_key_hash)
     return state
 
 

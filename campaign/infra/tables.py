@@ -515,21 +515,25 @@ webhook_deliveries = Table(
     Index("ix_webhook_deliveries_partner_position", "partner_id", "position"),
 )
 
-# Every attempt of a delivery, numbered from 1 across redeliveries: what the API shows.
+# Every attempt of a delivery, numbered from 1 across redeliveries: what the API shows. The
+# partner's id is repeated here so its health over the last day is one index range.
 webhook_attempts = Table(
     "webhook_attempts",
     metadata,
     Column("delivery_id", Text(), primary_key=True),
     Column("attempt", Integer(), primary_key=True),
+    Column("partner_id", Text(), nullable=False),
     Column("attempted_at", DateTime(timezone=True), nullable=False),
     Column("outcome", Text(), nullable=False),  # succeeded | failed | rate_limited | gone
     Column("status_code", Integer(), nullable=True),
     Column("latency_ms", Integer(), nullable=False),
     Column("error", Text(), nullable=True),
+    Index("ix_webhook_attempts_partner_attempted_at", "partner_id", "attempted_at"),
 )
 
 # Per partner endpoint: since when it fails (disabled after five days), until when it asked
-# us to wait (429/503 with Retry-After), and when it last took a delivery.
+# us to wait (429/503 with Retry-After), when it last took a delivery, and when it last
+# failed with which status (null: no answer came).
 webhook_endpoints = Table(
     "webhook_endpoints",
     metadata,
@@ -538,6 +542,7 @@ webhook_endpoints = Table(
     Column("paused_until", DateTime(timezone=True), nullable=True),
     Column("last_success_at", DateTime(timezone=True), nullable=True),
     Column("last_failure_at", DateTime(timezone=True), nullable=True),
+    Column("last_failure_status", Integer(), nullable=True),
 )
 
 # The live action dashboard (campaign/read_models/action_dashboard.py), following the log.

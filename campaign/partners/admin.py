@@ -1,4 +1,5 @@
-"""What campaigners do with partners: register one, rotate its secret, switch its endpoint.
+"""What admins do with partners: register one, rotate its secret or API key, switch its
+endpoint, change what it follows.
 
 Shared by the API and the CLI. Each use case appends its event and writes the credentials
 it issues in one transaction, so a partner never exists without its secret, nor a secret
@@ -11,12 +12,13 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
 from campaign.application.access import hash_token
 from campaign.application.commands import CommandHandler, Meta, Outcome
 from campaign.domain import partner
 from campaign.domain.base import carry
+from campaign.infra.tables import actions, cases
 from campaign.partners.credentials import (
     new_api_key,
     new_signing_secret,
@@ -55,6 +57,15 @@ class Issued:
     api_key: str | None
     version: int
     overlap_until: datetime | None = None
+
+
+@dataclass(frozen=True)
+class IssuedApiKey:
+    """A new API key, shown once; only its hash is kept."""
+
+    partner_id: str
+    api_key: str
+    version: int
 
 
 def register_partner(
@@ -105,3 +116,48 @@ def set_endpoint(
         else partner.DisablePartnerEndpoint(partner_id=partner_id, reason="campaigner",
                                             disabled_at=now))
     return commands.handle(command, meta, conn=conn)
+
+
+def change_follows(
+    commands: CommandHandler, partner_id: str, follows: partner.Follows, meta: Meta,
+    now: datetime, expected_version: int | None = None, conn: Connection | None = None,
+) -> Outcome:
+    """Follow `follows` from now on (nothing changes if it already does).
+
+    The outbox judges each event by what the partner follows when it reads the event, and
+    the feed by what it follows when it is read; deliveries already made are sent as made.
+    """
+    command = carry(partner.ChangePartnerFollows, follows, partner_id=partner_id,
+                    changed_at=now)
+    return commands.handle(command, meta, expected_version=expected_version, conn=conn)
+
+
+def rotate_api_key(
+    commands: CommandHandler, partner_id: str, meta: Meta, now: datetime,
+    conn: Connection | None = None,
+) -> IssuedApiKey:
+    """Issue a new API key, shown once; the old one stops working as this commits.
+
+    No overlap: a key is rotated because it may have leaked, and the partner gets the new
+    one from the same admin who rotates it.
+    """
+    api_key = new_api_key()
+    command = partner.RotatePartnerApiKey(partner_id=partner_id,
+                                          api_key_hash=hash_token(api_key), rotated_at=now)
+    outcome = commands.handle(command, meta, conn=conn)
+    return IssuedApiKey(partner_id, api_key, outcome.version)
+
+
+def unknown_follows(conn: Connection, case_ids: tuple[str, ...], action_ids: tuple[str, ...]
+                    ) -> dict[str, list[str]]:
+    """The followed cases and actions that do not exist, by field; empty when all do."""
+    known_cases = set(conn.execute(
+        select(cases.c.case_id).where(cases.c.case_id.in_(case_ids))).scalars())
+    known_actions = set(conn.execute(
+        select(actions.c.action_id).where(actions.c.action_id.in_(action_ids))).scalars())
+    errors: dict[str, list[str]] = {}
+    if missing := [c for c in case_ids if c not in known_cases]:
+        errors["case_ids"] = [f"no case {', '.join(missing)}"]
+    if missing := [a for a in action_ids if a not in known_actions]:
+        errors["action_ids"] = [f"no action {', '.join(missing)}"]
+    return errors

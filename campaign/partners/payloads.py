@@ -56,28 +56,38 @@ def partner_event(store: EventStore, conn: Connection, stored: StoredEvent) -> P
     if built is None:
         return None
     return PartnerEvent(built.event_id, built.position, built.type, built.timestamp,
-                        fit(built.type, built.timestamp, built.data), built.case_id,
-                        built.action_id, built.country)
+                        fit(built.event_id, built.type, built.timestamp, built.data),
+                        built.case_id, built.action_id, built.country)
 
 
 def body(event: PartnerEvent) -> bytes:
-    """The webhook body: compact JSON `{"type", "timestamp", "data"}`, under 20 KB."""
-    return _encode(event.type, event.timestamp, event.data)
+    """The webhook body: compact JSON `{"event_id", "type", "timestamp", "data"}`, < 20 KB.
+
+    `event_id` is the feed item's `event_id`, the same for every partner: a partner catching
+    up from the feed skips the events whose id it already took from a webhook.
+    """
+    return _encode(event.event_id, event.type, event.timestamp, event.data)
 
 
 def envelope(event: PartnerEvent) -> dict[str, Any]:
-    """The body as a JSON-ready dict (what a feed item carries besides its id and position)."""
-    return {"type": event.type, "timestamp": _iso(event.timestamp), "data": event.data}
+    """The body as a JSON-ready dict (what a feed item carries besides its position)."""
+    return _document(event.event_id, event.type, event.timestamp, event.data)
 
 
-def _encode(type_: str, timestamp: datetime, data: dict[str, Any]) -> bytes:
-    document = {"type": type_, "timestamp": _iso(timestamp), "data": data}
+def _document(event_id: str, type_: str, timestamp: datetime, data: dict[str, Any]
+              ) -> dict[str, Any]:
+    return {"event_id": event_id, "type": type_, "timestamp": _iso(timestamp), "data": data}
+
+
+def _encode(event_id: str, type_: str, timestamp: datetime, data: dict[str, Any]) -> bytes:
+    document = _document(event_id, type_, timestamp, data)
     return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def fit(type_: str, timestamp: datetime, data: dict[str, Any]) -> dict[str, Any]:
+def fit(event_id: str, type_: str, timestamp: datetime, data: dict[str, Any]
+        ) -> dict[str, Any]:
     """`data`, its longest texts (or longest lists) shortened until the body fits."""
-    while len(_encode(type_, timestamp, data)) > MAX_BODY_BYTES:
+    while len(_encode(event_id, type_, timestamp, data)) > MAX_BODY_BYTES:
         data = _shortened(data)
     return data
 

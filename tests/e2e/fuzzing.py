@@ -127,6 +127,7 @@ class Harness:
             body["case_id"] = CASE_IDS[0]
         if operation == "partners.create":
             body["webhook_url"] = PUBLIC_WEBHOOK
+        if operation in ("partners.create", "partners.follow"):
             for name, known in (("case_ids", CASE_IDS), ("action_ids", ACTION_IDS)):
                 if name in body:
                     body[name] = [known[n % len(known)] for n in range(len(body[name]))]

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import Connection, or_, select, update
+from sqlalchemy import Connection, and_, or_, select, update
 
 from campaign.domain.partner import PartnerEndpointDisabled, PartnerEndpointEnabled
 from campaign.infra.tables import webhook_deliveries, webhook_endpoints, webhook_messages
@@ -134,8 +134,10 @@ class Replay:
 
 def replay(
     conn: Connection, partner: PartnerRecord, since: int | datetime, now: datetime,
+    until: int | datetime | None = None,
 ) -> Replay:
-    """Send the partner everything it follows from position `since` (or that instant) on.
+    """Send the partner everything it follows from position `since` (or that instant) on,
+    up to position `until` (included) or before that instant, when given.
 
     Existing deliveries are re-armed with their ids; events it follows now but was not sent
     (it followed other things then, or was disabled) get new deliveries. Only events the
@@ -143,6 +145,9 @@ def replay(
     """
     m = webhook_messages.c
     start = m.position >= since if isinstance(since, int) else m.occurred_at >= utc(since)
+    if until is not None:
+        start = and_(start, m.position <= until if isinstance(until, int)
+                     else m.occurred_at < utc(until))
     first = last = None
     count = 0
     after = -1

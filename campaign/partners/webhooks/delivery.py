@@ -234,14 +234,15 @@ class Deliverer:
         error = None if outcome == "succeeded" else describe(answer)
         with self.commands.engine.begin() as conn:
             conn.execute(insert(webhook_attempts).values(
-                delivery_id=row.delivery_id, attempt=row.attempts,
+                delivery_id=row.delivery_id, attempt=row.attempts, partner_id=row.partner_id,
                 attempted_at=utc(attempted_at), outcome=outcome, status_code=answer.status,
                 latency_ms=answer.latency_ms, error=error))
             if outcome == "succeeded":
                 self._finish(conn, row, SUCCEEDED, answer, None, now)
-                conn.execute(_HEALTHY, {"partner": row.partner_id, "now": utc(now)})
+                self._healthy(conn, row.partner_id, now)
             elif outcome == "gone":
                 self._finish(conn, row, FAILED, answer, error, now)
+                self._failing(conn, row.partner_id, now, None, answer.status)
                 self._disable(conn, partner, "gone", now, row.delivery_id)
             else:
                 self._retry_later(conn, row, answer, error, now, wait)
@@ -257,6 +258,13 @@ class Deliverer:
                              lease_until=None, last_status_code=answer.status,
                              last_error=error, updated_at=utc(now), **values))
 
+    def _healthy(self, conn: Connection, partner_id: str, now: datetime) -> None:
+        """Note the success (the partner's first one makes its endpoint's row)."""
+        if conn.execute(_HEALTHY, {"partner": partner_id, "now": utc(now)}).rowcount == 0:
+            upsert(conn, webhook_endpoints, [{"partner_id": partner_id,
+                                              "last_success_at": utc(now)}], ["partner_id"],
+                   lambda new: {"failing_since": None, "last_success_at": new.last_success_at})
+
     def _retry_later(self, conn: Connection, row: Any, answer: Answer, error: str | None,
                      now: datetime, pause: timedelta | None) -> None:
         """Schedule the next attempt; a Retry-After pause spends no retry."""
@@ -270,22 +278,25 @@ class Deliverer:
                          .values(status=PENDING, failures=failures, next_attempt_at=at,
                                  wake_at=at, lease_until=None, last_status_code=answer.status,
                                  last_error=error, updated_at=utc(now)))
-        failing_since = self._failing(conn, row.partner_id, now, pause)
+        failing_since = self._failing(conn, row.partner_id, now, pause, answer.status)
         if now - failing_since >= DISABLE_AFTER:
             partner = get_partner(conn, row.partner_id)
             if partner is not None:
                 self._disable(conn, partner, "failing", now, row.delivery_id)
 
     def _failing(self, conn: Connection, partner_id: str, now: datetime,
-                 pause: timedelta | None) -> datetime:
-        """Note the failure (and any pause); since when the endpoint has been failing."""
+                 pause: timedelta | None, status: int | None) -> datetime:
+        """Note the failure, its status (and any pause); since when the endpoint has been
+        failing."""
         at = utc(now)
         upsert(conn, webhook_endpoints, [{
             "partner_id": partner_id, "failing_since": at, "last_failure_at": at,
+            "last_failure_status": status,
             "paused_until": utc(now + pause) if pause is not None else None,
         }], ["partner_id"], lambda new: {
             "failing_since": func.coalesce(e.failing_since, new.failing_since),
             "last_failure_at": new.last_failure_at,
+            "last_failure_status": new.last_failure_status,
             "paused_until": new.paused_until if pause is not None else e.paused_until,
         })
         since = conn.execute(select(e.failing_since).where(e.partner_id == partner_id)

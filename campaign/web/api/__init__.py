@@ -100,9 +100,11 @@ def init_api(app: Flask) -> ProblemApi:
         mail_failures,
         mailings,
         partner_deliveries,
+        partner_health,
         subscriptions,
     )
 
-    for module in (partner_deliveries, subscriptions, mail_failures, dashboard, mailings):
+    for module in (partner_deliveries, partner_health, subscriptions, mail_failures, dashboard,
+                   mailings):
         api.register_blueprint(module.blueprint)
     return api

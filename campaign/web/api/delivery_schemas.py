@@ -8,6 +8,7 @@ from typing import Any
 
 import marshmallow as ma
 
+from campaign.domain.partner import PARTNER_EVENT_TYPES
 from campaign.partners.webhooks.deliveries import STATUSES
 from campaign.web.api import formats
 from campaign.web.api.common import ApiSchema, PageQuerySchema
@@ -20,9 +21,11 @@ CURSOR = r"^[0-9]{1,18}:[^\x00]+$"
 
 
 class DeliveryFilterSchema(PageQuerySchema):
-    """Newest first; `status` keeps one kind only."""
+    """Newest first; `status` and `type` keep one kind only."""
 
     status = F.String(load_default=None, validate=ma.validate.OneOf(STATUSES))
+    type = F.String(load_default=None, validate=ma.validate.OneOf(PARTNER_EVENT_TYPES),
+                    metadata={"description": "Only deliveries of this event type"})
     cursor = F.String(load_default=None, validate=[
         ma.validate.Length(min=1, max=1_000),
         formats.Whole(CURSOR, "`next_cursor` of the previous page: <log position>:<delivery id>")],
@@ -105,6 +108,11 @@ class ReplaySchema(ApiSchema):
         "description": "Send again what the partner follows from this log position (as in "
                        "the feed's cursor) or this instant on",
         "example": "2020-05-12T00:00:00Z"})
+    until = Since(load_default=None, allow_none=False, metadata={
+        **SINCE_DOC,
+        "description": "Optional end: up to this log position (included) or before this "
+                       "instant; the whole range after `since` when absent",
+        "example": "2020-05-13T00:00:00Z"})
 
 
 class ReplayResultSchema(ApiSchema):

@@ -20,8 +20,8 @@ blueprint = Blueprint("feed", __name__, url_prefix="/api/v1/feed",
 @blueprint.response(200, FeedPageSchema)
 @blueprint.doc(security=PARTNER_KEY, responses=UNAUTHORIZED)
 def feed(query: dict[str, Any]) -> dict[str, Any]:
-    """Events the partner follows after the cursor, oldest first; the same `{type, timestamp,
-    data}` as webhooks, plus each event's id and log position.
+    """Events the partner follows after the cursor, oldest first; the same `{event_id, type,
+    timestamp, data}` as webhook bodies, plus each event's log position.
 
     Pass `next_cursor` back as `after` until `has_more` is false. The cursor never moves past
     an event that may still appear, so paging after downtime loses and repeats nothing.
@@ -29,6 +29,6 @@ def feed(query: dict[str, Any]) -> dict[str, Any]:
     partner = authenticate_partner()
     page = read_feed(container().store, container().engine, partner, int(query["after"]),
                      query["limit"])
-    items = [{"event_id": e.event_id, "position": e.position, **envelope(e)}
+    items = [{"position": e.position, **envelope(e)}
              for e in page.events]
     return {"items": items, "next_cursor": str(page.next_position), "has_more": page.has_more}

@@ -17,6 +17,28 @@ ID = single_line(200, visible=True)
 PARTNER_ID = formats.Whole(formats.SLUG, "lowercase letters and digits in dash-separated words")
 TEXT = plain_text(20_000, min_length=1, visible=True)
 MAX_FOLLOWED = 1_000
+FOLLOW_LISTS = ("case_ids", "action_ids", "countries", "event_types")
+
+
+def followed_ids(**options: Any) -> ma.fields.List[Any]:
+    """Followed case or action ids."""
+    return F.List(F.String(validate=ID), validate=ma.validate.Length(max=MAX_FOLLOWED),
+                  **options)
+
+
+def followed_countries(**options: Any) -> ma.fields.List[Any]:
+    """Followed countries (ISO 3166-1 alpha-2)."""
+    return F.List(F.String(validate=COUNTRY), validate=ma.validate.Length(max=250), **options)
+
+
+def followed_types(**options: Any) -> ma.fields.List[Any]:
+    """Followed partner event types, at least one."""
+    return F.List(F.String(validate=ma.validate.OneOf(PARTNER_EVENT_TYPES)),
+                  validate=ma.validate.Length(min=1, max=len(PARTNER_EVENT_TYPES)), **options)
+
+
+def _deduplicated(data: dict[str, Any]) -> dict[str, Any]:
+    return {**data, **{name: tuple(dict.fromkeys(data[name])) for name in FOLLOW_LISTS}}
 
 
 class NewPartnerSchema(ApiSchema):
@@ -34,24 +56,36 @@ class NewPartnerSchema(ApiSchema):
                                                     "development also takes http and private "
                                                     "addresses)",
                                      "example": "https://partner.example.org/webhooks"})
-    case_ids = F.List(F.String(validate=ID), load_default=list,
-                      validate=ma.validate.Length(max=MAX_FOLLOWED))
-    action_ids = F.List(F.String(validate=ID), load_default=list,
-                        validate=ma.validate.Length(max=MAX_FOLLOWED))
-    countries = F.List(F.String(validate=COUNTRY), load_default=list,
-                       validate=ma.validate.Length(max=250))
-    event_types = F.List(F.String(validate=ma.validate.OneOf(PARTNER_EVENT_TYPES)),
-                         load_default=lambda: list(PARTNER_EVENT_TYPES),
-                         validate=ma.validate.Length(min=1, max=len(PARTNER_EVENT_TYPES)),
-                         metadata={"description": "Default: every type"})
+    case_ids = followed_ids(load_default=list)
+    action_ids = followed_ids(load_default=list)
+    countries = followed_countries(load_default=list)
+    event_types = followed_types(load_default=lambda: list(PARTNER_EVENT_TYPES),
+                                 metadata={"description": "Default: every type"})
     auto_approve_developments = formats.Boolean(
         load_default=False,
         metadata={"description": "Publish the partner's developments without approval"})
 
     @ma.post_load
     def tuples(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
-        lists = ("case_ids", "action_ids", "countries", "event_types")
-        return {**data, **{name: tuple(dict.fromkeys(data[name])) for name in lists}}
+        return _deduplicated(data)
+
+
+class FollowsSchema(ApiSchema):
+    """Everything the partner follows from now on: each list replaces the one it had.
+
+    An event reaches the partner when its type is listed and its case, action or country is
+    (an action's events carry its case, so following a case follows its actions).
+    """
+
+    case_ids = followed_ids(required=True, metadata={"example": ["azimzhan-askarov"]})
+    action_ids = followed_ids(required=True, metadata={"example": []})
+    countries = followed_countries(required=True, metadata={"example": ["KG"]})
+    event_types = followed_types(required=True, metadata={
+        "example": ["action.launched", "case.development_recorded"]})
+
+    @ma.post_load
+    def tuples(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        return _deduplicated(data)
 
 
 class PartnerSchema(ApiSchema):
@@ -97,6 +131,14 @@ class RotatedSecretSchema(ApiSchema):
         "description": "Until then, webhooks carry signatures with the old and new secrets"})
 
 
+class RotatedApiKeySchema(ApiSchema):
+    partner_id = F.String(required=True)
+    api_key = F.String(required=True, metadata={
+        "description": "The partner's new API key (uap_…). Shown once; the old key no longer "
+                       "works."})
+    version = F.Integer(required=True)
+
+
 class InboundDevelopmentSchema(ApiSchema):
     """A case development reported by a partner."""
 
@@ -134,7 +176,10 @@ class FeedQuerySchema(ApiSchema):
 
 
 class FeedItemSchema(ApiSchema):
-    event_id = F.String(required=True)
+    event_id = F.String(required=True, metadata={
+        "description": "The event's id, the same for every partner; each webhook body carries "
+                       "it as `event_id` too, so events already received by webhook can be "
+                       "skipped"})
     position = F.Integer(required=True, metadata={"description": "Global log position"})
     type = F.String(required=True, metadata={"enum": list(PARTNER_EVENT_TYPES)})
     timestamp = F.String(required=True, metadata={"format": "date-time"})

@@ -1,7 +1,8 @@
-"""The partner registry: admins register partners, rotate their secrets, switch endpoints.
+"""The partner registry: admins register partners, rotate their secrets and API keys,
+switch endpoints and change what partners follow.
 
 The signing secret and API key are in the response that creates them and nowhere else:
-no `Idempotency-Key` here, since a stored response would keep them in clear.
+no `Idempotency-Key` on those operations, since a stored response would keep them in clear.
 """
 
 from __future__ import annotations
@@ -9,19 +10,31 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from flask import g
 from flask_smorest import abort
 from sqlalchemy import Connection, select
 
 from campaign.application.errors import NotFound
-from campaign.domain.partner import partner_stream
+from campaign.domain.partner import FOLLOW_FIELDS, Follows, partner_stream
 from campaign.infra.clock import utc_now
 from campaign.infra.event_mapping import reveal
-from campaign.infra.tables import actions, cases, partners
-from campaign.partners.admin import PartnerForm, register_partner, rotate_secret, set_endpoint
+from campaign.infra.tables import partners
+from campaign.partners.admin import (
+    PartnerForm,
+    change_follows,
+    register_partner,
+    rotate_api_key,
+    rotate_secret,
+    set_endpoint,
+    unknown_follows,
+)
 from campaign.partners.ssrf import UnsafeWebhookUrl
 from campaign.web.api.common import (
     CAMPAIGNER,
     PageQuerySchema,
+    etag,
+    expected_version,
+    if_match_required,
     list_page,
     maybe_utc,
     meta,
@@ -31,9 +44,11 @@ from campaign.web.api.common import (
 from campaign.web.api.json_body import Blueprint
 from campaign.web.api.partner_schemas import (
     CreatedPartnerSchema,
+    FollowsSchema,
     NewPartnerSchema,
     PartnerPageSchema,
     PartnerSchema,
+    RotatedApiKeySchema,
     RotatedSecretSchema,
     RotateSecretSchema,
 )
@@ -49,6 +64,8 @@ PARTNER_ID = "$response.body#/partner_id"
 MANAGED = {  # what an admin does next with a partner
     "GetPartner": link("partners.get", partner_id=PARTNER_ID),
     "RotateSecret": link("partners.rotate", partner_id=PARTNER_ID),
+    "RotateApiKey": link("partners.rotate_key", partner_id=PARTNER_ID),
+    "ChangeFollows": link("partners.follow", if_match=True, partner_id=PARTNER_ID),
     "Disable": link("partners.disable", partner_id=PARTNER_ID),
     "Enable": link("partners.enable", partner_id=PARTNER_ID),
     "Deliveries": link("partner_deliveries.list_deliveries", partner_id=PARTNER_ID),
@@ -115,6 +132,39 @@ def rotate(body: dict[str, Any], partner_id: str) -> dict[str, Any]:
             "signing_secret": issued.signing_secret, "overlap_until": issued.overlap_until}
 
 
+@blueprint.route("/<partner_id>/rotate-api-key", methods=["POST"])
+@require_role("admin")
+@blueprint.response(200, RotatedApiKeySchema)
+@blueprint.doc(security=CAMPAIGNER)
+def rotate_key(partner_id: str) -> dict[str, Any]:
+    """Issue a new API key, shown once; the old key stops working at once (no overlap: a
+    key is rotated because it may have leaked). Only the new key's hash is kept."""
+    require_row(partners.c.partner_id, partner_id, "partner")
+    issued = rotate_api_key(container().commands, partner_id, meta(), utc_now())
+    return {"partner_id": partner_id, "api_key": issued.api_key, "version": issued.version}
+
+
+@blueprint.route("/<partner_id>/follows", methods=["PUT"])
+@require_role("admin")
+@if_match_required
+@blueprint.arguments(FollowsSchema)
+@blueprint.response(200, PartnerSchema, headers=ETAG_HEADER)
+@blueprint.doc(security=CAMPAIGNER, responses=links(200, **MANAGED))
+def follow(body: dict[str, Any], partner_id: str) -> Reply:
+    """Change what the partner follows: cases, actions, countries and event types.
+
+    Events the webhook outbox reads from now on, and every feed read, go by the new lists.
+    Deliveries already made (sent, pending or retrying) are kept and sent as made; a replay
+    (`POST …/replay`) sends again what the partner follows now.
+    """
+    require_row(partners.c.partner_id, partner_id, "partner")
+    _require_known(body["case_ids"], body["action_ids"])
+    follows = Follows(**{name: body[name] for name in FOLLOW_FIELDS})
+    outcome = change_follows(container().commands, partner_id, follows, meta(), utc_now(),
+                             expected_version=expected_version(), conn=g.get("conn"))
+    return representation(partner_id), 200, etag(outcome.version)
+
+
 @blueprint.route("/<partner_id>/disable", methods=["POST"])
 @require_role("admin")
 @blueprint.response(200, PartnerSchema)
@@ -142,15 +192,7 @@ def _switch(partner_id: str, enabled: bool) -> dict[str, Any]:
 def _require_known(case_ids: tuple[str, ...], action_ids: tuple[str, ...]) -> None:
     """422 naming every followed case or action that does not exist."""
     with reading() as conn:
-        known_cases = set(conn.execute(
-            select(cases.c.case_id).where(cases.c.case_id.in_(case_ids))).scalars())
-        known_actions = set(conn.execute(
-            select(actions.c.action_id).where(actions.c.action_id.in_(action_ids))).scalars())
-    errors: dict[str, list[str]] = {}
-    if missing := [c for c in case_ids if c not in known_cases]:
-        errors["case_ids"] = [f"no case {', '.join(missing)}"]
-    if missing := [a for a in action_ids if a not in known_actions]:
-        errors["action_ids"] = [f"no action {', '.join(missing)}"]
+        errors = unknown_follows(conn, case_ids, action_ids)
     if errors:
         abort(422, messages={"json": errors})
 

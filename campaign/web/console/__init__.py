@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from campaign.web.console import dashboard, login, mailings
+from campaign.web.console import dashboard, login, mailings, partner_actions, partners
 
 SCREENS: tuple[Blueprint, ...] = (
     login.blueprint,
     dashboard.blueprint,
     mailings.blueprint,
+    partners.blueprint,
+    partner_actions.blueprint,
 )

@@ -100,7 +100,8 @@ def test_the_feed_gives_what_the_partner_follows_in_log_order_as_webhooks_carry_
             built = partner_event(container.store, conn, stored)
             assert built is not None
             assert str(stored.event_id) == item["event_id"]
-            assert json.loads(body(built)) == {k: item[k] for k in ("type", "timestamp", "data")}
+            assert json.loads(body(built)) == {
+                k: item[k] for k in ("event_id", "type", "timestamp", "data")}
 
 
 def test_small_pages_add_up_to_the_whole_feed_without_gaps_or_repeats(

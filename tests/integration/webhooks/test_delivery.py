@@ -49,7 +49,7 @@ def test_every_event_a_partner_follows_arrives_signed_and_verified(
         assert len(body) < MAX_BODY_BYTES
         compact = json.dumps(json.loads(body), separators=(",", ":"), ensure_ascii=False)
         assert body == compact.encode()
-        assert set(delivery.payload) == {"type", "timestamp", "data"}
+        assert set(delivery.payload) == {"event_id", "type", "timestamp", "data"}
         assert delivery.headers["content-type"] == "application/json"
     launched = arrived[5].payload["data"]
     assert (launched["action_id"], launched["case_id"]) == (seed.ACTION_ID, seed.CASE_ID)

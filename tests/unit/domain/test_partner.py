@@ -12,13 +12,18 @@ from campaign.domain import partner
 from campaign.domain.base import DomainEvent
 from campaign.domain.codec import from_data, to_data
 from campaign.domain.partner import (
+    ChangePartnerFollows,
     DisablePartnerEndpoint,
     EnablePartnerEndpoint,
+    Follows,
+    PartnerApiKeyRotated,
     PartnerEndpointDisabled,
     PartnerEndpointEnabled,
+    PartnerFollowsChanged,
     PartnerRegistered,
     PartnerSecretRotated,
     RegisterPartner,
+    RotatePartnerApiKey,
     RotatePartnerSecret,
 )
 from tests.unit.domain.scenario import refusal
@@ -116,3 +121,58 @@ def test_partner_events_survive_the_codec_and_carry_no_secret() -> None:
         data = to_data(event)
         assert from_data(event.type_name, data) == event
         assert "whsec_" not in repr(data)
+
+
+FOLLOW_ACTIONS = ChangePartnerFollows(
+    seed.PARTNER_ID, case_ids=(), action_ids=(seed.ACTION_ID,), countries=("RU", "KG"),
+    event_types=("action.launched",), changed_at=LATER)
+
+
+def test_changing_what_a_partner_follows_replaces_every_follow_field() -> None:
+    changed = PartnerFollowsChanged(**vars(FOLLOW_ACTIONS))
+
+    assert when([REGISTERED], FOLLOW_ACTIONS) == [changed]
+    assert partner.replay([REGISTERED, changed]).follows == Follows(
+        (), (seed.ACTION_ID,), ("RU", "KG"), ("action.launched",))
+    assert partner.replay([REGISTERED, changed]).name == REGISTERED.name
+
+
+def test_following_what_a_partner_already_follows_records_nothing() -> None:
+    same = replace(FOLLOW_ACTIONS, case_ids=REGISTER.case_ids, action_ids=(),
+                   countries=REGISTER.countries, event_types=REGISTER.event_types)
+
+    assert when([REGISTERED], same) == []
+    assert when([REGISTERED, PartnerFollowsChanged(**vars(FOLLOW_ACTIONS))],
+                FOLLOW_ACTIONS) == []
+
+
+@pytest.mark.parametrize(
+    ("changes", "code"),
+    [
+        ({"countries": ("XX",)}, "invalid_country"),
+        ({"action_ids": (" ",)}, "invalid_follow"),
+        ({"event_types": ()}, "no_event_types"),
+        ({"event_types": ("supporter.registered",)}, "unknown_event_type"),
+    ],
+)
+def test_a_change_of_follows_is_held_to_the_rules_of_registration(
+        changes: dict[str, object], code: str) -> None:
+    assert refused([REGISTERED], replace(FOLLOW_ACTIONS, **changes)) == code  # type: ignore[arg-type]
+    assert refused([], FOLLOW_ACTIONS) == "unknown_partner"
+
+
+def test_rotating_the_api_key_records_the_new_hash_once() -> None:
+    rotate = RotatePartnerApiKey(seed.PARTNER_ID, api_key_hash="cd" * 32, rotated_at=LATER)
+    rotated = PartnerApiKeyRotated(**vars(rotate))
+
+    assert when([REGISTERED], rotate) == [rotated]
+    assert partner.replay([REGISTERED, rotated]).api_key_hash == "cd" * 32
+    assert when([REGISTERED, rotated], rotate) == []
+    assert refused([REGISTERED], replace(rotate, api_key_hash="")) == "empty_api_key_hash"
+    assert refused([], rotate) == "unknown_partner"
+
+
+def test_the_new_partner_events_survive_the_codec() -> None:
+    for event in (PartnerFollowsChanged(**vars(FOLLOW_ACTIONS)),
+                  PartnerApiKeyRotated(seed.PARTNER_ID, "cd" * 32, LATER)):
+        assert from_data(event.type_name, to_data(event)) == event
