@@ -42,6 +42,7 @@ from campaign.partners.webhooks.http import PinnedSender
 from campaign.partners.webhooks.outbox import FOLLOW_SECONDS
 from campaign.read_models.action_translations import ActionTranslationsProjection
 from campaign.read_models.actions import ActionsProjection
+from campaign.read_models.audit import AuditProjection
 from campaign.read_models.cases import CasesProjection
 from campaign.read_models.daily_activity import DailyActivity
 from campaign.read_models.mail_batches import MailBatchesProjection
@@ -141,6 +142,7 @@ def all_projections(store: EventStore, vault: Vault, blind_index: BlindIndex) ->
         MailBatchesProjection(),
         MailRecipientFailuresProjection(),
         PartnersProjection(store),
+        AuditProjection(),
     ]
 
 

@@ -114,6 +114,13 @@ class CloseCaseSchema(ApiSchema):
     outcome = F.String(required=True, validate=TEXT)
 
 
+class RejectDevelopmentSchema(ApiSchema):
+    """Why a partner's development is kept out of sight (for the campaigners who read it)."""
+
+    reason = F.String(required=True, validate=TEXT,
+                      metadata={"example": "Not confirmed by a second source."})
+
+
 class SourceSchema(ApiSchema):
     kind = F.String(required=True)
     partner_id = F.String(allow_none=True)
@@ -130,6 +137,12 @@ class DevelopmentSchema(ApiSchema):
     pending_approval = F.Boolean(required=True)
     recorded_at = F.AwareDateTime(required=True)
     approved_at = F.AwareDateTime(allow_none=True)
+    rejected_at = F.AwareDateTime(allow_none=True)
+    rejection_reason = F.String(allow_none=True)
+    recorded_by = F.String(allow_none=True, metadata={
+        "description": "Who recorded it: `token:<id>`, `partner:<id>`…; null if not known"})
+    approved_by = F.String(allow_none=True)
+    rejected_by = F.String(allow_none=True)
 
 
 class CaseSchema(ApiSchema):

@@ -21,6 +21,7 @@ from campaign.web.api.case_schemas import (
     CloseCaseSchema,
     NewCaseSchema,
     NewDevelopmentSchema,
+    RejectDevelopmentSchema,
 )
 from campaign.web.api.common import (
     CAMPAIGNER,
@@ -118,6 +119,26 @@ def approve_development(case_id: str, development_id: str) -> Reply:
     require_row(cases.c.case_id, case_id, "case")
     outcome = dispatch(case.ApproveDevelopment(case_id=case_id, development_id=development_id,
                                                approved_at=utc_now()), with_if_match=True)
+    return representation(case_id), 200, etag(outcome.version)
+
+
+@blueprint.route("/<case_id>/developments/<development_id>/reject", methods=["POST"])
+@require_role("campaigner")
+@if_match_required
+@idempotent
+@blueprint.arguments(RejectDevelopmentSchema)
+@blueprint.response(200, CaseSchema, headers=ETAG_HEADER)
+@blueprint.doc(security=CAMPAIGNER, parameters=[HEADER_PARAMETER],
+               responses=conflict("unknown_development", "not_pending"))
+def reject_development(body: dict[str, Any], case_id: str, development_id: str) -> Reply:
+    """Keep a development a partner sent in out of sight for good, saying why.
+
+    It is never mailed to supporters nor sent to partners; the timeline keeps it, rejected.
+    """
+    require_row(cases.c.case_id, case_id, "case")
+    outcome = dispatch(case.RejectDevelopment(
+        case_id=case_id, development_id=development_id, reason=body["reason"],
+        rejected_at=utc_now()), with_if_match=True)
     return representation(case_id), 200, etag(outcome.version)
 
 
