@@ -44,6 +44,8 @@ class RateLimits:
     unsubscribe: str = "120 per minute"
     """Generous: mail providers send many people's one-click unsubscribes from few hosts."""
     public_mail: str = "1000 per hour"
+    console_login: str = "10 per minute;50 per hour"
+    """Failed console sign-ins per client: a token cannot be guessed, but nobody may try."""
 
 
 @dataclass(frozen=True)
