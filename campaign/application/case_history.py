@@ -52,6 +52,8 @@ class Entry:
     development_kind: str | None = None
     partner_id: str | None = None
     status: DevelopmentStatus | None = None
+    decided_by: str | None = None
+    decided_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,17 @@ def case_history(store: EventStore, conn: Connection, case_id: str) -> CaseHisto
                 entries.append(_action_entry(stored, from_data(stored.type, stored.data),
                                              f"UA {ua_number}"))
     entries.sort(key=lambda e: e.position, reverse=True)
-    return CaseHistory(state, recorded[-1].stream_version, entries)
+    return CaseHistory(state, recorded[-1].stream_version, _with_decisions(entries))
+
+
+def _with_decisions(entries: list[Entry]) -> list[Entry]:
+    """Each development entry says who approved or rejected it, and when."""
+    decisions = {e.development_id: e for e in entries
+                 if e.kind in ("development_approved", "development_rejected")}
+    return [replace(e, decided_by=decisions[e.development_id].actor,
+                    decided_at=decisions[e.development_id].at)
+            if e.kind == "development_recorded" and e.development_id in decisions else e
+            for e in entries]
 
 
 def _actor(stored: StoredEvent) -> str | None:

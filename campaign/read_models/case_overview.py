@@ -35,6 +35,7 @@ class CaseFilter:
     deadline_within: timedelta | None = None
     has_pending: bool | None = None
     search: str | None = None
+    case_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,8 @@ def _newest_action() -> Any:
 
 def _conditions(which: CaseFilter, now: datetime, per_case: Any, pending: Any) -> list[Any]:
     conditions: list[Any] = []
+    if which.case_id is not None:
+        conditions.append(cases.c.case_id == which.case_id)
     if which.status:
         conditions.append(cases.c.status == which.status)
     if which.country:

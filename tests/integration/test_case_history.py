@@ -47,7 +47,8 @@ def test_the_timeline_runs_newest_first_with_each_entrys_actor(container: Contai
         hearing, "Unconfirmed.", seed.PARTNER_ID)
     recorded = next(e for e in history.entries if e.development_id == hearing
                     and e.kind == "development_recorded")
-    assert recorded.status == "rejected" and recorded.actor == "demo"
+    assert (recorded.status, recorded.actor, recorded.decided_by) == (
+        "rejected", "demo", "token:t-1")
     assert history.pending == []
 
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from campaign.web.console import login
+from campaign.web.console import cases, login
 
 SCREENS: tuple[Blueprint, ...] = (
     login.blueprint,
+    cases.blueprint,
 )
