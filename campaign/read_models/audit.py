@@ -13,7 +13,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, Table, select
 
-from campaign.infra.tables import audit_entries
+from campaign.infra.tables import api_tokens, audit_entries, console_sessions
 from events import StoredEvent, as_utc
 from events.projections import Mode
 
@@ -80,3 +80,29 @@ def audit_page(conn: Connection, limit: int, before: int | None = None,
     entries = [AuditEntry(r.position, as_utc(r.recorded_at), r.actor, r.event_type, r.stream_id)
                for r in rows[:limit]]
     return AuditPage(entries, entries[-1].position if len(rows) > limit else None)
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """One console session: who signed in with which token, when, and how it ended."""
+
+    token_id: str
+    token_name: str | None
+    signed_in_at: datetime
+    ended_at: datetime | None
+    ended_reason: str | None
+
+
+def sign_ins(conn: Connection, limit: int, token_id: str | None = None) -> list[SignIn]:
+    """The latest console sign-ins, newest first (ended sessions are kept as the record)."""
+    query = (select(console_sessions.c.token_id, api_tokens.c.name,
+                    console_sessions.c.created_at, console_sessions.c.ended_at,
+                    console_sessions.c.ended_reason)
+             .select_from(console_sessions.outerjoin(
+                 api_tokens, api_tokens.c.token_id == console_sessions.c.token_id))
+             .order_by(console_sessions.c.created_at.desc()).limit(limit))
+    if token_id:
+        query = query.where(console_sessions.c.token_id == token_id)
+    return [SignIn(r.token_id, r.name, as_utc(r.created_at),
+                   None if r.ended_at is None else as_utc(r.ended_at), r.ended_reason)
+            for r in conn.execute(query)]

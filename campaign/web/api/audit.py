@@ -6,7 +6,7 @@ from typing import Any
 
 import marshmallow as ma
 
-from campaign.read_models.audit import audit_page
+from campaign.read_models.audit import audit_page, sign_ins
 from campaign.web.api.common import CAMPAIGNER, ApiSchema, reading, single_line
 from campaign.web.api.json_body import Blueprint
 from campaign.web.auth import require_role
@@ -51,3 +51,29 @@ def audit(query: dict[str, Any]) -> dict[str, Any]:
         page = audit_page(conn, query["limit"], query.get("before"), query.get("actor"),
                           query.get("event_type"))
     return {"items": [vars(entry) for entry in page.entries], "next_before": page.before}
+
+
+class SignInQuerySchema(ApiSchema):
+    limit = F.Integer(load_default=50, validate=ma.validate.Range(min=1, max=200))
+    token_id = F.String(validate=single_line(200))
+
+
+class SignInSchema(ApiSchema):
+    token_id = F.String(required=True)
+    token_name = F.String(allow_none=True, required=True)
+    signed_in_at = F.AwareDateTime(required=True)
+    ended_at = F.AwareDateTime(allow_none=True, required=True, metadata={
+        "description": "Null while the session is live"})
+    ended_reason = F.String(allow_none=True, required=True, metadata={
+        "description": "logout, idle, expired, token revoked, role changed"})
+
+
+@blueprint.route("/sign-ins", methods=["GET"])
+@require_role("admin")
+@blueprint.arguments(SignInQuerySchema, location="query")
+@blueprint.response(200, SignInSchema(many=True))
+@blueprint.doc(security=CAMPAIGNER)
+def console_sign_ins(query: dict[str, Any]) -> list[dict[str, Any]]:
+    """Console sign-ins and sign-outs, newest first."""
+    with reading() as conn:
+        return [vars(s) for s in sign_ins(conn, query["limit"], query.get("token_id"))]

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from flask.testing import FlaskClient
 
-from campaign.application.access import Role
+from campaign.application.access import Role, create_token
+from campaign.application.console_sessions import end_session, open_session
 from campaign.bootstrap import Container
+from campaign.infra.clock import utc_now
 from events import SubscriptionRunner
 from tests.integration.api.conftest import EMAIL, NAME, Headers, assert_problem, if_match
 
@@ -81,6 +84,26 @@ def test_the_audit_pages_back_by_position_and_filters_by_actor_and_type(
     assert {i["event_type"] for i in audit(client, admin, event_type="CaseOpened")["items"]} == {
         "CaseOpened"}
     assert audit(client, admin, actor="token:nobody")["items"] == []
+
+
+def test_console_sign_ins_and_sign_outs_are_listed_newest_first(
+    client: FlaskClient, token_headers: Callable[[Role], Headers], container: Container
+) -> None:
+    admin = token_headers("admin")
+    token_id, token = create_token(container.engine, "Maria", "campaigner")
+    first = open_session(container.engine, token, utc_now() - timedelta(hours=1))
+    assert first is not None
+    end_session(container.engine, first.session_id, utc_now() - timedelta(minutes=30))
+    open_session(container.engine, token, utc_now())
+
+    found = client.get("/api/v1/audit/sign-ins", query_string={"token_id": token_id},
+                       headers=admin)
+
+    assert found.status_code == 200, found.get_json()
+    assert [(s["token_name"], s["ended_reason"]) for s in found.get_json()] == [
+        ("Maria", None), ("Maria", "logout")]
+    assert token not in found.get_data(as_text=True)
+    assert_problem(client.get("/api/v1/audit/sign-ins", headers=token_headers("viewer")), 403)
 
 
 def test_only_admins_read_the_audit(
