@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from campaign.web.console import cases, login
+from campaign.web.console import audit, cases, login, tokens
 
 SCREENS: tuple[Blueprint, ...] = (
     login.blueprint,
     cases.blueprint,
+    tokens.blueprint,
+    audit.blueprint,
 )
