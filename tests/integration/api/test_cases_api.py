@@ -94,6 +94,31 @@ def test_the_partners_hearing_can_be_rejected_with_a_reason_and_then_never_appro
                                headers=if_match(client, url, campaigner)), 409, "not_pending")
 
 
+def test_the_history_joins_decisions_and_actions_newest_first_with_their_actors(
+    client: FlaskClient, campaigner: Headers, viewer: Headers, container: Container
+) -> None:
+    load_demo(container)
+    url = f"/api/v1/cases/{seed.CASE_ID}"
+    hearing_id = seed.SUPREME_COURT_HEARING.development_id
+    client.post(f"{url}/developments/{hearing_id}/approve",
+                headers=if_match(client, url, campaigner))
+
+    found = client.get(f"{url}/history", headers=viewer)
+
+    assert found.status_code == 200, found.get_json()
+    entries = found.get_json()["entries"]
+    assert entries[0]["kind"] == "development_approved"
+    assert entries[0]["actor"].startswith("token:") and entries[0]["partner_id"] == seed.PARTNER_ID
+    hearing = next(e for e in entries if e["kind"] == "development_recorded"
+                   and e["development_id"] == hearing_id)
+    assert (hearing["status"], hearing["decided_by"]) == ("approved", entries[0]["actor"])
+    assert entries[-1]["kind"] == "case_opened"
+    assert [e["reference"] for e in entries if e["kind"] == "action_launched"] == [
+        f"UA {seed.UA_NUMBER}"]
+    assert found.headers["ETag"] == client.get(url, headers=viewer).headers["ETag"]
+    assert_problem(client.get("/api/v1/cases/nope/history", headers=viewer), 404)
+
+
 def test_a_rejection_needs_a_reason_if_match_and_the_campaigner_role(
     client: FlaskClient, campaigner: Headers, viewer: Headers, container: Container
 ) -> None:
