@@ -20,7 +20,7 @@ from campaign.application.errors import NotFound, PreconditionFailed
 from campaign.domain import case
 from campaign.domain.base import DomainError
 from campaign.infra.clock import utc_now
-from campaign.read_models.case_overview import CaseFilter, case_overview
+from campaign.read_models.case_overview import CaseFilter, CaseStatus, case_overview
 from campaign.web.console.blueprint import console_blueprint
 from campaign.web.console.session import console_meta, console_view, render_console
 from campaign.web.context import container
@@ -37,16 +37,19 @@ STALE = "The case changed since this page was opened; here it is as it stands no
 def cases_list() -> str:
     """Cases by nearest appeal deadline, filtered as the form asks."""
     args = request.args
-    status = args.get("status") if args.get("status") in ("open", "closed") else None
-    which = CaseFilter(status=status,  # type: ignore[arg-type]
-                       country=(args.get("country") or "").strip().upper()[:2] or None,
+    status: CaseStatus | None = "open" if args.get("status") == "open" else (
+        "closed" if args.get("status") == "closed" else None)
+    country = (args.get("country") or "").strip().upper()
+    errors = [] if not country or (len(country) == 2 and country.isascii() and country.isalpha()
+                                   ) else [("country", "a two-letter code, like KG")]
+    which = CaseFilter(status=status, country=None if errors else country or None,
                        deadline_within=WINDOWS.get(args.get("window", "")),
                        has_pending=True if args.get("pending") == "1" else None,
                        search=(args.get("q") or "").strip()[:200] or None)
     now = utc_now()
     with container().engine.connect() as conn:
         rows = case_overview(conn, now, which)
-    return render_console("console/cases.html", rows=rows, urgent=URGENT,
+    return render_console("console/cases.html", rows=rows, urgent=URGENT, errors=errors,
                           time_left=time_left, args=args, windows=WINDOWS)
 
 

@@ -90,5 +90,18 @@ def test_a_viewer_cannot_approve_even_with_a_forged_form(
     assert "awaiting approval" in viewer.get(CASE_URL).get_data(as_text=True)
 
 
+def test_a_country_that_is_not_a_code_is_named_as_the_fault_not_guessed(
+    console_as: Callable[..., ConsoleClient], container: Container
+) -> None:
+    load_demo(container)
+    viewer = console_as("viewer")
+
+    france = viewer.get("/console/cases?country=France").get_data(as_text=True)
+    kyrgyz = viewer.get("/console/cases?country=kg").get_data(as_text=True)
+
+    assert 'data-testid="form-errors"' in france and "two-letter code" in france
+    assert seed.CASE_ID in kyrgyz and 'data-testid="form-errors"' not in kyrgyz
+
+
 def test_an_unknown_case_is_a_404_page(console_as: Callable[..., ConsoleClient]) -> None:
     assert console_as("viewer").get("/console/cases/no-such-case").status_code == 404
