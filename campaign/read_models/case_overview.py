@@ -169,3 +169,15 @@ def letters_per_day(conn: Connection, case_ids: list[str], today: date,
         for row in rows:
             counts[row.case_id][(row.day - start).days] = int(row.letters)
     return {case_id: tuple(counts[case_id]) for case_id in case_ids}
+
+
+def case_letters_by_day(conn: Connection, case_id: str) -> dict[date, int]:
+    """Confirmed letters per UTC day across all of one case's actions."""
+    rows = conn.execute(
+        select(letters_per_target_day.c.day,
+               func.sum(letters_per_target_day.c.letters).label("letters"))
+        .select_from(letters_per_target_day.join(
+            actions, actions.c.action_id == letters_per_target_day.c.action_id))
+        .where(actions.c.case_id == case_id)
+        .group_by(letters_per_target_day.c.day))
+    return {row.day: int(row.letters) for row in rows}

@@ -109,6 +109,7 @@ def test_a_campaigner_approves_one_development_and_rejects_another_on_the_timeli
         "nodes => nodes.map(n => n.dataset.kind)")
     assert kinds[:2] == ["development_rejected", "development_approved"]
     assert kinds[-1] == "case_opened" and "action_launched" in kinds
+    expect(console.get_by_test_id("case-letters-strip").locator("circle")).to_have_count(14)
     expect(console.get_by_test_id("new-action")).to_have_attribute(
         "href", f"/console/cases/{case_id}/actions/new")
     screenshot_for_docs(console, "console-case-timeline")

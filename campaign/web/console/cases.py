@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import redirect, request, url_for
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from campaign.application.case_history import case_history
@@ -20,8 +21,15 @@ from campaign.application.errors import NotFound, PreconditionFailed
 from campaign.domain import case
 from campaign.domain.base import DomainError
 from campaign.infra.clock import utc_now
-from campaign.read_models.case_overview import CaseFilter, CaseStatus, case_overview
+from campaign.infra.tables import actions
+from campaign.read_models.case_overview import (
+    CaseFilter,
+    CaseStatus,
+    case_letters_by_day,
+    case_overview,
+)
 from campaign.web.console.blueprint import console_blueprint
+from campaign.web.console.case_strip import letters_strip
 from campaign.web.console.session import console_meta, console_view, render_console
 from campaign.web.context import container
 from events import ConcurrencyError
@@ -103,8 +111,12 @@ def _case_page(case_id: str, errors: list[tuple[str, str]] | None = None,
             raise NotFound(f"no case {case_id}")
         # The list's own query: the two pages count pending developments alike.
         (summary,) = case_overview(conn, utc_now(), CaseFilter(case_id=case_id), limit=1)
+        deadlines = conn.execute(select(actions.c.deadline_on).where(
+            actions.c.case_id == case_id, actions.c.status != "drafted")).scalars().all()
+        strip = letters_strip(history, case_letters_by_day(conn, case_id), list(deadlines),
+                              utc_now().date())
     return render_console("console/case.html", history=history, state=history.state,
-                          summary=summary, errors=errors or [],
+                          summary=summary, errors=errors or [], strip=strip,
                           rejecting=rejecting, time_left=time_left, urgent=URGENT)
 
 
