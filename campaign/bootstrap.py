@@ -43,6 +43,7 @@ from campaign.partners.webhooks.outbox import FOLLOW_SECONDS
 from campaign.read_models.action_dashboard import ActionDashboardProjection
 from campaign.read_models.action_translations import ActionTranslationsProjection
 from campaign.read_models.actions import ActionsProjection
+from campaign.read_models.audit import AuditProjection
 from campaign.read_models.cases import CasesProjection
 from campaign.read_models.daily_activity import DailyActivity
 from campaign.read_models.mail_batches import MailBatchesProjection
@@ -145,6 +146,7 @@ def all_projections(store: EventStore, vault: Vault, blind_index: BlindIndex) ->
         MailRecipientFailuresProjection(),
         MailingsProjection(),
         PartnersProjection(store),
+        AuditProjection(),
     ]
 
 

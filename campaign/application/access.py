@@ -6,20 +6,24 @@ import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Literal, cast
+from datetime import datetime, timedelta
+from typing import Any, Literal, cast
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, insert, or_, select, update
 
 from campaign.application.errors import AuthError
 from campaign.domain.values import validate_email
 from campaign.infra.clock import utc_now
 from campaign.infra.tables import api_tokens, console_sessions, supporters
+from events import as_utc
 
 Role = Literal["viewer", "campaigner", "admin"]
 ROLES: tuple[Role, ...] = ("viewer", "campaigner", "admin")
 TOKEN_PREFIX = "uat_"
+LAST_USED_GRANULARITY = timedelta(minutes=5)
+"""`last_used_at` moves at most this often per token: enough to tell a live token from a
+forgotten one."""
 
 Purpose = Literal["confirm", "manage", "unsubscribe", "erase"]
 # How long a signed supporter link stays valid, per purpose. A "manage" link opens the
@@ -76,14 +80,92 @@ def create_token(engine: Engine, name: str, role: Role, email: str | None = None
     return token_id, token
 
 
-def caller_for_token(engine: Engine, token: str) -> Caller | None:
-    """The campaigner holding `token`, or None for an unknown or revoked one."""
+def caller_for_token(engine: Engine, token: str, now: datetime | None = None) -> Caller | None:
+    """The campaigner holding `token`, or None for an unknown or revoked one.
+
+    Notes when the token was last used, at most once per LAST_USED_GRANULARITY: a busy
+    integration's requests read the row, they do not write it each time.
+    """
+    now = now or utc_now()
     with engine.connect() as conn:
         row = conn.execute(
-            select(api_tokens.c.token_id, api_tokens.c.role)
+            select(api_tokens.c.token_id, api_tokens.c.role, api_tokens.c.last_used_at)
             .where(api_tokens.c.token_hash == hash_token(token), api_tokens.c.revoked.is_(False))
         ).one_or_none()
-    return None if row is None else Caller("token", row.token_id, cast(Role, row.role))
+    if row is None:
+        return None
+    if row.last_used_at is None or now - as_utc(row.last_used_at) >= LAST_USED_GRANULARITY:
+        note_use(engine, row.token_id, now)
+    return Caller("token", row.token_id, cast(Role, row.role))
+
+
+def note_use(engine: Engine, token_id: str, now: datetime) -> None:
+    """Set `last_used_at`, unless a concurrent request of the same token just did."""
+    with engine.begin() as conn:
+        conn.execute(update(api_tokens).where(
+            api_tokens.c.token_id == token_id,
+            or_(api_tokens.c.last_used_at.is_(None),
+                api_tokens.c.last_used_at <= now - LAST_USED_GRANULARITY),
+        ).values(last_used_at=now))
+
+
+@dataclass(frozen=True)
+class TokenRecord:
+    """What anyone may know about a token: never the token itself, nor its hash."""
+
+    token_id: str
+    name: str
+    role: Role
+    email: str | None
+    created_at: datetime
+    created_by: str | None
+    last_used_at: datetime | None
+    revoked: bool
+    revoked_at: datetime | None
+
+
+def list_tokens(conn: Connection) -> list[TokenRecord]:
+    """Every token, oldest first (revoked ones too: they are part of the record)."""
+    rows = conn.execute(select(api_tokens).order_by(api_tokens.c.created_at,
+                                                    api_tokens.c.token_id))
+    return [_record(row) for row in rows]
+
+
+def find_token(conn: Connection, token_id: str) -> TokenRecord | None:
+    """One token's record, or None."""
+    row = conn.execute(select(api_tokens).where(api_tokens.c.token_id == token_id)).one_or_none()
+    return None if row is None else _record(row)
+
+
+def _record(row: Any) -> TokenRecord:
+    def moment(value: datetime | None) -> datetime | None:
+        return None if value is None else as_utc(value)
+
+    return TokenRecord(
+        token_id=row.token_id, name=row.name, role=cast(Role, row.role), email=row.email,
+        created_at=as_utc(row.created_at), created_by=row.created_by,
+        last_used_at=moment(row.last_used_at), revoked=row.revoked,
+        revoked_at=moment(row.revoked_at))
+
+
+def change_role(conn: Connection, token_id: str, role: Role, now: datetime | None = None
+                ) -> bool:
+    """Give an active token another role; True if it existed and was active.
+
+    Its console sessions end: whoever holds it signs in again and meets the new role in
+    every page, rather than a page rendered for the old one. API calls get the new role
+    from their next request on.
+    """
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}")
+    result = conn.execute(
+        update(api_tokens)
+        .where(api_tokens.c.token_id == token_id, api_tokens.c.revoked.is_(False))
+        .values(role=role))
+    if not result.rowcount:
+        return False
+    end_sessions_of(conn, token_id, now or utc_now(), "role changed")
+    return True
 
 
 def revoke_token(conn: Connection, token_id: str, now: datetime | None = None) -> bool:

@@ -88,6 +88,16 @@ class ApproveDevelopment:
 
 
 @dataclass(frozen=True)
+class RejectDevelopment:
+    """Keep a development that was held for review out of sight for good; say why."""
+
+    case_id: str
+    development_id: str
+    reason: str
+    rejected_at: datetime
+
+
+@dataclass(frozen=True)
 class CloseCase:
     """Stop following the case; `outcome` says why, in words."""
 
@@ -96,7 +106,9 @@ class CloseCase:
     closed_at: datetime
 
 
-Command: TypeAlias = OpenCase | RecordDevelopment | ApproveDevelopment | CloseCase
+Command: TypeAlias = (
+    OpenCase | RecordDevelopment | ApproveDevelopment | RejectDevelopment | CloseCase
+)
 
 # Events
 
@@ -141,6 +153,17 @@ class DevelopmentApproved(DomainEvent):
 
 
 @dataclass(frozen=True)
+class DevelopmentRejected(DomainEvent):
+    """A pending development was rejected: it is never shown to supporters or partners."""
+
+    type_name: ClassVar[str] = "DevelopmentRejected"
+    case_id: str
+    development_id: str
+    reason: str
+    rejected_at: datetime
+
+
+@dataclass(frozen=True)
 class CaseClosed(DomainEvent):
     """The case was closed."""
 
@@ -151,7 +174,7 @@ class CaseClosed(DomainEvent):
 
 
 EVENTS: tuple[type[DomainEvent], ...] = (
-    CaseOpened, DevelopmentRecorded, DevelopmentApproved, CaseClosed,
+    CaseOpened, DevelopmentRecorded, DevelopmentApproved, DevelopmentRejected, CaseClosed,
 )
 
 # State
@@ -169,6 +192,8 @@ class Development:
     recorded_at: datetime
     pending_approval: bool
     approved_at: datetime | None = None
+    rejected_at: datetime | None = None
+    rejection_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -210,6 +235,8 @@ def decide(state: State, command: Command) -> list[DomainEvent]:
             return _record(state, command)
         case ApproveDevelopment():
             return _approve(state, command)
+        case RejectDevelopment():
+            return _reject(state, command)
         case CloseCase():
             return _close(state, command)
 
@@ -275,13 +302,24 @@ def _content(development: Development) -> tuple[object, ...]:
 
 def _approve(state: State, command: ApproveDevelopment) -> list[DomainEvent]:
     # Allowed on a closed case: approval only publishes history that is already recorded.
-    _require_exists(state)
-    known = state.developments.get(command.development_id)
-    if known is None:
-        raise DomainError("unknown_development", f"no development {command.development_id}")
-    if not known.pending_approval:
-        raise DomainError("not_pending", f"development {command.development_id} is not pending")
+    _require_pending(state, command.development_id)
     return [emit(DevelopmentApproved, command)]
+
+
+def _reject(state: State, command: RejectDevelopment) -> list[DomainEvent]:
+    # A decision is final: a rejected development cannot be approved later, nor the reverse.
+    _require_pending(state, command.development_id)
+    require_plain_text(require_text(command.reason, "empty_reason", "the reason"), "the reason")
+    return [emit(DevelopmentRejected, command)]
+
+
+def _require_pending(state: State, development_id: str) -> None:
+    _require_exists(state)
+    known = state.developments.get(development_id)
+    if known is None:
+        raise DomainError("unknown_development", f"no development {development_id}")
+    if not known.pending_approval:
+        raise DomainError("not_pending", f"development {development_id} is not pending")
 
 
 def _close(state: State, command: CloseCase) -> list[DomainEvent]:
@@ -312,6 +350,11 @@ def evolve(state: State, event: DomainEvent) -> State:
             known = state.developments[event.development_id]
             approved = replace(known, pending_approval=False, approved_at=event.approved_at)
             return _with_development(state, approved)
+        case DevelopmentRejected():
+            known = state.developments[event.development_id]
+            rejected = replace(known, pending_approval=False, rejected_at=event.rejected_at,
+                               rejection_reason=event.reason)
+            return _with_development(state, rejected)
         case CaseClosed():
             return replace(state, status="closed", outcome=event.outcome, closed_at=event.closed_at)
     return state

@@ -195,6 +195,27 @@ case_timeline = Table(
     Column("recorded_at", DateTime(timezone=True), nullable=False),
     Column("approved_at", DateTime(timezone=True), nullable=True),
     Column("position", BigInteger(), nullable=False),
+    # Who recorded, approved or rejected it: the actor on the event (`token:<id>`, `partner:<id>`).
+    Column("recorded_by", Text(), nullable=True),
+    Column("approved_by", Text(), nullable=True),
+    Column("rejected_at", DateTime(timezone=True), nullable=True),
+    Column("rejected_by", Text(), nullable=True),
+    Column("rejection_reason", Text(), nullable=True),
+)
+
+# Who did what to which stream, one row per event (catch-up, campaign/read_models/audit.py):
+# the actor and the event's type only, never its data, so no supporter's personal data.
+audit_entries = Table(
+    "audit_entries",
+    metadata,
+    Column("position", BigInteger(), primary_key=True, autoincrement=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("actor", Text(), nullable=False),
+    Column("event_type", Text(), nullable=False),
+    Column("stream_id", Text(), nullable=False),
+    # Newest first, by actor or by type: each filter reads its own index from the top.
+    Index("ix_audit_entries_actor_position", "actor", "position"),
+    Index("ix_audit_entries_type_position", "event_type", "position"),
 )
 
 # Personal fields stay sealed (ciphertext); lookups by e-mail go through the blind index.

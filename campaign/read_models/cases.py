@@ -15,6 +15,7 @@ from events import EventStore, StoredEvent
 from events.projections import Mode, latest_per_stream
 from events.sql import upsert
 
+DECISIONS = frozenset({case.DevelopmentApproved.type_name, case.DevelopmentRejected.type_name})
 CASE_COLUMNS = ("status", "subject_name", "subject_kind", "country", "summary", "tags",
                 "opened_at", "closed_at", "outcome", "version", "last_position")
 
@@ -31,18 +32,18 @@ class CasesProjection:
         self.store = store
 
     def apply(self, conn: Connection, events: Sequence[StoredEvent]) -> None:
-        """Record developments and approvals, then rewrite each touched case's row."""
+        """Record developments and decisions on them, then rewrite each touched case's row."""
         for event in events:
             if event.type == case.DevelopmentRecorded.type_name:
                 conn.execute(case_timeline.insert().values(timeline_row(event)))
-            elif event.type == case.DevelopmentApproved.type_name:
-                approved = from_data(event.type, event.data)
-                assert isinstance(approved, case.DevelopmentApproved)
+            elif event.type in DECISIONS:
+                decided = from_data(event.type, event.data)
+                assert isinstance(decided, case.DevelopmentApproved | case.DevelopmentRejected)
                 conn.execute(
                     update(case_timeline)
-                    .where(case_timeline.c.case_id == approved.case_id,
-                           case_timeline.c.development_id == approved.development_id)
-                    .values(pending_approval=False, approved_at=approved.approved_at)
+                    .where(case_timeline.c.case_id == decided.case_id,
+                           case_timeline.c.development_id == decided.development_id)
+                    .values(pending_approval=False, **decision(decided, actor_of(event)))
                 )
         for last in latest_per_stream(events).values():
             state, _ = replay(self.store, conn, last.stream_id, case.AGGREGATE,
@@ -72,4 +73,20 @@ def timeline_row(event: StoredEvent) -> dict[str, Any]:
         "occurred_on": recorded.occurred.day, "summary": recorded.summary,
         "source": event.data["source"], "pending_approval": recorded.pending_approval,
         "recorded_at": recorded.recorded_at, "approved_at": None, "position": event.position,
+        "recorded_by": actor_of(event),
     }
+
+
+def decision(event: case.DevelopmentApproved | case.DevelopmentRejected, actor: str | None
+             ) -> dict[str, Any]:
+    """The timeline columns an approval or a rejection sets."""
+    if isinstance(event, case.DevelopmentApproved):
+        return {"approved_at": event.approved_at, "approved_by": actor}
+    return {"rejected_at": event.rejected_at, "rejected_by": actor,
+            "rejection_reason": event.reason}
+
+
+def actor_of(event: StoredEvent) -> str | None:
+    """Who appended `event`, as its metadata says (`token:<id>`, `partner:<id>`, `cli`)."""
+    actor = (event.metadata or {}).get("actor")
+    return actor if isinstance(actor, str) else None

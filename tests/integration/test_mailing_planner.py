@@ -119,6 +119,18 @@ def test_a_published_case_development_is_mailed_only_once_approved(container: Co
     assert len(developments) == 1  # the approved hearing; the pending report waits
 
 
+def test_a_rejected_case_development_is_never_mailed(container: Container) -> None:
+    load_demo(container)
+    run_planner(container)
+
+    container.commands.handle(case.RejectDevelopment(
+        case_id=seed.CASE_ID, development_id=seed.SUPREME_COURT_HEARING.development_id,
+        reason="Not confirmed.", rejected_at=AT), META)
+    run_planner(container)
+
+    assert [m for m in planned(container) if m.kind == "case_development"] == []
+
+
 def test_planning_the_same_event_again_plans_nothing_new(container: Container) -> None:
     load_demo(container)
     run_planner(container)

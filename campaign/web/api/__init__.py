@@ -96,6 +96,8 @@ def init_api(app: Flask) -> ProblemApi:
     for module in (partners, partner_inbound, feed):
         api.register_blueprint(module.blueprint)
     from campaign.web.api import (
+        audit,
+        case_overview,
         dashboard,
         mail_failures,
         mailings,
@@ -105,6 +107,6 @@ def init_api(app: Flask) -> ProblemApi:
     )
 
     for module in (partner_deliveries, partner_health, subscriptions, mail_failures, dashboard,
-                   mailings):
+                   mailings, case_overview, audit):
         api.register_blueprint(module.blueprint)
     return api

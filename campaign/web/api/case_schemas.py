@@ -6,6 +6,7 @@ from typing import Any, get_args
 
 import marshmallow as ma
 
+from campaign.application.case_history import DevelopmentStatus, EntryKind
 from campaign.domain.case import DevelopmentKind
 from campaign.domain.values import (
     AtLocalTime,
@@ -13,6 +14,7 @@ from campaign.domain.values import (
     OnDate,
 )
 from campaign.web.api import formats
+from campaign.web.api.action_schemas import DeadlineSchema
 from campaign.web.api.common import (
     COUNTRY,
     TIMEZONE,
@@ -114,6 +116,13 @@ class CloseCaseSchema(ApiSchema):
     outcome = F.String(required=True, validate=TEXT)
 
 
+class RejectDevelopmentSchema(ApiSchema):
+    """Why a partner's development is kept out of sight (for the campaigners who read it)."""
+
+    reason = F.String(required=True, validate=TEXT,
+                      metadata={"example": "Not confirmed by a second source."})
+
+
 class SourceSchema(ApiSchema):
     kind = F.String(required=True)
     partner_id = F.String(allow_none=True)
@@ -130,6 +139,12 @@ class DevelopmentSchema(ApiSchema):
     pending_approval = F.Boolean(required=True)
     recorded_at = F.AwareDateTime(required=True)
     approved_at = F.AwareDateTime(allow_none=True)
+    rejected_at = F.AwareDateTime(allow_none=True)
+    rejection_reason = F.String(allow_none=True)
+    recorded_by = F.String(allow_none=True, metadata={
+        "description": "Who recorded it: `token:<id>`, `partner:<id>`…; null if not known"})
+    approved_by = F.String(allow_none=True)
+    rejected_by = F.String(allow_none=True)
 
 
 class CaseSchema(ApiSchema):
@@ -145,6 +160,37 @@ class CaseSchema(ApiSchema):
     outcome = F.String(allow_none=True)
     version = F.Integer(required=True)
     timeline = F.List(F.Nested(DevelopmentSchema), required=True)
+
+
+class HistoryEntrySchema(ApiSchema):
+    """One line of a case's history; fields that do not apply to its kind are null."""
+
+    position = F.Integer(required=True, metadata={"description": "The event's place in the log"})
+    kind = F.String(required=True, metadata={"enum": list(get_args(EntryKind))})
+    at = F.AwareDateTime(required=True, metadata={"description": "When it was recorded"})
+    actor = F.String(allow_none=True, required=True, metadata={
+        "description": "Who did it: `token:<id>`, `partner:<id>`, `cli`…"})
+    text = F.String(allow_none=True, required=True, metadata={
+        "description": "The summary, update title, reason or outcome"})
+    action_id = F.String(allow_none=True, required=True)
+    reference = F.String(allow_none=True, required=True, metadata={"example": "UA 135/10"})
+    update_number = F.Integer(allow_none=True, required=True)
+    old_deadline = F.Nested(DeadlineSchema, allow_none=True, required=True)
+    new_deadline = F.Nested(DeadlineSchema, allow_none=True, required=True)
+    development_id = F.String(allow_none=True, required=True)
+    development_kind = F.String(allow_none=True, required=True)
+    partner_id = F.String(allow_none=True, required=True)
+    status = F.String(allow_none=True, required=True, metadata={
+        "enum": [*get_args(DevelopmentStatus), None]})
+    decided_by = F.String(allow_none=True, required=True)
+    decided_at = F.AwareDateTime(allow_none=True, required=True)
+
+
+class CaseHistorySchema(ApiSchema):
+    case_id = F.String(required=True)
+    version = F.Integer(required=True)
+    entries = F.List(F.Nested(HistoryEntrySchema), required=True, metadata={
+        "description": "Newest first"})
 
 
 class CasePageSchema(ApiSchema):

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from campaign.application.case_history import case_history
 from campaign.application.errors import NotFound
 from campaign.domain import case
 from campaign.domain.base import DomainError
@@ -16,11 +17,13 @@ from campaign.infra.clock import utc_now
 from campaign.infra.tables import case_timeline, cases
 from campaign.web.api.case_schemas import (
     CaseFilterSchema,
+    CaseHistorySchema,
     CasePageSchema,
     CaseSchema,
     CloseCaseSchema,
     NewCaseSchema,
     NewDevelopmentSchema,
+    RejectDevelopmentSchema,
 )
 from campaign.web.api.common import (
     CAMPAIGNER,
@@ -37,6 +40,7 @@ from campaign.web.api.idempotency import HEADER_PARAMETER, idempotent
 from campaign.web.api.json_body import Blueprint
 from campaign.web.api.responses import conflict, link, links
 from campaign.web.auth import require_role
+from campaign.web.context import container
 
 blueprint = Blueprint("cases", __name__, url_prefix="/api/v1/cases",
                       description="Cases and their timelines of developments.")
@@ -86,6 +90,23 @@ def get(case_id: str) -> Reply:
     return body, 200, etag(body["version"])
 
 
+@blueprint.route("/<case_id>/history", methods=["GET"])
+@require_role("viewer")
+@blueprint.response(200, CaseHistorySchema, headers=ETAG_HEADER)
+@blueprint.doc(security=CAMPAIGNER, responses=links(200, **WRITES))
+def history(case_id: str) -> Reply:
+    """The case's whole story, newest first: developments and their approval or rejection,
+    its actions' launches, numbered updates, deadline extensions and stops, its closing;
+    each with who did it and when."""
+    with reading() as conn:
+        found = case_history(container().store, conn, case_id)
+    if found is None:
+        raise NotFound(f"no case {case_id}")
+    body = {"case_id": case_id, "version": found.version,
+            "entries": [vars(entry) for entry in found.entries]}
+    return body, 200, etag(found.version)
+
+
 @blueprint.route("/<case_id>/developments", methods=["POST"])
 @require_role("campaigner")
 @if_match_required
@@ -118,6 +139,26 @@ def approve_development(case_id: str, development_id: str) -> Reply:
     require_row(cases.c.case_id, case_id, "case")
     outcome = dispatch(case.ApproveDevelopment(case_id=case_id, development_id=development_id,
                                                approved_at=utc_now()), with_if_match=True)
+    return representation(case_id), 200, etag(outcome.version)
+
+
+@blueprint.route("/<case_id>/developments/<development_id>/reject", methods=["POST"])
+@require_role("campaigner")
+@if_match_required
+@idempotent
+@blueprint.arguments(RejectDevelopmentSchema)
+@blueprint.response(200, CaseSchema, headers=ETAG_HEADER)
+@blueprint.doc(security=CAMPAIGNER, parameters=[HEADER_PARAMETER],
+               responses=conflict("unknown_development", "not_pending"))
+def reject_development(body: dict[str, Any], case_id: str, development_id: str) -> Reply:
+    """Keep a development a partner sent in out of sight for good, saying why.
+
+    It is never mailed to supporters nor sent to partners; the timeline keeps it, rejected.
+    """
+    require_row(cases.c.case_id, case_id, "case")
+    outcome = dispatch(case.RejectDevelopment(
+        case_id=case_id, development_id=development_id, reason=body["reason"],
+        rejected_at=utc_now()), with_if_match=True)
     return representation(case_id), 200, etag(outcome.version)
 
 

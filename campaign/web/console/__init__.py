@@ -9,12 +9,24 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from campaign.web.console import dashboard, login, mailings, partner_actions, partners
+from campaign.web.console import (
+    audit,
+    cases,
+    dashboard,
+    login,
+    mailings,
+    partner_actions,
+    partners,
+    tokens,
+)
 
 SCREENS: tuple[Blueprint, ...] = (
     login.blueprint,
+    cases.blueprint,
     dashboard.blueprint,
     mailings.blueprint,
     partners.blueprint,
     partner_actions.blueprint,
+    tokens.blueprint,
+    audit.blueprint,
 )

@@ -68,6 +68,75 @@ def test_the_partners_hearing_waits_for_approval_then_is_published(
                                headers=if_match(client, url, campaigner)), 409, "not_pending")
 
 
+def test_the_partners_hearing_can_be_rejected_with_a_reason_and_then_never_approved(
+    client: FlaskClient, token_headers: Any, container: Container
+) -> None:
+    load_demo(container)
+    campaigner = token_headers("campaigner")
+    url = f"/api/v1/cases/{seed.CASE_ID}"
+    hearing_id = seed.SUPREME_COURT_HEARING.development_id
+    (token_id,) = [t["token_id"] for t in client.get(
+        "/api/v1/tokens", headers=token_headers("admin")).get_json() if t["role"] == "campaigner"]
+
+    rejected = client.post(f"{url}/developments/{hearing_id}/reject",
+                           json={"reason": "Not confirmed by a second source."},
+                           headers={**if_match(client, url, campaigner),
+                                    "Idempotency-Key": "reject-hearing-1"})
+
+    assert rejected.status_code == 200, rejected.get_json()
+    entry = rejected.get_json()["timeline"][-1]
+    assert (entry["development_id"], entry["pending_approval"], entry["approved_at"]) == (
+        hearing_id, False, None)
+    assert entry["rejection_reason"] == "Not confirmed by a second source."
+    assert entry["rejected_at"] is not None and entry["rejected_by"] == f"token:{token_id}"
+    assert entry["recorded_by"] == "demo"
+    assert_problem(client.post(f"{url}/developments/{hearing_id}/approve",
+                               headers=if_match(client, url, campaigner)), 409, "not_pending")
+
+
+def test_the_history_joins_decisions_and_actions_newest_first_with_their_actors(
+    client: FlaskClient, campaigner: Headers, viewer: Headers, container: Container
+) -> None:
+    load_demo(container)
+    url = f"/api/v1/cases/{seed.CASE_ID}"
+    hearing_id = seed.SUPREME_COURT_HEARING.development_id
+    client.post(f"{url}/developments/{hearing_id}/approve",
+                headers=if_match(client, url, campaigner))
+
+    found = client.get(f"{url}/history", headers=viewer)
+
+    assert found.status_code == 200, found.get_json()
+    entries = found.get_json()["entries"]
+    assert entries[0]["kind"] == "development_approved"
+    assert entries[0]["actor"].startswith("token:") and entries[0]["partner_id"] == seed.PARTNER_ID
+    hearing = next(e for e in entries if e["kind"] == "development_recorded"
+                   and e["development_id"] == hearing_id)
+    assert (hearing["status"], hearing["decided_by"]) == ("approved", entries[0]["actor"])
+    assert entries[-1]["kind"] == "case_opened"
+    assert [e["reference"] for e in entries if e["kind"] == "action_launched"] == [
+        f"UA {seed.UA_NUMBER}"]
+    assert found.headers["ETag"] == client.get(url, headers=viewer).headers["ETag"]
+    assert_problem(client.get("/api/v1/cases/nope/history", headers=viewer), 404)
+
+
+def test_a_rejection_needs_a_reason_if_match_and_the_campaigner_role(
+    client: FlaskClient, campaigner: Headers, viewer: Headers, container: Container
+) -> None:
+    load_demo(container)
+    url = f"/api/v1/cases/{seed.CASE_ID}"
+    reject = f"{url}/developments/{seed.SUPREME_COURT_HEARING.development_id}/reject"
+    reason = {"reason": "Duplicate of an earlier report."}
+
+    assert "reason" in error_fields(client.post(reject, json={"reason": " "},
+                                                headers=if_match(client, url, campaigner)))
+    assert_problem(client.post(reject, json=reason, headers=campaigner), 428)
+    assert_problem(client.post(reject, json=reason, headers=if_match(client, url, viewer)), 403)
+    assert_problem(client.post(f"{url}/developments/nope/reject", json=reason,
+                               headers=if_match(client, url, campaigner)), 409,
+                   "unknown_development")
+    assert client.get(url, headers=viewer).get_json()["timeline"][-1]["pending_approval"]
+
+
 def test_an_occurrence_is_a_date_or_a_local_time_with_its_zone_never_both(
     client: FlaskClient, campaigner: Headers, case_id: str
 ) -> None:

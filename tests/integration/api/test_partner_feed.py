@@ -65,6 +65,25 @@ def report_hearing(client: FlaskClient, partner: dict[str, Any]) -> None:
     assert response.status_code == 202
 
 
+def test_a_rejected_development_never_reaches_the_feed(
+    client: FlaskClient, container: Container, admin: Headers, campaigner: Headers
+) -> None:
+    open_seed_case(container)
+    partner = register(client, admin, partner_id=seed.PARTNER_ID)
+    launch_seed_action(client, campaigner)
+    report_hearing(client, partner)
+    pending = everything(client, partner)
+
+    rejected = client.post(
+        f"/api/v1/cases/{seed.CASE_ID}/developments/{HEARING_ID}/reject",
+        json={"reason": "Not confirmed by a second source."},
+        headers=if_match(client, f"/api/v1/cases/{seed.CASE_ID}", campaigner))
+
+    assert rejected.status_code == 200, rejected.get_json()
+    assert everything(client, partner) == pending
+    assert HEARING_ID not in json.dumps(pending)
+
+
 def test_the_feed_gives_what_the_partner_follows_in_log_order_as_webhooks_carry_it(
     client: FlaskClient, container: Container, admin: Headers, campaigner: Headers
 ) -> None:

@@ -17,7 +17,9 @@ from campaign.domain.case import (
     CloseCase,
     DevelopmentApproved,
     DevelopmentRecorded,
+    DevelopmentRejected,
     DevelopmentSource,
+    RejectDevelopment,
 )
 from campaign.domain.values import OnDate
 from tests.unit.domain.scenario import refusal, run_all
@@ -149,6 +151,45 @@ def test_approving_twice_is_refused() -> None:
 def test_approving_an_unknown_development_is_refused() -> None:
     assert refused([OPENED], approve("nope")) == "unknown_development"
     assert refused([], approve("nope")) == "unknown_case"
+
+
+def reject(development_id: str, reason: str = "Not confirmed by a second source."
+           ) -> RejectDevelopment:
+    return RejectDevelopment(seed.CASE_ID, development_id, reason, rejected_at=LATER)
+
+
+def test_rejecting_a_pending_development_keeps_it_hidden_with_the_reason() -> None:
+    events = when([OPENED, HEARING_RECORDED], reject(HEARING.development_id))
+
+    assert events == [DevelopmentRejected(seed.CASE_ID, HEARING.development_id,
+                                          "Not confirmed by a second source.", LATER)]
+    rejected = case.replay([OPENED, HEARING_RECORDED, *events]).developments[
+        HEARING.development_id]
+    assert (rejected.pending_approval, rejected.approved_at, rejected.rejected_at,
+            rejected.rejection_reason) == (False, None, LATER, "Not confirmed by a second source.")
+
+
+def test_a_rejected_development_cannot_be_approved_nor_rejected_again() -> None:
+    given: list[DomainEvent] = [
+        OPENED, HEARING_RECORDED, *when([OPENED, HEARING_RECORDED], reject(HEARING.development_id))
+    ]
+    assert refused(given, approve(HEARING.development_id)) == "not_pending"
+    assert refused(given, reject(HEARING.development_id)) == "not_pending"
+
+
+def test_an_approved_or_published_development_cannot_be_rejected() -> None:
+    approved: list[DomainEvent] = [
+        OPENED, HEARING_RECORDED, *when([OPENED, HEARING_RECORDED], approve(HEARING.development_id))
+    ]
+    assert refused(approved, reject(HEARING.development_id)) == "not_pending"
+    assert refused([OPENED, DETAINED_RECORDED], reject(DETAINED.development_id)) == "not_pending"
+
+
+def test_a_rejection_needs_a_reason_and_a_known_development() -> None:
+    blank = reject(HEARING.development_id, " ")
+    assert refused([OPENED, HEARING_RECORDED], blank) == "empty_reason"
+    assert refused([OPENED], reject("nope")) == "unknown_development"
+    assert refused([], reject("nope")) == "unknown_case"
 
 
 def test_closing_a_case_records_its_outcome() -> None:
