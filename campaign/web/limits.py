@@ -30,6 +30,7 @@ PER_CLIENT: Final[dict[str, str]] = {
     "confirmation.confirm": "links",
     "unsubscribe.one_click": "unsubscribe",
     "unsubscribe.resubscribe": "links",
+    "action_mail.send": "test_send",
 }
 PUBLIC_MAIL: Final = frozenset({"supporters.sign_up", "join_page.join",
                                 "supporters.request_manage", "manage_page.ask"})

@@ -95,8 +95,8 @@ def init_api(app: Flask) -> ProblemApi:
 
     for module in (partners, partner_inbound, feed):
         api.register_blueprint(module.blueprint)
-    from campaign.web.api import mail_failures, partner_deliveries, subscriptions
+    from campaign.web.api import action_mail, mail_failures, partner_deliveries, subscriptions
 
-    for module in (partner_deliveries, subscriptions, mail_failures):
+    for module in (partner_deliveries, subscriptions, mail_failures, action_mail):
         api.register_blueprint(module.blueprint)
     return api
