@@ -119,9 +119,12 @@ def tokens() -> None:
 @tokens.command("create")
 @click.option("--role", type=click.Choice(ROLES), required=True)
 @click.option("--name", required=True, help="Who or what will use the token.")
-def tokens_create(role: Role, name: str) -> None:
+@click.option("--email", default=None,
+              help="The campaigner's own address: the console's test sends go there.")
+def tokens_create(role: Role, name: str, email: str | None) -> None:
     """Create a token and print it once; only its hash is stored."""
-    token_id, token = create_token(_container().engine, name, role)
+    token_id, token = create_token(_container().engine, name, role, email=email,
+                                   created_by="cli")
     click.echo(f"token {token_id} ({role}) for {name}; shown once, keep it secret:", err=True)
     click.echo(token)
 

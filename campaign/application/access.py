@@ -6,13 +6,16 @@ import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal, cast
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import Connection, Engine, insert, select, update
 
 from campaign.application.errors import AuthError
-from campaign.infra.tables import api_tokens, supporters
+from campaign.domain.values import validate_email
+from campaign.infra.clock import utc_now
+from campaign.infra.tables import api_tokens, console_sessions, supporters
 
 Role = Literal["viewer", "campaigner", "admin"]
 ROLES: tuple[Role, ...] = ("viewer", "campaigner", "admin")
@@ -52,15 +55,23 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_token(engine: Engine, name: str, role: Role) -> tuple[str, str]:
-    """Create an API token; returns (token id, the token itself — shown once, never stored)."""
+def create_token(engine: Engine, name: str, role: Role, email: str | None = None,
+                 created_by: str | None = None) -> tuple[str, str]:
+    """Create an API token; returns (token id, the token itself — shown once, never stored).
+
+    `email` is the campaigner's own address (test sends go there and nowhere else);
+    `created_by` the actor who made it.
+    """
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
+    if email is not None:
+        validate_email(email)
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token_id = str(uuid.uuid4())
     with engine.begin() as conn:
         conn.execute(insert(api_tokens).values(
             token_id=token_id, name=name, role=role, token_hash=hash_token(token),
+            email=email, created_by=created_by,
         ))
     return token_id, token
 
@@ -75,14 +86,25 @@ def caller_for_token(engine: Engine, token: str) -> Caller | None:
     return None if row is None else Caller("token", row.token_id, cast(Role, row.role))
 
 
-def revoke_token(conn: Connection, token_id: str) -> bool:
-    """Revoke a token; True if it existed and was active."""
+def revoke_token(conn: Connection, token_id: str, now: datetime | None = None) -> bool:
+    """Revoke a token, ending its console sessions; True if it existed and was active."""
+    now = now or utc_now()
     result = conn.execute(
         update(api_tokens)
         .where(api_tokens.c.token_id == token_id, api_tokens.c.revoked.is_(False))
-        .values(revoked=True)
+        .values(revoked=True, revoked_at=now)
     )
+    end_sessions_of(conn, token_id, now, "token revoked")
     return bool(result.rowcount)
+
+
+def end_sessions_of(conn: Connection, token_id: str, now: datetime, reason: str) -> int:
+    """End every live console session of a token (revoked, or its role changed)."""
+    result = conn.execute(
+        update(console_sessions)
+        .where(console_sessions.c.token_id == token_id, console_sessions.c.ended_at.is_(None))
+        .values(ended_at=now, ended_reason=reason))
+    return int(result.rowcount or 0)
 
 
 @dataclass(frozen=True)

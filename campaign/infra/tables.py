@@ -53,6 +53,24 @@ api_tokens = Table(
     Column("token_hash", Text(), nullable=False, unique=True),
     Column("revoked", Boolean(), nullable=False, default=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("email", Text(), nullable=True),  # the campaigner's own address, for test sends
+    Column("created_by", Text(), nullable=True),  # the actor who made it (`token:<id>`, `cli`)
+    Column("last_used_at", DateTime(timezone=True), nullable=True),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+)
+
+# Console sessions (campaign/application/console_sessions.py): the browser's cookie holds a
+# random id, this table only its hash. Ended sessions stay, as the record of console logins.
+console_sessions = Table(
+    "console_sessions",
+    metadata,
+    Column("session_hash", Text(), primary_key=True),
+    Column("token_id", Text(), nullable=False, index=True),
+    Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("last_seen_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("ended_at", DateTime(timezone=True), nullable=True),
+    Column("ended_reason", Text(), nullable=True),
 )
 
 # Responses to POSTs that carried an Idempotency-Key, written in the same transaction as

@@ -11,6 +11,8 @@ from campaign.infra.database import ensure_migrated
 from campaign.web import health
 from campaign.web.api import init_api
 from campaign.web.api.json_body import DepthCheckedJSONProvider
+from campaign.web.console import SCREENS
+from campaign.web.console.session import configure as configure_console
 from campaign.web.context import install, register_request_context
 from campaign.web.headers import register_security_headers
 from campaign.web.limits import install_limits
@@ -44,6 +46,9 @@ def create_app(container: Container,
     app.register_blueprint(health.blueprint(probes))
     for page in (unsubscribe, confirmation, action, manage, join):
         app.register_blueprint(page.blueprint)
+    configure_console(app, container.settings.public_base_url)
+    for screen in SCREENS:
+        app.register_blueprint(screen)
     init_api(app)
     settings = container.settings
     install_limits(app, vars(settings.rate_limits), settings.redis_url,

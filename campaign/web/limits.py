@@ -31,10 +31,13 @@ PER_CLIENT: Final[dict[str, str]] = {
     "unsubscribe.one_click": "unsubscribe",
     "unsubscribe.resubscribe": "links",
     "action_mail.send": "test_send",
+    "console_login.login": "console_login",
 }
 PUBLIC_MAIL: Final = frozenset({"supporters.sign_up", "join_page.join",
                                 "supporters.request_manage", "manage_page.ask"})
 """The endpoints whose accepted requests may each cause one e-mail: one shared budget."""
+FAILURES_ONLY: Final = frozenset({"console_login.login"})
+"""The endpoints whose limit counts refused requests only: failed sign-ins."""
 STORAGE_PREFIX: Final = "campaign-limits"
 
 
@@ -52,6 +55,7 @@ def install_limits(app: Flask, limits: Mapping[str, str], redis_url: str | None,
         value = limits[name]
         view: Any = limiter.shared_limit(
             value, scope=name,
+            deduct_when=_refused if endpoint in FAILURES_ONLY else None,
             error_message=f"Too many requests from your address (at most {value}).",
         )(app.view_functions[endpoint])
         if endpoint in PUBLIC_MAIL:
@@ -87,6 +91,11 @@ def _retry_after_only_when_refused(response: Response) -> Response:
     if response.status_code != 429:
         response.headers.pop("Retry-After", None)
     return response
+
+
+def _refused(response: Response) -> bool:
+    """Only refused requests count against a failures-only limit."""
+    return response.status_code >= 400
 
 
 def _accepted(response: Response) -> bool:

@@ -71,6 +71,10 @@ class Product:
         """`path` on the product: `product.url("/join")`."""
         return f"{self.base_url}{path}"
 
+    def operator(self, *args: str) -> str:
+        """Run `campaign ARGS...` against the product, as its operator; returns stdout."""
+        return _succeeds(self.env, *args)
+
     def log(self) -> str:
         """Everything the product has written to stdout and stderr so far."""
         return self.process.output()
