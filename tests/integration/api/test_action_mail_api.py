@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from email import message_from_bytes, policy
+
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from campaign.application.access import create_token
 from campaign.bootstrap import Container
 from campaign.demo import ua_135_10_ru as ru
 from campaign.infra.clock import utc_now
@@ -115,3 +118,47 @@ def test_stopping_an_action_cancels_its_queued_mail(
     after = client.get(f"{url}/close-preview", headers=campaigner).get_json()
     assert (after["status"], after["queued_batches"], after["open_pledges"]) == ("closed", 0, 0)
 
+
+
+def test_a_test_send_reaches_the_tokens_own_address_alone_marked_as_a_test(
+    client: FlaskClient, container: Container, seed_case: str, drafted_action: str,
+    supporter: Person,
+) -> None:
+    _, token = create_token(container.engine, "ada's token", "campaigner",
+                            email="campaigner.3c1d@example.org")
+
+    sent = client.post(f"/api/v1/actions/{drafted_action}/test-send",
+                       query_string={"language": "en", "timezone": "Asia/Bishkek"},
+                       headers={"Authorization": f"Bearer {token}"})
+
+    assert sent.status_code == 202, sent.get_json()
+    assert sent.get_json()["to"] == "campaigner.3c1d@example.org"
+    [mail] = [message_from_bytes(p.read_bytes(), policy=policy.default)
+              for p in (container.settings.var_dir / "outbox").glob("*.eml")]
+    assert mail["To"] == "campaigner.3c1d@example.org"
+    assert str(mail["Subject"]).startswith("[TEST] URGENT ACTION 135/10:")
+    assert supporter.email not in mail.as_string()
+
+
+def test_a_test_send_from_a_token_without_an_address_is_a_409_saying_so(
+    client: FlaskClient, container: Container, campaigner: Headers, viewer: Headers,
+    drafted_action: str,
+) -> None:
+    url = f"/api/v1/actions/{drafted_action}/test-send"
+    assert_problem(client.post(url, headers=viewer), 403)
+    refused = client.post(f"/api/v1/actions/{drafted_action}/test-send", headers=campaigner)
+
+    body = assert_problem(refused, 409, "token_has_no_email")
+    assert "no e-mail address" in body["detail"]
+    assert not list((container.settings.var_dir / "outbox").glob("*.eml"))
+
+
+def test_test_sends_are_rate_limited(
+    client: FlaskClient, container: Container, drafted_action: str,
+) -> None:
+    _, token = create_token(container.engine, "busy", "campaigner", email="busy.9e@example.org")
+    url = f"/api/v1/actions/{drafted_action}/test-send"
+    answers = [client.post(url, headers={"Authorization": f"Bearer {token}"}).status_code
+               for _ in range(6)]
+
+    assert answers == [202] * 5 + [429]
