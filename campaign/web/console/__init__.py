@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from campaign.web.console import login
+from campaign.web.console import editor, editor_mail, editor_updates, login
 
 SCREENS: tuple[Blueprint, ...] = (
     login.blueprint,
+    editor.blueprint,
+    editor_mail.blueprint,
+    editor_updates.blueprint,
 )
