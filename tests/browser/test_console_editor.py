@@ -151,6 +151,7 @@ def test_the_preview_in_russian_shows_the_russian_text_on_the_chosen_clock_and_a
     console.get_by_label("Supporter's language").select_option("ru")
     console.get_by_label("Supporter's timezone").select_option("Europe/Moscow")
     console.get_by_test_id("show-preview").click()
+    console.wait_for_load_state("load")
 
     expect(console.get_by_test_id("preview-subject")).to_contain_text(ru.TITLE)
     text = console.get_by_test_id("preview-text")
@@ -160,7 +161,9 @@ def test_the_preview_in_russian_shows_the_russian_text_on_the_chosen_clock_and_a
     expect(framed.locator("body")).to_contain_text(ru.TITLE)
     screenshot_for_docs(console, "console-preview-ru")
 
-    console.get_by_test_id("test-send").click()
+    send = console.get_by_test_id("test-send")
+    send.scroll_into_view_if_needed()  # below a long e-mail: clicked unscrolled, it was lost
+    send.click()
     expect(console.get_by_test_id("test-sent")).to_contain_text(CAMPAIGNER_EMAIL)
     sent = product.outbox.wait_for(to=CAMPAIGNER_EMAIL, subject_contains=ru.TITLE)
     assert sent.subject.startswith("[TEST] ")
