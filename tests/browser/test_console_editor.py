@@ -6,19 +6,26 @@ from __future__ import annotations
 from datetime import timedelta
 from functools import partial
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from campaign.demo import ua_135_10 as seed
 from campaign.demo import ua_135_10_ru as ru
 from campaign.infra.clock import utc_now
 from tests.browser.accessibility import assert_accessible
-from tests.browser.console import console  # noqa: F401 (fixture)
+from tests.browser.console import signed_in
 from tests.browser.docs_screenshots import screenshot_for_docs
 from tests.browser.product import Product, unique_email
 from tests.browser.supporters import confirmed_supporter, words
 from tests.seed_translations import seed_translation
 
-CAMPAIGNER_EMAIL = "campaigner@example.org"  # the `console` fixture's token's address
+CAMPAIGNER_EMAIL = "campaigner.editor@example.org"
+
+
+@pytest.fixture
+def console(page: Page, product: Product) -> Page:
+    """A page signed in as a campaigner whose token has an address of its own."""
+    return signed_in(page, product, "campaigner", CAMPAIGNER_EMAIL)
 
 
 def fill_official(page: Page, n: int, name: str, title: str, salutation: str, address: str,

@@ -38,9 +38,27 @@ class Form:
     targets: list[dict[str, str]] = field(default_factory=list)
     errors: list[tuple[str, str]] = field(default_factory=list)
 
+    @property
+    def shown_errors(self) -> list[tuple[str, str]]:
+        """The errors with their fields named as the form labels them."""
+        return [(field_label(f), m) for f, m in self.errors]
+
     def error(self, name: str) -> str | None:
         """The first message about field `name` (or one inside it), if any."""
         return next((m for f, m in self.errors if f == name or f.startswith(f"{name}.")), None)
+
+
+def field_label(path: str) -> str:
+    """A schema's field path in the form's words: "targets.1.name" is "official 2 name"."""
+    parts = path.split(".")
+    words = []
+    for part in parts:
+        if part.isdigit():
+            words.append(str(int(part) + 1))
+        else:
+            words.append({"targets": "official", "asks": "ask", "address_lines": "address",
+                          "on": "day", "ua_number": "UA number"}.get(part, part.replace("_", " ")))
+    return " ".join(words)
 
 
 def blank_content(case_id: str, today: str, deadline: str) -> Form:

@@ -75,7 +75,8 @@ def test_a_form_the_rules_refuse_is_shown_again_with_the_message_and_nothing_sto
 
     assert refused.status_code == 422
     html = refused.get_data(as_text=True)
-    assert 'data-testid="form-errors"' in html and "ua_number" in html and "timezone" in html
+    assert 'data-testid="form-errors"' in html
+    assert "<strong>UA number</strong>" in html and "<strong>deadline timezone</strong>" in html
     assert "Kubatbek Baibolov" in html  # what was typed is kept
     assert action_count(container) == 0
 
