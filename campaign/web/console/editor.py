@@ -26,6 +26,8 @@ from campaign.domain.base import DomainError
 from campaign.infra.clock import utc_now
 from campaign.infra.i18n import LOCALES, language_name
 from campaign.infra.tables import action_translations, actions, cases
+from campaign.mail.planning import audience
+from campaign.read_models.action_translations import languages_of
 from campaign.web.console.blueprint import console_blueprint
 from campaign.web.console.editor_forms import (
     Form,
@@ -110,6 +112,15 @@ def new(case_id: str) -> str:
     today = utc_now().date()
     form = blank_content(case_id, today.isoformat(), (today + timedelta(days=14)).isoformat())
     return _new_page(case_id, form)
+
+
+@blueprint.route("/actions/new", methods=["GET"])
+@console_view("campaigner")
+def new_for_case() -> Response:
+    """`/console/actions/new?case_id=…`: the same form, at the case's own address."""
+    case_id = request.args.get("case_id", "")
+    _require_case(case_id)
+    return redirect(url_for("editor.new", case_id=case_id), 303)
 
 
 @blueprint.route("/cases/<case_id>/actions/new", methods=["POST"])
@@ -219,7 +230,17 @@ def edit_page(found: ActionView, form: Form, **context: Any) -> str:
     update.values["number"] = str(found.update_number + 1)
     return render_console("console/editor/edit.html", action=found, form=form,
                           update=context.pop("update", update), done=request.args.get("done"),
-                          locales=LOCALES, **context)
+                          locales=LOCALES, audience=_audience(found), **context)
+
+
+def _audience(found: ActionView) -> dict[str, int]:
+    """Who the action's next mailing reaches (people), per language they receive it in:
+    its launch's recipients once launched, else the subscribers its launch would reach."""
+    with container().engine.connect() as conn:
+        people = audience(conn, found.action_id)
+        receiving, _ = languages_of(conn, found.action_id, found.document).tally(
+            p.locale for p in people)
+    return receiving
 
 
 def form_version() -> int:

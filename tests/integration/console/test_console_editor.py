@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from campaign.bootstrap import Container
@@ -53,6 +54,8 @@ def test_a_draft_with_two_officials_is_saved_and_shown_as_a_draft(
     console_as: Callable[..., ConsoleClient], seed_case: str,
 ) -> None:
     page = console_as("campaigner")
+    found = page.get("/console/actions/new", query_string={"case_id": seed_case})
+    assert found.headers["Location"].endswith(f"/console/cases/{seed_case}/actions/new")
     more = page.post(f"/console/cases/{seed_case}/actions/new", draft_form(do="add_target"))
     assert more.status_code == 200
     assert 'data-testid="target-2"' in more.get_data(as_text=True)  # a third, empty one
@@ -168,12 +171,17 @@ def test_a_test_send_without_an_address_is_refused_with_the_reason_on_the_page(
 
 
 def test_update_one_moves_the_deadline_and_the_stop_needs_a_reason_and_a_confirmation(
-    console_as: Callable[..., ConsoleClient], launched_action: str,
+    console_as: Callable[..., ConsoleClient], container: Container, launched_action: str,
+    sign_up: Callable[..., str], client: FlaskClient,
 ) -> None:
+    token = container.links.sign("confirm", sign_up(locale="ru"))  # the e-mail's link
+    assert client.post("/api/v1/supporters/confirm", json={"token": token}).status_code == 200
     page = console_as("campaigner")
     later = (utc_now() + timedelta(days=60)).date().isoformat()
     editor = page.get(f"/console/actions/{launched_action}/edit").get_data(as_text=True)
     assert 'data-testid="update-form"' in editor
+    assert 'data-testid="recipients-en">' in editor  # no Russian version: English
+    assert 'data-testid="recipients-total">1<' in editor
     form = update_form(launched_action, page, deadline_on=later)
 
     assert page.post(f"/console/actions/{launched_action}/updates", form).status_code == 303
@@ -200,3 +208,4 @@ def update_form(action_id: str, page: ConsoleClient, **changes: str) -> dict[str
     """The update form as the page fills it in (the action as it is now), with `changes`."""
     html = page.get(f"/console/actions/{action_id}/edit").get_data(as_text=True)
     return {**filled_form(html, "update-form"), **changes}
+
