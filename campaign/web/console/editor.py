@@ -17,6 +17,7 @@ from typing import Any
 
 from flask import redirect, request, url_for
 from sqlalchemy import select
+from werkzeug.exceptions import BadRequest
 from werkzeug.wrappers import Response
 
 from campaign.application.actions import write_draft
@@ -248,7 +249,8 @@ def form_version() -> int:
     try:
         return int(request.form.get("version", ""))
     except ValueError:
-        raise PreconditionFailed(-1) from None
+        raise BadRequest("the form did not say which version of the action it was made "
+                         "from: reload the page and try again") from None
 
 
 def explain(refused: DomainError | PreconditionFailed) -> str:
