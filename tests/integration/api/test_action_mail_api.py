@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from email import message_from_bytes, policy
 
 from flask.testing import FlaskClient
@@ -162,3 +163,25 @@ def test_test_sends_are_rate_limited(
                for _ in range(6)]
 
     assert answers == [202] * 5 + [429]
+
+
+def test_the_preview_is_the_email_a_supporter_receives_but_for_name_and_links(
+    client: FlaskClient, container: Container, viewer: Headers, launched_action: str,
+    supporter: Person,
+) -> None:
+    run(container, "mailing_planner")
+    with container.engine.connect() as conn:
+        [batch_id] = conn.execute(select(mail_batches.c.batch_id)).scalars().all()
+    container.batches.send(batch_id, utc_now())
+    [path] = (container.settings.var_dir / "outbox").glob("*.eml")
+    received = message_from_bytes(path.read_bytes(), policy=policy.default)
+    body = received.get_body(preferencelist=("plain",))
+    assert body is not None
+
+    shown = preview(client, launched_action, viewer, language="en", timezone="Europe/London")
+
+    def general(text: str) -> str:
+        return re.sub(r"https?://\S+", "LINK", text.replace(supporter.name, "friend"))
+
+    assert shown["subject"] == str(received["Subject"])
+    assert general(shown["text"]) == general(body.get_content())
