@@ -99,6 +99,7 @@ def test_update_one_with_a_new_deadline_shows_in_the_header(
     later = (utc_now() + timedelta(days=45)).date().isoformat()
     console.goto(product.url(f"/console/actions/{action_id}/edit"))
     expect(console.get_by_test_id("update-number")).to_have_count(0)
+    assert_accessible(console)
 
     console.get_by_label("Summary (what is new)").fill("The appeal hearing was moved.")
     console.get_by_label("Last day appeals are wanted").fill(later)
@@ -166,6 +167,7 @@ def test_the_preview_in_russian_shows_the_russian_text_on_the_chosen_clock_and_a
     expect(text).to_contain_text("14:00")  # 17:00 in Bishkek is 14:00 in Moscow
     framed = console.frame_locator("[data-testid=preview-html]")
     expect(framed.locator("body")).to_contain_text(ru.TITLE)
+    assert_accessible(console)
     screenshot_for_docs(console, "console-preview-ru")
 
     send = console.get_by_test_id("test-send")
