@@ -44,6 +44,8 @@ class RateLimits:
     unsubscribe: str = "120 per minute"
     """Generous: mail providers send many people's one-click unsubscribes from few hosts."""
     public_mail: str = "1000 per hour"
+    test_send: str = "5 per minute;30 per hour"
+    """Test sends of an action's e-mail to the campaigner's own address."""
     console_login: str = "10 per minute;50 per hour"
     """Failed console sign-ins per client: a token cannot be guessed, but nobody may try."""
 

@@ -7,6 +7,9 @@ deadline is the same day for every reader and is written into the shared text. A
 are read and decrypted here, at the last moment, so someone who unsubscribed, paused
 e-mail, bounced, confirmed or was erased since planning is left out.
 
+A batch about an action stopped since it was planned goes to no one: stopping cancels
+the queued mail (campaign.mail.stop_preview counts it beforehand).
+
 One recipient never blocks a batch: whoever's e-mail cannot be made (a deadline their
 timezone cannot show, a name that would break a header, an unusable address, anything
 `message.recipient_problem` refuses) is left out and returned as a failure with a reason
@@ -79,7 +82,7 @@ class Composer:
                 select(actions).where(actions.c.action_id == planned.action_id)).one()
         context, language = self._context(conn, planned, action_row, plan.locale)
         rendered = render(planned.kind, language, context)
-        recipients = _recipients(conn, plan.batch_id)
+        recipients = [] if _stopped(planned, action_row) else _recipients(conn, plan.batch_id)
         opener = self.vault.opener(conn, (f"supporter-{r.supporter_id}" for r in recipients))
         ids = {"mailing_id": planned.mailing_id, "batch_id": plan.batch_id}
         people: list[Personalization] = []
@@ -112,12 +115,8 @@ class Composer:
         if action_row is None:
             return {}, locale
         assert planned.action_id is not None
-        document, language = in_language(conn, planned.action_id, action_row.document, locale)
-        context: dict[str, Any] = {"action": document,
-                                   "update_number": document["update_number"],
-                                   "close_reason": document.get("close_reason") or "",
-                                   "close_note": document.get("close_note") or "",
-                                   "manage_page": self.links.manage_page(language)}
+        context, language = action_context(conn, planned.action_id, action_row.document,
+                                           locale, self.links)
         if planned.kind == "case_development":
             context["development"] = self._development(conn, planned)
         return context, language
@@ -167,6 +166,20 @@ class Composer:
         )
 
 
+def action_context(conn: Connection, action_id: str, document: dict[str, Any], locale: str,
+                   links: MailLinks) -> tuple[dict[str, Any], str]:
+    """What an action's templates read for a reader in `locale`, and the language it is in.
+
+    Shared by the batches that are sent and the campaigner's preview and test send
+    (campaign.mail.preview), so a preview is the e-mail supporters get.
+    """
+    found, language = in_language(conn, action_id, document, locale)
+    return {"action": found, "update_number": found["update_number"],
+            "close_reason": found.get("close_reason") or "",
+            "close_note": found.get("close_note") or "",
+            "manage_page": links.manage_page(language)}, language
+
+
 def _admit(person: Personalization, ids: dict[str, str], addresses: set[str]) -> None:
     """Raise Unmailable unless SendGrid would take `person` in a batch already holding
     `addresses`; else note their address there."""
@@ -201,6 +214,13 @@ def _recipients(conn: Connection, batch_id: str) -> list[Any]:
         .where(mail_deliveries.c.batch_id == batch_id)
         .order_by(mail_deliveries.c.supporter_id)
     ))
+
+
+def _stopped(planned: mailing.MailingPlanned, action_row: Any) -> bool:
+    """Whether the action was stopped since this mailing was planned: its queued appeals
+    are cancelled (only the stop notice itself still goes out)."""
+    return (action_row is not None and action_row.status == "closed"
+            and planned.kind != "action_closed")
 
 
 def _still_mailable(row: Any, kind: mailing.MailingKind) -> bool:

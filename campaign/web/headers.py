@@ -44,6 +44,13 @@ def allow_framing() -> None:
     g.frameable = True
 
 
+def own_policy(policy: str) -> None:
+    """Send `policy` instead of the usual one with this request's response: the console's
+    e-mail preview, shown in a sandboxed frame of the console's own pages, sets a stricter one
+    (no script, no request anywhere) that lets only the console frame it."""
+    g.content_policy = policy
+
+
 def register_security_headers(app: Flask) -> None:
     """Send the headers on every response of `app`, JSON and problems included."""
 
@@ -53,6 +60,8 @@ def register_security_headers(app: Flask) -> None:
         response.headers["Referrer-Policy"] = "no-referrer"
         if request.endpoint == DOCS_ENDPOINT and not response.direct_passthrough:
             policy = docs_policy(response.get_data())
+        elif g.get("content_policy"):
+            policy = g.content_policy
         elif g.get("frameable"):
             policy = FRAMEABLE_POLICY
         else:

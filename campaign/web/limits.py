@@ -30,6 +30,8 @@ PER_CLIENT: Final[dict[str, str]] = {
     "confirmation.confirm": "links",
     "unsubscribe.one_click": "unsubscribe",
     "unsubscribe.resubscribe": "links",
+    "action_mail.send": "test_send",
+    "editor_mail.send": "test_send",
     "console_login.login": "console_login",
 }
 PUBLIC_MAIL: Final = frozenset({"supporters.sign_up", "join_page.join",

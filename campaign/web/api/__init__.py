@@ -96,6 +96,7 @@ def init_api(app: Flask) -> ProblemApi:
     for module in (partners, partner_inbound, feed):
         api.register_blueprint(module.blueprint)
     from campaign.web.api import (
+        action_mail,
         audit,
         case_overview,
         dashboard,
@@ -107,6 +108,6 @@ def init_api(app: Flask) -> ProblemApi:
     )
 
     for module in (partner_deliveries, partner_health, subscriptions, mail_failures, dashboard,
-                   mailings, case_overview, audit):
+                   mailings, case_overview, audit, action_mail):
         api.register_blueprint(module.blueprint)
     return api

@@ -90,6 +90,7 @@ def received(mailbox: Mailbox) -> Iterator[Received]:  # noqa: F811
     send_planned(container, ("mailing_planner", "manage_link_mailer", "reminder_schedule"))
     run_deadline_scans(container.commands, container.reminder_sender,
                        datetime(2010, 10, 21, tzinfo=UTC))  # a week before, everywhere
+    send_planned(container, ())  # the reminders go out before the stop, which cancels them
     container.commands.handle(action.CloseAction(
         seed.ACTION_ID, "released", "", closed_at=datetime(2010, 10, 30, tzinfo=UTC)), META)
     send_planned(container, ("mailing_planner",))
