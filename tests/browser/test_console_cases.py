@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -94,7 +96,8 @@ def test_a_campaigner_approves_one_development_and_rejects_another_on_the_timeli
 
     approved = console.locator(
         f"[data-kind=development_recorded][data-development-id={hearing}]")
-    expect(approved.get_by_test_id("development-status")).to_contain_text("approved by token:")
+    expect(approved.get_by_test_id("development-status")).to_have_text(
+        re.compile(r"^approved by console campaigner \w+ \(token:[0-9a-f]{8}\)$"))
     expect(console.locator(f"[data-kind=development_approved][data-development-id={hearing}]")
            ).to_have_count(1)
     other = console.locator(f"[data-kind=development_recorded][data-development-id={rumour}]")

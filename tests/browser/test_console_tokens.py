@@ -134,7 +134,9 @@ def test_the_audit_names_who_opened_a_case_and_lists_console_sign_ins(
         admin_page.reload()
 
     expect(found).to_have_count(1)
-    expect(found.get_by_test_id("audit-actor")).to_have_text(actor)
+    shown = found.get_by_test_id("audit-actor")
+    expect(shown).to_have_text(f"browser tests campaigner (token:{campaigner_id[:8]})")
+    expect(shown.locator(".actor")).to_have_attribute("data-actor", actor)
     expect(admin_page.get_by_test_id("sign-in-row").first).to_contain_text("live")
     assert_accessible(admin_page)
     screenshot_for_docs(admin_page, "console-audit")

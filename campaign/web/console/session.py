@@ -28,6 +28,7 @@ from campaign.application.access import ROLES, Caller, Role
 from campaign.application.commands import Meta
 from campaign.application.console_sessions import ABSOLUTE_LIMIT, ConsoleSession, live_session
 from campaign.infra.clock import utc_now
+from campaign.web.console.actors import who
 from campaign.web.context import container, correlation_id
 from events import as_utc
 
@@ -141,6 +142,6 @@ def render_console(template: str, **context: Any) -> str:
     """`template` with what every console page needs: who is signed in, what they can do."""
     signed_in = current_session()
     return render_template(
-        template, console=signed_in, csrf_field=csrf_field, when=when, now=utc_now(),
+        template, console=signed_in, csrf_field=csrf_field, when=when, who=who, now=utc_now(),
         can=lambda role: signed_in is not None and allowed(signed_in.role, role),
         **context)
