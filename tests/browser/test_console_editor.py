@@ -13,6 +13,7 @@ from campaign.demo import ua_135_10 as seed
 from campaign.demo import ua_135_10_ru as ru
 from campaign.infra.clock import utc_now
 from tests.browser.accessibility import assert_accessible
+from tests.browser.action_editor import fill_official, translate_into_russian
 from tests.browser.console import signed_in
 from tests.browser.docs_screenshots import screenshot_for_docs
 from tests.browser.product import Product, unique_email
@@ -26,26 +27,6 @@ CAMPAIGNER_EMAIL = "campaigner.editor@example.org"
 def console(page: Page, product: Product) -> Page:
     """A page signed in as a campaigner whose token has an address of its own."""
     return signed_in(page, product, "campaigner", CAMPAIGNER_EMAIL)
-
-
-def fill_official(page: Page, n: int, name: str, title: str, salutation: str, address: str,
-                  email: str) -> None:
-    page.get_by_label(f"Official {n} name").fill(name)
-    page.get_by_label(f"Official {n} title").fill(title)
-    page.get_by_label(f"Official {n} salutation").fill(salutation)
-    page.get_by_label(f"Official {n} postal address (one line each)").fill(address)
-    page.get_by_label(f"Official {n} country (ISO code)").fill("KG")
-    page.get_by_label(f"Official {n} e-mail").fill(email)
-
-
-def translate_into_russian(page: Page) -> None:
-    page.get_by_test_id("translate-ru").first.click()
-    page.get_by_label("Title", exact=True).fill(ru.TITLE)
-    page.get_by_label("Summary", exact=True).fill(ru.SUMMARY)
-    page.get_by_label("Background", exact=True).fill(ru.BODY)
-    page.get_by_label("Ask 1").fill(ru.ASKS[1])
-    page.get_by_test_id("save-translation").click()
-    expect(page.get_by_test_id("done")).to_have_text("Translation saved.")
 
 
 def test_a_draft_in_two_languages_with_two_officials_launches_once_both_are_ready(

@@ -12,6 +12,7 @@ from playwright.sync_api import Browser, Page, expect
 from campaign.demo import ua_135_10 as seed
 from campaign.demo import ua_135_10_ru as ru
 from campaign.infra.clock import utc_now
+from tests.browser.action_editor import fill_official, translate_into_russian
 from tests.browser.console import console_token, log_in
 from tests.browser.product import Product, unique_email
 from tests.browser.supporters import confirmed_supporter, words
@@ -31,33 +32,13 @@ def draft_with_two_officials(page: Page) -> None:
     page.get_by_label("Background", exact=True).fill(seed.CONTENT.body)
     page.get_by_label("Ask 1").fill(seed.ASKS[1])
     page.get_by_label("Timezone (IANA, e.g. Asia/Bishkek)").fill(seed.TIMEZONE)
-    official(page, 1, "Zarylbek Rysaliev", MINISTER, "Dear Minister",
+    fill_official(page, 1, "Zarylbek Rysaliev", MINISTER, "Dear Minister",
              "Frunze Street, 469\nBishkek 720040", "pressa@mail.mvd.kg")
     page.get_by_test_id("add-target").click()
-    official(page, 2, "Aida Salyanova", PROSECUTOR, "Dear General Prosecutor",
+    fill_official(page, 2, "Aida Salyanova", PROSECUTOR, "Dear General Prosecutor",
              "Kievskaya Street, 116\nBishkek 720040", "info@prokuror.kg")
     page.get_by_test_id("save-draft").click()
     expect(page.get_by_test_id("status")).to_have_text("draft")
-
-
-def official(page: Page, n: int, name: str, title: str, salutation: str, address: str,
-             email: str) -> None:
-    page.get_by_label(f"Official {n} name").fill(name)
-    page.get_by_label(f"Official {n} title").fill(title)
-    page.get_by_label(f"Official {n} salutation").fill(salutation)
-    page.get_by_label(f"Official {n} postal address (one line each)").fill(address)
-    page.get_by_label(f"Official {n} country (ISO code)").fill("KG")
-    page.get_by_label(f"Official {n} e-mail").fill(email)
-
-
-def translate_into_russian(page: Page) -> None:
-    page.get_by_test_id("translate-ru").first.click()
-    page.get_by_label("Title", exact=True).fill(ru.TITLE)
-    page.get_by_label("Summary", exact=True).fill(ru.SUMMARY)
-    page.get_by_label("Background", exact=True).fill(ru.BODY)
-    page.get_by_label("Ask 1").fill(ru.ASKS[1])
-    page.get_by_test_id("save-translation").click()
-    expect(page.get_by_test_id("version-status-ru")).to_have_text("ready")
 
 
 def test_a_campaigner_runs_the_seeds_action_from_draft_to_stop_with_the_console_alone(
