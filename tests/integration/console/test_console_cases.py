@@ -51,7 +51,9 @@ def test_a_campaigner_approves_and_the_entry_names_who_approved(
 
     assert approved.status_code == 303
     html = campaigner.get(CASE_URL).get_data(as_text=True)
-    assert f"approved by token:{campaigner.token_id}" in html
+    assert (f'approved by <span class="actor" title="token:{campaigner.token_id}" '
+            f'data-actor="token:{campaigner.token_id}">console campaigner '
+            f"(token:{campaigner.token_id[:8]})</span>") in html
     assert 'data-kind="development_approved"' in html
     again = campaigner.post(f"{CASE_URL}/developments/{HEARING}/approve",
                             data={"version": str(int(version) + 1)})
@@ -74,7 +76,9 @@ def test_a_rejection_needs_a_reason_and_a_stale_page_is_told_so(
     assert stale.status_code == 409 and "changed since" in stale.get_data(as_text=True)
     assert done.status_code == 303
     html = campaigner.get(CASE_URL).get_data(as_text=True)
-    assert f"rejected by token:{campaigner.token_id}" in html and "Not confirmed." in html
+    assert (f'rejected by <span class="actor" title="token:{campaigner.token_id}" '
+            f'data-actor="token:{campaigner.token_id}">console campaigner '
+            f"(token:{campaigner.token_id[:8]})</span>") in html and "Not confirmed." in html
 
 
 def test_a_viewer_cannot_approve_even_with_a_forged_form(
