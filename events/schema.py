@@ -50,6 +50,8 @@ subscription_checkpoints = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("failed_position", BigInteger(), nullable=True),
     Column("last_error", Text(), nullable=True),
+    # When the subscription first failed at `failed_position`; kept while it fails there.
+    Column("failed_since", DateTime(timezone=True), nullable=True),
 )
 
 # Events a subscription or a rebuild could not handle for a reason no retry fixes: set aside

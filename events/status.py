@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import Connection, func, select
 
 from events.records import as_utc
-from events.schema import parked_events
+from events.schema import events, parked_events
 from events.schema import subscription_checkpoints as checkpoints
 
 
@@ -16,8 +16,8 @@ from events.schema import subscription_checkpoints as checkpoints
 class SubscriptionState:
     """Where one subscription stands, as operators need to see it.
 
-    A rebuilt inline projection that parked events has no checkpoint: its position and
-    `updated_at` are None.
+    A rebuilt inline projection that parked events has no checkpoint: its position,
+    `updated_at` and lags are None.
     """
 
     name: str
@@ -26,6 +26,17 @@ class SubscriptionState:
     last_error: str | None
     updated_at: datetime | None
     parked: int
+    stuck_since: datetime | None = None
+    """When it first failed at `failed_position`; None while it runs."""
+    lag_events: int | None = None
+    """The head of the log minus its checkpoint (events of every type)."""
+    lag_seconds: float | None = None
+    """The age of the oldest event it has not handled yet; 0 when caught up."""
+
+    @property
+    def stuck(self) -> bool:
+        """Whether it stopped at a failed position and is waiting for a retry."""
+        return self.failed_position is not None
 
 
 @dataclass(frozen=True)
@@ -40,17 +51,37 @@ class ParkedEvent:
     parked_at: datetime
 
 
-def subscription_states(conn: Connection) -> list[SubscriptionState]:
-    """Every subscription that has run or parked an event, by name, with how many it parked."""
+def subscription_states(conn: Connection, now: datetime | None = None) -> list[SubscriptionState]:
+    """Every subscription that has run or parked an event, by name, with how many it parked
+    and how far behind the head of the log it is (one indexed lookup per subscription)."""
+    now = now or datetime.now(UTC)
+    head = int(conn.execute(select(func.coalesce(func.max(events.c.position), 0))).scalar_one())
     counts: dict[str, int] = dict(conn.execute(
         select(parked_events.c.subscription, func.count()).group_by(parked_events.c.subscription)
     ).all())
     states = {row.name: SubscriptionState(
         row.name, row.position, row.failed_position, row.last_error, as_utc(row.updated_at),
-        int(counts.get(row.name, 0))) for row in conn.execute(select(checkpoints))}
+        int(counts.get(row.name, 0)), stuck_since=_optional_utc(row.failed_since),
+        lag_events=max(head - row.position, 0),
+        lag_seconds=_oldest_unhandled_age(conn, row.position, head, now),
+    ) for row in conn.execute(select(checkpoints))}
     for name, count in counts.items():
         states.setdefault(name, SubscriptionState(name, None, None, None, None, int(count)))
     return [states[name] for name in sorted(states)]
+
+
+def _oldest_unhandled_age(conn: Connection, position: int, head: int, now: datetime) -> float:
+    """Seconds since the first event after `position` was recorded; 0 when there is none."""
+    if position >= head:
+        return 0.0
+    recorded = conn.execute(
+        select(events.c.recorded_at).where(events.c.position > position)
+        .order_by(events.c.position).limit(1)).scalar_one_or_none()
+    return 0.0 if recorded is None else max((now - as_utc(recorded)).total_seconds(), 0.0)
+
+
+def _optional_utc(value: datetime | None) -> datetime | None:
+    return None if value is None else as_utc(value)
 
 
 def parked(conn: Connection, name: str, after: int = 0, limit: int = 100) -> list[ParkedEvent]:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, and_, case, func, select, update
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 
 from events.errors import TemporaryFailure
@@ -183,12 +183,20 @@ def save_checkpoint(
     conn: Connection, name: str, position: int, failed_at: int | None = None,
     error: str | None = None,
 ) -> None:
-    """Move the checkpoint (in the caller's transaction) and record or clear a failure."""
+    """Move the checkpoint (in the caller's transaction) and record or clear a failure.
+
+    A failure at the position it already failed at keeps its `failed_since`, so operators
+    see how long the subscription has been stuck, not when it last tried.
+    """
+    c = checkpoints.c
+    since = (None if failed_at is None else
+             case((and_(c.failed_position == failed_at, c.failed_since.is_not(None)),
+                   c.failed_since), else_=func.now()))
     conn.execute(
         update(checkpoints)
-        .where(checkpoints.c.name == name)
+        .where(c.name == name)
         .values(position=position, updated_at=func.now(), failed_position=failed_at,
-                last_error=error)
+                last_error=error, failed_since=since)
     )
 
 

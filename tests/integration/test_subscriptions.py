@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import Connection, Engine, select
@@ -184,3 +185,32 @@ def test_handler_writes_and_checkpoint_commit_together(
         assert list(found) == written
     expected = store.read_stream("case-1")[checkpoint_at].position
     assert checkpoint_position(store, "writer") == expected
+
+
+def test_status_shows_the_lag_and_since_when_a_subscription_has_been_stuck(
+    engine: Engine,
+) -> None:
+    store = EventStore(engine)
+    append_numbers(store, "case-1", range(0, 10))
+    failing_event = store.read_stream("case-1")[6]
+    broken = Recorder(fail_on=6, error=TemporaryFailure)
+    SubscriptionRunner(store, Subscription("numbers", broken), batch_size=100).run()
+    with engine.connect() as conn:
+        (first,) = subscription_states(conn)
+    later = first.stuck_since + timedelta(minutes=10) if first.stuck_since else None
+
+    SubscriptionRunner(store, Subscription("numbers", broken), batch_size=100).run()
+    with engine.connect() as conn:
+        (again,) = subscription_states(conn, now=later)
+
+    assert first.stuck and first.stuck_since is not None
+    assert again.stuck_since == first.stuck_since  # still the first failure's time
+    assert again.lag_events == 4  # positions 7..10 of 10 are not handled
+    assert again.lag_seconds is not None and 599 < again.lag_seconds < 700
+    assert failing_event.position == again.failed_position
+
+    SubscriptionRunner(store, Subscription("numbers", Recorder()), batch_size=100).run()
+    with engine.connect() as conn:
+        (recovered,) = subscription_states(conn)
+    assert (recovered.stuck, recovered.stuck_since, recovered.lag_events,
+            recovered.lag_seconds) == (False, None, 0, 0.0)
