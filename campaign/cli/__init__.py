@@ -7,62 +7,38 @@ Secrets, tokens and API keys go to stdout once, everything else to stderr, so
 from __future__ import annotations
 
 import sys
-import uuid
-from collections.abc import Callable
 from datetime import timedelta
-from typing import TypeVar
 
 import click
 from flask.cli import FlaskGroup
 from sqlalchemy import select
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from campaign.application.access import ROLES, Role, create_token
-from campaign.application.commands import Meta
-from campaign.bootstrap import Container, build
+from campaign.cli.context import (
+    cli_meta,
+    container_from_env,
+    redacted,
+    refusing,
+    settings_from_env,
+)
 from campaign.demo import ua_135_10 as seed
 from campaign.demo.loader import load_demo
-from campaign.domain.base import DomainError
 from campaign.domain.partner import PARTNER_EVENT_TYPES
 from campaign.infra.clock import utc_now
-from campaign.infra.database import DatabaseNotMigrated, current_revision, ensure_migrated, upgrade
+from campaign.infra.database import current_revision, upgrade
 from campaign.infra.tables import partners as partners_table
 from campaign.partners.admin import PartnerForm, register_partner, rotate_secret
-from campaign.partners.ssrf import UnsafeWebhookUrl
 from campaign.read_models.mail_recipient_failures import recipient_failures
-from campaign.settings import ConfigError, Settings
 from campaign.web.app import create_app
 from events import rebuild
 from events.status import parked, subscription_states
 from workers.embedded import probes, start_if_embedded
 
-T = TypeVar("T")
-
-
-def _settings() -> Settings:
-    try:
-        settings = Settings.from_env()
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from None
-    settings.configure_logging()
-    return settings
-
-
-def _container(migrated: bool = True) -> Container:
-    """The Container for the environment; refuses an un-migrated database unless told."""
-    container = build(_settings())
-    if migrated:
-        try:
-            ensure_migrated(container.engine)
-        except DatabaseNotMigrated as exc:
-            raise click.ClickException(str(exc)) from None
-    return container
-
 
 def _create_app() -> object:
     """The app `campaign run` serves; without Redis, with the workers inside."""
-    container = _container()
+    container = container_from_env()
     return create_app(container, probes(container, start_if_embedded(container)))
 
 
@@ -73,7 +49,7 @@ class CampaignGroup(FlaskGroup):
         try:
             return super().invoke(ctx)
         except OperationalError as exc:
-            raise click.ClickException(_settings().database_unreachable(exc)) from None
+            raise click.ClickException(settings_from_env().database_unreachable(exc)) from None
 
 
 @click.group(cls=CampaignGroup, create_app=_create_app, add_version_option=False)
@@ -90,21 +66,21 @@ def db() -> None:
 @click.argument("revision", default="head")
 def db_upgrade(revision: str) -> None:
     """Migrate the database to REVISION (default: the newest)."""
-    settings = _settings()
+    settings = settings_from_env()
     upgrade(settings.database_url, revision)
-    click.echo(f"database at {revision}: {_redacted(settings.database_url)}")
+    click.echo(f"database at {revision}: {redacted(settings.database_url)}")
 
 
 @db.command("current")
 def db_current() -> None:
     """Print the revision the database is at."""
-    click.echo(current_revision(_container(migrated=False).engine) or "not migrated")
+    click.echo(current_revision(container_from_env(migrated=False).engine) or "not migrated")
 
 
 @main.command("demo", with_appcontext=False)
 def demo() -> None:
     """Load the seed case of Azimzhan Askarov and UA 135/10, with demo supporters."""
-    loaded = load_demo(_container())
+    loaded = load_demo(container_from_env())
     click.echo("demo loaded" if loaded else "demo already loaded")
     click.echo(f"  case:   /api/v1/cases/{seed.CASE_ID}")
     click.echo(f"  action: /api/v1/actions/{seed.ACTION_ID}  (and /stats)")
@@ -123,7 +99,7 @@ def tokens() -> None:
               help="The campaigner's own address: the console's test sends go there.")
 def tokens_create(role: Role, name: str, email: str | None) -> None:
     """Create a token and print it once; only its hash is stored."""
-    token_id, token = create_token(_container().engine, name, role, email=email,
+    token_id, token = create_token(container_from_env().engine, name, role, email=email,
                                    created_by="cli")
     click.echo(f"token {token_id} ({role}) for {name}; shown once, keep it secret:", err=True)
     click.echo(token)
@@ -137,7 +113,7 @@ def projections() -> None:
 @projections.command("list")
 def projections_list() -> None:
     """List the projections and whether they are inline or catch-up."""
-    for projection in _container(migrated=False).projections.values():
+    for projection in container_from_env(migrated=False).projections.values():
         click.echo(f"{projection.name}\t{projection.mode}")
 
 
@@ -145,7 +121,7 @@ def projections_list() -> None:
 @click.argument("name", required=False)
 def projections_rebuild(name: str | None) -> None:
     """Rebuild NAME (or every projection) from position 0."""
-    container = _container()
+    container = container_from_env()
     known = container.projections
     if name is not None and name not in known:
         raise click.ClickException(f"no projection {name!r}; known: {', '.join(known)}")
@@ -167,7 +143,7 @@ def subscriptions() -> None:
 @subscriptions.command("list")
 def subscriptions_list() -> None:
     """One line per subscription: name, position, lag, where it stopped, parked events."""
-    container = _container()
+    container = container_from_env()
     with container.engine.connect() as conn:
         head = container.store.head(conn=conn)
         states = subscription_states(conn)
@@ -182,7 +158,7 @@ def subscriptions_list() -> None:
 @click.argument("name")
 def subscriptions_parked(name: str) -> None:
     """The events NAME set aside: position, event id, type, error, when."""
-    with _container().engine.connect() as conn:
+    with container_from_env().engine.connect() as conn:
         found = parked(conn, name, limit=10_000)
     for p in found:
         click.echo(f"{p.position}\t{p.event_id}\t{p.event_type}\t{p.error}\t"
@@ -199,7 +175,7 @@ def mail() -> None:
 @click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 100_000))
 def mail_failures(mailing_id: str | None, limit: int) -> None:
     """Recipients left out of their batch, newest first: when, mailing, supporter, reason."""
-    with _container().engine.connect() as conn:
+    with container_from_env().engine.connect() as conn:
         total, found = recipient_failures(conn, mailing_id, limit)
     for f in found:
         click.echo(f"{f.failed_at:%Y-%m-%d %H:%M:%S} UTC\t{f.mailing_id}\t{f.supporter_id}\t"
@@ -229,13 +205,13 @@ def partners_add(name: str, contact_email: str, webhook_url: str, case_ids: tupl
                  event_types: tuple[str, ...], auto_approve: bool,
                  partner_id: str | None) -> None:
     """Register a partner and print its signing secret and API key, once."""
-    c = _container()
+    c = container_from_env()
     form = PartnerForm(name=name, contact_email=contact_email, webhook_url=webhook_url,
                        case_ids=case_ids, action_ids=action_ids, countries=countries,
                        event_types=event_types or PARTNER_EVENT_TYPES,
                        auto_approve_developments=auto_approve, partner_id=partner_id)
-    issued = _refusing(lambda: register_partner(
-        c.commands, c.vault, form, _meta(), utc_now(),
+    issued = refusing(lambda: register_partner(
+        c.commands, c.vault, form, cli_meta(), utc_now(),
         allow_private=c.settings.webhook_allow_private))
     click.echo(f"partner {issued.partner_id} registered; shown once, keep them secret:",
                err=True)
@@ -246,7 +222,7 @@ def partners_add(name: str, contact_email: str, webhook_url: str, case_ids: tupl
 @partners.command("list")
 def partners_list() -> None:
     """One line per partner: id, endpoint state, webhook URL, name."""
-    with _container().engine.connect() as conn:
+    with container_from_env().engine.connect() as conn:
         rows = conn.execute(select(partners_table).order_by(partners_table.c.partner_id)).all()
     for row in rows:
         state = "enabled" if row.endpoint_enabled else f"disabled ({row.disabled_reason})"
@@ -259,24 +235,9 @@ def partners_list() -> None:
               type=click.IntRange(0, 720), help="How long the old secret stays valid.")
 def partners_rotate(partner_id: str, overlap_hours: int) -> None:
     """Issue a new signing secret for PARTNER_ID and print it, once."""
-    c = _container()
-    issued = _refusing(lambda: rotate_secret(c.commands, c.vault, partner_id,
-                                             timedelta(hours=overlap_hours), _meta(), utc_now()))
+    c = container_from_env()
+    issued = refusing(lambda: rotate_secret(c.commands, c.vault, partner_id,
+                                             timedelta(hours=overlap_hours), cli_meta(), utc_now()))
     click.echo(f"new secret for {partner_id}; the old one verifies until "
                f"{issued.overlap_until:%Y-%m-%d %H:%M} UTC:", err=True)
     click.echo(f"signing_secret: {issued.signing_secret}")
-
-
-def _meta() -> Meta:
-    return Meta(actor="cli", correlation_id=f"cli-{uuid.uuid4()}")
-
-
-def _refusing(attempt: Callable[[], T]) -> T:
-    try:
-        return attempt()
-    except (UnsafeWebhookUrl, DomainError, ValueError) as exc:
-        raise click.ClickException(str(exc)) from None
-
-
-def _redacted(url: str) -> str:
-    return make_url(url).render_as_string(hide_password=True)
