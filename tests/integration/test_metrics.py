@@ -7,6 +7,7 @@ our signatures. Counters belong to the test process, so each check compares two 
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from dramatiq import Worker
+from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
 from flask.testing import FlaskClient
 from prometheus_client.parser import text_string_to_metric_families
@@ -214,3 +216,23 @@ def test_behind_a_trusted_proxy_the_client_the_proxy_saw_is_the_one_checked(
 
     assert from_outside.status_code == 401
     assert from_beside.status_code == 200
+
+
+def test_with_redis_unreachable_a_scrape_still_answers_and_says_the_broker_is_down(
+    container: Container,
+) -> None:
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    broker = RedisBroker(url=f"redis://127.0.0.1:{port}/0",  # type: ignore[no-untyped-call]
+                         socket_connect_timeout=1)
+    try:
+        samples = scrape(create_app(replace(container, broker=broker), queues=QUEUES)
+                         .test_client())
+    finally:
+        broker.close()
+
+    assert value(samples, "campaign_metrics_source_up", source="broker") == 0
+    assert value(samples, "campaign_metrics_source_up", source="database") == 1
+    assert not any(name == "campaign_queue_depth" for name, _ in samples)
+    assert ("campaign_subscription_stuck", frozenset()) not in samples
