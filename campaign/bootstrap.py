@@ -22,6 +22,7 @@ from campaign.application.reminders import ReminderSender, reminder_schedule
 from campaign.application.supporters import address_requests
 from campaign.domain import partner
 from campaign.infra.event_mapping import EventMapper
+from campaign.infra.metrics import count_appended
 from campaign.infra.queue import Queue, create_broker
 from campaign.mail.alerts import partner_alerts
 from campaign.mail.composing import Composer
@@ -99,7 +100,7 @@ def build(
     engine = engine or create_store_engine(settings.database_url)
     broker = broker or create_broker(settings.redis_url)
     vault, blind_index = Vault(settings.secret_key), BlindIndex(settings.secret_key)
-    store = EventStore(engine, upcasters=upcasters())
+    store = EventStore(engine, upcasters=upcasters(), observers=[count_appended])
     store.projections = all_projections(store, vault, blind_index)
     commands = CommandHandler(store, EventMapper(vault), command_routes())
     queue = Queue(broker)

@@ -9,6 +9,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from email.utils import parseaddr
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -23,6 +24,8 @@ class ConfigError(Exception):
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+Network = IPv4Network | IPv6Network
+LOOPBACK_NETWORKS: tuple[Network, ...] = (ip_network("127.0.0.0/8"), ip_network("::1/128"))
 _RATE = r"\s*\d+\s*(/|per)\s*(\d+\s*)?(second|minute|hour|day|month|year)s?\s*"
 RATE_LIMIT = re.compile(rf"^{_RATE}([;,]{_RATE})*$")
 """Flask-Limiter's notation: "10 per minute", "10/minute;100/day", "5 per 2 hours"."""
@@ -80,6 +83,13 @@ class Settings:
     trusted_proxy_hops: int = 0
     # UNCONFIRMED_RETENTION_DAYS: a sign-up never confirmed is erased after this many days.
     unconfirmed_retention_days: int = 30
+    # METRICS_ALLOWED_NETWORKS: clients /metrics answers without an admin token (CIDR list).
+    metrics_allowed_networks: tuple[Network, ...] = LOOPBACK_NETWORKS
+    # WORKER_METRICS_PORT, _HOST: where a worker serves Dramatiq's metrics (port 0: nowhere).
+    worker_metrics_port: int = 0
+    worker_metrics_host: str = "127.0.0.1"
+    # PROMETHEUS_MULTIPROC_DIR: where the processes of one web or worker keep their counts.
+    metrics_dir: Path | None = None
 
     @property
     def mail_sender(self) -> tuple[str, str]:
@@ -143,7 +153,7 @@ class Settings:
                    reminder_offsets_days=_reminder_offsets(env.get("REMINDER_OFFSETS_DAYS")),
                    webhook_allow_private=_flag(env, "WEBHOOK_ALLOW_PRIVATE"),
                    campaign_alert_email=_alert_email(env.get("CAMPAIGN_ALERT_EMAIL")),
-                   **mail_settings(env), **abuse_settings(env))
+                   **mail_settings(env), **abuse_settings(env), **metrics_settings(env))
 
     def configure_logging(self) -> None:
         """Plain, one-line log records at the configured level."""
@@ -236,6 +246,30 @@ def abuse_settings(env: Mapping[str, str]) -> dict[str, Any]:
         "rate_limits": RateLimits(**limits),
         "trusted_proxy_hops": _whole(env, "TRUSTED_PROXY_HOPS", 0, 0, 10),
         "unconfirmed_retention_days": _whole(env, "UNCONFIRMED_RETENTION_DAYS", 30, 1, 3650),
+    }
+
+
+def metrics_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    """Who may read /metrics without a token, where workers serve theirs, and the directory
+    the processes of a gunicorn or a worker share their counts in."""
+    raw = (env.get("METRICS_ALLOWED_NETWORKS") or "").strip()
+    networks = LOOPBACK_NETWORKS
+    if raw:
+        try:
+            networks = tuple(ip_network(part.strip(), strict=False)
+                             for part in raw.split(",") if part.strip())
+        except ValueError:
+            raise ConfigError(f"METRICS_ALLOWED_NETWORKS must be networks like "
+                              f"127.0.0.1/32,10.0.0.0/8, not {raw!r}") from None
+    directory = (env.get("PROMETHEUS_MULTIPROC_DIR") or "").strip()
+    if directory and not Path(directory).is_dir():
+        raise ConfigError(f"PROMETHEUS_MULTIPROC_DIR must be an existing directory, "
+                          f"not {directory!r}")
+    return {
+        "metrics_allowed_networks": networks,
+        "worker_metrics_port": _whole(env, "WORKER_METRICS_PORT", 0, 0, 65535),
+        "worker_metrics_host": (env.get("WORKER_METRICS_HOST") or "127.0.0.1").strip(),
+        "metrics_dir": Path(directory) if directory else None,
     }
 
 

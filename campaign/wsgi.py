@@ -13,6 +13,7 @@ from campaign.bootstrap import build
 from campaign.infra.database import DatabaseNotMigrated, ensure_migrated
 from campaign.settings import ConfigError, Settings
 from campaign.web.app import create_app
+from workers.actors import QUEUES
 from workers.embedded import probes, start_if_embedded
 
 try:
@@ -20,7 +21,7 @@ try:
     settings.configure_logging()
     container = build(settings)
     ensure_migrated(container.engine)  # before any worker thread starts
-    app = create_app(container, probes(container, start_if_embedded(container)))
+    app = create_app(container, probes(container, start_if_embedded(container)), QUEUES)
 except (ConfigError, DatabaseNotMigrated) as exc:
     sys.exit(f"campaign web: {exc}")
 except OperationalError as exc:  # one line for the operator, not a page of traceback

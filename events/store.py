@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -18,6 +18,9 @@ from events.schema import events
 from events.serialization import to_json
 from events.upcasting import Upcasters
 
+AppendObserver = Callable[[Sequence[str]], None]
+"""Told the types of the events an append wrote (not of ids already stored), in order."""
+
 
 class EventStore:
     """Append-only storage of events in streams, with inline projections in the same transaction."""
@@ -27,11 +30,13 @@ class EventStore:
         engine: Engine,
         upcasters: Upcasters | None = None,
         projections: Sequence[Projection] = (),
+        observers: Sequence[AppendObserver] = (),
     ) -> None:
         self.engine = engine
         self.backend = backend_for(engine)
         self.upcasters = upcasters or Upcasters()
         self.projections = list(projections)
+        self.observers = list(observers)
         self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
         self._settled = 0
         self._settled_guard = threading.Lock()
@@ -77,6 +82,7 @@ class EventStore:
             # One statement is its own transaction: no BEGIN, no COMMIT, one round trip.
             with self._autocommit.connect() as own:
                 appended = self.backend.append(own, stream_id, batch, expected_version)
+            self._observe(appended[0].existing, batch)
             return AppendResult([a.position for a in appended], appended[-1].stream_version)
         with self.transaction(conn) as tx:
             appended = self.backend.append(tx, stream_id, batch, expected_version)
@@ -89,7 +95,19 @@ class EventStore:
                     for a, e in zip(appended, batch, strict=True)
                 ]
                 apply_inline(tx, self.projections, stored)
+        self._observe(appended[0].existing, batch)
         return AppendResult([a.position for a in appended], appended[-1].stream_version)
+
+    def _observe(self, existing: bool, batch: Sequence[EncodedEvent]) -> None:
+        """Tell the observers what was written; a retried append wrote nothing.
+
+        Inside a caller's transaction that is when the rows are written, before the commit.
+        """
+        if existing or not self.observers:
+            return
+        types = [e.type for e in batch]
+        for observer in self.observers:
+            observer(types)
 
     def _inline_for(self, batch: Sequence[EncodedEvent]) -> bool:
         """Whether an inline projection wants any event of the batch."""

@@ -168,6 +168,8 @@ ACTORS: Final[tuple[ActorSpec, ...]] = (
     ActorSpec(purge_unconfirmed_sign_ups, RETENTION_QUEUE, {
         "time_limit": 600_000, "max_retries": 0, "max_age": 3_600_000}),
 )
+QUEUES: Final = tuple(sorted({spec.queue for spec in ACTORS}))
+"""Every queue the workers consume: the ones whose depth /metrics shows."""
 
 
 @dataclass(frozen=True)

@@ -17,12 +17,15 @@ from campaign.infra.database import DatabaseNotMigrated, ensure_migrated
 from campaign.settings import ConfigError, Settings
 from workers.actors import declare_actors
 from workers.clock import run_clock
+from workers.metrics import add_worker_metrics
 
 try:
     settings = Settings.from_env()
     settings.configure_logging()
     container = build(settings)
     ensure_migrated(container.engine)
+    if __name__ != "__main__":  # imported by `dramatiq workers.main`: a worker, not the clock
+        add_worker_metrics(container.broker, settings.worker_metrics_port, settings.metrics_dir)
 except (ConfigError, DatabaseNotMigrated) as exc:
     sys.exit(f"campaign worker: {exc}")
 except OperationalError as exc:  # one line for the operator, not a page of traceback

@@ -33,13 +33,14 @@ from campaign.read_models.mail_recipient_failures import recipient_failures
 from campaign.web.app import create_app
 from events import rebuild
 from events.status import parked, subscription_states
+from workers.actors import QUEUES
 from workers.embedded import probes, start_if_embedded
 
 
 def _create_app() -> object:
     """The app `campaign run` serves; without Redis, with the workers inside."""
     container = container_from_env()
-    return create_app(container, probes(container, start_if_embedded(container)))
+    return create_app(container, probes(container, start_if_embedded(container)), QUEUES)
 
 
 class CampaignGroup(FlaskGroup):

@@ -24,6 +24,7 @@ from sqlalchemy import Connection, Engine, or_, select, update
 from campaign.application.commands import CommandHandler, Meta
 from campaign.domain import mailing
 from campaign.domain.codec import from_data
+from campaign.infra.metrics import MAIL_BATCHES, MAIL_RECIPIENTS
 from campaign.infra.tables import mail_batches
 from campaign.mail.composing import Composer
 from campaign.mail.errors import InvalidBatch, PermanentSendError, TransientSendError
@@ -74,6 +75,7 @@ class BatchSender:
             try:
                 return self._send(batch_id, now)
             except TransientSendError as exc:
+                MAIL_BATCHES.labels("deferred").inc()
                 if exc.retry_after_seconds is None:
                     raise
                 # A rate limit is a wait, not a failure: it must not use up the retries.
@@ -97,9 +99,12 @@ class BatchSender:
             composed = self.composer.batch(conn, planned, state.batches[batch_id])
         batch, failed = composed.batch, composed.failed
         meta = Meta(actor=META_ACTOR, correlation_id=f"mailing:{mailing_id}")
+        if failed:
+            MAIL_RECIPIENTS.labels("left_out").inc(len(failed))
         if not batch.personalizations:  # everyone left or failed: nothing to send
             record_outcome(self.commands, mailing.RecordBatchAccepted(
                 mailing_id, batch_id, "", now, failed), meta)
+            MAIL_BATCHES.labels("empty").inc()
             return Outcome(sent=False, recipients=0)
         stamp_attempt(self.commands.engine, batch_id, now)
         try:
@@ -108,9 +113,11 @@ class BatchSender:
             status, reason = _refusal(exc)
             record_outcome(self.commands, mailing.RecordBatchFailed(
                 mailing_id, batch_id, status, reason[:500], now, failed), meta)
+            _count("refused", len(batch.personalizations))
             return Outcome(sent=False, recipients=len(batch.personalizations))
         record_outcome(self.commands, mailing.RecordBatchAccepted(
             mailing_id, batch_id, accepted.message_id or "", now, failed), meta)
+        _count("accepted", len(batch.personalizations))
         return Outcome(True, len(batch.personalizations), accepted.message_id)
 
     def _planned(self, conn: Connection, stream: str) -> mailing.MailingPlanned:
@@ -118,6 +125,12 @@ class BatchSender:
         event = from_data(first.type, first.data)
         assert isinstance(event, mailing.MailingPlanned)
         return event
+
+
+def _count(outcome: str, recipients: int) -> None:
+    """One batch and its recipients, by the outcome the provider (or we) gave them."""
+    MAIL_BATCHES.labels(outcome).inc()
+    MAIL_RECIPIENTS.labels(outcome).inc(recipients)
 
 
 def _refusal(exc: PermanentSendError | InvalidBatch) -> tuple[int, str]:

@@ -8,7 +8,7 @@ from flask import Flask
 
 from campaign.bootstrap import Container
 from campaign.infra.database import ensure_migrated
-from campaign.web import health
+from campaign.web import health, metrics
 from campaign.web.api import init_api
 from campaign.web.api.json_body import DepthCheckedJSONProvider
 from campaign.web.console import SCREENS
@@ -26,8 +26,10 @@ event batches: more, through `request.max_content_length`). Larger ones get 413.
 
 
 def create_app(container: Container,
-               probes: Sequence[Callable[[], str | None]] = ()) -> Flask:
-    """The app serving `container`; `probes` are readiness checks besides the database.
+               probes: Sequence[Callable[[], str | None]] = (),
+               queues: Sequence[str] = ()) -> Flask:
+    """The app serving `container`; `probes` are readiness checks besides the database,
+    `queues` the Dramatiq queues whose depth /metrics shows.
 
     Refuses to start (DatabaseNotMigrated) on a database that is not at the newest
     migration. Starting workers is the entry point's business (campaign.wsgi, `campaign run`).
@@ -41,9 +43,11 @@ def create_app(container: Container,
     app.jinja_env.policies["ext.i18n.trimmed"] = True  # as `make messages` extracts them
     install(app, container)
     register_request_context(app)
+    metrics.instrument(app)
     register_problem_handlers(app)
     register_security_headers(app)
     app.register_blueprint(health.blueprint(probes))
+    app.register_blueprint(metrics.blueprint(queues))
     for page in (unsubscribe, confirmation, action, manage, join):
         app.register_blueprint(page.blueprint)
     configure_console(app, container.settings.public_base_url)

@@ -204,3 +204,18 @@ def test_old_schema_versions_are_upcast_on_read_and_never_rewritten(engine: Engi
     with engine.connect() as conn:
         raw = conn.execute(select(events.c.schema_version, events.c.data)).one()
     assert (raw.schema_version, raw.data) == (1, {"name": "Ada Lovelace"})
+
+
+def test_observers_hear_the_types_an_append_wrote_and_nothing_of_a_retried_one(
+    engine: Engine,
+) -> None:
+    heard: list[list[str]] = []
+    store = EventStore(engine, observers=[lambda types: heard.append(list(types))])
+    opened, amended = NewEvent("Opened", {}), NewEvent("Amended", {})
+
+    store.append("case-1", [opened, amended])
+    store.append("case-1", [opened, amended])  # the same ids again: nothing written
+    with engine.begin() as conn:
+        store.append("case-2", [NewEvent("Opened", {})], conn=conn)
+
+    assert heard == [["Opened", "Amended"], ["Opened"]]

@@ -33,6 +33,7 @@ from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, u
 from campaign.application.commands import CommandHandler, Meta
 from campaign.domain.partner import DisablePartnerEndpoint, DisableReason
 from campaign.infra.clock import utc_now
+from campaign.infra.metrics import WEBHOOK_DELIVERIES, WEBHOOK_DELIVERY_SECONDS
 from campaign.infra.tables import webhook_attempts, webhook_deliveries, webhook_endpoints
 from campaign.infra.tables import webhook_messages as messages
 from campaign.partners.registry import PartnerRecord, get_partner, signing_secrets
@@ -199,6 +200,7 @@ class Deliverer:
         if partner is None or not partner.record.endpoint_enabled:
             with self.commands.engine.begin() as tx:
                 cancel_pending(tx, row.partner_id, now, "the partner's endpoint is disabled")
+            WEBHOOK_DELIVERIES.labels("cancelled").inc()
             return Attempted(delivery_id, "cancelled")
         answer = self._post(partner, delivery_id, body.encode())
         return self._record(row, partner.record, answer, now)
@@ -246,6 +248,9 @@ class Deliverer:
                 self._disable(conn, partner, "gone", now, row.delivery_id)
             else:
                 self._retry_later(conn, row, answer, error, now, wait)
+        WEBHOOK_DELIVERIES.labels(outcome).inc()
+        if answer.status is not None or answer.latency_ms:  # 0 and None: never sent
+            WEBHOOK_DELIVERY_SECONDS.observe(answer.latency_ms / 1000)
         if outcome != "succeeded":
             log.info("webhook %s to partner %s: %s (%s)", row.delivery_id, partner.partner_id,
                      outcome, error)
