@@ -15,6 +15,7 @@ from sqlalchemy import Engine, inspect, select
 
 import migrations
 from campaign.infra.tables import schema_revisions
+from events import create_store_engine
 
 MIGRATIONS_DIR = Path(migrations.__file__).resolve().parent
 log = logging.getLogger(__name__)
@@ -35,11 +36,26 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
-def upgrade(database_url: str, revision: str = "head") -> None:
-    """Migrate the database to `revision`."""
+def upgrade(database_url: str, revision: str = "head") -> bool:
+    """Migrate the database to `revision`; False when it was left one migration past this code.
+
+    The release step of a rollback runs the older code's `campaign db upgrade` against the
+    newer schema: harmless, and nothing to do, when that schema is compatible with it.
+    Raises DatabaseNotMigrated, naming the fix, when the database is ahead otherwise.
+    """
     if database_url.startswith("sqlite:///"):
         Path(database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_store_engine(database_url)
+    try:
+        current = current_revision(engine)
+        if current is not None and current not in known_revisions():
+            if compatible_step_ahead(engine, current, head_revision()):
+                return False
+            raise DatabaseNotMigrated(_ahead(current))
+    finally:
+        engine.dispose()
     command.upgrade(alembic_config(database_url), revision)
+    return True
 
 
 def head_revision() -> str:
@@ -94,10 +110,13 @@ def ensure_migrated(engine: Engine) -> None:
                     "and compatible with it: running until the new code replaces this one",
                     current, head)
         return
-    raise DatabaseNotMigrated(
-        f"the database is at revision {current}, ahead of this code's {head} and not "
-        "compatible with it: deploy the new code (never downgrade a database in use)"
-    )
+    raise DatabaseNotMigrated(_ahead(current))
+
+
+def _ahead(current: str) -> str:
+    return (f"the database is at revision {current}, ahead of this code's {head_revision()} "
+            "and not compatible with it: deploy the new code (never downgrade a database "
+            "in use)")
 
 
 def known_revisions() -> set[str]:

@@ -124,6 +124,35 @@ def test_an_old_process_refusing_the_schema_names_the_fix_in_one_line(
     assert "deploy the new code" in result.stderr
 
 
+def test_the_old_release_step_leaves_a_database_one_compatible_migration_ahead_as_it_is(
+    tmp_path: Path, database_url: str
+) -> None:
+    # A rollback runs the older code's release step against the newer, compatible schema.
+    migrate_with(next_release(tmp_path, True), database_url)
+    env = command_env(DATABASE_URL=database_url, SECRET_KEY=SECRET_KEY)
+
+    result = campaign("db", "upgrade", env=env)
+
+    assert result.returncode == 0, describe(result)
+    assert "database left one migration past this code" in result.stdout
+    with engine_for(database_url) as engine:
+        assert current_revision(engine) == "next1"
+
+
+def test_the_old_release_step_on_an_incompatible_newer_database_names_the_fix_in_one_line(
+    tmp_path: Path, database_url: str
+) -> None:
+    migrate_with(next_release(tmp_path, False), database_url)
+    env = command_env(DATABASE_URL=database_url, SECRET_KEY=SECRET_KEY)
+
+    result = campaign("db", "upgrade", env=env)
+
+    assert result.returncode != 0
+    assert len(result.stderr.splitlines()) == 1, describe(result)
+    assert "deploy the new code" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_db_upgrade_records_whether_each_revision_is_compatible_with_the_code_before_it(
     tmp_path: Path, database_url: str
 ) -> None:
