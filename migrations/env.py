@@ -7,6 +7,7 @@ import time
 from datetime import UTC, datetime
 
 from alembic import context
+from alembic.runtime.migration import MigrationInfo
 from sqlalchemy import Connection, inspect, select, text
 
 from campaign.infra.database import MIGRATION_LOCK
@@ -33,14 +34,18 @@ def run_with(connection: Connection) -> None:
         connection.execute(text("SET statement_timeout = '5min'"))
         connection.commit()
     applied: list[str] = []
+
+    def note_applied(*, step: MigrationInfo, **_: object) -> None:
+        if step.is_upgrade:
+            applied.append(step.up_revision_id)
+
     try:
         context.configure(
             connection=connection,
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
-            on_version_apply=lambda *, step, **_: step.is_upgrade
-            and applied.append(step.up_revision_id),
+            on_version_apply=note_applied,
         )
         with context.begin_transaction():
             context.run_migrations()

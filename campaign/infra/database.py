@@ -1,4 +1,5 @@
-"""Schema management through Alembic, and the check that refuses an un-migrated database."""
+"""Schema management through Alembic, and the check that this code runs on the database's
+schema: its own newest migration, or one past it marked compatible (rolling deploys)."""
 
 from __future__ import annotations
 
