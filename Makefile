@@ -5,7 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test fuzz screenshots lint typecheck bench-quick clean translations messages
+.PHONY: run test fuzz screenshots lint typecheck bench-quick clean translations messages \
+	image-test
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +55,11 @@ fuzz: $(STAMP)
 ## screenshots: the browser tests, writing docs/screenshots/<page>-<locale>.png as they go
 screenshots: $(STAMP) translations
 	DOCS_SCREENSHOTS=1 $(BIN)/pytest -p no:cacheprovider -q tests/browser
+
+## image-test: build the container image and run it with compose (needs a container engine:
+## `docker info` must answer; docs/operations.md, "Containers")
+image-test:
+	scripts/image-test
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

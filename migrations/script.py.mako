@@ -14,6 +14,9 @@ revision = ${repr(up_revision)}
 down_revision = ${repr(down_revision)}
 branch_labels = ${repr(branch_labels)}
 depends_on = ${repr(depends_on)}
+# Does the code before this migration run on its schema? True only for expand-only steps
+# the old code neither breaks nor misses (docs/operations.md, "Deploying and migrations").
+compatible_with_previous = False
 
 
 def upgrade() -> None:

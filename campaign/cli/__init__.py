@@ -26,7 +26,7 @@ from campaign.demo import ua_135_10 as seed
 from campaign.demo.loader import load_demo
 from campaign.domain.partner import PARTNER_EVENT_TYPES
 from campaign.infra.clock import utc_now
-from campaign.infra.database import current_revision, upgrade
+from campaign.infra.database import DatabaseNotMigrated, current_revision, upgrade
 from campaign.infra.tables import partners as partners_table
 from campaign.partners.admin import PartnerForm, register_partner, rotate_secret
 from campaign.read_models.mail_recipient_failures import recipient_failures
@@ -68,8 +68,15 @@ def db() -> None:
 def db_upgrade(revision: str) -> None:
     """Migrate the database to REVISION (default: the newest)."""
     settings = settings_from_env()
-    upgrade(settings.database_url, revision)
-    click.echo(f"database at {revision}: {redacted(settings.database_url)}")
+    try:
+        migrated = upgrade(settings.database_url, revision)
+    except DatabaseNotMigrated as exc:
+        raise click.ClickException(str(exc)) from None
+    if migrated:
+        click.echo(f"database at {revision}: {redacted(settings.database_url)}")
+    else:
+        click.echo("database left one migration past this code, which runs on it (rolling "
+                   f"deploy): {redacted(settings.database_url)}")
 
 
 @db.command("current")

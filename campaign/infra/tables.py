@@ -613,3 +613,15 @@ dashboard_markers = Table(
     Column("at", DateTime(timezone=True), nullable=False),
     Column("deadline_at", DateTime(timezone=True), nullable=True),  # an extension's new one
 )
+
+# Each migration applied, with whether the code before it runs on it (rolling deploys):
+# code one migration behind reads its own row here, since it does not have the migration's
+# file. Written by migrations/env.py after every `campaign db upgrade`, never by the app.
+schema_revisions = Table(
+    "schema_revisions",
+    metadata,
+    Column("revision", Text(), primary_key=True),
+    Column("previous_revision", Text(), nullable=True),
+    Column("compatible_with_previous", Boolean(), nullable=False),
+    Column("applied_at", DateTime(timezone=True), nullable=False),
+)

@@ -18,6 +18,9 @@ revision = "0017"
 down_revision = "0016"
 branch_labels = None
 depends_on = None
+# A new table and nullable columns: the code before it never reads them, and
+# tokens it creates simply have no e-mail or creator.
+compatible_with_previous = True
 
 
 def upgrade() -> None:

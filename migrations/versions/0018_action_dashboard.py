@@ -15,6 +15,9 @@ revision = "0018"
 down_revision = "0017"
 branch_labels = None
 depends_on = None
+# New tables of a catch-up projection: events the code before it appends are
+# caught up by the new code's clock.
+compatible_with_previous = True
 
 COUNTS = ("supporters", "letters_pledged", "letters_confirmed")
 

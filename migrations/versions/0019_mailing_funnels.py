@@ -21,6 +21,9 @@ revision = "0019"
 down_revision = "0018"
 branch_labels = None
 depends_on = None
+# Not compatible: the code before it takes SendGrid's events without counting
+# their people in mailing_provider_*, so funnels would miss the overlap's readers.
+compatible_with_previous = False
 
 WHEN = sa.DateTime(timezone=True)
 

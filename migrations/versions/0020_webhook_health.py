@@ -26,6 +26,9 @@ revision = "0020"
 down_revision = "0019"
 branch_labels = None
 depends_on = None
+# Not compatible: webhook_attempts.partner_id becomes NOT NULL, and the code
+# before it inserts attempts without it.
+compatible_with_previous = False
 
 BATCH = 500
 

@@ -14,6 +14,9 @@ revision = "0021"
 down_revision = "0020"
 branch_labels = None
 depends_on = None
+# Not compatible: the inline case timeline would record developments without
+# who recorded, approved or rejected them until `campaign projections rebuild`.
+compatible_with_previous = False
 
 TIMELINE_COLUMNS = ("recorded_by", "approved_by", "rejected_by", "rejection_reason")
 

@@ -14,6 +14,9 @@ revision = "0022"
 down_revision = "0021"
 branch_labels = None
 depends_on = None
+# A nullable column: the code before it records a failure without since when,
+# which the new code fills at the next failure it records at that position.
+compatible_with_previous = True
 
 
 def upgrade() -> None:
