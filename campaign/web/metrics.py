@@ -47,7 +47,8 @@ def blueprint(queues: Sequence[str] = ()) -> Blueprint:
 def admit() -> None:
     """Let an allowed network or an admin token through; AuthError or Forbidden otherwise."""
     settings = container().settings
-    if allowed(client_address(settings.trusted_proxy_hops)(), settings.metrics_allowed_networks):
+    if not unexpectedly_forwarded(settings.trusted_proxy_hops) and allowed(
+            client_address(settings.trusted_proxy_hops)(), settings.metrics_allowed_networks):
         return
     header = request.headers.get("Authorization")
     if credentials(header, "Bearer") is None:
@@ -56,6 +57,16 @@ def admit() -> None:
     caller = caller_from_bearer(header)
     if ROLES.index(caller.role or "viewer") < ROLES.index("admin"):
         raise Forbidden("metrics need the admin role")
+
+
+def unexpectedly_forwarded(trusted_hops: int) -> bool:
+    """A proxy forwarded this request though none is configured as trusted.
+
+    With TRUSTED_PROXY_HOPS at 0 a reverse proxy on the same host makes every visitor look
+    like loopback; its forwarding header gives it away, and then only a token admits.
+    """
+    return trusted_hops == 0 and any(
+        name in request.headers for name in ("X-Forwarded-For", "Forwarded", "X-Real-Ip"))
 
 
 def allowed(address: str, networks: Sequence[IPv4Network | IPv6Network]) -> bool:

@@ -218,6 +218,16 @@ def test_behind_a_trusted_proxy_the_client_the_proxy_saw_is_the_one_checked(
     assert from_beside.status_code == 200
 
 
+def test_a_proxy_not_declared_trusted_does_not_make_the_internet_look_like_loopback(
+    client: FlaskClient, token: Callable[[Role], dict[str, str]],
+) -> None:
+    forwarded = client.get("/metrics", headers={"X-Forwarded-For": OUTSIDER})
+    standard = client.get("/metrics", headers={"Forwarded": f"for={OUTSIDER}"})
+
+    assert (forwarded.status_code, standard.status_code) == (401, 401)
+    assert scrape(client, headers={"X-Forwarded-For": OUTSIDER, **token("admin")})
+
+
 def test_with_redis_unreachable_a_scrape_still_answers_and_says_the_broker_is_down(
     container: Container,
 ) -> None:
