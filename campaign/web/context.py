@@ -2,6 +2,11 @@
 
 `container()` is the one reader of `current_app.extensions`: views unpack what they need
 from it and hand the application only that.
+
+The correlation id is the client's `X-Request-ID` when it is short and plain (letters,
+digits and `._:-`, at most 64), else a fresh one; the response echoes it, the request's
+events carry it in their metadata, and every log line written while it is handled has it
+(`campaign.infra.logs`).
 """
 
 from __future__ import annotations
@@ -13,10 +18,11 @@ from flask import Flask, Response, current_app, g, request
 from werkzeug.exceptions import BadRequest
 
 from campaign.bootstrap import Container
+from campaign.infra.logs import set_correlation_id
 
 EXTENSION = "campaign"
 REQUEST_ID = "X-Request-ID"
-_SANE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_SANE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 
 def install(app: Flask, container: Container) -> None:
@@ -42,6 +48,7 @@ def register_request_context(app: Flask) -> None:
     def assign() -> None:
         offered = request.headers.get(REQUEST_ID, "")
         g.correlation_id = offered if _SANE.match(offered) else str(uuid.uuid4())
+        set_correlation_id(g.correlation_id)
         # PostgreSQL cannot store or even compare text holding NUL: refuse it at the door.
         if "\x00" in request.path or "\x00" in request.query_string.decode("latin-1") \
                 or "%00" in request.query_string.decode("latin-1"):
@@ -51,3 +58,7 @@ def register_request_context(app: Flask) -> None:
     def echo(response: Response) -> Response:
         response.headers[REQUEST_ID] = g.get("correlation_id") or str(uuid.uuid4())
         return response
+
+    @app.teardown_request
+    def forget(_: BaseException | None) -> None:
+        set_correlation_id(None)  # the thread's next request must not inherit it
