@@ -21,7 +21,7 @@ import sentry_sdk
 from sentry_sdk.integrations import Integration
 from sentry_sdk.scrubber import DEFAULT_DENYLIST, DEFAULT_PII_DENYLIST, EventScrubber
 
-from campaign.infra.logs import current_correlation_id
+from campaign.infra.logs import current_correlation_id, redact_path
 
 FILTERED: Final = "[Filtered]"
 PERSONAL_KEYS: Final = (
@@ -38,8 +38,6 @@ LINK_TOKEN: Final = re.compile(
     r"(?P<keep>[?&;]token=|/(?:confirm|unsubscribe|manage)/)(?P<token>[^\s&#?/\"']+)")
 CREDENTIAL: Final = re.compile(r"(?i)(?P<keep>\b(?:bearer|supporter|basic)\s+)[^\s\"',]+"
                                r"|\bwhsec_[A-Za-z0-9+/=]+")
-ID_OR_TOKEN_SEGMENT: Final = re.compile(r"^(?=.*\d)[^/]{6,}$|^[^/]{25,}$")
-"""A path segment that names something (an id, a token), not a route word: replaced."""
 
 
 def start_error_reports(dsn: str | None, environment: str,
@@ -86,19 +84,13 @@ def scrub_text(text: str) -> str:
     return EMAIL.sub(FILTERED, text)
 
 
-def scrub_path(path: str) -> str:
-    """A URL path with each segment that names someone or something replaced."""
-    return "/".join(FILTERED if ID_OR_TOKEN_SEGMENT.match(segment) else segment
-                    for segment in path.split("/"))
-
-
 def _request(request: dict[str, Any]) -> dict[str, Any]:
     """Method, URL (no query, no ids) and harmless headers: no body, cookies or query."""
     url = str(request.get("url") or "").split("?", 1)[0]
     scheme, _, rest = url.partition("://")
     host, _, path = rest.partition("/")
     kept: dict[str, Any] = {"method": request.get("method"),
-                            "url": f"{scheme}://{host}{scrub_path('/' + path)}" if rest else ""}
+                            "url": f"{scheme}://{host}{redact_path('/' + path)}" if rest else ""}
     headers = request.get("headers")
     if isinstance(headers, dict):
         kept["headers"] = {name: value for name, value in headers.items()

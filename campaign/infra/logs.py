@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import logging.config
+import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,8 +28,13 @@ LOG_FORMATS: Final = ("text", "json")
 TEXT_FORMAT: Final = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 JSON_FIELDS: Final = ("asctime", "levelname", "name", "message", "correlation_id")
 JSON_NAMES: Final = {"asctime": "time", "levelname": "level", "name": "logger"}
-SERVER_LOGGERS: Final = ("gunicorn.error", "gunicorn.access")
-"""Loggers gunicorn gives handlers of its own: pointed at ours, so they write our format."""
+SERVER_LOGGERS: Final = ("gunicorn.error", "werkzeug")
+"""Loggers of the HTTP servers, which write request paths: ids in them are redacted."""
+REDACTED: Final = "[redacted]"
+_PATH: Final = re.compile(r"(?<![\w.:/])/[^\s\"'?#]*")
+_NAMES_SOMETHING: Final = re.compile(r"^(?=.*\d)[^/]{16,}$|^[^/]{25,}$")
+"""A path segment that is an id or a token (a pledge's id holds its supporter's), not a
+route word like `v1` or `letters`."""
 
 _correlation: ContextVar[str | None] = ContextVar("correlation_id", default=None)
 
@@ -71,6 +77,24 @@ class ProcessHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """The process's one handler, to stderr: a class of its own so it can be told apart."""
 
 
+def redact_path(path: str) -> str:
+    """`path` with each segment that names someone or something replaced by [redacted]."""
+    return "/".join(REDACTED if _NAMES_SOMETHING.match(segment) else segment
+                    for segment in path.split("/"))
+
+
+class ServerPaths(logging.Filter):
+    """Redacts the ids and tokens in the request paths the HTTP servers log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name in SERVER_LOGGERS:
+            message = record.getMessage()
+            cleaned = _PATH.sub(lambda m: redact_path(m[0]), message)
+            if cleaned != message:
+                record.msg, record.args = cleaned, None
+        return True
+
+
 class JsonLines(JsonFormatter):
     """One JSON object a line: time (ISO 8601, UTC), level, logger, message, correlation id,
     then the record's extras (and `exc_info`, the traceback, when there is one)."""
@@ -84,7 +108,7 @@ class JsonLines(JsonFormatter):
 
 def logging_config(level: str, log_format: str) -> dict[str, Any]:
     """The `logging.config.dictConfig` of a process: one stderr handler on the root logger,
-    gunicorn's loggers sent to it; what gunicorn's `logconfig_dict` takes too."""
+    gunicorn's error log sent to it; what gunicorn's `logconfig_dict` takes too."""
     if log_format not in LOG_FORMATS:
         raise ValueError(f"log format must be one of {', '.join(LOG_FORMATS)}")
     formatter: dict[str, Any] = ({"()": JsonLines} if log_format == "json"
@@ -92,13 +116,17 @@ def logging_config(level: str, log_format: str) -> dict[str, Any]:
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"correlation": {"()": CorrelationFilter}},
+        "filters": {"correlation": {"()": CorrelationFilter}, "paths": {"()": ServerPaths}},
         "formatters": {"chosen": formatter},
         "handlers": {"stderr": {"()": ProcessHandler, "formatter": "chosen",
-                                "filters": ["correlation"]}},
+                                "filters": ["correlation", "paths"]}},
         "root": {"level": level, "handlers": ["stderr"]},
-        "loggers": {name: {"level": level, "handlers": [], "propagate": True}
-                    for name in SERVER_LOGGERS},
+        "loggers": {
+            "gunicorn.error": {"level": level, "handlers": [], "propagate": True},
+            # Off, as gunicorn has it by default: it shows client addresses and whole paths.
+            # The web writes a line of its own per request (campaign.web.context).
+            "gunicorn.access": {"level": "WARNING", "handlers": [], "propagate": False},
+        },
     }
 
 
