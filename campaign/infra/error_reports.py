@@ -63,6 +63,7 @@ def start_error_reports(dsn: str | None, environment: str,
 def scrub(event: Any, hint: Any) -> Any:
     """The event with nothing personal left in it, tagged with the correlation id."""
     event.pop("user", None)
+    event.get("extra", {}).pop("sys.argv", None)  # a command line may hold anything
     request = event.get("request")
     if isinstance(request, dict):
         event["request"] = _request(request)
