@@ -24,6 +24,9 @@ from campaign.infra.logs import set_correlation_id
 
 log = logging.getLogger("campaign.web.requests")
 
+POLLED_ROUTES = frozenset({"/healthz", "/readyz", "/metrics"})
+"""Asked every few seconds by load balancers and scrapers: their lines are DEBUG."""
+
 EXTENSION = "campaign"
 REQUEST_ID = "X-Request-ID"
 _SANE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
@@ -76,6 +79,7 @@ def _log_request(response: Response) -> None:
     route = request.url_rule.rule if request.url_rule is not None else "(no route)"
     started = g.get("started")
     took_ms = round((time.perf_counter() - started) * 1000, 1) if started else None
-    log.info("%s %s %s", request.method, route, response.status_code,
-             extra={"method": request.method, "route": route,
-                    "status": response.status_code, "duration_ms": took_ms})
+    level = logging.DEBUG if route in POLLED_ROUTES else logging.INFO
+    log.log(level, "%s %s %s", request.method, route, response.status_code,
+            extra={"method": request.method, "route": route,
+                   "status": response.status_code, "duration_ms": took_ms})
