@@ -1,9 +1,10 @@
 """Error reports (SENTRY_DSN) leave the process with nothing personal in them.
 
-A web process with error reports on (tests/fakes/failing_sign_up.py) has a sign-up fail on
-a lost table; the real SDK sends the event to a local stand-in for Sentry, which keeps every
-byte it received. The request carried a distinctive address and name in its body and query,
-a link token, a bearer token and a session cookie: none of it may be in what arrived.
+A process with error reports on (tests/fakes/failing_app.py) has a sign-up fail on a lost
+table and an actor fail; the real SDK sends the events to a local stand-in for Sentry, which
+keeps every byte it received. The request carried a distinctive address and name in its
+body and query, a link token, a bearer token and a session cookie: none of it may be in
+what arrived.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import subprocess
 from pathlib import Path
 
 from tests.commands import BIN, command_env, describe
+from tests.fakes.failing_app import WORKER_CORRELATION
 from tests.fakes.sentry_server import FakeSentry
 from tests.integration.api.conftest import sign_up_body
 
@@ -25,7 +27,7 @@ COOKIE = "session-cookie-value-55aa77bb99cc"
 REQUEST_ID = "sign-up-that-fails-1"
 
 
-def test_an_error_in_a_request_reaches_sentry_with_nothing_personal_in_it(
+def test_errors_in_a_request_and_an_actor_reach_sentry_with_nothing_personal_in_them(
     tmp_path: Path,
 ) -> None:
     request = {
@@ -38,7 +40,7 @@ def test_an_error_in_a_request_reaches_sentry_with_nothing_personal_in_it(
         env = command_env(VAR_DIR=str(tmp_path / "var"), SENTRY_DSN=sentry.dsn,
                           SENTRY_ENVIRONMENT="test")
         child = subprocess.run(
-            [str(BIN / "python"), "-m", "tests.fakes.failing_sign_up"], env=env, cwd=ROOT,
+            [str(BIN / "python"), "-m", "tests.fakes.failing_app"], env=env, cwd=ROOT,
             input=json.dumps(request), capture_output=True, text=True, timeout=60, check=False)
         assert child.returncode == 0, describe(child)
         assert child.stdout.strip() == "500", describe(child)
@@ -55,3 +57,8 @@ def test_an_error_in_a_request_reaches_sentry_with_nothing_personal_in_it(
                 "family name": "Brightwater", "link token": LINK_TOKEN,
                 "bearer token": BEARER, "cookie": COOKIE}
     assert {what: value for what, value in personal.items() if value in raw} == {}
+    # Dramatiq logs the failure with its traceback before its middleware sees it: the SDK
+    # reports that record and drops the middleware's copy of the same error.
+    [in_actor] = [e for e in events if e.get("logger") == "dramatiq.worker.WorkerThread"]
+    assert in_actor["exception"]["values"][-1]["type"] == "KeyError"
+    assert in_actor["tags"]["correlation_id"] == WORKER_CORRELATION
