@@ -28,6 +28,7 @@ from campaign.bootstrap import Container, build
 from campaign.domain import mailing
 from campaign.domain.codec import from_data
 from campaign.infra.clock import utc_now
+from campaign.infra.logs import configure_logging
 from campaign.infra.tables import actions, mail_deliveries, supporters
 from campaign.mail.links import MailLinks
 from campaign.mail.message import Batch, Personalization
@@ -181,6 +182,6 @@ def declare(container: Container) -> None:
 
 
 settings = Settings.from_env()
-settings.configure_logging()
+configure_logging(settings.log_level, settings.log_format)
 container = naive_wiring(build(settings))
 declare(container)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import re
 import secrets
@@ -23,6 +22,7 @@ class ConfigError(Exception):
 
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOG_FORMATS = ("text", "json")
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 Network = IPv4Network | IPv6Network
 LOOPBACK_NETWORKS: tuple[Network, ...] = (ip_network("127.0.0.0/8"), ip_network("::1/128"))
@@ -90,6 +90,11 @@ class Settings:
     worker_metrics_host: str = "127.0.0.1"
     # PROMETHEUS_MULTIPROC_DIR: where the processes of one web or worker keep their counts.
     metrics_dir: Path | None = None
+    # LOG_FORMAT: text (one readable line, the default) or json (one object a line).
+    log_format: str = "text"
+    # SENTRY_DSN: report errors to Sentry (or a compatible service); none when unset.
+    sentry_dsn: str | None = None
+    sentry_environment: str = "production"
 
     @property
     def mail_sender(self) -> tuple[str, str]:
@@ -153,14 +158,8 @@ class Settings:
                    reminder_offsets_days=_reminder_offsets(env.get("REMINDER_OFFSETS_DAYS")),
                    webhook_allow_private=_flag(env, "WEBHOOK_ALLOW_PRIVATE"),
                    campaign_alert_email=_alert_email(env.get("CAMPAIGN_ALERT_EMAIL")),
-                   **mail_settings(env), **abuse_settings(env), **metrics_settings(env))
-
-    def configure_logging(self) -> None:
-        """Plain, one-line log records at the configured level."""
-        logging.basicConfig(
-            level=getattr(logging, self.log_level),
-            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        )
+                   **mail_settings(env), **abuse_settings(env), **metrics_settings(env),
+                   **observability_settings(env))
 
 
 MIN_DISTINCT_CHARACTERS = 8
@@ -271,6 +270,28 @@ def metrics_settings(env: Mapping[str, str]) -> dict[str, Any]:
         "worker_metrics_host": (env.get("WORKER_METRICS_HOST") or "127.0.0.1").strip(),
         "metrics_dir": Path(directory) if directory else None,
     }
+
+
+def observability_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    """LOG_FORMAT, and where errors are reported (SENTRY_DSN, SENTRY_ENVIRONMENT), checked.
+
+    A wrong DSN is refused without being repeated: it holds the project's key.
+    """
+    log_format = (env.get("LOG_FORMAT") or "text").strip().lower()
+    if log_format not in LOG_FORMATS:
+        raise ConfigError(f"LOG_FORMAT must be text or json, not {log_format!r}")
+    dsn = (env.get("SENTRY_DSN") or "").strip() or None
+    if dsn is not None:
+        parts = urlsplit(dsn)
+        if parts.scheme not in ("http", "https") or not parts.hostname or not parts.username \
+                or not parts.path.strip("/"):
+            raise ConfigError("SENTRY_DSN must be a DSN like https://KEY@HOST/PROJECT, as the "
+                              "project's settings show it")
+    environment = (env.get("SENTRY_ENVIRONMENT") or "production").strip()
+    if not re.fullmatch(r"[A-Za-z0-9._-]{1,64}", environment):
+        raise ConfigError(f"SENTRY_ENVIRONMENT must be a short name like production or "
+                          f"staging, not {environment!r}")
+    return {"log_format": log_format, "sentry_dsn": dsn, "sentry_environment": environment}
 
 
 def _whole(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:

@@ -23,6 +23,7 @@ import time
 from dataclasses import dataclass
 
 from campaign.bootstrap import Container
+from campaign.infra.logs import correlated, new_correlation_id
 from workers.actors import (
     follow_webhook_outbox,
     purge_unconfirmed_sign_ups,
@@ -77,8 +78,12 @@ class Cadences:
 
 def tick(c: Container, cadences: Cadences | None = None) -> None:
     """Enqueue one run of every subscription and of the webhook jobs, and each periodic
-    job that is due."""
-    cadences = cadences or Cadences()
+    job that is due; the tick's correlation id goes with every message and log line."""
+    with correlated(new_correlation_id("tick")):
+        _tick(c, cadences or Cadences())
+
+
+def _tick(c: Container, cadences: Cadences) -> None:
     for name in c.subscriptions:
         c.queue.send(run_subscription.__name__, name)
     now = time.monotonic()
@@ -102,8 +107,9 @@ def run_clock(c: Container, interval: float, stop: threading.Event) -> None:
     """Tick every `interval` seconds until `stop` is set; a failed tick is logged, not fatal."""
     cadences = Cadences.standard()
     while not stop.is_set():
-        try:
-            tick(c, cadences)
-        except Exception:  # noqa: BLE001 - e.g. Redis briefly down: the next tick retries
-            log.exception("clock tick failed")
+        with correlated(new_correlation_id("tick")):
+            try:
+                _tick(c, cadences)
+            except Exception:  # noqa: BLE001 - e.g. Redis briefly down: the next tick retries
+                log.exception("clock tick failed")
         stop.wait(interval)

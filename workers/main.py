@@ -10,10 +10,13 @@ import signal
 import sys
 import threading
 
+from sentry_sdk.integrations.dramatiq import DramatiqIntegration
 from sqlalchemy.exc import OperationalError
 
 from campaign.bootstrap import build
 from campaign.infra.database import DatabaseNotMigrated, ensure_migrated
+from campaign.infra.error_reports import start_error_reports
+from campaign.infra.logs import configure_logging
 from campaign.settings import ConfigError, Settings
 from workers.actors import declare_actors
 from workers.clock import run_clock
@@ -21,7 +24,10 @@ from workers.metrics import add_worker_metrics
 
 try:
     settings = Settings.from_env()
-    settings.configure_logging()
+    # Replaces the handler `dramatiq` gave the root logger when it runs without --skip-logging.
+    configure_logging(settings.log_level, settings.log_format, replace=True)
+    start_error_reports(settings.sentry_dsn, settings.sentry_environment,
+                        [DramatiqIntegration()])
     container = build(settings)
     ensure_migrated(container.engine)
     if __name__ != "__main__":  # imported by `dramatiq workers.main`: a worker, not the clock

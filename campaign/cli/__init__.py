@@ -11,6 +11,8 @@ from datetime import timedelta
 
 import click
 from flask.cli import FlaskGroup
+from sentry_sdk.integrations.dramatiq import DramatiqIntegration
+from sentry_sdk.integrations.flask import FlaskIntegration
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
@@ -27,6 +29,7 @@ from campaign.demo.loader import load_demo
 from campaign.domain.partner import PARTNER_EVENT_TYPES
 from campaign.infra.clock import utc_now
 from campaign.infra.database import DatabaseNotMigrated, current_revision, upgrade
+from campaign.infra.error_reports import start_error_reports
 from campaign.infra.tables import partners as partners_table
 from campaign.partners.admin import PartnerForm, register_partner, rotate_secret
 from campaign.read_models.mail_recipient_failures import recipient_failures
@@ -39,6 +42,9 @@ from workers.embedded import probes, start_if_embedded
 
 def _create_app() -> object:
     """The app `campaign run` serves; without Redis, with the workers inside."""
+    settings = settings_from_env()  # errors reported before the broker is made, as in wsgi
+    start_error_reports(settings.sentry_dsn, settings.sentry_environment,
+                        [FlaskIntegration(), DramatiqIntegration()])
     container = container_from_env()
     return create_app(container, probes(container, start_if_embedded(container)), QUEUES)
 

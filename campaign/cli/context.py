@@ -14,6 +14,7 @@ from campaign.application.commands import Meta
 from campaign.bootstrap import Container, build
 from campaign.domain.base import DomainError
 from campaign.infra.database import DatabaseNotMigrated, ensure_migrated
+from campaign.infra.logs import configure_logging
 from campaign.partners.ssrf import UnsafeWebhookUrl
 from campaign.settings import ConfigError, Settings
 
@@ -26,7 +27,7 @@ def settings_from_env() -> Settings:
         settings = Settings.from_env()
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
-    settings.configure_logging()
+    configure_logging(settings.log_level, settings.log_format)
     return settings
 
 

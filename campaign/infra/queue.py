@@ -18,13 +18,41 @@ from dramatiq.brokers.stub import StubBroker
 from dramatiq.errors import BrokerError
 from redis.exceptions import RedisError
 
+from campaign.infra.logs import current_correlation_id, new_correlation_id, set_correlation_id
 from events import TemporaryFailure
+
+CORRELATION_OPTION = "correlation_id"
+"""The message option carrying the sender's correlation id: an id, never personal data."""
+
+
+class Correlation(dramatiq.Middleware):
+    """Carries the correlation id from the sender into the message, and from the message
+    into the log lines the worker writes while it handles it (a fresh id when none came)."""
+
+    def before_enqueue(self, broker: dramatiq.Broker, message: dramatiq.Message[Any],
+                       delay: int | None) -> None:
+        correlation = current_correlation_id()
+        if correlation and CORRELATION_OPTION not in message.options:
+            message.options[CORRELATION_OPTION] = correlation
+
+    def before_process_message(self, broker: dramatiq.Broker, message: Any) -> None:
+        offered = message.options.get(CORRELATION_OPTION)
+        set_correlation_id(offered if isinstance(offered, str) and offered
+                           else new_correlation_id("message"))
+
+    def after_process_message(self, broker: dramatiq.Broker, message: Any, *,
+                              result: Any = None, exception: BaseException | None = None) -> None:
+        set_correlation_id(None)
+
+    def after_skip_message(self, broker: dramatiq.Broker, message: Any) -> None:
+        set_correlation_id(None)
 
 
 def create_broker(redis_url: str | None) -> dramatiq.Broker:
     """Redis when there is a URL; otherwise the in-memory broker for in-process workers.
 
     It becomes Dramatiq's global broker too: `dramatiq workers.main` looks for it there.
+    Its messages carry the sender's correlation id (`Correlation`).
     """
     broker: dramatiq.Broker
     if redis_url:
@@ -32,6 +60,7 @@ def create_broker(redis_url: str | None) -> dramatiq.Broker:
     else:
         broker = StubBroker()
         broker.emit_after("process_boot")
+    broker.add_middleware(Correlation())
     dramatiq.set_broker(broker)
     return broker
 

@@ -24,6 +24,7 @@ from sqlalchemy import Connection, Engine, or_, select, update
 from campaign.application.commands import CommandHandler, Meta
 from campaign.domain import mailing
 from campaign.domain.codec import from_data
+from campaign.infra.logs import correlated
 from campaign.infra.metrics import MAIL_BATCHES, MAIL_RECIPIENTS
 from campaign.infra.tables import mail_batches
 from campaign.mail.composing import Composer
@@ -201,12 +202,15 @@ def dispatch_batches(send: Callable[[str], object]) -> Subscription:
     """The outbox: each planned batch becomes one queue message, after its event committed.
 
     If the broker is down the subscription stops at that event and the next clock tick
-    tries again, so a mailing planned while Redis was away still goes out.
+    tries again, so a mailing planned while Redis was away still goes out. Each message
+    carries the mailing's correlation id (the launch request's, say), so the worker's lines
+    about its batch can be found from that request.
     """
 
     def react(conn: Connection, events: Sequence[StoredEvent]) -> None:
         for event in events:
-            for batch in event.data["batches"]:
-                send(batch["batch_id"])
+            with correlated(str(event.metadata.get("correlation_id") or event.event_id)):
+                for batch in event.data["batches"]:
+                    send(batch["batch_id"])
 
     return Subscription(DISPATCHER, react, frozenset({mailing.MailingPlanned.type_name}))

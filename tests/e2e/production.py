@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -100,9 +100,12 @@ def links_in(mail: Mail) -> list[str]:
 
 @contextmanager
 def production(postgres_databases: PostgresDatabases, redis_server_url: str, workdir: Path,
-               prepare: Callable[[Container], None] = lambda _: None) -> Iterator[Production]:
+               prepare: Callable[[Container], None] = lambda _: None,
+               settings: Mapping[str, str] | None = None) -> Iterator[Production]:
     """Release, `prepare` the database, then run web, worker and clock until the block
-    ends; stop them as a deploy would (SIGTERM) and check each exited cleanly."""
+    ends; stop them as a deploy would (SIGTERM) and check each exited cleanly.
+
+    `settings` are environment variables to set besides the defaults (`LOG_FORMAT`, …)."""
     redis_url = redis_server_url.rsplit("/", 1)[0] + f"/{REDIS_DB}"
     redis.Redis.from_url(redis_url).flushdb()
     port = free_port()
@@ -114,6 +117,7 @@ def production(postgres_databases: PostgresDatabases, redis_server_url: str, wor
             SENDGRID_API_KEY=sendgrid.api_key, SENDGRID_API_HOST=sendgrid.url,
             PUBLIC_BASE_URL=PUBLIC_BASE_URL, MAIL_FROM="Urgent Actions <ua@example.org>",
             WEBHOOK_ALLOW_PRIVATE="1", TRUSTED_PROXY_HOPS="1", VAR_DIR=str(workdir / "var"),
+            **(settings or {}),
         )
         commands = procfile(ROOT / "Procfile", env)
         released = run(*commands["release"], env=env, cwd=ROOT)
