@@ -34,4 +34,4 @@ COPY Procfile ./
 # Numeric, so an orchestrator can tell it is not root without reading /etc/passwd.
 USER 10001:10001
 EXPOSE 5000
-CMD ["sh", "-c", "exec gunicorn --config python:campaign.cli.gunicorn_config --bind 0.0.0.0:${PORT:-5000} --workers ${WEB_CONCURRENCY:-2} --threads 4 'campaign.wsgi:app'"]
+CMD ["sh", "-c", "exec gunicorn --config python:campaign.gunicorn_config --bind 0.0.0.0:${PORT:-5000} --workers ${WEB_CONCURRENCY:-2} --threads 4 'campaign.wsgi:app'"]

@@ -1,5 +1,5 @@
 """gunicorn's configuration file, as the Procfile names it
-(`gunicorn --config python:campaign.cli.gunicorn_config …`).
+(`gunicorn --config python:campaign.gunicorn_config …`).
 
 It gives gunicorn's own lines (the master's "Booting worker", a worker's timeout) the
 format of ours, LOG_FORMAT: the master logs before any of our code runs in a worker, so
