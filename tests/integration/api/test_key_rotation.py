@@ -27,24 +27,21 @@ from campaign.application.supporters import (
     find_supporter_by_email,
     register_supporter,
 )
-from campaign.bootstrap import Container, build
+from campaign.bootstrap import Container
 from campaign.domain import supporter
 from campaign.domain.values import normalise_email
 from campaign.infra.clock import utc_now
 from campaign.infra.tables import supporters
 from campaign.partners.admin import PartnerForm, register_partner
 from campaign.partners.registry import signing_secrets
-from campaign.settings import Settings
 from campaign.web.app import create_app
 from events.keyring import KeyRing, key_id
 from events.personal_data import BlindIndex, Vault
 from events.schema import personal_data_keys
-from tests.commands import SECRET_KEY, campaign, command_env, describe
+from tests.commands import campaign, command_env, describe
 from tests.integration.api.conftest import supporter_headers
+from tests.key_rings import FIRST, SECOND, THIRD, with_key_ring
 
-FIRST = SECRET_KEY
-SECOND = "second-secret-9f2c1a7e-" + "Qm4rT8wZ" * 4
-THIRD = "third-secret-4b8d2e6f-" + "Lp7nX3vK" * 4
 BEFORE_FIRST = 60
 META = Meta(actor="test", correlation_id="key-rotation")
 TARGET = "minister-interior"
@@ -59,15 +56,6 @@ class Cohort:
     ids: dict[str, str] = field(default_factory=dict)
     erased: set[str] = field(default_factory=set)
     links: dict[str, dict[str, str]] = field(default_factory=dict)
-
-
-def ring(container: Container, tmp_path: Path, *secrets: str) -> Container:
-    """The same database and broker seen by a process started with this key ring."""
-    settings = Settings.from_env({
-        "DATABASE_URL": container.settings.database_url, "SECRET_KEY": secrets[0],
-        "SECRET_KEY_PREVIOUS": ",".join(secrets[1:]), "VAR_DIR": str(tmp_path / "var"),
-    })
-    return build(settings, engine=container.engine, broker=container.broker)
 
 
 def join(c: Container, cohort: Cohort, email: str, action_id: str) -> str:
@@ -157,7 +145,7 @@ def test_rotating_twice_under_load_keeps_every_supporter_readable_and_every_link
 
     # Every process restarts with SECOND as SECRET_KEY and FIRST kept as previous; one
     # rotation was interrupted after a single page; the next run finishes it.
-    second = ring(container, tmp_path, SECOND, FIRST)
+    second = with_key_ring(container, tmp_path / "var", SECOND, FIRST)
     assert second.vault.rewrap(container.engine, limit=5).rewrapped == 5
     with under_load(second, before_second, action):
         output, written = rotate(second, SECOND, FIRST)
@@ -166,7 +154,7 @@ def test_rotating_twice_under_load_keeps_every_supporter_readable_and_every_link
     assert "SECRET_KEY_PREVIOUS until" in output
     assert key_ids(container) == {key_id(SECOND)}
 
-    third = ring(container, tmp_path, THIRD, SECOND, FIRST)
+    third = with_key_ring(container, tmp_path / "var", THIRD, SECOND, FIRST)
     with under_load(third, during_second, action):
         output, written = rotate(third, THIRD, SECOND, FIRST)
     assert written > 0, "the writers added nobody while the rotation ran"
@@ -250,3 +238,23 @@ def assert_old_links_open_and_erase(c: Container, app: FlaskClient, cohort: Coho
     export = app.get(f"/api/v1/supporters/{supporter_id}/export",
                      headers=supporter_headers(cohort.links[erased_email]["manage"]))
     assert export.status_code in (401, 403)
+
+
+def test_a_request_made_before_a_rotation_is_replayed_after_it_by_its_idempotency_key(
+    container: Container, client: FlaskClient, tmp_path: Path,
+) -> None:
+    supporter_id = register_supporter(
+        container.commands, container.blind_index,
+        Registration("leaving@example.org", "Leaving", "en", "GB", "Europe/London"), META,
+        utc_now())
+    body = {"token": container.links.sign("erase", supporter_id)}
+    headers = {"Idempotency-Key": "erase-once"}
+    first = client.post("/api/v1/supporters/erase", json=body, headers=headers)
+    assert first.status_code == 204, first.get_data(as_text=True)
+
+    rotated = with_key_ring(container, tmp_path / "var", SECOND, FIRST)
+    again = create_app(rotated).test_client().post("/api/v1/supporters/erase", json=body,
+                                                   headers=headers)
+
+    assert again.status_code == 204, again.get_data(as_text=True)
+    assert again.headers["Idempotent-Replayed"] == "true"
