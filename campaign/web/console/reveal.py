@@ -54,7 +54,8 @@ def _cipher() -> AESGCM:
 
 def _ciphers() -> list[AESGCM]:
     """One cipher per secret of the key ring, newest first (Flask's own key and fallbacks)."""
-    secrets = [current_app.config["SECRET_KEY"], *current_app.config["SECRET_KEY_FALLBACKS"]]
+    config = current_app.config
+    secrets = [config["SECRET_KEY"], *(config.get("SECRET_KEY_FALLBACKS") or ())]
     return [AESGCM(derive_key(str(secret), b"console-reveal/v1")) for secret in secrets]
 
 
