@@ -8,6 +8,7 @@ from pathlib import Path
 from sqlalchemy import select, update
 
 from campaign.application.commands import Meta
+from campaign.application.key_rotation import rotate_keys
 from campaign.application.supporters import (
     Registration,
     find_supporter_by_email,
@@ -101,3 +102,25 @@ def test_keys_status_counts_the_data_keys_each_secret_wraps(container: Container
         f"SECRET_KEY\t{key_id(SECOND)}\t1 data keys",
         f"SECRET_KEY_PREVIOUS 1\t{key_id(FIRST)}\t3 data keys",
     ]
+
+
+def test_a_rotation_that_sees_data_still_written_under_the_old_key_is_not_finished(
+    container: Container, tmp_path: Path,
+) -> None:
+    register_supporter(container.commands, container.blind_index, FORM, META, utc_now())
+    rotated = with_key_ring(container, tmp_path / "var", SECOND, FIRST)
+    not_restarted = Vault(FIRST)  # a process still running with the old SECRET_KEY
+    late: list[str] = []
+
+    def meanwhile(progress: str) -> None:
+        if progress.startswith("blind index") and not late:
+            with container.engine.begin() as conn:
+                late.append(not_restarted.seal(conn, "supporter-late", "email", "l@example.org"))
+
+    first = rotate_keys(rotated.engine, rotated.vault, rotated.blind_index, meanwhile)
+    second = rotate_keys(rotated.engine, rotated.vault, rotated.blind_index)
+
+    assert (first.keys_rewrapped, first.keys_left, first.complete) == (1, 1, False)
+    assert (second.keys_rewrapped, second.keys_left, second.complete) == (1, 0, True)
+    with container.engine.connect() as conn:
+        assert Vault(SECOND).open(conn, "supporter-late", "email", late[0]) == "l@example.org"
