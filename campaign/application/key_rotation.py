@@ -12,7 +12,7 @@ newest secret are skipped, so running it again after an interruption finishes th
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, func, select, update
@@ -32,14 +32,17 @@ Progress = Callable[[str], None]
 class IndexPass:
     """What one pass over the blind index did."""
 
-    rebuilt: int
+    rebuilt: int = 0
     """Digests now under the newest secret."""
-    current: int
+    current: int = 0
     """Digests that already were."""
-    changed_meanwhile: int
+    changed_meanwhile: int = 0
     """Supporters erased (or re-filed by another run) during the pass: left as they are."""
-    duplicates: int
+    duplicates: int = 0
     """Addresses the newest digest already files under another supporter: left as they are."""
+
+    def __add__(self, other: IndexPass) -> IndexPass:
+        return IndexPass(*(a + b for a, b in zip(astuple(self), astuple(other), strict=True)))
 
 
 @dataclass(frozen=True)
@@ -76,24 +79,23 @@ def rewrap_data_keys(engine: Engine, vault: Vault,
                      progress: Progress = lambda _: None) -> tuple[int, int]:
     """Wrap every data key under the newest secret; (rewrapped, changed meanwhile)."""
     rewrapped = changed = 0
-    after = ""
-    while (page := vault.rewrap(engine, after)).last_subject is not None:
-        rewrapped, changed, after = rewrapped + page.rewrapped, changed + page.gone, \
-            page.last_subject
+    page = vault.rewrap(engine)
+    while page.last_subject is not None:
+        rewrapped, changed = rewrapped + page.rewrapped, changed + page.gone
         progress(f"data keys: {rewrapped} rewrapped")
+        page = vault.rewrap(engine, after=page.last_subject)
     return rewrapped, changed
 
 
 def rebuild_email_index(engine: Engine, vault: Vault, index: BlindIndex,
                         progress: Progress = lambda _: None) -> IndexPass:
     """File every supporter's e-mail under its digest with the newest secret."""
-    totals = [0, 0, 0, 0]
-    after = ""
+    total, after = IndexPass(), ""
     while (page := _index_page(engine, vault, index, after)) is not None:
         after, counts = page
-        totals = [a + b for a, b in zip(totals, counts, strict=True)]
-        progress(f"blind index: {totals[0]} rebuilt, {totals[1]} already current")
-    return IndexPass(*totals)
+        total += counts
+        progress(f"blind index: {total.rebuilt} rebuilt, {total.current} already current")
+    return total
 
 
 def keys_not_under_newest(engine: Engine, vault: Vault) -> int:
@@ -114,7 +116,7 @@ def links_signed_before_valid_until(now: datetime) -> datetime:
 
 
 def _index_page(engine: Engine, vault: Vault, index: BlindIndex, after: str,
-                ) -> tuple[str, tuple[int, int, int, int]] | None:
+                ) -> tuple[str, IndexPass] | None:
     """One page of supporters, in one short transaction; None when none is left."""
     c = supporters.c
     rebuilt = current = changed = duplicates = 0
@@ -148,7 +150,7 @@ def _index_page(engine: Engine, vault: Vault, index: BlindIndex, after: str,
                 duplicates += 1
                 continue
             rebuilt, changed = rebuilt + moved, changed + (1 - moved)
-    return rows[-1].supporter_id, (rebuilt, current, changed, duplicates)
+    return rows[-1].supporter_id, IndexPass(rebuilt, current, changed, duplicates)
 
 
 def digests_filed(engine: Engine) -> int:
