@@ -63,6 +63,7 @@ from events import (
     create_store_engine,
     projection_subscription,
 )
+from events.keyring import KeyRing
 from events.personal_data import BlindIndex, Vault
 
 
@@ -99,13 +100,14 @@ def build(
     sender for webhooks or reminder sender."""
     engine = engine or create_store_engine(settings.database_url)
     broker = broker or create_broker(settings.redis_url)
-    vault, blind_index = Vault(settings.secret_key), BlindIndex(settings.secret_key)
+    ring = KeyRing(settings.secret_keys)
+    vault, blind_index = Vault(ring), BlindIndex(ring)
     store = EventStore(engine, upcasters=upcasters(), observers=[count_appended])
     store.projections = all_projections(store, vault, blind_index)
     commands = CommandHandler(store, EventMapper(vault), command_routes())
     queue = Queue(broker)
     transport = transport or transport_from_settings(settings)
-    links = SupporterLinks(settings.secret_key)
+    links = SupporterLinks(ring)
     config = mail_config(settings)
     composer = Composer(store, vault, MailLinks(settings.public_base_url, links), config)
     subscriptions = all_subscriptions(commands, queue, transport, config,

@@ -95,6 +95,15 @@ class Settings:
     # SENTRY_DSN: report errors to Sentry (or a compatible service); none when unset.
     sentry_dsn: str | None = None
     sentry_environment: str = "production"
+    # SECRET_KEY_PREVIOUS: older secrets, newest first, still read (links, data keys, blind
+    # index) after SECRET_KEY was replaced; see `secret_keys` and docs/operations.md.
+    secret_keys_previous: tuple[str, ...] = ()
+
+    @property
+    def secret_keys(self) -> tuple[str, ...]:
+        """The key ring: SECRET_KEY, which signs and wraps everything new, then each older
+        secret of SECRET_KEY_PREVIOUS, which still verifies and opens what it made."""
+        return (self.secret_key, *self.secret_keys_previous)
 
     @property
     def mail_sender(self) -> tuple[str, str]:
@@ -159,7 +168,8 @@ class Settings:
                    webhook_allow_private=_flag(env, "WEBHOOK_ALLOW_PRIVATE"),
                    campaign_alert_email=_alert_email(env.get("CAMPAIGN_ALERT_EMAIL")),
                    **mail_settings(env), **abuse_settings(env), **metrics_settings(env),
-                   **observability_settings(env))
+                   **observability_settings(env),
+                   secret_keys_previous=previous_secret_keys(env, secret_key, embedded))
 
 
 MIN_DISTINCT_CHARACTERS = 8
@@ -181,6 +191,31 @@ def _refuse_predictable(secret_key: str) -> None:
     if period < len(secret_key):
         raise ConfigError(f"SECRET_KEY is too predictable: it repeats a piece of {period} "
                           f"characters ({MAKE_A_KEY})")
+
+
+def previous_secret_keys(
+    env: Mapping[str, str], secret_key: str, embedded: bool,
+) -> tuple[str, ...]:
+    """SECRET_KEY_PREVIOUS: the secrets SECRET_KEY replaced, newest first, comma-separated.
+
+    Each is held to SECRET_KEY's own rules; none may repeat SECRET_KEY or another (a
+    repeated key is a pasting mistake, and would hide which one is current). Messages name
+    a key by its place in the list, never by its value.
+    """
+    raw = env.get("SECRET_KEY_PREVIOUS") or ""
+    keys = tuple(part.strip() for part in raw.split(",") if part.strip())
+    for place, key in enumerate(keys, start=1):
+        name = f"SECRET_KEY_PREVIOUS (key {place})"
+        if len(key) < 32:
+            raise ConfigError(f"{name} must be at least 32 characters long")
+        if not embedded:
+            try:
+                _refuse_predictable(key)
+            except ConfigError as exc:
+                raise ConfigError(str(exc).replace("SECRET_KEY", name, 1)) from None
+        if key == secret_key or key in keys[:place - 1]:
+            raise ConfigError(f"{name} repeats SECRET_KEY or an earlier previous key")
+    return keys
 
 
 def _period(text: str) -> int:

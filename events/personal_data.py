@@ -4,6 +4,10 @@ The log is append-only, so erasing a person means destroying the only key that c
 their fields. Data keys are AES-256-GCM keys, stored wrapped (encrypted) with a key
 derived from the application secret, in a table that — unlike the log — allows DELETE.
 Lookups by e-mail use a blind index: an HMAC of the normalised value, never the value.
+
+Both take a key ring (events.keyring): each wrapped key records the id of the secret that
+wrapped it, so data keys wrapped under an older secret still open, and `Vault.rewrap`
+moves them under the newest one without ever changing a data key itself.
 """
 
 from __future__ import annotations
@@ -13,43 +17,68 @@ import hashlib
 import hmac
 import os
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from sqlalchemy import Connection, delete, func, select
+from sqlalchemy import Connection, Engine, delete, func, or_, select, update
 
+from events.keyring import KeyRing, derive_key
 from events.schema import personal_data_keys
+
+__all__ = ["MASK", "BlindIndex", "KeyRing", "Opener", "RewrapPage", "UnknownWrappingKey",
+           "Vault", "derive_key"]
 
 PREFIX = "pd1:"
 MASK = "[erased]"
 NONCE_BYTES = 12
 KEYS_PER_QUERY = 1000  # SQLite allows at most 32,766 bound parameters per statement
+REWRAP_PAGE = 200
 
-def derive_key(secret: str, purpose: bytes) -> bytes:
-    """A 32-byte key for one purpose, derived from the application secret (HKDF-SHA256)."""
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(
-        secret.encode()
-    )
+
+class UnknownWrappingKey(Exception):
+    """Raised when a data key was wrapped under a secret that is not in the key ring."""
 
 
 class BlindIndex:
     """Keyed hashes for equality lookups of personal values without storing them."""
 
-    def __init__(self, secret: str) -> None:
-        self._key = derive_key(secret, b"blind-index/v1")
+    def __init__(self, secret: str | KeyRing) -> None:
+        self._keys = [k.key for k in KeyRing.of(secret).derived(b"blind-index/v1")]
 
     def digest(self, normalised_value: str) -> str:
-        """Hex HMAC-SHA256 of an already normalised value."""
-        return hmac.new(self._key, normalised_value.encode(), hashlib.sha256).hexdigest()
+        """Hex HMAC-SHA256 of an already normalised value, under the newest secret."""
+        return self._hmac(self._keys[0], normalised_value)
+
+    def digests(self, normalised_value: str) -> list[str]:
+        """The digest under each secret of the ring, newest first: what a lookup must try
+        until every stored digest has been rebuilt under the newest one."""
+        return [self._hmac(key, normalised_value) for key in self._keys]
+
+    @staticmethod
+    def _hmac(key: bytes, value: str) -> str:
+        return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True)
+class RewrapPage:
+    """What one page of `Vault.rewrap` did, and where the next page starts."""
+
+    rewrapped: int
+    """Keys now wrapped under the newest secret."""
+    gone: int
+    """Keys changed meanwhile (forgotten, or rewrapped by another run): left as they are."""
+    last_subject: str | None
+    """The page's last subject; None when there was nothing left to look at."""
 
 
 class Vault:
     """Seals and opens personal values with their subject's data key."""
 
-    def __init__(self, secret: str) -> None:
-        self._wrapping = AESGCM(derive_key(secret, b"data-key-wrapping/v1"))
+    def __init__(self, secret: str | KeyRing) -> None:
+        self.ring = KeyRing.of(secret)
+        self._wrapping = {k.key_id: AESGCM(k.key)
+                          for k in self.ring.derived(b"data-key-wrapping/v1")}
 
     def seal(self, conn: Connection, subject_id: str, field: str, value: str) -> str:
         """Encrypt `value` for `subject_id`, creating the subject's key on first use."""
@@ -68,10 +97,12 @@ class Vault:
         keys: dict[str, bytes] = {}
         for start in range(0, len(wanted), KEYS_PER_QUERY):
             rows = conn.execute(
-                select(personal_data_keys.c.subject_id, personal_data_keys.c.wrapped_key)
+                select(personal_data_keys.c.subject_id, personal_data_keys.c.wrapped_key,
+                       personal_data_keys.c.key_id)
                 .where(personal_data_keys.c.subject_id.in_(wanted[start:start + KEYS_PER_QUERY]))
             )
-            keys.update((row.subject_id, self._unwrap(row.subject_id, row.wrapped_key))
+            keys.update((row.subject_id, self._unwrap(row.subject_id, row.wrapped_key,
+                                                      row.key_id))
                         for row in rows)
         return Opener(keys)
 
@@ -82,25 +113,75 @@ class Vault:
         )
         return bool(result.rowcount)
 
-    def _key(self, conn: Connection, subject_id: str) -> bytes | None:
-        wrapped = conn.execute(
-            select(personal_data_keys.c.wrapped_key)
-            .where(personal_data_keys.c.subject_id == subject_id)
-        ).scalar_one_or_none()
-        if wrapped is None:
-            return None
-        return self._unwrap(subject_id, wrapped)
+    def rewrap(self, engine: Engine, after: str = "", limit: int = REWRAP_PAGE) -> RewrapPage:
+        """Wrap the next `limit` data keys (by subject, after `after`) that are not under
+        the newest secret under it, in one short transaction.
 
-    def _unwrap(self, subject_id: str, wrapped: bytes) -> bytes:
-        return self._wrapping.decrypt(wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:],
-                                      subject_id.encode())
+        Safe while the system serves: the data key itself never changes, so a reader gets
+        the same key from either wrapping; each row is replaced only if it still holds the
+        wrapping that was read (compare-and-set), so a key forgotten meanwhile stays gone.
+        Rows already under the newest secret are never selected: running again resumes.
+        """
+        c = personal_data_keys.c
+        newest = self.ring.newest_id
+        rewrapped = gone = 0
+        with engine.begin() as conn:
+            rows = conn.execute(
+                select(c.subject_id, c.wrapped_key, c.key_id)
+                .where(c.subject_id > after, or_(c.key_id.is_(None), c.key_id != newest))
+                .order_by(c.subject_id).limit(limit)
+            ).all()
+            for row in rows:
+                key = self._unwrap(row.subject_id, row.wrapped_key, row.key_id)
+                replaced = conn.execute(
+                    update(personal_data_keys)
+                    .where(c.subject_id == row.subject_id, c.wrapped_key == row.wrapped_key)
+                    .values(wrapped_key=self._wrap(row.subject_id, key), key_id=newest)
+                ).rowcount
+                rewrapped, gone = rewrapped + replaced, gone + (1 - replaced)
+        return RewrapPage(rewrapped, gone, rows[-1].subject_id if rows else None)
+
+    def key_ids_in_use(self, conn: Connection) -> dict[str | None, int]:
+        """How many data keys each secret wraps, by key id (None: stored before key ids)."""
+        c = personal_data_keys.c
+        rows = conn.execute(select(c.key_id, func.count()).group_by(c.key_id))
+        return {key_id: int(count) for key_id, count in rows}
+
+    def _key(self, conn: Connection, subject_id: str) -> bytes | None:
+        row = conn.execute(
+            select(personal_data_keys.c.wrapped_key, personal_data_keys.c.key_id)
+            .where(personal_data_keys.c.subject_id == subject_id)
+        ).one_or_none()
+        if row is None:
+            return None
+        return self._unwrap(subject_id, row.wrapped_key, row.key_id)
+
+    def _unwrap(self, subject_id: str, wrapped: bytes, key_id: str | None) -> bytes:
+        """The data key; a key stored before key ids (None) is tried under each secret."""
+        if key_id is not None and key_id not in self._wrapping:
+            raise UnknownWrappingKey(
+                f"a data key is wrapped under the secret with key id {key_id}, which is "
+                f"not in the key ring (SECRET_KEY, SECRET_KEY_PREVIOUS): put it back")
+        candidates = [self._wrapping[key_id]] if key_id else list(self._wrapping.values())
+        for wrapping in candidates:
+            try:
+                return wrapping.decrypt(wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:],
+                                        subject_id.encode())
+            except InvalidTag:
+                continue
+        raise UnknownWrappingKey("a data key opens under no secret of the key ring "
+                                 "(SECRET_KEY, SECRET_KEY_PREVIOUS): is one missing?")
+
+    def _wrap(self, subject_id: str, key: bytes) -> bytes:
+        nonce = os.urandom(NONCE_BYTES)
+        return nonce + self._wrapping[self.ring.newest_id].encrypt(nonce, key,
+                                                                   subject_id.encode())
 
     def _create_key(self, conn: Connection, subject_id: str) -> bytes:
         key = AESGCM.generate_key(bit_length=256)
-        nonce = os.urandom(NONCE_BYTES)
-        wrapped = nonce + self._wrapping.encrypt(nonce, key, subject_id.encode())
         conn.execute(personal_data_keys.insert().values(
-            subject_id=subject_id, wrapped_key=wrapped, created_at=func.now()))
+            subject_id=subject_id, wrapped_key=self._wrap(subject_id, key),
+            key_id=self.ring.newest_id, created_at=func.now()))
         return key
 
 

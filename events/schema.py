@@ -74,4 +74,7 @@ personal_data_keys = Table(
     Column("subject_id", Text(), primary_key=True),
     Column("wrapped_key", LargeBinary(), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # The id of the secret that wrapped the key (events.keyring.key_id); NULL for keys
+    # wrapped before key ids, which are tried under each secret of the ring.
+    Column("key_id", Text(), nullable=True),
 )

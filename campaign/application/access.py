@@ -17,6 +17,7 @@ from campaign.domain.values import validate_email
 from campaign.infra.clock import utc_now
 from campaign.infra.tables import api_tokens, console_sessions, supporters
 from events import as_utc
+from events.keyring import KeyRing
 
 Role = Literal["viewer", "campaigner", "admin"]
 ROLES: tuple[Role, ...] = ("viewer", "campaigner", "admin")
@@ -201,11 +202,14 @@ class SupporterLinks:
     """Signed, expiring, purpose-bound tokens for supporters' links (itsdangerous).
 
     `verify` checks the signature and the age only; `holder` and `action_holder` also
-    check that the supporter is still on file, so every link dies with erasure.
+    check that the supporter is still on file, so every link dies with erasure. Links are
+    signed with the ring's newest secret and verified with any of them, so a link sent
+    before SECRET_KEY was replaced works until it expires.
     """
 
-    def __init__(self, secret: str) -> None:
-        self._secret = secret
+    def __init__(self, secret: str | KeyRing) -> None:
+        # itsdangerous signs with the last key of the list and verifies with every one.
+        self._secrets = list(reversed(KeyRing.of(secret).secrets))
 
     def sign(self, purpose: Purpose, supporter_id: str) -> str:
         """A token that proves, for `purpose` only, that the holder got our link."""
@@ -249,7 +253,7 @@ class SupporterLinks:
             raise AuthError("this link is not valid") from None
 
     def _serializer(self, salt: str) -> URLSafeTimedSerializer:
-        return URLSafeTimedSerializer(self._secret, salt=f"supporter-link/{salt}")
+        return URLSafeTimedSerializer(self._secrets, salt=f"supporter-link/{salt}")
 
 
 def supporter_on_file(conn: Connection, supporter_id: str) -> str:

@@ -50,10 +50,15 @@ class Registration:
 
 
 def find_supporter_by_email(conn: Connection, index: BlindIndex, email: str) -> str | None:
-    """The supporter id registered with `email` (any case), via the blind index."""
-    digest = index.digest(normalise_email(email))
+    """The supporter id registered with `email` (any case), via the blind index.
+
+    Every digest of the key ring is tried: until `campaign keys rotate` has rebuilt the
+    index, a supporter may still be filed under an older secret's digest.
+    """
+    digests = index.digests(normalise_email(email))
     return conn.execute(
-        select(supporters.c.supporter_id).where(supporters.c.email_index == digest)
+        select(supporters.c.supporter_id).where(supporters.c.email_index.in_(digests))
+        .order_by(supporters.c.supporter_id).limit(1)
     ).scalar_one_or_none()
 
 

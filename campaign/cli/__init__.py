@@ -24,6 +24,7 @@ from campaign.cli.context import (
     refusing,
     settings_from_env,
 )
+from campaign.cli.keys import keys
 from campaign.demo import ua_135_10 as seed
 from campaign.demo.loader import load_demo
 from campaign.domain.partner import PARTNER_EVENT_TYPES
@@ -255,3 +256,6 @@ def partners_rotate(partner_id: str, overlap_hours: int) -> None:
     click.echo(f"new secret for {partner_id}; the old one verifies until "
                f"{issued.overlap_until:%Y-%m-%d %H:%M} UTC:", err=True)
     click.echo(f"signing_secret: {issued.signing_secret}")
+
+
+main.add_command(keys)

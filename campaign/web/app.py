@@ -37,6 +37,10 @@ def create_app(container: Container,
     ensure_migrated(container.engine)
     app = Flask(__name__)
     app.config["SECRET_KEY"] = container.settings.secret_key
+    # Console sessions and their CSRF tokens made before SECRET_KEY was replaced stay valid
+    # (itsdangerous signs with the last key of a list and verifies with every one).
+    app.config["SECRET_KEY_FALLBACKS"] = list(container.settings.secret_keys_previous)
+    app.config["WTF_CSRF_SECRET_KEY"] = list(reversed(container.settings.secret_keys))
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.json = DepthCheckedJSONProvider(app)
     app.jinja_env.add_extension("jinja2.ext.i18n")  # pages: campaign.web.pages.render_page

@@ -41,13 +41,14 @@ def idempotent(view: F) -> F:
         if not _VALID_KEY.match(key):
             raise UnprocessableEntity(f"{HEADER} must be 1–255 visible ASCII characters")
         scope = g.caller.actor if "caller" in g else "public"
-        fingerprint = _fingerprint()
+        fingerprints = _fingerprints()
+        fingerprint = fingerprints[0]
         engine = container().engine
         try:
             with engine.begin() as conn:
                 stored = _lookup(conn, scope, key)
                 if stored is not None:
-                    return _replay(stored, fingerprint)
+                    return _replay(stored, fingerprints)
                 g.conn = conn
                 try:
                     response = make_response(view(*args, **kwargs))
@@ -62,17 +63,22 @@ def idempotent(view: F) -> F:
                 stored = _lookup(conn, scope, key)
             if stored is None:
                 raise
-            return _replay(stored, fingerprint)
+            return _replay(stored, fingerprints)
 
     return cast(F, guarded)
 
 
-def _fingerprint() -> str:
+def _fingerprints() -> list[str]:
+    """The request's fingerprint under each secret of the key ring, newest first: a
+    request stored before SECRET_KEY was replaced is still recognised when retried."""
+    return [_fingerprint(secret) for secret in container().settings.secret_keys]
+
+
+def _fingerprint(secret: str) -> str:
     """A keyed hash of the request (method, path, query, If-Match, body): a plain hash of
     a sign-up body would let anyone who guesses the address and name confirm that the
     person signed up."""
-    key = container().settings.secret_key.encode()
-    digest = hmac.new(key, digestmod=hashlib.sha256)
+    digest = hmac.new(secret.encode(), digestmod=hashlib.sha256)
     # If-Match is part of what was asked: the same key with another version, or with an
     # empty If-Match instead of none, is another request (not a replay of the first).
     if_match = request.headers.get("If-Match")
@@ -89,8 +95,8 @@ def _lookup(conn: Connection, scope: str, key: str) -> Any:
     ).one_or_none()
 
 
-def _replay(stored: Any, fingerprint: str) -> Response:
-    if stored.request_hash != fingerprint:
+def _replay(stored: Any, fingerprints: list[str]) -> Response:
+    if not any(hmac.compare_digest(stored.request_hash, f) for f in fingerprints):
         raise UnprocessableEntity(f"this {HEADER} was already used for a different request")
     response = Response(stored.body, status=stored.status, headers=stored.headers)
     response.headers["Idempotent-Replayed"] = "true"

@@ -37,15 +37,26 @@ def take_once(session_id: str, what: str) -> str | None:
     session.pop(REVEAL_KEY, None)
     try:
         raw = base64.b64decode(str(kept.get("sealed", "")))
-        clear = _cipher().decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:],
-                                  _context(session_id, what))
-    except (InvalidTag, ValueError):
+    except ValueError:
         return None
-    return clear.decode()
+    for cipher in _ciphers():  # kept just before SECRET_KEY was replaced: an older one
+        try:
+            return cipher.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:],
+                                  _context(session_id, what)).decode()
+        except InvalidTag:
+            continue
+    return None
 
 
 def _cipher() -> AESGCM:
-    return AESGCM(derive_key(str(current_app.config["SECRET_KEY"]), b"console-reveal/v1"))
+    return _ciphers()[0]
+
+
+def _ciphers() -> list[AESGCM]:
+    """One cipher per secret of the key ring, newest first (Flask's own key and fallbacks)."""
+    config = current_app.config
+    secrets = [config["SECRET_KEY"], *(config.get("SECRET_KEY_FALLBACKS") or ())]
+    return [AESGCM(derive_key(str(secret), b"console-reveal/v1")) for secret in secrets]
 
 
 def _context(session_id: str, what: str) -> bytes:
