@@ -80,6 +80,8 @@ class Settings:
     trusted_proxy_hops: int = 0
     # UNCONFIRMED_RETENTION_DAYS: a sign-up never confirmed is erased after this many days.
     unconfirmed_retention_days: int = 30
+    # ALERT_STUCK_AFTER_SECONDS: a subscription stuck this long e-mails CAMPAIGN_ALERT_EMAIL.
+    alert_stuck_after_seconds: int = 600
 
     @property
     def mail_sender(self) -> tuple[str, str]:
@@ -143,7 +145,7 @@ class Settings:
                    reminder_offsets_days=_reminder_offsets(env.get("REMINDER_OFFSETS_DAYS")),
                    webhook_allow_private=_flag(env, "WEBHOOK_ALLOW_PRIVATE"),
                    campaign_alert_email=_alert_email(env.get("CAMPAIGN_ALERT_EMAIL")),
-                   **mail_settings(env), **abuse_settings(env))
+                   **mail_settings(env), **abuse_settings(env), **status_settings(env))
 
     def configure_logging(self) -> None:
         """Plain, one-line log records at the configured level."""
@@ -237,6 +239,13 @@ def abuse_settings(env: Mapping[str, str]) -> dict[str, Any]:
         "trusted_proxy_hops": _whole(env, "TRUSTED_PROXY_HOPS", 0, 0, 10),
         "unconfirmed_retention_days": _whole(env, "UNCONFIRMED_RETENTION_DAYS", 30, 1, 3650),
     }
+
+
+def status_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    """How long a subscription may stay stuck before the campaigners are e-mailed (a week
+    at most: an alert nobody gets is no alert)."""
+    return {"alert_stuck_after_seconds": _whole(env, "ALERT_STUCK_AFTER_SECONDS", 600, 0,
+                                                7 * 24 * 3600)}
 
 
 def _whole(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
