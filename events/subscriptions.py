@@ -179,8 +179,6 @@ def skip_stuck(conn: Connection, store: EventStore, name: str, position: int,
                  row.failed_position is None else f"is stopped at {row.failed_position}")
         raise NotStuckThere(f"subscription {name} {where}, not at position {position}")
     event = store.read_all(position - 1, 1, conn=conn)[0]
-    log.warning("subscription %s skips the event at position %s (event %s, %s): %s", name,
-                position, event.event_id, event.type, note)
     _set_aside(conn, name, event, note)
     save_checkpoint(conn, name, position)
     return event

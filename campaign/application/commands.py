@@ -159,6 +159,6 @@ def command_routes() -> dict[type, Route]:
     routes: dict[type, Route] = {}
     for module, stream_id in STREAM_OF_COMMAND.items():
         route = Route(module.AGGREGATE, stream_id)
-        for command_type in get_args(module.Command):
+        for command_type in get_args(module.Command) or (module.Command,):
             routes[command_type] = route
     return routes

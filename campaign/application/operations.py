@@ -3,6 +3,7 @@ stopped at (parked with who and why, recorded as an event the audit shows)."""
 
 from __future__ import annotations
 
+import logging
 import time
 from datetime import datetime
 
@@ -10,6 +11,8 @@ from campaign.application.commands import CommandHandler, Meta
 from campaign.domain.operations import SkipStuckEvent
 from events import EventStore, StoredEvent, Subscription, SubscriptionRunner
 from events.subscriptions import RunResult, skip_stuck
+
+log = logging.getLogger(__name__)
 
 RETRY_PATIENCE_SECONDS = 10.0
 """How long a retry waits for a worker that is running the subscription to let go of it."""
@@ -43,4 +46,6 @@ def skip(commands: CommandHandler, name: str, position: int, skipped_by: str, re
             subscription=name, position=position, event_id=str(event.event_id),
             event_type=event.type, skipped_by=skipped_by, reason=reason, skipped_at=now,
         ), meta, conn=conn)
+    log.warning("subscription %s skipped the event at position %s (event %s, %s), by %s",
+                name, position, event.event_id, event.type, skipped_by.strip())
     return event

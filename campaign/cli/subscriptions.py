@@ -16,6 +16,7 @@ from campaign.partners.webhooks.delivery import DELIVER_WEBHOOK
 from campaign.partners.webhooks.outbox import NAME as WEBHOOK_OUTBOX
 from campaign.partners.webhooks.outbox import Outbox
 from events.status import SubscriptionState, parked, subscription_states
+from workers.actors import declare_actors
 
 
 @click.group("subscriptions", cls=click.Group)
@@ -91,7 +92,13 @@ def subscriptions_skip(name: str, position: int, reason: str, skipped_by: str | 
 
 
 def _run(c: Container, name: str) -> bool:
-    """Run subscription `name` once; False when someone else was running it."""
+    """Run subscription `name` once, as a worker would; False when someone else was running it.
+
+    The actors are declared first: the subscriptions that enqueue (the mail dispatcher, the
+    webhook outbox) name them, and a message to an actor the broker does not know would be
+    an error no retry fixes, which parks the event.
+    """
+    declare_actors(c)
     if name == WEBHOOK_OUTBOX:
         outbox = Outbox(c.store, c.queue.sender(DELIVER_WEBHOOK), utc_now)
         return outbox.run_once() is not None

@@ -37,7 +37,14 @@ def alert_stuck_subscriptions(engine: Engine, transport: Transport, config: Mail
     with engine.connect() as conn:
         due = [s for s in subscription_states(conn, now) if s.stuck and s.stuck_since
                and now - s.stuck_since >= after]
-    return [s.name for s in due if _claim_and_send(engine, transport, config, s, now)]
+    sent = []
+    for state in due:
+        try:
+            if _claim_and_send(engine, transport, config, state, now):
+                sent.append(state.name)
+        except Exception:  # noqa: BLE001 - e.g. the provider is down: the next check retries
+            log.exception("could not alert about stuck subscription %s", state.name)
+    return sent
 
 
 def _claim_and_send(engine: Engine, transport: Transport, config: MailConfig,
