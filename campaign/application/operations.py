@@ -7,6 +7,8 @@ import logging
 import time
 from datetime import datetime
 
+from sqlalchemy import Connection
+
 from campaign.application.commands import CommandHandler, Meta
 from campaign.domain.operations import SkipStuckEvent
 from events import EventStore, StoredEvent, Subscription, SubscriptionRunner
@@ -32,20 +34,20 @@ def retry(store: EventStore, subscription: Subscription,
 
 
 def skip(commands: CommandHandler, name: str, position: int, skipped_by: str, reason: str,
-         meta: Meta, now: datetime) -> StoredEvent:
+         meta: Meta, now: datetime, conn: Connection | None = None) -> StoredEvent:
     """Park the event `name` is stuck at (`position`), move past it and record
     `SubscriptionEventSkipped`, in one transaction; the event skipped.
 
     NotStuckThere when `name` is not stopped at `position`; DomainError when the reason or
-    the operator is missing: nothing moves in either case.
+    the operator is missing: nothing moves in either case. In `conn`'s transaction when given.
     """
-    with commands.transaction() as conn:
-        event = skip_stuck(conn, commands.store, name, position,
+    with commands.transaction(conn) as tx, tx.begin_nested():  # all or nothing, in `conn` too
+        event = skip_stuck(tx, commands.store, name, position,
                            note=f"skipped by {skipped_by.strip()}: {reason.strip()}")
         commands.handle(SkipStuckEvent(
             subscription=name, position=position, event_id=str(event.event_id),
             event_type=event.type, skipped_by=skipped_by, reason=reason, skipped_at=now,
-        ), meta, conn=conn)
+        ), meta, conn=tx)
     log.warning("subscription %s skipped the event at position %s (event %s, %s), by %s",
                 name, position, event.event_id, event.type, skipped_by.strip())
     return event
