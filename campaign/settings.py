@@ -104,6 +104,8 @@ class Settings:
         """The key ring: SECRET_KEY, which signs and wraps everything new, then each older
         secret of SECRET_KEY_PREVIOUS, which still verifies and opens what it made."""
         return (self.secret_key, *self.secret_keys_previous)
+    # ALERT_STUCK_AFTER_SECONDS: a subscription stuck this long e-mails CAMPAIGN_ALERT_EMAIL.
+    alert_stuck_after_seconds: int = 600
 
     @property
     def mail_sender(self) -> tuple[str, str]:
@@ -168,7 +170,7 @@ class Settings:
                    webhook_allow_private=_flag(env, "WEBHOOK_ALLOW_PRIVATE"),
                    campaign_alert_email=_alert_email(env.get("CAMPAIGN_ALERT_EMAIL")),
                    **mail_settings(env), **abuse_settings(env), **metrics_settings(env),
-                   **observability_settings(env),
+                   **observability_settings(env), **status_settings(env),
                    secret_keys_previous=previous_secret_keys(env, secret_key, embedded))
 
 
@@ -327,6 +329,11 @@ def observability_settings(env: Mapping[str, str]) -> dict[str, Any]:
         raise ConfigError(f"SENTRY_ENVIRONMENT must be a short name like production or "
                           f"staging, not {environment!r}")
     return {"log_format": log_format, "sentry_dsn": dsn, "sentry_environment": environment}
+def status_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    """How long a subscription may stay stuck before the campaigners are e-mailed (a week
+    at most: an alert nobody gets is no alert)."""
+    return {"alert_stuck_after_seconds": _whole(env, "ALERT_STUCK_AFTER_SECONDS", 600, 0,
+                                                7 * 24 * 3600)}
 
 
 def _whole(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:

@@ -70,6 +70,17 @@ def subscription_states(conn: Connection, now: datetime | None = None) -> list[S
     return [states[name] for name in sorted(states)]
 
 
+def stuck_subscriptions(conn: Connection) -> list[SubscriptionState]:
+    """Only the stuck subscriptions, by name, without lags or parked counts: one query on
+    the checkpoints, cheap enough for a readiness probe."""
+    c = checkpoints.c
+    rows = conn.execute(select(checkpoints).where(c.failed_position.is_not(None))
+                        .order_by(c.name))
+    return [SubscriptionState(row.name, row.position, row.failed_position, row.last_error,
+                              as_utc(row.updated_at), 0,
+                              stuck_since=_optional_utc(row.failed_since)) for row in rows]
+
+
 def _oldest_unhandled_age(conn: Connection, position: int, head: int, now: datetime) -> float:
     """Seconds since the first event after `position` was recorded; 0 when there is none."""
     if position >= head:

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, and_, case, func, select, update
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 
-from events.errors import TemporaryFailure
+from events.errors import EventStoreError, TemporaryFailure
 from events.projections import Projection
 from events.records import StoredEvent
 from events.schema import parked_events
@@ -156,9 +156,38 @@ def park(conn: Connection, name: str, event: StoredEvent, error: BaseException) 
     """Set `event` aside for subscription `name`, with its error, in `conn`'s transaction."""
     log.error("subscription %s parked the event at position %s (event %s, %s): %s", name,
               event.position, event.event_id, event.type, describe(error))
+    _set_aside(conn, name, event, describe(error))
+
+
+class NotStuckThere(EventStoreError, ValueError):
+    """Raised when a skip names a position its subscription is not stopped at."""
+
+
+def skip_stuck(conn: Connection, store: EventStore, name: str, position: int,
+               note: str) -> StoredEvent:
+    """Park the event subscription `name` is stopped at, with `note` as its error, and move
+    the checkpoint past it, in `conn`'s transaction; the event skipped.
+
+    The caller names the position it means: a subscription that got past it meanwhile (a
+    retry that worked) or stopped somewhere else raises NotStuckThere and nothing moves.
+    """
+    c = checkpoints.c
+    row = conn.execute(select(c.failed_position).where(c.name == name)
+                       .with_for_update()).one_or_none()
+    if row is None or row.failed_position != position:
+        where = ("has no checkpoint" if row is None else "is not stopped" if
+                 row.failed_position is None else f"is stopped at {row.failed_position}")
+        raise NotStuckThere(f"subscription {name} {where}, not at position {position}")
+    event = store.read_all(position - 1, 1, conn=conn)[0]
+    _set_aside(conn, name, event, note)
+    save_checkpoint(conn, name, position)
+    return event
+
+
+def _set_aside(conn: Connection, name: str, event: StoredEvent, error: str) -> None:
     upsert(conn, parked_events, [{
         "subscription": name, "position": event.position, "event_id": event.event_id,
-        "event_type": event.type, "error": describe(error), "parked_at": datetime.now(UTC),
+        "event_type": event.type, "error": error, "parked_at": datetime.now(UTC),
     }], ["subscription", "position"])
 
 

@@ -5,7 +5,9 @@ enqueues a deadline scan (lapses and reminders, campaign.application.deadlines),
 five minutes a sweep for mail batches whose queue message was lost (campaign.mail.sending).
 Partner webhooks (campaign.partners.webhooks): every tick an outbox follower and a scan for
 due deliveries, every five minutes the daily letter reports. Every hour the purge of sign-ups
-left unconfirmed too long (campaign.application.supporters).
+left unconfirmed too long (campaign.application.supporters). Every minute the clock itself
+(not a worker: the queue may be what is down) e-mails about subscriptions stuck longer than
+ALERT_STUCK_AFTER_SECONDS (campaign.mail.stuck_alerts), once per stuck episode.
 Cadences are kept per process, on the monotonic clock, and the first tick of a process
 always asks for each job: nothing needs to survive a restart or live in Redis, because
 what is due lives in the database and the next scan finds it (after a Redis flush too).
@@ -21,9 +23,12 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 
-from campaign.bootstrap import Container
+from campaign.bootstrap import Container, mail_config
+from campaign.infra.clock import utc_now
 from campaign.infra.logs import correlated, new_correlation_id
+from campaign.mail.stuck_alerts import alert_stuck_subscriptions
 from workers.actors import (
     follow_webhook_outbox,
     purge_unconfirmed_sign_ups,
@@ -41,6 +46,7 @@ MAIL_SWEEP_SECONDS = 300.0
 # Daily letter counts for partners: a day is reported within minutes of its end.
 LETTER_REPORT_SECONDS = 300.0
 RETENTION_PURGE_SECONDS = 3600.0
+STUCK_CHECK_SECONDS = 60.0
 
 
 @dataclass
@@ -67,13 +73,15 @@ class Cadences:
     mail_sweeps: Every | None = None
     letter_reports: Every | None = None
     retention_purges: Every | None = None
+    stuck_checks: Every | None = None
 
     @classmethod
     def standard(cls) -> Cadences:
         """Deadline scans every minute, lost-batch sweeps and letter reports every 5,
-        retention purges every hour."""
+        retention purges every hour, stuck subscriptions checked every minute."""
         return cls(Every(DEADLINE_SCAN_SECONDS), Every(MAIL_SWEEP_SECONDS),
-                   Every(LETTER_REPORT_SECONDS), Every(RETENTION_PURGE_SECONDS))
+                   Every(LETTER_REPORT_SECONDS), Every(RETENTION_PURGE_SECONDS),
+                   Every(STUCK_CHECK_SECONDS))
 
 
 def tick(c: Container, cadences: Cadences | None = None) -> None:
@@ -94,6 +102,16 @@ def _tick(c: Container, cadences: Cadences) -> None:
     c.queue.send(scan_webhooks.__name__)
     _ask(c, report_letter_counts.__name__, cadences.letter_reports, now)
     _ask(c, purge_unconfirmed_sign_ups.__name__, cadences.retention_purges, now)
+    if cadences.stuck_checks is None or cadences.stuck_checks.due(now):
+        if cadences.stuck_checks is not None:
+            cadences.stuck_checks.ran(now)  # a failed check waits its minute too
+        check_stuck(c)
+
+
+def check_stuck(c: Container) -> None:
+    """E-mail the campaigners about subscriptions stuck too long (once per episode)."""
+    after = timedelta(seconds=c.settings.alert_stuck_after_seconds)
+    alert_stuck_subscriptions(c.engine, c.transport, mail_config(c.settings), after, utc_now())
 
 
 def _ask(c: Container, actor_name: str, cadence: Every | None, now: float) -> None:

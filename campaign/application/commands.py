@@ -15,7 +15,15 @@ from typing import Any, get_args
 from sqlalchemy import Connection, Engine
 
 from campaign.application.errors import PreconditionFailed
-from campaign.domain import action, case, letter_reports, mailing, pledge, supporter
+from campaign.domain import (
+    action,
+    case,
+    letter_reports,
+    mailing,
+    operations,
+    pledge,
+    supporter,
+)
 from campaign.domain import partner as partner_aggregate
 from campaign.domain.base import Aggregate, DomainEvent
 from campaign.infra.event_mapping import EventMapper, replay
@@ -142,6 +150,7 @@ STREAM_OF_COMMAND: dict[ModuleType, Callable[[Any], str]] = {
     mailing: lambda command: mailing.mailing_stream(command.mailing_id),
     partner_aggregate: lambda command: partner_aggregate.partner_stream(command.partner_id),
     letter_reports: lambda command: letter_reports.letters_stream(command.action_id),
+    operations: lambda command: operations.operations_stream(command.subscription),
 }
 
 
@@ -150,6 +159,6 @@ def command_routes() -> dict[type, Route]:
     routes: dict[type, Route] = {}
     for module, stream_id in STREAM_OF_COMMAND.items():
         route = Route(module.AGGREGATE, stream_id)
-        for command_type in get_args(module.Command):
+        for command_type in get_args(module.Command) or (module.Command,):
             routes[command_type] = route
     return routes

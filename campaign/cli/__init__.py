@@ -1,4 +1,5 @@
-"""The `campaign` command: run, migrate, the demo, tokens, projections, subscriptions, partners.
+"""The `campaign` command: run, migrate, the demo, tokens, projections, subscriptions, partners,
+status.
 
 Secrets, tokens and API keys go to stdout once, everything else to stderr, so
 `campaign partners add … > credentials` captures exactly what must be handed over.
@@ -25,6 +26,8 @@ from campaign.cli.context import (
     settings_from_env,
 )
 from campaign.cli.keys import keys
+from campaign.cli.status import status
+from campaign.cli.subscriptions import subscriptions
 from campaign.demo import ua_135_10 as seed
 from campaign.demo.loader import load_demo
 from campaign.domain.partner import PARTNER_EVENT_TYPES
@@ -36,7 +39,6 @@ from campaign.partners.admin import PartnerForm, register_partner, rotate_secret
 from campaign.read_models.mail_recipient_failures import recipient_failures
 from campaign.web.app import create_app
 from events import rebuild
-from events.status import parked, subscription_states
 from workers.actors import QUEUES
 from workers.embedded import probes, start_if_embedded
 
@@ -150,36 +152,6 @@ def projections_rebuild(name: str | None) -> None:
         click.echo(f"{projection.name}: {applied} events applied")
 
 
-@main.group(cls=click.Group)
-def subscriptions() -> None:
-    """Subscriptions that follow the log: where each stands, what it set aside."""
-
-
-@subscriptions.command("list")
-def subscriptions_list() -> None:
-    """One line per subscription: name, position, lag, where it stopped, parked events."""
-    container = container_from_env()
-    with container.engine.connect() as conn:
-        head = container.store.head(conn=conn)
-        states = subscription_states(conn)
-    for s in states:
-        stopped = (f"stopped at {s.failed_position}: {s.last_error}"
-                   if s.failed_position is not None else "running")
-        where = "-\t-" if s.position is None else f"{s.position}\tlag {max(head - s.position, 0)}"
-        click.echo(f"{s.name}\t{where}\t{stopped}\tparked {s.parked}")
-
-
-@subscriptions.command("parked")
-@click.argument("name")
-def subscriptions_parked(name: str) -> None:
-    """The events NAME set aside: position, event id, type, error, when."""
-    with container_from_env().engine.connect() as conn:
-        found = parked(conn, name, limit=10_000)
-    for p in found:
-        click.echo(f"{p.position}\t{p.event_id}\t{p.event_type}\t{p.error}\t"
-                   f"{p.parked_at:%Y-%m-%d %H:%M:%S} UTC")
-
-
 @main.group("mail", cls=click.Group)
 def mail() -> None:
     """Campaign e-mail as operators follow it."""
@@ -259,3 +231,5 @@ def partners_rotate(partner_id: str, overlap_hours: int) -> None:
 
 
 main.add_command(keys)
+main.add_command(subscriptions)
+main.add_command(status)

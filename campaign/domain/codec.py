@@ -37,7 +37,15 @@ from typing import (
     get_type_hints,
 )
 
-from campaign.domain import action, case, letter_reports, mailing, pledge, supporter
+from campaign.domain import (
+    action,
+    case,
+    letter_reports,
+    mailing,
+    operations,
+    pledge,
+    supporter,
+)
 from campaign.domain import partner as partner_events
 from campaign.domain.base import DomainError, DomainEvent
 from campaign.domain.values import WALL_TIME
@@ -54,7 +62,8 @@ class CodecError(ValueError):
 
 def _registry() -> dict[str, type[DomainEvent]]:
     all_types = [*case.EVENTS, *action.EVENTS, *supporter.EVENTS, *pledge.EVENTS,
-                 *mailing.EVENTS, *partner_events.EVENTS, *letter_reports.EVENTS]
+                 *mailing.EVENTS, *partner_events.EVENTS, *letter_reports.EVENTS,
+                 *operations.EVENTS]
     registry = {t.type_name: t for t in all_types}
     if len(registry) != len(all_types):
         raise CodecError("two event classes share a type_name")

@@ -213,6 +213,8 @@ audit_entries = Table(
     Column("actor", Text(), nullable=False),
     Column("event_type", Text(), nullable=False),
     Column("stream_id", Text(), nullable=False),
+    # What an operator did and why (a skipped event); null for every other event.
+    Column("note", Text(), nullable=True),
     # Newest first, by actor or by type: each filter reads its own index from the top.
     Index("ix_audit_entries_actor_position", "actor", "position"),
     Index("ix_audit_entries_type_position", "event_type", "position"),
@@ -624,4 +626,16 @@ schema_revisions = Table(
     Column("previous_revision", Text(), nullable=True),
     Column("compatible_with_previous", Boolean(), nullable=False),
     Column("applied_at", DateTime(timezone=True), nullable=False),
+)
+
+# --- Operations (campaign/mail/stuck_alerts.py) ---
+
+# One row per stuck episode (a subscription stopped at one position) that was e-mailed about:
+# the claim that makes two clocks, or a restarted one, send the alert once.
+subscription_alerts = Table(
+    "subscription_alerts",
+    metadata,
+    Column("subscription", Text(), primary_key=True),
+    Column("failed_position", BigInteger(), primary_key=True, autoincrement=False),
+    Column("sent_at", DateTime(timezone=True), nullable=False),
 )

@@ -2,7 +2,8 @@
 
 Each row keeps an event's position, time, type, stream and the actor its metadata names
 (`token:<id>`, `partner:<id>`, `supporter:<id>`, `public`, `cli`, `policy:<name>`); never
-its data, so the audit shows no supporter's personal data, only ids.
+its data, so the audit shows no supporter's personal data, only ids. The one exception is an
+operator's own words: a skipped event's note says what was skipped and why.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from datetime import datetime
 
 from sqlalchemy import Connection, Table, select
 
+from campaign.domain.codec import from_data
+from campaign.domain.operations import SubscriptionEventSkipped, audit_note
 from campaign.infra.tables import api_tokens, audit_entries, console_sessions
 from events import StoredEvent, as_utc
 from events.projections import Mode
@@ -35,7 +38,17 @@ class AuditProjection:
         if events:
             conn.execute(audit_entries.insert(), [{
                 "position": e.position, "recorded_at": e.recorded_at, "actor": _actor(e),
-                "event_type": e.type, "stream_id": e.stream_id} for e in events])
+                "event_type": e.type, "stream_id": e.stream_id, "note": _note(e)}
+                for e in events])
+
+
+def _note(event: StoredEvent) -> str | None:
+    """What an operator did and why; None for every event that is not an operator's."""
+    if event.type != SubscriptionEventSkipped.type_name:
+        return None
+    skipped = from_data(event.type, event.data)
+    assert isinstance(skipped, SubscriptionEventSkipped)
+    return audit_note(skipped)
 
 
 def _actor(event: StoredEvent) -> str:
@@ -52,6 +65,8 @@ class AuditEntry:
     actor: str
     event_type: str
     stream_id: str
+    note: str | None = None
+    """What an operator did and why (a skipped event); None otherwise."""
 
 
 @dataclass(frozen=True)
@@ -77,8 +92,8 @@ def audit_page(conn: Connection, limit: int, before: int | None = None,
     if event_type:
         query = query.where(audit_entries.c.event_type == event_type)
     rows = conn.execute(query).all()
-    entries = [AuditEntry(r.position, as_utc(r.recorded_at), r.actor, r.event_type, r.stream_id)
-               for r in rows[:limit]]
+    entries = [AuditEntry(r.position, as_utc(r.recorded_at), r.actor, r.event_type, r.stream_id,
+                          r.note) for r in rows[:limit]]
     return AuditPage(entries, entries[-1].position if len(rows) > limit else None)
 
 

@@ -82,7 +82,7 @@ def test_readyz_is_ready_when_the_database_answers(container: Container) -> None
     response = app_for(container).test_client().get("/readyz")
 
     assert response.status_code == 200, response.get_data(as_text=True)
-    assert response.get_json() == {"status": "ready"}
+    assert response.get_json() == {"status": "ready", "stuck_subscriptions": []}
 
 
 def test_readyz_is_unavailable_when_the_database_is_unreachable(

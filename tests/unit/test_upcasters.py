@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 from campaign.bootstrap import upcasters
-from campaign.domain import action, case, letter_reports, mailing, partner, pledge, supporter
+from campaign.domain import (
+    action,
+    case,
+    letter_reports,
+    mailing,
+    operations,
+    partner,
+    pledge,
+    supporter,
+)
 
 ALL_EVENT_CLASSES = [*case.EVENTS, *action.EVENTS, *supporter.EVENTS, *pledge.EVENTS,
-                     *mailing.EVENTS, *partner.EVENTS, *letter_reports.EVENTS]
+                     *mailing.EVENTS, *partner.EVENTS, *letter_reports.EVENTS,
+                     *operations.EVENTS]
 
 
 def test_every_event_type_is_written_at_the_version_old_ones_are_raised_to() -> None:

@@ -32,6 +32,8 @@ class AuditEntrySchema(ApiSchema):
     actor = F.String(required=True)
     event_type = F.String(required=True)
     stream_id = F.String(required=True)
+    note = F.String(allow_none=True, required=True, metadata={
+        "description": "What an operator did and why (a skipped event); null otherwise"})
 
 
 class AuditPageSchema(ApiSchema):

@@ -9,11 +9,16 @@ from typing import Any
 from flask.testing import FlaskClient
 
 from campaign.application.access import Role, create_token
+from campaign.application.commands import Meta
 from campaign.application.console_sessions import end_session, open_session
+from campaign.application.operations import skip
 from campaign.bootstrap import Container
+from campaign.domain.operations import SubscriptionEventSkipped, operations_stream
 from campaign.infra.clock import utc_now
+from campaign.mail.sending import DISPATCHER
 from events import SubscriptionRunner
 from tests.integration.api.conftest import EMAIL, NAME, Headers, assert_problem, if_match
+from tests.stuck import stick_the_mail_dispatcher
 
 AUDIT = "/api/v1/audit"
 
@@ -113,3 +118,23 @@ def test_only_admins_read_the_audit(
     assert_problem(client.get(AUDIT), 401)
     assert_problem(client.get(AUDIT, query_string={"before": "x"},
                               headers=token_headers("admin")), 422)
+
+
+def test_the_audit_shows_who_skipped_which_event_of_a_stuck_subscription_and_why(
+    client: FlaskClient, token_headers: Callable[[Role], Headers], container: Container
+) -> None:
+    position = stick_the_mail_dispatcher(container)
+    skipped = skip(container.commands, DISPATCHER, position, "Ana (on call)",
+                   "planned for a withdrawn action", Meta(actor="cli", correlation_id="ops"),
+                   utc_now())
+    follow_the_log(container)
+
+    [entry] = audit(client, token_headers("admin"),
+                    event_type=SubscriptionEventSkipped.type_name)["items"]
+
+    assert (entry["actor"], entry["stream_id"]) == ("cli", operations_stream(DISPATCHER))
+    assert entry["note"] == (f"{DISPATCHER} skipped position {position} (MailingPlanned "
+                             f"{skipped.event_id}), by Ana (on call): planned for a withdrawn "
+                             "action")
+    others = audit(client, token_headers("admin"))["items"]
+    assert {i["note"] for i in others if i["position"] != entry["position"]} == {None}

@@ -9,11 +9,15 @@ from sqlalchemy import select
 
 from campaign.application.access import caller_for_token
 from campaign.application.commands import Meta
+from campaign.application.operations import skip
 from campaign.bootstrap import Container
 from campaign.demo import ua_135_10 as seed
+from campaign.infra.clock import utc_now
 from campaign.infra.tables import api_tokens
+from campaign.mail.sending import DISPATCHER
 from events import SubscriptionRunner
 from tests.integration.console.signing_in import ConsoleClient
+from tests.stuck import stick_the_mail_dispatcher
 
 SECRET = re.compile(r'data-testid="new-token-secret">(uat_[^<]+)<')
 
@@ -103,3 +107,21 @@ def test_the_audit_page_shows_who_did_what_and_the_sign_ins(
     assert text.count('data-testid="audit-row"') == 1
     assert "CaseOpened" in text and f"case-{seed.CASE_ID}" in text
     assert text.count('data-testid="sign-in-row"') >= 2
+
+
+def test_the_audit_page_shows_who_skipped_which_stuck_event_and_why(
+    console_as: Callable[..., ConsoleClient], container: Container
+) -> None:
+    admin = console_as("admin")
+    position = stick_the_mail_dispatcher(container)
+    skip(container.commands, DISPATCHER, position, "Ana <on call>", "a withdrawn action's mail",
+         Meta(actor="cli", correlation_id="ops"), utc_now())
+    SubscriptionRunner(container.store, container.subscriptions["audit"]).run()
+
+    page = admin.get("/console/audit?type=SubscriptionEventSkipped")
+
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and text.count('data-testid="audit-row"') == 1
+    assert text.count('data-testid="audit-note"') == 1
+    assert (f"{DISPATCHER} skipped position {position} (MailingPlanned" in text
+            and "by Ana &lt;on call&gt;: a withdrawn action&#39;s mail" in text)

@@ -12,7 +12,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from campaign.demo import ua_135_10 as seed
-from campaign.domain import action, case, letter_reports, mailing, partner, pledge, supporter
+from campaign.domain import (
+    action,
+    case,
+    letter_reports,
+    mailing,
+    operations,
+    partner,
+    pledge,
+    supporter,
+)
 from campaign.domain.action_content import ActionContent
 from campaign.domain.base import DomainEvent
 from campaign.domain.codec import (
@@ -35,7 +44,8 @@ from tests.unit.domain.scenario import run_all
 
 ZONES = ["Asia/Bishkek", "Europe/London", "America/Sao_Paulo", "UTC"]
 ALL_EVENT_CLASSES = [*case.EVENTS, *action.EVENTS, *supporter.EVENTS, *pledge.EVENTS,
-                     *mailing.EVENTS, *partner.EVENTS, *letter_reports.EVENTS]
+                     *mailing.EVENTS, *partner.EVENTS, *letter_reports.EVENTS,
+                     *operations.EVENTS]
 
 instants = st.datetimes(
     min_value=datetime(1900, 1, 1), max_value=datetime(2100, 1, 1),
