@@ -124,10 +124,8 @@ def launch_command(now: datetime) -> action.LaunchAction:
 
 def emails_by_category(fake: FakeSendGrid) -> dict[str, Counter[str]]:
     """Per category (the mailing's kind), how many e-mails each address got."""
-    with fake._lock:
-        requests = list(fake.accepted)
     found: dict[str, Counter[str]] = {}
-    for request in requests:
+    for request in fake.accepted_requests():
         for category in request.body.get("categories") or ["(none)"]:
             found.setdefault(category, Counter()).update(a.lower() for a in request.recipients)
     return found
@@ -135,9 +133,8 @@ def emails_by_category(fake: FakeSendGrid) -> dict[str, Counter[str]]:
 
 def accepted_batches(fake: FakeSendGrid) -> Counter[str]:
     """How many times the stand-in accepted each batch (by the batch id the request carries)."""
-    with fake._lock:
-        requests = list(fake.accepted)
-    return Counter(str(r.body.get("custom_args", {}).get("batch_id")) for r in requests)
+    return Counter(str(request.body.get("custom_args", {}).get("batch_id"))
+                   for request in fake.accepted_requests())
 
 
 def recorded_batches(engine: Engine) -> set[str]:

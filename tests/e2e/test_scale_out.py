@@ -75,7 +75,7 @@ def test_a_launch_to_twenty_thousand_survives_a_killed_worker_without_a_duplicat
             **variables, REDIS_URL=redis_url, SENDGRID_API_KEY=sendgrid.api_key,
             SENDGRID_API_HOST=sendgrid.url, MAIL_FROM="Urgent Actions <ua@example.org>",
             WEB_CONCURRENCY="1", WORKER_PROCESSES="1", WORKER_THREADS="2")
-        ports = [free_port(), free_port()]
+        ports = two_free_ports()
         commands = procfile(ROOT / "Procfile", env)
         processes = [
             *[start(f"web-{n}", procfile(ROOT / "Procfile", {**env, "PORT": str(port)})["web"],
@@ -187,6 +187,12 @@ def set_up(settings: Settings, figures: dict[str, Any]) -> str:
     figures["setup_events"] = scale_out.register_supporters(settings, SUPPORTERS)
     figures["setup_seconds"] = round(time.monotonic() - started, 1)
     return token
+
+
+def two_free_ports() -> list[int]:
+    while (ports := [free_port(), free_port()])[0] == ports[1]:
+        pass
+    return ports
 
 
 def answers(url: str) -> bool | None:
