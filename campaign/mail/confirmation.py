@@ -15,7 +15,8 @@ from campaign.application.commands import CommandHandler
 from campaign.domain import supporter
 from campaign.infra.tables import supporters
 from campaign.mail.planning import one_per_cause
-from events import Subscription
+from events import StoredEvent, Subscription
+from events.schema import events
 
 CONFIRMATION_MAILER = "confirmation_mailer"
 CAUSES = frozenset({supporter.SupporterRegistered.type_name,
@@ -25,7 +26,18 @@ CAUSES = frozenset({supporter.SupporterRegistered.type_name,
 def confirmation_mailer(commands: CommandHandler) -> Subscription:
     """The subscription that plans the confirmation e-mail of each sign-up."""
     return one_per_cause(commands, CONFIRMATION_MAILER, "signup_confirmation", CAUSES,
-                         _still_waiting, "confirmations")
+                         _still_waiting, "confirmations", _confirmed_since)
+
+
+def _confirmed_since(conn: Connection, cause: StoredEvent) -> bool:
+    """Whether the supporter confirmed after this request. A planner running late (workers
+    catching up) must not ask again someone who confirmed and has since unsubscribed:
+    `_still_waiting` lets the unsubscribed through, for their requests to come back."""
+    e = events.c
+    return conn.execute(select(e.position).where(
+        e.stream_id == supporter.supporter_stream(cause.data["supporter_id"]),
+        e.type == supporter.ConsentConfirmed.type_name, e.position > cause.position,
+    ).limit(1)).first() is not None
 
 
 def _still_waiting(conn: Connection, supporter_ids: set[str]) -> dict[str, str]:

@@ -137,17 +137,20 @@ def record_mailing(
 
 ReachableNow = Callable[[Connection, set[str]], dict[str, str]]
 """The locale of each of these supporters who may still receive a mailing, by id."""
+Answered = Callable[[Connection, StoredEvent], bool]
+"""Whether the request this cause made has been answered since (nothing left to send)."""
 
 
 def one_per_cause(
     commands: CommandHandler, name: str, kind: MailingKind, causes: frozenset[str],
-    reachable: ReachableNow, policy: str,
+    reachable: ReachableNow, policy: str, answered: Answered | None = None,
 ) -> Subscription:
     """A subscription that plans one `kind` mailing to the supporter each cause names.
 
     For the e-mails someone asked for (a confirmation, a manage-my-data link): the mailing
     id derives from the causing event, so reading it twice plans nothing twice, and someone
-    `reachable` no longer answers for by the time the planner runs gets nothing.
+    `reachable` no longer answers for by the time the planner runs gets nothing, nor does
+    one whose request is `answered` by then.
     """
 
     def react(conn: Connection, events: Sequence[StoredEvent]) -> None:
@@ -155,7 +158,8 @@ def one_per_cause(
         for cause in events:
             supporter_id = cause.data["supporter_id"]
             mailing_id = str(uuid.uuid5(NAMESPACE, f"{kind}:{cause.event_id}"))
-            if supporter_id not in locales or is_planned(conn, commands, mailing_id):
+            if supporter_id not in locales or is_planned(conn, commands, mailing_id) or (
+                    answered is not None and answered(conn, cause)):
                 continue
             record_mailing(conn, commands, mailing.PlanMailing(
                 mailing_id=mailing_id, kind=kind, action_id=None, case_id=None,

@@ -163,6 +163,11 @@ class FakeSendGrid:
             return Counter(address.lower() for request in self.accepted if not request.sandbox
                            for address in request.recipients)
 
+    def accepted_requests(self) -> list[Received]:
+        """Every accepted request so far, in order (a copy: safe while more arrive)."""
+        with self._lock:
+            return list(self.accepted)
+
     def mails(self, category: str | None = None) -> list[Mail]:
         """Every accepted e-mail as its recipient reads it, of `category` if one is given."""
         with self._lock:

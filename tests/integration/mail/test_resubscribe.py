@@ -15,6 +15,7 @@ from sqlalchemy import select
 from campaign.application.commands import Meta
 from campaign.application.supporters import ADDRESS_REQUESTS, Registration, register_supporter
 from campaign.bootstrap import Container
+from campaign.domain import supporter
 from campaign.infra.clock import utc_now
 from campaign.infra.tables import supporters
 from campaign.web.app import create_app
@@ -83,3 +84,24 @@ def test_a_supporter_who_unsubscribed_minutes_after_signing_up_can_opt_in_again(
                                                                     supporter_id)
     assert client.post(paths[1]).status_code == 200
     assert not unsubscribed(mail_container, supporter_id)
+
+
+def test_a_sign_up_confirmed_and_then_unsubscribed_before_the_planner_ran_gets_no_confirmation(
+    mail_container: Container, workers: tuple[StubBroker, Actors],
+    sendgrid_server: FakeSendGrid,  # noqa: F811
+) -> None:
+    # The planner may run late (workers catching up after an outage): by then this person
+    # has confirmed through another way in and withdrawn; asking them to confirm the old
+    # sign-up would mail someone who said no.
+    broker, _ = workers
+    meta = Meta(actor="test", correlation_id="late-planner")
+    supporter_id = register_supporter(
+        mail_container.commands, mail_container.blind_index,
+        Registration(ADDRESS, "Olga", "ru", "RU", "Europe/Moscow"), meta, utc_now())
+    mail_container.commands.handle(supporter.ConfirmConsent(supporter_id, utc_now()), meta)
+    mail_container.commands.handle(supporter.Unsubscribe(supporter_id, utc_now(), "link"), meta)
+
+    deliver(mail_container, broker, CONFIRMATION)
+
+    assert sendgrid_server.mails("signup_confirmation") == []
+    assert unsubscribed(mail_container, supporter_id)
