@@ -45,6 +45,7 @@ from campaign.application.commands import Meta, command_routes
 from campaign.bootstrap import Container, build
 from campaign.demo import ua_135_10 as seed
 from campaign.domain import action, pledge, supporter
+from campaign.domain.base import decide_all
 from campaign.domain.codec import to_data
 from campaign.domain.values import Deadline
 from campaign.infra.database import upgrade
@@ -135,13 +136,7 @@ def decided(n: int, launched: datetime, due_at: datetime) -> list[tuple[str, lis
     """Supporter `n`'s events by stream, as the domain decides them."""
     streams = []
     for stream, commands in history(n, launched, due_at):
-        aggregate = ROUTES[type(commands[0])].aggregate
-        state, found = aggregate.initial(), []
-        for command in commands:
-            for event in aggregate.decide(state, command):
-                state = aggregate.evolve(state, event)
-                found.append(event)
-        streams.append((stream, found))
+        streams.append((stream, decide_all(ROUTES[type(commands[0])].aggregate, commands)))
     return streams
 
 

@@ -72,6 +72,7 @@ from campaign.application.commands import Meta
 from campaign.bootstrap import Container, build
 from campaign.demo import ua_135_10 as seed
 from campaign.domain import action, mailing, supporter
+from campaign.domain.base import decide_all
 from campaign.domain.values import Deadline
 from campaign.infra.database import upgrade
 from campaign.infra.tables import mail_deliveries
@@ -172,11 +173,7 @@ def register_range(url: str, secret: str, start: int, stop_at: int, naive: int) 
             with container.engine.begin() as conn:
                 for n in range(first, min(first + SETUP_CHUNK, stop_at)):
                     supporter_id, commands = supporter_commands(n, naive, now)
-                    state, decided = aggregate.initial(), []
-                    for command in commands:
-                        for event in aggregate.decide(state, command):
-                            state = aggregate.evolve(state, event)
-                            decided.append(event)
+                    decided = decide_all(aggregate, commands)
                     stream = supporter.supporter_stream(supporter_id)
                     stored = container.commands.mapper.to_new_events(conn, stream, decided,
                                                            META.as_metadata())

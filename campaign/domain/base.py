@@ -61,6 +61,18 @@ def fold(aggregate: Aggregate, events: Iterable[DomainEvent]) -> Any:
     return reduce(aggregate.evolve, events, aggregate.initial())
 
 
+def decide_all(aggregate: Aggregate, commands: Iterable[Any]) -> list[DomainEvent]:
+    """The events a new stream gets from `commands`, each decided on the state the ones
+    before it left: what the command handler does one transaction per command, at once
+    (seeding many streams in bulk)."""
+    state, decided = aggregate.initial(), []
+    for command in commands:
+        for event in aggregate.decide(state, command):
+            state = aggregate.evolve(state, event)
+            decided.append(event)
+    return decided
+
+
 def carry(make: Callable[..., T], source: object, **extra: Any) -> T:
     """Build `make` from the same-named fields of dataclass `source`, plus `extra`.
 

@@ -28,6 +28,7 @@ from campaign.application.commands import Meta
 from campaign.bootstrap import Container, build
 from campaign.demo import ua_135_10 as seed
 from campaign.domain import action, supporter
+from campaign.domain.base import decide_all
 from campaign.domain.values import Deadline
 from campaign.infra.tables import mail_batches, webhook_deliveries
 from campaign.settings import Settings
@@ -93,11 +94,7 @@ def _register_range(settings: Settings, start: int, stop: int) -> int:
             with container.engine.begin() as conn:
                 for n in range(first, min(first + CHUNK, stop)):
                     supporter_id, commands = _commands(n, now)
-                    state, decided = aggregate.initial(), []
-                    for command in commands:
-                        for event in aggregate.decide(state, command):
-                            state = aggregate.evolve(state, event)
-                            decided.append(event)
+                    decided = decide_all(aggregate, commands)
                     stream = supporter.supporter_stream(supporter_id)
                     stored = container.commands.mapper.to_new_events(conn, stream, decided,
                                                                      META.as_metadata())

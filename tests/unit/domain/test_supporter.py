@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from campaign.domain import supporter
-from campaign.domain.base import DomainEvent
+from campaign.domain.base import DomainEvent, decide_all
 from campaign.domain.codec import from_data
 from campaign.domain.preferences import (
     ChangePreferences,
@@ -474,3 +474,9 @@ def test_erasures_stored_before_retention_existed_still_decode() -> None:
         event = from_data("SupporterErased", {"supporter_id": ID, "requested_by": requester,
                                               "erased_at": AT.isoformat()})
         assert event == SupporterErased(ID, requester, AT)  # type: ignore[arg-type]
+
+
+def test_a_new_stream_decided_at_once_gets_each_command_decided_on_the_state_before_it() -> None:
+    events = decide_all(supporter.AGGREGATE, [REGISTER, CONFIRM, CONFIRM])
+
+    assert events == [REGISTERED, CONFIRMED]  # the second confirmation saw the first
