@@ -41,6 +41,7 @@ from campaign.partners.webhooks.deliveries import endpoint_switches
 from campaign.partners.webhooks.delivery import DELIVER_WEBHOOK, Deliverer
 from campaign.partners.webhooks.http import PinnedSender
 from campaign.partners.webhooks.outbox import FOLLOW_SECONDS
+from campaign.partners.webhooks.outbox import NAME as WEBHOOK_OUTBOX
 from campaign.read_models.action_dashboard import ActionDashboardProjection
 from campaign.read_models.action_translations import ActionTranslationsProjection
 from campaign.read_models.actions import ActionsProjection
@@ -89,6 +90,11 @@ class Container:
     """Every checkpointed subscription the clock runs, by name (catch-up projections too)."""
     follow_seconds: float
     """How long one run of the webhook outbox follows the log: 0 when embedded."""
+
+    @property
+    def subscription_names(self) -> tuple[str, ...]:
+        """Every subscription the clock has run: those above and the webhook outbox."""
+        return tuple(sorted({*self.subscriptions, WEBHOOK_OUTBOX}))
 
 
 def build(

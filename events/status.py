@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -51,9 +52,13 @@ class ParkedEvent:
     parked_at: datetime
 
 
-def subscription_states(conn: Connection, now: datetime | None = None) -> list[SubscriptionState]:
-    """Every subscription that has run or parked an event, by name, with how many it parked
-    and how far behind the head of the log it is (one indexed lookup per subscription)."""
+def subscription_states(
+    conn: Connection, now: datetime | None = None, expected: Iterable[str] = (),
+) -> list[SubscriptionState]:
+    """Every subscription that has run or parked an event, and each `expected` one, by name,
+    with how many it parked and how far behind the head of the log it is (one indexed
+    lookup per subscription). An expected subscription that never ran stands at position
+    None, behind by the whole log: no worker ever took it, which is an outage too."""
     now = now or datetime.now(UTC)
     head = int(conn.execute(select(func.coalesce(func.max(events.c.position), 0))).scalar_one())
     counts: dict[str, int] = dict(conn.execute(
@@ -65,6 +70,10 @@ def subscription_states(conn: Connection, now: datetime | None = None) -> list[S
         lag_events=max(head - row.position, 0),
         lag_seconds=_oldest_unhandled_age(conn, row.position, head, now),
     ) for row in conn.execute(select(checkpoints))}
+    for name in expected:
+        states.setdefault(name, SubscriptionState(
+            name, None, None, None, None, int(counts.get(name, 0)), lag_events=head,
+            lag_seconds=_oldest_unhandled_age(conn, 0, head, now)))
     for name, count in counts.items():
         states.setdefault(name, SubscriptionState(name, None, None, None, None, int(count)))
     return [states[name] for name in sorted(states)]

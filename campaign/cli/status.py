@@ -14,7 +14,6 @@ import click
 from campaign.bootstrap import Container
 from campaign.cli.context import container_from_env
 from campaign.infra.database import current_revision, head_revision
-from campaign.partners.webhooks.outbox import NAME as WEBHOOK_OUTBOX
 from events.status import SubscriptionState, subscription_states
 
 
@@ -43,12 +42,8 @@ def read_status(c: Container, now: datetime | None = None) -> Status:
     if revision is not None:
         with c.engine.connect() as conn:
             head = c.store.head(conn=conn)
-            states = subscription_states(conn, now)
-    seen = {s.name for s in states}
-    never = [SubscriptionState(name, None, None, None, None, 0)
-             for name in sorted({*c.subscriptions, WEBHOOK_OUTBOX} - seen)]
-    return Status(now, head, revision, head_revision(),
-                  sorted([*states, *never], key=lambda s: s.name))
+            states = subscription_states(conn, now, c.subscription_names)
+    return Status(now, head, revision, head_revision(), states)
 
 
 @click.command("status")

@@ -103,7 +103,7 @@ def _run(c: Container, name: str) -> bool:
         outbox = Outbox(c.store, c.queue.sender(DELIVER_WEBHOOK), utc_now)
         return outbox.run_once() is not None
     if name not in c.subscriptions:
-        known = ", ".join(sorted({*c.subscriptions, WEBHOOK_OUTBOX}))
+        known = ", ".join(c.subscription_names)
         raise click.ClickException(f"no subscription {name!r}; known: {known}")
     return not retry(c.store, c.subscriptions[name]).busy
 

@@ -34,11 +34,14 @@ class LiveMetrics(Collector):
     """Subscription lag and stuck flags from the database, queue depths from the broker."""
 
     def __init__(self, engine: Engine, broker: dramatiq.Broker, queues: Sequence[str],
-                 clock: Callable[[], datetime] = utc_now) -> None:
+                 clock: Callable[[], datetime] = utc_now,
+                 subscriptions: Sequence[str] = ()) -> None:
         self.engine = engine
         self.broker = broker
         self.queues = sorted(set(queues))
         self.clock = clock
+        self.subscriptions = tuple(subscriptions)
+        """Those expected to run: one that never did is reported behind by the whole log."""
 
     def collect(self) -> Iterable[Metric]:
         up = GaugeMetricFamily("campaign_metrics_source_up",
@@ -55,7 +58,7 @@ class LiveMetrics(Collector):
     def _states(self) -> list[SubscriptionState] | None:
         try:
             with self.engine.connect() as conn:
-                return subscription_states(conn, self.clock())
+                return subscription_states(conn, self.clock(), self.subscriptions)
         except Exception as exc:  # noqa: BLE001 - reported as a source down, not a failed scrape
             log.warning("metrics: cannot read the subscriptions (%s)", type(exc).__name__)
             return None

@@ -38,7 +38,8 @@ def blueprint(queues: Sequence[str] = ()) -> Blueprint:
         """The Prometheus text format, read now; for allowed networks and admins only."""
         admit()
         c = container()
-        body, content_type = exposition(LiveMetrics(c.engine, c.broker, queues))
+        body, content_type = exposition(LiveMetrics(c.engine, c.broker, queues,
+                                                    subscriptions=c.subscription_names))
         return Response(body, content_type=content_type)
 
     return found

@@ -160,6 +160,21 @@ def test_a_scrape_after_real_traffic_shows_each_metric_with_plausible_values(
     assert value(after, "campaign_metrics_source_up", source="broker") == 1
 
 
+def test_subscriptions_no_worker_ever_ran_show_the_whole_log_as_their_lag(
+    client: FlaskClient, container: Container,
+) -> None:
+    load_demo(container)  # events, and no worker to follow them
+    head = sum(types_in_log(container).values())
+
+    samples = scrape(client)
+
+    for name in ("mail_dispatcher", "webhook_outbox", "audit"):
+        assert value(samples, "campaign_subscription_lag_events", subscription=name) == head
+        assert ("campaign_subscription_lag_seconds",
+                frozenset({("subscription", name)})) in samples
+        assert ("campaign_subscription_stuck", frozenset({("subscription", name)})) in samples
+
+
 def test_metrics_are_refused_to_an_address_outside_the_allowed_networks_without_a_token(
     client: FlaskClient,
 ) -> None:

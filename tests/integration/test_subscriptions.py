@@ -214,3 +214,19 @@ def test_status_shows_the_lag_and_since_when_a_subscription_has_been_stuck(
         (recovered,) = subscription_states(conn)
     assert (recovered.stuck, recovered.stuck_since, recovered.lag_events,
             recovered.lag_seconds) == (False, None, 0, 0.0)
+
+
+def test_an_expected_subscription_that_never_ran_is_behind_by_the_whole_log(
+    engine: Engine,
+) -> None:
+    store = EventStore(engine)
+    append_numbers(store, "case-1", range(0, 3))
+    first_recorded = store.read_all()[0].recorded_at
+
+    with engine.connect() as conn:
+        (never,) = subscription_states(conn, now=first_recorded + timedelta(minutes=5),
+                                       expected=["numbers"])
+
+    assert (never.name, never.position, never.stuck, never.lag_events) == (
+        "numbers", None, False, 3)
+    assert never.lag_seconds is not None and 299 < never.lag_seconds < 301
