@@ -55,7 +55,7 @@ def register_request_context(app: Flask) -> None:
     def assign() -> None:
         offered = request.headers.get(REQUEST_ID, "")
         g.correlation_id = offered if _SANE.match(offered) else str(uuid.uuid4())
-        g.started = time.perf_counter()
+        g.started = time.perf_counter()  # the request's log line and /metrics read it
         set_correlation_id(g.correlation_id)
         # PostgreSQL cannot store or even compare text holding NUL: refuse it at the door.
         if "\x00" in request.path or "\x00" in request.query_string.decode("latin-1") \
