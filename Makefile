@@ -34,11 +34,12 @@ run: $(STAMP) translations
 	$(BIN)/campaign run --host 127.0.0.1 --port 5000
 
 ## test: lint, types, import contracts, every test on SQLite and throwaway PostgreSQL and Redis
+## (the tests' server skips fsync; the benches' quick runs keep PostgreSQL's durable defaults)
 test: $(STAMP) translations
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
-	scripts/with-services $(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS)
+	PG_DURABLE=0 scripts/with-services $(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS)
 	scripts/with-services $(BIN)/python -m bench.append --quick
 	scripts/with-services $(BIN)/python -m bench.deadline_scan --quick
 	scripts/with-services $(BIN)/python -m bench.api --quick
@@ -50,7 +51,7 @@ test: $(STAMP) translations
 ## (docs/fuzzing.md; about 20 minutes on 2 cores; reports under var/fuzz/)
 FUZZ_EXAMPLES ?= 40
 fuzz: $(STAMP)
-	scripts/with-services scripts/fuzz sqlite postgres --max-examples $(FUZZ_EXAMPLES)
+	PG_DURABLE=0 scripts/with-services scripts/fuzz sqlite postgres --max-examples $(FUZZ_EXAMPLES)
 
 ## screenshots: the browser tests, writing docs/screenshots/<page>-<locale>.png as they go
 screenshots: $(STAMP) translations

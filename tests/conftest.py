@@ -17,11 +17,13 @@ from sqlalchemy import Engine
 from campaign.bootstrap import Container, build
 from campaign.settings import Settings
 from tests.databases import PostgresDatabases, SqliteDatabases, engine_for
+from tests.redis_process import private_server_for_this_worker
 from tests.wiring import with_actors
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL")
-REDIS_URL = os.environ.get("TEST_REDIS_URL")
+# Read (and under pytest-xdist, replaced) before any test module reads TEST_REDIS_URL.
+REDIS_URL = private_server_for_this_worker(os.environ.get("TEST_REDIS_URL"))
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

@@ -7,9 +7,7 @@ Each test runs its own redis-server, so it can stop and restart it.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import time
 from collections import Counter
@@ -35,44 +33,10 @@ from events.subscriptions import checkpoint_position
 from tests.commands import BIN, command_env
 from tests.fakes.fixtures import sendgrid_server  # noqa: F401 (a fixture)
 from tests.fakes.sendgrid_server import FakeSendGrid
+from tests.redis_process import RedisProcess
 from workers.actors import MAIL_QUEUE, declare_actors
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
-
-
-class RedisProcess:
-    """A redis-server of our own on a free port, stoppable and restartable."""
-
-    def __init__(self, workdir: Path) -> None:
-        self.binary = os.environ.get("TEST_REDIS_BIN") or shutil.which("redis-server") or ""
-        self.workdir = workdir
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.workdir)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            with socket.socket() as probe:
-                if probe.connect_ex(("127.0.0.1", self.port)) == 0:
-                    return
-            time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-            self.process = None
 
 
 @pytest.fixture

