@@ -48,6 +48,7 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Any
@@ -153,13 +154,21 @@ def seed_actions(container: Container, now: datetime) -> None:
                                          deadline=deadline, drafted_at=now), META)
 
 
+def name_of(n: int) -> str:
+    return f"Supporter Nº{n}"
+
+
+def supporter_id_of(n: int) -> str:
+    return str(uuid.uuid5(NAMESPACE, f"supporter-{n}"))
+
+
 def supporter_commands(n: int, naive: int, now: datetime) -> tuple[str, list[Any]]:
     """Sign-up and consent of supporter `n`; outside the naive subset, KG alerts only."""
-    supporter_id = str(uuid.uuid5(NAMESPACE, f"supporter-{n}"))
+    supporter_id = supporter_id_of(n)
     locale, country, timezone = LOCALES[n % len(LOCALES)]
     commands: list[Any] = [
         supporter.RegisterSupporter(supporter_id=supporter_id, email=email_of(n),
-                                    name=f"Supporter Nº{n}", locale=locale, country=country,
+                                    name=name_of(n), locale=locale, country=country,
                                     timezone=timezone, registered_at=now),
         supporter.ConfirmConsent(supporter_id=supporter_id, confirmed_at=now),
     ]
@@ -170,39 +179,64 @@ def supporter_commands(n: int, naive: int, now: datetime) -> tuple[str, list[Any
     return supporter_id, commands
 
 
+@dataclass(frozen=True)
+class Shape:
+    """The events the supporter aggregate decides for one kind of supporter of the audience
+    (a locale, in the naive subset or not), and the `supporters` row its projection makes of
+    them, for a prototype: a supporter of that kind differs only in id, address and name."""
+
+    prototype: tuple[str, str, str]
+    events: tuple[tuple[str, int, frozenset[str], dict[str, Any]], ...]
+    person: dict[str, Any]
+
+
+@cache
+def shape(kind: int, naive: bool, now: datetime) -> Shape:
+    """The Shape of supporters `n` with `n % len(LOCALES) == kind`, in the naive subset or not."""
+    n = kind if naive else kind + len(LOCALES)
+    supporter_id, commands = supporter_commands(n, len(LOCALES) if naive else 0, now)
+    decided = decide_all(SUPPORTER_AGGREGATE, commands)
+    person: dict[str, Any] = {}
+    for event in decided:
+        data = to_data(event)
+        if isinstance(event, supporter.SupporterRegistered):
+            person = {
+                "supporter_id": supporter_id, "locale": event.locale, "country": event.country,
+                "timezone": event.timezone, "consented": False,
+                "all_actions": data.get("all_actions", True), "countries": [],
+                "case_ids": list(data.get("case_ids", [])), "unsubscribed": False,
+                "email_paused": False, "suppressed": None, "erased": False,
+                "registered_at": event.registered_at}
+        else:
+            person.update(changed_columns(event.type_name, data) or {})
+    return Shape((supporter_id, email_of(n), name_of(n)), tuple(
+        (e.type_name, e.schema_version, e.personal_fields, to_data(e)) for e in decided), person)
+
+
 def supporter_rows(n: int, naive: int, now: datetime, vault: Vault,
                    blind_index: BlindIndex) -> tuple[dict[str, Any], list[dict[str, Any]],
                                                      dict[str, Any]]:
     """Supporter `n` as the product's write path leaves it: the data key's row, the events
-    (decided by the supporter aggregate, e-mail and name sealed) and the read-model row that
+    (as the supporter aggregate decides them, e-mail and name sealed) and the read-model row
     `SupportersProjection` makes of them."""
-    supporter_id, commands = supporter_commands(n, naive, now)
+    found = shape(n % len(LOCALES), n < naive, now)
+    supporter_id, email, name = supporter_id_of(n), email_of(n), name_of(n)
+    ours = dict(zip(found.prototype, (supporter_id, email, name), strict=True))
     stream = supporter.supporter_stream(supporter_id)
     key, key_row = vault.new_key_row(stream)
-    decided = decide_all(SUPPORTER_AGGREGATE, commands)
-    rows: list[dict[str, Any]] = []
-    person: dict[str, Any] = {}
-    for version, event in enumerate(decided, start=1):
-        data = to_data(event)
-        if isinstance(event, supporter.SupporterRegistered):
-            person = {
-                "supporter_id": supporter_id,
-                "email_index": blind_index.digest(normalise_email(event.email)),
-                "locale": event.locale, "country": event.country, "timezone": event.timezone,
-                "consented": False, "all_actions": data.get("all_actions", True),
-                "countries": [], "case_ids": list(data.get("case_ids", [])),
-                "unsubscribed": False, "email_paused": False, "suppressed": None,
-                "erased": False, "registered_at": event.registered_at}
-        else:
-            person.update(changed_columns(event.type_name, data) or {})
-        for field in event.personal_fields:
-            data[field] = seal_with(key, stream, field, data[field])
-        if isinstance(event, supporter.SupporterRegistered):
-            person.update(email_sealed=data["email"], name_sealed=data["name"])
+    sealed = {"email": seal_with(key, stream, "email", email),
+              "name": seal_with(key, stream, "name", name)}
+    rows = []
+    for version, (type_name, schema_version, personal, data) in enumerate(found.events, 1):
+        mine = {k: sealed[k] if k in personal else ours.get(v, v) if isinstance(v, str) else v
+                for k, v in data.items()}
         rows.append({"event_id": str(uuid.uuid4()), "stream_id": stream,
-                     "stream_version": version, "type": event.type_name,
-                     "schema_version": event.schema_version, "data": json.dumps(data),
+                     "stream_version": version, "type": type_name,
+                     "schema_version": schema_version, "data": json.dumps(mine),
                      "metadata": METADATA, "recorded_at": now})
+    person = {**found.person, "supporter_id": supporter_id,
+              "email_index": blind_index.digest(normalise_email(email)),
+              "email_sealed": sealed["email"], "name_sealed": sealed["name"]}
     return {**key_row, "created_at": now}, rows, person
 
 
