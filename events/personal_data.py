@@ -18,6 +18,7 @@ import hmac
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -83,9 +84,15 @@ class Vault:
     def seal(self, conn: Connection, subject_id: str, field: str, value: str) -> str:
         """Encrypt `value` for `subject_id`, creating the subject's key on first use."""
         key = self._key(conn, subject_id) or self._create_key(conn, subject_id)
-        nonce = os.urandom(NONCE_BYTES)
-        sealed = AESGCM(key).encrypt(nonce, value.encode(), _context(subject_id, field))
-        return PREFIX + base64.urlsafe_b64encode(nonce + sealed).decode()
+        return seal_with(key, subject_id, field, value)
+
+    def new_key_row(self, subject_id: str) -> tuple[bytes, dict[str, Any]]:
+        """A new data key for a subject that has none, and the `personal_data_keys` row
+        (without `created_at`) that keeps it wrapped: for loading many subjects at once,
+        where the caller writes the rows in bulk and seals with `seal_with`."""
+        key = AESGCM.generate_key(bit_length=256)
+        return key, {"subject_id": subject_id, "wrapped_key": self._wrap(subject_id, key),
+                     "key_id": self.ring.newest_id}
 
     def open(self, conn: Connection, subject_id: str, field: str, sealed: str) -> str:
         """The clear value, or MASK once the subject's key has been destroyed."""
@@ -178,10 +185,8 @@ class Vault:
                                                                    subject_id.encode())
 
     def _create_key(self, conn: Connection, subject_id: str) -> bytes:
-        key = AESGCM.generate_key(bit_length=256)
-        conn.execute(personal_data_keys.insert().values(
-            subject_id=subject_id, wrapped_key=self._wrap(subject_id, key),
-            key_id=self.ring.newest_id, created_at=func.now()))
+        key, row = self.new_key_row(subject_id)
+        conn.execute(personal_data_keys.insert().values(**row, created_at=func.now()))
         return key
 
 
@@ -194,6 +199,13 @@ class Opener:
     def open(self, subject_id: str, field: str, sealed: str) -> str:
         """The clear value, or MASK once the subject's key has been destroyed."""
         return _open(self._keys.get(subject_id), subject_id, field, sealed)
+
+
+def seal_with(key: bytes, subject_id: str, field: str, value: str) -> str:
+    """`value` encrypted with the subject's data key `key` (see `Vault.new_key_row`)."""
+    nonce = os.urandom(NONCE_BYTES)
+    sealed = AESGCM(key).encrypt(nonce, value.encode(), _context(subject_id, field))
+    return PREFIX + base64.urlsafe_b64encode(nonce + sealed).decode()
 
 
 def _open(key: bytes | None, subject_id: str, field: str, sealed: str) -> str:

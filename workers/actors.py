@@ -138,8 +138,10 @@ class ActorSpec:
 
 
 ACTORS: Final[tuple[ActorSpec, ...]] = (
-    # The clock sends another run every tick; a failed run is not worth retrying.
-    ActorSpec(run_subscription, SUBSCRIPTIONS_QUEUE, {"time_limit": 60_000, "max_retries": 0}),
+    # The clock sends another run every tick; a failed run is not worth retrying. One event
+    # may take long: planning a launch to a million supporters is one transaction, a minute
+    # or more on a busy host, and a run cut short would start it over on every tick.
+    ActorSpec(run_subscription, SUBSCRIPTIONS_QUEUE, {"time_limit": 900_000, "max_retries": 0}),
     # The clock asks every minute; one quick retry covers a database blip. After a worker
     # outage the backlog holds one scan per clock-minute: only fresh ones run.
     ActorSpec(scan_deadlines, DEADLINES_QUEUE, {"time_limit": 120_000, "max_retries": 1,

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal, cast
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import Connection, Engine, insert, or_, select, update
 
 from campaign.application.errors import AuthError
@@ -198,6 +198,30 @@ class ActionLink:
     action_id: str
 
 
+class _LinkSigner(TimestampSigner):
+    """itsdangerous' signer, deriving each secret's key once rather than per signature."""
+
+    def derive_key(self, secret_key: str | bytes | None = None) -> bytes:
+        derived: dict[Any, bytes] = self.__dict__.setdefault("_derived", {})
+        if secret_key not in derived:
+            derived[secret_key] = super().derive_key(secret_key)
+        return derived[secret_key]
+
+
+class _LinkSerializer(URLSafeTimedSerializer):
+    """itsdangerous' serializer, signing with one signer made once: a mail batch signs two
+    links per recipient, and the library would make a signer and derive its key for each.
+    The tokens are the library's, byte for byte."""
+
+    default_signer = _LinkSigner
+
+    def make_signer(self, salt: str | bytes | None = None) -> TimestampSigner:
+        signers: dict[Any, TimestampSigner] = self.__dict__.setdefault("_signers", {})
+        if salt not in signers:
+            signers[salt] = cast(TimestampSigner, super().make_signer(salt))
+        return signers[salt]
+
+
 class SupporterLinks:
     """Signed, expiring, purpose-bound tokens for supporters' links (itsdangerous).
 
@@ -210,6 +234,7 @@ class SupporterLinks:
     def __init__(self, secret: str | KeyRing) -> None:
         # itsdangerous signs with the last key of the list and verifies with every one.
         self._secrets = list(reversed(KeyRing.of(secret).secrets))
+        self._serializers: dict[str, _LinkSerializer] = {}
 
     def sign(self, purpose: Purpose, supporter_id: str) -> str:
         """A token that proves, for `purpose` only, that the holder got our link."""
@@ -253,7 +278,12 @@ class SupporterLinks:
             raise AuthError("this link is not valid") from None
 
     def _serializer(self, salt: str) -> URLSafeTimedSerializer:
-        return URLSafeTimedSerializer(self._secrets, salt=f"supporter-link/{salt}")
+        """One per purpose, built once: a mail batch signs two links per recipient."""
+        found = self._serializers.get(salt)
+        if found is None:
+            found = _LinkSerializer(self._secrets, salt=f"supporter-link/{salt}")
+            self._serializers[salt] = found
+        return found
 
 
 def supporter_on_file(conn: Connection, supporter_id: str) -> str:

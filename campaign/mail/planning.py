@@ -12,13 +12,16 @@ reading an event twice plans nothing twice.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, Row, Select, Text, cast, select
 
 from campaign.application.commands import CommandHandler, Meta, policy_meta
 from campaign.domain import action, case, mailing
@@ -28,8 +31,12 @@ from campaign.infra.event_mapping import replay
 from campaign.infra.tables import actions, mail_deliveries, stream_directory, supporters
 from campaign.read_models.action_translations import languages_of
 from events import StoredEvent, Subscription
+from events.sql import bulk_insert
 
 NAMESPACE = uuid.UUID("6f1c2d4e-135a-4010-9e58-015201000000")
+_NAMESPACE_BYTES = NAMESPACE.bytes
+PAGE_SIZE = 5_000
+"""Supporters read per statement while finding an audience."""
 
 CAUSES = frozenset({
     action.ActionLaunched.type_name, action.ActionUpdated.type_name,
@@ -48,6 +55,17 @@ def mailing_id_for(kind: MailingKind, action_id: str, cause: StoredEvent) -> str
     if kind == "action_launched":
         return launch_mailing_id(action_id)
     return str(uuid.uuid5(NAMESPACE, f"{kind}:{action_id}:{cause.event_id}"))
+
+
+def delivery_id(mailing_id: str, supporter_id: str) -> str:
+    """`str(uuid.uuid5(NAMESPACE, f"{mailing_id}:{supporter_id}"))`, without building a UUID
+    object on the way (a launch makes one per supporter)."""
+    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + f"{mailing_id}:{supporter_id}"
+                                    .encode()).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+    h = digest.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 @dataclass(frozen=True)
@@ -78,25 +96,35 @@ def plan(
     conn: Connection, commands: CommandHandler, cause: StoredEvent, kind: MailingKind,
     mailing_id: str, action_id: str, case_id: str,
 ) -> None:
-    """Record deliveries in batches and the MailingPlanned event, unless already planned."""
+    """Record deliveries in batches and the MailingPlanned event, unless already planned.
+
+    The audience is read a page at a time and written a batch at a time: a launch to a
+    million supporters never holds them all in memory.
+    """
     if is_planned(conn, commands, mailing_id):
         return
-    people = (eligible_subscribers(conn, action_id) if kind == "action_launched"
-              else previous_recipients(conn, action_id))
+    people = (_eligible_pages(conn, action_id) if kind == "action_launched"
+              else _previous_pages(conn, action_id))
     record_mailing(conn, commands, mailing.PlanMailing(
         mailing_id=mailing_id, kind=kind, action_id=action_id, case_id=case_id,
         cause_event_id=str(cause.event_id), batches=(), planned_at=cause.recorded_at,
-    ), in_their_language(conn, action_id, people), policy_meta("mailings", cause))
+    ), _received_in(conn, action_id, people), policy_meta("mailings", cause))
 
 
 def in_their_language(
     conn: Connection, action_id: str, people: Sequence[Recipient]
 ) -> list[Recipient]:
     """Each of `people` with the language they receive the action in as their locale."""
+    return list(_received_in(conn, action_id, people))
+
+
+def _received_in(
+    conn: Connection, action_id: str, people: Iterable[Recipient]
+) -> Iterator[Recipient]:
     document = conn.execute(select(actions.c.document)
                             .where(actions.c.action_id == action_id)).scalar_one()
-    languages = languages_of(conn, action_id, document)
-    return [Recipient(p.supporter_id, languages.received_by(p.locale)) for p in people]
+    received_by = cache(languages_of(conn, action_id, document).received_by)  # per locale
+    return (Recipient(p.supporter_id, received_by(p.locale)) for p in people)
 
 
 def audience(conn: Connection, action_id: str) -> list[Recipient]:
@@ -122,7 +150,7 @@ def is_planned(conn: Connection, commands: CommandHandler, mailing_id: str) -> b
 
 def record_mailing(
     conn: Connection, commands: CommandHandler, draft: mailing.PlanMailing,
-    audience: Sequence[Recipient], meta: Meta,
+    audience: Iterable[Recipient], meta: Meta,
 ) -> None:
     """Split `audience` into batches, write its delivery rows and the MailingPlanned event.
 
@@ -130,7 +158,7 @@ def record_mailing(
     """
     batches = []
     for batch, deliveries in _batches(draft.mailing_id, draft.kind, audience):
-        conn.execute(insert(mail_deliveries), deliveries)  # a batch at a time: bounded memory
+        bulk_insert(conn, mail_deliveries, deliveries)  # a batch at a time: bounded memory
         batches.append(batch)
     commands.handle(replace(draft, batches=tuple(batches)), meta, conn=conn)
 
@@ -210,44 +238,79 @@ def _can_receive() -> Any:
 
 def eligible_subscribers(conn: Connection, action_id: str) -> list[Recipient]:
     """Consented, reachable supporters whose subscriptions cover the action."""
-    row = conn.execute(select(actions.c.country, actions.c.case_id)
-                       .where(actions.c.action_id == action_id)).one()
-    candidates = conn.execute(  # streamed: a list of the whole membership would be large
-        select(supporters.c.supporter_id, supporters.c.locale, supporters.c.all_actions,
-               supporters.c.countries, supporters.c.case_ids)
-        .where(_can_receive()).order_by(supporters.c.supporter_id)
-        .execution_options(yield_per=2000)
-    )
-    return [Recipient(c.supporter_id, c.locale or "en") for c in candidates
-            if c.all_actions or row.country in c.countries or row.case_id in c.case_ids]
+    return list(_eligible_pages(conn, action_id))
 
 
 def previous_recipients(conn: Connection, action_id: str) -> list[Recipient]:
     """Who received the action when it was launched, and can still receive e-mail."""
-    rows = conn.execute(
-        select(supporters.c.supporter_id, supporters.c.locale)
-        .join(mail_deliveries, mail_deliveries.c.supporter_id == supporters.c.supporter_id)
-        .where(mail_deliveries.c.mailing_id == launch_mailing_id(action_id), _can_receive())
-        .order_by(supporters.c.supporter_id)
-    )
-    return [Recipient(r.supporter_id, r.locale or "en") for r in rows]
+    return list(_previous_pages(conn, action_id))
+
+
+def _eligible_pages(conn: Connection, action_id: str) -> Iterator[Recipient]:
+    """`eligible_subscribers` by supporter id, read a page at a time (keyset), only the
+    columns the choice needs."""
+    row = conn.execute(select(actions.c.country, actions.c.case_id)
+                       .where(actions.c.action_id == action_id)).one()
+    c = supporters.c
+    # The lists as text, each distinct one decoded once: most members share a handful.
+    query = select(c.supporter_id, c.locale, c.all_actions,
+                   cast(c.countries, Text).label("countries"),
+                   cast(c.case_ids, Text).label("case_ids")).where(_can_receive())
+    decoded = cache(json.loads)
+    for page in _pages(conn, query, c.supporter_id):
+        yield from (Recipient(p.supporter_id, p.locale or "en") for p in page
+                    if p.all_actions or row.country in decoded(p.countries)
+                    or row.case_id in decoded(p.case_ids))
+
+
+def _previous_pages(conn: Connection, action_id: str) -> Iterator[Recipient]:
+    """`previous_recipients` by supporter id, read a page at a time (keyset)."""
+    query = (select(supporters.c.supporter_id, supporters.c.locale)
+             .join(mail_deliveries, mail_deliveries.c.supporter_id == supporters.c.supporter_id)
+             .where(mail_deliveries.c.mailing_id == launch_mailing_id(action_id), _can_receive()))
+    for page in _pages(conn, query, supporters.c.supporter_id):
+        yield from (Recipient(p.supporter_id, p.locale or "en") for p in page)
+
+
+def _pages(conn: Connection, query: Select[Any], key: Any) -> Iterator[Sequence[Row[Any]]]:
+    """The rows of `query` in pages of PAGE_SIZE by `key`, each page its own statement:
+    a page is all a reader holds, and the connection stays free for writes in between."""
+    after: str | None = None
+    while True:
+        page = conn.execute((query if after is None else query.where(key > after))
+                            .order_by(key).limit(PAGE_SIZE)).all()
+        if not page:
+            return
+        yield page
+        after = page[-1].supporter_id
 
 
 def _batches(
-    mailing_id: str, kind: MailingKind, audience: Sequence[Recipient]
+    mailing_id: str, kind: MailingKind, audience: Iterable[Recipient]
 ) -> Iterator[tuple[BatchPlan, list[dict[str, str]]]]:
-    """Batches of at most 1,000 per locale, each with one delivery row per recipient."""
-    by_locale: dict[str, list[str]] = defaultdict(list)
-    for recipient in audience:
-        by_locale[recipient.locale].append(recipient.supporter_id)
+    """Batches of at most 1,000 per locale, each with one delivery row per recipient.
+
+    A batch is yielded once full, so only one unfinished batch per locale is held; the
+    unfinished ones follow at the end, by locale. Recipients keep the audience's order.
+    """
+    waiting: dict[str, list[str]] = defaultdict(list)
     number = 0
-    for locale in sorted(by_locale):
-        ids = by_locale[locale]
-        for start in range(0, len(ids), MAX_RECIPIENTS_PER_BATCH):
-            number += 1
-            batch_id = f"{mailing_id}-{number}"
-            chunk = ids[start:start + MAX_RECIPIENTS_PER_BATCH]
-            yield BatchPlan(batch_id, kind, locale, len(chunk)), [{
-                "delivery_id": str(uuid.uuid5(NAMESPACE, f"{mailing_id}:{supporter_id}")),
-                "mailing_id": mailing_id, "batch_id": batch_id, "supporter_id": supporter_id,
-            } for supporter_id in chunk]
+
+    def batch(locale: str, ids: list[str]) -> tuple[BatchPlan, list[dict[str, str]]]:
+        nonlocal number
+        number += 1
+        batch_id = f"{mailing_id}-{number}"
+        return BatchPlan(batch_id, kind, locale, len(ids)), [{
+            "delivery_id": delivery_id(mailing_id, supporter_id),
+            "mailing_id": mailing_id, "batch_id": batch_id, "supporter_id": supporter_id,
+        } for supporter_id in ids]
+
+    for recipient in audience:
+        ids = waiting[recipient.locale]
+        ids.append(recipient.supporter_id)
+        if len(ids) == MAX_RECIPIENTS_PER_BATCH:
+            yield batch(recipient.locale, ids)
+            waiting[recipient.locale] = []
+    for locale in sorted(waiting):
+        if waiting[locale]:
+            yield batch(locale, waiting[locale])

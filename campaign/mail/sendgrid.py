@@ -14,6 +14,7 @@ import logging
 import re
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import sendgrid
@@ -63,9 +64,9 @@ class SendGridTransport:
     def send(self, batch: Batch) -> Accepted:
         """POST the batch; Accepted with X-Message-Id, or a typed error."""
         batch.validate()
-        mail = build_mail(batch, self.sandbox)
+        body = request_body(batch, self.sandbox)
         try:
-            response = self._client.send(mail)
+            response = self._client.send(body)
         except http_errors.HTTPError as exc:
             # `from None`: the library's error holds the response body, which may quote addresses.
             raise self._translate(exc) from None
@@ -111,6 +112,31 @@ def build_mail(batch: Batch, sandbox: bool = False) -> Any:
     if sandbox:
         mail.mail_settings = MailSettings(sandbox_mode=SandBoxMode(True))
     return mail
+
+
+def request_body(batch: Batch, sandbox: bool = False) -> dict[str, Any]:
+    """`build_mail(batch, sandbox).get()`, the request body the client sends, with each
+    personalization written as the dict its helper object would give.
+
+    The helpers make five objects per recipient; at a thousand recipients a batch that
+    was most of the worker's time. The envelope still comes from the helpers.
+    """
+    envelope = build_mail(replace(batch, personalizations=()), sandbox).get()
+    people = [_personalization_body(person) for person in batch.personalizations]
+    head = list(envelope.items())[:2]  # the helpers' key order: from, subject, then these
+    return {**dict(head), **({"personalizations": people} if people else {}), **envelope}
+
+
+def _personalization_body(person: Personalization) -> dict[str, Any]:
+    """What `_personalization(person).get()` returns, built directly."""
+    found: dict[str, Any] = {"to": [To(person.to_email, person.to_name or None).get()]}
+    for name, values in (("headers", person.headers),
+                         ("substitutions", person.substitutions),
+                         ("custom_args", person.custom_args)):
+        kept = {k: v for k, v in values.items() if k is not None and v is not None}
+        if kept:
+            found[name] = kept
+    return found
 
 
 def _personalization(person: Personalization) -> Any:

@@ -13,7 +13,9 @@ any request (InvalidBatch, status 0), which the same batch would meet on every r
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -30,7 +32,7 @@ from campaign.infra.tables import mail_batches
 from campaign.mail.composing import Composer
 from campaign.mail.errors import InvalidBatch, PermanentSendError, TransientSendError
 from campaign.mail.transport import Transport
-from events import StoredEvent, Subscription, as_utc
+from events import EventStore, StoredEvent, Subscription, as_utc
 from events.sql import advisory_slot
 
 SEND_BATCH: Final = "send_batch"
@@ -63,6 +65,7 @@ class BatchSender:
         self.commands = commands
         self.composer = composer
         self.transport = transport
+        self._plans = Plans(commands.store)
 
     def send(self, batch_id: str, now: datetime) -> Outcome:
         """Send the batch unless its outcome is recorded or another worker is sending it.
@@ -89,22 +92,21 @@ class BatchSender:
 
     def _send(self, batch_id: str, now: datetime) -> Outcome:
         mailing_id = batch_mailing_id(batch_id)
-        stream = mailing.mailing_stream(mailing_id)
         with self.commands.engine.connect() as conn:
-            state, _ = self.commands.load(conn, stream, mailing.AGGREGATE)
-            if not state.planned or batch_id not in state.batches:
+            planned = self._plans.get(conn, mailing_id)
+            plan = planned.batch(batch_id) if planned is not None else None
+            if planned is None or plan is None:
                 raise LookupError(f"batch {batch_id} was never planned")
-            if batch_id in state.outcomes:
+            if has_outcome(conn, batch_id):
                 return Outcome(sent=False, recipients=0)
-            planned = self._planned(conn, stream)
-            composed = self.composer.batch(conn, planned, state.batches[batch_id])
+            composed = self.composer.batch(conn, planned.event, plan)
         batch, failed = composed.batch, composed.failed
         meta = Meta(actor=META_ACTOR, correlation_id=f"mailing:{mailing_id}")
         if failed:
             MAIL_RECIPIENTS.labels("left_out").inc(len(failed))
         if not batch.personalizations:  # everyone left or failed: nothing to send
             record_outcome(self.commands, mailing.RecordBatchAccepted(
-                mailing_id, batch_id, "", now, failed), meta)
+                mailing_id, batch_id, "", now, failed), meta, self._plans)
             MAIL_BATCHES.labels("empty").inc()
             return Outcome(sent=False, recipients=0)
         stamp_attempt(self.commands.engine, batch_id, now)
@@ -113,19 +115,14 @@ class BatchSender:
         except (PermanentSendError, InvalidBatch) as exc:
             status, reason = _refusal(exc)
             record_outcome(self.commands, mailing.RecordBatchFailed(
-                mailing_id, batch_id, status, reason[:500], now, failed), meta)
+                mailing_id, batch_id, status, reason[:500], now, failed), meta, self._plans)
             _count("refused", len(batch.personalizations))
             return Outcome(sent=False, recipients=len(batch.personalizations))
         record_outcome(self.commands, mailing.RecordBatchAccepted(
-            mailing_id, batch_id, accepted.message_id or "", now, failed), meta)
+            mailing_id, batch_id, accepted.message_id or "", now, failed), meta, self._plans)
         _count("accepted", len(batch.personalizations))
         return Outcome(True, len(batch.personalizations), accepted.message_id)
 
-    def _planned(self, conn: Connection, stream: str) -> mailing.MailingPlanned:
-        first = self.commands.store.read_stream(stream, to_version=1, conn=conn)[0]
-        event = from_data(first.type, first.data)
-        assert isinstance(event, mailing.MailingPlanned)
-        return event
 
 
 def _count(outcome: str, recipients: int) -> None:
@@ -160,16 +157,90 @@ def claimed(engine: Engine, batch_id: str) -> AbstractContextManager[bool]:
 def record_outcome(
     commands: CommandHandler,
     command: mailing.RecordBatchAccepted | mailing.RecordBatchFailed, meta: Meta,
+    plans: Plans | None = None,
 ) -> None:
     """Record a batch's outcome on its mailing's stream, one recorder per mailing at a time.
 
     Every batch of a mailing records on the same stream. Batches finishing together would
     conflict, and once the handler's retries ran out the message would be retried and the
     batch, already accepted, sent again. A per-mailing slot makes them queue instead.
+
+    The mailing's state is read from its plan and the `mail_batches` read model (inline, so
+    as current as the stream in this transaction), not replayed: a mailing of a thousand
+    batches would otherwise replay up to a thousand events for each outcome, one at a time.
     """
+    stream = mailing.mailing_stream(command.mailing_id)
     with commands.engine.begin() as conn, \
             advisory_slot(conn, f"mailing-outcomes:{command.mailing_id}", wait=True):
-        commands.handle(command, meta, conn=conn)
+        state, version = mailing_state(conn, plans or Plans(commands.store),
+                                       command.mailing_id)
+        decided = mailing.AGGREGATE.decide(state, command)
+        if decided:
+            commands.store.append(stream, commands.mapper.to_new_events(
+                conn, stream, decided, meta.as_metadata()), version, conn=conn)
+
+
+def mailing_state(conn: Connection, plans: Plans, mailing_id: str
+                  ) -> tuple[mailing.State, int]:
+    """The mailing's state and stream version, as a replay of its stream gives them: the
+    batches from its plan (its first event), the outcomes from `mail_batches`."""
+    stream = mailing.mailing_stream(mailing_id)
+    version = plans.store.stream_version(stream, conn=conn)
+    planned = plans.get(conn, mailing_id) if version else None
+    if planned is None:
+        return mailing.initial_state(), version
+    b = mail_batches.c
+    outcomes = {row.batch_id: row.outcome for row in conn.execute(select(
+        b.batch_id, b.outcome).where(b.mailing_id == mailing_id, b.outcome.is_not(None)))}
+    return mailing.State(mailing_id, True, planned.batches, outcomes), version
+
+
+def has_outcome(conn: Connection, batch_id: str) -> bool:
+    """Whether the batch was accepted or failed already (a redelivered message)."""
+    return conn.execute(select(mail_batches.c.outcome).where(
+        mail_batches.c.batch_id == batch_id)).scalar() is not None
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A mailing's plan: its `MailingPlanned` event and its batches by id."""
+
+    event: mailing.MailingPlanned
+    batches: Mapping[str, mailing.BatchPlan]
+
+    def batch(self, batch_id: str) -> mailing.BatchPlan | None:
+        return self.batches.get(batch_id)
+
+
+class Plans:
+    """Mailing plans, each read once: a plan never changes after it was recorded, and every
+    batch of a mailing needs it (a launch's plan lists a thousand batches)."""
+
+    KEEP = 16
+
+    def __init__(self, store: EventStore) -> None:
+        self.store = store
+        self._found: OrderedDict[str, Planned] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, conn: Connection, mailing_id: str) -> Planned | None:
+        """The mailing's plan, or None for a mailing never planned."""
+        with self._lock:
+            if mailing_id in self._found:
+                self._found.move_to_end(mailing_id)
+                return self._found[mailing_id]
+        first = self.store.read_stream(mailing.mailing_stream(mailing_id), to_version=1,
+                                       conn=conn)
+        if not first:
+            return None
+        event = from_data(first[0].type, first[0].data)
+        assert isinstance(event, mailing.MailingPlanned)
+        planned = Planned(event, {b.batch_id: b for b in event.batches})
+        with self._lock:
+            self._found[mailing_id] = planned
+            while len(self._found) > self.KEEP:
+                self._found.popitem(last=False)
+        return planned
 
 
 def stamp_attempt(engine: Engine, batch_id: str, now: datetime) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import select
 
 from campaign.application.commands import Meta
@@ -14,7 +16,15 @@ from campaign.demo.loader import SUPPORTERS, load_demo
 from campaign.domain import action, case, mailing, preferences, supporter
 from campaign.domain.values import OnDate
 from campaign.infra.tables import mail_deliveries
-from campaign.mail.planning import Recipient, _batches, launch_mailing_id, plan_mailings
+from campaign.mail import planning
+from campaign.mail.planning import (
+    NAMESPACE,
+    Recipient,
+    _batches,
+    delivery_id,
+    launch_mailing_id,
+    plan_mailings,
+)
 from events import SubscriptionRunner
 from events.subscriptions import ensure_checkpoint, save_checkpoint
 
@@ -202,3 +212,26 @@ def test_a_supporter_who_paused_e_mail_is_left_out_of_a_launch_until_they_resume
     assert resumed in launch and paused not in launch
     updated = [m for m in planned(container) if m.kind == "action_updated"]
     assert updated and all(paused not in recipients(container, m.mailing_id) for m in updated)
+
+
+def test_a_delivery_id_is_the_uuid5_of_its_mailing_and_supporter() -> None:
+    for mailing_id, supporter_id in (("m", "s"), (launch_mailing_id("a-1"), "ünï-42"), ("", "")):
+        assert delivery_id(mailing_id, supporter_id) == str(
+            uuid.uuid5(NAMESPACE, f"{mailing_id}:{supporter_id}"))
+
+
+def test_an_audience_read_in_many_small_pages_is_the_one_read_in_one(
+    container: Container, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    load_demo(container)
+    newcomer(container, "fr-only@example.org", all_actions=False, countries=("FR",),
+             case_ids=())
+    newcomer(container, "case@example.org", all_actions=False, countries=(),
+             case_ids=(seed.CASE_ID,))
+    with container.engine.connect() as conn:
+        whole = planning.eligible_subscribers(conn, seed.ACTION_ID)
+        monkeypatch.setattr(planning, "PAGE_SIZE", 2)
+        paged = planning.eligible_subscribers(conn, seed.ACTION_ID)
+
+    assert paged == whole and len(whole) == len(SUPPORTERS) + 1
+    assert [r.supporter_id for r in whole] == sorted(r.supporter_id for r in whole)

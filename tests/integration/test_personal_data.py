@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlalchemy import Engine
 
-from events.personal_data import KEYS_PER_QUERY, MASK, Vault
+from events.personal_data import KEYS_PER_QUERY, MASK, Vault, seal_with
+from events.schema import personal_data_keys
 
 SECRET = "vault-test-secret-" + "v" * 32
 
@@ -29,3 +32,20 @@ def test_many_subjects_open_with_keys_read_up_front_and_a_forgotten_one_is_maske
     assert opener.open(subjects[5], "name", sealed[subjects[5]]) == MASK  # another field's value
     assert opener.open(subjects[6], "email", sealed[subjects[5]]) == MASK  # another's value
     assert opener.open("supporter-never-sealed", "email", "pd1:AAAA") == MASK
+
+
+def test_a_key_made_for_loading_in_bulk_opens_what_was_sealed_with_it_once_its_row_is_stored(
+    engine: Engine,
+) -> None:
+    vault = Vault(SECRET)
+    key, row = vault.new_key_row("supporter-bulk")
+    sealed = seal_with(key, "supporter-bulk", "email", "bulk@example.org")
+    with engine.begin() as conn:
+        assert vault.open(conn, "supporter-bulk", "email", sealed) == MASK  # no row yet
+        conn.execute(personal_data_keys.insert().values(**row, created_at=datetime.now(UTC)))
+
+    with engine.connect() as conn:
+        assert vault.open(conn, "supporter-bulk", "email", sealed) == "bulk@example.org"
+        assert vault.opener(conn, ["supporter-bulk"]).open(
+            "supporter-bulk", "email", sealed) == "bulk@example.org"
+        assert vault.open(conn, "supporter-bulk", "name", sealed) == MASK  # bound to its field

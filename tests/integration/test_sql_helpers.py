@@ -1,19 +1,41 @@
-"""The two places SQL differs by database: upserts that claim, and advisory slots."""
+"""Where SQL differs by database: upserts that claim, bulk inserts, and advisory slots."""
 
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime
 
-from sqlalchemy import Column, Engine, Integer, MetaData, Table, Text, select
+from sqlalchemy import Column, DateTime, Engine, Integer, MetaData, Table, Text, func, select
 
-from events.sql import advisory_slot, upsert
+from events.sql import advisory_slot, bulk_insert, upsert
 
 claims = Table("claims", MetaData(), Column("key", Text(), primary_key=True),
                Column("seen", Integer(), nullable=False))
 
 
+notes = Table("notes", MetaData(), Column("key", Text(), primary_key=True),
+              Column("body", Text(), nullable=True), Column("at", DateTime(timezone=True)),
+              Column("made", DateTime(timezone=True), server_default=func.now()))
+
+
 def make_table(engine: Engine) -> None:
     claims.create(engine)
+
+
+def test_a_bulk_insert_writes_every_row_as_given_and_defaults_the_rest(engine: Engine) -> None:
+    notes.create(engine)
+    at = datetime(2024, 5, 1, 12, tzinfo=UTC)
+    odd = "tab\there, \\ back\\slash, \"quote\", new\nline, ünï, NULL, \\N"
+    rows = [{"key": f"k{n}", "body": odd if n == 1 else None if n == 2 else f"b{n}", "at": at}
+            for n in range(2_500)]
+    with engine.begin() as conn:
+        bulk_insert(conn, notes, rows)
+        bulk_insert(conn, notes, [])
+        found = conn.execute(select(notes.c.key, notes.c.body, notes.c.at, notes.c.made)
+                             .order_by(notes.c.key)).all()
+
+    assert sorted((r.key, r.body) for r in found) == sorted((r["key"], r["body"]) for r in rows)
+    assert all(r.made is not None and r.at.replace(tzinfo=UTC) == at for r in found)
 
 
 def test_an_upsert_with_returning_names_only_the_rows_it_inserted(engine: Engine) -> None:

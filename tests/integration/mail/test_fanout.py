@@ -228,3 +228,38 @@ def test_outcomes_of_many_batches_finishing_together_are_all_recorded(
     recorded = Counter(e.type for e in mail_container.store.read_stream(
         mailing.mailing_stream(mailing_id)))
     assert recorded == Counter({"MailingPlanned": 1, "BatchAccepted": 40, "MailingCompleted": 1})
+
+
+def test_the_mailing_state_outcomes_are_decided_on_is_the_state_its_stream_replays_to(
+    mail_container: Container,
+) -> None:
+    meta = Meta(actor="test", correlation_id="state-without-replay")
+    mailing_id = "m-state"
+    commands = mail_container.commands
+    stream = mailing.mailing_stream(mailing_id)
+    batches = tuple(mailing.BatchPlan(f"{mailing_id}-{n}", "action_launched", "en", 2)
+                    for n in range(1, 4))
+    plans = fanout.Plans(mail_container.store)
+
+    def same_as_replayed() -> None:
+        with mail_container.engine.connect() as conn:
+            assert fanout.mailing_state(conn, plans, mailing_id) == commands.load(
+                conn, stream, mailing.AGGREGATE)
+
+    same_as_replayed()  # never planned
+    commands.handle(mailing.PlanMailing(
+        mailing_id, "action_launched", "a-1", "c-1", None, batches, utc_now()), meta)
+    same_as_replayed()
+    record_outcome(commands, mailing.RecordBatchFailed(
+        mailing_id, batches[1].batch_id, 400, "refused", utc_now()), meta, plans)
+    for batch in (batches[0], batches[0], batches[2]):  # the first one twice: redelivered
+        record_outcome(commands, mailing.RecordBatchAccepted(
+            mailing_id, batch.batch_id, "sg", utc_now()), meta, plans)
+        same_as_replayed()
+
+    recorded = [e.type for e in mail_container.store.read_stream(stream)]
+    assert recorded == ["MailingPlanned", "BatchFailed", "BatchAccepted", "BatchAccepted",
+                        "MailingCompleted"]
+    completed = commands.mapper.to_domain(mail_container.engine.connect(),
+                                          mail_container.store.read_stream(stream)[-1])
+    assert completed == mailing.MailingCompleted(mailing_id, 2, 1, completed.completed_at)  # type: ignore[attr-defined]

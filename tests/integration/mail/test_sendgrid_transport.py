@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 import socket
 import time
+from dataclasses import replace
 
 import pytest
 import sendgrid
 
 from campaign.mail.errors import InvalidBatch, PermanentSendError, TransientSendError
-from campaign.mail.sendgrid import SendGridTransport
+from campaign.mail.sendgrid import SendGridTransport, build_mail, request_body
 from campaign.mail.transport import Accepted
 from tests.fakes.sendgrid_server import FakeSendGrid
 from tests.integration.mail.conftest import MAILING_ID, make_batch, person
@@ -245,3 +246,15 @@ def test_the_fake_refuses_a_request_without_a_required_field(
 
     assert raw_send(sendgrid_server, body) == 400
     assert sendgrid_server.accepted == []
+
+
+@pytest.mark.parametrize("sandbox", [False, True])
+def test_the_request_body_is_the_one_the_client_libraries_helpers_build(sandbox: bool) -> None:
+    people = (person(0), replace(person(1), to_name=""), replace(person(2), headers={}),
+              replace(person(3), to_name='Smith, "Jo" <ü>', substitutions={}),
+              replace(person(4), custom_args={}))
+    for batch in (make_batch(people=people), replace(make_batch(1), reply_to="r@example.org",
+                                                     text="", categories=())):
+        body = request_body(batch, sandbox)
+        assert body == build_mail(batch, sandbox).get()
+        assert list(body) == list(build_mail(batch, sandbox).get())  # same order on the wire
