@@ -18,6 +18,12 @@ from events.schema import events
 # on that order (a transaction that drew a position had an id before any later position
 # was drawn). Nothing is inserted when an id is already stored or the version is wrong;
 # the `state` row then says why.
+#
+# A session plans the statement once and keeps the plan until the table's statistics
+# change. Planned on a young log (never analyzed), a plain join of the batch with `events`
+# became a hash join over a scan of the whole log, kept as the log grew: every append
+# read every event until autovacuum analyzed the table. Each id is therefore looked up
+# on its own (LATERAL … LIMIT 1 cannot be turned into a join), which only an index serves.
 _APPEND = """
 WITH batch AS (
   SELECT (b.e->>'id')::uuid AS id, b.e->>'type' AS type, (b.e->>'v')::smallint AS v,
@@ -26,7 +32,10 @@ WITH batch AS (
 ),
 existing AS (
   SELECT e.position, e.stream_version, e.recorded_at, e.stream_id
-    FROM events e JOIN batch ON e.event_id = batch.id
+    FROM batch CROSS JOIN LATERAL (
+      SELECT position, stream_version, recorded_at, stream_id FROM events
+       WHERE event_id = batch.id LIMIT 1
+    ) AS e
 ),
 state AS MATERIALIZED (
   SELECT pg_current_xact_id()::text::bigint AS xid,
