@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import uuid
 from typing import Any
 
 import psycopg
 import pytest
 from psycopg import sql
+from sqlalchemy.exc import OperationalError
 
 from events import NO_STREAM, EventStore, NewEvent
 from events.backends.postgres import _APPEND, _batch_json
@@ -65,3 +67,12 @@ def test_an_append_planned_on_an_empty_log_reads_no_more_once_the_log_has_grown(
     # Index probes read a page more when a tree grows a level; a scan of the 2,000 events
     # would read every one of their pages (about 200) on each append.
     assert on_grown_log <= on_empty_log + 10, (on_empty_log, on_grown_log)
+
+
+def test_an_unreachable_server_is_reported_as_sqlalchemy_reports_it() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # released below: nothing listens there
+    with engine_for(f"postgresql://nobody@127.0.0.1:{port}/none") as engine:
+        with pytest.raises(OperationalError):
+            EventStore(engine).append("case-1", [NewEvent("Noted", {})], NO_STREAM)
