@@ -37,7 +37,6 @@ class EventStore:
         self.upcasters = upcasters or Upcasters()
         self.projections = list(projections)
         self.observers = list(observers)
-        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
         self._settled = 0
         self._settled_guard = threading.Lock()
 
@@ -78,10 +77,9 @@ class EventStore:
         if not new_events:
             raise ValueError("append needs at least one event")
         batch = [_encode(e) for e in new_events]
-        if conn is None and self.backend.appends_in_one_statement and not self._inline_for(batch):
-            # One statement is its own transaction: no BEGIN, no COMMIT, one round trip.
-            with self._autocommit.connect() as own:
-                appended = self.backend.append(own, stream_id, batch, expected_version)
+        if conn is None and not self._inline_for(batch):
+            # Nothing else to write in the same transaction: the backend's cheapest commit.
+            appended = self.backend.append_alone(stream_id, batch, expected_version)
             self._observe(appended[0].existing, batch)
             return AppendResult([a.position for a in appended], appended[-1].stream_version)
         with self.transaction(conn) as tx:

@@ -54,11 +54,15 @@ class Backend(Protocol):
     """The operations whose SQL differs between PostgreSQL and SQLite."""
 
     commits_in_position_order: bool
-    appends_in_one_statement: bool  # then an append needs no surrounding transaction
 
     def append(
         self, conn: Connection, stream_id: str, events: list[EncodedEvent], expected: int
     ) -> list[Appended]: ...
+
+    def append_alone(
+        self, stream_id: str, events: list[EncodedEvent], expected: int
+    ) -> list[Appended]:
+        """The append as a transaction of its own, committed on return."""
 
     def read_tail(
         self, conn: Connection, after: int, limit: int

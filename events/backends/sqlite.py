@@ -20,7 +20,6 @@ class SqliteBackend:
     """Appends and tail reads for SQLite (every transaction is BEGIN IMMEDIATE)."""
 
     commits_in_position_order = True
-    appends_in_one_statement = False
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -63,6 +62,13 @@ class SqliteBackend:
             rows,
         )
         return [Appended(p, v, at, False) for p, v, at in result.all()]
+
+    def append_alone(
+        self, stream_id: str, batch: list[EncodedEvent], expected: int
+    ) -> list[Appended]:
+        """The append in a transaction of its own."""
+        with self.engine.begin() as conn:
+            return self.append(conn, stream_id, batch, expected)
 
     def read_tail(
         self, conn: Connection, after: int, limit: int

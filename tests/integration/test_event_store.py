@@ -219,3 +219,14 @@ def test_observers_hear_the_types_an_append_wrote_and_nothing_of_a_retried_one(
         store.append("case-2", [NewEvent("Opened", {})], conn=conn)
 
     assert heard == [["Opened", "Amended"], ["Opened"]]
+
+
+def test_a_transaction_after_an_append_of_its_own_still_rolls_back(engine: Engine) -> None:
+    store = EventStore(engine)
+    store.append("case-1", [new()], NO_STREAM)  # a transaction of its own, on a pooled connection
+
+    with pytest.raises(RuntimeError), engine.begin() as conn:
+        store.append("case-1", [new()], 1, conn=conn)
+        raise RuntimeError("the caller gives up")
+
+    assert store.stream_version("case-1") == 1
