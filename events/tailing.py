@@ -77,6 +77,28 @@ class Tail:
         return TailRead(safe, blocked=False)
 
 
+def settled_head(store: EventStore, poll: float = 0.01) -> int:
+    """The log's head once no event at or below it can still appear.
+
+    A transaction that drew a position below the head took its id before the head was
+    drawn, so before the horizon taken after reading the head: once every transaction
+    below the horizon has ended, each gap below the head is filled or dead for good, and
+    the log up to the head holds all it ever will (where a rebuild ends). Call it outside
+    any transaction of your own, which would be waited for; it reads on a connection of its
+    own, whose transaction ids end at once.
+    """
+    backend = store.backend
+    with store.engine.connect() as own:
+        if backend.commits_in_position_order:
+            return store.head(conn=own)
+        own = own.execution_options(isolation_level="AUTOCOMMIT")
+        head = store.head(conn=own)
+        horizon = backend.horizon(own)
+        while not (seen := backend.snapshot(own)) or not seen.all_finished_below(horizon):
+            time.sleep(poll)
+    return head
+
+
 def read_settled(
     store: EventStore, after: int, limit: int = 500, *, patience: float = 0.25,
     poll: float = 0.01,
