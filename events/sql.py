@@ -42,7 +42,9 @@ def upsert(
     statement = (statement.on_conflict_do_update(index_elements=list(keys), set_=updates)
                  if updates else statement.on_conflict_do_nothing(index_elements=list(keys)))
     if returning is None:
-        conn.execute(statement, list(rows))
+        # RETURNING makes SQLAlchemy send many rows per statement ("insertmanyvalues"),
+        # not one statement per row: thousands of rows in a few round trips.
+        conn.execute(statement.returning(*table.primary_key or table.c), list(rows)).all()
         return set()
     return set(conn.execute(statement.returning(returning), list(rows)).scalars())
 
@@ -53,7 +55,7 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
     if not rows:
         return
     if conn.dialect.name != "postgresql":
-        conn.execute(table.insert(), list(rows))
+        conn.execute(table.insert().returning(*table.primary_key or table.c), list(rows)).all()
         return
     names = list(rows[0])
     quote = conn.dialect.identifier_preparer

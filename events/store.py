@@ -181,18 +181,22 @@ class EventStore:
             query = query.where(events.c.type.in_(sorted(types)))
         if through is not None:
             query = query.where(events.c.position <= through)
-        rows = conn.execute(query).all()
-        unread = {f: v for f, v in UNREAD.items() if f not in wanted}
+        at = {name: n for n, name in enumerate(["position", "stream_id", "type", *wanted])}
         upcast = self.upcasters.upcast
+
+        def field(row: Row[Any], name: str) -> Any:
+            n = at.get(name)
+            return UNREAD[name] if n is None else row[n]
+
         found = []
-        for row in rows:
-            values = {**unread, **row._mapping}
-            if "data" in wanted:
-                values["schema_version"], values["data"] = upcast(
-                    row.type, row.schema_version, row.data)
-            if "recorded_at" in wanted:
-                values["recorded_at"] = as_utc(row.recorded_at)
-            found.append(StoredEvent(**values))
+        for row in conn.execute(query):
+            version, data = (upcast(row[2], row[at["schema_version"]], row[at["data"]])
+                             if "data" in at else (0, UNREAD["data"]))
+            recorded_at = field(row, "recorded_at")
+            found.append(StoredEvent(
+                row[0], field(row, "event_id"), row[1], field(row, "stream_version"), row[2],
+                version, data, field(row, "metadata"),
+                as_utc(recorded_at) if "recorded_at" in at else recorded_at))
         return found
 
     def stream_version(self, stream_id: str, *, conn: Connection | None = None) -> int:

@@ -49,6 +49,7 @@ class MailingsProjection:
     event_types: frozenset[str] | None = frozenset({
         mailing.MailingPlanned.type_name, mailing.BatchAccepted.type_name,
         mailing.BatchFailed.type_name, mailing.MailingCompleted.type_name, *RESPONSES})
+    reads = frozenset({"data"})  # what a rebuild reads of each event
 
     def apply(self, conn: Connection, events: Sequence[StoredEvent]) -> None:
         """Apply each event in log order: a response counts only for mailings sent before it.

@@ -29,6 +29,7 @@ class PledgesProjection:
     mode: Mode = "inline"
     tables: Sequence[Table] = (pledges,)
     event_types: frozenset[str] | None = frozenset(e.type_name for e in pledge.EVENTS)
+    reads = frozenset({"data", "stream_version"})  # what a rebuild reads of each event
 
     def apply(self, conn: Connection, events: Sequence[StoredEvent]) -> None:
         """Fold the batch in memory: new pledges are inserted whole, the others changed by
@@ -61,7 +62,8 @@ class PledgesProjection:
                 row["status" if pledge_id in new else "new_status"] = STATUS_AFTER[stored.type]
             row["version" if pledge_id in new else "new_version"] = stored.stream_version
         if new:
-            conn.execute(pledges.insert(), list(new.values()))
+            # RETURNING: many rows per statement (see events.sql.upsert)
+            conn.execute(pledges.insert().returning(pledges.c.pledge_id), list(new.values())).all()
         if changed:
             conn.execute(_CHANGE, sorted(changed.values(), key=lambda row: row["id"]))
 
@@ -91,6 +93,7 @@ class LetterCountsProjection:
     tables: Sequence[Table] = (action_counters, target_letters, letters_per_target_day)
     event_types: frozenset[str] | None = frozenset(
         {pledge.Pledged.type_name, pledge.LetterConfirmed.type_name})
+    reads = frozenset({"data"})  # what a rebuild reads of each event
 
     def apply(self, conn: Connection, events: Sequence[StoredEvent]) -> None:
         """Add up the batch first, then one multi-row upsert per table."""

@@ -50,6 +50,7 @@ class SupportersProjection:
     mode: Mode = "inline"
     tables: Sequence[Table] = (supporters,)
     event_types: frozenset[str] | None = frozenset(e.type_name for e in supporter.EVENTS)
+    reads = frozenset({"data"})  # what a rebuild reads of each event
 
     def __init__(self, vault: Vault, blind_index: BlindIndex) -> None:
         self.vault = vault
@@ -72,7 +73,9 @@ class SupportersProjection:
                 (target if target is not None else changed.setdefault(supporter_id, {})
                  ).update(columns)
         if new:
-            conn.execute(supporters.insert(), list(new.values()))
+            # RETURNING: many rows per statement (see events.sql.upsert)
+            conn.execute(supporters.insert().returning(supporters.c.supporter_id),
+                         list(new.values())).all()
         update_rows(conn, supporters, "supporter_id", list(changed.items()))
 
     def _registered(self, opener: Opener, event: StoredEvent) -> dict[str, Any]:
