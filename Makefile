@@ -40,6 +40,7 @@ test: $(STAMP) translations
 	$(BIN)/lint-imports
 	scripts/with-services $(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS)
 	scripts/with-services $(BIN)/python -m bench.append --quick
+	scripts/with-services $(BIN)/python -m bench.rebuild --quick
 	scripts/with-services $(BIN)/python -m bench.deadline_scan --quick
 	scripts/with-services $(BIN)/python -m bench.api --quick
 	scripts/with-services $(BIN)/python -m bench.fanout --quick

@@ -64,7 +64,7 @@ class Profile:
     check_events: int
 
 
-FULL = Profile(events=1_000_000, check_events=20_000)
+FULL = Profile(events=1_000_000, check_events=10_000)
 QUICK = Profile(events=2_000, check_events=600)
 
 
