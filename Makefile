@@ -46,6 +46,7 @@ test: $(STAMP) translations
 	PG_DURABLE=0 scripts/with-services $(BIN)/pytest -p no:cacheprovider \
 		-n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 	scripts/with-services $(BIN)/python -m bench.append --quick --neighbour
+	scripts/with-services $(BIN)/python -m bench.rebuild --quick
 	scripts/with-services $(BIN)/python -m bench.deadline_scan --quick
 	scripts/with-services $(BIN)/python -m bench.api --quick
 	scripts/with-services $(BIN)/python -m bench.fanout --quick

@@ -7,7 +7,7 @@ from typing import Literal, Protocol
 
 from sqlalchemy import Connection, Table, delete
 
-from events.records import StoredEvent
+from events.records import EVENT_FIELDS, StoredEvent
 from events.sql import lock_tables
 
 Mode = Literal["inline", "catch-up"]
@@ -27,6 +27,17 @@ class Projection(Protocol):
     tables: Sequence[Table]
 
     def apply(self, conn: Connection, events: Sequence[StoredEvent]) -> None: ...
+
+
+def fields_read(projection: Projection) -> frozenset[str]:
+    """What a rebuild reads of each event for `projection` besides its position, stream
+    and type: the `reads` it may declare (`EventStore.read_page` names the fields), or all.
+
+    A projection that declares `reads` must not look at the other fields in `apply`: a
+    rebuild hands them over empty.
+    """
+    reads: frozenset[str] | None = getattr(projection, "reads", None)
+    return EVENT_FIELDS if reads is None else reads
 
 
 def relevant(projection: Projection, batch: Iterable[StoredEvent]) -> list[StoredEvent]:

@@ -1,17 +1,21 @@
 """Rebuild a projection from position 0; the result must equal the live read model.
 
+The log is read in large pages of only the event types the projection handles (filtered in
+SQL) and only the parts of each event it reads (`reads`, when it declares them), and each
+page is applied as one batch: a projection that writes per batch, not per event, then
+writes a few statements per page.
+
 An event the projection cannot apply is parked under the projection's name, as a live
 subscription would park it, and the rebuild goes on.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
 
 from sqlalchemy import Connection
 
-from events.projections import Projection, clear_tables, relevant
+from events.projections import Projection, clear_tables, fields_read
 from events.records import StoredEvent
 from events.store import EventStore
 from events.subscriptions import (
@@ -21,84 +25,75 @@ from events.subscriptions import (
     park,
     save_checkpoint,
 )
-from events.tailing import Tail
+from events.tailing import settled_head
 
 Progress = Callable[[int, int], None]
 """Called with (events applied so far, last position read) while a rebuild runs."""
+
+PAGE = 10_000
+"""Events read and applied at a time."""
 
 
 def rebuild(
     store: EventStore,
     projection: Projection,
-    batch_size: int = 2000,
+    batch_size: int = PAGE,
     on_progress: Progress | None = None,
 ) -> int:
     """Replay the log into a projection's emptied tables in one transaction; events applied.
 
     Readers keep seeing the old rows until the new ones commit. Writers of an inline
-    projection wait on its table lock; the runner of a catch-up one waits on its checkpoint.
+    projection wait on its table lock, so every event it handles is committed or waits:
+    the replay reads to the end. The runner of a catch-up one waits on its checkpoint; the
+    replay ends at the head found settled before it began, where the checkpoint is left
+    (the runner goes on from there).
     """
+    head = 0
     if projection.mode == "catch-up":
         ensure_checkpoint(store, projection.name)
+        head = settled_head(store)
     with store.engine.begin() as conn:
         if projection.mode == "catch-up":
             lock_checkpoint(conn, projection.name, wait=True)
         clear_tables(conn, projection)
         if projection.mode == "inline":
-            return _replay_committed(store, conn, projection, batch_size, on_progress)
-        applied, position = _replay_tail(store, conn, projection, batch_size, on_progress)
-        save_checkpoint(conn, projection.name, position)
+            return _replay(store, conn, projection, batch_size, None, on_progress)
+        applied = _replay(store, conn, projection, batch_size, head, on_progress)
+        save_checkpoint(conn, projection.name, head)
         return applied
 
 
-def _replay_committed(
+def _replay(
     store: EventStore, conn: Connection, projection: Projection, batch_size: int,
-    on_progress: Progress | None,
+    through: int | None, on_progress: Progress | None,
 ) -> int:
-    """Inline: after the table lock every writer of this projection has committed or waits."""
+    """Apply page after page of the events the projection handles, up to `through`."""
     applied = position = 0
-    while batch := store.read_all(position, batch_size, conn=conn):
-        applied += _apply(conn, projection, batch)
+    fields = fields_read(projection)
+    while batch := store.read_page(conn, position, batch_size, types=projection.event_types,
+                                   fields=fields, through=through):
+        applied += _apply(store, conn, projection, batch)
         position = batch[-1].position
         if on_progress:
             on_progress(applied, position)
     return applied
 
 
-def _replay_tail(
-    store: EventStore, conn: Connection, projection: Projection, batch_size: int,
-    on_progress: Progress | None, wait: float = 0.02,
-) -> tuple[int, int]:
-    """Catch-up: read gap-safely, so the checkpoint never passes an in-flight event."""
-    tail = Tail(store)
-    applied = position = 0
-    while True:
-        read = tail.read(conn, position, batch_size)
-        if read.events:
-            applied += _apply(conn, projection, read.events)
-            position = read.events[-1].position
-            if on_progress:
-                on_progress(applied, position)
-        elif read.blocked:
-            time.sleep(wait)
-        else:
-            return applied, position
-
-
-def _apply(conn: Connection, projection: Projection, batch: Sequence[StoredEvent]) -> int:
-    """Apply a batch; if it fails, event by event, parking each event that fails, so one bad
-    event in the log never stops a rebuild (nor leaves the read model empty)."""
-    handled = relevant(projection, batch)
-    if not handled:
-        return 0
+def _apply(
+    store: EventStore, conn: Connection, projection: Projection, batch: Sequence[StoredEvent]
+) -> int:
+    """Apply a batch; if it fails, event by event (each read whole), parking each event that
+    fails, so one bad event in the log never stops a rebuild (nor leaves it empty)."""
     try:
         with conn.begin_nested():
-            projection.apply(conn, handled)
-        return len(handled)
+            projection.apply(conn, batch)
+        return len(batch)
     except Exception:  # noqa: BLE001 - find the event that fails
         pass
+    whole = store.read_page(conn, batch[0].position - 1, len(batch),
+                            types=projection.event_types, through=batch[-1].position)
     applied = 0
-    for event in handled:
+    for event in whole:
         try:
             with conn.begin_nested():
                 projection.apply(conn, [event])

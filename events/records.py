@@ -16,6 +16,11 @@ NO_STREAM: Final = 0
 """Expected version meaning: the stream must not exist yet."""
 
 
+EVENT_FIELDS: Final = frozenset({
+    "event_id", "stream_version", "schema_version", "data", "metadata", "recorded_at"})
+"""The parts of a stored event a reader of pages may ask for, besides position, stream, type."""
+
+
 @dataclass(frozen=True)
 class NewEvent:
     """An event about to be appended; `event_id` makes retries of the same append safe."""

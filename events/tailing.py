@@ -19,9 +19,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, func, select
 
 from events.records import StoredEvent
+from events.schema import events
 from events.store import EventStore
 
 
@@ -75,6 +76,35 @@ class Tail:
             safe.append(self.store.to_record(row))
             expected = row.position + 1
         return TailRead(safe, blocked=False)
+
+
+def settled_head(store: EventStore, poll: float = 0.01) -> int:
+    """The log's head once no event at or below it can still appear.
+
+    Without a gap below the head there is nothing to wait for. Otherwise: a transaction
+    that drew a position below the head took its id before the head was drawn, so before
+    the horizon taken after reading the head; once every transaction below the horizon
+    has ended, each gap below the head is filled or dead for good, and the log up to the
+    head holds all it ever will (where a rebuild ends). Call it outside any transaction of
+    your own, which would be waited for; it reads on a connection of its own, whose
+    transaction ids end at once.
+    """
+    backend = store.backend
+    with store.engine.connect() as own:
+        if backend.commits_in_position_order:
+            return store.head(conn=own)
+        own = own.execution_options(isolation_level="AUTOCOMMIT")
+        head = store.head(conn=own)
+        settled = store.settled
+        present = own.execute(select(func.count()).select_from(events)
+                              .where(events.c.position > settled,
+                                     events.c.position <= head)).scalar_one()
+        if present < head - settled:
+            horizon = backend.horizon(own)
+            while not (seen := backend.snapshot(own)) or not seen.all_finished_below(horizon):
+                time.sleep(poll)
+    store.settle(head)
+    return head
 
 
 def read_settled(

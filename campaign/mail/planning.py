@@ -31,7 +31,7 @@ from campaign.infra.event_mapping import replay
 from campaign.infra.tables import actions, mail_deliveries, stream_directory, supporters
 from campaign.read_models.action_translations import languages_of
 from events import StoredEvent, Subscription
-from events.sql import bulk_insert
+from events.sql import insert_rows
 
 NAMESPACE = uuid.UUID("6f1c2d4e-135a-4010-9e58-015201000000")
 _NAMESPACE_BYTES = NAMESPACE.bytes
@@ -158,7 +158,7 @@ def record_mailing(
     """
     batches = []
     for batch, deliveries in _batches(draft.mailing_id, draft.kind, audience):
-        bulk_insert(conn, mail_deliveries, deliveries)  # a batch at a time: bounded memory
+        insert_rows(conn, mail_deliveries, deliveries)  # a batch at a time: bounded memory
         batches.append(batch)
     commands.handle(replace(draft, batches=tuple(batches)), meta, conn=conn)
 

@@ -73,6 +73,7 @@ class ActionDashboardProjection:
                                dashboard_markers)
     event_types: frozenset[str] | None = frozenset(
         {PLEDGED, LETTER, *SUPPORTER_EVENTS, *MARKER_EVENTS})
+    reads = frozenset({"data"})  # what a rebuild reads of each event
 
     def apply(self, conn: Connection, events: Sequence[StoredEvent]) -> None:
         """Follow the batch in order with the supporters it needs in memory, then write."""

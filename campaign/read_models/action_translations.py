@@ -38,6 +38,7 @@ class ActionTranslationsProjection:
     mode: Mode = "inline"
     tables: Sequence[Table] = (action_translations,)
     event_types: frozenset[str] | None = CHANGES_TRANSLATIONS
+    reads = frozenset({"stream_version"})  # what a rebuild reads of each event
 
     def __init__(self, store: EventStore) -> None:
         self.store = store

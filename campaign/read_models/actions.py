@@ -23,6 +23,7 @@ class ActionsProjection:
     mode: Mode = "inline"
     tables: Sequence[Table] = (actions, action_targets)
     event_types: frozenset[str] | None = frozenset(e.type_name for e in action.EVENTS)
+    reads = frozenset({"stream_version"})  # what a rebuild reads of each event
 
     def __init__(self, store: EventStore) -> None:
         self.store = store

@@ -19,6 +19,7 @@ from campaign.domain.operations import SubscriptionEventSkipped, audit_note
 from campaign.infra.tables import api_tokens, audit_entries, console_sessions
 from events import StoredEvent, as_utc
 from events.projections import Mode
+from events.sql import insert_rows
 
 UNKNOWN_ACTOR = "unknown"
 """The actor of an event whose metadata names none (events recorded before actors were)."""
@@ -32,14 +33,14 @@ class AuditProjection:
     tables: Sequence[Table] = (audit_entries,)
 
     event_types: frozenset[str] | None = None  # every event has an actor
+    reads = frozenset({"recorded_at", "metadata", "data"})
 
     def apply(self, conn: Connection, events: Sequence[StoredEvent]) -> None:
-        """Insert the batch's rows in one statement."""
-        if events:
-            conn.execute(audit_entries.insert(), [{
-                "position": e.position, "recorded_at": e.recorded_at, "actor": _actor(e),
-                "event_type": e.type, "stream_id": e.stream_id, "note": _note(e)}
-                for e in events])
+        """Insert the batch's rows at once."""
+        insert_rows(conn, audit_entries, [{
+            "position": e.position, "recorded_at": e.recorded_at, "actor": _actor(e),
+            "event_type": e.type, "stream_id": e.stream_id, "note": _note(e)}
+            for e in events])
 
 
 def _note(event: StoredEvent) -> str | None:

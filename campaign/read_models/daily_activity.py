@@ -21,6 +21,7 @@ class DailyActivity:
     tables: Sequence[Table] = (daily_activity,)
 
     event_types: frozenset[str] | None = None  # every event counts
+    reads = frozenset({"recorded_at"})
 
     def apply(self, conn: Connection, events: Sequence[StoredEvent]) -> None:
         """Add the batch's counts, one upsert per (day, type)."""

@@ -30,6 +30,7 @@ class PartnersProjection:
     mode: Mode = "inline"
     tables: Sequence[Table] = (partners,)
     event_types: frozenset[str] | None = frozenset(e.type_name for e in partner.EVENTS)
+    reads = frozenset({"stream_version"})  # what a rebuild reads of each event
 
     def __init__(self, store: EventStore) -> None:
         self.store = store

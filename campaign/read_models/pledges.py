@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, update
+from sqlalchemy import Connection, DateTime, Table, Text, bindparam, func, update
 
 from campaign.domain import pledge
-from campaign.domain.codec import from_data
 from campaign.infra.tables import action_counters, letters_per_target_day, pledges, target_letters
 from events import StoredEvent
 from events.projections import Mode
@@ -30,38 +29,55 @@ class PledgesProjection:
     mode: Mode = "inline"
     tables: Sequence[Table] = (pledges,)
     event_types: frozenset[str] | None = frozenset(e.type_name for e in pledge.EVENTS)
+    reads = frozenset({"data", "stream_version"})  # what a rebuild reads of each event
 
     def apply(self, conn: Connection, events: Sequence[StoredEvent]) -> None:
-        """Apply each pledge event in order."""
+        """Fold the batch in memory: new pledges are inserted whole, the others changed by
+        one UPDATE each (letters added, the last status and due time, the last version)."""
+        new: dict[str, dict[str, Any]] = {}
+        changed: dict[str, dict[str, Any]] = {}
         for stored in events:
-            event = from_data(stored.type, stored.data)
             pledge_id = stored.stream_id.removeprefix("pledge-")
-            if isinstance(event, pledge.Pledged):
-                self._pledged(conn, pledge_id, event, stored.stream_version)
-            elif isinstance(event, pledge.LetterConfirmed):
-                self._letter(conn, pledge_id, event, stored.stream_version)
-            elif isinstance(event, pledge.PledgeDueDateMoved):
-                self._set(conn, pledge_id, stored, due_at=event.new_due_at)
+            data = stored.data
+            if stored.type == PLEDGED:
+                new[pledge_id] = {
+                    "pledge_id": pledge_id, "action_id": data["action_id"],
+                    "supporter_id": data["supporter_id"], "status": "open",
+                    "target_ids": list(data["target_ids"]),
+                    "letters_promised": data["letters_promised"], "letters_confirmed": 0,
+                    "pledged_at": datetime.fromisoformat(data["pledged_at"]),
+                    "due_at": datetime.fromisoformat(data["due_at"]),
+                    "version": stored.stream_version}
+                continue
+            row = new.get(pledge_id) or changed.setdefault(pledge_id, {
+                "id": pledge_id, "letters": 0, "new_status": None, "due": None})
+            if pledge_id in new:
+                row["letters_confirmed"] += stored.type == LETTER
+            else:
+                row["letters"] += stored.type == LETTER
+            if stored.type == MOVED:
+                row["due_at" if pledge_id in new else "due"] = datetime.fromisoformat(
+                    data["new_due_at"])
             elif stored.type in STATUS_AFTER:
-                self._set(conn, pledge_id, stored, status=STATUS_AFTER[stored.type])
+                row["status" if pledge_id in new else "new_status"] = STATUS_AFTER[stored.type]
+            row["version" if pledge_id in new else "new_version"] = stored.stream_version
+        if new:
+            # RETURNING: many rows per statement (see events.sql.upsert)
+            conn.execute(pledges.insert().returning(pledges.c.pledge_id), list(new.values())).all()
+        if changed:
+            conn.execute(_CHANGE, sorted(changed.values(), key=lambda row: row["id"]))
 
-    def _pledged(self, conn: Connection, pledge_id: str, event: pledge.Pledged,
-                 version: int) -> None:
-        conn.execute(pledges.insert().values(
-            pledge_id=pledge_id, action_id=event.action_id, supporter_id=event.supporter_id,
-            status="open", target_ids=list(event.target_ids),
-            letters_promised=event.letters_promised, letters_confirmed=0,
-            pledged_at=event.pledged_at, due_at=event.due_at, version=version,
-        ))
 
-    def _letter(self, conn: Connection, pledge_id: str, event: pledge.LetterConfirmed,
-                version: int) -> None:
-        conn.execute(update(pledges).where(pledges.c.pledge_id == pledge_id).values(
-            letters_confirmed=pledges.c.letters_confirmed + 1, version=version))
-
-    def _set(self, conn: Connection, pledge_id: str, stored: StoredEvent, **values: Any) -> None:
-        conn.execute(update(pledges).where(pledges.c.pledge_id == pledge_id)
-                     .values(version=stored.stream_version, **values))
+PLEDGED, LETTER = pledge.Pledged.type_name, pledge.LetterConfirmed.type_name
+MOVED = pledge.PledgeDueDateMoved.type_name
+_CHANGE = (
+    update(pledges).where(pledges.c.pledge_id == bindparam("id"))
+    .values(letters_confirmed=pledges.c.letters_confirmed + bindparam("letters"),
+            status=func.coalesce(bindparam("new_status", type_=Text()), pledges.c.status),
+            due_at=func.coalesce(bindparam("due", type_=DateTime(timezone=True)),
+                                 pledges.c.due_at),
+            version=bindparam("new_version"))
+)
 
 
 class LetterCountsProjection:
@@ -77,34 +93,36 @@ class LetterCountsProjection:
     tables: Sequence[Table] = (action_counters, target_letters, letters_per_target_day)
     event_types: frozenset[str] | None = frozenset(
         {pledge.Pledged.type_name, pledge.LetterConfirmed.type_name})
+    reads = frozenset({"data"})  # what a rebuild reads of each event
 
     def apply(self, conn: Connection, events: Sequence[StoredEvent]) -> None:
-        """Add up the batch first, then one upsert per counter row."""
+        """Add up the batch first, then one multi-row upsert per table."""
         per_action: Counter[str] = Counter()
         letters: Counter[str] = Counter()
         per_target: Counter[tuple[str, str]] = Counter()
-        per_day: Counter[tuple[str, str, date]] = Counter()
+        per_day: Counter[tuple[str, str, str]] = Counter()
         for stored in events:
-            event = from_data(stored.type, stored.data)
-            if isinstance(event, pledge.Pledged):
-                per_action[event.action_id] += 1
-            elif isinstance(event, pledge.LetterConfirmed):
-                letters[event.action_id] += 1
-                per_target[(event.action_id, event.target_id)] += 1
-                per_day[(event.action_id, event.target_id, event.sent_on)] += 1
-        for action_id in per_action.keys() | letters.keys():
-            count(conn, action_counters, {"action_id": action_id},
-                  pledges=per_action[action_id], letters=letters[action_id])
-        for (action_id, target_id), n in per_target.items():
-            count(conn, target_letters, {"action_id": action_id, "target_id": target_id},
-                  letters=n)
-        for (action_id, target_id, day), n in per_day.items():
-            count(conn, letters_per_target_day,
-                  {"action_id": action_id, "target_id": target_id, "day": day}, letters=n)
+            data = stored.data
+            if stored.type == PLEDGED:
+                per_action[data["action_id"]] += 1
+            else:
+                letters[data["action_id"]] += 1
+                per_target[(data["action_id"], data["target_id"])] += 1
+                per_day[(data["action_id"], data["target_id"], data["sent_on"])] += 1
+        count(conn, action_counters, ["action_id"], [
+            {"action_id": a, "pledges": per_action[a], "letters": letters[a]}
+            for a in sorted(per_action.keys() | letters.keys())])
+        count(conn, target_letters, ["action_id", "target_id"], [
+            {"action_id": a, "target_id": t, "letters": n}
+            for (a, t), n in sorted(per_target.items())])
+        count(conn, letters_per_target_day, ["action_id", "target_id", "day"], [
+            {"action_id": a, "target_id": t, "day": date.fromisoformat(d), "letters": n}
+            for (a, t, d), n in sorted(per_day.items())])
 
 
-def count(conn: Connection, table: Table, key: dict[str, Any], **increments: int) -> None:
-    """Add `increments` to the counter row at `key`, creating it at those values."""
-    upsert(conn, table, [{**key, **increments}], list(key), lambda new: {
-        name: table.c[name] + getattr(new, name) for name in increments
-    })
+def count(conn: Connection, table: Table, keys: list[str], rows: list[dict[str, Any]]) -> None:
+    """Add each row's counts to the counter row at its key, creating it at those values."""
+    if rows:
+        counts = [name for name in rows[0] if name not in keys]
+        upsert(conn, table, rows, keys, lambda new: {
+            name: table.c[name] + getattr(new, name) for name in counts})

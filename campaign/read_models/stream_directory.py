@@ -21,6 +21,7 @@ class StreamDirectory:
     tables: Sequence[Table] = (stream_directory,)
 
     event_types: frozenset[str] | None = None  # every stream counts
+    reads = frozenset({"stream_version", "recorded_at"})
 
     def apply(self, conn: Connection, events: Sequence[StoredEvent]) -> None:
         """One upsert per stream touched by the batch."""

@@ -6,14 +6,15 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, update
+from sqlalchemy import Connection, Table
 
 from campaign.domain import preferences, supporter
 from campaign.domain.values import normalise_email
 from campaign.infra.tables import supporters
 from events import StoredEvent
-from events.personal_data import MASK, BlindIndex, Vault
+from events.personal_data import MASK, BlindIndex, Opener, Vault
 from events.projections import Mode
+from events.sql import update_rows
 
 S = supporter
 P = preferences
@@ -49,25 +50,37 @@ class SupportersProjection:
     mode: Mode = "inline"
     tables: Sequence[Table] = (supporters,)
     event_types: frozenset[str] | None = frozenset(e.type_name for e in supporter.EVENTS)
+    reads = frozenset({"data"})  # what a rebuild reads of each event
 
     def __init__(self, vault: Vault, blind_index: BlindIndex) -> None:
         self.vault = vault
         self.blind_index = blind_index
 
     def apply(self, conn: Connection, events: Sequence[StoredEvent]) -> None:
-        """Insert on registration; every later event changes a few columns."""
+        """Fold the batch in memory: new supporters are inserted whole (their keys read in
+        one query), earlier ones get the columns later events changed, the last value of
+        each."""
+        opener = self.vault.opener(conn, [e.stream_id for e in events
+                                          if e.type == S.SupporterRegistered.type_name])
+        new: dict[str, dict[str, Any]] = {}
+        changed: dict[str, dict[str, Any]] = {}
         for event in events:
             supporter_id = event.stream_id.removeprefix("supporter-")
             if event.type == S.SupporterRegistered.type_name:
-                conn.execute(supporters.insert().values(self._registered(conn, event)))
+                new[supporter_id] = self._registered(opener, event)
             elif (columns := changed_columns(event.type, event.data)) is not None:
-                conn.execute(update(supporters)
-                             .where(supporters.c.supporter_id == supporter_id)
-                             .values(columns))
+                target = new.get(supporter_id)
+                (target if target is not None else changed.setdefault(supporter_id, {})
+                 ).update(columns)
+        if new:
+            # RETURNING: many rows per statement (see events.sql.upsert)
+            conn.execute(supporters.insert().returning(supporters.c.supporter_id),
+                         list(new.values())).all()
+        update_rows(conn, supporters, "supporter_id", list(changed.items()))
 
-    def _registered(self, conn: Connection, event: StoredEvent) -> dict[str, Any]:
+    def _registered(self, opener: Opener, event: StoredEvent) -> dict[str, Any]:
         data = event.data
-        email = self.vault.open(conn, event.stream_id, "email", data["email"])
+        email = opener.open(event.stream_id, "email", data["email"])
         # Once erased, the key is gone: a rebuild cannot (and must not) index the address.
         index = None if email == MASK else self.blind_index.digest(normalise_email(email))
         return {

@@ -72,3 +72,7 @@ class Backend(Protocol):
 
     def horizon(self, conn: Connection) -> int:
         """A transaction id above that of every transaction begun before `conn`'s last read."""
+
+    def snapshot(self, conn: Connection) -> TailSnapshot | None:
+        """Which transactions have not ended, as `conn` sees now (None where commits follow
+        positions)."""

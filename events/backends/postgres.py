@@ -103,6 +103,8 @@ _OWN_FRESH_ID = text(
 )
 _FRESH_ID = text("SELECT pg_current_xact_id()::text::bigint")
 
+_SNAPSHOT = text("SELECT pg_current_snapshot()::text")
+
 _VERSION = text("SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = :s")
 
 
@@ -203,6 +205,10 @@ class PostgresBackend:
             taken = int(fresh.execute(_FRESH_ID).scalar_one())
             fresh.commit()
         return taken
+
+    def snapshot(self, conn: Connection) -> TailSnapshot:
+        """The transactions running now, as `conn` sees them."""
+        return parse_snapshot(conn.execute(_SNAPSHOT).scalar_one())
 
     def _current_version(self, stream_id: str) -> int:
         with self.engine.connect() as conn:

@@ -83,6 +83,10 @@ class SqliteBackend:
         """Never needed: a committed position is never preceded by an uncommitted one."""
         return 0
 
+    def snapshot(self, conn: Connection) -> TailSnapshot | None:
+        """Never needed, for the same reason."""
+        return None
+
 
 def _already_stored(
     stream_id: str, ids: list[Any], stored: Sequence[Any]

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Column, DateTime, Engine, Integer, MetaData, Table, Text, func, select
 
-from events.sql import advisory_slot, bulk_insert, upsert
+from events.sql import advisory_slot, insert_rows, upsert
 
 claims = Table("claims", MetaData(), Column("key", Text(), primary_key=True),
                Column("seen", Integer(), nullable=False))
@@ -29,8 +29,8 @@ def test_a_bulk_insert_writes_every_row_as_given_and_defaults_the_rest(engine: E
     rows = [{"key": f"k{n}", "body": odd if n == 1 else None if n == 2 else f"b{n}", "at": at}
             for n in range(2_500)]
     with engine.begin() as conn:
-        bulk_insert(conn, notes, rows)
-        bulk_insert(conn, notes, [])
+        insert_rows(conn, notes, rows)
+        insert_rows(conn, notes, [])
         found = conn.execute(select(notes.c.key, notes.c.body, notes.c.at, notes.c.made)
                              .order_by(notes.c.key)).all()
 
