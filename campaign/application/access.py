@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal, cast
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import Connection, Engine, insert, or_, select, update
+from sqlalchemy import Connection, Engine, bindparam, insert, or_, select, update
 
 from campaign.application.errors import AuthError
 from campaign.domain.values import validate_email
@@ -210,6 +210,8 @@ class SupporterLinks:
     def __init__(self, secret: str | KeyRing) -> None:
         # itsdangerous signs with the last key of the list and verifies with every one.
         self._secrets = list(reversed(KeyRing.of(secret).secrets))
+        # One serializer per salt, built on first use: a token check then builds no signer.
+        self._serializers: dict[str, URLSafeTimedSerializer] = {}
 
     def sign(self, purpose: Purpose, supporter_id: str) -> str:
         """A token that proves, for `purpose` only, that the holder got our link."""
@@ -253,7 +255,15 @@ class SupporterLinks:
             raise AuthError("this link is not valid") from None
 
     def _serializer(self, salt: str) -> URLSafeTimedSerializer:
-        return URLSafeTimedSerializer(self._secrets, salt=f"supporter-link/{salt}")
+        found = self._serializers.get(salt)
+        if found is None:  # two threads may both build one: either is as good
+            found = URLSafeTimedSerializer(self._secrets, salt=f"supporter-link/{salt}")
+            self._serializers[salt] = found
+        return found
+
+
+_ERASED = select(supporters.c.erased).where(
+    supporters.c.supporter_id == bindparam("supporter_id"))
 
 
 def supporter_on_file(conn: Connection, supporter_id: str) -> str:
@@ -262,9 +272,7 @@ def supporter_on_file(conn: Connection, supporter_id: str) -> str:
     Erasure (by the person, a campaigner or the retention rule) ends every link at once,
     however long its signature would still be valid.
     """
-    erased = conn.execute(
-        select(supporters.c.erased).where(supporters.c.supporter_id == supporter_id)
-    ).scalar_one_or_none()
+    erased = conn.execute(_ERASED, {"supporter_id": supporter_id}).scalar_one_or_none()
     if erased is None or erased:
         raise AuthError("this link is no longer valid")
     return supporter_id
