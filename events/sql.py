@@ -36,15 +36,42 @@ def upsert(
     """
     if not rows:
         return set()
-    maker = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    statement = maker(table)
-    updates = set_(statement.excluded) if set_ else None
-    statement = (statement.on_conflict_do_update(index_elements=list(keys), set_=updates)
-                 if updates else statement.on_conflict_do_nothing(index_elements=list(keys)))
+    statement = _upsert_statement(conn.dialect.name, table, keys, set_)
     if returning is None:
         conn.execute(statement, list(rows))
         return set()
     return set(conn.execute(statement.returning(returning), list(rows)).scalars())
+
+
+def _upsert_statement(
+    dialect: str, table: Table, keys: Sequence[str], set_: Callable[[Any], dict[str, Any]] | None,
+) -> Any:
+    maker = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = maker(table)
+    updates = set_(statement.excluded) if set_ else None
+    return (statement.on_conflict_do_update(index_elements=list(keys), set_=updates)
+            if updates else statement.on_conflict_do_nothing(index_elements=list(keys)))
+
+
+class Upsert:
+    """`upsert` with its statement built once per dialect, for a hot path (building the
+    statement cost more than running it)."""
+
+    def __init__(self, table: Table, keys: Sequence[str],
+                 set_: Callable[[Any], dict[str, Any]] | None = None) -> None:
+        self.table, self.keys, self.set_ = table, tuple(keys), set_
+        self._built: dict[str, Any] = {}
+
+    def __call__(self, conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+        """Insert `rows`; on a key clash update with `set_(excluded)`, or keep the row there."""
+        if not rows:
+            return
+        dialect = conn.dialect.name
+        statement = self._built.get(dialect)
+        if statement is None:  # two threads may both build it: either is as good
+            statement = _upsert_statement(dialect, self.table, self.keys, self.set_)
+            self._built[dialect] = statement
+        conn.execute(statement, list(rows))
 
 
 _local: Counter[str] = Counter()

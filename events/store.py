@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Connection, Engine, Row, func, select
+from sqlalchemy import Connection, Engine, Row, bindparam, func, select
 
 from events.backends import EncodedEvent, backend_for
 from events.projections import Projection, apply_inline
@@ -20,6 +20,15 @@ from events.upcasting import Upcasters
 
 AppendObserver = Callable[[Sequence[str]], None]
 """Told the types of the events an append wrote (not of ids already stored), in order."""
+
+
+# A stream's events, the statement built once: a command reads its stream on every write.
+_STREAM = (
+    select(events)
+    .where(events.c.stream_id == bindparam("stream_id"),
+           events.c.stream_version >= bindparam("from_version"))
+    .order_by(events.c.stream_version)
+)
 
 
 class EventStore:
@@ -126,17 +135,14 @@ class EventStore:
         `to_version` stops at that version (included); `before_position` keeps only the
         events the log held before that global position: the stream as it stood then.
         """
-        query = (
-            select(events)
-            .where(events.c.stream_id == stream_id, events.c.stream_version >= from_version)
-            .order_by(events.c.stream_version)
-        )
+        query = _STREAM
         if to_version is not None:
             query = query.where(events.c.stream_version <= to_version)
         if before_position is not None:
             query = query.where(events.c.position < before_position)
         with self.transaction(conn) as tx:
-            return [self.to_record(row) for row in tx.execute(query)]
+            return [self.to_record(row) for row in tx.execute(
+                query, {"stream_id": stream_id, "from_version": from_version})]
 
     def read_all(
         self, after_position: int = 0, limit: int = 1000, *, conn: Connection | None = None

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, Table, update
+from sqlalchemy import Connection, Table, bindparam, update
 
 from campaign.domain import pledge
 from campaign.domain.codec import from_data
@@ -21,6 +21,13 @@ STATUS_AFTER = {
     pledge.PledgeLapsed.type_name: "lapsed",
     pledge.PledgeCancelled.type_name: "cancelled",
 }
+
+
+# The statements of every pledge and letter, built once.
+_INSERT = pledges.insert()
+_LETTER = (update(pledges).where(pledges.c.pledge_id == bindparam("id"))
+           .values(letters_confirmed=pledges.c.letters_confirmed + 1,
+                   version=bindparam("version")))
 
 
 class PledgesProjection:
@@ -47,7 +54,7 @@ class PledgesProjection:
 
     def _pledged(self, conn: Connection, pledge_id: str, event: pledge.Pledged,
                  version: int) -> None:
-        conn.execute(pledges.insert().values(
+        conn.execute(_INSERT, dict(
             pledge_id=pledge_id, action_id=event.action_id, supporter_id=event.supporter_id,
             status="open", target_ids=list(event.target_ids),
             letters_promised=event.letters_promised, letters_confirmed=0,
@@ -56,8 +63,7 @@ class PledgesProjection:
 
     def _letter(self, conn: Connection, pledge_id: str, event: pledge.LetterConfirmed,
                 version: int) -> None:
-        conn.execute(update(pledges).where(pledges.c.pledge_id == pledge_id).values(
-            letters_confirmed=pledges.c.letters_confirmed + 1, version=version))
+        conn.execute(_LETTER, {"id": pledge_id, "version": version})
 
     def _set(self, conn: Connection, pledge_id: str, stored: StoredEvent, **values: Any) -> None:
         conn.execute(update(pledges).where(pledges.c.pledge_id == pledge_id)

@@ -10,7 +10,7 @@ from sqlalchemy import Connection, Table
 from campaign.infra.tables import stream_directory
 from events import StoredEvent
 from events.projections import Mode
-from events.sql import upsert
+from events.sql import Upsert
 
 
 class StreamDirectory:
@@ -33,8 +33,11 @@ class StreamDirectory:
             })
             row.update(version=event.stream_version, last_position=event.position,
                        last_recorded_at=event.recorded_at)
-        upsert(conn, stream_directory, list(latest.values()), ["stream_id"], lambda new: {
-            "version": new.version,
-            "last_position": new.last_position,
-            "last_recorded_at": new.last_recorded_at,
-        })
+        _UPSERT(conn, list(latest.values()))
+
+
+_UPSERT = Upsert(stream_directory, ["stream_id"], lambda new: {
+    "version": new.version,
+    "last_position": new.last_position,
+    "last_recorded_at": new.last_recorded_at,
+})
