@@ -12,7 +12,8 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Literal
 
-from sqlalchemy import Column, Connection, Engine, Table, text
+from psycopg.rows import namedtuple_row
+from sqlalchemy import Column, Connection, Engine, Select, Table, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -72,6 +73,30 @@ class Upsert:
             statement = _upsert_statement(dialect, self.table, self.keys, self.set_)
             self._built[dialect] = statement
         conn.execute(statement, list(rows))
+
+
+class DriverRead:
+    """A read built once with SQLAlchemy Core and run on the driver's own cursor on
+    PostgreSQL (psycopg), in the connection's transaction: on a hot path SQLAlchemy's
+    execution and result machinery cost more than the query. Elsewhere (SQLite) it runs
+    through SQLAlchemy. Rows are named tuples either way, with the values psycopg and
+    SQLAlchemy both give for the columns' types (read only columns of plain types)."""
+
+    def __init__(self, statement: Select[Any]) -> None:
+        self.statement = statement
+        self._sql: str | None = None
+
+    def rows(self, conn: Connection, params: dict[str, Any]) -> Sequence[Any]:
+        """Every row of the read with `params` bound by name."""
+        if conn.dialect.driver != "psycopg":
+            return conn.execute(self.statement, params).all()
+        if self._sql is None:
+            self._sql = str(self.statement.compile(dialect=conn.dialect))
+        driver: Any = conn.connection.dbapi_connection
+        with driver.cursor(row_factory=namedtuple_row) as cursor:
+            cursor.execute(self._sql, params)
+            found: list[Any] = cursor.fetchall()
+        return found
 
 
 _local: Counter[str] = Counter()

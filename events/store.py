@@ -16,6 +16,7 @@ from events.projections import Projection, apply_inline
 from events.records import ANY, JSON, AppendResult, NewEvent, StoredEvent, as_utc
 from events.schema import events
 from events.serialization import to_json
+from events.sql import DriverRead
 from events.upcasting import Upcasters
 
 AppendObserver = Callable[[Sequence[str]], None]
@@ -23,7 +24,7 @@ AppendObserver = Callable[[Sequence[str]], None]
 
 
 # A stream's events, the statement built once: a command reads its stream on every write.
-_STREAM = (
+_STREAM = DriverRead(
     select(events)
     .where(events.c.stream_id == bindparam("stream_id"),
            events.c.stream_version >= bindparam("from_version"))
@@ -135,14 +136,17 @@ class EventStore:
         `to_version` stops at that version (included); `before_position` keeps only the
         events the log held before that global position: the stream as it stood then.
         """
-        query = _STREAM
+        params = {"stream_id": stream_id, "from_version": from_version}
+        if to_version is None and before_position is None:
+            with self.transaction(conn) as tx:
+                return [self.to_record(row) for row in _STREAM.rows(tx, params)]
+        query = _STREAM.statement
         if to_version is not None:
             query = query.where(events.c.stream_version <= to_version)
         if before_position is not None:
             query = query.where(events.c.position < before_position)
         with self.transaction(conn) as tx:
-            return [self.to_record(row) for row in tx.execute(
-                query, {"stream_id": stream_id, "from_version": from_version})]
+            return [self.to_record(row) for row in tx.execute(query, params)]
 
     def read_all(
         self, after_position: int = 0, limit: int = 1000, *, conn: Connection | None = None

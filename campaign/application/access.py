@@ -18,6 +18,7 @@ from campaign.infra.clock import utc_now
 from campaign.infra.tables import api_tokens, console_sessions, supporters
 from events import as_utc
 from events.keyring import KeyRing
+from events.sql import DriverRead
 
 Role = Literal["viewer", "campaigner", "admin"]
 ROLES: tuple[Role, ...] = ("viewer", "campaigner", "admin")
@@ -262,8 +263,8 @@ class SupporterLinks:
         return found
 
 
-_ERASED = select(supporters.c.erased).where(
-    supporters.c.supporter_id == bindparam("supporter_id"))
+_ERASED = DriverRead(select(supporters.c.erased).where(
+    supporters.c.supporter_id == bindparam("supporter_id")))
 
 
 def supporter_on_file(conn: Connection, supporter_id: str) -> str:
@@ -272,7 +273,7 @@ def supporter_on_file(conn: Connection, supporter_id: str) -> str:
     Erasure (by the person, a campaigner or the retention rule) ends every link at once,
     however long its signature would still be valid.
     """
-    erased = conn.execute(_ERASED, {"supporter_id": supporter_id}).scalar_one_or_none()
-    if erased is None or erased:
+    found = _ERASED.rows(conn, {"supporter_id": supporter_id})
+    if not found or found[0].erased:
         raise AuthError("this link is no longer valid")
     return supporter_id

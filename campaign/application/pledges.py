@@ -22,12 +22,13 @@ from campaign.domain.base import DomainError
 from campaign.domain.codec import from_data
 from campaign.infra.tables import action_targets, actions, pledges, supporters
 from events import NO_STREAM, StoredEvent, Subscription, as_utc
+from events.sql import DriverRead
 
 # What a pledge's decision needs, in one read built once: the action's facts and its current
 # targets in document order (one row each), the supporter's standing, and whether the pledge
 # exists already (the pledges read model is written in each pledge's append transaction, so
 # no row means no stream: nothing to replay).
-_PLEDGE_FACTS = (
+_PLEDGE_FACTS = DriverRead(
     select(actions.c.status, actions.c.deadline_at, supporters.c.erased, supporters.c.consented,
            pledges.c.version.label("pledge_version"), action_targets.c.target_id)
     .select_from(
@@ -80,8 +81,8 @@ def _pledge(
     not read, and it is appended expecting no stream.
     """
     stream_id = pledge.pledge_stream(action_id, supporter_id)
-    rows = tx.execute(_PLEDGE_FACTS, {"action_id": action_id, "supporter_id": supporter_id,
-                                      "pledge_id": stream_id.removeprefix("pledge-")}).all()
+    rows = _PLEDGE_FACTS.rows(tx, {"action_id": action_id, "supporter_id": supporter_id,
+                                   "pledge_id": stream_id.removeprefix("pledge-")})
     if supporter:
         standing = rows[0] if rows and rows[0].consented is not None else None
         _require_standing(standing or require_supporter(tx, supporter_id))
@@ -120,7 +121,7 @@ class SentLetter:
 _ISSUED_ON = select(actions.c.issued_on).where(actions.c.action_id == bindparam("action_id"))
 
 # The pledge's owner and action, and the action's issue date, in one read built once.
-_LETTER_FACTS = (
+_LETTER_FACTS = DriverRead(
     select(pledges.c.supporter_id, pledges.c.action_id, actions.c.issued_on)
     .select_from(pledges.outerjoin(actions, actions.c.action_id == pledges.c.action_id))
     .where(pledges.c.pledge_id == bindparam("pledge_id"))
@@ -156,9 +157,10 @@ def confirm_letter_on_pledge(
     """
 
     def attempt(tx: Connection) -> Outcome:
-        facts = tx.execute(_LETTER_FACTS, {"pledge_id": pledge_id}).one_or_none()
-        if facts is None:
+        found = _LETTER_FACTS.rows(tx, {"pledge_id": pledge_id})
+        if not found:
             raise NotFound(f"no pledge {pledge_id}")
+        facts = found[0]
         allowed(facts.supporter_id, facts.action_id)
         if facts.issued_on is None:
             raise NotFound(f"no action {facts.action_id}")
