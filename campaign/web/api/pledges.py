@@ -18,6 +18,7 @@ from typing import Any, TypeVar, cast
 import marshmallow as ma
 from flask import g, request
 from sqlalchemy import Connection, select
+from werkzeug.exceptions import BadRequest
 
 from campaign.application.access import Caller
 from campaign.application.commands import Outcome
@@ -195,18 +196,24 @@ def confirm_letter(
     """
     sent = SentLetter(letter.get("letter_id") or str(uuid.uuid4()), letter["target_id"],
                       letter["channel"], letter["sent_on"])
+    try:
+        expected, malformed = expected_version(), None
+    except BadRequest as exc:  # told only after 404 and 403, as when it was read later
+        expected, malformed = None, exc
+
+    def allowed(supporter_id: str, action_id: str) -> None:
+        """403 unless the caller pledged it, with the link of its action."""
+        if supporter_id != g.caller.id:
+            raise Forbidden("only the supporter who pledged can confirm its letters")
+        _require_link_for(action_id)
+        if malformed is not None:
+            raise malformed
+
     with rules_on_fields(LETTER_DATE_RULES):
-        outcome = confirm_letter_on_pledge(
-            container().commands, pledge_id, sent, meta(), utc_now(), _letter_allowed,
-            expected_version=expected_version(), conn=g.get("conn"))
+        outcome = confirm_letter_on_pledge(container().commands, pledge_id, sent, meta(),
+                                           utc_now(), allowed, expected_version=expected,
+                                           conn=g.get("conn"))
     return _written(outcome)
-
-
-def _letter_allowed(supporter_id: str, action_id: str) -> None:
-    """403 unless the caller pledged it, with the link of its action."""
-    if supporter_id != g.caller.id:
-        raise Forbidden("only the supporter who pledged can confirm its letters")
-    _require_link_for(action_id)
 
 
 def _written(outcome: Outcome) -> tuple[dict[str, Any], int, dict[str, str]]:
