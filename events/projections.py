@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from sqlalchemy import Connection, Table, delete
@@ -29,6 +30,30 @@ class Projection(Protocol):
     def apply(self, conn: Connection, events: Sequence[StoredEvent]) -> None: ...
 
 
+@dataclass(frozen=True)
+class FoldedWrite:
+    """A projection's writes for some event types as one SQL statement that a backend able
+    to (PostgreSQL) runs inside the append's own statement, as a data-modifying CTE: no
+    round trip and no statement of their own. `sql` reads the appended rows from
+    `inserted(position, stream_id, stream_version, type, data, recorded_at)` (`data` is the
+    stored JSON); it must write what `apply` writes for those types, and nothing when
+    `inserted` holds none of them. A projection offers one as its `folded` attribute.
+    """
+
+    event_types: frozenset[str] | None  # None: every type
+    sql: str
+
+    def handles(self, event_type: str) -> bool:
+        """Whether the statement writes for events of `event_type`."""
+        return self.event_types is None or event_type in self.event_types
+
+
+def folded_write(projection: Projection) -> FoldedWrite | None:
+    """The projection's folded write, if it offers one (an optional attribute)."""
+    folded = getattr(projection, "folded", None)
+    return folded if isinstance(folded, FoldedWrite) else None
+
+
 def relevant(projection: Projection, batch: Iterable[StoredEvent]) -> list[StoredEvent]:
     """The events of `batch` that `projection` handles."""
     types = projection.event_types
@@ -36,12 +61,20 @@ def relevant(projection: Projection, batch: Iterable[StoredEvent]) -> list[Store
 
 
 def apply_inline(
-    conn: Connection, projections: Sequence[Projection], batch: Sequence[StoredEvent]
+    conn: Connection, projections: Sequence[Projection], batch: Sequence[StoredEvent],
+    *, folded: bool = False,
 ) -> None:
-    """Update every inline projection for a just-appended batch, in the append's transaction."""
+    """Update every inline projection for a just-appended batch, in the append's transaction.
+
+    `folded`: the append's statement ran the projections' folded writes already, so the
+    events they handled are left out.
+    """
     for projection in projections:
         if projection.mode == "inline":
             handled = relevant(projection, batch)
+            write = folded_write(projection) if folded else None
+            if write is not None:
+                handled = [e for e in handled if not write.handles(e.type)]
             if handled:
                 projection.apply(conn, handled)
 

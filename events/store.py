@@ -12,7 +12,7 @@ from uuid import UUID
 from sqlalchemy import Connection, Engine, Row, bindparam, func, select
 
 from events.backends import EncodedEvent, backend_for
-from events.projections import Projection, apply_inline
+from events.projections import Projection, apply_inline, folded_write
 from events.records import ANY, JSON, AppendResult, NewEvent, StoredEvent, as_utc
 from events.schema import events
 from events.serialization import to_json
@@ -88,14 +88,16 @@ class EventStore:
         if not new_events:
             raise ValueError("append needs at least one event")
         batch = [_encode(e) for e in new_events]
-        if conn is None and self.backend.appends_in_one_statement and not self._inline_for(batch):
+        folded = self._folded()
+        if (conn is None and self.backend.appends_in_one_statement
+                and not self._inline_for(batch, folded)):
             # One statement is its own transaction: no BEGIN, no COMMIT, one round trip.
             with self._autocommit.connect() as own:
-                appended = self.backend.append(own, stream_id, batch, expected_version)
+                appended = self.backend.append(own, stream_id, batch, expected_version, folded)
             self._observe(appended[0].existing, batch)
             return AppendResult([a.position for a in appended], appended[-1].stream_version)
         with self.transaction(conn) as tx:
-            appended = self.backend.append(tx, stream_id, batch, expected_version)
+            appended = self.backend.append(tx, stream_id, batch, expected_version, folded)
             if not appended[0].existing:
                 stored = [
                     self._record(
@@ -104,7 +106,7 @@ class EventStore:
                     )
                     for a, e in zip(appended, batch, strict=True)
                 ]
-                apply_inline(tx, self.projections, stored)
+                apply_inline(tx, self.projections, stored, folded=bool(folded))
         self._observe(appended[0].existing, batch)
         return AppendResult([a.position for a in appended], appended[-1].stream_version)
 
@@ -119,13 +121,27 @@ class EventStore:
         for observer in self.observers:
             observer(types)
 
-    def _inline_for(self, batch: Sequence[EncodedEvent]) -> bool:
-        """Whether an inline projection wants any event of the batch."""
-        return any(
-            p.mode == "inline" and (p.event_types is None
-                                    or any(e.type in p.event_types for e in batch))
-            for p in self.projections
-        )
+    def _folded(self) -> tuple[str, ...]:
+        """The writes of inline projections that the backend runs in the append's own
+        statement (read each time: projections may be added after the store is built)."""
+        if not self.backend.folds_writes:
+            return ()
+        writes = (folded_write(p) for p in self.projections if p.mode == "inline")
+        return tuple(w.sql for w in writes if w is not None)
+
+    def _inline_for(self, batch: Sequence[EncodedEvent], folded: Sequence[str]) -> bool:
+        """Whether an inline projection wants any event of the batch that the append's
+        statement does not write for it."""
+        return any(self._wants(p, e.type, bool(folded)) for p in self.projections for e in batch)
+
+    @staticmethod
+    def _wants(projection: Projection, event_type: str, folding: bool) -> bool:
+        if projection.mode != "inline":
+            return False
+        if projection.event_types is not None and event_type not in projection.event_types:
+            return False
+        write = folded_write(projection) if folding else None
+        return write is None or not write.handles(event_type)
 
     def read_stream(
         self, stream_id: str, from_version: int = 1, *, to_version: int | None = None,

@@ -13,7 +13,7 @@ from campaign.domain import pledge
 from campaign.domain.codec import from_data
 from campaign.infra.tables import action_counters, letters_per_target_day, pledges, target_letters
 from events import StoredEvent
-from events.projections import Mode
+from events.projections import FoldedWrite, Mode
 from events.sql import upsert
 
 STATUS_AFTER = {
@@ -37,6 +37,18 @@ class PledgesProjection:
     mode: Mode = "inline"
     tables: Sequence[Table] = (pledges,)
     event_types: frozenset[str] | None = frozenset(e.type_name for e in pledge.EVENTS)
+
+    # On PostgreSQL a new pledge's row is inserted inside the append's statement: what
+    # `_pledged` writes, from the stored event.
+    folded = FoldedWrite(frozenset({pledge.Pledged.type_name}), f"""
+  INSERT INTO pledges (pledge_id, action_id, supporter_id, status, target_ids,
+                       letters_promised, letters_confirmed, pledged_at, due_at, version)
+  SELECT CASE WHEN left(stream_id, 7) = 'pledge-' THEN substr(stream_id, 8)
+              ELSE stream_id END,
+         data->>'action_id', data->>'supporter_id', 'open', (data->'target_ids')::json,
+         (data->>'letters_promised')::integer, 0, (data->>'pledged_at')::timestamptz,
+         (data->>'due_at')::timestamptz, stream_version
+    FROM inserted WHERE type = '{pledge.Pledged.type_name}'""")
 
     def apply(self, conn: Connection, events: Sequence[StoredEvent]) -> None:
         """Apply each pledge event in order."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -55,9 +56,11 @@ class Backend(Protocol):
 
     commits_in_position_order: bool
     appends_in_one_statement: bool  # then an append needs no surrounding transaction
+    folds_writes: bool  # then `append` runs `folded` statements in the append's own
 
     def append(
-        self, conn: Connection, stream_id: str, events: list[EncodedEvent], expected: int
+        self, conn: Connection, stream_id: str, events: list[EncodedEvent], expected: int,
+        folded: Sequence[str] = (),
     ) -> list[Appended]: ...
 
     def read_tail(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import psycopg
@@ -42,8 +43,8 @@ inserted AS (
     FROM batch CROSS JOIN state
    WHERE state.found = 0 AND %(expected)s IN (-1, state.version)
    ORDER BY batch.n
-  RETURNING position, stream_version, recorded_at
-)
+  RETURNING position, stream_id, stream_version, type, data, recorded_at
+){folded}
 SELECT 'inserted' AS kind, position, stream_version, recorded_at, NULL AS stream_id
   FROM inserted
 UNION ALL SELECT 'existing', position, stream_version, recorded_at, stream_id FROM existing
@@ -79,20 +80,27 @@ class PostgresBackend:
     # Positions come from a sequence, and transactions commit in any order.
     commits_in_position_order = False
     appends_in_one_statement = True
+    folds_writes = True
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._statements: dict[tuple[str, ...], str] = {}
 
     def append(
-        self, conn: Connection, stream_id: str, batch: list[EncodedEvent], expected: int
+        self, conn: Connection, stream_id: str, batch: list[EncodedEvent], expected: int,
+        folded: Sequence[str] = (),
     ) -> list[Appended]:
-        """Check ids and version and insert, in one statement; translate what it found."""
+        """Check ids and version and insert, in one statement; translate what it found.
+
+        `folded` statements run in that statement too, as data-modifying CTEs reading the
+        rows it inserted (events.projections.FoldedWrite).
+        """
         params = {"stream_id": stream_id, "expected": expected, "batch": _batch_json(batch)}
         # The driver's own cursor on SQLAlchemy's connection (same transaction): on the
         # hottest path of the store, SQLAlchemy's result machinery cost more than the query.
         try:
             with conn.connection.dbapi_connection.cursor() as cursor:  # type: ignore[union-attr]
-                cursor.execute(_APPEND, params)
+                cursor.execute(self._statement(tuple(folded)), params)
                 rows: list[tuple[Any, ...]] = cursor.fetchall()
         except psycopg.errors.UniqueViolation:
             # A concurrent writer got there first and has committed: a fresh read sees it.
@@ -111,6 +119,14 @@ class PostgresBackend:
                     f"some event ids of the batch for {stream_id!r} are stored")
             return sorted(by_kind["existing"], key=lambda a: a.stream_version)
         raise ConcurrencyError(stream_id, expected, by_kind["state"][0].stream_version)
+
+    def _statement(self, folded: tuple[str, ...]) -> str:
+        """The append with `folded` as CTEs of its own, built once per set."""
+        statement = self._statements.get(folded)
+        if statement is None:  # two threads may both build it: either is as good
+            ctes = "".join(f",\nfolded_{n} AS (\n{sql}\n)" for n, sql in enumerate(folded))
+            statement = self._statements[folded] = _APPEND.format(folded=ctes)
+        return statement
 
     def read_tail(
         self, conn: Connection, after: int, limit: int

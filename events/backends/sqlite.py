@@ -21,14 +21,18 @@ class SqliteBackend:
 
     commits_in_position_order = True
     appends_in_one_statement = False
+    folds_writes = False
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
     def append(
-        self, conn: Connection, stream_id: str, batch: list[EncodedEvent], expected: int
+        self, conn: Connection, stream_id: str, batch: list[EncodedEvent], expected: int,
+        folded: Sequence[str] = (),
     ) -> list[Appended]:
         """Check ids and version, then insert; the write lock makes the two steps atomic."""
+        if folded:
+            raise ValueError("SQLite runs no folded writes: apply the projections instead")
         ids = [e.event_id for e in batch]
         stored = conn.execute(
             select(events.c.event_id, events.c.stream_id, events.c.position,

@@ -289,3 +289,49 @@ def test_a_refused_letter_leaves_the_callers_transaction_usable(demo: Container)
 def _version(conn: Connection, owner: str) -> int:
     return int(conn.execute(select(pledges.c.version)
                             .where(pledges.c.supporter_id == owner)).scalar_one())
+
+
+def rows_of(container: Container, stream_id: str) -> dict[str, Any]:
+    """The pledge's read-model row and its stream's directory row, whole."""
+    with container.engine.connect() as conn:
+        row = conn.execute(select(pledges).where(
+            pledges.c.pledge_id == stream_id.removeprefix("pledge-"))).one()
+        directory = conn.execute(select(stream_directory)
+                                 .where(stream_directory.c.stream_id == stream_id)).one()
+    return {"pledge": dict(row._mapping), "directory": dict(directory._mapping)}
+
+
+@pytest.mark.parametrize("target_ids", [(), (TARGETS[1], TARGETS[0], TARGETS[1])])
+def test_a_pledges_read_model_rows_equal_what_its_projections_apply_writes(
+        demo: Container, target_ids: tuple[str, ...]) -> None:
+    supporter_id = supporter(demo)
+    outcome = pledge_as_supporter(demo.commands, ACTION, supporter_id, target_ids, 3, META, NOW)
+    demo.commands.handle(pledge.ConfirmLetter(
+        action_id=ACTION, supporter_id=supporter_id, letter_id="letter-1",
+        target_id=outcome.state.target_ids[0], channel="email", sent_on=NOW.date(),
+        confirmed_at=NOW, action_issued_on=seed.ISSUED_ON), META)
+    stream_id = outcome.stream_id
+    live = rows_of(demo, stream_id)
+    store = demo.commands.store
+    written_by = [p for p in store.projections if p.name in ("pledges", "stream_directory")]
+    with demo.engine.begin() as conn:
+        conn.execute(pledges.delete().where(pledges.c.pledge_id == live["pledge"]["pledge_id"]))
+        conn.execute(stream_directory.delete().where(stream_directory.c.stream_id == stream_id))
+        stored = store.read_stream(stream_id, conn=conn)
+        for projection in written_by:
+            projection.apply(conn, stored)
+    assert len(written_by) == 2
+    assert rows_of(demo, stream_id) == live
+
+
+def test_on_postgresql_a_new_pledge_writes_its_read_models_in_the_appends_statement(
+        demo: Container, statements: list[str]) -> None:
+    supporter_id = supporter(demo)
+    statements.clear()
+    pledge_as_supporter(demo.commands, ACTION, supporter_id, (), 1, META, NOW)
+    writes = [s for s in statements
+              if s.lstrip().upper().startswith("INSERT") and ("pledges" in s
+                                                               or "stream_directory" in s)]
+    folding = demo.engine.dialect.name == "postgresql"
+    assert (writes == []) is folding
+    assert rows_of(demo, pledge.pledge_stream(ACTION, supporter_id))["pledge"]["status"] == "open"
