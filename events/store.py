@@ -12,7 +12,7 @@ from uuid import UUID
 from sqlalchemy import Connection, Engine, Row, bindparam, func, select
 
 from events.backends import EncodedEvent, backend_for
-from events.projections import Projection, apply_inline, folded_write
+from events.projections import FoldedWrite, Projection, apply_inline, fold_plan
 from events.records import ANY, JSON, AppendResult, NewEvent, StoredEvent, as_utc
 from events.schema import events
 from events.serialization import to_json
@@ -88,9 +88,11 @@ class EventStore:
         if not new_events:
             raise ValueError("append needs at least one event")
         batch = [_encode(e) for e in new_events]
-        folded = self._folded()
+        plan = fold_plan(self.projections, [e.type for e in batch]) \
+            if self.backend.folds_writes else {}
+        folded = tuple(w.sql for w in plan.values())
         if (conn is None and self.backend.appends_in_one_statement
-                and not self._inline_for(batch, folded)):
+                and not self._inline_for(batch, plan)):
             # One statement is its own transaction: no BEGIN, no COMMIT, one round trip.
             with self._autocommit.connect() as own:
                 appended = self.backend.append(own, stream_id, batch, expected_version, folded)
@@ -106,7 +108,7 @@ class EventStore:
                     )
                     for a, e in zip(appended, batch, strict=True)
                 ]
-                apply_inline(tx, self.projections, stored, folded=bool(folded))
+                apply_inline(tx, self.projections, stored, folded=plan)
         self._observe(appended[0].existing, batch)
         return AppendResult([a.position for a in appended], appended[-1].stream_version)
 
@@ -121,26 +123,18 @@ class EventStore:
         for observer in self.observers:
             observer(types)
 
-    def _folded(self) -> tuple[str, ...]:
-        """The writes of inline projections that the backend runs in the append's own
-        statement (read each time: projections may be added after the store is built)."""
-        if not self.backend.folds_writes:
-            return ()
-        writes = (folded_write(p) for p in self.projections if p.mode == "inline")
-        return tuple(w.sql for w in writes if w is not None)
-
-    def _inline_for(self, batch: Sequence[EncodedEvent], folded: Sequence[str]) -> bool:
+    def _inline_for(self, batch: Sequence[EncodedEvent], plan: dict[str, FoldedWrite]) -> bool:
         """Whether an inline projection wants any event of the batch that the append's
-        statement does not write for it."""
-        return any(self._wants(p, e.type, bool(folded)) for p in self.projections for e in batch)
+        statement does not write for it (`plan`, from `fold_plan`)."""
+        return any(self._wants(p, e.type, plan.get(p.name))
+                   for p in self.projections for e in batch)
 
     @staticmethod
-    def _wants(projection: Projection, event_type: str, folding: bool) -> bool:
+    def _wants(projection: Projection, event_type: str, write: FoldedWrite | None) -> bool:
         if projection.mode != "inline":
             return False
         if projection.event_types is not None and event_type not in projection.event_types:
             return False
-        write = folded_write(projection) if folding else None
         return write is None or not write.handles(event_type)
 
     def read_stream(

@@ -30,6 +30,10 @@ _LETTER = (update(pledges).where(pledges.c.pledge_id == bindparam("id"))
                    version=bindparam("version")))
 
 
+# A pledge's id from its stream's id, in SQL (as `removeprefix("pledge-")`).
+_PLEDGE_ID = "CASE WHEN left(stream_id, 7) = 'pledge-' THEN substr(stream_id, 8) ELSE stream_id END"
+
+
 class PledgesProjection:
     """Pledge rows (status, due time) for the API and the deadline scans."""
 
@@ -38,17 +42,24 @@ class PledgesProjection:
     tables: Sequence[Table] = (pledges,)
     event_types: frozenset[str] | None = frozenset(e.type_name for e in pledge.EVENTS)
 
-    # On PostgreSQL a new pledge's row is inserted inside the append's statement: what
-    # `_pledged` writes, from the stored event.
-    folded = FoldedWrite(frozenset({pledge.Pledged.type_name}), f"""
+    # On PostgreSQL a new pledge's row and a letter's count are written inside the append's
+    # statement: what `_pledged` and `_letter` write, from the stored events.
+    folded = (
+        FoldedWrite(frozenset({pledge.Pledged.type_name}), f"""
   INSERT INTO pledges (pledge_id, action_id, supporter_id, status, target_ids,
                        letters_promised, letters_confirmed, pledged_at, due_at, version)
-  SELECT CASE WHEN left(stream_id, 7) = 'pledge-' THEN substr(stream_id, 8)
-              ELSE stream_id END,
-         data->>'action_id', data->>'supporter_id', 'open', (data->'target_ids')::json,
-         (data->>'letters_promised')::integer, 0, (data->>'pledged_at')::timestamptz,
-         (data->>'due_at')::timestamptz, stream_version
-    FROM inserted WHERE type = '{pledge.Pledged.type_name}'""")
+  SELECT {_PLEDGE_ID}, data->>'action_id', data->>'supporter_id', 'open',
+         (data->'target_ids')::json, (data->>'letters_promised')::integer, 0,
+         (data->>'pledged_at')::timestamptz, (data->>'due_at')::timestamptz, stream_version
+    FROM inserted WHERE type = '{pledge.Pledged.type_name}'"""),
+        FoldedWrite(frozenset({pledge.LetterConfirmed.type_name}), f"""
+  UPDATE pledges SET letters_confirmed = pledges.letters_confirmed + letters.n,
+                     version = letters.version
+    FROM (SELECT {_PLEDGE_ID} AS pledge_id, count(*) AS n, max(stream_version) AS version
+            FROM inserted WHERE type = '{pledge.LetterConfirmed.type_name}'
+           GROUP BY stream_id) AS letters
+   WHERE pledges.pledge_id = letters.pledge_id"""),
+    )
 
     def apply(self, conn: Connection, events: Sequence[StoredEvent]) -> None:
         """Apply each pledge event in order."""

@@ -23,7 +23,7 @@ class StreamDirectory:
     event_types: frozenset[str] | None = None  # every stream counts
 
     # On PostgreSQL the upsert runs inside the append's statement: what `apply` writes.
-    folded = FoldedWrite(None, """
+    folded = (FoldedWrite(None, """
   INSERT INTO stream_directory (stream_id, category, version, last_position,
                                 first_recorded_at, last_recorded_at)
   SELECT stream_id, split_part(stream_id, '-', 1), max(stream_version), max(position),
@@ -31,7 +31,7 @@ class StreamDirectory:
     FROM inserted GROUP BY stream_id
   ON CONFLICT (stream_id) DO UPDATE
      SET version = excluded.version, last_position = excluded.last_position,
-         last_recorded_at = excluded.last_recorded_at""")
+         last_recorded_at = excluded.last_recorded_at"""),)
 
     def apply(self, conn: Connection, events: Sequence[StoredEvent]) -> None:
         """One upsert per stream touched by the batch."""

@@ -301,17 +301,20 @@ def rows_of(container: Container, stream_id: str) -> dict[str, Any]:
     return {"pledge": dict(row._mapping), "directory": dict(directory._mapping)}
 
 
-@pytest.mark.parametrize("target_ids", [(), (TARGETS[1], TARGETS[0], TARGETS[1])])
+@pytest.mark.parametrize(("target_ids", "letters"),
+                         [((), 3), ((TARGETS[1], TARGETS[0], TARGETS[1]), 1)])
 def test_a_pledges_read_model_rows_equal_what_its_projections_apply_writes(
-        demo: Container, target_ids: tuple[str, ...]) -> None:
+        demo: Container, target_ids: tuple[str, ...], letters: int) -> None:
     supporter_id = supporter(demo)
-    outcome = pledge_as_supporter(demo.commands, ACTION, supporter_id, target_ids, 3, META, NOW)
+    outcome = pledge_as_supporter(demo.commands, ACTION, supporter_id, target_ids, letters,
+                                  META, NOW)
     demo.commands.handle(pledge.ConfirmLetter(
         action_id=ACTION, supporter_id=supporter_id, letter_id="letter-1",
         target_id=outcome.state.target_ids[0], channel="email", sent_on=NOW.date(),
         confirmed_at=NOW, action_issued_on=seed.ISSUED_ON), META)
     stream_id = outcome.stream_id
     live = rows_of(demo, stream_id)
+    assert live["pledge"]["status"] == ("fulfilled" if letters == 1 else "open")
     store = demo.commands.store
     written_by = [p for p in store.projections if p.name in ("pledges", "stream_directory")]
     with demo.engine.begin() as conn:
@@ -324,14 +327,18 @@ def test_a_pledges_read_model_rows_equal_what_its_projections_apply_writes(
     assert rows_of(demo, stream_id) == live
 
 
-def test_on_postgresql_a_new_pledge_writes_its_read_models_in_the_appends_statement(
+def test_on_postgresql_a_pledge_and_a_letter_write_their_read_models_in_the_appends_statement(
         demo: Container, statements: list[str]) -> None:
     supporter_id = supporter(demo)
     statements.clear()
-    pledge_as_supporter(demo.commands, ACTION, supporter_id, (), 1, META, NOW)
-    writes = [s for s in statements
-              if s.lstrip().upper().startswith("INSERT") and ("pledges" in s
-                                                               or "stream_directory" in s)]
+    outcome = pledge_as_supporter(demo.commands, ACTION, supporter_id, (), 2, META, NOW)
+    demo.commands.handle(pledge.ConfirmLetter(
+        action_id=ACTION, supporter_id=supporter_id, letter_id="letter-1",
+        target_id=outcome.state.target_ids[0], channel="post", sent_on=NOW.date(),
+        confirmed_at=NOW, action_issued_on=seed.ISSUED_ON), META)
+    writes = [s for s in statements if s.lstrip().upper().startswith(("INSERT", "UPDATE"))
+              and ("pledges" in s or "stream_directory" in s)]
     folding = demo.engine.dialect.name == "postgresql"
     assert (writes == []) is folding
-    assert rows_of(demo, pledge.pledge_stream(ACTION, supporter_id))["pledge"]["status"] == "open"
+    row = rows_of(demo, outcome.stream_id)["pledge"]
+    assert (row["status"], row["letters_confirmed"], row["version"]) == ("open", 1, 2)
