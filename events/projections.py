@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from sqlalchemy import Connection, Table, delete
@@ -40,6 +41,48 @@ def fields_read(projection: Projection) -> frozenset[str]:
     return EVENT_FIELDS if reads is None else reads
 
 
+@dataclass(frozen=True)
+class FoldedWrite:
+    """A projection's writes for some event types as one SQL statement that a backend able
+    to (PostgreSQL) runs inside the append's own statement, as a data-modifying CTE: no
+    round trip and no statement of their own. `sql` reads the appended rows from
+    `inserted(position, stream_id, stream_version, type, data, recorded_at)` (`data` is the
+    stored JSON); it must write what `apply` writes for those types. A projection offers
+    them as its optional `folded` attribute (a tuple); `fold_plan` picks the ones to run.
+    """
+
+    event_types: frozenset[str] | None  # None: every type
+    sql: str
+
+    def handles(self, event_type: str) -> bool:
+        """Whether the statement writes for events of `event_type`."""
+        return self.event_types is None or event_type in self.event_types
+
+
+def fold_plan(projections: Sequence[Projection], types: Sequence[str]) -> dict[str, FoldedWrite]:
+    """For a batch of events of `types` (in order), the folded write to run for each inline
+    projection, by projection name.
+
+    At most one per projection, and only when the events it handles come before the
+    projection's other events of the batch: its statement runs before `apply` gets the
+    rest, and sibling CTEs do not see each other's rows.
+    """
+    plan: dict[str, FoldedWrite] = {}
+    for projection in projections:
+        writes: tuple[FoldedWrite, ...] = getattr(projection, "folded", ())
+        if projection.mode != "inline" or not writes:
+            continue
+        wanted = [t for t in types
+                  if projection.event_types is None or t in projection.event_types]
+        first = next((w for w in writes if wanted and w.handles(wanted[0])), None)
+        if first is None:
+            continue
+        handled = [first.handles(t) for t in wanted]
+        if False not in handled or all(not h for h in handled[handled.index(False):]):
+            plan[projection.name] = first
+    return plan
+
+
 def relevant(projection: Projection, batch: Iterable[StoredEvent]) -> list[StoredEvent]:
     """The events of `batch` that `projection` handles."""
     types = projection.event_types
@@ -47,12 +90,20 @@ def relevant(projection: Projection, batch: Iterable[StoredEvent]) -> list[Store
 
 
 def apply_inline(
-    conn: Connection, projections: Sequence[Projection], batch: Sequence[StoredEvent]
+    conn: Connection, projections: Sequence[Projection], batch: Sequence[StoredEvent],
+    *, folded: Mapping[str, FoldedWrite] | None = None,
 ) -> None:
-    """Update every inline projection for a just-appended batch, in the append's transaction."""
+    """Update every inline projection for a just-appended batch, in the append's transaction.
+
+    `folded`: the writes the append's statement ran already (`fold_plan`), by projection
+    name; the events they handled are left out.
+    """
     for projection in projections:
         if projection.mode == "inline":
             handled = relevant(projection, batch)
+            write = folded.get(projection.name) if folded else None
+            if write is not None:
+                handled = [e for e in handled if not write.handles(e.type)]
             if handled:
                 projection.apply(conn, handled)
 

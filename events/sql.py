@@ -13,7 +13,8 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Literal
 
-from sqlalchemy import Column, Connection, Engine, Table, bindparam, text
+from psycopg.rows import namedtuple_row
+from sqlalchemy import Column, Connection, Engine, Select, Table, bindparam, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -37,11 +38,7 @@ def upsert(
     """
     if not rows:
         return set()
-    maker = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    statement = maker(table)
-    updates = set_(statement.excluded) if set_ else None
-    statement = (statement.on_conflict_do_update(index_elements=list(keys), set_=updates)
-                 if updates else statement.on_conflict_do_nothing(index_elements=list(keys)))
+    statement = _upsert_statement(conn.dialect.name, table, keys, set_)
     if returning is None:
         # RETURNING makes SQLAlchemy send many rows per statement ("insertmanyvalues"),
         # not one statement per row: thousands of rows in a few round trips.
@@ -81,6 +78,61 @@ def update_rows(conn: Connection, table: Table, key: str,
         statement = (table.update().where(table.c[key] == bindparam("k"))
                      .values({n: bindparam(f"v_{n}", type_=table.c[n].type) for n in names}))
         conn.execute(statement, batch)
+
+
+def _upsert_statement(
+    dialect: str, table: Table, keys: Sequence[str], set_: Callable[[Any], dict[str, Any]] | None,
+) -> Any:
+    maker = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = maker(table)
+    updates = set_(statement.excluded) if set_ else None
+    return (statement.on_conflict_do_update(index_elements=list(keys), set_=updates)
+            if updates else statement.on_conflict_do_nothing(index_elements=list(keys)))
+
+
+class Upsert:
+    """`upsert` with its statement built once per dialect, for a hot path (building the
+    statement cost more than running it)."""
+
+    def __init__(self, table: Table, keys: Sequence[str],
+                 set_: Callable[[Any], dict[str, Any]] | None = None) -> None:
+        self.table, self.keys, self.set_ = table, tuple(keys), set_
+        self._built: dict[str, Any] = {}
+
+    def __call__(self, conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+        """Insert `rows`; on a key clash update with `set_(excluded)`, or keep the row there."""
+        if not rows:
+            return
+        dialect = conn.dialect.name
+        statement = self._built.get(dialect)
+        if statement is None:  # two threads may both build it: either is as good
+            statement = _upsert_statement(dialect, self.table, self.keys, self.set_)
+            self._built[dialect] = statement
+        conn.execute(statement, list(rows))
+
+
+class DriverRead:
+    """A read built once with SQLAlchemy Core and run on the driver's own cursor on
+    PostgreSQL (psycopg), in the connection's transaction: on a hot path SQLAlchemy's
+    execution and result machinery cost more than the query. Elsewhere (SQLite) it runs
+    through SQLAlchemy. Rows are named tuples either way, with the values psycopg and
+    SQLAlchemy both give for the columns' types (read only columns of plain types)."""
+
+    def __init__(self, statement: Select[Any]) -> None:
+        self.statement = statement
+        self._sql: str | None = None
+
+    def rows(self, conn: Connection, params: dict[str, Any]) -> Sequence[Any]:
+        """Every row of the read with `params` bound by name."""
+        if conn.dialect.driver != "psycopg":
+            return conn.execute(self.statement, params).all()
+        if self._sql is None:
+            self._sql = str(self.statement.compile(dialect=conn.dialect))
+        driver: Any = conn.connection.dbapi_connection
+        with driver.cursor(row_factory=namedtuple_row) as cursor:
+            cursor.execute(self._sql, params)
+            found: list[Any] = cursor.fetchall()
+        return found
 
 
 _local: Counter[str] = Counter()

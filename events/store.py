@@ -9,13 +9,14 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Connection, Engine, Row, func, select
+from sqlalchemy import Connection, Engine, Row, bindparam, func, select
 
 from events.backends import EncodedEvent, backend_for
-from events.projections import Projection, apply_inline
+from events.projections import FoldedWrite, Projection, apply_inline, fold_plan
 from events.records import ANY, EVENT_FIELDS, JSON, AppendResult, NewEvent, StoredEvent, as_utc
 from events.schema import events
 from events.serialization import to_json
+from events.sql import DriverRead
 from events.upcasting import Upcasters
 
 UNREAD: dict[str, Any] = {
@@ -25,6 +26,15 @@ UNREAD: dict[str, Any] = {
 
 AppendObserver = Callable[[Sequence[str]], None]
 """Told the types of the events an append wrote (not of ids already stored), in order."""
+
+
+# A stream's events, the statement built once: a command reads its stream on every write.
+_STREAM = DriverRead(
+    select(events)
+    .where(events.c.stream_id == bindparam("stream_id"),
+           events.c.stream_version >= bindparam("from_version"))
+    .order_by(events.c.stream_version)
+)
 
 
 class EventStore:
@@ -82,13 +92,16 @@ class EventStore:
         if not new_events:
             raise ValueError("append needs at least one event")
         batch = [_encode(e) for e in new_events]
-        if conn is None and not self._inline_for(batch):
+        plan = fold_plan(self.projections, [e.type for e in batch]) \
+            if self.backend.folds_writes else {}
+        folded = tuple(w.sql for w in plan.values())
+        if conn is None and not self._inline_for(batch, plan):
             # Nothing else to write in the same transaction: the backend's cheapest commit.
-            appended = self.backend.append_alone(stream_id, batch, expected_version)
+            appended = self.backend.append_alone(stream_id, batch, expected_version, folded)
             self._observe(appended[0].existing, batch)
             return AppendResult([a.position for a in appended], appended[-1].stream_version)
         with self.transaction(conn) as tx:
-            appended = self.backend.append(tx, stream_id, batch, expected_version)
+            appended = self.backend.append(tx, stream_id, batch, expected_version, folded)
             if not appended[0].existing:
                 stored = [
                     self._record(
@@ -97,7 +110,7 @@ class EventStore:
                     )
                     for a, e in zip(appended, batch, strict=True)
                 ]
-                apply_inline(tx, self.projections, stored)
+                apply_inline(tx, self.projections, stored, folded=plan)
         self._observe(appended[0].existing, batch)
         return AppendResult([a.position for a in appended], appended[-1].stream_version)
 
@@ -112,13 +125,19 @@ class EventStore:
         for observer in self.observers:
             observer(types)
 
-    def _inline_for(self, batch: Sequence[EncodedEvent]) -> bool:
-        """Whether an inline projection wants any event of the batch."""
-        return any(
-            p.mode == "inline" and (p.event_types is None
-                                    or any(e.type in p.event_types for e in batch))
-            for p in self.projections
-        )
+    def _inline_for(self, batch: Sequence[EncodedEvent], plan: dict[str, FoldedWrite]) -> bool:
+        """Whether an inline projection wants any event of the batch that the append's
+        statement does not write for it (`plan`, from `fold_plan`)."""
+        return any(self._wants(p, e.type, plan.get(p.name))
+                   for p in self.projections for e in batch)
+
+    @staticmethod
+    def _wants(projection: Projection, event_type: str, write: FoldedWrite | None) -> bool:
+        if projection.mode != "inline":
+            return False
+        if projection.event_types is not None and event_type not in projection.event_types:
+            return False
+        return write is None or not write.handles(event_type)
 
     def read_stream(
         self, stream_id: str, from_version: int = 1, *, to_version: int | None = None,
@@ -129,17 +148,17 @@ class EventStore:
         `to_version` stops at that version (included); `before_position` keeps only the
         events the log held before that global position: the stream as it stood then.
         """
-        query = (
-            select(events)
-            .where(events.c.stream_id == stream_id, events.c.stream_version >= from_version)
-            .order_by(events.c.stream_version)
-        )
+        params = {"stream_id": stream_id, "from_version": from_version}
+        if to_version is None and before_position is None:
+            with self.transaction(conn) as tx:
+                return [self.to_record(row) for row in _STREAM.rows(tx, params)]
+        query = _STREAM.statement
         if to_version is not None:
             query = query.where(events.c.stream_version <= to_version)
         if before_position is not None:
             query = query.where(events.c.position < before_position)
         with self.transaction(conn) as tx:
-            return [self.to_record(row) for row in tx.execute(query)]
+            return [self.to_record(row) for row in tx.execute(query, params)]
 
     def read_all(
         self, after_position: int = 0, limit: int = 1000, *, conn: Connection | None = None

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal, cast
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
-from sqlalchemy import Connection, Engine, insert, or_, select, update
+from sqlalchemy import Connection, Engine, bindparam, insert, or_, select, update
 
 from campaign.application.errors import AuthError
 from campaign.domain.values import validate_email
@@ -18,6 +18,7 @@ from campaign.infra.clock import utc_now
 from campaign.infra.tables import api_tokens, console_sessions, supporters
 from events import as_utc
 from events.keyring import KeyRing
+from events.sql import DriverRead
 
 Role = Literal["viewer", "campaigner", "admin"]
 ROLES: tuple[Role, ...] = ("viewer", "campaigner", "admin")
@@ -278,12 +279,17 @@ class SupporterLinks:
             raise AuthError("this link is not valid") from None
 
     def _serializer(self, salt: str) -> URLSafeTimedSerializer:
-        """One per purpose, built once: a mail batch signs two links per recipient."""
+        """One per purpose, built once: a mail batch signs two links per recipient, and a
+        token check then builds no signer."""
         found = self._serializers.get(salt)
-        if found is None:
+        if found is None:  # two threads may both build one: either is as good
             found = _LinkSerializer(self._secrets, salt=f"supporter-link/{salt}")
             self._serializers[salt] = found
         return found
+
+
+_ERASED = DriverRead(select(supporters.c.erased).where(
+    supporters.c.supporter_id == bindparam("supporter_id")))
 
 
 def supporter_on_file(conn: Connection, supporter_id: str) -> str:
@@ -292,9 +298,7 @@ def supporter_on_file(conn: Connection, supporter_id: str) -> str:
     Erasure (by the person, a campaigner or the retention rule) ends every link at once,
     however long its signature would still be valid.
     """
-    erased = conn.execute(
-        select(supporters.c.erased).where(supporters.c.supporter_id == supporter_id)
-    ).scalar_one_or_none()
-    if erased is None or erased:
+    found = _ERASED.rows(conn, {"supporter_id": supporter_id})
+    if not found or found[0].erased:
         raise AuthError("this link is no longer valid")
     return supporter_id

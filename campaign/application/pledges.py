@@ -7,11 +7,12 @@ commands are idempotent anyway).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, and_, bindparam, select
 
 from campaign.application.commands import CommandHandler, Meta, Outcome, policy_meta
 from campaign.application.errors import NotFound
@@ -19,8 +20,26 @@ from campaign.application.supporters import require_supporter
 from campaign.domain import action, pledge
 from campaign.domain.base import DomainError
 from campaign.domain.codec import from_data
-from campaign.infra.tables import actions, pledges
-from events import StoredEvent, Subscription, as_utc
+from campaign.infra.tables import action_targets, actions, pledges, supporters
+from events import NO_STREAM, StoredEvent, Subscription, as_utc
+from events.sql import DriverRead
+
+# What a pledge's decision needs, in one read built once: the action's facts and its current
+# targets in document order (one row each), the supporter's standing, and whether the pledge
+# exists already (the pledges read model is written in each pledge's append transaction, so
+# no row means no stream: nothing to replay).
+_PLEDGE_FACTS = DriverRead(
+    select(actions.c.status, actions.c.deadline_at, supporters.c.erased, supporters.c.consented,
+           pledges.c.version.label("pledge_version"), action_targets.c.target_id)
+    .select_from(
+        actions
+        .outerjoin(supporters, supporters.c.supporter_id == bindparam("supporter_id"))
+        .outerjoin(pledges, pledges.c.pledge_id == bindparam("pledge_id"))
+        .outerjoin(action_targets, and_(action_targets.c.action_id == actions.c.action_id,
+                                        action_targets.c.current)))
+    .where(actions.c.action_id == bindparam("action_id"))
+    .order_by(action_targets.c.ordinal)
+)
 
 
 def make_pledge(
@@ -33,20 +52,8 @@ def make_pledge(
     current in their transactions: replaying the action's stream on every pledge cost a
     sixth of the request.
     """
-    with commands.transaction(conn) as tx:
-        row = tx.execute(select(actions.c.status, actions.c.deadline_at, actions.c.document)
-                         .where(actions.c.action_id == action_id)).one_or_none()
-        if row is None:
-            raise NotFound(f"no action {action_id}")
-        due_at = row.deadline_at
-        command = pledge.MakePledge(
-            action_id=action_id, supporter_id=supporter_id, target_ids=target_ids,
-            letters_promised=letters_promised, pledged_at=now,
-            action_open=row.status == "launched",
-            action_target_ids=tuple(t["target_id"] for t in row.document["targets"]),
-            due_at=as_utc(due_at),
-        )
-        return commands.handle(command, meta, conn=tx)
+    return commands.run(lambda tx: _pledge(commands, tx, action_id, supporter_id, target_ids,
+                                           letters_promised, meta, now, supporter=False), conn)
 
 
 def pledge_as_supporter(
@@ -59,14 +66,46 @@ def pledge_as_supporter(
     `consent_required` before the address is confirmed; then `make_pledge`, all in one
     transaction from check to write.
     """
-    with commands.transaction(conn) as tx:
-        row = require_supporter(tx, supporter_id)
-        if row.erased:
-            raise DomainError("supporter_erased", "the supporter was erased")
-        if not row.consented:
-            raise DomainError("consent_required", "confirm your e-mail address before pledging")
-        return make_pledge(commands, action_id, supporter_id, target_ids, letters_promised,
-                           meta, now, conn=tx)
+    return commands.run(lambda tx: _pledge(commands, tx, action_id, supporter_id, target_ids,
+                                           letters_promised, meta, now, supporter=True), conn)
+
+
+def _pledge(
+    commands: CommandHandler, tx: Connection, action_id: str, supporter_id: str,
+    target_ids: tuple[str, ...], letters_promised: int, meta: Meta, now: datetime, *,
+    supporter: bool,
+) -> Outcome:
+    """One attempt: read the facts, check the supporter if asked, decide, append.
+
+    A brand-new pledge (the usual case) is decided from the empty state: its stream is
+    not read, and it is appended expecting no stream.
+    """
+    stream_id = pledge.pledge_stream(action_id, supporter_id)
+    rows = _PLEDGE_FACTS.rows(tx, {"action_id": action_id, "supporter_id": supporter_id,
+                                   "pledge_id": stream_id.removeprefix("pledge-")})
+    if supporter:
+        standing = rows[0] if rows and rows[0].consented is not None else None
+        _require_standing(standing or require_supporter(tx, supporter_id))
+    if not rows:
+        raise NotFound(f"no action {action_id}")
+    facts = rows[0]
+    command = pledge.MakePledge(
+        action_id=action_id, supporter_id=supporter_id, target_ids=target_ids,
+        letters_promised=letters_promised, pledged_at=now,
+        action_open=facts.status == "launched",
+        action_target_ids=tuple(r.target_id for r in rows if r.target_id is not None),
+        due_at=as_utc(facts.deadline_at),
+    )
+    known = (pledge.initial_state(), NO_STREAM) if facts.pledge_version is None else None
+    return commands.attempt(tx, command, meta, known=known)
+
+
+def _require_standing(row: Any) -> None:
+    """A supporter may pledge once confirmed, and never after erasure."""
+    if row.erased:
+        raise DomainError("supporter_erased", "the supporter was erased")
+    if not row.consented:
+        raise DomainError("consent_required", "confirm your e-mail address before pledging")
 
 
 @dataclass(frozen=True)
@@ -79,22 +118,69 @@ class SentLetter:
     sent_on: date
 
 
+_ISSUED_ON = select(actions.c.issued_on).where(actions.c.action_id == bindparam("action_id"))
+
+# The pledge's owner and action, and the action's issue date, in one read built once.
+_LETTER_FACTS = DriverRead(
+    select(pledges.c.supporter_id, pledges.c.action_id, actions.c.issued_on)
+    .select_from(pledges.outerjoin(actions, actions.c.action_id == pledges.c.action_id))
+    .where(pledges.c.pledge_id == bindparam("pledge_id"))
+)
+
+
 def confirm_letter(
     commands: CommandHandler, action_id: str, supporter_id: str, letter: SentLetter, meta: Meta,
     now: datetime, *, expected_version: int | None = None, conn: Connection | None = None,
 ) -> Outcome:
     """Confirm one letter, with the action's issue date read in the same transaction."""
-    with commands.transaction(conn) as tx:
-        issued_on = tx.execute(select(actions.c.issued_on)
-                               .where(actions.c.action_id == action_id)).scalar_one_or_none()
+
+    def attempt(tx: Connection) -> Outcome:
+        issued_on = tx.execute(_ISSUED_ON, {"action_id": action_id}).scalar_one_or_none()
         if issued_on is None:
             raise NotFound(f"no action {action_id}")
-        command = pledge.ConfirmLetter(
-            action_id=action_id, supporter_id=supporter_id, letter_id=letter.letter_id,
-            target_id=letter.target_id, channel=letter.channel, sent_on=letter.sent_on,
-            confirmed_at=now, action_issued_on=issued_on,
-        )
-        return commands.handle(command, meta, expected_version=expected_version, conn=tx)
+        return _confirm(commands, tx, action_id, supporter_id, letter, meta, now, issued_on,
+                        expected_version)
+
+    return commands.run(attempt, conn, retry=expected_version is None)
+
+
+def confirm_letter_on_pledge(
+    commands: CommandHandler, pledge_id: str, letter: SentLetter, meta: Meta, now: datetime,
+    allowed: Callable[[str, str], None], *, expected_version: int | None = None,
+    conn: Connection | None = None,
+) -> Outcome:
+    """Confirm one letter on the pledge `pledge_id`, from the read to the write in one
+    transaction: its owner, action and issue date are read together, and
+    `allowed(supporter_id, action_id)` refuses (raises) a caller it is not for.
+
+    NotFound for an unknown pledge, as `confirm_letter` for the rest.
+    """
+
+    def attempt(tx: Connection) -> Outcome:
+        found = _LETTER_FACTS.rows(tx, {"pledge_id": pledge_id})
+        if not found:
+            raise NotFound(f"no pledge {pledge_id}")
+        facts = found[0]
+        allowed(facts.supporter_id, facts.action_id)
+        if facts.issued_on is None:
+            raise NotFound(f"no action {facts.action_id}")
+        return _confirm(commands, tx, facts.action_id, facts.supporter_id, letter, meta, now,
+                        facts.issued_on, expected_version)
+
+    return commands.run(attempt, conn, retry=expected_version is None)
+
+
+def _confirm(
+    commands: CommandHandler, tx: Connection, action_id: str, supporter_id: str,
+    letter: SentLetter, meta: Meta, now: datetime, issued_on: date,
+    expected_version: int | None,
+) -> Outcome:
+    command = pledge.ConfirmLetter(
+        action_id=action_id, supporter_id=supporter_id, letter_id=letter.letter_id,
+        target_id=letter.target_id, channel=letter.channel, sent_on=letter.sent_on,
+        confirmed_at=now, action_issued_on=issued_on,
+    )
+    return commands.attempt(tx, command, meta, expected_version=expected_version)
 
 
 def open_pledgers(conn: Connection, action_id: str) -> list[str]:

@@ -12,7 +12,7 @@ from sqlalchemy import Connection, DateTime, Table, Text, bindparam, func, updat
 from campaign.domain import pledge
 from campaign.infra.tables import action_counters, letters_per_target_day, pledges, target_letters
 from events import StoredEvent
-from events.projections import Mode
+from events.projections import FoldedWrite, Mode
 from events.sql import upsert
 
 STATUS_AFTER = {
@@ -20,6 +20,10 @@ STATUS_AFTER = {
     pledge.PledgeLapsed.type_name: "lapsed",
     pledge.PledgeCancelled.type_name: "cancelled",
 }
+
+
+# A pledge's id from its stream's id, in SQL (as `removeprefix("pledge-")`).
+_PLEDGE_ID = "CASE WHEN left(stream_id, 7) = 'pledge-' THEN substr(stream_id, 8) ELSE stream_id END"
 
 
 class PledgesProjection:
@@ -30,6 +34,25 @@ class PledgesProjection:
     tables: Sequence[Table] = (pledges,)
     event_types: frozenset[str] | None = frozenset(e.type_name for e in pledge.EVENTS)
     reads = frozenset({"data", "stream_version"})  # what a rebuild reads of each event
+
+    # On PostgreSQL a new pledge's row and a letter's count are written inside the append's
+    # statement: what `apply` writes for them, from the stored events.
+    folded = (
+        FoldedWrite(frozenset({pledge.Pledged.type_name}), f"""
+  INSERT INTO pledges (pledge_id, action_id, supporter_id, status, target_ids,
+                       letters_promised, letters_confirmed, pledged_at, due_at, version)
+  SELECT {_PLEDGE_ID}, data->>'action_id', data->>'supporter_id', 'open',
+         (data->'target_ids')::json, (data->>'letters_promised')::integer, 0,
+         (data->>'pledged_at')::timestamptz, (data->>'due_at')::timestamptz, stream_version
+    FROM inserted WHERE type = '{pledge.Pledged.type_name}'"""),
+        FoldedWrite(frozenset({pledge.LetterConfirmed.type_name}), f"""
+  UPDATE pledges SET letters_confirmed = pledges.letters_confirmed + letters.n,
+                     version = letters.version
+    FROM (SELECT {_PLEDGE_ID} AS pledge_id, count(*) AS n, max(stream_version) AS version
+            FROM inserted WHERE type = '{pledge.LetterConfirmed.type_name}'
+           GROUP BY stream_id) AS letters
+   WHERE pledges.pledge_id = letters.pledge_id"""),
+    )
 
     def apply(self, conn: Connection, events: Sequence[StoredEvent]) -> None:
         """Fold the batch in memory: new pledges are inserted whole, the others changed by

@@ -9,8 +9,8 @@ from sqlalchemy import Connection, Table
 
 from campaign.infra.tables import stream_directory
 from events import StoredEvent
-from events.projections import Mode
-from events.sql import upsert
+from events.projections import FoldedWrite, Mode
+from events.sql import Upsert
 
 
 class StreamDirectory:
@@ -23,6 +23,17 @@ class StreamDirectory:
     event_types: frozenset[str] | None = None  # every stream counts
     reads = frozenset({"stream_version", "recorded_at"})
 
+    # On PostgreSQL the upsert runs inside the append's statement: what `apply` writes.
+    folded = (FoldedWrite(None, """
+  INSERT INTO stream_directory (stream_id, category, version, last_position,
+                                first_recorded_at, last_recorded_at)
+  SELECT stream_id, split_part(stream_id, '-', 1), max(stream_version), max(position),
+         min(recorded_at), max(recorded_at)
+    FROM inserted GROUP BY stream_id
+  ON CONFLICT (stream_id) DO UPDATE
+     SET version = excluded.version, last_position = excluded.last_position,
+         last_recorded_at = excluded.last_recorded_at"""),)
+
     def apply(self, conn: Connection, events: Sequence[StoredEvent]) -> None:
         """One upsert per stream touched by the batch."""
         latest: dict[str, dict[str, Any]] = {}
@@ -34,8 +45,11 @@ class StreamDirectory:
             })
             row.update(version=event.stream_version, last_position=event.position,
                        last_recorded_at=event.recorded_at)
-        upsert(conn, stream_directory, list(latest.values()), ["stream_id"], lambda new: {
-            "version": new.version,
-            "last_position": new.last_position,
-            "last_recorded_at": new.last_recorded_at,
-        })
+        _UPSERT(conn, list(latest.values()))
+
+
+_UPSERT = Upsert(stream_directory, ["stream_id"], lambda new: {
+    "version": new.version,
+    "last_position": new.last_position,
+    "last_recorded_at": new.last_recorded_at,
+})

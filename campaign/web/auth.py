@@ -122,6 +122,8 @@ def action_link_from_request() -> ActionLink:
     """The supporter and the one action of the action link in `Authorization`."""
     token = _supporter_token()
     with container().engine.connect() as conn:
+        # One read needs no transaction: no BEGIN and ROLLBACK around it.
+        conn.execution_options(isolation_level="AUTOCOMMIT")
         return container().links.action_holder(conn, token)
 
 

@@ -18,12 +18,16 @@ from typing import Any, TypeVar, cast
 import marshmallow as ma
 from flask import g, request
 from sqlalchemy import Connection, select
+from werkzeug.exceptions import BadRequest
 
 from campaign.application.access import Caller
 from campaign.application.commands import Outcome
 from campaign.application.errors import Forbidden, NotFound
-from campaign.application.pledges import SentLetter, pledge_as_supporter
-from campaign.application.pledges import confirm_letter as confirm_sent_letter
+from campaign.application.pledges import (
+    SentLetter,
+    confirm_letter_on_pledge,
+    pledge_as_supporter,
+)
 from campaign.domain import pledge
 from campaign.infra.clock import utc_now
 from campaign.infra.tables import pledges
@@ -190,17 +194,25 @@ def confirm_letter(
     Letters sent after a pledge lapsed still count, but it stays lapsed. A `sent_on`
     before the action's issue date or after today is 422.
     """
-    with reading() as conn:
-        row = _row(conn, pledge_id)
-    if row.supporter_id != g.caller.id:
-        raise Forbidden("only the supporter who pledged can confirm its letters")
-    _require_link_for(row.action_id)
     sent = SentLetter(letter.get("letter_id") or str(uuid.uuid4()), letter["target_id"],
                       letter["channel"], letter["sent_on"])
+    try:
+        expected, malformed = expected_version(), None
+    except BadRequest as exc:  # told only after 404 and 403, as when it was read later
+        expected, malformed = None, exc
+
+    def allowed(supporter_id: str, action_id: str) -> None:
+        """403 unless the caller pledged it, with the link of its action."""
+        if supporter_id != g.caller.id:
+            raise Forbidden("only the supporter who pledged can confirm its letters")
+        _require_link_for(action_id)
+        if malformed is not None:
+            raise malformed
+
     with rules_on_fields(LETTER_DATE_RULES):
-        outcome = confirm_sent_letter(container().commands, row.action_id, row.supporter_id, sent,
-                                      meta(), utc_now(), expected_version=expected_version(),
-                                      conn=g.get("conn"))
+        outcome = confirm_letter_on_pledge(container().commands, pledge_id, sent, meta(),
+                                           utc_now(), allowed, expected_version=expected,
+                                           conn=g.get("conn"))
     return _written(outcome)
 
 

@@ -336,3 +336,23 @@ def test_a_letter_dated_in_the_future_is_refused(
                            json=letter(sent_on="2099-01-01"), headers=supporter.on(launched_action))
 
     assert error_fields(response) == {"sent_on"}
+
+
+def test_a_malformed_if_match_is_400_only_once_the_pledge_is_found_and_the_callers(
+    client: FlaskClient, launched_action: str, container: Container, pledge_id: str,
+    supporter: Person, other: Person,
+) -> None:
+    before = event_count(container)
+    malformed = {"If-Match": "three"}
+
+    unknown = client.post("/api/v1/pledges/nope/letters", json=letter(),
+                          headers={**supporter.on(launched_action), **malformed})
+    foreign = client.post(f"/api/v1/pledges/{pledge_id}/letters", json=letter(),
+                          headers={**other.on(launched_action), **malformed})
+    own = client.post(f"/api/v1/pledges/{pledge_id}/letters", json=letter(),
+                      headers={**supporter.on(launched_action), **malformed})
+
+    assert_problem(unknown, 404)
+    assert_problem(foreign, 403)
+    assert_problem(own, 400)
+    assert event_count(container) == before
