@@ -227,7 +227,7 @@ class PostgresBackend:
 
 
 def _statement(
-    stream_id: str, batch: list[EncodedEvent], expected: int, folded: tuple[str, ...]
+    stream_id: str, batch: list[EncodedEvent], expected: int, folded: tuple[str, ...] = ()
 ) -> tuple[str, dict[str, Any]]:
     """The append's SQL and parameters: a lone event's own, or the batch's as one document;
     `folded` writes as CTEs of their own."""
