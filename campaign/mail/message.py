@@ -136,6 +136,8 @@ def _parser_accepts(address: str) -> bool:
         return Address(addr_spec=address).addr_spec == address
     except (ValueError, IndexError, HeaderParseError):
         return False
+    except AttributeError:  # CPython's parser on an unclosed domain literal: `a@[`
+        return False
 
 
 def recipient_problem(person: Personalization, custom_args: Mapping[str, str]) -> str | None:

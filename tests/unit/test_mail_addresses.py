@@ -25,5 +25,5 @@ def test_plain_and_unusual_addresses_are_judged_as_the_parser_judges_them() -> N
                     "a.b@x-y.example", "ünïcode@example.org", "\"quoted\"@example.org"):
         assert usable_address(address) == _parser_accepts(address)
     for address in ("a..b@example.org", ".a@example.org", "a@", "@example.org",
-                    "a b@example.org", "a@b@example.org", "a@example.org\n"):
+                    "a b@example.org", "a@b@example.org", "a@example.org\n", "0@[", "a@[b"):
         assert not usable_address(address)
