@@ -48,7 +48,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from http.client import HTTPException
-from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Any
 
@@ -58,8 +57,8 @@ from bench import naive_api
 from bench.servers import (
     Server,
     arguments,
-    cpuinfo_model,
-    mem_total_gib,
+    machine_facts,
+    machine_line,
     server_for,
     server_url,
 )
@@ -73,6 +72,9 @@ from campaign.domain.supporter import ConfirmConsent
 from campaign.infra.database import upgrade
 from campaign.settings import Settings
 
+# Library versions the report names beside the machine.
+PACKAGES = ("flask", "werkzeug", "flask-smorest", "marshmallow", "sqlalchemy", "psycopg",
+            "gunicorn")
 REPO = Path(__file__).resolve().parent.parent
 LUA_SCRIPT = Path(__file__).resolve().with_name("wrk_api.lua")
 CONNECTIONS = 16
@@ -835,20 +837,11 @@ def check_targets(scenarios: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def machine(server: Server, workers: int, threads: int) -> dict[str, Any]:
-    """CPU, memory, versions and server settings that the figures depend on."""
-    names = ("flask", "werkzeug", "flask-smorest", "marshmallow", "sqlalchemy", "psycopg",
-             "gunicorn")
-    return {
-        "cpu_count": os.cpu_count(), "cpu_model": cpuinfo_model(),
-        "mem_total_gib": mem_total_gib(),
-        "load_average_at_start": os.getloadavg()[0],
-        "python": sys.version.split()[0],
-        "packages": {name: package_version(name) for name in names},
-        "wrk": wrk_version(),
-        "postgres": server.settings(),
-        "gunicorn": {"workers": workers, "threads": threads, "worker_class": "gthread"},
-        "load": {"connections": CONNECTIONS, "wrk_threads": WRK_THREADS},
-    }
+    """The machine's facts, with wrk's version and how the servers were run."""
+    return machine_facts(server, PACKAGES, wrk=wrk_version(),
+                         gunicorn={"workers": workers, "threads": threads,
+                                   "worker_class": "gthread"},
+                         load={"connections": CONNECTIONS, "wrk_threads": WRK_THREADS})
 
 
 def mark(met: bool) -> str:
@@ -857,14 +850,10 @@ def mark(met: bool) -> str:
 
 def markdown(report: dict[str, Any]) -> str:
     """The report as tables a reader can paste into docs/performance.md."""
-    m, pg = report["machine"], report["machine"]["postgres"]
+    m = report["machine"]
     g = m["gunicorn"]
     lines = [
-        f"Machine: {m['cpu_count']} CPUs ({m['cpu_model']}), {m['mem_total_gib']} GiB RAM; "
-        f"PostgreSQL {pg['server_version']} (fsync={pg['fsync']}, "
-        f"synchronous_commit={pg['synchronous_commit']}); Python {m['python']}, "
-        + ", ".join(f"{k} {v}" for k, v in m["packages"].items())
-        + f"; {m['wrk']}; 1-min load average at start {m['load_average_at_start']:.2f}.",
+        machine_line(m, m["wrk"]),
         f"Mode: {report['mode']}; gunicorn {g['workers']} workers x {g['threads']} threads "
         f"({g['worker_class']}); wrk -t{WRK_THREADS} -c{CONNECTIONS}, "
         f"{report['rounds']} round(s) of {report['seconds_per_round']} s per scenario after a "

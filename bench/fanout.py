@@ -53,7 +53,6 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import cache
-from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Any
 
@@ -68,10 +67,9 @@ from bench.api import (
     server_log_problems,
 )
 from bench.servers import (
-    Server,
     arguments,
-    cpuinfo_model,
-    mem_total_gib,
+    machine_facts,
+    machine_line,
     server_for,
     server_url,
 )
@@ -94,6 +92,9 @@ from events.sql import upsert
 from tests.commands import command_env
 from tests.e2e.processes import Process, procfile, stop
 from tests.fakes.sendgrid_server import FakeSendGrid
+
+# Library versions each report names beside the machine.
+PACKAGES = ("dramatiq", "redis", "sendgrid", "python-http-client", "sqlalchemy", "psycopg")
 
 REPO = Path(__file__).resolve().parent.parent
 SPEEDUP_TARGET = 25.0
@@ -625,15 +626,6 @@ def cpu_delta(before: dict[str, int], after: dict[str, int]) -> dict[str, float]
 # --- Report --------------------------------------------------------------------------------------
 
 
-def machine(server: Server) -> dict[str, Any]:
-    names = ("dramatiq", "redis", "sendgrid", "python-http-client", "sqlalchemy", "psycopg")
-    return {
-        "cpu_count": os.cpu_count(), "cpu_model": cpuinfo_model(),
-        "mem_total_gib": mem_total_gib(), "load_average_at_start": os.getloadavg()[0],
-        "python": sys.version.split()[0],
-        "packages": {name: package_version(name) for name in names},
-        "postgres": server.settings(),
-    }
 
 
 def targets(batched: dict[str, Any], naive: dict[str, Any]) -> list[dict[str, Any]]:
@@ -665,13 +657,9 @@ def targets(batched: dict[str, Any], naive: dict[str, Any]) -> list[dict[str, An
 
 
 def markdown(report: dict[str, Any]) -> str:
-    m, pg, p = report["machine"], report["machine"]["postgres"], report["profile"]
+    m, p = report["machine"], report["profile"]
     lines = [
-        f"Machine: {m['cpu_count']} CPUs ({m['cpu_model']}), {m['mem_total_gib']} GiB RAM; "
-        f"PostgreSQL {pg['server_version']} (fsync={pg['fsync']}, "
-        f"synchronous_commit={pg['synchronous_commit']}); Python {m['python']}, "
-        + ", ".join(f"{k} {v}" for k, v in m["packages"].items())
-        + f"; 1-min load average at start {m['load_average_at_start']:.2f}.",
+        machine_line(m),
         f"Mode: {report['mode']}; worker `--processes {p['processes']} --threads "
         f"{p['threads']}`; batched to all {p['supporters']:,} supporters, naive to "
         f"{p['naive']:,} of them"
@@ -722,7 +710,7 @@ def run(profile: Profile, mode: str) -> dict[str, Any]:
     secret = secrets.token_urlsafe(36)
     with server_for(server_url(None), tag="bench_fanout") as server, \
             tempfile.TemporaryDirectory() as tmp:
-        facts = machine(server)
+        facts = machine_facts(server, PACKAGES)
         url = server.database("fanout")
         upgrade(url)
         container = build(settings_for(url, secret))

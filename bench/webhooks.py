@@ -45,7 +45,6 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from importlib.metadata import version as package_version
 from multiprocessing.connection import Connection as Pipe
 from pathlib import Path
 from typing import Any
@@ -57,8 +56,8 @@ from bench.api import cpu_ticks, family, machine_ticks, postmaster_pid
 from bench.servers import (
     Server,
     arguments,
-    cpuinfo_model,
-    mem_total_gib,
+    machine_facts,
+    machine_line,
     server_for,
     server_url,
 )
@@ -70,6 +69,9 @@ from campaign.infra.database import upgrade
 from campaign.infra.tables import webhook_deliveries
 from campaign.partners.admin import PartnerForm, register_partner
 from campaign.settings import Settings
+
+# Library versions each report names beside the machine.
+PACKAGES = ("sqlalchemy", "psycopg", "dramatiq", "redis", "urllib3", "standardwebhooks")
 
 REPO = Path(__file__).resolve().parent.parent
 PARTNERS = 50
@@ -390,26 +392,12 @@ def summarize(name: str, profile: Profile, slow: int | None,
 # --- Report ------------------------------------------------------------------------------------
 
 
-def machine(server: Server) -> dict[str, Any]:
-    names = ("sqlalchemy", "psycopg", "dramatiq", "redis", "urllib3", "standardwebhooks")
-    return {
-        "cpu_count": os.cpu_count(), "cpu_model": cpuinfo_model(),
-        "mem_total_gib": mem_total_gib(), "load_average_at_start": os.getloadavg()[0],
-        "python": sys.version.split()[0],
-        "packages": {n: package_version(n) for n in names},
-        "postgres": server.settings(),
-        "workers": {"processes": WORKER_PROCESSES, "threads": WORKER_THREADS},
-    }
 
 
 def markdown(report: dict[str, Any]) -> str:
-    m, pg = report["machine"], report["machine"]["postgres"]
+    m = report["machine"]
     lines = [
-        f"Machine: {m['cpu_count']} CPUs ({m['cpu_model']}), {m['mem_total_gib']} GiB RAM; "
-        f"PostgreSQL {pg['server_version']} (fsync={pg['fsync']}, "
-        f"synchronous_commit={pg['synchronous_commit']}); Python {m['python']}, "
-        + ", ".join(f"{k} {v}" for k, v in m["packages"].items())
-        + f"; 1-min load average at start {m['load_average_at_start']:.2f}.",
+        machine_line(m),
         f"Mode: {report['mode']}; {PARTNERS} endpoints, fan-out {report['fanout']}, "
         f"{WORKER_PROCESSES} worker processes x {WORKER_THREADS} threads.",
         "",
@@ -448,7 +436,9 @@ def run(profile: Profile, mode: str) -> dict[str, Any]:
                          "TEST_REDIS_URL)")
     redis_url = redis_base.rsplit("/", 1)[0] + f"/{REDIS_DB}"
     with server_for(url, "bench_webhooks") as server:
-        facts = machine(server)
+        facts = machine_facts(server, PACKAGES,
+                              workers={"processes": WORKER_PROCESSES,
+                                       "threads": WORKER_THREADS})
         tag = uuid.uuid4().hex[:6]
         scenarios = [run_scenario(server, redis_url, profile, None, f"steady_{tag}"),
                      run_scenario(server, redis_url, profile, 0, f"one_slow_{tag}"),
