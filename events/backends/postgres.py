@@ -27,7 +27,25 @@ from events.schema import events
 # became a hash join over a scan of the whole log, kept as the log grew: every append
 # read every event until autovacuum analyzed the table. Each id is therefore looked up
 # on its own (LATERAL … LIMIT 1 cannot be turned into a join), which only an index serves.
-_APPEND = """
+# The parts both append statements share, so the version check cannot drift between them.
+_STATE = """state AS MATERIALIZED (
+  SELECT pg_current_xact_id()::text::bigint AS xid,
+         (SELECT coalesce(max(stream_version), 0) FROM events
+           WHERE stream_id = %(stream_id)s) AS version,
+         (SELECT count(*) FROM existing) AS found
+)"""
+_INSERT = """INSERT INTO events (event_id, stream_id, stream_version, type, schema_version, data,
+                      metadata, recorded_at, xact_id)"""
+_ADMITTED = "WHERE state.found = 0 AND %(expected)s IN (-1, state.version)"
+_RETURNING = "RETURNING position, stream_version, recorded_at{returning}\n){folded}"
+_OUTCOME = """
+SELECT 'inserted' AS kind, position, stream_version, recorded_at, NULL AS stream_id
+  FROM inserted
+UNION ALL SELECT 'existing', position, stream_version, recorded_at, stream_id FROM existing
+UNION ALL SELECT 'state', NULL, version, NULL, NULL FROM state
+"""
+
+_APPEND = f"""
 WITH batch AS (
   SELECT (b.e->>'id')::uuid AS id, b.e->>'type' AS type, (b.e->>'v')::smallint AS v,
          b.e->'data' AS data, b.e->'meta' AS meta, b.n
@@ -40,55 +58,31 @@ existing AS (
        WHERE event_id = batch.id LIMIT 1
     ) AS e
 ),
-state AS MATERIALIZED (
-  SELECT pg_current_xact_id()::text::bigint AS xid,
-         (SELECT coalesce(max(stream_version), 0) FROM events
-           WHERE stream_id = %(stream_id)s) AS version,
-         (SELECT count(*) FROM existing) AS found
-),
+{_STATE},
 inserted AS (
-  INSERT INTO events (event_id, stream_id, stream_version, type, schema_version, data,
-                      metadata, recorded_at, xact_id)
+  {_INSERT}
   SELECT batch.id, %(stream_id)s, state.version + batch.n::integer, batch.type, batch.v,
          batch.data, batch.meta, now(), state.xid
     FROM batch CROSS JOIN state
-   WHERE state.found = 0 AND %(expected)s IN (-1, state.version)
+   {_ADMITTED}
    ORDER BY batch.n
-  RETURNING position, stream_version, recorded_at{returning}
-){folded}
-SELECT 'inserted' AS kind, position, stream_version, recorded_at, NULL AS stream_id
-  FROM inserted
-UNION ALL SELECT 'existing', position, stream_version, recorded_at, stream_id FROM existing
-UNION ALL SELECT 'state', NULL, version, NULL, NULL FROM state
-"""
+  {_RETURNING}{_OUTCOME}"""
 
 # The same steps for the commonest append, a single event, without a batch to unpack:
 # a quarter less server time than the statement above for one event.
-_APPEND_ONE = """
+_APPEND_ONE = f"""
 WITH existing AS (
   SELECT position, stream_version, recorded_at, stream_id FROM events
    WHERE event_id = %(id)s LIMIT 1
 ),
-state AS MATERIALIZED (
-  SELECT pg_current_xact_id()::text::bigint AS xid,
-         (SELECT coalesce(max(stream_version), 0) FROM events
-           WHERE stream_id = %(stream_id)s) AS version,
-         (SELECT count(*) FROM existing) AS found
-),
+{_STATE},
 inserted AS (
-  INSERT INTO events (event_id, stream_id, stream_version, type, schema_version, data,
-                      metadata, recorded_at, xact_id)
+  {_INSERT}
   SELECT %(id)s, %(stream_id)s, state.version + 1, %(type)s, %(v)s::smallint,
          %(data)s::jsonb, %(meta)s::jsonb, now(), state.xid
     FROM state
-   WHERE state.found = 0 AND %(expected)s IN (-1, state.version)
-  RETURNING position, stream_version, recorded_at{returning}
-){folded}
-SELECT 'inserted' AS kind, position, stream_version, recorded_at, NULL AS stream_id
-  FROM inserted
-UNION ALL SELECT 'existing', position, stream_version, recorded_at, stream_id FROM existing
-UNION ALL SELECT 'state', NULL, version, NULL, NULL FROM state
-"""
+   {_ADMITTED}
+  {_RETURNING}{_OUTCOME}"""
 
 # One statement, so the rows and the snapshot describe the same instant.
 _TAIL = text(
