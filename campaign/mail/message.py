@@ -218,7 +218,8 @@ def _within(mapping: Mapping[str, str], limit: int) -> bool:
     """Whether `mapping` as JSON takes at most `limit` bytes. A character takes at most six
     (`\\u001f`), a pair eight more (quotes, colon, comma, spaces): when even that bound fits,
     as it does for every usual recipient, nothing needs encoding."""
-    bound = 2 + sum(6 * (len(k) + len(v)) + 8 for k, v in mapping.items())
+    characters = sum(map(len, mapping)) + sum(map(len, mapping.values()))
+    bound = 2 + 6 * characters + 8 * len(mapping)
     return bound <= limit or _size(mapping) <= limit
 
 
