@@ -113,6 +113,12 @@ class Vault:
                         for row in rows)
         return Opener(keys)
 
+    def opener_for(self, keys: Iterable[tuple[str, bytes | None, str | None]]) -> Opener:
+        """Open values with keys read beside them: (subject, wrapped key or None for a
+        subject without one, key id), as a query joining `personal_data_keys` gives them."""
+        return Opener({subject: self._unwrap(subject, wrapped, key_id)
+                       for subject, wrapped, key_id in keys if wrapped is not None})
+
     def forget(self, conn: Connection, subject_id: str) -> bool:
         """Destroy the subject's key; True if there was one. Every sealed value becomes MASK."""
         result = conn.execute(
