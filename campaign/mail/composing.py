@@ -223,7 +223,7 @@ def _recipients(conn: Connection, batch_id: str) -> list[Any]:
         .outerjoin(personal_data_keys, k.subject_id == literal("supporter-") + c.supporter_id)
         .where(mail_deliveries.c.batch_id == batch_id)
         .order_by(mail_deliveries.c.supporter_id)
-    ))
+    ).all())  # fetched at once, not row by row
 
 
 def _stopped(planned: mailing.MailingPlanned, action_row: Any) -> bool:
