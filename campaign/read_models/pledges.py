@@ -13,7 +13,7 @@ from campaign.domain import pledge
 from campaign.infra.tables import action_counters, letters_per_target_day, pledges, target_letters
 from events import StoredEvent
 from events.projections import FoldedWrite, Mode
-from events.sql import upsert
+from events.sql import insert_rows, upsert
 
 STATUS_AFTER = {
     pledge.PledgeFulfilled.type_name: "fulfilled",
@@ -63,14 +63,7 @@ class PledgesProjection:
             pledge_id = stored.stream_id.removeprefix("pledge-")
             data = stored.data
             if stored.type == PLEDGED:
-                new[pledge_id] = {
-                    "pledge_id": pledge_id, "action_id": data["action_id"],
-                    "supporter_id": data["supporter_id"], "status": "open",
-                    "target_ids": list(data["target_ids"]),
-                    "letters_promised": data["letters_promised"], "letters_confirmed": 0,
-                    "pledged_at": datetime.fromisoformat(data["pledged_at"]),
-                    "due_at": datetime.fromisoformat(data["due_at"]),
-                    "version": stored.stream_version}
+                new[pledge_id] = _pledged_row(pledge_id, stored)
                 continue
             row = new.get(pledge_id) or changed.setdefault(pledge_id, {
                 "id": pledge_id, "letters": 0, "new_status": None, "due": None})
@@ -89,6 +82,53 @@ class PledgesProjection:
             conn.execute(pledges.insert().returning(pledges.c.pledge_id), list(new.values())).all()
         if changed:
             conn.execute(_CHANGE, sorted(changed.values(), key=lambda row: row["id"]))
+
+    def replay(self) -> PledgesReplay:
+        """A rebuild's fold: every pledge's row kept in memory, copied once at the end."""
+        return PledgesReplay()
+
+
+class PledgesReplay:
+    """What `apply` leaves for the whole log: later events change the rows in memory (an
+    event of a pledge never seen pledged changes nothing, as the UPDATE finds no row)."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, dict[str, Any]] = {}
+
+    def apply(self, conn: Connection, events: Sequence[StoredEvent]) -> None:
+        rows = self.rows
+        for stored in events:
+            pledge_id = stored.stream_id.removeprefix("pledge-")
+            data = stored.data
+            if stored.type == PLEDGED:
+                rows[pledge_id] = _pledged_row(pledge_id, stored)
+                continue
+            row = rows.get(pledge_id)
+            if row is None:
+                continue
+            if stored.type == LETTER:
+                row["letters_confirmed"] += 1
+            elif stored.type == MOVED:
+                row["due_at"] = datetime.fromisoformat(data["new_due_at"])
+            elif stored.type in STATUS_AFTER:
+                row["status"] = STATUS_AFTER[stored.type]
+            row["version"] = stored.stream_version
+
+    def finish(self, conn: Connection) -> None:
+        insert_rows(conn, pledges, list(self.rows.values()))
+
+
+def _pledged_row(pledge_id: str, stored: StoredEvent) -> dict[str, Any]:
+    """A new pledge's row, as `Pledged` writes it."""
+    data = stored.data
+    return {
+        "pledge_id": pledge_id, "action_id": data["action_id"],
+        "supporter_id": data["supporter_id"], "status": "open",
+        "target_ids": list(data["target_ids"]),
+        "letters_promised": data["letters_promised"], "letters_confirmed": 0,
+        "pledged_at": datetime.fromisoformat(data["pledged_at"]),
+        "due_at": datetime.fromisoformat(data["due_at"]),
+        "version": stored.stream_version}
 
 
 PLEDGED, LETTER = pledge.Pledged.type_name, pledge.LetterConfirmed.type_name
