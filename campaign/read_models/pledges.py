@@ -160,27 +160,62 @@ class LetterCountsProjection:
 
     def apply(self, conn: Connection, events: Sequence[StoredEvent]) -> None:
         """Add up the batch first, then one multi-row upsert per table."""
-        per_action: Counter[str] = Counter()
-        letters: Counter[str] = Counter()
-        per_target: Counter[tuple[str, str]] = Counter()
-        per_day: Counter[tuple[str, str, str]] = Counter()
+        counts = LetterCounts()
+        counts.add(events)
+        for table, keys, rows in counts.rows():
+            count(conn, table, keys, rows)
+
+    def replay(self) -> LetterCountsReplay:
+        """A rebuild's fold: the whole log's counts, written once."""
+        return LetterCountsReplay()
+
+
+class LetterCounts:
+    """Pledges and letters added up per action, per target and per target and day."""
+
+    def __init__(self) -> None:
+        self.per_action: Counter[str] = Counter()
+        self.letters: Counter[str] = Counter()
+        self.per_target: Counter[tuple[str, str]] = Counter()
+        self.per_day: Counter[tuple[str, str, str]] = Counter()
+
+    def add(self, events: Sequence[StoredEvent]) -> None:
         for stored in events:
             data = stored.data
             if stored.type == PLEDGED:
-                per_action[data["action_id"]] += 1
+                self.per_action[data["action_id"]] += 1
             else:
-                letters[data["action_id"]] += 1
-                per_target[(data["action_id"], data["target_id"])] += 1
-                per_day[(data["action_id"], data["target_id"], data["sent_on"])] += 1
-        count(conn, action_counters, ["action_id"], [
-            {"action_id": a, "pledges": per_action[a], "letters": letters[a]}
-            for a in sorted(per_action.keys() | letters.keys())])
-        count(conn, target_letters, ["action_id", "target_id"], [
-            {"action_id": a, "target_id": t, "letters": n}
-            for (a, t), n in sorted(per_target.items())])
-        count(conn, letters_per_target_day, ["action_id", "target_id", "day"], [
-            {"action_id": a, "target_id": t, "day": date.fromisoformat(d), "letters": n}
-            for (a, t, d), n in sorted(per_day.items())])
+                self.letters[data["action_id"]] += 1
+                self.per_target[(data["action_id"], data["target_id"])] += 1
+                self.per_day[(data["action_id"], data["target_id"], data["sent_on"])] += 1
+
+    def rows(self) -> list[tuple[Table, list[str], list[dict[str, Any]]]]:
+        """Each table with its key columns and its rows of counts, in key order."""
+        return [
+            (action_counters, ["action_id"], [
+                {"action_id": a, "pledges": self.per_action[a], "letters": self.letters[a]}
+                for a in sorted(self.per_action.keys() | self.letters.keys())]),
+            (target_letters, ["action_id", "target_id"], [
+                {"action_id": a, "target_id": t, "letters": n}
+                for (a, t), n in sorted(self.per_target.items())]),
+            (letters_per_target_day, ["action_id", "target_id", "day"], [
+                {"action_id": a, "target_id": t, "day": date.fromisoformat(d), "letters": n}
+                for (a, t, d), n in sorted(self.per_day.items())]),
+        ]
+
+
+class LetterCountsReplay:
+    """The counts of the whole log, added up in memory and copied into the emptied tables."""
+
+    def __init__(self) -> None:
+        self.counts = LetterCounts()
+
+    def apply(self, conn: Connection, events: Sequence[StoredEvent]) -> None:
+        self.counts.add(events)
+
+    def finish(self, conn: Connection) -> None:
+        for table, _keys, rows in self.counts.rows():
+            insert_rows(conn, table, rows)
 
 
 def count(conn: Connection, table: Table, keys: list[str], rows: list[dict[str, Any]]) -> None:
