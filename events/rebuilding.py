@@ -15,7 +15,14 @@ from collections.abc import Callable, Sequence
 
 from sqlalchemy import Connection
 
-from events.projections import Projection, clear_tables, fields_read
+from events.projections import (
+    Projection,
+    Replay,
+    clear_tables,
+    data_read_of,
+    fields_read,
+    replay_of,
+)
 from events.records import StoredEvent
 from events.store import EventStore
 from events.subscriptions import (
@@ -67,15 +74,37 @@ def _replay(
     store: EventStore, conn: Connection, projection: Projection, batch_size: int,
     through: int | None, on_progress: Progress | None,
 ) -> int:
-    """Apply page after page of the events the projection handles, up to `through`."""
+    """Apply page after page of the events the projection handles, up to `through`: with
+    the projection's own `Replay` if it has one (and it goes through), else with `apply`."""
+    replay = replay_of(projection)
+    if replay is not None:
+        try:
+            with conn.begin_nested():
+                return _pages(store, conn, projection, batch_size, through, on_progress, replay)
+        except Exception as exc:  # noqa: BLE001 - the plain way parks the event that fails
+            if is_temporary(exc):
+                raise
+    return _pages(store, conn, projection, batch_size, through, on_progress, None)
+
+
+def _pages(
+    store: EventStore, conn: Connection, projection: Projection, batch_size: int,
+    through: int | None, on_progress: Progress | None, replay: Replay | None,
+) -> int:
     applied = position = 0
-    fields = fields_read(projection)
+    fields, data_of = fields_read(projection), data_read_of(projection)
     while batch := store.read_page(conn, position, batch_size, types=projection.event_types,
-                                   fields=fields, through=through):
-        applied += _apply(store, conn, projection, batch)
+                                   fields=fields, through=through, data_of=data_of):
+        if replay is None:
+            applied += _apply(store, conn, projection, batch)
+        else:
+            replay.apply(conn, batch)
+            applied += len(batch)
         position = batch[-1].position
         if on_progress:
             on_progress(applied, position)
+    if replay is not None:
+        replay.finish(conn)
     return applied
 
 

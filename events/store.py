@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Connection, Engine, Row, bindparam, func, select
+from sqlalchemy import Connection, Engine, Row, bindparam, case, func, null, select
+from sqlalchemy.sql import ColumnElement
 
 from events.backends import EncodedEvent, backend_for
 from events.projections import FoldedWrite, Projection, apply_inline, fold_plan
@@ -179,19 +180,22 @@ class EventStore:
     def read_page(
         self, conn: Connection, after_position: int, limit: int, *,
         types: frozenset[str] | None = None, fields: frozenset[str] = EVENT_FIELDS,
-        through: int | None = None,
+        through: int | None = None, data_of: frozenset[str] | None = None,
     ) -> list[StoredEvent]:
         """Committed events after `after_position` (and up to `through`) of `types` (None:
         every type), in global order, reading only `fields` of each: the others come empty
         (`UNREAD`). For a reader of much of the log at once, a rebuild; not gap-safe.
 
         `position`, `stream_id` and `type` are always read; `data` brings its schema version,
-        as the payload is upcast.
+        as the payload is upcast, and is read only for events of `data_of` if given.
         """
         wanted = [f for f in EVENT_FIELDS if f in fields or (f == "schema_version"
                                                                 and "data" in fields)]
-        query = (select(events.c.position, events.c.stream_id, events.c.type,
-                        *(events.c[f] for f in wanted))
+        columns: list[ColumnElement[Any]] = [events.c[f] for f in wanted]
+        if data_of is not None and "data" in wanted:
+            columns[wanted.index("data")] = case(
+                (events.c.type.in_(sorted(data_of)), events.c.data), else_=null())
+        query = (select(events.c.position, events.c.stream_id, events.c.type, *columns)
                  .where(events.c.position > after_position)
                  .order_by(events.c.position).limit(limit))
         if types is not None:
@@ -199,21 +203,22 @@ class EventStore:
         if through is not None:
             query = query.where(events.c.position <= through)
         at = {name: n for n, name in enumerate(["position", "stream_id", "type", *wanted])}
+        n_id, n_version, n_metadata, n_recorded = (
+            at.get(name) for name in ("event_id", "stream_version", "metadata", "recorded_at"))
+        n_data = at.get("data")
+        n_schema = at["schema_version"] if n_data is not None else 0  # read with the data
         upcast = self.upcasters.upcast
-
-        def field(row: Row[Any], name: str) -> Any:
-            n = at.get(name)
-            return UNREAD[name] if n is None else row[n]
-
         found = []
-        for row in conn.execute(query):
-            version, data = (upcast(row[2], row[at["schema_version"]], row[at["data"]])
-                             if "data" in at else (0, UNREAD["data"]))
-            recorded_at = field(row, "recorded_at")
+        # All rows at once: fetching them one by one costs more than building the events.
+        for row in conn.execute(query).all():
+            version, data = (upcast(row[2], row[n_schema], row[n_data])
+                             if n_data is not None and row[n_data] is not None
+                             else (0, UNREAD["data"]))
             found.append(StoredEvent(
-                row[0], field(row, "event_id"), row[1], field(row, "stream_version"), row[2],
-                version, data, field(row, "metadata"),
-                as_utc(recorded_at) if "recorded_at" in at else recorded_at))
+                row[0], UNREAD["event_id"] if n_id is None else row[n_id], row[1],
+                UNREAD["stream_version"] if n_version is None else row[n_version], row[2],
+                version, data, UNREAD["metadata"] if n_metadata is None else row[n_metadata],
+                UNREAD["recorded_at"] if n_recorded is None else as_utc(row[n_recorded])))
         return found
 
     def stream_version(self, stream_id: str, *, conn: Connection | None = None) -> int:

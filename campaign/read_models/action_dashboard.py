@@ -32,7 +32,7 @@ from campaign.infra.tables import (
 )
 from events import StoredEvent
 from events.projections import Mode
-from events.sql import upsert
+from events.sql import insert_rows, upsert
 
 COUNTS = ("supporters", "letters_pledged", "letters_confirmed")
 UNKNOWN = ""
@@ -77,23 +77,53 @@ class ActionDashboardProjection:
 
     def apply(self, conn: Connection, events: Sequence[StoredEvent]) -> None:
         """Follow the batch in order with the supporters it needs in memory, then write."""
-        people = Supporters(conn, [e.data["supporter_id"] for e in events
-                                   if e.type in (PLEDGED, LETTER)])
+        people = Supporters.read(conn, [e.data["supporter_id"] for e in events
+                                        if e.type in (PLEDGED, LETTER)])
         tally = Tally(Counter(), Counter())
         markers: list[dict[str, Any]] = []
-        for stored in events:
-            if stored.type == PLEDGED:
-                _pledged(tally, stored.data, people.of(stored.data["supporter_id"]))
-            elif stored.type == LETTER:
-                _letter(tally, stored.data, people.of(stored.data["supporter_id"]))
-            elif stored.type in SUPPORTER_EVENTS:
-                people.follow(stored)
-            else:
-                markers.append(marker_row(stored))
+        follow(events, people, tally, markers)
         people.write(conn)
         write_tally(conn, tally)
         if markers:
             conn.execute(dashboard_markers.insert(), markers)
+
+    def replay(self) -> DashboardReplay:
+        """A rebuild's fold: the whole log's counts and supporters in memory, written once."""
+        return DashboardReplay()
+
+
+class DashboardReplay:
+    """What `apply` leaves for the whole log: its tables start empty, so the supporters it
+    needs are the ones the log registered before, and every count is added up once."""
+
+    def __init__(self) -> None:
+        self.people = Supporters()  # the tables start empty
+        self.tally = Tally(Counter(), Counter())
+        self.markers: list[dict[str, Any]] = []
+
+    def apply(self, conn: Connection, events: Sequence[StoredEvent]) -> None:
+        follow(events, self.people, self.tally, self.markers)
+
+    def finish(self, conn: Connection) -> None:
+        insert_rows(conn, dashboard_supporters, self.people.living())
+        days, splits = tally_rows(self.tally)
+        insert_rows(conn, dashboard_days, days)
+        insert_rows(conn, dashboard_splits, splits)
+        insert_rows(conn, dashboard_markers, self.markers)
+
+
+def follow(events: Sequence[StoredEvent], people: Supporters, tally: Tally,
+           markers: list[dict[str, Any]]) -> None:
+    """Count the events in log order into `tally` and `markers`, following `people`."""
+    for stored in events:
+        if stored.type == PLEDGED:
+            _pledged(tally, stored.data, people.of(stored.data["supporter_id"]))
+        elif stored.type == LETTER:
+            _letter(tally, stored.data, people.of(stored.data["supporter_id"]))
+        elif stored.type in SUPPORTER_EVENTS:
+            people.follow(stored)
+        else:
+            markers.append(marker_row(stored))
 
 
 def _pledged(tally: Tally, data: dict[str, Any], person: tuple[str, str]) -> None:
@@ -123,6 +153,13 @@ def utc_day(instant: str) -> date:
 
 def write_tally(conn: Connection, tally: Tally) -> None:
     """One upsert per day and per split row, adding the batch's counts."""
+    days, splits = tally_rows(tally)
+    _add(conn, dashboard_days, days, ["action_id", "day"])
+    _add(conn, dashboard_splits, splits, ["action_id", "dimension", "name"])
+
+
+def tally_rows(tally: Tally) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The tally as rows of `dashboard_days` and of `dashboard_splits`."""
     days: dict[tuple[str, date], dict[str, Any]] = {}
     for (action_id, day, count), n in tally.days.items():
         row = days.setdefault((action_id, day), _zero(action_id=action_id, day=day))
@@ -132,8 +169,7 @@ def write_tally(conn: Connection, tally: Tally) -> None:
         row = splits.setdefault((action_id, dimension, name),
                                 _zero(action_id=action_id, dimension=dimension, name=name))
         row[count] += n
-    _add(conn, dashboard_days, list(days.values()), ["action_id", "day"])
-    _add(conn, dashboard_splits, list(splits.values()), ["action_id", "dimension", "name"])
+    return list(days.values()), list(splits.values())
 
 
 def _zero(**key: Any) -> dict[str, Any]:
@@ -168,14 +204,20 @@ def marker_row(stored: StoredEvent) -> dict[str, Any]:
 class Supporters:
     """The country and language of the batch's supporters, followed through the batch."""
 
-    def __init__(self, conn: Connection, wanted: Iterable[str]) -> None:
+    def __init__(self, known: dict[str, tuple[str, str] | None] | None = None) -> None:
+        self.known: dict[str, tuple[str, str] | None] = {} if known is None else known
+        self.changed: set[str] = set()
+
+    @classmethod
+    def read(cls, conn: Connection, wanted: Iterable[str]) -> Supporters:
+        """The ones of `wanted` the projection knows, read from its table."""
         ids = sorted(set(wanted))
-        self.known: dict[str, tuple[str, str] | None] = {}
+        known: dict[str, tuple[str, str] | None] = {}
         for chunk in (ids[n:n + 1000] for n in range(0, len(ids), 1000)):
             found = conn.execute(select(dashboard_supporters).where(
                 dashboard_supporters.c.supporter_id.in_(chunk)))
-            self.known.update({r.supporter_id: (r.country, r.language) for r in found})
-        self.changed: set[str] = set()
+            known.update({r.supporter_id: (r.country, r.language) for r in found})
+        return cls(known)
 
     def of(self, supporter_id: str) -> tuple[str, str]:
         """(country, language), or UNKNOWN for both when the log never told us."""
@@ -193,11 +235,15 @@ class Supporters:
     def write(self, conn: Connection) -> None:
         """Store what changed in the batch: upsert the living, delete the erased."""
         gone = sorted(s for s in self.changed if self.known[s] is None)
-        living = [{"supporter_id": s, "country": c, "language": lang}
-                  for s in sorted(self.changed)
-                  if (found := self.known[s]) is not None for c, lang in [found]]
+        living = self.living()
         if gone:
             conn.execute(delete(dashboard_supporters)
                          .where(dashboard_supporters.c.supporter_id.in_(gone)))
         upsert(conn, dashboard_supporters, living, ["supporter_id"], lambda new: {
             "country": new.country, "language": new.language})
+
+    def living(self) -> list[dict[str, Any]]:
+        """The rows of the supporters changed and not erased, in id order."""
+        return [{"supporter_id": s, "country": c, "language": lang}
+                for s in sorted(self.changed)
+                if (found := self.known[s]) is not None for c, lang in [found]]

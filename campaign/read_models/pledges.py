@@ -13,7 +13,7 @@ from campaign.domain import pledge
 from campaign.infra.tables import action_counters, letters_per_target_day, pledges, target_letters
 from events import StoredEvent
 from events.projections import FoldedWrite, Mode
-from events.sql import upsert
+from events.sql import insert_rows, upsert
 
 STATUS_AFTER = {
     pledge.PledgeFulfilled.type_name: "fulfilled",
@@ -63,14 +63,7 @@ class PledgesProjection:
             pledge_id = stored.stream_id.removeprefix("pledge-")
             data = stored.data
             if stored.type == PLEDGED:
-                new[pledge_id] = {
-                    "pledge_id": pledge_id, "action_id": data["action_id"],
-                    "supporter_id": data["supporter_id"], "status": "open",
-                    "target_ids": list(data["target_ids"]),
-                    "letters_promised": data["letters_promised"], "letters_confirmed": 0,
-                    "pledged_at": datetime.fromisoformat(data["pledged_at"]),
-                    "due_at": datetime.fromisoformat(data["due_at"]),
-                    "version": stored.stream_version}
+                new[pledge_id] = _pledged_row(pledge_id, stored)
                 continue
             row = new.get(pledge_id) or changed.setdefault(pledge_id, {
                 "id": pledge_id, "letters": 0, "new_status": None, "due": None})
@@ -89,6 +82,53 @@ class PledgesProjection:
             conn.execute(pledges.insert().returning(pledges.c.pledge_id), list(new.values())).all()
         if changed:
             conn.execute(_CHANGE, sorted(changed.values(), key=lambda row: row["id"]))
+
+    def replay(self) -> PledgesReplay:
+        """A rebuild's fold: every pledge's row kept in memory, copied once at the end."""
+        return PledgesReplay()
+
+
+class PledgesReplay:
+    """What `apply` leaves for the whole log: later events change the rows in memory (an
+    event of a pledge never seen pledged changes nothing, as the UPDATE finds no row)."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, dict[str, Any]] = {}
+
+    def apply(self, conn: Connection, events: Sequence[StoredEvent]) -> None:
+        rows = self.rows
+        for stored in events:
+            pledge_id = stored.stream_id.removeprefix("pledge-")
+            data = stored.data
+            if stored.type == PLEDGED:
+                rows[pledge_id] = _pledged_row(pledge_id, stored)
+                continue
+            row = rows.get(pledge_id)
+            if row is None:
+                continue
+            if stored.type == LETTER:
+                row["letters_confirmed"] += 1
+            elif stored.type == MOVED:
+                row["due_at"] = datetime.fromisoformat(data["new_due_at"])
+            elif stored.type in STATUS_AFTER:
+                row["status"] = STATUS_AFTER[stored.type]
+            row["version"] = stored.stream_version
+
+    def finish(self, conn: Connection) -> None:
+        insert_rows(conn, pledges, list(self.rows.values()))
+
+
+def _pledged_row(pledge_id: str, stored: StoredEvent) -> dict[str, Any]:
+    """A new pledge's row, as `Pledged` writes it."""
+    data = stored.data
+    return {
+        "pledge_id": pledge_id, "action_id": data["action_id"],
+        "supporter_id": data["supporter_id"], "status": "open",
+        "target_ids": list(data["target_ids"]),
+        "letters_promised": data["letters_promised"], "letters_confirmed": 0,
+        "pledged_at": datetime.fromisoformat(data["pledged_at"]),
+        "due_at": datetime.fromisoformat(data["due_at"]),
+        "version": stored.stream_version}
 
 
 PLEDGED, LETTER = pledge.Pledged.type_name, pledge.LetterConfirmed.type_name
@@ -120,27 +160,62 @@ class LetterCountsProjection:
 
     def apply(self, conn: Connection, events: Sequence[StoredEvent]) -> None:
         """Add up the batch first, then one multi-row upsert per table."""
-        per_action: Counter[str] = Counter()
-        letters: Counter[str] = Counter()
-        per_target: Counter[tuple[str, str]] = Counter()
-        per_day: Counter[tuple[str, str, str]] = Counter()
+        counts = LetterCounts()
+        counts.add(events)
+        for table, keys, rows in counts.rows():
+            count(conn, table, keys, rows)
+
+    def replay(self) -> LetterCountsReplay:
+        """A rebuild's fold: the whole log's counts, written once."""
+        return LetterCountsReplay()
+
+
+class LetterCounts:
+    """Pledges and letters added up per action, per target and per target and day."""
+
+    def __init__(self) -> None:
+        self.per_action: Counter[str] = Counter()
+        self.letters: Counter[str] = Counter()
+        self.per_target: Counter[tuple[str, str]] = Counter()
+        self.per_day: Counter[tuple[str, str, str]] = Counter()
+
+    def add(self, events: Sequence[StoredEvent]) -> None:
         for stored in events:
             data = stored.data
             if stored.type == PLEDGED:
-                per_action[data["action_id"]] += 1
+                self.per_action[data["action_id"]] += 1
             else:
-                letters[data["action_id"]] += 1
-                per_target[(data["action_id"], data["target_id"])] += 1
-                per_day[(data["action_id"], data["target_id"], data["sent_on"])] += 1
-        count(conn, action_counters, ["action_id"], [
-            {"action_id": a, "pledges": per_action[a], "letters": letters[a]}
-            for a in sorted(per_action.keys() | letters.keys())])
-        count(conn, target_letters, ["action_id", "target_id"], [
-            {"action_id": a, "target_id": t, "letters": n}
-            for (a, t), n in sorted(per_target.items())])
-        count(conn, letters_per_target_day, ["action_id", "target_id", "day"], [
-            {"action_id": a, "target_id": t, "day": date.fromisoformat(d), "letters": n}
-            for (a, t, d), n in sorted(per_day.items())])
+                self.letters[data["action_id"]] += 1
+                self.per_target[(data["action_id"], data["target_id"])] += 1
+                self.per_day[(data["action_id"], data["target_id"], data["sent_on"])] += 1
+
+    def rows(self) -> list[tuple[Table, list[str], list[dict[str, Any]]]]:
+        """Each table with its key columns and its rows of counts, in key order."""
+        return [
+            (action_counters, ["action_id"], [
+                {"action_id": a, "pledges": self.per_action[a], "letters": self.letters[a]}
+                for a in sorted(self.per_action.keys() | self.letters.keys())]),
+            (target_letters, ["action_id", "target_id"], [
+                {"action_id": a, "target_id": t, "letters": n}
+                for (a, t), n in sorted(self.per_target.items())]),
+            (letters_per_target_day, ["action_id", "target_id", "day"], [
+                {"action_id": a, "target_id": t, "day": date.fromisoformat(d), "letters": n}
+                for (a, t, d), n in sorted(self.per_day.items())]),
+        ]
+
+
+class LetterCountsReplay:
+    """The counts of the whole log, added up in memory and copied into the emptied tables."""
+
+    def __init__(self) -> None:
+        self.counts = LetterCounts()
+
+    def apply(self, conn: Connection, events: Sequence[StoredEvent]) -> None:
+        self.counts.add(events)
+
+    def finish(self, conn: Connection) -> None:
+        for table, _keys, rows in self.counts.rows():
+            insert_rows(conn, table, rows)
 
 
 def count(conn: Connection, table: Table, keys: list[str], rows: list[dict[str, Any]]) -> None:

@@ -10,7 +10,7 @@ from sqlalchemy import Connection, Table
 from campaign.infra.tables import stream_directory
 from events import StoredEvent
 from events.projections import FoldedWrite, Mode
-from events.sql import Upsert
+from events.sql import Upsert, insert_rows
 
 
 class StreamDirectory:
@@ -46,6 +46,35 @@ class StreamDirectory:
             row.update(version=event.stream_version, last_position=event.position,
                        last_recorded_at=event.recorded_at)
         _UPSERT(conn, list(latest.values()))
+
+    def replay(self) -> DirectoryReplay:
+        """A rebuild's fold: every stream's row kept in memory, copied once at the end."""
+        return DirectoryReplay()
+
+
+class DirectoryReplay:
+    """What `apply` leaves for the whole log, each stream's row updated in memory."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, dict[str, Any]] = {}
+
+    def apply(self, conn: Connection, events: Sequence[StoredEvent]) -> None:
+        rows = self.rows
+        for event in events:
+            row = rows.get(event.stream_id)
+            if row is None:
+                rows[event.stream_id] = {
+                    "stream_id": event.stream_id, "category": event.category,
+                    "version": event.stream_version, "last_position": event.position,
+                    "first_recorded_at": event.recorded_at,
+                    "last_recorded_at": event.recorded_at}
+            else:
+                row["version"] = event.stream_version
+                row["last_position"] = event.position
+                row["last_recorded_at"] = event.recorded_at
+
+    def finish(self, conn: Connection) -> None:
+        insert_rows(conn, stream_directory, list(self.rows.values()))
 
 
 _UPSERT = Upsert(stream_directory, ["stream_id"], lambda new: {

@@ -14,7 +14,7 @@ from campaign.infra.tables import supporters
 from events import StoredEvent
 from events.personal_data import MASK, BlindIndex, Opener, Vault
 from events.projections import Mode
-from events.sql import update_rows
+from events.sql import insert_rows, update_rows
 
 S = supporter
 P = preferences
@@ -67,7 +67,7 @@ class SupportersProjection:
         for event in events:
             supporter_id = event.stream_id.removeprefix("supporter-")
             if event.type == S.SupporterRegistered.type_name:
-                new[supporter_id] = self._registered(opener, event)
+                new[supporter_id] = self.registered_row(opener, event)
             elif (columns := changed_columns(event.type, event.data)) is not None:
                 target = new.get(supporter_id)
                 (target if target is not None else changed.setdefault(supporter_id, {})
@@ -78,7 +78,12 @@ class SupportersProjection:
                          list(new.values())).all()
         update_rows(conn, supporters, "supporter_id", list(changed.items()))
 
-    def _registered(self, opener: Opener, event: StoredEvent) -> dict[str, Any]:
+    def replay(self) -> SupportersReplay:
+        """A rebuild's fold: every supporter's row kept in memory, copied once at the end."""
+        return SupportersReplay(self)
+
+    def registered_row(self, opener: Opener, event: StoredEvent) -> dict[str, Any]:
+        """A new supporter's row, as `SupporterRegistered` writes it."""
         data = event.data
         email = opener.open(event.stream_id, "email", data["email"])
         # Once erased, the key is gone: a rebuild cannot (and must not) index the address.
@@ -92,3 +97,27 @@ class SupportersProjection:
             "unsubscribed": False, "email_paused": False, "suppressed": None, "erased": False,
             "registered_at": datetime.fromisoformat(data["registered_at"]),
         }
+
+
+class SupportersReplay:
+    """What `apply` leaves for the whole log: later events change the rows in memory (an
+    event of a supporter never seen registered changes nothing, as the UPDATE finds no row)."""
+
+    def __init__(self, projection: SupportersProjection) -> None:
+        self.projection = projection
+        self.rows: dict[str, dict[str, Any]] = {}
+
+    def apply(self, conn: Connection, events: Sequence[StoredEvent]) -> None:
+        opener = self.projection.vault.opener(
+            conn, [e.stream_id for e in events if e.type == S.SupporterRegistered.type_name])
+        rows = self.rows
+        for event in events:
+            supporter_id = event.stream_id.removeprefix("supporter-")
+            if event.type == S.SupporterRegistered.type_name:
+                rows[supporter_id] = self.projection.registered_row(opener, event)
+            elif (columns := changed_columns(event.type, event.data)) is not None:
+                if (row := rows.get(supporter_id)) is not None:
+                    row.update(columns)
+
+    def finish(self, conn: Connection) -> None:
+        insert_rows(conn, supporters, list(self.rows.values()))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, DateTime, Engine, Integer, MetaData, Table, Text, func, select
+from sqlalchemy import JSON, Column, DateTime, Engine, Integer, MetaData, Table, Text, func, select
 
 from events.sql import advisory_slot, insert_rows, upsert
 
@@ -36,6 +36,21 @@ def test_a_bulk_insert_writes_every_row_as_given_and_defaults_the_rest(engine: E
 
     assert sorted((r.key, r.body) for r in found) == sorted((r["key"], r["body"]) for r in rows)
     assert all(r.made is not None and r.at.replace(tzinfo=UTC) == at for r in found)
+
+
+documents = Table("documents", MetaData(), Column("key", Text(), primary_key=True),
+                  Column("body", JSON(), nullable=False))
+
+
+def test_a_bulk_insert_writes_json_columns_from_python_values(engine: Engine) -> None:
+    documents.create(engine)
+    rows = [{"key": "list", "body": ["a", "ü"]}, {"key": "object", "body": {"n": 1, "x": None}},
+            {"key": "text", "body": "tab\there"}]
+    with engine.begin() as conn:
+        insert_rows(conn, documents, rows)
+        found = conn.execute(select(documents).order_by(documents.c.key)).all()
+
+    assert [(r.key, r.body) for r in found] == [(r["key"], r["body"]) for r in rows]
 
 
 def test_an_upsert_with_returning_names_only_the_rows_it_inserted(engine: Engine) -> None:
