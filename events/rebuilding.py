@@ -11,6 +11,7 @@ subscription would park it, and the rebuild goes on.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 
 from sqlalchemy import Connection
@@ -33,6 +34,8 @@ from events.subscriptions import (
     save_checkpoint,
 )
 from events.tailing import settled_head
+
+log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
 """Called with (events applied so far, last position read) while a rebuild runs."""
@@ -84,6 +87,9 @@ def _replay(
         except Exception as exc:  # noqa: BLE001 - the plain way parks the event that fails
             if is_temporary(exc):
                 raise
+            # The type only: a driver's message can quote the row it refused.
+            log.warning("rebuild of %s: its replay failed (%s); rebuilding page by page",
+                        projection.name, type(exc).__name__)
     return _pages(store, conn, projection, batch_size, through, on_progress, None)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 import pytest
@@ -173,15 +174,18 @@ def test_a_rebuild_folds_with_the_projection_s_replay_when_it_has_one(engine: En
 
 
 def test_a_rebuild_whose_replay_fails_starts_over_page_by_page_and_parks_the_bad_event(
-    engine: Engine,
+    engine: Engine, caplog: pytest.LogCaptureFixture,
 ) -> None:
     store = EventStore(engine)
     store.append("case-1", [NewEvent("Numbered", {"n": n}) for n in range(5)])
     folding = Folding(broken=True)
 
-    applied = rebuild(store, folding, batch_size=10)
+    with caplog.at_level(logging.WARNING, logger="events.rebuilding"):
+        applied = rebuild(store, folding, batch_size=10)
 
     assert (applied, folding.replayed) == (4, [])
+    assert [r.getMessage() for r in caplog.records] == [
+        "rebuild of fragile: its replay failed (ValueError); rebuilding page by page"]
     assert folding.applied[-4:] == [0, 1, 3, 4]
     with engine.connect() as conn:
         (set_aside,) = parked(conn, "fragile")
