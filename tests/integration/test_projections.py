@@ -184,8 +184,8 @@ def test_a_rebuild_whose_replay_fails_starts_over_page_by_page_and_parks_the_bad
         applied = rebuild(store, folding, batch_size=10)
 
     assert (applied, folding.replayed) == (4, [])
-    assert [r.getMessage() for r in caplog.records] == [
-        "rebuild of fragile: its replay failed (ValueError); rebuilding page by page"]
+    assert "rebuild of fragile: its replay failed (ValueError); rebuilding page by page" in [
+        r.getMessage() for r in caplog.records]
     assert folding.applied[-4:] == [0, 1, 3, 4]
     with engine.connect() as conn:
         (set_aside,) = parked(conn, "fragile")
