@@ -22,6 +22,9 @@ STATUS_AFTER = {
 }
 
 
+PLEDGED, LETTER = pledge.Pledged.type_name, pledge.LetterConfirmed.type_name
+FULFILLED, MOVED = pledge.PledgeFulfilled.type_name, pledge.PledgeDueDateMoved.type_name
+
 # A pledge's id from its stream's id, in SQL (as `removeprefix("pledge-")`).
 _PLEDGE_ID = "CASE WHEN left(stream_id, 7) = 'pledge-' THEN substr(stream_id, 8) ELSE stream_id END"
 
@@ -36,8 +39,9 @@ class PledgesProjection:
     event_types: frozenset[str] | None = frozenset(e.type_name for e in pledge.EVENTS)
     reads = frozenset({"data", "stream_version"})  # what a rebuild reads of each event
 
-    # On PostgreSQL a new pledge's row, and a letter's count and entry, are written inside
-    # the append's statement: what `apply` writes for them, from the stored events.
+    # On PostgreSQL a new pledge's row, and a letter's count and entry (with the fulfilment
+    # it brings), are written inside the append's statement: what `apply` writes for them,
+    # from the stored events.
     folded = (
         FoldedWrite(frozenset({pledge.Pledged.type_name}), f"""
   INSERT INTO pledges (pledge_id, action_id, supporter_id, status, target_ids,
@@ -47,14 +51,21 @@ class PledgesProjection:
          (data->'target_ids')::json, (data->>'letters_promised')::integer, 0,
          (data->>'pledged_at')::timestamptz, (data->>'due_at')::timestamptz, stream_version,
          '[]'::jsonb
-    FROM inserted WHERE type = '{pledge.Pledged.type_name}'"""),
-        FoldedWrite(frozenset({pledge.LetterConfirmed.type_name}), f"""
+    FROM inserted WHERE type = '{PLEDGED}'"""),
+        # A letter, and the fulfilment the last promised one brings in the same batch.
+        FoldedWrite(frozenset({LETTER, FULFILLED}), f"""
   UPDATE pledges SET letters_confirmed = pledges.letters_confirmed + letters.n,
-                     letters = pledges.letters || letters.added, version = letters.version
-    FROM (SELECT {_PLEDGE_ID} AS pledge_id, count(*) AS n, max(stream_version) AS version,
-                 jsonb_agg(data - 'action_id' - 'supporter_id' ORDER BY stream_version)
-                   AS added
-            FROM inserted WHERE type = '{pledge.LetterConfirmed.type_name}'
+                     letters = pledges.letters || letters.added,
+                     status = CASE WHEN letters.fulfilled THEN 'fulfilled'
+                                   ELSE pledges.status END,
+                     version = letters.version
+    FROM (SELECT {_PLEDGE_ID} AS pledge_id,
+                 count(*) FILTER (WHERE type = '{LETTER}') AS n,
+                 max(stream_version) AS version,
+                 coalesce(jsonb_agg(data - 'action_id' - 'supporter_id' ORDER BY stream_version)
+                          FILTER (WHERE type = '{LETTER}'), '[]'::jsonb) AS added,
+                 bool_or(type = '{FULFILLED}') AS fulfilled
+            FROM inserted WHERE type IN ('{LETTER}', '{FULFILLED}')
            GROUP BY stream_id) AS letters
    WHERE pledges.pledge_id = letters.pledge_id"""),
     )
@@ -113,8 +124,6 @@ def _add_letters(conn: Connection, changed: dict[str, dict[str, Any]]) -> None:
         row["new_letters"] = None if before is None or not added else [*before, *added]
 
 
-PLEDGED, LETTER = pledge.Pledged.type_name, pledge.LetterConfirmed.type_name
-MOVED = pledge.PledgeDueDateMoved.type_name
 _CHANGE = (
     update(pledges).where(pledges.c.pledge_id == bindparam("id"))
     .values(letters_confirmed=pledges.c.letters_confirmed + bindparam("more"),

@@ -559,3 +559,20 @@ def test_a_letter_with_if_match_that_loses_a_race_is_refused(demo: Container) ->
         thread.join()
     assert [o.version for o in outcomes] == [2]
     assert [type(e).__name__ for e in errors] == ["ConcurrencyError"]
+
+
+def test_on_postgresql_the_letter_that_fulfils_a_pledge_writes_its_row_in_the_appends_statement(
+        demo: Container, statements: list[str]) -> None:
+    owner = supporter(demo)
+    pledge_as_supporter(demo.commands, ACTION, owner, (), 1, META, NOW)
+    statements.clear()
+    outcome = confirm_letter_on_pledge(demo.commands, f"{ACTION}-{owner}",
+                                       SentLetter("only", TARGETS[0], "post", NOW.date()),
+                                       META, NOW, owner_only(owner))
+    assert [type(e).__name__ for e in outcome.events] == ["LetterConfirmed", "PledgeFulfilled"]
+    writes = [s for s in statements if s.lstrip().upper().startswith(("INSERT", "UPDATE"))
+              and "pledges" in s]
+    assert (writes == []) is (demo.engine.dialect.name == "postgresql")
+    row = rows_of(demo, outcome.stream_id)["pledge"]
+    assert (row["status"], row["letters_confirmed"], row["version"]) == ("fulfilled", 1, 3)
+    assert [entry["letter_id"] for entry in row["letters"]] == ["only"]
