@@ -118,13 +118,27 @@ class SentLetter:
     sent_on: date
 
 
-_ISSUED_ON = select(actions.c.issued_on).where(actions.c.action_id == bindparam("action_id"))
+# A letter is decided from its pledge's read-model row, read whole in the write transaction:
+# the pledges projection writes the row in each of the pledge's append transactions, its
+# letters included, so the row is the stream's state at the row's version. Replaying the
+# stream instead cost more with every letter. The append still expects that version, so a
+# concurrent write to the pledge makes it fail and the attempt is read and decided again.
+_PLEDGE_ROW = (pledges.c.action_id, pledges.c.supporter_id, pledges.c.status,
+               pledges.c.target_ids, pledges.c.letters_promised, pledges.c.letters_confirmed,
+               pledges.c.pledged_at, pledges.c.due_at, pledges.c.version, pledges.c.letters)
 
-# The pledge's owner and action, and the action's issue date, in one read built once.
+# By the pledge's id: its row and its action's issue date.
 _LETTER_FACTS = DriverRead(
-    select(pledges.c.supporter_id, pledges.c.action_id, actions.c.issued_on)
+    select(*_PLEDGE_ROW, actions.c.issued_on)
     .select_from(pledges.outerjoin(actions, actions.c.action_id == pledges.c.action_id))
     .where(pledges.c.pledge_id == bindparam("pledge_id"))
+)
+
+# By action and supporter: the action's issue date and the pledge's row if there is one.
+_ACTION_LETTER_FACTS = DriverRead(
+    select(actions.c.issued_on, *_PLEDGE_ROW)
+    .select_from(actions.outerjoin(pledges, pledges.c.pledge_id == bindparam("pledge_id")))
+    .where(actions.c.action_id == bindparam("action_id"))
 )
 
 
@@ -133,13 +147,15 @@ def confirm_letter(
     now: datetime, *, expected_version: int | None = None, conn: Connection | None = None,
 ) -> Outcome:
     """Confirm one letter, with the action's issue date read in the same transaction."""
+    pledge_id = pledge.pledge_stream(action_id, supporter_id).removeprefix("pledge-")
 
     def attempt(tx: Connection) -> Outcome:
-        issued_on = tx.execute(_ISSUED_ON, {"action_id": action_id}).scalar_one_or_none()
-        if issued_on is None:
+        found = _ACTION_LETTER_FACTS.rows(tx, {"action_id": action_id, "pledge_id": pledge_id})
+        if not found:
             raise NotFound(f"no action {action_id}")
-        return _confirm(commands, tx, action_id, supporter_id, letter, meta, now, issued_on,
-                        expected_version)
+        facts = found[0]
+        return _confirm(commands, tx, action_id, supporter_id, letter, meta, now,
+                        facts.issued_on, expected_version, facts)
 
     return commands.run(attempt, conn, retry=expected_version is None)
 
@@ -150,7 +166,7 @@ def confirm_letter_on_pledge(
     conn: Connection | None = None,
 ) -> Outcome:
     """Confirm one letter on the pledge `pledge_id`, from the read to the write in one
-    transaction: its owner, action and issue date are read together, and
+    transaction: its row and its action's issue date are read together, and
     `allowed(supporter_id, action_id)` refuses (raises) a caller it is not for.
 
     NotFound for an unknown pledge, as `confirm_letter` for the rest.
@@ -165,7 +181,7 @@ def confirm_letter_on_pledge(
         if facts.issued_on is None:
             raise NotFound(f"no action {facts.action_id}")
         return _confirm(commands, tx, facts.action_id, facts.supporter_id, letter, meta, now,
-                        facts.issued_on, expected_version)
+                        facts.issued_on, expected_version, facts)
 
     return commands.run(attempt, conn, retry=expected_version is None)
 
@@ -173,14 +189,38 @@ def confirm_letter_on_pledge(
 def _confirm(
     commands: CommandHandler, tx: Connection, action_id: str, supporter_id: str,
     letter: SentLetter, meta: Meta, now: datetime, issued_on: date,
-    expected_version: int | None,
+    expected_version: int | None, row: Any,
 ) -> Outcome:
     command = pledge.ConfirmLetter(
         action_id=action_id, supporter_id=supporter_id, letter_id=letter.letter_id,
         target_id=letter.target_id, channel=letter.channel, sent_on=letter.sent_on,
         confirmed_at=now, action_issued_on=issued_on,
     )
-    return commands.attempt(tx, command, meta, expected_version=expected_version)
+    return commands.attempt(tx, command, meta, expected_version=expected_version,
+                            known=state_from_row(row))
+
+
+def state_from_row(row: Any) -> tuple[pledge.State, int] | None:
+    """The pledge's state and version from its read-model row (`_PLEDGE_ROW`); no row (a
+    NULL version) is no stream. None when the row does not know its letters (NULL on rows
+    written before it kept them, or fewer than it counts, after a writer that did not keep
+    them): the caller replays the stream then."""
+    if row.version is None:
+        return pledge.initial_state(), NO_STREAM
+    letters = row.letters
+    if letters is None or len(letters) != row.letters_confirmed:
+        return None
+    state = pledge.State(
+        action_id=row.action_id, supporter_id=row.supporter_id, status=row.status,
+        target_ids=tuple(row.target_ids), letters_promised=row.letters_promised,
+        pledged_at=as_utc(row.pledged_at), due_at=as_utc(row.due_at))
+    ids = {"action_id": row.action_id, "supporter_id": row.supporter_id}
+    for entry in letters:  # the letters through the domain's own evolve, as a replay would
+        state = pledge.evolve(state, from_data(_LETTER, {**entry, **ids}))
+    return state, row.version
+
+
+_LETTER = pledge.LetterConfirmed.type_name
 
 
 def open_pledgers(conn: Connection, action_id: str) -> list[str]:

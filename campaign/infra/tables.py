@@ -21,6 +21,7 @@ from sqlalchemy import (
     false,
     func,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 
 metadata = MetaData()
 
@@ -255,6 +256,11 @@ pledges = Table(
     Column("pledged_at", DateTime(timezone=True), nullable=False),
     Column("due_at", DateTime(timezone=True), nullable=False),
     Column("version", Integer(), nullable=False),
+    # The confirmed letters in order, each as its event's data without the pledge's ids: a
+    # letter is decided from this row, not by replaying the stream. NULL on rows written
+    # before it existed (their letters replay the stream until the pledges are rebuilt).
+    Column("letters", JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql"),
+           nullable=True),
     # Deadline scans read open pledges by due time; the cost follows the number due.
     Index("ix_pledges_status_due_at", "status", "due_at"),
     Index("ix_pledges_action_status", "action_id", "status"),

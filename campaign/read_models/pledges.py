@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, DateTime, Table, Text, bindparam, func, update
+from sqlalchemy import Connection, DateTime, Table, Text, bindparam, func, select, update
 
 from campaign.domain import pledge
 from campaign.infra.tables import action_counters, letters_per_target_day, pledges, target_letters
@@ -22,12 +22,16 @@ STATUS_AFTER = {
 }
 
 
+PLEDGED, LETTER = pledge.Pledged.type_name, pledge.LetterConfirmed.type_name
+FULFILLED, MOVED = pledge.PledgeFulfilled.type_name, pledge.PledgeDueDateMoved.type_name
+
 # A pledge's id from its stream's id, in SQL (as `removeprefix("pledge-")`).
 _PLEDGE_ID = "CASE WHEN left(stream_id, 7) = 'pledge-' THEN substr(stream_id, 8) ELSE stream_id END"
 
 
 class PledgesProjection:
-    """Pledge rows (status, due time) for the API and the deadline scans."""
+    """Pledge rows (status, due time, letters) for the API, the deadline scans and the
+    decision on a letter (`campaign.application.pledges`)."""
 
     name = "pledges"
     mode: Mode = "inline"
@@ -35,21 +39,33 @@ class PledgesProjection:
     event_types: frozenset[str] | None = frozenset(e.type_name for e in pledge.EVENTS)
     reads = frozenset({"data", "stream_version"})  # what a rebuild reads of each event
 
-    # On PostgreSQL a new pledge's row and a letter's count are written inside the append's
-    # statement: what `apply` writes for them, from the stored events.
+    # On PostgreSQL a new pledge's row, and a letter's count and entry (with the fulfilment
+    # it brings), are written inside the append's statement: what `apply` writes for them,
+    # from the stored events.
     folded = (
         FoldedWrite(frozenset({pledge.Pledged.type_name}), f"""
   INSERT INTO pledges (pledge_id, action_id, supporter_id, status, target_ids,
-                       letters_promised, letters_confirmed, pledged_at, due_at, version)
+                       letters_promised, letters_confirmed, pledged_at, due_at, version,
+                       letters)
   SELECT {_PLEDGE_ID}, data->>'action_id', data->>'supporter_id', 'open',
          (data->'target_ids')::json, (data->>'letters_promised')::integer, 0,
-         (data->>'pledged_at')::timestamptz, (data->>'due_at')::timestamptz, stream_version
-    FROM inserted WHERE type = '{pledge.Pledged.type_name}'"""),
-        FoldedWrite(frozenset({pledge.LetterConfirmed.type_name}), f"""
+         (data->>'pledged_at')::timestamptz, (data->>'due_at')::timestamptz, stream_version,
+         '[]'::jsonb
+    FROM inserted WHERE type = '{PLEDGED}'"""),
+        # A letter, and the fulfilment the last promised one brings in the same batch.
+        FoldedWrite(frozenset({LETTER, FULFILLED}), f"""
   UPDATE pledges SET letters_confirmed = pledges.letters_confirmed + letters.n,
+                     letters = pledges.letters || letters.added,
+                     status = CASE WHEN letters.fulfilled THEN 'fulfilled'
+                                   ELSE pledges.status END,
                      version = letters.version
-    FROM (SELECT {_PLEDGE_ID} AS pledge_id, count(*) AS n, max(stream_version) AS version
-            FROM inserted WHERE type = '{pledge.LetterConfirmed.type_name}'
+    FROM (SELECT {_PLEDGE_ID} AS pledge_id,
+                 count(*) FILTER (WHERE type = '{LETTER}') AS n,
+                 max(stream_version) AS version,
+                 coalesce(jsonb_agg(data - 'action_id' - 'supporter_id' ORDER BY stream_version)
+                          FILTER (WHERE type = '{LETTER}'), '[]'::jsonb) AS added,
+                 bool_or(type = '{FULFILLED}') AS fulfilled
+            FROM inserted WHERE type IN ('{LETTER}', '{FULFILLED}')
            GROUP BY stream_id) AS letters
    WHERE pledges.pledge_id = letters.pledge_id"""),
     )
@@ -66,11 +82,10 @@ class PledgesProjection:
                 new[pledge_id] = _pledged_row(pledge_id, stored)
                 continue
             row = new.get(pledge_id) or changed.setdefault(pledge_id, {
-                "id": pledge_id, "letters": 0, "new_status": None, "due": None})
-            if pledge_id in new:
-                row["letters_confirmed"] += stored.type == LETTER
-            else:
-                row["letters"] += stored.type == LETTER
+                "id": pledge_id, "more": 0, "added": [], "new_status": None, "due": None})
+            if stored.type == LETTER:
+                row["letters_confirmed" if pledge_id in new else "more"] += 1
+                row["letters" if pledge_id in new else "added"].append(letter_entry(data))
             if stored.type == MOVED:
                 row["due_at" if pledge_id in new else "due"] = datetime.fromisoformat(
                     data["new_due_at"])
@@ -81,6 +96,7 @@ class PledgesProjection:
             # RETURNING: many rows per statement (see events.sql.upsert)
             conn.execute(pledges.insert().returning(pledges.c.pledge_id), list(new.values())).all()
         if changed:
+            _add_letters(conn, changed)
             conn.execute(_CHANGE, sorted(changed.values(), key=lambda row: row["id"]))
 
     def replay(self) -> PledgesReplay:
@@ -108,6 +124,7 @@ class PledgesReplay:
                 continue
             if stored.type == LETTER:
                 row["letters_confirmed"] += 1
+                row["letters"].append(letter_entry(data))
             elif stored.type == MOVED:
                 row["due_at"] = datetime.fromisoformat(data["new_due_at"])
             elif stored.type in STATUS_AFTER:
@@ -128,14 +145,31 @@ def _pledged_row(pledge_id: str, stored: StoredEvent) -> dict[str, Any]:
         "letters_promised": data["letters_promised"], "letters_confirmed": 0,
         "pledged_at": datetime.fromisoformat(data["pledged_at"]),
         "due_at": datetime.fromisoformat(data["due_at"]),
-        "version": stored.stream_version}
+        "version": stored.stream_version, "letters": []}
 
 
-PLEDGED, LETTER = pledge.Pledged.type_name, pledge.LetterConfirmed.type_name
-MOVED = pledge.PledgeDueDateMoved.type_name
+def letter_entry(data: dict[str, Any]) -> dict[str, Any]:
+    """A confirmed letter as the pledge's row keeps it: its event's data without the ids
+    of the pledge (what the folded write's `data - 'action_id' - 'supporter_id'` keeps)."""
+    return {k: v for k, v in data.items() if k not in ("action_id", "supporter_id")}
+
+
+def _add_letters(conn: Connection, changed: dict[str, dict[str, Any]]) -> None:
+    """Each changed row's letters after the batch (`new_letters`), or None (SQL NULL, the
+    column's type says) to keep them: nothing added, or letters unknown (NULL) stay so."""
+    adding = sorted(pledge_id for pledge_id, row in changed.items() if row["added"])
+    known = dict(conn.execute(select(pledges.c.pledge_id, pledges.c.letters)
+                              .where(pledges.c.pledge_id.in_(adding))).all()) if adding else {}
+    for pledge_id, row in changed.items():
+        added, before = row.pop("added"), known.get(pledge_id)
+        row["new_letters"] = None if before is None or not added else [*before, *added]
+
+
 _CHANGE = (
     update(pledges).where(pledges.c.pledge_id == bindparam("id"))
-    .values(letters_confirmed=pledges.c.letters_confirmed + bindparam("letters"),
+    .values(letters_confirmed=pledges.c.letters_confirmed + bindparam("more"),
+            letters=func.coalesce(bindparam("new_letters", type_=pledges.c.letters.type),
+                                  pledges.c.letters),
             status=func.coalesce(bindparam("new_status", type_=Text()), pledges.c.status),
             due_at=func.coalesce(bindparam("due", type_=DateTime(timezone=True)),
                                  pledges.c.due_at),

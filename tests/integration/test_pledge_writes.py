@@ -342,3 +342,237 @@ def test_on_postgresql_a_pledge_and_a_letter_write_their_read_models_in_the_appe
     assert (writes == []) is folding
     row = rows_of(demo, outcome.stream_id)["pledge"]
     assert (row["status"], row["letters_confirmed"], row["version"]) == ("open", 1, 2)
+
+
+# --- A letter decided from its pledge's row --------------------------------------------------
+
+
+def recorded_stream_reads(container: Container, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The streams the store reads from now on (the real read, recorded)."""
+    read: list[str] = []
+    store = container.commands.store
+    reading = store.read_stream
+
+    def read_stream(stream_id: str, *args: Any, **kwargs: Any) -> Any:
+        read.append(stream_id)
+        return reading(stream_id, *args, **kwargs)
+
+    monkeypatch.setattr(store, "read_stream", read_stream)
+    return read
+
+
+def test_a_letter_is_decided_from_its_pledges_row_without_replaying_the_stream(
+        demo: Container, monkeypatch: pytest.MonkeyPatch) -> None:
+    owner = supporter(demo)
+    pledge_as_supporter(demo.commands, ACTION, owner, (), 2, META, NOW)
+    read = recorded_stream_reads(demo, monkeypatch)
+    outcomes = [confirm_letter_on_pledge(
+        demo.commands, f"{ACTION}-{owner}", SentLetter(f"l{n}", TARGETS[n % 2], "post",
+                                                       NOW.date()), META, NOW,
+        owner_only(owner)) for n in range(4)]
+    repeated = confirm_letter(demo.commands, ACTION, owner,
+                              SentLetter("l0", TARGETS[0], "post", NOW.date()), META, NOW)
+    assert read == []
+    assert [len(o.events) for o in outcomes] + [len(repeated.events)] == [1, 2, 1, 1, 0]
+    with demo.engine.connect() as conn:
+        replayed = demo.commands.load(conn, outcomes[-1].stream_id, pledge.AGGREGATE)
+    assert (outcomes[-1].state, outcomes[-1].version) == replayed
+    assert (repeated.state, repeated.version) == replayed
+
+
+def lifecycle(container: Container, owner: str, confirm: Any) -> list[Outcome]:
+    """A pledge through letters, a repeat, a moved deadline, a lapse, a late letter and a
+    refused one, each letter confirmed with `confirm(owner, letter)`."""
+    handle = container.commands.handle
+    outcomes = [pledge_as_supporter(container.commands, ACTION, owner, (), 3, META, NOW)]
+    late = NOW.replace(year=2030)
+    letters = [SentLetter("a", TARGETS[0], "post", NOW.date()),
+               SentLetter("b", TARGETS[1], "email", NOW.date()),
+               SentLetter("a", TARGETS[0], "post", NOW.date())]
+    outcomes += [confirm(owner, letter) for letter in letters]
+    outcomes.append(handle(pledge.MoveDueDate(action_id=ACTION, supporter_id=owner,
+                                              new_due_at=late, at=NOW), META))
+    outcomes.append(handle(pledge.LapsePledge(action_id=ACTION, supporter_id=owner,
+                                              at=late), META))
+    outcomes.append(confirm(owner, SentLetter("c", TARGETS[0], "fax", NOW.date())))
+    with pytest.raises(DomainError) as refused:
+        confirm(owner, SentLetter("c", TARGETS[1], "fax", NOW.date()))
+    assert refused.value.code == "duplicate_letter"
+    return outcomes
+
+
+def test_letters_from_the_row_give_the_outcomes_of_replaying_the_stream(
+        demo: Container) -> None:
+    """The same commands on two pledges, letters from the row on one and through the plain
+    handler (replaying the stream in a savepoint) on the other: the same outcomes, events
+    and rows, and each outcome's state is the replayed one."""
+    fast_owner, plain_owner = supporter(demo), supporter(demo)
+
+    def fast(owner: str, letter: SentLetter) -> Outcome:
+        return confirm_letter_on_pledge(demo.commands, f"{ACTION}-{owner}", letter, META, NOW,
+                                        owner_only(owner))
+
+    def plain(owner: str, letter: SentLetter) -> Outcome:
+        with demo.engine.begin() as conn:
+            return demo.commands.handle(pledge.ConfirmLetter(
+                action_id=ACTION, supporter_id=owner, letter_id=letter.letter_id,
+                target_id=letter.target_id, channel=letter.channel, sent_on=letter.sent_on,
+                confirmed_at=NOW, action_issued_on=seed.ISSUED_ON), META, conn=conn)
+
+    fast_run, plain_run = lifecycle(demo, fast_owner, fast), lifecycle(demo, plain_owner, plain)
+
+    def shown(outcome: Outcome, owner: str) -> Any:
+        return (outcome.version, [type(e).__name__ for e in outcome.events],
+                str(outcome.state).replace(owner, "<supporter>"))
+
+    assert [shown(o, fast_owner) for o in fast_run] == [shown(o, plain_owner) for o in plain_run]
+    assert fast_run[-1].state.status == "lapsed"
+    assert len(fast_run[-1].state.letters) == 3
+    assert written(demo, fast_owner) == written(demo, plain_owner)
+
+
+def test_a_row_that_does_not_know_its_letters_is_replayed_instead(
+        demo: Container, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rows written before the letters were kept (NULL), and rows a writer that does not keep
+    them moved on (fewer letters than counted), are not trusted: the stream decides."""
+    unknown, behind = supporter(demo), supporter(demo)
+    for owner in (unknown, behind):
+        pledge_as_supporter(demo.commands, ACTION, owner, (), 3, META, NOW)
+        confirm_letter(demo.commands, ACTION, owner,
+                       SentLetter("a", TARGETS[0], "post", NOW.date()), META, NOW)
+    with demo.engine.begin() as conn:
+        conn.execute(pledges.update().where(pledges.c.supporter_id == unknown)
+                     .values(letters=None))
+        conn.execute(pledges.update().where(pledges.c.supporter_id == behind)
+                     .values(letters=[]))
+    read = recorded_stream_reads(demo, monkeypatch)
+    for owner in (unknown, behind):
+        with pytest.raises(DomainError) as refused:
+            confirm_letter(demo.commands, ACTION, owner,
+                           SentLetter("a", TARGETS[1], "post", NOW.date()), META, NOW)
+        assert refused.value.code == "duplicate_letter"
+        added = confirm_letter_on_pledge(demo.commands, f"{ACTION}-{owner}",
+                                         SentLetter("b", TARGETS[1], "post", NOW.date()),
+                                         META, NOW, owner_only(owner))
+        assert (added.version, len(added.state.letters)) == (3, 2)
+    assert len(read) == 4
+    with demo.engine.connect() as conn:
+        kept = dict(conn.execute(select(pledges.c.supporter_id, pledges.c.letters)
+                                 .where(pledges.c.supporter_id.in_([unknown, behind]))).all())
+    assert kept[unknown] is None
+    assert [entry["letter_id"] for entry in kept[behind]] == ["b"]
+
+
+@pytest.mark.parametrize("batches", ["whole", "one event each"])
+def test_a_pledges_letters_on_its_row_equal_what_apply_writes(demo: Container,
+                                                              batches: str) -> None:
+    owner = supporter(demo)
+    pledge_as_supporter(demo.commands, ACTION, owner, (), 2, META, NOW)
+    for n, target in enumerate((TARGETS[0], TARGETS[1], TARGETS[0])):
+        confirm_letter(demo.commands, ACTION, owner,
+                       SentLetter(f"l{n}", target, "online", NOW.date()), META, NOW)
+    stream_id = pledge.pledge_stream(ACTION, owner)
+    live = rows_of(demo, stream_id)["pledge"]
+    assert [entry["letter_id"] for entry in live["letters"]] == ["l0", "l1", "l2"]
+    assert live["letters"][0] == {"letter_id": "l0", "target_id": TARGETS[0],
+                                  "channel": "online", "sent_on": NOW.date().isoformat(),
+                                  "confirmed_at": NOW.isoformat()}
+    projection = next(p for p in demo.commands.store.projections if p.name == "pledges")
+    with demo.engine.begin() as conn:
+        conn.execute(pledges.delete().where(pledges.c.pledge_id == live["pledge_id"]))
+        stored = list(demo.commands.store.read_stream(stream_id, conn=conn))
+        for batch in [stored] if batches == "whole" else [[e] for e in stored]:
+            projection.apply(conn, batch)
+    assert rows_of(demo, stream_id)["pledge"] == live
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+def test_two_letters_racing_to_fulfil_a_pledge_fulfil_it_once(demo: Container) -> None:
+    """Both letters read the row before either appends (each waits for the other after its
+    read): the append expecting that version lets one through, the other is read and
+    decided again, and only one of them fulfils the pledge."""
+    owner = supporter(demo)
+    pledge_as_supporter(demo.commands, ACTION, owner, (), 2, META, NOW)
+    confirm_letter(demo.commands, ACTION, owner,
+                   SentLetter("first", TARGETS[0], "post", NOW.date()), META, NOW)
+    both_read = threading.Barrier(2, timeout=30)
+    outcomes: list[Outcome] = []
+    errors: list[BaseException] = []
+
+    def race(letter_id: str) -> None:
+        reads = 0
+
+        def allowed(supporter_id: str, action_id: str) -> None:
+            nonlocal reads
+            reads += 1
+            if reads == 1:
+                both_read.wait()
+
+        try:
+            outcomes.append(confirm_letter_on_pledge(
+                demo.commands, f"{ACTION}-{owner}",
+                SentLetter(letter_id, TARGETS[1], "post", NOW.date()), META, NOW, allowed))
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=race, args=(name,)) for name in ("x", "y")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sorted([type(e).__name__ for e in o.events] for o in outcomes) == [
+        ["LetterConfirmed"], ["LetterConfirmed", "PledgeFulfilled"]]
+    logged = [e[1] for e in written(demo, owner)["events"]]
+    assert logged.count("PledgeFulfilled") == 1
+    row = rows_of(demo, pledge.pledge_stream(ACTION, owner))["pledge"]
+    assert (row["status"], row["letters_confirmed"], row["version"]) == ("fulfilled", 3, 5)
+    assert len(row["letters"]) == 3
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+def test_a_letter_with_if_match_that_loses_a_race_is_refused(demo: Container) -> None:
+    owner = supporter(demo)
+    pledge_as_supporter(demo.commands, ACTION, owner, (), 5, META, NOW)
+    both_read = threading.Barrier(2, timeout=30)
+    outcomes: list[Outcome] = []
+    errors: list[BaseException] = []
+
+    def allowed(supporter_id: str, action_id: str) -> None:
+        both_read.wait()
+
+    def race(letter_id: str) -> None:
+        try:
+            outcomes.append(confirm_letter_on_pledge(
+                demo.commands, f"{ACTION}-{owner}",
+                SentLetter(letter_id, TARGETS[0], "post", NOW.date()), META, NOW, allowed,
+                expected_version=1))
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=race, args=(name,)) for name in ("x", "y")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [o.version for o in outcomes] == [2]
+    assert [type(e).__name__ for e in errors] == ["ConcurrencyError"]
+
+
+def test_on_postgresql_the_letter_that_fulfils_a_pledge_writes_its_row_in_the_appends_statement(
+        demo: Container, statements: list[str]) -> None:
+    owner = supporter(demo)
+    pledge_as_supporter(demo.commands, ACTION, owner, (), 1, META, NOW)
+    statements.clear()
+    outcome = confirm_letter_on_pledge(demo.commands, f"{ACTION}-{owner}",
+                                       SentLetter("only", TARGETS[0], "post", NOW.date()),
+                                       META, NOW, owner_only(owner))
+    assert [type(e).__name__ for e in outcome.events] == ["LetterConfirmed", "PledgeFulfilled"]
+    writes = [s for s in statements if s.lstrip().upper().startswith(("INSERT", "UPDATE"))
+              and "pledges" in s]
+    assert (writes == []) is (demo.engine.dialect.name == "postgresql")
+    row = rows_of(demo, outcome.stream_id)["pledge"]
+    assert (row["status"], row["letters_confirmed"], row["version"]) == ("fulfilled", 1, 3)
+    assert [entry["letter_id"] for entry in row["letters"]] == ["only"]
