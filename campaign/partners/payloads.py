@@ -3,8 +3,9 @@
 Only case and action content and aggregate counts ever reach a partner: builders read the
 case and action streams, never a supporter's. A development waiting for a campaigner's
 approval is invisible until approved, and is then sent as `case.development_recorded`.
-Payloads describe the aggregate *as of the event*, replayed from its stream, so a replay
-or a feed read a year later says what was true then.
+Payloads describe the aggregate *as of the event*, so a replay or a feed read a year later
+says what was true then. That state comes from `states.StreamStates`: the state the last
+payload of the stream needed, with the events since folded on, not a replay of the stream.
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ from typing import Any, Final
 from sqlalchemy import Connection
 
 from campaign.domain import action, case, letter_reports
-from campaign.domain.base import DomainEvent, fold
+from campaign.domain.base import DomainEvent
 from campaign.domain.codec import from_data
 from campaign.domain.values import AtLocalTime, Deadline, Occurrence, OnDate
-from campaign.infra.event_mapping import replay
+from campaign.partners.states import states_of
 from events import EventStore, StoredEvent
 
 MAX_BODY_BYTES: Final = 20_000
@@ -126,30 +127,19 @@ def _replace(value: Any, path: tuple[Any, ...], change: Callable[[Any], Any]) ->
     return [_replace(v, rest, change) if i == head else v for i, v in enumerate(value)]
 
 
-# Reading an aggregate as of an event
-
-
-def history(store: EventStore, conn: Connection, stored: StoredEvent,
-            extra: int = 0) -> list[DomainEvent]:
-    """The events of `stored`'s stream up to it (and up to `extra` after it), upcast."""
-    return [from_data(e.type, e.data) for e in store.read_stream(
-        stored.stream_id, to_version=stored.stream_version + extra, conn=conn)]
-
-
 # Actions
 
 
 def _action_builder(partner_type: str) -> PayloadBuilder:
     def build(store: EventStore, conn: Connection, stored: StoredEvent) -> PartnerEvent | None:
-        past = history(store, conn, stored, extra=1)
-        upto, after = past[: stored.stream_version], past[stored.stream_version:]
-        event = upto[-1]
+        state, after = states_of(store, action.AGGREGATE).at_version(
+            conn, stored.stream_id, stored.stream_version, peek=1)
+        event = from_data(stored.type, stored.data)
         # An update that moves the deadline is stored as two events; the partner gets one.
         if isinstance(event, action.ActionUpdated) and after \
                 and isinstance(after[0], action.DeadlineExtended) \
                 and after[0].update_number == event.number:
-            upto = [*upto, after[0]]
-        state = fold(action.AGGREGATE, upto)
+            state = action.evolve(state, after[0])
         if state.content is None:
             return None
         content = state.content
@@ -200,7 +190,8 @@ def _deadline(deadline: Deadline) -> dict[str, Any]:
 
 def _development(store: EventStore, conn: Connection, stored: StoredEvent
                  ) -> PartnerEvent | None:
-    state = fold(case.AGGREGATE, history(store, conn, stored))
+    state: case.State = states_of(store, case.AGGREGATE).at_version(
+        conn, stored.stream_id, stored.stream_version)[0]
     development_id = stored.data["development_id"]
     development = state.developments.get(development_id)
     if development is None or development.pending_approval:
@@ -245,8 +236,8 @@ def _iso(moment: datetime) -> str:
 def _action_before(store: EventStore, conn: Connection, action_id: str,
                    position: int) -> action.State:
     """The action as it stood when the log reached `position`."""
-    state: action.State = replay(store, conn, action.action_stream(action_id),
-                                 action.AGGREGATE, before_position=position)[0]
+    state: action.State = states_of(store, action.AGGREGATE).before_position(
+        conn, action.action_stream(action_id), position)
     return state
 
 
