@@ -49,7 +49,13 @@ PayloadBuilder = Callable[[EventStore, Connection, StoredEvent], "PartnerEvent |
 
 
 def partner_event(store: EventStore, conn: Connection, stored: StoredEvent) -> PartnerEvent | None:
-    """The partner-visible form of `stored`, or None when partners never see it."""
+    """The partner-visible form of `stored`, or None when partners never see it.
+
+    Pass every event of `READ_TYPES` in log order (not only the partner-visible ones): the
+    case and action events among them move the remembered states on, so the payloads that
+    follow read nothing more from their streams.
+    """
+    remember(store, stored)
     builder = PARTNER_TYPES.get(stored.type)
     if builder is None:
         return None
@@ -59,6 +65,13 @@ def partner_event(store: EventStore, conn: Connection, stored: StoredEvent) -> P
     return PartnerEvent(built.event_id, built.position, built.type, built.timestamp,
                         fit(built.event_id, built.type, built.timestamp, built.data),
                         built.case_id, built.action_id, built.country)
+
+
+def remember(store: EventStore, stored: StoredEvent) -> None:
+    """Fold a case or action event into the remembered state of its stream, if next."""
+    aggregate = _AGGREGATES.get(stored.type)
+    if aggregate is not None:
+        states_of(store, aggregate).offer(stored)
 
 
 def body(event: PartnerEvent) -> bytes:
@@ -132,9 +145,10 @@ def _replace(value: Any, path: tuple[Any, ...], change: Callable[[Any], Any]) ->
 
 def _action_builder(partner_type: str) -> PayloadBuilder:
     def build(store: EventStore, conn: Connection, stored: StoredEvent) -> PartnerEvent | None:
-        state, after = states_of(store, action.AGGREGATE).at_version(
-            conn, stored.stream_id, stored.stream_version, peek=1)
         event = from_data(stored.type, stored.data)
+        state, after = states_of(store, action.AGGREGATE).at_version(
+            conn, stored.stream_id, stored.stream_version,
+            peek=1 if isinstance(event, action.ActionUpdated) else 0)
         # An update that moves the deadline is stored as two events; the partner gets one.
         if isinstance(event, action.ActionUpdated) and after \
                 and isinstance(after[0], action.DeadlineExtended) \
@@ -298,3 +312,10 @@ PARTNER_TYPES: dict[str, PayloadBuilder] = {
     letter_reports.DailyLetterCountsReported.type_name: _daily_counts,
 }
 """Stored event type -> the builder of its partner form. Types not listed never reach partners."""
+
+_AGGREGATES = {**{t.type_name: case.AGGREGATE for t in case.EVENTS},
+               **{t.type_name: action.AGGREGATE for t in action.EVENTS}}
+
+READ_TYPES: frozenset[str] = frozenset({*PARTNER_TYPES, *_AGGREGATES})
+"""What a reader of partner payloads reads: the partner-visible types, and every event of
+the streams their payloads describe."""

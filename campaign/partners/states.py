@@ -24,7 +24,7 @@ from sqlalchemy import Connection
 
 from campaign.domain.base import Aggregate, DomainEvent
 from campaign.domain.codec import from_data
-from events import EventStore
+from events import EventStore, StoredEvent
 
 STREAMS: Final = 20_000
 """Streams remembered per aggregate type at most (the least recently used go first)."""
@@ -47,6 +47,13 @@ class StreamStates:
         self._folded: OrderedDict[str, _Folded] = OrderedDict()
         self._guard = threading.Lock()
 
+    def offer(self, stored: StoredEvent) -> None:
+        """Fold `stored` on if it is the next event of a stream remembered (or its first):
+        a reader going forward through the log then reads nothing from the stream."""
+        known = self._known(stored.stream_id)
+        if stored.stream_version == known.version + 1:
+            self._remember(stored.stream_id, self._fold(known, [stored]))
+
     def at_version(self, conn: Connection, stream_id: str, version: int, peek: int = 0
                    ) -> tuple[Any, list[DomainEvent]]:
         """The state after event `version`, and up to `peek` events that follow it."""
@@ -56,8 +63,8 @@ class StreamStates:
             remember = False
         else:
             remember = True
-        read = self.store.read_stream(stream_id, known.version + 1,
-                                      to_version=version + peek, conn=conn)
+        read = [] if known.version == version and not peek else self.store.read_stream(
+            stream_id, known.version + 1, to_version=version + peek, conn=conn)
         upto = [s for s in read if s.stream_version <= version]
         folded = self._fold(known, upto)
         if remember:
@@ -77,7 +84,7 @@ class StreamStates:
             self._remember(stream_id, folded)
         return folded.state
 
-    def _fold(self, known: _Folded, read: list[Any]) -> _Folded:
+    def _fold(self, known: _Folded, read: list[StoredEvent]) -> _Folded:
         if not read:
             return known
         state = known.state
