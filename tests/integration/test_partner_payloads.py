@@ -147,3 +147,8 @@ def test_payloads_built_in_log_order_read_each_event_of_the_stream_at_most_once(
         for stored in log:
             partner_event(store, conn, stored)
     assert store.read_events == 0  # the log's own events were all it needed
+
+    with container.engine.connect() as conn:  # a reader far behind moves a state of its own
+        again = [partner_event(store, conn, s) for s in log[5:]]
+        assert store.read_events == 6
+        assert again == [replayed(container.engine, conn, s) for s in log[5:]]
