@@ -428,7 +428,12 @@ def markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def run(profile: Profile, mode: str) -> dict[str, Any]:
+SCENARIOS = ("steady", "one_slow", "backlog")
+TITLES = {"steady": "steady", "one_slow": "one slow (5 s) partner",
+          "backlog": "backlog drained (capacity)"}
+
+
+def run(profile: Profile, mode: str, only: Sequence[str] = SCENARIOS) -> dict[str, Any]:
     url = server_url(None)
     redis_base = os.environ.get("BENCH_REDIS_URL") or os.environ.get("TEST_REDIS_URL")
     if not redis_base:
@@ -440,12 +445,11 @@ def run(profile: Profile, mode: str) -> dict[str, Any]:
                               workers={"processes": WORKER_PROCESSES,
                                        "threads": WORKER_THREADS})
         tag = uuid.uuid4().hex[:6]
-        scenarios = [run_scenario(server, redis_url, profile, None, f"steady_{tag}"),
-                     run_scenario(server, redis_url, profile, 0, f"one_slow_{tag}"),
-                     run_scenario(server, redis_url, profile, None, f"backlog_{tag}", True)]
-    for scenario, title in zip(scenarios, ("steady", "one slow (5 s) partner",
-                                           "backlog drained (capacity)"), strict=True):
-        scenario["scenario"] = title
+        scenarios = [run_scenario(server, redis_url, profile, 0 if name == "one_slow" else None,
+                                  f"{name}_{tag}", name == "backlog")
+                     for name in SCENARIOS if name in only]
+    for scenario, name in zip(scenarios, [n for n in SCENARIOS if n in only], strict=True):
+        scenario["scenario"] = TITLES[name]
     return {"mode": mode, "fanout": profile.fanout, "machine": facts, "scenarios": scenarios,
             "all_targets_met": all(s["target_met"] is not False for s in scenarios),
             "consistent": all(s["drained"] and not any(s["problems"].values())
@@ -457,13 +461,16 @@ def main(argv: list[str] | None = None) -> int:
                        "few events: prove it runs")
     parser.add_argument("--events", type=int, help="measured events per scenario")
     parser.add_argument("--rate", type=float, help="events appended per second")
+    parser.add_argument("--burst", type=int, help="events of the backlog scenario")
+    parser.add_argument("--only", choices=SCENARIOS, action="append",
+                        help="run this scenario (repeatable; default: all three)")
     args = parser.parse_args(argv)
     profile = QUICK if args.quick else FULL
-    if args.events or args.rate:
+    if args.events or args.rate or args.burst:
         profile = Profile(args.events or profile.events, profile.warmup,
                           args.rate or profile.rate, profile.fanout, profile.drain_timeout,
-                          profile.burst)
-    report = run(profile, "quick" if args.quick else "full")
+                          args.burst or profile.burst)
+    report = run(profile, "quick" if args.quick else "full", args.only or SCENARIOS)
     print(json.dumps(report, indent=2) if args.json else markdown(report))
     return 0 if report["consistent"] else 1
 
