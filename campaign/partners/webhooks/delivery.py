@@ -29,7 +29,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
@@ -44,6 +43,7 @@ from campaign.infra.tables import webhook_attempts, webhook_deliveries, webhook_
 from campaign.infra.tables import webhook_messages as messages
 from campaign.partners.registry import PartnerRecord, get_partner, signing_secrets
 from campaign.partners.ssrf import UnsafeWebhookUrl, check_webhook_url
+from campaign.partners.webhooks.answers import classify, describe
 from campaign.partners.webhooks.deliveries import (
     FAILED,
     LEASE,
@@ -54,17 +54,16 @@ from campaign.partners.webhooks.deliveries import (
     utc,
 )
 from campaign.partners.webhooks.http import Answer, PinnedSender
-from campaign.partners.webhooks.schedule import DISABLE_AFTER, retry_after, retry_delay
+from campaign.partners.webhooks.schedule import DISABLE_AFTER, retry_delay
 from campaign.partners.webhooks.signing import signed_headers
+from campaign.partners.webhooks.slots import partner_slot
 from events.personal_data import Vault
-from events.sql import advisory_slot, step_by_step, upsert
+from events.sql import step_by_step, upsert
 
 log = logging.getLogger(__name__)
 
 DELIVER_WEBHOOK: Final = "deliver_webhook"
 """The actor that sends a partner's due deliveries, named: the outbox and the scan wake it."""
-SLOTS: Final = 2
-"""Deliveries one partner may have in flight at once, across every worker process."""
 MAX_PER_TURN: Final = 50
 CLAIM: Final = 16
 """Deliveries a turn claims (and records) together at most."""
@@ -390,42 +389,7 @@ class Deliverer:
         log.warning("webhooks to partner %s disabled: %s", partner.partner_id, reason)
 
 
-def partner_slot(conn: Connection, partner_id: str) -> AbstractContextManager[bool]:
-    """One of the partner's delivery slots, held on `conn` (in autocommit) for the block.
-
-    A partner that answers in 5 s (or not at all, until the 15 s timeout) would otherwise
-    occupy every worker thread that picks up one of its messages. Advisory locks take no
-    transaction id, so unlike a row lock held over an HTTP call they never hold back the
-    log's gap-safe tail, and they vanish with the connection if the worker dies.
-    """
-    return advisory_slot(conn, f"webhook-slot:{partner_id}", slots=SLOTS, scope="session")
-
-
 def _end_read(conn: Connection) -> None:
     """SQLite holds its (immediate) transaction until told: end it between steps."""
     if conn.in_transaction():
         conn.commit()
-
-
-def classify(answer: Answer, now: datetime) -> tuple[str, timedelta | None]:
-    """The outcome of an answer, and for a rate limit how long to wait."""
-    if answer.ok:
-        return "succeeded", None
-    if answer.status == 410:
-        return "gone", None
-    if answer.status in (429, 503):
-        wait = retry_after(answer.headers.get("retry-after"), now)
-        if wait is not None:
-            return "rate_limited", wait
-    return "failed", None
-
-
-def describe(answer: Answer) -> str:
-    """The error to show for a failed attempt: the transport error, or status and body."""
-    if answer.status is None:
-        return answer.error or "no response"
-    if 300 <= answer.status < 400:
-        location = answer.headers.get("location", "")[:200]
-        return f"HTTP {answer.status}: redirect to {location!r} not followed"
-    snippet = " ".join(answer.body[:300].decode("utf-8", "replace").split())[:200]
-    return f"HTTP {answer.status}" + (f": {snippet}" if snippet else "")
