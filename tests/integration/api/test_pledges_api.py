@@ -329,6 +329,24 @@ def test_pledge_endpoints_need_a_valid_token(
         assert_problem(client.open(url, method=method, json=body, headers=headers), 401)
 
 
+def test_once_erased_a_supporter_s_action_link_confirms_no_letter_and_tells_nothing(
+    client: FlaskClient, container: Container, launched_action: str, pledge_id: str,
+    supporter: Person, admin: Headers,
+) -> None:
+    erased = client.post(f"/api/v1/supporters/{supporter.supporter_id}/erase", headers=admin)
+    assert erased.status_code == 204
+    before = event_count(container)
+
+    for path in (f"/api/v1/pledges/{pledge_id}/letters", "/api/v1/pledges/nope/letters"):
+        assert_problem(client.post(path, json=letter(), headers=supporter.on(launched_action)),
+                       401)
+    assert_problem(pledge(client, launched_action, supporter), 401)
+    assert_problem(pledge(client, "no-such-action", supporter), 401)
+    assert_problem(client.post(pledges_url("another-action"), json={"letters_promised": 1},
+                               headers=supporter.on(launched_action)), 401)
+    assert event_count(container) == before
+
+
 def test_a_letter_dated_in_the_future_is_refused(
     client: FlaskClient, launched_action: str, supporter: Person, pledge_id: str
 ) -> None:
