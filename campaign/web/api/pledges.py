@@ -27,6 +27,7 @@ from campaign.application.pledges import (
     SentLetter,
     confirm_letter_on_pledge,
     pledge_as_supporter,
+    state_from_row,
 )
 from campaign.domain import pledge
 from campaign.infra.clock import utc_now
@@ -246,10 +247,12 @@ def _row(conn: Connection, pledge_id: str) -> Any:
 
 
 def _representation(conn: Connection, pledge_id: str) -> dict[str, Any]:
-    """The pledge replayed from its own stream (the read model finds it first)."""
-    _row(conn, pledge_id)
-    state, version = container().commands.load(conn, f"pledge-{pledge_id}",
-                                              pledge.AGGREGATE)
+    """The pledge from its read-model row, which each of its appends writes in its own
+    transaction, letters included; a row that does not know its letters (written before it
+    kept them) is replayed from the stream instead."""
+    known = state_from_row(_row(conn, pledge_id))
+    state, version = known or container().commands.load(conn, f"pledge-{pledge_id}",
+                                                        pledge.AGGREGATE)
     return _from_state(pledge_id, state, version)
 
 
