@@ -14,8 +14,9 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, select
 
+from campaign.application.access import supporter_on_file
 from campaign.application.commands import CommandHandler, Meta, Outcome, policy_meta
-from campaign.application.errors import NotFound
+from campaign.application.errors import AuthError, NotFound
 from campaign.application.supporters import require_supporter
 from campaign.domain import action, pledge
 from campaign.domain.base import DomainError
@@ -58,22 +59,26 @@ def make_pledge(
 
 def pledge_as_supporter(
     commands: CommandHandler, action_id: str, supporter_id: str, target_ids: tuple[str, ...],
-    letters_promised: int, meta: Meta, now: datetime, conn: Connection | None = None,
+    letters_promised: int, meta: Meta, now: datetime, conn: Connection | None = None, *,
+    by_link: bool = False,
 ) -> Outcome:
     """A supporter's own pledge, checked the same way wherever it is made (API or page).
 
     NotFound for an unknown supporter; DomainError `supporter_erased` once erased and
     `consent_required` before the address is confirmed; then `make_pledge`, all in one
-    transaction from check to write.
+    transaction from check to write. `by_link`: the supporter holds a link whose token was
+    checked for its signature only; an unknown or erased supporter is then AuthError, the
+    link's own refusal, before anything else is told.
     """
     return commands.run(lambda tx: _pledge(commands, tx, action_id, supporter_id, target_ids,
-                                           letters_promised, meta, now, supporter=True), conn)
+                                           letters_promised, meta, now, supporter=True,
+                                           by_link=by_link), conn)
 
 
 def _pledge(
     commands: CommandHandler, tx: Connection, action_id: str, supporter_id: str,
     target_ids: tuple[str, ...], letters_promised: int, meta: Meta, now: datetime, *,
-    supporter: bool,
+    supporter: bool, by_link: bool = False,
 ) -> Outcome:
     """One attempt: read the facts, check the supporter if asked, decide, append.
 
@@ -83,6 +88,8 @@ def _pledge(
     stream_id = pledge.pledge_stream(action_id, supporter_id)
     rows = _PLEDGE_FACTS.rows(tx, {"action_id": action_id, "supporter_id": supporter_id,
                                    "pledge_id": stream_id.removeprefix("pledge-")})
+    if by_link:  # the link's check, in this read: the supporter still on file
+        _require_on_file(tx, supporter_id, rows[0].erased if rows else None, bool(rows))
     if supporter:
         standing = rows[0] if rows and rows[0].consented is not None else None
         _require_standing(standing or require_supporter(tx, supporter_id))
@@ -98,6 +105,16 @@ def _pledge(
     )
     known = (pledge.initial_state(), NO_STREAM) if facts.pledge_version is None else None
     return commands.attempt(tx, command, meta, known=known)
+
+
+def _require_on_file(tx: Connection, supporter_id: str, erased: bool | None, read: bool) -> None:
+    """AuthError unless the supporter is registered and not erased: `erased` as the facts
+    read found it (None: no such supporter), or, when there were no facts (`read` False),
+    the supporter's own row."""
+    if not read:
+        supporter_on_file(tx, supporter_id)
+    elif erased is not False:
+        raise AuthError("this link is no longer valid")
 
 
 def _require_standing(row: Any) -> None:
@@ -127,10 +144,13 @@ _PLEDGE_ROW = (pledges.c.action_id, pledges.c.supporter_id, pledges.c.status,
                pledges.c.target_ids, pledges.c.letters_promised, pledges.c.letters_confirmed,
                pledges.c.pledged_at, pledges.c.due_at, pledges.c.version, pledges.c.letters)
 
-# By the pledge's id: its row and its action's issue date.
+# By the pledge's id: its row, its action's issue date, and whether the supporter whose
+# link the request carries (`holder`) is erased (NULL: not on file).
 _LETTER_FACTS = DriverRead(
-    select(*_PLEDGE_ROW, actions.c.issued_on)
-    .select_from(pledges.outerjoin(actions, actions.c.action_id == pledges.c.action_id))
+    select(*_PLEDGE_ROW, actions.c.issued_on, supporters.c.erased.label("holder_erased"))
+    .select_from(pledges
+                 .outerjoin(actions, actions.c.action_id == pledges.c.action_id)
+                 .outerjoin(supporters, supporters.c.supporter_id == bindparam("holder")))
     .where(pledges.c.pledge_id == bindparam("pledge_id"))
 )
 
@@ -163,17 +183,21 @@ def confirm_letter(
 def confirm_letter_on_pledge(
     commands: CommandHandler, pledge_id: str, letter: SentLetter, meta: Meta, now: datetime,
     allowed: Callable[[str, str], None], *, expected_version: int | None = None,
-    conn: Connection | None = None,
+    conn: Connection | None = None, holder: str | None = None,
 ) -> Outcome:
     """Confirm one letter on the pledge `pledge_id`, from the read to the write in one
     transaction: its row and its action's issue date are read together, and
     `allowed(supporter_id, action_id)` refuses (raises) a caller it is not for.
 
+    `holder`: the supporter whose link (checked for its signature only) the request
+    carries; AuthError, before anything else is told, unless still on file (same read).
     NotFound for an unknown pledge, as `confirm_letter` for the rest.
     """
 
     def attempt(tx: Connection) -> Outcome:
-        found = _LETTER_FACTS.rows(tx, {"pledge_id": pledge_id})
+        found = _LETTER_FACTS.rows(tx, {"pledge_id": pledge_id, "holder": holder})
+        if holder is not None:
+            _require_on_file(tx, holder, found[0].holder_erased if found else None, bool(found))
         if not found:
             raise NotFound(f"no pledge {pledge_id}")
         facts = found[0]
@@ -210,17 +234,20 @@ def state_from_row(row: Any) -> tuple[pledge.State, int] | None:
     letters = row.letters
     if letters is None or len(letters) != row.letters_confirmed:
         return None
+    kept = {entry[0]: _letter(*entry) for entry in letters}
     state = pledge.State(
         action_id=row.action_id, supporter_id=row.supporter_id, status=row.status,
         target_ids=tuple(row.target_ids), letters_promised=row.letters_promised,
-        pledged_at=as_utc(row.pledged_at), due_at=as_utc(row.due_at))
-    ids = {"action_id": row.action_id, "supporter_id": row.supporter_id}
-    for entry in letters:  # the letters through the domain's own evolve, as a replay would
-        state = pledge.evolve(state, from_data(_LETTER, {**entry, **ids}))
+        pledged_at=as_utc(row.pledged_at), due_at=as_utc(row.due_at), letters=kept)
     return state, row.version
 
 
-_LETTER = pledge.LetterConfirmed.type_name
+def _letter(letter_id: str, target_id: str, channel: pledge.Channel, sent_on: str,
+            confirmed_at: str) -> pledge.Letter:
+    """A letter from its entry on the pledge's row (`LETTER_FIELDS`, as the event stores them)."""
+    return pledge.Letter(letter_id=letter_id, target_id=target_id, channel=channel,
+                         sent_on=date.fromisoformat(sent_on),
+                         confirmed_at=datetime.fromisoformat(confirmed_at))
 
 
 def open_pledgers(conn: Connection, action_id: str) -> list[str]:

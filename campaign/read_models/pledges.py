@@ -25,6 +25,11 @@ STATUS_AFTER = {
 PLEDGED, LETTER = pledge.Pledged.type_name, pledge.LetterConfirmed.type_name
 FULFILLED, MOVED = pledge.PledgeFulfilled.type_name, pledge.PledgeDueDateMoved.type_name
 
+LETTER_FIELDS = ("letter_id", "target_id", "channel", "sent_on", "confirmed_at")
+"""What the pledge's row keeps of each letter, in this order (an array, not an object: the
+row is rewritten with every letter, so each byte is written again and again)."""
+_LETTER_ENTRY = f"jsonb_build_array({', '.join(f'data->{name!r}' for name in LETTER_FIELDS)})"
+
 # A pledge's id from its stream's id, in SQL (as `removeprefix("pledge-")`).
 _PLEDGE_ID = "CASE WHEN left(stream_id, 7) = 'pledge-' THEN substr(stream_id, 8) ELSE stream_id END"
 
@@ -62,7 +67,7 @@ class PledgesProjection:
     FROM (SELECT {_PLEDGE_ID} AS pledge_id,
                  count(*) FILTER (WHERE type = '{LETTER}') AS n,
                  max(stream_version) AS version,
-                 coalesce(jsonb_agg(data - 'action_id' - 'supporter_id' ORDER BY stream_version)
+                 coalesce(jsonb_agg({_LETTER_ENTRY} ORDER BY stream_version)
                           FILTER (WHERE type = '{LETTER}'), '[]'::jsonb) AS added,
                  bool_or(type = '{FULFILLED}') AS fulfilled
             FROM inserted WHERE type IN ('{LETTER}', '{FULFILLED}')
@@ -148,10 +153,10 @@ def _pledged_row(pledge_id: str, stored: StoredEvent) -> dict[str, Any]:
         "version": stored.stream_version, "letters": []}
 
 
-def letter_entry(data: dict[str, Any]) -> dict[str, Any]:
-    """A confirmed letter as the pledge's row keeps it: its event's data without the ids
-    of the pledge (what the folded write's `data - 'action_id' - 'supporter_id'` keeps)."""
-    return {k: v for k, v in data.items() if k not in ("action_id", "supporter_id")}
+def letter_entry(data: dict[str, Any]) -> list[Any]:
+    """A confirmed letter as the pledge's row keeps it: its event's `LETTER_FIELDS`, as
+    they are stored (what the folded write's `_LETTER_ENTRY` keeps)."""
+    return [data[name] for name in LETTER_FIELDS]
 
 
 def _add_letters(conn: Connection, changed: dict[str, dict[str, Any]]) -> None:

@@ -27,6 +27,7 @@ from campaign.application.pledges import (
     SentLetter,
     confirm_letter_on_pledge,
     pledge_as_supporter,
+    state_from_row,
 )
 from campaign.domain import pledge
 from campaign.infra.clock import utc_now
@@ -47,7 +48,11 @@ from campaign.web.api.common import (
 from campaign.web.api.idempotency import HEADER_PARAMETER, idempotent
 from campaign.web.api.json_body import Blueprint
 from campaign.web.api.responses import conflict, link, links, problem
-from campaign.web.auth import action_link_from_request, action_link_required, caller_from_bearer
+from campaign.web.auth import (
+    action_link_checked_by_write,
+    action_link_from_request,
+    caller_from_bearer,
+)
 from campaign.web.context import container
 
 blueprint = Blueprint("pledges", __name__, url_prefix="/api/v1",
@@ -139,7 +144,7 @@ def _require_link_for(action_id: str) -> None:
 
 
 @blueprint.route("/actions/<action_id>/pledges", methods=["POST"])
-@action_link_required
+@action_link_checked_by_write
 @idempotent
 @blueprint.arguments(PledgeRequestSchema)
 @blueprint.response(201, PledgeSchema, headers=CREATED_HEADERS)
@@ -155,10 +160,12 @@ def make(body: dict[str, Any], action_id: str) -> tuple[dict[str, Any], int, dic
     same targets and count changes nothing (200); a different pledge is refused (409
     `already_pledged`).
     """
-    _require_link_for(action_id)
+    if g.action_link.action_id != action_id:
+        action_link_from_request()  # 401 first for a supporter no longer on file, as elsewhere
+        _require_link_for(action_id)
     outcome = pledge_as_supporter(container().commands, action_id, g.caller.id,
                                   tuple(body["target_ids"]), body["letters_promised"], meta(),
-                                  utc_now(), conn=g.get("conn"))
+                                  utc_now(), conn=g.get("conn"), by_link=True)
     return _written(outcome)
 
 
@@ -177,7 +184,7 @@ def get(pledge_id: str) -> tuple[dict[str, Any], int, dict[str, str]]:
 
 
 @blueprint.route("/pledges/<pledge_id>/letters", methods=["POST"])
-@action_link_required
+@action_link_checked_by_write
 @idempotent
 @blueprint.arguments(LetterRequestSchema)
 @blueprint.response(201, PledgeSchema, headers=CREATED_HEADERS)
@@ -212,7 +219,7 @@ def confirm_letter(
     with rules_on_fields(LETTER_DATE_RULES):
         outcome = confirm_letter_on_pledge(container().commands, pledge_id, sent, meta(),
                                            utc_now(), allowed, expected_version=expected,
-                                           conn=g.get("conn"))
+                                           conn=g.get("conn"), holder=g.caller.id)
     return _written(outcome)
 
 
@@ -240,10 +247,12 @@ def _row(conn: Connection, pledge_id: str) -> Any:
 
 
 def _representation(conn: Connection, pledge_id: str) -> dict[str, Any]:
-    """The pledge replayed from its own stream (the read model finds it first)."""
-    _row(conn, pledge_id)
-    state, version = container().commands.load(conn, f"pledge-{pledge_id}",
-                                              pledge.AGGREGATE)
+    """The pledge from its read-model row, which each of its appends writes in its own
+    transaction, letters included; a row that does not know its letters (written before it
+    kept them) is replayed from the stream instead."""
+    known = state_from_row(_row(conn, pledge_id))
+    state, version = known or container().commands.load(conn, f"pledge-{pledge_id}",
+                                                        pledge.AGGREGATE)
     return _from_state(pledge_id, state, version)
 
 
