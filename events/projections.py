@@ -58,6 +58,13 @@ def data_read_of(projection: Projection) -> frozenset[str] | None:
     return getattr(projection, "reads_data_of", None)
 
 
+def metadata_read_of(projection: Projection) -> frozenset[str] | None:
+    """The metadata keys a rebuild reads for `projection` (None: the whole document): the
+    `reads_metadata` it may declare. Their values come as text, read in SQL; a projection
+    that names them looks at no other key in `apply`."""
+    return getattr(projection, "reads_metadata", None)
+
+
 def fields_read(projection: Projection) -> frozenset[str]:
     """What a rebuild reads of each event for `projection` besides its position, stream
     and type: the `reads` it may declare (`EventStore.read_page` names the fields), or all.
