@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Literal
 
-from psycopg.postgres import types as postgres_types
 from psycopg.rows import namedtuple_row
 from psycopg.types.json import Json
 from sqlalchemy import (
@@ -63,31 +62,24 @@ def upsert(
 def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     """Insert many rows at once: PostgreSQL's COPY (a tenth of the INSERTs' time for
     thousands of rows), elsewhere one executemany. Values of JSON columns are Python values,
-    as SQLAlchemy takes them.
-
-    COPY sends binary values when every column's type is one psycopg knows by name: the
-    server converts nothing from text, nor the client to it (a third of the client's time
-    per row); otherwise text, psycopg choosing each value's dumper by its Python type."""
+    as SQLAlchemy takes them."""
     if not rows:
         return
     if conn.dialect.name != "postgresql":
         conn.execute(table.insert().returning(*table.primary_key or table.c), list(rows)).all()
         return
     names = list(rows[0])
-    oids = _type_oids(conn, table, names)
+    as_json = [isinstance(table.c[n].type, JSON) for n in names]
     quote = conn.dialect.identifier_preparer
     statement = (f"COPY {quote.format_table(table)} "
-                 f"({', '.join(quote.quote(n) for n in names)}) FROM STDIN"
-                 + (" (FORMAT BINARY)" if oids is not None else ""))
+                 f"({', '.join(quote.quote(n) for n in names)}) FROM STDIN")
     dbapi = conn.connection.dbapi_connection
     assert dbapi is not None
     with dbapi.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[attr-defined]
-        if oids is not None:
-            copy.set_types(oids)  # JSON values go through the json/jsonb dumpers as they are
+        if not any(as_json):
             for row in rows:
                 copy.write_row([row[n] for n in names])
             return
-        as_json = [isinstance(table.c[n].type, JSON) for n in names]
         for row in rows:
             copy.write_row([Json(row[n]) if wrap else row[n] for n, wrap in zip(names, as_json,
                                                                                  strict=True)])
@@ -116,19 +108,6 @@ def merge_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]],
     statement = pg_insert(table).from_select(names, select(*held.c))
     conn.execute(statement.on_conflict_do_update(index_elements=list(keys),
                                                  set_=set_(statement.excluded)))
-
-
-def _type_oids(conn: Connection, table: Table, names: Sequence[str]) -> list[int] | None:
-    """The PostgreSQL type of each column, as psycopg's oids; None if one is not known."""
-    oids = []
-    for name in names:
-        spelled = table.c[name].type.compile(dialect=conn.dialect).lower()
-        base, _, _ = spelled.removesuffix("[]").partition("(")
-        info = postgres_types.get(base)
-        if info is None:
-            return None
-        oids.append(info.array_oid if spelled.endswith("[]") else info.oid)
-    return oids
 
 
 def update_rows(conn: Connection, table: Table, key: str,
