@@ -45,6 +45,42 @@ class Replay(Protocol):
     def finish(self, conn: Connection) -> None: ...
 
 
+REPLAY_ROWS = 100_000
+"""The most rows a `BoundedReplay` holds in memory before it writes them: a rebuild's memory
+stays the same however long the log (a row is a few hundred bytes)."""
+
+
+class Fold(Protocol):
+    """Rows folded from pages of events, held in memory until `write`."""
+
+    def add(self, conn: Connection, events: Sequence[StoredEvent]) -> None: ...
+
+    def __len__(self) -> int: ...  # the rows held
+
+    def write(self, conn: Connection) -> None: ...
+
+
+class BoundedReplay:
+    """A `Replay` that folds pages into rows in memory and writes them when it holds more
+    than `REPLAY_ROWS`, then folds on into a new, empty fold. `new_fold(written)` makes
+    one; `written` says whether earlier folds were written, so its rows may already be in
+    the tables and its `write` must merge them as the live `apply` does (add up, keep the
+    later value, change nothing of a row never created)."""
+
+    def __init__(self, new_fold: Callable[[bool], Fold]) -> None:
+        self.new_fold = new_fold
+        self.fold = new_fold(False)
+
+    def apply(self, conn: Connection, events: Sequence[StoredEvent]) -> None:
+        self.fold.add(conn, events)
+        if len(self.fold) > REPLAY_ROWS:
+            self.fold.write(conn)
+            self.fold = self.new_fold(True)
+
+    def finish(self, conn: Connection) -> None:
+        self.fold.write(conn)
+
+
 def replay_of(projection: Projection) -> Replay | None:
     """A new `Replay` of `projection` for a rebuild, if it offers one."""
     make: Callable[[], Replay] | None = getattr(projection, "replay", None)
@@ -56,6 +92,13 @@ def data_read_of(projection: Projection) -> frozenset[str] | None:
     handles, if it reads `data` at all): the `reads_data_of` it may declare. The others'
     data comes empty."""
     return getattr(projection, "reads_data_of", None)
+
+
+def metadata_read_of(projection: Projection) -> frozenset[str] | None:
+    """The metadata keys a rebuild reads for `projection` (None: the whole document): the
+    `reads_metadata` it may declare. Their values come as text, read in SQL; a projection
+    that names them looks at no other key in `apply`."""
+    return getattr(projection, "reads_metadata", None)
 
 
 def fields_read(projection: Projection) -> frozenset[str]:

@@ -22,6 +22,7 @@ from events.projections import (
     clear_tables,
     data_read_of,
     fields_read,
+    metadata_read_of,
     replay_of,
 )
 from events.records import StoredEvent
@@ -99,8 +100,10 @@ def _pages(
 ) -> int:
     applied = position = 0
     fields, data_of = fields_read(projection), data_read_of(projection)
+    metadata_keys = metadata_read_of(projection)
     while batch := store.read_page(conn, position, batch_size, types=projection.event_types,
-                                   fields=fields, through=through, data_of=data_of):
+                                   fields=fields, through=through, data_of=data_of,
+                                   metadata_keys=metadata_keys):
         if replay is None:
             applied += _apply(store, conn, projection, batch)
         else:

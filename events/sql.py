@@ -15,7 +15,18 @@ from typing import Any, Literal
 
 from psycopg.rows import namedtuple_row
 from psycopg.types.json import Json
-from sqlalchemy import JSON, Column, Connection, Engine, Select, Table, bindparam, text
+from sqlalchemy import (
+    JSON,
+    Column,
+    Connection,
+    Engine,
+    MetaData,
+    Select,
+    Table,
+    bindparam,
+    select,
+    text,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -72,6 +83,31 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
         for row in rows:
             copy.write_row([Json(row[n]) if wrap else row[n] for n, wrap in zip(names, as_json,
                                                                                  strict=True)])
+
+
+def merge_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]],
+               keys: Sequence[str], set_: Callable[[Any], dict[str, Any]]) -> None:
+    """`upsert` for many rows at once: insert `rows`, on a key clash update the row there
+    with `set_(excluded)`. On PostgreSQL the rows are copied into a temporary table (no WAL)
+    and merged by one INSERT ... SELECT ... ON CONFLICT; elsewhere an executemany upsert."""
+    if not rows:
+        return
+    if conn.dialect.name != "postgresql":
+        upsert(conn, table, rows, keys, set_)
+        return
+    names = list(rows[0])
+    held = Table(f"merging_{table.name}", MetaData(),
+                 *(Column(n, table.c[n].type) for n in names))
+    quote = conn.dialect.identifier_preparer
+    conn.execute(text(
+        f"CREATE TEMPORARY TABLE IF NOT EXISTS {quote.format_table(held)} ON COMMIT DROP AS "
+        f"SELECT {', '.join(quote.quote(n) for n in names)} "
+        f"FROM {quote.format_table(table)} WITH NO DATA"))
+    conn.execute(text(f"TRUNCATE {quote.format_table(held)}"))
+    insert_rows(conn, held, rows)
+    statement = pg_insert(table).from_select(names, select(*held.c))
+    conn.execute(statement.on_conflict_do_update(index_elements=list(keys),
+                                                 set_=set_(statement.excluded)))
 
 
 def update_rows(conn: Connection, table: Table, key: str,

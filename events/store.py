@@ -181,6 +181,7 @@ class EventStore:
         self, conn: Connection, after_position: int, limit: int, *,
         types: frozenset[str] | None = None, fields: frozenset[str] = EVENT_FIELDS,
         through: int | None = None, data_of: frozenset[str] | None = None,
+        metadata_keys: frozenset[str] | None = None,
     ) -> list[StoredEvent]:
         """Committed events after `after_position` (and up to `through`) of `types` (None:
         every type), in global order, reading only `fields` of each: the others come empty
@@ -188,6 +189,8 @@ class EventStore:
 
         `position`, `stream_id` and `type` are always read; `data` brings its schema version,
         as the payload is upcast, and is read only for events of `data_of` if given.
+        With `metadata_keys`, `metadata` holds only those keys, each read as text in SQL
+        (a key absent or null is left out): no metadata document is parsed.
         """
         wanted = [f for f in EVENT_FIELDS if f in fields or (f == "schema_version"
                                                                 and "data" in fields)]
@@ -195,6 +198,11 @@ class EventStore:
         if data_of is not None and "data" in wanted:
             columns[wanted.index("data")] = case(
                 (events.c.type.in_(sorted(data_of)), events.c.data), else_=null())
+        keys = sorted(metadata_keys or ()) if "metadata" in wanted else []
+        if metadata_keys is not None and "metadata" in wanted:
+            del columns[wanted.index("metadata")]
+            wanted.remove("metadata")
+            columns += [events.c.metadata[key].as_string() for key in keys]
         query = (select(events.c.position, events.c.stream_id, events.c.type, *columns)
                  .where(events.c.position > after_position)
                  .order_by(events.c.position).limit(limit))
@@ -207,6 +215,7 @@ class EventStore:
             at.get(name) for name in ("event_id", "stream_version", "metadata", "recorded_at"))
         n_data = at.get("data")
         n_schema = at["schema_version"] if n_data is not None else 0  # read with the data
+        n_keys = 3 + len(wanted)  # the metadata keys' columns come last
         upcast = self.upcasters.upcast
         found = []
         # All rows at once: fetching them one by one costs more than building the events.
@@ -214,10 +223,17 @@ class EventStore:
             version, data = (upcast(row[2], row[n_schema], row[n_data])
                              if n_data is not None and row[n_data] is not None
                              else (0, UNREAD["data"]))
+            if n_metadata is not None:
+                meta = row[n_metadata]
+            elif keys:
+                meta = {key: value for key, value in zip(keys, row[n_keys:], strict=True)
+                        if value is not None}
+            else:
+                meta = UNREAD["metadata"]
             found.append(StoredEvent(
                 row[0], UNREAD["event_id"] if n_id is None else row[n_id], row[1],
                 UNREAD["stream_version"] if n_version is None else row[n_version], row[2],
-                version, data, UNREAD["metadata"] if n_metadata is None else row[n_metadata],
+                version, data, meta,
                 UNREAD["recorded_at"] if n_recorded is None else as_utc(row[n_recorded])))
         return found
 

@@ -12,7 +12,7 @@ from sqlalchemy import Connection, DateTime, Table, Text, bindparam, func, selec
 from campaign.domain import pledge
 from campaign.infra.tables import action_counters, letters_per_target_day, pledges, target_letters
 from events import StoredEvent
-from events.projections import FoldedWrite, Mode
+from events.projections import BoundedReplay, FoldedWrite, Mode
 from events.sql import insert_rows, upsert
 
 STATUS_AFTER = {
@@ -78,66 +78,70 @@ class PledgesProjection:
     def apply(self, conn: Connection, events: Sequence[StoredEvent]) -> None:
         """Fold the batch in memory: new pledges are inserted whole, the others changed by
         one UPDATE each (letters added, the last status and due time, the last version)."""
-        new: dict[str, dict[str, Any]] = {}
-        changed: dict[str, dict[str, Any]] = {}
+        fold = PledgesFold(copy=False)
+        fold.add(conn, events)
+        fold.write(conn)
+
+    def replay(self) -> BoundedReplay:
+        """A rebuild's fold: pledges' rows kept in memory across pages, copied at once."""
+        return BoundedReplay(lambda _written: PledgesFold(copy=True))
+
+
+class PledgesFold:
+    """Pages of pledge events folded: the rows of the pledges they create, and for earlier
+    pledges what they change. Written, new rows are inserted (copied, for a rebuild) and
+    changes go to the rows there; an event of a pledge never created changes nothing, as
+    its UPDATE finds no row."""
+
+    def __init__(self, *, copy: bool) -> None:
+        self.copy = copy
+        self.new: dict[str, dict[str, Any]] = {}
+        self.changed: dict[str, dict[str, Any]] = {}
+
+    def __len__(self) -> int:
+        return len(self.new) + len(self.changed)
+
+    def add(self, conn: Connection, events: Sequence[StoredEvent]) -> None:
+        new, changed = self.new, self.changed
         for stored in events:
             pledge_id = stored.stream_id.removeprefix("pledge-")
-            data = stored.data
             if stored.type == PLEDGED:
                 new[pledge_id] = _pledged_row(pledge_id, stored)
                 continue
-            row = new.get(pledge_id) or changed.setdefault(pledge_id, {
-                "id": pledge_id, "more": 0, "added": [], "new_status": None, "due": None})
-            if stored.type == LETTER:
-                row["letters_confirmed" if pledge_id in new else "more"] += 1
-                row["letters" if pledge_id in new else "added"].append(letter_entry(data))
-            if stored.type == MOVED:
-                row["due_at" if pledge_id in new else "due"] = datetime.fromisoformat(
-                    data["new_due_at"])
-            elif stored.type in STATUS_AFTER:
-                row["status" if pledge_id in new else "new_status"] = STATUS_AFTER[stored.type]
-            row["version" if pledge_id in new else "new_version"] = stored.stream_version
-        if new:
-            # RETURNING: many rows per statement (see events.sql.upsert)
-            conn.execute(pledges.insert().returning(pledges.c.pledge_id), list(new.values())).all()
-        if changed:
-            _add_letters(conn, changed)
-            conn.execute(_CHANGE, sorted(changed.values(), key=lambda row: row["id"]))
-
-    def replay(self) -> PledgesReplay:
-        """A rebuild's fold: every pledge's row kept in memory, copied once at the end."""
-        return PledgesReplay()
-
-
-class PledgesReplay:
-    """What `apply` leaves for the whole log: later events change the rows in memory (an
-    event of a pledge never seen pledged changes nothing, as the UPDATE finds no row)."""
-
-    def __init__(self) -> None:
-        self.rows: dict[str, dict[str, Any]] = {}
-
-    def apply(self, conn: Connection, events: Sequence[StoredEvent]) -> None:
-        rows = self.rows
-        for stored in events:
-            pledge_id = stored.stream_id.removeprefix("pledge-")
-            data = stored.data
-            if stored.type == PLEDGED:
-                rows[pledge_id] = _pledged_row(pledge_id, stored)
+            row = new.get(pledge_id)
+            if row is not None:  # a new pledge's own row
+                if stored.type == LETTER:
+                    row["letters_confirmed"] += 1
+                    row["letters"].append(letter_entry(stored.data))
+                elif stored.type == MOVED:
+                    row["due_at"] = datetime.fromisoformat(stored.data["new_due_at"])
+                elif stored.type in STATUS_AFTER:
+                    row["status"] = STATUS_AFTER[stored.type]
+                row["version"] = stored.stream_version
                 continue
-            row = rows.get(pledge_id)
-            if row is None:
-                continue
+            change = changed.get(pledge_id)
+            if change is None:
+                change = changed[pledge_id] = {
+                    "id": pledge_id, "more": 0, "added": [], "new_status": None, "due": None}
             if stored.type == LETTER:
-                row["letters_confirmed"] += 1
-                row["letters"].append(letter_entry(data))
+                change["more"] += 1
+                change["added"].append(letter_entry(stored.data))
             elif stored.type == MOVED:
-                row["due_at"] = datetime.fromisoformat(data["new_due_at"])
+                change["due"] = datetime.fromisoformat(stored.data["new_due_at"])
             elif stored.type in STATUS_AFTER:
-                row["status"] = STATUS_AFTER[stored.type]
-            row["version"] = stored.stream_version
+                change["new_status"] = STATUS_AFTER[stored.type]
+            change["new_version"] = stored.stream_version
 
-    def finish(self, conn: Connection) -> None:
-        insert_rows(conn, pledges, list(self.rows.values()))
+    def write(self, conn: Connection) -> None:
+        if self.new and self.copy:
+            insert_rows(conn, pledges, list(self.new.values()))
+        elif self.new:
+            # RETURNING: many rows per statement (see events.sql.upsert)
+            conn.execute(pledges.insert().returning(pledges.c.pledge_id),
+                         list(self.new.values())).all()
+        if self.changed:
+            _add_letters(conn, self.changed)
+            conn.execute(_CHANGE, sorted(self.changed.values(), key=lambda row: row["id"]))
 
 
 def _pledged_row(pledge_id: str, stored: StoredEvent) -> dict[str, Any]:

@@ -9,8 +9,8 @@ from sqlalchemy import Connection, Table
 
 from campaign.infra.tables import stream_directory
 from events import StoredEvent
-from events.projections import FoldedWrite, Mode
-from events.sql import Upsert, insert_rows
+from events.projections import BoundedReplay, FoldedWrite, Mode
+from events.sql import Upsert, insert_rows, merge_rows
 
 
 class StreamDirectory:
@@ -47,18 +47,24 @@ class StreamDirectory:
                        last_recorded_at=event.recorded_at)
         _UPSERT(conn, list(latest.values()))
 
-    def replay(self) -> DirectoryReplay:
-        """A rebuild's fold: every stream's row kept in memory, copied once at the end."""
-        return DirectoryReplay()
+    def replay(self) -> BoundedReplay:
+        """A rebuild's fold: streams' rows kept in memory across pages, copied at once."""
+        return BoundedReplay(DirectoryFold)
 
 
-class DirectoryReplay:
-    """What `apply` leaves for the whole log, each stream's row updated in memory."""
+class DirectoryFold:
+    """What `apply` leaves for the pages folded: each stream's row updated in memory.
+    Once earlier folds were written a stream may have its row already: then the rows are
+    merged as `apply` upserts them (its first time and category stay)."""
 
-    def __init__(self) -> None:
+    def __init__(self, written: bool) -> None:
+        self.written = written
         self.rows: dict[str, dict[str, Any]] = {}
 
-    def apply(self, conn: Connection, events: Sequence[StoredEvent]) -> None:
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def add(self, conn: Connection, events: Sequence[StoredEvent]) -> None:
         rows = self.rows
         for event in events:
             row = rows.get(event.stream_id)
@@ -73,12 +79,17 @@ class DirectoryReplay:
                 row["last_position"] = event.position
                 row["last_recorded_at"] = event.recorded_at
 
-    def finish(self, conn: Connection) -> None:
-        insert_rows(conn, stream_directory, list(self.rows.values()))
+    def write(self, conn: Connection) -> None:
+        if self.written:
+            merge_rows(conn, stream_directory, list(self.rows.values()), ["stream_id"], _later)
+        else:
+            insert_rows(conn, stream_directory, list(self.rows.values()))
 
 
-_UPSERT = Upsert(stream_directory, ["stream_id"], lambda new: {
-    "version": new.version,
-    "last_position": new.last_position,
-    "last_recorded_at": new.last_recorded_at,
-})
+def _later(new: Any) -> dict[str, Any]:
+    """What a stream's later events change of its row (the upsert's update on a clash)."""
+    return {"version": new.version, "last_position": new.last_position,
+            "last_recorded_at": new.last_recorded_at}
+
+
+_UPSERT = Upsert(stream_directory, ["stream_id"], _later)

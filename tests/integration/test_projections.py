@@ -200,3 +200,14 @@ def test_a_page_read_for_some_types_data_leaves_the_others_data_empty(engine: En
         page = store.read_page(conn, 0, 10, data_of=frozenset({"Skipped"}))
 
     assert [(e.type, e.data) for e in page] == [("Noted", {}), ("Skipped", {"why": "x"})]
+
+
+def test_a_page_read_for_some_metadata_keys_holds_only_those_keys(engine: Engine) -> None:
+    store = EventStore(engine)
+    store.append("case-1", [NewEvent("Noted", {"n": 1}, {"actor": "cli", "trace": "t-1"}),
+                            NewEvent("Noted", {"n": 2}, {"trace": "t-2"})])
+
+    with engine.connect() as conn:
+        page = store.read_page(conn, 0, 10, metadata_keys=frozenset({"actor"}))
+
+    assert [e.metadata for e in page] == [{"actor": "cli"}, {}]

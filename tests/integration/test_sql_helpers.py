@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import JSON, Column, DateTime, Engine, Integer, MetaData, Table, Text, func, select
 
-from events.sql import advisory_slot, insert_rows, upsert
+from events.sql import advisory_slot, insert_rows, merge_rows, upsert
 
 claims = Table("claims", MetaData(), Column("key", Text(), primary_key=True),
                Column("seen", Integer(), nullable=False))
@@ -73,6 +73,19 @@ def test_an_upsert_with_set_updates_the_row_there(engine: Engine) -> None:
             upsert(conn, claims, [{"key": "a", "seen": 1}], ["key"],
                    lambda new: {"seen": claims.c.seen + new.seen})
         assert conn.execute(select(claims.c.seen)).scalar_one() == 3
+
+
+def test_a_merge_inserts_new_rows_and_updates_the_rows_there_each_time(engine: Engine) -> None:
+    make_table(engine)
+    with engine.begin() as conn:
+        upsert(conn, claims, [{"key": "a", "seen": 1}], ["key"])
+        for keys in (["a", "b"], ["b", "c"]):  # twice in one transaction
+            merge_rows(conn, claims, [{"key": k, "seen": 1} for k in keys], ["key"],
+                       lambda new: {"seen": claims.c.seen + new.seen})
+        merge_rows(conn, claims, [], ["key"], lambda new: {})
+        rows = dict(conn.execute(select(claims.c.key, claims.c.seen)).all())
+
+    assert rows == {"a": 2, "b": 2, "c": 1}
 
 
 def test_a_slot_held_elsewhere_is_refused_until_released(engine: Engine) -> None:
