@@ -29,7 +29,7 @@ from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, Text, cast, select
+from sqlalchemy import Connection, Text, cast, select
 
 from campaign.application.commands import CommandHandler, Meta, policy_meta
 from campaign.domain import action, case, mailing
@@ -37,6 +37,7 @@ from campaign.domain.codec import from_data
 from campaign.domain.mailing import MAX_RECIPIENTS_PER_BATCH, BatchPlan, MailingKind
 from campaign.infra.event_mapping import replay
 from campaign.infra.tables import actions, mail_deliveries, stream_directory, supporters
+from campaign.mail.parts import Part, pages
 from campaign.mail.sending import Plans, decide_on_mailing, mailing_state
 from campaign.read_models.action_translations import languages_of
 from events import StoredEvent, Subscription
@@ -112,17 +113,6 @@ def plan_mailings(commands: CommandHandler, part_size: int = PART_SIZE) -> Subsc
                 plan(conn, commands, stored, kind, mailing_id, action_id, case_id, part_size)
 
     return Subscription("mailing_planner", react, CAUSES | PARTS)
-
-
-@dataclass
-class Part:
-    """One part of an audience: up to `limit` supporters (by id) after `after`; once read,
-    the last id it covered and whether the audience ended in it."""
-
-    after: str | None
-    limit: int
-    through: str | None = None
-    exhausted: bool = False
 
 
 def plan(
@@ -337,7 +327,7 @@ def _eligible_pages(conn: Connection, action_id: str, part: Part | None = None
                    cast(c.countries, Text).label("countries"),
                    cast(c.case_ids, Text).label("case_ids")).where(_can_receive())
     decoded = cache(json.loads)
-    for page in _pages(conn, query, c.supporter_id, part):
+    for page in pages(conn, query, c.supporter_id, PAGE_SIZE, part):
         yield from (Recipient(p.supporter_id, p.locale or "en") for p in page
                     if p.all_actions or row.country in decoded(p.countries)
                     or row.case_id in decoded(p.case_ids))
@@ -349,34 +339,8 @@ def _previous_pages(conn: Connection, action_id: str, part: Part | None = None
     query = (select(supporters.c.supporter_id, supporters.c.locale)
              .join(mail_deliveries, mail_deliveries.c.supporter_id == supporters.c.supporter_id)
              .where(mail_deliveries.c.mailing_id == launch_mailing_id(action_id), _can_receive()))
-    for page in _pages(conn, query, supporters.c.supporter_id, part):
+    for page in pages(conn, query, supporters.c.supporter_id, PAGE_SIZE, part):
         yield from (Recipient(p.supporter_id, p.locale or "en") for p in page)
-
-
-def _pages(conn: Connection, query: Select[Any], key: Any, part: Part | None = None
-           ) -> Iterator[Sequence[Row[Any]]]:
-    """The rows of `query` in pages of PAGE_SIZE by `key`, each page its own statement:
-    a page is all a reader holds, and the connection stays free for writes in between.
-    Given a `part`, only its rows, noting on it where they ended."""
-    after = part.after if part is not None else None
-    left = part.limit if part is not None else None
-    if part is not None:
-        part.through = after  # a part that finds nobody ends where it began
-    while True:
-        size = PAGE_SIZE if left is None else min(PAGE_SIZE, left)
-        page = conn.execute((query if after is None else query.where(key > after))
-                            .order_by(key).limit(size)).all() if size else []
-        if page:
-            after = page[-1].supporter_id
-            if part is not None:
-                part.through = after
-            yield page
-        if len(page) < size or not size:
-            if part is not None:
-                part.exhausted = len(page) < size
-            return
-        if left is not None:
-            left -= len(page)
 
 
 def _batches(
