@@ -289,14 +289,13 @@ class Plans:
                  if e.type == mailing.BatchesPlanned.type_name]
         if not later:
             return known
-        batches = dict(known.batches)
+        batches = known.batches
         more, through = known.more_to_plan, known.planned_through
         for part in parts:
             assert isinstance(part, mailing.BatchesPlanned)
-            batches.update((b.batch_id, b) for b in part.batches)
+            batches = {**batches, **{b.batch_id: b for b in part.batches}}
             more, through = part.more_to_plan, part.planned_through
-        return Planned(known.event, batches if parts else known.batches, more, through,
-                       later[-1].stream_version)
+        return Planned(known.event, batches, more, through, later[-1].stream_version)
 
 
 def stamp_attempt(engine: Engine, batch_id: str, now: datetime) -> None:
