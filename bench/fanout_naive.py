@@ -146,18 +146,21 @@ def _personalization(
 
 
 def dispatch_each(send: Callable[[str], object]) -> Subscription:
-    """The outbox, naively: one queue message per delivery row of each planned mailing."""
+    """The outbox, naively: one queue message per delivery row of each planned part."""
 
     def react(conn: Connection, events: Sequence[StoredEvent]) -> None:
         for event in events:
+            batch_ids = [batch["batch_id"] for batch in event.data["batches"]]
             for delivery_id in conn.execute(
                     select(mail_deliveries.c.delivery_id)
-                    .where(mail_deliveries.c.mailing_id == event.data["mailing_id"])
+                    .where(mail_deliveries.c.mailing_id == event.data["mailing_id"],
+                           mail_deliveries.c.batch_id.in_(batch_ids))
                     .order_by(mail_deliveries.c.batch_id, mail_deliveries.c.supporter_id)
             ).scalars():
                 send(delivery_id)
 
-    return Subscription(DISPATCHER, react, frozenset({mailing.MailingPlanned.type_name}))
+    return Subscription(DISPATCHER, react, frozenset({mailing.MailingPlanned.type_name,
+                                                      mailing.BatchesPlanned.type_name}))
 
 
 def naive_wiring(product: Container) -> Container:
