@@ -3,10 +3,10 @@
 Why: `EventStore.append` goes through SQLAlchemy and the `events_append` PL/pgSQL function
 (expected-version check, transaction id for gap-safe tails). This measures what that costs
 next to a mature library doing the same job and next to the plainest INSERT the server takes,
-all on one PostgreSQL server in one run, plus how fast the product's projections rebuild.
+all on one PostgreSQL server in one run. (Projection rebuilds: bench/rebuild.py.)
 
     scripts/with-services .venv/bin/python -m bench.append [--quick] [--json] [--neighbour]
-        [--only a,b,c,rebuild] [--database-url URL]
+        [--only a,b,c] [--database-url URL]
 
 `--neighbour` keeps one CPU-bound process spinning beside the writers during every round of
 the append scenarios (bench/neighbour.py), as another tenant of a shared host would.
@@ -19,8 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing as mp
-import os
-import platform
 import queue
 import statistics
 import sys
@@ -29,29 +27,28 @@ import traceback
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from importlib.metadata import version as package_version
 from typing import Any, Protocol
 
 import psycopg
 from eventsourcing.persistence import StoredEvent as EsStoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from psycopg.conninfo import make_conninfo
-from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from bench.neighbour import neighbour
 from bench.servers import (
     Server,
     arguments,
-    cpuinfo_model,
-    mem_total_gib,
+    machine_facts,
+    machine_line,
     server_for,
     server_url,
 )
-from campaign.bootstrap import all_projections
 from campaign.infra.database import upgrade
-from events import EventStore, NewEvent, create_store_engine, rebuild
-from events.personal_data import BlindIndex, Vault
+from events import EventStore, NewEvent, create_store_engine
+
+# Library versions each report names beside the machine.
+PACKAGES = ("sqlalchemy", "psycopg", "eventsourcing")
 
 CONTENDERS = ("ours", "eventsourcing", "raw")
 EVENT_TYPE = "LetterSent"
@@ -74,9 +71,6 @@ METADATA: dict[str, Any] = {
 }
 STREAM_LENGTH = 100  # single-event writers move to a new stream after this many events
 BARRIER_TIMEOUT = 120.0
-REBUILD_TARGET = 20_000.0
-# Not a secret: the vault only needs some key to build the supporters projection.
-BENCH_SECRET_KEY = "bench-append-fixed-key-0123456789abcdef"
 
 
 def log(message: str) -> None:
@@ -106,13 +100,10 @@ class Timing:
     warmup: float
     duration: float
     rounds: int
-    rebuild_events: int
-    load_streams_per_tx: int = 20
-    load_events_per_stream: int = 50
 
 
-FULL = Timing(warmup=0.5, duration=2.5, rounds=3, rebuild_events=200_000)
-QUICK = Timing(warmup=0.05, duration=0.25, rounds=1, rebuild_events=2_000)
+FULL = Timing(warmup=0.5, duration=2.5, rounds=3)
+QUICK = Timing(warmup=0.05, duration=0.25, rounds=1)
 
 
 @dataclass(frozen=True)
@@ -141,7 +132,7 @@ class Target:
     minimum: float
 
 
-PARTS = frozenset([*(s.key for s in SCENARIOS), "rebuild"])
+PARTS = frozenset(s.key for s in SCENARIOS)
 
 TARGETS = (
     Target("a", "ours/eventsourcing", 1.5),
@@ -413,7 +404,7 @@ def prepare(server: Server, contender: str, name: str) -> str:
     return url
 
 
-# --- Scenarios and rebuild -----------------------------------------------------------------------
+# --- Scenarios -----------------------------------------------------------------------------------
 
 
 def ratio(numerator: float, denominator: float) -> float:
@@ -457,61 +448,6 @@ def combine(rounds: list[CellResult]) -> dict[str, Any]:
     }
 
 
-def load_events(store: EventStore, timing: Timing) -> float:
-    """Fill the log with many short streams, several per transaction; events/s.
-
-    Streams of one batch each would leave `stream_directory` almost nothing to do.
-    """
-    per_tx = timing.load_streams_per_tx * timing.load_events_per_stream
-    categories = ("case", "action", "supporter", "letter")
-    types = ("Opened", "LetterSent", "Signed", "Closed")
-    started = time.monotonic()
-    for tx in range(timing.rebuild_events // per_tx):
-        with store.engine.begin() as conn:
-            for s in range(timing.load_streams_per_tx):
-                stream = f"{categories[s % len(categories)]}-{tx}-{s}"
-                batch = [NewEvent(type=types[n % len(types)], data=DATA, metadata=METADATA)
-                         for n in range(timing.load_events_per_stream)]
-                store.append(stream, batch, 0, conn=conn)
-    return (timing.rebuild_events // per_tx) * per_tx / (time.monotonic() - started)
-
-
-def run_rebuild(server: Server, timing: Timing) -> dict[str, Any]:
-    """Load the log without projections, then time `rebuild` of each product projection.
-
-    The synthetic events are of no domain type: `stream_directory` and `daily_activity`
-    apply every one, the domain projections skip them all (their figure is the read rate).
-    """
-    url = prepare(server, "ours", "rebuild")
-    engine = create_store_engine(url)
-    try:
-        log(f"rebuild: loading {timing.rebuild_events:,} events")
-        load_rate = load_events(EventStore(engine), timing)
-        with engine.connect() as conn:
-            total = int(conn.execute(text("SELECT count(*) FROM events")).scalar_one())
-        store = EventStore(engine)
-        vault, blind_index = Vault(BENCH_SECRET_KEY), BlindIndex(BENCH_SECRET_KEY)
-        store.projections = all_projections(store, vault, blind_index)
-        projections: dict[str, dict[str, Any]] = {}
-        for projection in store.projections:
-            log(f"rebuild: {projection.name} ({projection.mode})")
-            started = time.monotonic()
-            applied = rebuild(store, projection)
-            seconds = time.monotonic() - started
-            projections[projection.name] = {
-                "mode": projection.mode, "applied": applied, "seconds": round(seconds, 3),
-                "events_per_s": round(total / seconds, 1),
-                "target_met": total / seconds >= REBUILD_TARGET,
-            }
-            log(f"  {total / seconds:,.0f} events/s")
-    finally:
-        engine.dispose()
-    shape = (f"{timing.load_streams_per_tx} streams x {timing.load_events_per_stream} events "
-             "per transaction")
-    return {"events": total, "load_events_per_s": round(load_rate, 1), "load_shape": shape,
-            "target_events_per_s": REBUILD_TARGET, "projections": projections}
-
-
 def check_targets(scenarios: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     """Each target of the scenarios run, with the measured ratio and whether it was met."""
     checked = []
@@ -525,19 +461,6 @@ def check_targets(scenarios: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     return checked
 
 
-def machine(server: Server) -> dict[str, Any]:
-    """CPU, memory, library and server facts that the figures depend on."""
-    return {
-        "cpu_count": os.cpu_count(),
-        "cpu_model": cpuinfo_model(),
-        "mem_total_gib": mem_total_gib(),
-        # Other work on the machine skews every figure; a reader should see if there was any.
-        "load_average_at_start": os.getloadavg()[0],
-        "python": platform.python_version(),
-        "packages": {name: package_version(name)
-                     for name in ("sqlalchemy", "psycopg", "eventsourcing")},
-        "postgres": server.settings(),
-    }
 
 
 # --- Output --------------------------------------------------------------------------------------
@@ -558,14 +481,9 @@ def neighbour_line(beside: dict[str, Any] | None) -> str:
 
 def markdown(report: dict[str, Any]) -> str:
     """The report as tables a reader can paste into docs/performance.md."""
-    m, pg = report["machine"], report["machine"]["postgres"]
+    m = report["machine"]
     lines = [
-        f"Machine: {m['cpu_count']} CPUs ({m['cpu_model']}), {m['mem_total_gib']} GiB RAM; "
-        f"PostgreSQL {pg['server_version']} (fsync={pg['fsync']}, "
-        f"synchronous_commit={pg['synchronous_commit']}, "
-        f"full_page_writes={pg['full_page_writes']}); Python {m['python']}, "
-        + ", ".join(f"{k} {v}" for k, v in m["packages"].items())
-        + f"; 1-min load average at start {m['load_average_at_start']:.2f}.",
+        machine_line(m),
         f"Mode: {report['mode']}; each cell: {report['rounds']} round(s) of "
         f"{report['seconds_per_round']} s after {report['warmup_seconds']} s warm-up, "
         f"contenders interleaved, median shown; payload {report['payload_bytes']} bytes "
@@ -595,21 +513,6 @@ def markdown(report: dict[str, Any]) -> str:
     for t in report["targets"]:
         lines.append(f"| ({t['scenario']}) {t['ratio']} ≥ {t['minimum']} | {t['value']:.2f} | "
                      f"{mark(t['met'])} |")
-    rb = report["rebuild"]
-    if rb is None:
-        return "\n".join(lines)
-    lines += [
-        "",
-        f"Rebuild: {rb['events']:,} events in the log (loaded at "
-        f"{rb['load_events_per_s']:,.0f} events/s as {rb['load_shape']}).",
-        "",
-        f"| Projection | mode | events applied | seconds | events/s | target ≥ "
-        f"{REBUILD_TARGET:,.0f} |",
-        "|---|---|---:|---:|---:|---|",
-    ]
-    for name, p in rb["projections"].items():
-        lines.append(f"| {name} | {p['mode']} | {p['applied']:,} | {p['seconds']:.2f} | "
-                     f"{p['events_per_s']:,.0f} | {mark(p['target_met'])} |")
     return "\n".join(lines)
 
 
@@ -620,27 +523,25 @@ def run(
     url: str, timing: Timing, mode: str, *, with_neighbour: bool = False,
     only: frozenset[str] = PARTS,
 ) -> dict[str, Any]:
-    """The chosen scenarios (beside a spinning neighbour if asked), the rebuild, the targets."""
+    """The chosen scenarios (beside a spinning neighbour if asked) and the targets."""
     with server_for(url) as server:
-        facts = machine(server)
+        facts = machine_facts(server, PACKAGES)
         with neighbour(with_neighbour) as beside:
             scenarios = {s.key: run_scenario(server, s, timing)
                          for s in SCENARIOS if s.key in only}
-        rebuilt = run_rebuild(server, timing) if "rebuild" in only else None
     targets = check_targets(scenarios)
-    rebuild_met = rebuilt is None or all(p["target_met"] for p in rebuilt["projections"].values())
     return {
         "mode": mode, "rounds": timing.rounds, "warmup_seconds": timing.warmup,
         "seconds_per_round": timing.duration,
         "payload_bytes": PAYLOAD_BYTES, "machine": facts,
         "neighbour": beside.as_dict() if with_neighbour else None,
-        "scenarios": scenarios, "rebuild": rebuilt, "targets": targets,
-        "all_targets_met": rebuild_met and all(t["met"] for t in targets),
+        "scenarios": scenarios, "targets": targets,
+        "all_targets_met": all(t["met"] for t in targets),
     }
 
 
 def parts(value: str) -> frozenset[str]:
-    """`--only a,c`: the scenario keys (and `rebuild`) to run."""
+    """`--only a,c`: the scenario keys to run."""
     chosen = frozenset(p.strip() for p in value.split(",") if p.strip())
     if not chosen or chosen - PARTS:
         raise argparse.ArgumentTypeError(f"choose among {', '.join(sorted(PARTS))}")
@@ -648,12 +549,12 @@ def parts(value: str) -> frozenset[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = arguments("append", "Event store appends vs eventsourcing and raw INSERTs, "
-                       "and rebuild rates.", "tiny counts: prove it runs", database_url=True)
+    parser = arguments("append", "Event store appends vs eventsourcing and raw "
+                       "INSERTs.", "tiny counts: prove it runs", database_url=True)
     parser.add_argument("--neighbour", action="store_true",
                         help="one CPU-bound process spins beside the writers in every round")
-    parser.add_argument("--only", type=parts, default=PARTS, metavar="a,b,c,rebuild",
-                        help="run only these scenarios (and the rebuild); default: all")
+    parser.add_argument("--only", type=parts, default=PARTS, metavar="a,b,c",
+                        help="run only these scenarios; default: all")
     args = parser.parse_args(argv)
     mode = "quick" if args.quick else "full"
     report = run(server_url(args.database_url), QUICK if args.quick else FULL, mode,

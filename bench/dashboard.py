@@ -26,8 +26,6 @@ failing exit code; a page that shows other numbers than the ones appended exits 
 from __future__ import annotations
 
 import json
-import os
-import platform
 import secrets
 import statistics
 import sys
@@ -35,12 +33,17 @@ import time
 import uuid
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from importlib.metadata import version as package_version
 from typing import Any
 
 from flask.testing import FlaskClient
 
-from bench.servers import Server, arguments, cpuinfo_model, mem_total_gib, server_for, server_url
+from bench.servers import (
+    arguments,
+    machine_facts,
+    machine_line,
+    server_for,
+    server_url,
+)
 from campaign.application.commands import Meta, command_routes
 from campaign.bootstrap import Container, build
 from campaign.demo import ua_135_10 as seed
@@ -55,6 +58,9 @@ from campaign.web.app import create_app
 from events import SubscriptionRunner
 from events.schema import events
 from tests.integration.console.signing_in import sign_in
+
+# Library versions each report names beside the machine.
+PACKAGES = ("flask", "sqlalchemy", "psycopg")
 
 TARGET_MS = 300.0
 ACTION = "bench-dashboard"
@@ -237,19 +243,11 @@ def check_page(client: FlaskClient, container: Container, profile: Profile) -> N
             raise SystemExit(f"bench: the page does not show {number:,}")
 
 
-def machine(server: Server) -> dict[str, Any]:
-    return {
-        "cpu_count": os.cpu_count(), "cpu_model": cpuinfo_model(),
-        "mem_total_gib": mem_total_gib(), "load_average_at_start": os.getloadavg()[0],
-        "python": platform.python_version(),
-        "packages": {name: package_version(name) for name in ("flask", "sqlalchemy", "psycopg")},
-        "postgres": server.settings(),
-    }
 
 
 def run(url: str, profile: Profile, mode: str) -> dict[str, Any]:
     with server_for(url, tag="bench_dashboard") as server:
-        facts = machine(server)
+        facts = machine_facts(server, PACKAGES)
         db_url = server.database("dashboard")
         upgrade(db_url)
         secret = secrets.token_urlsafe(48)
@@ -286,14 +284,9 @@ def logged_in_client(container: Container) -> FlaskClient:
 
 
 def markdown(report: dict[str, Any]) -> str:
-    m, pg = report["machine"], report["machine"]["postgres"]
+    m = report["machine"]
     lines = [
-        f"Machine: {m['cpu_count']} CPUs ({m['cpu_model']}), {m['mem_total_gib']} GiB RAM; "
-        f"PostgreSQL {pg['server_version']} (fsync={pg['fsync']}, "
-        f"synchronous_commit={pg['synchronous_commit']}, "
-        f"full_page_writes={pg['full_page_writes']}); Python {m['python']}, "
-        + ", ".join(f"{k} {v}" for k, v in m["packages"].items())
-        + f"; 1-min load average at start {m['load_average_at_start']:.2f}.",
+        machine_line(m),
         f"Mode: {report['mode']}; {report['supporters']:,} pledges (each to 3 officials) and "
         f"{report['letters']:,} letters confirmed on one action; {report['runs']} renders "
         f"after {report['warmup_runs']} warm-up.",

@@ -17,24 +17,20 @@ not a test: a missed target is reported, never turned into a failing exit code.
 from __future__ import annotations
 
 import json
-import os
-import platform
 import re
 import statistics
 import sys
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from importlib.metadata import version as package_version
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Select, text
 
 from bench.servers import (
-    Server,
     arguments,
-    cpuinfo_model,
-    mem_total_gib,
+    machine_facts,
+    machine_line,
     server_for,
     server_url,
 )
@@ -42,6 +38,9 @@ from campaign.application.deadlines import BATCH, lapse_candidates
 from campaign.application.reminders import due_reminders_query
 from campaign.infra.database import upgrade
 from events import create_store_engine
+
+# Library versions each report names beside the machine.
+PACKAGES = ("sqlalchemy", "psycopg")
 
 TARGET_RATIO = 2.0
 # A fixed "now" so every run sees the same data; due rows lie before it, the rest after.
@@ -234,22 +233,12 @@ def measure(engines: dict[str, Engine], profile: Profile) -> dict[str, dict[str,
 # --- Report ---------------------------------------------------------------------------------------
 
 
-def machine(server: Server) -> dict[str, Any]:
-    return {
-        "cpu_count": os.cpu_count(),
-        "cpu_model": cpuinfo_model(),
-        "mem_total_gib": mem_total_gib(),
-        "load_average_at_start": os.getloadavg()[0],
-        "python": platform.python_version(),
-        "packages": {name: package_version(name) for name in ("sqlalchemy", "psycopg")},
-        "postgres": server.settings(),
-    }
 
 
 def run(url: str, profile: Profile, mode: str) -> dict[str, Any]:
     sizes = {"small": profile.small, "large": profile.large}
     with server_for(url, tag="bench_deadlines") as server:
-        facts = machine(server)
+        facts = machine_facts(server, PACKAGES)
         engines: dict[str, Engine] = {}
         fixtures: dict[str, Any] = {}
         try:
@@ -283,11 +272,8 @@ def markdown(report: dict[str, Any]) -> str:
     m, pg = report["machine"], report["machine"]["postgres"]
     small, large = report["pledges"]["small"], report["pledges"]["large"]
     lines = [
-        f"Machine: {m['cpu_count']} CPUs ({m['cpu_model']}), {m['mem_total_gib']} GiB RAM; "
-        f"PostgreSQL {pg['server_version']} (shared_buffers={pg['shared_buffers']}, "
-        f"random_page_cost={pg['random_page_cost']}); Python {m['python']}, "
-        + ", ".join(f"{k} {v}" for k, v in m["packages"].items())
-        + f"; 1-min load average at start {m['load_average_at_start']:.2f}.",
+        machine_line(m, f"shared_buffers={pg['shared_buffers']}, "
+                        f"random_page_cost={pg['random_page_cost']}"),
         f"Mode: {report['mode']}; {report['due']} pledges and {report['due']} reminders due in "
         f"both databases; LIMIT {report['limit']}; median of {report['runs']} runs after "
         f"{report['warmup_runs']} warm-up runs, sizes interleaved.",

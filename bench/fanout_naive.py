@@ -85,10 +85,10 @@ def _build(container: Container, conn: Connection, delivery_id: str) -> Batch:
                mail_deliveries.c.batch_id, supporters)
         .join(supporters, supporters.c.supporter_id == mail_deliveries.c.supporter_id)
         .where(mail_deliveries.c.delivery_id == delivery_id)).one()
-    planned = _planned(container, conn, row.mailing_id)
+    planned, locales = _planned(container, conn, row.mailing_id)
     if planned.kind != "action_launched" or planned.action_id is None:
         raise LookupError(f"the naive fan-out sends action alerts only, not {planned.kind}")
-    locale = next(b.locale for b in planned.batches if b.batch_id == row.batch_id)
+    locale = locales[row.batch_id]
     action_row = conn.execute(
         select(actions).where(actions.c.action_id == planned.action_id)).one()
     document = action_row.document
@@ -108,11 +108,17 @@ def _build(container: Container, conn: Connection, delivery_id: str) -> Batch:
     )
 
 
-def _planned(container: Container, conn: Connection, mailing_id: str) -> mailing.MailingPlanned:
-    first = container.store.read_stream(mailing.mailing_stream(mailing_id), conn=conn)[0]
-    event = from_data(first.type, first.data)
+PARTS = frozenset({mailing.MailingPlanned.type_name, mailing.BatchesPlanned.type_name})
+
+
+def _planned(container: Container, conn: Connection, mailing_id: str
+             ) -> tuple[mailing.MailingPlanned, dict[str, str]]:
+    """The mailing's plan and each batch's locale, from every part planned so far."""
+    stream = container.store.read_stream(mailing.mailing_stream(mailing_id), conn=conn)
+    event = from_data(stream[0].type, stream[0].data)
     assert isinstance(event, mailing.MailingPlanned)
-    return event
+    return event, {batch["batch_id"]: batch["locale"] for part in stream if part.type in PARTS
+                   for batch in part.data["batches"]}
 
 
 def _personalization(
@@ -146,18 +152,21 @@ def _personalization(
 
 
 def dispatch_each(send: Callable[[str], object]) -> Subscription:
-    """The outbox, naively: one queue message per delivery row of each planned mailing."""
+    """The outbox, naively: one queue message per delivery row of each planned part."""
 
     def react(conn: Connection, events: Sequence[StoredEvent]) -> None:
         for event in events:
+            batch_ids = [batch["batch_id"] for batch in event.data["batches"]]
             for delivery_id in conn.execute(
                     select(mail_deliveries.c.delivery_id)
-                    .where(mail_deliveries.c.mailing_id == event.data["mailing_id"])
+                    .where(mail_deliveries.c.mailing_id == event.data["mailing_id"],
+                           mail_deliveries.c.batch_id.in_(batch_ids))
                     .order_by(mail_deliveries.c.batch_id, mail_deliveries.c.supporter_id)
             ).scalars():
                 send(delivery_id)
 
-    return Subscription(DISPATCHER, react, frozenset({mailing.MailingPlanned.type_name}))
+    return Subscription(DISPATCHER, react, frozenset({mailing.MailingPlanned.type_name,
+                                                      mailing.BatchesPlanned.type_name}))
 
 
 def naive_wiring(product: Container) -> Container:

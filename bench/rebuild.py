@@ -25,27 +25,33 @@ failing exit code.
 from __future__ import annotations
 
 import json
-import os
-import platform
 import sys
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from importlib.metadata import version as package_version
 from typing import Any
 
 from psycopg.types.json import Jsonb
 from sqlalchemy import Connection, Engine, Table, select
 
 from bench.campaign_log import Unit, campaign_log
-from bench.servers import Server, arguments, cpuinfo_model, mem_total_gib, server_for, server_url
+from bench.servers import (
+    arguments,
+    machine_facts,
+    machine_line,
+    server_for,
+    server_url,
+)
 from campaign.bootstrap import all_projections, upcasters
 from campaign.infra.database import upgrade
 from campaign.infra.event_mapping import EventMapper
 from events import EventStore, Projection, SubscriptionRunner, create_store_engine, rebuild
 from events.personal_data import BlindIndex, Vault
 from events.subscriptions import projection_subscription
+
+# Library versions each report names beside the machine.
+PACKAGES = ("sqlalchemy", "psycopg")
 
 TARGET = 50_000.0
 # Not a secret: the vault and the blind index only need some key.
@@ -209,19 +215,11 @@ def check_rebuilt_equals_live(store: EventStore, mapper: EventMapper, events: in
 # --- Report ----------------------------------------------------------------------------------
 
 
-def machine(server: Server) -> dict[str, Any]:
-    return {
-        "cpu_count": os.cpu_count(), "cpu_model": cpuinfo_model(),
-        "mem_total_gib": mem_total_gib(), "load_average_at_start": os.getloadavg()[0],
-        "python": platform.python_version(),
-        "packages": {name: package_version(name) for name in ("sqlalchemy", "psycopg")},
-        "postgres": server.settings(),
-    }
 
 
 def run(url: str, profile: Profile, mode: str) -> dict[str, Any]:
     with server_for(url, tag="bench_rebuild") as server:
-        facts = machine(server)
+        facts = machine_facts(server, PACKAGES)
         check_url = server.database("live")
         upgrade(check_url)
         check_engine = create_store_engine(check_url)
@@ -245,15 +243,10 @@ def run(url: str, profile: Profile, mode: str) -> dict[str, Any]:
 
 
 def markdown(report: dict[str, Any]) -> str:
-    m, pg = report["machine"], report["machine"]["postgres"]
+    m = report["machine"]
     loaded, check = report["log"], report["check"]
     lines = [
-        f"Machine: {m['cpu_count']} CPUs ({m['cpu_model']}), {m['mem_total_gib']} GiB RAM; "
-        f"PostgreSQL {pg['server_version']} (fsync={pg['fsync']}, "
-        f"synchronous_commit={pg['synchronous_commit']}, "
-        f"full_page_writes={pg['full_page_writes']}); Python {m['python']}, "
-        + ", ".join(f"{k} {v}" for k, v in m["packages"].items())
-        + f"; 1-min load average at start {m['load_average_at_start']:.2f}.",
+        machine_line(m),
         f"Mode: {report['mode']}; {loaded['events']:,} domain events loaded in "
         f"{loaded['seconds']} s: " + ", ".join(f"{t} {n:,}" for t, n in loaded["types"].items())
         + ".",

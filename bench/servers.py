@@ -8,6 +8,8 @@ import platform
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from importlib.metadata import version as package_version
+from typing import Any
 
 from sqlalchemy import URL, NullPool, create_engine, text
 from sqlalchemy.engine import make_url
@@ -96,6 +98,34 @@ def mem_total_gib() -> float | None:
     except OSError:
         pass
     return None
+
+
+def machine_facts(server: Server, packages: Sequence[str], **extra: Any) -> dict[str, Any]:
+    """CPU, memory, load, library versions and server settings the figures depend on.
+
+    The load average at start is there because other work on the machine skews every figure,
+    and a reader should see whether there was any.
+    """
+    return {
+        "cpu_count": os.cpu_count(), "cpu_model": cpuinfo_model(),
+        "mem_total_gib": mem_total_gib(), "load_average_at_start": os.getloadavg()[0],
+        "python": platform.python_version(),
+        "packages": {name: package_version(name) for name in packages},
+        "postgres": server.settings(),
+        **extra,
+    }
+
+
+def machine_line(facts: dict[str, Any], also: str = "") -> str:
+    """The report's first line: the machine and the PostgreSQL settings every figure ran with."""
+    pg = facts["postgres"]
+    return (f"Machine: {facts['cpu_count']} CPUs ({facts['cpu_model']}), "
+            f"{facts['mem_total_gib']} GiB RAM; PostgreSQL {pg['server_version']} "
+            f"(fsync={pg['fsync']}, synchronous_commit={pg['synchronous_commit']}, "
+            f"full_page_writes={pg['full_page_writes']}); Python {facts['python']}, "
+            + ", ".join(f"{k} {v}" for k, v in facts["packages"].items())
+            + (f"; {also}" if also else "")
+            + f"; 1-min load average at start {facts['load_average_at_start']:.2f}.")
 
 
 def arguments(module: str, description: str, quick: str,

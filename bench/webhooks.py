@@ -45,7 +45,6 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from importlib.metadata import version as package_version
 from multiprocessing.connection import Connection as Pipe
 from pathlib import Path
 from typing import Any
@@ -57,8 +56,8 @@ from bench.api import cpu_ticks, family, machine_ticks, postmaster_pid
 from bench.servers import (
     Server,
     arguments,
-    cpuinfo_model,
-    mem_total_gib,
+    machine_facts,
+    machine_line,
     server_for,
     server_url,
 )
@@ -70,6 +69,9 @@ from campaign.infra.database import upgrade
 from campaign.infra.tables import webhook_deliveries
 from campaign.partners.admin import PartnerForm, register_partner
 from campaign.settings import Settings
+
+# Library versions each report names beside the machine.
+PACKAGES = ("sqlalchemy", "psycopg", "dramatiq", "redis", "urllib3", "standardwebhooks")
 
 REPO = Path(__file__).resolve().parent.parent
 PARTNERS = 50
@@ -390,26 +392,12 @@ def summarize(name: str, profile: Profile, slow: int | None,
 # --- Report ------------------------------------------------------------------------------------
 
 
-def machine(server: Server) -> dict[str, Any]:
-    names = ("sqlalchemy", "psycopg", "dramatiq", "redis", "urllib3", "standardwebhooks")
-    return {
-        "cpu_count": os.cpu_count(), "cpu_model": cpuinfo_model(),
-        "mem_total_gib": mem_total_gib(), "load_average_at_start": os.getloadavg()[0],
-        "python": sys.version.split()[0],
-        "packages": {n: package_version(n) for n in names},
-        "postgres": server.settings(),
-        "workers": {"processes": WORKER_PROCESSES, "threads": WORKER_THREADS},
-    }
 
 
 def markdown(report: dict[str, Any]) -> str:
-    m, pg = report["machine"], report["machine"]["postgres"]
+    m = report["machine"]
     lines = [
-        f"Machine: {m['cpu_count']} CPUs ({m['cpu_model']}), {m['mem_total_gib']} GiB RAM; "
-        f"PostgreSQL {pg['server_version']} (fsync={pg['fsync']}, "
-        f"synchronous_commit={pg['synchronous_commit']}); Python {m['python']}, "
-        + ", ".join(f"{k} {v}" for k, v in m["packages"].items())
-        + f"; 1-min load average at start {m['load_average_at_start']:.2f}.",
+        machine_line(m),
         f"Mode: {report['mode']}; {PARTNERS} endpoints, fan-out {report['fanout']}, "
         f"{WORKER_PROCESSES} worker processes x {WORKER_THREADS} threads.",
         "",
@@ -440,7 +428,12 @@ def markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def run(profile: Profile, mode: str) -> dict[str, Any]:
+SCENARIOS = ("steady", "one_slow", "backlog")
+TITLES = {"steady": "steady", "one_slow": "one slow (5 s) partner",
+          "backlog": "backlog drained (capacity)"}
+
+
+def run(profile: Profile, mode: str, only: Sequence[str] = SCENARIOS) -> dict[str, Any]:
     url = server_url(None)
     redis_base = os.environ.get("BENCH_REDIS_URL") or os.environ.get("TEST_REDIS_URL")
     if not redis_base:
@@ -448,14 +441,15 @@ def run(profile: Profile, mode: str) -> dict[str, Any]:
                          "TEST_REDIS_URL)")
     redis_url = redis_base.rsplit("/", 1)[0] + f"/{REDIS_DB}"
     with server_for(url, "bench_webhooks") as server:
-        facts = machine(server)
+        facts = machine_facts(server, PACKAGES,
+                              workers={"processes": WORKER_PROCESSES,
+                                       "threads": WORKER_THREADS})
         tag = uuid.uuid4().hex[:6]
-        scenarios = [run_scenario(server, redis_url, profile, None, f"steady_{tag}"),
-                     run_scenario(server, redis_url, profile, 0, f"one_slow_{tag}"),
-                     run_scenario(server, redis_url, profile, None, f"backlog_{tag}", True)]
-    for scenario, title in zip(scenarios, ("steady", "one slow (5 s) partner",
-                                           "backlog drained (capacity)"), strict=True):
-        scenario["scenario"] = title
+        scenarios = [run_scenario(server, redis_url, profile, 0 if name == "one_slow" else None,
+                                  f"{name}_{tag}", name == "backlog")
+                     for name in SCENARIOS if name in only]
+    for scenario, name in zip(scenarios, [n for n in SCENARIOS if n in only], strict=True):
+        scenario["scenario"] = TITLES[name]
     return {"mode": mode, "fanout": profile.fanout, "machine": facts, "scenarios": scenarios,
             "all_targets_met": all(s["target_met"] is not False for s in scenarios),
             "consistent": all(s["drained"] and not any(s["problems"].values())
@@ -467,13 +461,16 @@ def main(argv: list[str] | None = None) -> int:
                        "few events: prove it runs")
     parser.add_argument("--events", type=int, help="measured events per scenario")
     parser.add_argument("--rate", type=float, help="events appended per second")
+    parser.add_argument("--burst", type=int, help="events of the backlog scenario")
+    parser.add_argument("--only", choices=SCENARIOS, action="append",
+                        help="run this scenario (repeatable; default: all three)")
     args = parser.parse_args(argv)
     profile = QUICK if args.quick else FULL
-    if args.events or args.rate:
+    if args.events or args.rate or args.burst:
         profile = Profile(args.events or profile.events, profile.warmup,
                           args.rate or profile.rate, profile.fanout, profile.drain_timeout,
-                          profile.burst)
-    report = run(profile, "quick" if args.quick else "full")
+                          args.burst or profile.burst)
+    report = run(profile, "quick" if args.quick else "full", args.only or SCENARIOS)
     print(json.dumps(report, indent=2) if args.json else markdown(report))
     return 0 if report["consistent"] else 1
 

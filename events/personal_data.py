@@ -113,6 +113,12 @@ class Vault:
                         for row in rows)
         return Opener(keys)
 
+    def opener_for(self, keys: Iterable[tuple[str, bytes | None, str | None]]) -> Opener:
+        """Open values with keys read beside them: (subject, wrapped key or None for a
+        subject without one, key id), as a query joining `personal_data_keys` gives them."""
+        return Opener({subject: self._unwrap(subject, wrapped, key_id)
+                       for subject, wrapped, key_id in keys if wrapped is not None})
+
     def forget(self, conn: Connection, subject_id: str) -> bool:
         """Destroy the subject's key; True if there was one. Every sealed value becomes MASK."""
         result = conn.execute(
@@ -194,11 +200,12 @@ class Opener:
     """Opens values with keys read up front; a subject without a key reads as MASK."""
 
     def __init__(self, keys: dict[str, bytes]) -> None:
-        self._keys = keys
+        # Each key's cipher made once: a mail batch opens two fields per subject.
+        self._ciphers = {subject: AESGCM(key) for subject, key in keys.items()}
 
     def open(self, subject_id: str, field: str, sealed: str) -> str:
         """The clear value, or MASK once the subject's key has been destroyed."""
-        return _open(self._keys.get(subject_id), subject_id, field, sealed)
+        return _open_with(self._ciphers.get(subject_id), subject_id, field, sealed)
 
 
 def seal_with(key: bytes, subject_id: str, field: str, value: str) -> str:
@@ -209,12 +216,16 @@ def seal_with(key: bytes, subject_id: str, field: str, value: str) -> str:
 
 
 def _open(key: bytes | None, subject_id: str, field: str, sealed: str) -> str:
-    if key is None or not sealed.startswith(PREFIX):
+    return _open_with(None if key is None else AESGCM(key), subject_id, field, sealed)
+
+
+def _open_with(cipher: AESGCM | None, subject_id: str, field: str, sealed: str) -> str:
+    if cipher is None or not sealed.startswith(PREFIX):
         return MASK
     raw = base64.urlsafe_b64decode(sealed.removeprefix(PREFIX))
     try:
-        clear = AESGCM(key).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:],
-                                    _context(subject_id, field))
+        clear = cipher.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:],
+                               _context(subject_id, field))
     except InvalidTag:
         return MASK
     return clear.decode()

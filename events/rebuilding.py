@@ -11,11 +11,20 @@ subscription would park it, and the rebuild goes on.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 
 from sqlalchemy import Connection
 
-from events.projections import Projection, clear_tables, fields_read
+from events.projections import (
+    Projection,
+    Replay,
+    clear_tables,
+    data_read_of,
+    fields_read,
+    metadata_read_of,
+    replay_of,
+)
 from events.records import StoredEvent
 from events.store import EventStore
 from events.subscriptions import (
@@ -26,6 +35,8 @@ from events.subscriptions import (
     save_checkpoint,
 )
 from events.tailing import settled_head
+
+log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
 """Called with (events applied so far, last position read) while a rebuild runs."""
@@ -67,15 +78,42 @@ def _replay(
     store: EventStore, conn: Connection, projection: Projection, batch_size: int,
     through: int | None, on_progress: Progress | None,
 ) -> int:
-    """Apply page after page of the events the projection handles, up to `through`."""
+    """Apply page after page of the events the projection handles, up to `through`: with
+    the projection's own `Replay` if it has one (and it goes through), else with `apply`."""
+    replay = replay_of(projection)
+    if replay is not None:
+        try:
+            with conn.begin_nested():
+                return _pages(store, conn, projection, batch_size, through, on_progress, replay)
+        except Exception as exc:  # noqa: BLE001 - the plain way parks the event that fails
+            if is_temporary(exc):
+                raise
+            # The type only: a driver's message can quote the row it refused.
+            log.warning("rebuild of %s: its replay failed (%s); rebuilding page by page",
+                        projection.name, type(exc).__name__)
+    return _pages(store, conn, projection, batch_size, through, on_progress, None)
+
+
+def _pages(
+    store: EventStore, conn: Connection, projection: Projection, batch_size: int,
+    through: int | None, on_progress: Progress | None, replay: Replay | None,
+) -> int:
     applied = position = 0
-    fields = fields_read(projection)
+    fields, data_of = fields_read(projection), data_read_of(projection)
+    metadata_keys = metadata_read_of(projection)
     while batch := store.read_page(conn, position, batch_size, types=projection.event_types,
-                                   fields=fields, through=through):
-        applied += _apply(store, conn, projection, batch)
+                                   fields=fields, through=through, data_of=data_of,
+                                   metadata_keys=metadata_keys):
+        if replay is None:
+            applied += _apply(store, conn, projection, batch)
+        else:
+            replay.apply(conn, batch)
+            applied += len(batch)
         position = batch[-1].position
         if on_progress:
             on_progress(applied, position)
+    if replay is not None:
+        replay.finish(conn)
     return applied
 
 

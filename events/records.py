@@ -67,4 +67,6 @@ def stream_category(stream_id: str) -> str:
 
 def as_utc(moment: datetime) -> datetime:
     """A stored instant as aware UTC: SQLite hands timestamps back naive (stored as UTC)."""
+    if moment.tzinfo is UTC:
+        return moment
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

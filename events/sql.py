@@ -13,7 +13,20 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Literal
 
-from sqlalchemy import Column, Connection, Engine, Table, bindparam, text
+from psycopg.rows import namedtuple_row
+from psycopg.types.json import Json
+from sqlalchemy import (
+    JSON,
+    Column,
+    Connection,
+    Engine,
+    MetaData,
+    Select,
+    Table,
+    bindparam,
+    select,
+    text,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -37,11 +50,7 @@ def upsert(
     """
     if not rows:
         return set()
-    maker = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    statement = maker(table)
-    updates = set_(statement.excluded) if set_ else None
-    statement = (statement.on_conflict_do_update(index_elements=list(keys), set_=updates)
-                 if updates else statement.on_conflict_do_nothing(index_elements=list(keys)))
+    statement = _upsert_statement(conn.dialect.name, table, keys, set_)
     if returning is None:
         # RETURNING makes SQLAlchemy send many rows per statement ("insertmanyvalues"),
         # not one statement per row: thousands of rows in a few round trips.
@@ -52,21 +61,53 @@ def upsert(
 
 def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     """Insert many rows at once: PostgreSQL's COPY (a tenth of the INSERTs' time for
-    thousands of rows), elsewhere one executemany. Plain columns only: no JSON values."""
+    thousands of rows), elsewhere one executemany. Values of JSON columns are Python values,
+    as SQLAlchemy takes them."""
     if not rows:
         return
     if conn.dialect.name != "postgresql":
         conn.execute(table.insert().returning(*table.primary_key or table.c), list(rows)).all()
         return
     names = list(rows[0])
+    as_json = [isinstance(table.c[n].type, JSON) for n in names]
     quote = conn.dialect.identifier_preparer
     statement = (f"COPY {quote.format_table(table)} "
                  f"({', '.join(quote.quote(n) for n in names)}) FROM STDIN")
     dbapi = conn.connection.dbapi_connection
     assert dbapi is not None
     with dbapi.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[attr-defined]
+        if not any(as_json):
+            for row in rows:
+                copy.write_row([row[n] for n in names])
+            return
         for row in rows:
-            copy.write_row([row[n] for n in names])
+            copy.write_row([Json(row[n]) if wrap else row[n] for n, wrap in zip(names, as_json,
+                                                                                 strict=True)])
+
+
+def merge_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]],
+               keys: Sequence[str], set_: Callable[[Any], dict[str, Any]]) -> None:
+    """`upsert` for many rows at once: insert `rows`, on a key clash update the row there
+    with `set_(excluded)`. On PostgreSQL the rows are copied into a temporary table (no WAL)
+    and merged by one INSERT ... SELECT ... ON CONFLICT; elsewhere an executemany upsert."""
+    if not rows:
+        return
+    if conn.dialect.name != "postgresql":
+        upsert(conn, table, rows, keys, set_)
+        return
+    names = list(rows[0])
+    held = Table(f"merging_{table.name}", MetaData(),
+                 *(Column(n, table.c[n].type) for n in names))
+    quote = conn.dialect.identifier_preparer
+    conn.execute(text(
+        f"CREATE TEMPORARY TABLE IF NOT EXISTS {quote.format_table(held)} ON COMMIT DROP AS "
+        f"SELECT {', '.join(quote.quote(n) for n in names)} "
+        f"FROM {quote.format_table(table)} WITH NO DATA"))
+    conn.execute(text(f"TRUNCATE {quote.format_table(held)}"))
+    insert_rows(conn, held, rows)
+    statement = pg_insert(table).from_select(names, select(*held.c))
+    conn.execute(statement.on_conflict_do_update(index_elements=list(keys),
+                                                 set_=set_(statement.excluded)))
 
 
 def update_rows(conn: Connection, table: Table, key: str,
@@ -81,6 +122,61 @@ def update_rows(conn: Connection, table: Table, key: str,
         statement = (table.update().where(table.c[key] == bindparam("k"))
                      .values({n: bindparam(f"v_{n}", type_=table.c[n].type) for n in names}))
         conn.execute(statement, batch)
+
+
+def _upsert_statement(
+    dialect: str, table: Table, keys: Sequence[str], set_: Callable[[Any], dict[str, Any]] | None,
+) -> Any:
+    maker = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = maker(table)
+    updates = set_(statement.excluded) if set_ else None
+    return (statement.on_conflict_do_update(index_elements=list(keys), set_=updates)
+            if updates else statement.on_conflict_do_nothing(index_elements=list(keys)))
+
+
+class Upsert:
+    """`upsert` with its statement built once per dialect, for a hot path (building the
+    statement cost more than running it)."""
+
+    def __init__(self, table: Table, keys: Sequence[str],
+                 set_: Callable[[Any], dict[str, Any]] | None = None) -> None:
+        self.table, self.keys, self.set_ = table, tuple(keys), set_
+        self._built: dict[str, Any] = {}
+
+    def __call__(self, conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+        """Insert `rows`; on a key clash update with `set_(excluded)`, or keep the row there."""
+        if not rows:
+            return
+        dialect = conn.dialect.name
+        statement = self._built.get(dialect)
+        if statement is None:  # two threads may both build it: either is as good
+            statement = _upsert_statement(dialect, self.table, self.keys, self.set_)
+            self._built[dialect] = statement
+        conn.execute(statement, list(rows))
+
+
+class DriverRead:
+    """A read built once with SQLAlchemy Core and run on the driver's own cursor on
+    PostgreSQL (psycopg), in the connection's transaction: on a hot path SQLAlchemy's
+    execution and result machinery cost more than the query. Elsewhere (SQLite) it runs
+    through SQLAlchemy. Rows are named tuples either way, with the values psycopg and
+    SQLAlchemy both give for the columns' types (read only columns of plain types)."""
+
+    def __init__(self, statement: Select[Any]) -> None:
+        self.statement = statement
+        self._sql: str | None = None
+
+    def rows(self, conn: Connection, params: dict[str, Any]) -> Sequence[Any]:
+        """Every row of the read with `params` bound by name."""
+        if conn.dialect.driver != "psycopg":
+            return conn.execute(self.statement, params).all()
+        if self._sql is None:
+            self._sql = str(self.statement.compile(dialect=conn.dialect))
+        driver: Any = conn.connection.dbapi_connection
+        with driver.cursor(row_factory=namedtuple_row) as cursor:
+            cursor.execute(self._sql, params)
+            found: list[Any] = cursor.fetchall()
+        return found
 
 
 _local: Counter[str] = Counter()

@@ -9,13 +9,15 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Connection, Engine, Row, func, select
+from sqlalchemy import Connection, Engine, Row, bindparam, case, func, null, select
+from sqlalchemy.sql import ColumnElement
 
 from events.backends import EncodedEvent, backend_for
-from events.projections import Projection, apply_inline
+from events.projections import FoldedWrite, Projection, apply_inline, fold_plan
 from events.records import ANY, EVENT_FIELDS, JSON, AppendResult, NewEvent, StoredEvent, as_utc
 from events.schema import events
 from events.serialization import to_json
+from events.sql import DriverRead
 from events.upcasting import Upcasters
 
 UNREAD: dict[str, Any] = {
@@ -25,6 +27,15 @@ UNREAD: dict[str, Any] = {
 
 AppendObserver = Callable[[Sequence[str]], None]
 """Told the types of the events an append wrote (not of ids already stored), in order."""
+
+
+# A stream's events, the statement built once: a command reads its stream on every write.
+_STREAM = DriverRead(
+    select(events)
+    .where(events.c.stream_id == bindparam("stream_id"),
+           events.c.stream_version >= bindparam("from_version"))
+    .order_by(events.c.stream_version)
+)
 
 
 class EventStore:
@@ -82,13 +93,16 @@ class EventStore:
         if not new_events:
             raise ValueError("append needs at least one event")
         batch = [_encode(e) for e in new_events]
-        if conn is None and not self._inline_for(batch):
+        plan = fold_plan(self.projections, [e.type for e in batch]) \
+            if self.backend.folds_writes else {}
+        folded = tuple(w.sql for w in plan.values())
+        if conn is None and not self._inline_for(batch, plan):
             # Nothing else to write in the same transaction: the backend's cheapest commit.
-            appended = self.backend.append_alone(stream_id, batch, expected_version)
+            appended = self.backend.append_alone(stream_id, batch, expected_version, folded)
             self._observe(appended[0].existing, batch)
             return AppendResult([a.position for a in appended], appended[-1].stream_version)
         with self.transaction(conn) as tx:
-            appended = self.backend.append(tx, stream_id, batch, expected_version)
+            appended = self.backend.append(tx, stream_id, batch, expected_version, folded)
             if not appended[0].existing:
                 stored = [
                     self._record(
@@ -97,7 +111,7 @@ class EventStore:
                     )
                     for a, e in zip(appended, batch, strict=True)
                 ]
-                apply_inline(tx, self.projections, stored)
+                apply_inline(tx, self.projections, stored, folded=plan)
         self._observe(appended[0].existing, batch)
         return AppendResult([a.position for a in appended], appended[-1].stream_version)
 
@@ -112,13 +126,19 @@ class EventStore:
         for observer in self.observers:
             observer(types)
 
-    def _inline_for(self, batch: Sequence[EncodedEvent]) -> bool:
-        """Whether an inline projection wants any event of the batch."""
-        return any(
-            p.mode == "inline" and (p.event_types is None
-                                    or any(e.type in p.event_types for e in batch))
-            for p in self.projections
-        )
+    def _inline_for(self, batch: Sequence[EncodedEvent], plan: dict[str, FoldedWrite]) -> bool:
+        """Whether an inline projection wants any event of the batch that the append's
+        statement does not write for it (`plan`, from `fold_plan`)."""
+        return any(self._wants(p, e.type, plan.get(p.name))
+                   for p in self.projections for e in batch)
+
+    @staticmethod
+    def _wants(projection: Projection, event_type: str, write: FoldedWrite | None) -> bool:
+        if projection.mode != "inline":
+            return False
+        if projection.event_types is not None and event_type not in projection.event_types:
+            return False
+        return write is None or not write.handles(event_type)
 
     def read_stream(
         self, stream_id: str, from_version: int = 1, *, to_version: int | None = None,
@@ -129,17 +149,17 @@ class EventStore:
         `to_version` stops at that version (included); `before_position` keeps only the
         events the log held before that global position: the stream as it stood then.
         """
-        query = (
-            select(events)
-            .where(events.c.stream_id == stream_id, events.c.stream_version >= from_version)
-            .order_by(events.c.stream_version)
-        )
+        params = {"stream_id": stream_id, "from_version": from_version}
+        if to_version is None and before_position is None:
+            with self.transaction(conn) as tx:
+                return [self.to_record(row) for row in _STREAM.rows(tx, params)]
+        query = _STREAM.statement
         if to_version is not None:
             query = query.where(events.c.stream_version <= to_version)
         if before_position is not None:
             query = query.where(events.c.position < before_position)
         with self.transaction(conn) as tx:
-            return [self.to_record(row) for row in tx.execute(query)]
+            return [self.to_record(row) for row in tx.execute(query, params)]
 
     def read_all(
         self, after_position: int = 0, limit: int = 1000, *, conn: Connection | None = None
@@ -160,19 +180,30 @@ class EventStore:
     def read_page(
         self, conn: Connection, after_position: int, limit: int, *,
         types: frozenset[str] | None = None, fields: frozenset[str] = EVENT_FIELDS,
-        through: int | None = None,
+        through: int | None = None, data_of: frozenset[str] | None = None,
+        metadata_keys: frozenset[str] | None = None,
     ) -> list[StoredEvent]:
         """Committed events after `after_position` (and up to `through`) of `types` (None:
         every type), in global order, reading only `fields` of each: the others come empty
         (`UNREAD`). For a reader of much of the log at once, a rebuild; not gap-safe.
 
         `position`, `stream_id` and `type` are always read; `data` brings its schema version,
-        as the payload is upcast.
+        as the payload is upcast, and is read only for events of `data_of` if given.
+        With `metadata_keys`, `metadata` holds only those keys, each read as text in SQL
+        (a key absent or null is left out): no metadata document is parsed.
         """
         wanted = [f for f in EVENT_FIELDS if f in fields or (f == "schema_version"
                                                                 and "data" in fields)]
-        query = (select(events.c.position, events.c.stream_id, events.c.type,
-                        *(events.c[f] for f in wanted))
+        columns: list[ColumnElement[Any]] = [events.c[f] for f in wanted]
+        if data_of is not None and "data" in wanted:
+            columns[wanted.index("data")] = case(
+                (events.c.type.in_(sorted(data_of)), events.c.data), else_=null())
+        keys = sorted(metadata_keys or ()) if "metadata" in wanted else []
+        if metadata_keys is not None and "metadata" in wanted:
+            del columns[wanted.index("metadata")]
+            wanted.remove("metadata")
+            columns += [events.c.metadata[key].as_string() for key in keys]
+        query = (select(events.c.position, events.c.stream_id, events.c.type, *columns)
                  .where(events.c.position > after_position)
                  .order_by(events.c.position).limit(limit))
         if types is not None:
@@ -180,21 +211,30 @@ class EventStore:
         if through is not None:
             query = query.where(events.c.position <= through)
         at = {name: n for n, name in enumerate(["position", "stream_id", "type", *wanted])}
+        n_id, n_version, n_metadata, n_recorded = (
+            at.get(name) for name in ("event_id", "stream_version", "metadata", "recorded_at"))
+        n_data = at.get("data")
+        n_schema = at["schema_version"] if n_data is not None else 0  # read with the data
+        n_keys = 3 + len(wanted)  # the metadata keys' columns come last
         upcast = self.upcasters.upcast
-
-        def field(row: Row[Any], name: str) -> Any:
-            n = at.get(name)
-            return UNREAD[name] if n is None else row[n]
-
         found = []
-        for row in conn.execute(query):
-            version, data = (upcast(row[2], row[at["schema_version"]], row[at["data"]])
-                             if "data" in at else (0, UNREAD["data"]))
-            recorded_at = field(row, "recorded_at")
+        # All rows at once: fetching them one by one costs more than building the events.
+        for row in conn.execute(query).all():
+            version, data = (upcast(row[2], row[n_schema], row[n_data])
+                             if n_data is not None and row[n_data] is not None
+                             else (0, UNREAD["data"]))
+            if n_metadata is not None:
+                meta = row[n_metadata]
+            elif keys:
+                meta = {key: value for key, value in zip(keys, row[n_keys:], strict=True)
+                        if value is not None}
+            else:
+                meta = UNREAD["metadata"]
             found.append(StoredEvent(
-                row[0], field(row, "event_id"), row[1], field(row, "stream_version"), row[2],
-                version, data, field(row, "metadata"),
-                as_utc(recorded_at) if "recorded_at" in at else recorded_at))
+                row[0], UNREAD["event_id"] if n_id is None else row[n_id], row[1],
+                UNREAD["stream_version"] if n_version is None else row[n_version], row[2],
+                version, data, meta,
+                UNREAD["recorded_at"] if n_recorded is None else as_utc(row[n_recorded])))
         return found
 
     def stream_version(self, stream_id: str, *, conn: Connection | None = None) -> int:

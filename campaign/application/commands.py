@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any, get_args
+from typing import Any, TypeVar, get_args
 
 from sqlalchemy import Connection, Engine
 
@@ -29,6 +29,8 @@ from campaign.domain.base import Aggregate, DomainEvent
 from campaign.infra.event_mapping import EventMapper, replay
 from events import ConcurrencyError, EventStore, StoredEvent
 from events.records import JSON
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -104,15 +106,45 @@ class CommandHandler:
                     raise
         raise AssertionError("unreachable")
 
+    def run(self, work: Callable[[Connection], T], conn: Connection | None = None, *,
+            retry: bool = True) -> T:
+        """`work` in a transaction of its own, or in a savepoint of the caller's `conn`.
+
+        A lost race (ConcurrencyError) runs `work` again from the start, so whatever it read
+        is read again, a few times at most, unless `retry` is False. In its own transaction
+        `work` needs no savepoint: the whole transaction is rolled back and begun again.
+        """
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                with self._unit(conn) as tx:
+                    return work(tx)
+            except ConcurrencyError:
+                if not retry or attempt == self.max_attempts:
+                    raise
+        raise AssertionError("unreachable")
+
+    def attempt(
+        self, conn: Connection, command: Any, meta: Meta, *,
+        expected_version: int | None = None, known: tuple[Any, int] | None = None,
+    ) -> Outcome:
+        """Decide and append once in `conn`'s transaction; ConcurrencyError on a lost race.
+
+        `known` is the stream's state and version when the caller knows them already (a
+        stream the read models say does not exist yet: no read for it).
+        """
+        route = self.routes[type(command)]
+        return self._attempt(conn, route.aggregate, route.stream_id(command), command, meta,
+                             expected_version, known)
+
     def load(self, conn: Connection, stream_id: str, aggregate: Aggregate) -> tuple[Any, int]:
         """The aggregate's current state and version, personal fields opened."""
         return replay(self.store, conn, stream_id, aggregate, mapper=self.mapper)
 
     def _attempt(
         self, conn: Connection, aggregate: Aggregate, stream_id: str, command: Any, meta: Meta,
-        expected_version: int | None,
+        expected_version: int | None, known: tuple[Any, int] | None = None,
     ) -> Outcome:
-        state, version = self.load(conn, stream_id, aggregate)
+        state, version = known or self.load(conn, stream_id, aggregate)
         if expected_version is not None and expected_version != version:
             raise PreconditionFailed(version)
         new_events = aggregate.decide(state, command)

@@ -1,8 +1,14 @@
 """Mailing: one campaign e-mail sent to an audience in batches, and what became of each batch.
 
-A mailing is planned once, with all its batches; each batch is then accepted by the mail
-provider (with the provider's message id) or fails for good. Recording an outcome twice
-is harmless, so a redelivered message never counts a batch twice.
+A mailing is planned in parts: `MailingPlanned` holds the first part's batches and each
+later part comes as `BatchesPlanned`, so the first batches can be sent while the rest of a
+large audience is still being planned. A part names the last supporter id it covers
+(`planned_through`) and whether more follow; the next part starts after it, and a part
+that does not start where the last one ended was planned already. Each batch is then
+accepted by the mail provider (with the provider's message id) or fails for good; the
+mailing is complete once its last part is planned and every batch has an outcome.
+Recording an outcome twice is harmless, so a redelivered message never counts a batch
+twice.
 
 A recipient whose e-mail cannot be made (a deadline their timezone cannot show, a name
 that would break a header, an unusable address) is left out of the batch and listed in
@@ -67,6 +73,21 @@ class PlanMailing:
     cause_event_id: str | None
     batches: tuple[BatchPlan, ...]
     planned_at: datetime
+    more_to_plan: bool = False
+    planned_through: str | None = None
+
+
+@dataclass(frozen=True)
+class PlanBatches:
+    """Plan the next part of a mailing: the batches for the audience after `after` (the
+    `planned_through` of the part before), up to and including `planned_through`."""
+
+    mailing_id: str
+    after: str | None
+    batches: tuple[BatchPlan, ...]
+    more_to_plan: bool
+    planned_through: str | None
+    planned_at: datetime
 
 
 @dataclass(frozen=True)
@@ -93,7 +114,7 @@ class RecordBatchFailed:
     failed: tuple[RecipientFailure, ...] = ()
 
 
-Command: TypeAlias = PlanMailing | RecordBatchAccepted | RecordBatchFailed
+Command: TypeAlias = PlanMailing | PlanBatches | RecordBatchAccepted | RecordBatchFailed
 
 
 # Events
@@ -101,7 +122,8 @@ Command: TypeAlias = PlanMailing | RecordBatchAccepted | RecordBatchFailed
 
 @dataclass(frozen=True)
 class MailingPlanned(DomainEvent):
-    """A campaign e-mail was planned for an audience, split into batches."""
+    """A campaign e-mail was planned for an audience, split into batches: all of them, or
+    the first part's when `more_to_plan` (planned before parts existed: all of them)."""
 
     type_name: ClassVar[str] = "MailingPlanned"
     mailing_id: str
@@ -110,6 +132,21 @@ class MailingPlanned(DomainEvent):
     case_id: str | None
     cause_event_id: str | None
     batches: tuple[BatchPlan, ...]
+    planned_at: datetime
+    more_to_plan: bool = False
+    planned_through: str | None = None
+
+
+@dataclass(frozen=True)
+class BatchesPlanned(DomainEvent):
+    """A later part of a mailing was planned: its batches, the last supporter id it covers,
+    and whether more parts follow."""
+
+    type_name: ClassVar[str] = "BatchesPlanned"
+    mailing_id: str
+    batches: tuple[BatchPlan, ...]
+    more_to_plan: bool
+    planned_through: str | None
     planned_at: datetime
 
 
@@ -142,7 +179,7 @@ class BatchFailed(DomainEvent):
 
 @dataclass(frozen=True)
 class MailingCompleted(DomainEvent):
-    """Every batch of the mailing has an outcome."""
+    """The last part of the mailing is planned and every batch has an outcome."""
 
     type_name: ClassVar[str] = "MailingCompleted"
     mailing_id: str
@@ -152,7 +189,7 @@ class MailingCompleted(DomainEvent):
 
 
 EVENTS: tuple[type[DomainEvent], ...] = (
-    MailingPlanned, BatchAccepted, BatchFailed, MailingCompleted,
+    MailingPlanned, BatchesPlanned, BatchAccepted, BatchFailed, MailingCompleted,
 )
 
 
@@ -161,17 +198,20 @@ EVENTS: tuple[type[DomainEvent], ...] = (
 
 @dataclass(frozen=True)
 class State:
-    """A mailing's plan and the outcome of each batch so far."""
+    """A mailing's plan so far, where planning stands, and the outcome of each batch."""
 
     mailing_id: str = ""
     planned: bool = False
     batches: Mapping[str, BatchPlan] = field(default_factory=dict)
     outcomes: Mapping[str, BatchOutcome] = field(default_factory=dict)
+    more_to_plan: bool = False
+    planned_through: str | None = None
 
     @property
     def complete(self) -> bool:
-        """True once every batch was accepted or failed."""
-        return self.planned and len(self.outcomes) == len(self.batches)
+        """True once the last part is planned and every batch was accepted or failed."""
+        return (self.planned and not self.more_to_plan
+                and len(self.outcomes) == len(self.batches))
 
 
 def initial_state() -> State:
@@ -185,6 +225,8 @@ def decide(state: State, command: Command) -> list[DomainEvent]:
         return _plan(state, command)
     if not state.planned:
         raise DomainError("unknown_mailing", f"no mailing {command.mailing_id}")
+    if isinstance(command, PlanBatches):
+        return _plan_part(state, command)
     if command.batch_id not in state.batches:
         raise DomainError("unknown_batch", f"no batch {command.batch_id} in this mailing")
     if command.batch_id in state.outcomes:
@@ -206,23 +248,44 @@ def decide(state: State, command: Command) -> list[DomainEvent]:
 def _plan(state: State, command: PlanMailing) -> list[DomainEvent]:
     if state.planned:
         return []  # planned from the same cause before: nothing new
-    ids = [b.batch_id for b in command.batches]
-    if len(set(ids)) != len(ids):
-        raise DomainError("duplicate_batch", "batch ids must be unique within a mailing")
-    if any(not 0 < b.recipients <= MAX_RECIPIENTS_PER_BATCH for b in command.batches):
-        raise DomainError("invalid_batch", f"a batch holds 1 to {MAX_RECIPIENTS_PER_BATCH}")
+    _check_batches(state, command.batches)
     if (command.kind in ACTION_KINDS) != (command.action_id is not None):
         raise DomainError("invalid_mailing", "mailings about an action, and only they, name it")
     planned = emit(MailingPlanned, command)
-    if command.batches:
+    if command.batches or command.more_to_plan:
         return [planned]
     return [planned, MailingCompleted(command.mailing_id, 0, 0, command.planned_at)]
+
+
+def _plan_part(state: State, command: PlanBatches) -> list[DomainEvent]:
+    if not state.more_to_plan or command.after != state.planned_through:
+        return []  # this part was planned before: nothing new
+    _check_batches(state, command.batches)
+    part = emit(BatchesPlanned, command)
+    after = evolve(state, part)
+    if not after.complete:
+        return [part]
+    accepted = sum(1 for o in after.outcomes.values() if o == "accepted")
+    return [part, MailingCompleted(command.mailing_id, accepted,
+                                   len(after.outcomes) - accepted, command.planned_at)]
+
+
+def _check_batches(state: State, batches: tuple[BatchPlan, ...]) -> None:
+    ids = [b.batch_id for b in batches]
+    if len(set(ids)) != len(ids) or not state.batches.keys().isdisjoint(ids):
+        raise DomainError("duplicate_batch", "batch ids must be unique within a mailing")
+    if any(not 0 < b.recipients <= MAX_RECIPIENTS_PER_BATCH for b in batches):
+        raise DomainError("invalid_batch", f"a batch holds 1 to {MAX_RECIPIENTS_PER_BATCH}")
 
 
 def evolve(state: State, event: DomainEvent) -> State:
     """The state after one event."""
     if isinstance(event, MailingPlanned):
-        return State(event.mailing_id, True, {b.batch_id: b for b in event.batches})
+        return State(event.mailing_id, True, {b.batch_id: b for b in event.batches},
+                     more_to_plan=event.more_to_plan, planned_through=event.planned_through)
+    if isinstance(event, BatchesPlanned):
+        return replace(state, batches={**state.batches, **{b.batch_id: b for b in event.batches}},
+                       more_to_plan=event.more_to_plan, planned_through=event.planned_through)
     if isinstance(event, BatchAccepted):
         return replace(state, outcomes={**state.outcomes, event.batch_id: "accepted"})
     if isinstance(event, BatchFailed):

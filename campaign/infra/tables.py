@@ -21,6 +21,7 @@ from sqlalchemy import (
     false,
     func,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 
 metadata = MetaData()
 
@@ -242,6 +243,8 @@ supporters = Table(
     Column("registered_at", DateTime(timezone=True), nullable=True),
 )
 
+PLEDGES_FILLFACTOR = 70
+
 pledges = Table(
     "pledges",
     metadata,
@@ -255,9 +258,18 @@ pledges = Table(
     Column("pledged_at", DateTime(timezone=True), nullable=False),
     Column("due_at", DateTime(timezone=True), nullable=False),
     Column("version", Integer(), nullable=False),
+    # The confirmed letters in order, each an array of its event's LETTER_FIELDS
+    # (read_models/pledges.py): a letter is decided from this row, not by replaying the
+    # stream. NULL on rows written before it existed (their letters replay the stream until
+    # the pledges are rebuilt).
+    Column("letters", JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql"),
+           nullable=True),
     # Deadline scans read open pledges by due time; the cost follows the number due.
     Index("ix_pledges_status_due_at", "status", "due_at"),
     Index("ix_pledges_action_status", "action_id", "status"),
+    # Room on each page for a row's next version: a letter's update grows the row, and one
+    # that no longer fits its page updates every index (no HOT update), writing more WAL.
+    postgresql_with={"fillfactor": PLEDGES_FILLFACTOR},
 )
 
 # Reminders for open pledges, kept by the `reminder_schedule` subscription

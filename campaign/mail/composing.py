@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfoNotFoundError
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Text, bindparam, literal_column, select
 
 from campaign.domain import case, mailing
 from campaign.domain.base import fold
@@ -41,6 +41,8 @@ from campaign.mail.rendering import (
 from campaign.read_models.action_translations import in_language
 from events import EventStore
 from events.personal_data import MASK, Opener, Vault
+from events.schema import personal_data_keys
+from events.sql import DriverRead
 
 DEADLINE_UNSHOWABLE = "the deadline cannot be shown in the recipient's timezone"
 UNREADABLE = "the recipient's personal data cannot be read"
@@ -83,7 +85,8 @@ class Composer:
         context, language = self._context(conn, planned, action_row, plan.locale)
         rendered = render(planned.kind, language, context)
         recipients = [] if _stopped(planned, action_row) else _recipients(conn, plan.batch_id)
-        opener = self.vault.opener(conn, (f"supporter-{r.supporter_id}" for r in recipients))
+        opener = self.vault.opener_for((r.subject_id, r.wrapped_key, r.key_id)
+                                       for r in recipients)
         ids = {"mailing_id": planned.mailing_id, "batch_id": plan.batch_id}
         people: list[Personalization] = []
         failed: list[mailing.RecipientFailure] = []
@@ -209,15 +212,26 @@ def _deadline(document: dict[str, Any], timezone: str, locale: str) -> str:
 
 def _recipients(conn: Connection, batch_id: str) -> list[Any]:
     """The batch's deliveries with what composing reads of each supporter (no more: the
-    subscription lists alone would be two JSON documents to decode per recipient)."""
-    c = supporters.c
-    return list(conn.execute(
+    subscription lists alone would be two JSON documents to decode per recipient), and
+    their data keys, in the same statement (none for someone whose key was destroyed)."""
+    return list(_RECIPIENTS.rows(conn, {"batch_id": batch_id}))
+
+
+def _recipients_read() -> DriverRead:
+    """Read once per batch of a thousand: on the driver's cursor, not SQLAlchemy's rows."""
+    c, k = supporters.c, personal_data_keys.c
+    subject = literal_column("'supporter-'", Text) + c.supporter_id
+    return DriverRead(
         select(mail_deliveries.c.delivery_id, c.supporter_id, c.email_sealed, c.name_sealed,
-               c.timezone, c.consented, c.unsubscribed, c.email_paused, c.suppressed, c.erased)
+               c.timezone, c.consented, c.unsubscribed, c.email_paused, c.suppressed, c.erased,
+               subject.label("subject_id"), k.wrapped_key, k.key_id)
         .join(supporters, supporters.c.supporter_id == mail_deliveries.c.supporter_id)
-        .where(mail_deliveries.c.batch_id == batch_id)
-        .order_by(mail_deliveries.c.supporter_id)
-    ))
+        .outerjoin(personal_data_keys, k.subject_id == subject)
+        .where(mail_deliveries.c.batch_id == bindparam("batch_id"))
+        .order_by(mail_deliveries.c.supporter_id))
+
+
+_RECIPIENTS = _recipients_read()
 
 
 def _stopped(planned: mailing.MailingPlanned, action_row: Any) -> bool:

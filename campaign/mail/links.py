@@ -9,6 +9,7 @@ page's token also names its one action. The paths are the web pages' routes
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property, lru_cache
 from urllib.parse import quote, urlencode
 
 from campaign.application.access import SupporterLinks
@@ -43,9 +44,16 @@ class MailLinks:
 
         Forwarding the e-mail hands on this action's pledge, nothing else of the person.
         """
-        token = urlencode({"token": self.links.sign_action(supporter_id, action_id)})
-        return f"{self._base}/act/{quote(action_id, safe='')}?{token}"
+        # The token's alphabet (URL-safe base64 and ".") is what urlencode leaves as it is.
+        token = self.links.sign_action(supporter_id, action_id)
+        return f"{self._base}/act/{_path_segment(action_id)}?token={token}"
 
-    @property
+    @cached_property
     def _base(self) -> str:
         return self.base_url.rstrip("/")
+
+
+@lru_cache(maxsize=256)
+def _path_segment(value: str) -> str:
+    """`value` escaped as one path segment: once per action, not per recipient."""
+    return quote(value, safe="")

@@ -8,6 +8,14 @@ the action's own (`read_models.action_translations`), so each batch is in one la
 Planning runs as a checkpointed subscription: the deliveries and the `MailingPlanned`
 event commit together with the checkpoint, and ids derive from the causing event, so
 reading an event twice plans nothing twice.
+
+A large audience is planned in parts of `part_size` supporters (by id), each in its own
+transaction, so the first batches are sent while the rest is still being planned: the
+first part commits with `MailingPlanned`, and each part's event (`more_to_plan`) makes the
+same subscription plan the next one, after the last supporter id the part covered, as
+`BatchesPlanned`. A part read again (a crash before its checkpoint moved) finds the plan
+already past it and plans nothing; someone who can no longer be mailed by the time their
+part is planned is not in it.
 """
 
 from __future__ import annotations
@@ -21,7 +29,7 @@ from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, Text, cast, select
+from sqlalchemy import Connection, Text, cast, select
 
 from campaign.application.commands import CommandHandler, Meta, policy_meta
 from campaign.domain import action, case, mailing
@@ -29,6 +37,8 @@ from campaign.domain.codec import from_data
 from campaign.domain.mailing import MAX_RECIPIENTS_PER_BATCH, BatchPlan, MailingKind
 from campaign.infra.event_mapping import replay
 from campaign.infra.tables import actions, mail_deliveries, stream_directory, supporters
+from campaign.mail.parts import Part, pages
+from campaign.mail.sending import Plans, decide_on_mailing, mailing_state
 from campaign.read_models.action_translations import languages_of
 from events import StoredEvent, Subscription
 from events.sql import insert_rows
@@ -37,6 +47,9 @@ NAMESPACE = uuid.UUID("6f1c2d4e-135a-4010-9e58-015201000000")
 _NAMESPACE_BYTES = NAMESPACE.bytes
 PAGE_SIZE = 5_000
 """Supporters read per statement while finding an audience."""
+PART_SIZE = 25_000
+"""Supporters read per part of a mailing planned in parts: one transaction each."""
+PARTS = frozenset({mailing.MailingPlanned.type_name, mailing.BatchesPlanned.type_name})
 
 CAUSES = frozenset({
     action.ActionLaunched.type_name, action.ActionUpdated.type_name,
@@ -80,35 +93,88 @@ class Recipient:
     locale: str
 
 
-def plan_mailings(commands: CommandHandler) -> Subscription:
-    """The subscription that plans a mailing for each event that warrants one."""
+def plan_mailings(commands: CommandHandler, part_size: int = PART_SIZE) -> Subscription:
+    """The subscription that plans a mailing for each event that warrants one, and the
+    next part of each mailing whose last part planned left more to plan."""
 
     def react(conn: Connection, events: Sequence[StoredEvent]) -> None:
+        plans = Plans(commands.store)  # this transaction's: it may read parts it appends
         for stored in events:
+            if stored.type in PARTS:
+                if stored.data.get("more_to_plan"):
+                    plan_part(conn, commands, plans, stored.data["mailing_id"],
+                              stored.data["planned_through"], stored, part_size)
+                continue
             for kind, action_id, case_id in _mailings_for(conn, commands, stored):
                 mailing_id = mailing_id_for(kind, action_id, stored)
-                plan(conn, commands, stored, kind, mailing_id, action_id, case_id)
+                if kind != "action_launched":  # it goes to the launch's recipients: all of them
+                    finish_planning(conn, commands, plans, launch_mailing_id(action_id),
+                                    stored, part_size)
+                plan(conn, commands, stored, kind, mailing_id, action_id, case_id, part_size)
 
-    return Subscription("mailing_planner", react, CAUSES)
+    return Subscription("mailing_planner", react, CAUSES | PARTS)
 
 
 def plan(
     conn: Connection, commands: CommandHandler, cause: StoredEvent, kind: MailingKind,
-    mailing_id: str, action_id: str, case_id: str,
+    mailing_id: str, action_id: str, case_id: str, part_size: int = PART_SIZE,
 ) -> None:
-    """Record deliveries in batches and the MailingPlanned event, unless already planned.
+    """Record the first part's deliveries in batches and the MailingPlanned event, unless
+    already planned.
 
     The audience is read a page at a time and written a batch at a time: a launch to a
     million supporters never holds them all in memory.
     """
     if is_planned(conn, commands, mailing_id):
         return
-    people = (_eligible_pages(conn, action_id) if kind == "action_launched"
-              else _previous_pages(conn, action_id))
+    part = Part(None, part_size)
     record_mailing(conn, commands, mailing.PlanMailing(
         mailing_id=mailing_id, kind=kind, action_id=action_id, case_id=case_id,
         cause_event_id=str(cause.event_id), batches=(), planned_at=cause.recorded_at,
-    ), _received_in(conn, action_id, people), policy_meta("mailings", cause))
+    ), _received_in(conn, action_id, _part_pages(conn, kind, action_id, part)),
+        policy_meta("mailings", cause), part)
+
+
+def plan_part(conn: Connection, commands: CommandHandler, plans: Plans, mailing_id: str,
+              after: str | None, cause: StoredEvent, part_size: int = PART_SIZE) -> None:
+    """Plan the mailing's part after supporter id `after`, unless it was planned already.
+
+    `cause` is the event that asked for it: the part before's, or one whose mailing needs
+    this one's audience complete (`finish_planning`).
+    """
+    state, _ = mailing_state(conn, plans, mailing_id)
+    if not state.more_to_plan or state.planned_through != after:
+        return
+    planned = plans.get(conn, mailing_id)
+    assert planned is not None and planned.event.action_id is not None
+    kind, action_id = planned.event.kind, planned.event.action_id
+    part = Part(state.planned_through, part_size)
+    people = _received_in(conn, action_id, _part_pages(conn, kind, action_id, part))
+    batches = []
+    for batch, deliveries in _batches(mailing_id, kind, people, len(state.batches) + 1):
+        insert_rows(conn, mail_deliveries, deliveries)
+        batches.append(batch)
+    decide_on_mailing(conn, commands, plans, mailing.PlanBatches(
+        mailing_id, part.after, tuple(batches), not part.exhausted, part.through,
+        cause.recorded_at), policy_meta("mailings", cause))
+
+
+def finish_planning(conn: Connection, commands: CommandHandler, plans: Plans, mailing_id: str,
+                    cause: StoredEvent, part_size: int = PART_SIZE) -> None:
+    """Plan every part the mailing has left, now, in this transaction: an update or stop
+    notice planned while its launch is still being planned must reach all of the launch's
+    recipients. The launch's own part events then find their parts planned."""
+    while True:
+        state, _ = mailing_state(conn, plans, mailing_id)
+        if not state.more_to_plan:
+            return
+        plan_part(conn, commands, plans, mailing_id, state.planned_through, cause, part_size)
+
+
+def _part_pages(conn: Connection, kind: MailingKind, action_id: str, part: Part
+                ) -> Iterator[Recipient]:
+    return (_eligible_pages(conn, action_id, part) if kind == "action_launched"
+            else _previous_pages(conn, action_id, part))
 
 
 def in_their_language(
@@ -150,9 +216,10 @@ def is_planned(conn: Connection, commands: CommandHandler, mailing_id: str) -> b
 
 def record_mailing(
     conn: Connection, commands: CommandHandler, draft: mailing.PlanMailing,
-    audience: Iterable[Recipient], meta: Meta,
+    audience: Iterable[Recipient], meta: Meta, part: Part | None = None,
 ) -> None:
-    """Split `audience` into batches, write its delivery rows and the MailingPlanned event.
+    """Split `audience` into batches, write its delivery rows and the MailingPlanned event
+    (with where planning stands, when `audience` is the first `part` of a larger one).
 
     Both go through `conn`, so they commit together with whatever decided to mail.
     """
@@ -160,6 +227,8 @@ def record_mailing(
     for batch, deliveries in _batches(draft.mailing_id, draft.kind, audience):
         insert_rows(conn, mail_deliveries, deliveries)  # a batch at a time: bounded memory
         batches.append(batch)
+    if part is not None:
+        draft = replace(draft, more_to_plan=not part.exhausted, planned_through=part.through)
     commands.handle(replace(draft, batches=tuple(batches)), meta, conn=conn)
 
 
@@ -246,7 +315,8 @@ def previous_recipients(conn: Connection, action_id: str) -> list[Recipient]:
     return list(_previous_pages(conn, action_id))
 
 
-def _eligible_pages(conn: Connection, action_id: str) -> Iterator[Recipient]:
+def _eligible_pages(conn: Connection, action_id: str, part: Part | None = None
+                    ) -> Iterator[Recipient]:
     """`eligible_subscribers` by supporter id, read a page at a time (keyset), only the
     columns the choice needs."""
     row = conn.execute(select(actions.c.country, actions.c.case_id)
@@ -257,44 +327,33 @@ def _eligible_pages(conn: Connection, action_id: str) -> Iterator[Recipient]:
                    cast(c.countries, Text).label("countries"),
                    cast(c.case_ids, Text).label("case_ids")).where(_can_receive())
     decoded = cache(json.loads)
-    for page in _pages(conn, query, c.supporter_id):
+    for page in pages(conn, query, c.supporter_id, PAGE_SIZE, part):
         yield from (Recipient(p.supporter_id, p.locale or "en") for p in page
                     if p.all_actions or row.country in decoded(p.countries)
                     or row.case_id in decoded(p.case_ids))
 
 
-def _previous_pages(conn: Connection, action_id: str) -> Iterator[Recipient]:
+def _previous_pages(conn: Connection, action_id: str, part: Part | None = None
+                    ) -> Iterator[Recipient]:
     """`previous_recipients` by supporter id, read a page at a time (keyset)."""
     query = (select(supporters.c.supporter_id, supporters.c.locale)
              .join(mail_deliveries, mail_deliveries.c.supporter_id == supporters.c.supporter_id)
              .where(mail_deliveries.c.mailing_id == launch_mailing_id(action_id), _can_receive()))
-    for page in _pages(conn, query, supporters.c.supporter_id):
+    for page in pages(conn, query, supporters.c.supporter_id, PAGE_SIZE, part):
         yield from (Recipient(p.supporter_id, p.locale or "en") for p in page)
 
 
-def _pages(conn: Connection, query: Select[Any], key: Any) -> Iterator[Sequence[Row[Any]]]:
-    """The rows of `query` in pages of PAGE_SIZE by `key`, each page its own statement:
-    a page is all a reader holds, and the connection stays free for writes in between."""
-    after: str | None = None
-    while True:
-        page = conn.execute((query if after is None else query.where(key > after))
-                            .order_by(key).limit(PAGE_SIZE)).all()
-        if not page:
-            return
-        yield page
-        after = page[-1].supporter_id
-
-
 def _batches(
-    mailing_id: str, kind: MailingKind, audience: Iterable[Recipient]
+    mailing_id: str, kind: MailingKind, audience: Iterable[Recipient], first: int = 1,
 ) -> Iterator[tuple[BatchPlan, list[dict[str, str]]]]:
-    """Batches of at most 1,000 per locale, each with one delivery row per recipient.
+    """Batches of at most 1,000 per locale, each with one delivery row per recipient,
+    numbered from `first` (a later part goes on from the parts before).
 
     A batch is yielded once full, so only one unfinished batch per locale is held; the
     unfinished ones follow at the end, by locale. Recipients keep the audience's order.
     """
     waiting: dict[str, list[str]] = defaultdict(list)
-    number = 0
+    number = first - 1
 
     def batch(locale: str, ids: list[str]) -> tuple[BatchPlan, list[dict[str, str]]]:
         nonlocal number

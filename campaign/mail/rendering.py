@@ -36,6 +36,7 @@ import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, time
+from functools import cached_property
 from typing import Any, Literal
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
@@ -112,9 +113,15 @@ class Placeholders:
 
     def substitutions(self, values: Mapping[Slot, str]) -> dict[str, str]:
         """One recipient's substitutions: each value as it is for text, escaped for HTML."""
-        found = {self.text_key(slot): value for slot, value in values.items()}
-        found.update({self.html_key(slot): str(escape(value)) for slot, value in values.items()})
+        keys = self._keys
+        found = {keys[slot][0]: value for slot, value in values.items()}
+        found.update({keys[slot][1]: str(escape(value)) for slot, value in values.items()})
         return found
+
+    @cached_property
+    def _keys(self) -> dict[Slot, tuple[str, str]]:
+        """Each slot's text and HTML keys, made once per rendering, not per recipient."""
+        return {slot: (self.text_key(slot), self.html_key(slot)) for slot in SLOTS}
 
 
 @dataclass(frozen=True)

@@ -13,12 +13,14 @@ import json
 import logging
 import re
 import time
+import urllib.request
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
 import sendgrid
 from python_http_client import exceptions as http_errors
+from python_http_client.client import Response
 from sendgrid.helpers.mail import (
     Category,
     Content,
@@ -66,7 +68,7 @@ class SendGridTransport:
         batch.validate()
         body = request_body(batch, self.sandbox)
         try:
-            response = self._client.send(body)
+            response = self._post(body)
         except http_errors.HTTPError as exc:
             # `from None`: the library's error holds the response body, which may quote addresses.
             raise self._translate(exc) from None
@@ -77,6 +79,19 @@ class SendGridTransport:
         log.info("batch %s accepted by SendGrid (%s, %d recipients, message id %s)",
                  batch.batch_id, response.status_code, len(batch.personalizations), message_id)
         return Accepted(message_id)
+
+    def _post(self, body: dict[str, Any]) -> Any:
+        """What `self._client.send(body)` does, the same request byte for byte, through the
+        client's own URL, headers, timeout, opener, errors and Response, without the two
+        things its generic method adds: formatting the whole body into a debug message
+        whether or not anything logs it (about as long as encoding it, per request), and
+        a Content-Type written into the headers it shares with every other request."""
+        endpoint = self._client.client.mail.send
+        request = urllib.request.Request(
+            endpoint._build_url(None), data=json.dumps(body).encode("utf-8"),
+            headers={**endpoint.request_headers, "Content-Type": "application/json"},
+            method="POST")
+        return Response(endpoint._make_request(urllib.request.build_opener(), request))
 
     def _translate(self, exc: Any) -> TransientSendError | PermanentSendError:
         status = int(exc.status_code)

@@ -93,10 +93,10 @@ class BatchSender:
     def _send(self, batch_id: str, now: datetime) -> Outcome:
         mailing_id = batch_mailing_id(batch_id)
         with self.commands.engine.connect() as conn:
-            planned = self._plans.get(conn, mailing_id)
-            plan = planned.batch(batch_id) if planned is not None else None
-            if planned is None or plan is None:
+            found = self._plans.batch(conn, mailing_id, batch_id)
+            if found is None:
                 raise LookupError(f"batch {batch_id} was never planned")
+            planned, plan = found
             if has_outcome(conn, batch_id):
                 return Outcome(sent=False, recipients=0)
             composed = self.composer.batch(conn, planned.event, plan)
@@ -169,11 +169,18 @@ def record_outcome(
     as current as the stream in this transaction), not replayed: a mailing of a thousand
     batches would otherwise replay up to a thousand events for each outcome, one at a time.
     """
+    with commands.engine.begin() as conn:
+        decide_on_mailing(conn, commands, plans or Plans(commands.store), command, meta)
+
+
+def decide_on_mailing(conn: Connection, commands: CommandHandler, plans: Plans,
+                      command: mailing.Command, meta: Meta) -> None:
+    """Decide `command` on the mailing's state and append what it causes, in `conn`'s
+    transaction, one writer per mailing at a time: outcomes, and the parts of a plan still
+    being planned, all append to the mailing's one stream."""
     stream = mailing.mailing_stream(command.mailing_id)
-    with commands.engine.begin() as conn, \
-            advisory_slot(conn, f"mailing-outcomes:{command.mailing_id}", wait=True):
-        state, version = mailing_state(conn, plans or Plans(commands.store),
-                                       command.mailing_id)
+    with advisory_slot(conn, f"mailing-outcomes:{command.mailing_id}", wait=True):
+        state, version = mailing_state(conn, plans, command.mailing_id)
         decided = mailing.AGGREGATE.decide(state, command)
         if decided:
             commands.store.append(stream, commands.mapper.to_new_events(
@@ -183,16 +190,18 @@ def record_outcome(
 def mailing_state(conn: Connection, plans: Plans, mailing_id: str
                   ) -> tuple[mailing.State, int]:
     """The mailing's state and stream version, as a replay of its stream gives them: the
-    batches from its plan (its first event), the outcomes from `mail_batches`."""
+    batches and where planning stands from its plan (its parts), the outcomes from
+    `mail_batches`."""
     stream = mailing.mailing_stream(mailing_id)
     version = plans.store.stream_version(stream, conn=conn)
-    planned = plans.get(conn, mailing_id) if version else None
+    planned = plans.get(conn, mailing_id, version) if version else None
     if planned is None:
         return mailing.initial_state(), version
     b = mail_batches.c
     outcomes = {row.batch_id: row.outcome for row in conn.execute(select(
         b.batch_id, b.outcome).where(b.mailing_id == mailing_id, b.outcome.is_not(None)))}
-    return mailing.State(mailing_id, True, planned.batches, outcomes), version
+    return mailing.State(mailing_id, True, planned.batches, outcomes, planned.more_to_plan,
+                         planned.planned_through), version
 
 
 def has_outcome(conn: Connection, batch_id: str) -> bool:
@@ -203,18 +212,24 @@ def has_outcome(conn: Connection, batch_id: str) -> bool:
 
 @dataclass(frozen=True)
 class Planned:
-    """A mailing's plan: its `MailingPlanned` event and its batches by id."""
+    """A mailing's plan as far as its stream was read: its `MailingPlanned` event, the
+    batches of every part by id, and where planning stands."""
 
     event: mailing.MailingPlanned
     batches: Mapping[str, mailing.BatchPlan]
+    more_to_plan: bool
+    planned_through: str | None
+    read_to: int
+    """The stream version read up to."""
 
     def batch(self, batch_id: str) -> mailing.BatchPlan | None:
         return self.batches.get(batch_id)
 
 
 class Plans:
-    """Mailing plans, each read once: a plan never changes after it was recorded, and every
-    batch of a mailing needs it (a launch's plan lists a thousand batches)."""
+    """Mailing plans, each part read once: a part never changes after it was recorded, and
+    every batch of a mailing needs its plan (a launch's lists a thousand batches). A plan
+    still being planned is read on from where it was left, when a caller needs more."""
 
     KEEP = 16
 
@@ -223,24 +238,64 @@ class Plans:
         self._found: OrderedDict[str, Planned] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, conn: Connection, mailing_id: str) -> Planned | None:
-        """The mailing's plan, or None for a mailing never planned."""
+    def get(self, conn: Connection, mailing_id: str, version: int | None = None
+            ) -> Planned | None:
+        """The mailing's plan, or None for a mailing never planned. Given the stream's
+        `version`, the plan includes every part up to it; without, the parts read so far
+        (or all there are, for a plan not read before)."""
         with self._lock:
-            if mailing_id in self._found:
+            known = self._found.get(mailing_id)
+            if known is not None:
                 self._found.move_to_end(mailing_id)
-                return self._found[mailing_id]
-        first = self.store.read_stream(mailing.mailing_stream(mailing_id), to_version=1,
-                                       conn=conn)
-        if not first:
+        if known is not None and (not known.more_to_plan or version is None
+                                  or known.read_to >= version):
+            return known
+        planned = self._read(conn, mailing_id, known)
+        if planned is None:
             return None
-        event = from_data(first[0].type, first[0].data)
-        assert isinstance(event, mailing.MailingPlanned)
-        planned = Planned(event, {b.batch_id: b for b in event.batches})
         with self._lock:
-            self._found[mailing_id] = planned
+            current = self._found.get(mailing_id)
+            if current is None or current.read_to < planned.read_to:
+                self._found[mailing_id] = planned
             while len(self._found) > self.KEEP:
                 self._found.popitem(last=False)
         return planned
+
+    def batch(self, conn: Connection, mailing_id: str, batch_id: str
+              ) -> tuple[Planned, mailing.BatchPlan] | None:
+        """The mailing's plan and one of its batches, reading on if the batch is in a part
+        planned after the plan was read; None for a batch never planned."""
+        planned = self.get(conn, mailing_id)
+        if planned is not None and batch_id not in planned.batches and planned.more_to_plan:
+            planned = self.get(conn, mailing_id, planned.read_to + 1)
+        plan = planned.batch(batch_id) if planned is not None else None
+        return None if planned is None or plan is None else (planned, plan)
+
+    def _read(self, conn: Connection, mailing_id: str, known: Planned | None
+              ) -> Planned | None:
+        stream = mailing.mailing_stream(mailing_id)
+        if known is None:
+            first = self.store.read_stream(stream, to_version=1, conn=conn)
+            if not first:
+                return None
+            event = from_data(first[0].type, first[0].data)
+            assert isinstance(event, mailing.MailingPlanned)
+            known = Planned(event, {b.batch_id: b for b in event.batches},
+                            event.more_to_plan, event.planned_through, 1)
+            if not known.more_to_plan:
+                return known
+        later = self.store.read_stream(stream, known.read_to + 1, conn=conn)
+        parts = [from_data(e.type, e.data) for e in later
+                 if e.type == mailing.BatchesPlanned.type_name]
+        if not later:
+            return known
+        batches = known.batches
+        more, through = known.more_to_plan, known.planned_through
+        for part in parts:
+            assert isinstance(part, mailing.BatchesPlanned)
+            batches = {**batches, **{b.batch_id: b for b in part.batches}}
+            more, through = part.more_to_plan, part.planned_through
+        return Planned(known.event, batches, more, through, later[-1].stream_version)
 
 
 def stamp_attempt(engine: Engine, batch_id: str, now: datetime) -> None:
@@ -270,7 +325,8 @@ def lost_batches(engine: Engine, now: datetime, quiet_for: timedelta = LOST_AFTE
 
 
 def dispatch_batches(send: Callable[[str], object]) -> Subscription:
-    """The outbox: each planned batch becomes one queue message, after its event committed.
+    """The outbox: each planned batch becomes one queue message, after its event committed
+    (a mailing planned in parts: each part's batches as soon as that part committed).
 
     If the broker is down the subscription stops at that event and the next clock tick
     tries again, so a mailing planned while Redis was away still goes out. Each message
@@ -284,4 +340,5 @@ def dispatch_batches(send: Callable[[str], object]) -> Subscription:
                 for batch in event.data["batches"]:
                     send(batch["batch_id"])
 
-    return Subscription(DISPATCHER, react, frozenset({mailing.MailingPlanned.type_name}))
+    return Subscription(DISPATCHER, react, frozenset({mailing.MailingPlanned.type_name,
+                                                      mailing.BatchesPlanned.type_name}))

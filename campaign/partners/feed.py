@@ -15,7 +15,7 @@ from typing import Final
 
 from sqlalchemy import Connection, Engine
 
-from campaign.partners.payloads import PARTNER_TYPES, PartnerEvent, partner_event
+from campaign.partners.payloads import PARTNER_TYPES, PartnerEvent, partner_event, remember
 from campaign.partners.registry import PartnerRecord, follows
 from events import EventStore, StoredEvent
 from events.subscriptions import describe
@@ -65,6 +65,7 @@ def _partner_form(store: EventStore, conn: Connection, stored: StoredEvent) -> P
     """The event as partners see it; None for one they never see, or one its builder cannot
     handle: the outbox parks that one where operators see it, and the feed goes on."""
     if stored.type not in PARTNER_TYPES:
+        remember(store, stored)  # a case's or action's event: the payloads after it need it
         return None
     try:
         with conn.begin_nested():

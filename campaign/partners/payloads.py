@@ -3,8 +3,9 @@
 Only case and action content and aggregate counts ever reach a partner: builders read the
 case and action streams, never a supporter's. A development waiting for a campaigner's
 approval is invisible until approved, and is then sent as `case.development_recorded`.
-Payloads describe the aggregate *as of the event*, replayed from its stream, so a replay
-or a feed read a year later says what was true then.
+Payloads describe the aggregate *as of the event*, so a replay or a feed read a year later
+says what was true then. That state comes from `states.StreamStates`: the state the last
+payload of the stream needed, with the events since folded on, not a replay of the stream.
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ from typing import Any, Final
 from sqlalchemy import Connection
 
 from campaign.domain import action, case, letter_reports
-from campaign.domain.base import DomainEvent, fold
+from campaign.domain.base import DomainEvent
 from campaign.domain.codec import from_data
 from campaign.domain.values import AtLocalTime, Deadline, Occurrence, OnDate
-from campaign.infra.event_mapping import replay
+from campaign.partners.states import states_of
 from events import EventStore, StoredEvent
 
 MAX_BODY_BYTES: Final = 20_000
@@ -48,7 +49,13 @@ PayloadBuilder = Callable[[EventStore, Connection, StoredEvent], "PartnerEvent |
 
 
 def partner_event(store: EventStore, conn: Connection, stored: StoredEvent) -> PartnerEvent | None:
-    """The partner-visible form of `stored`, or None when partners never see it."""
+    """The partner-visible form of `stored`, or None when partners never see it.
+
+    Pass every event of `READ_TYPES` in log order (not only the partner-visible ones): the
+    case and action events among them move the remembered states on, so the payloads that
+    follow read nothing more from their streams.
+    """
+    remember(store, stored)
     builder = PARTNER_TYPES.get(stored.type)
     if builder is None:
         return None
@@ -58,6 +65,13 @@ def partner_event(store: EventStore, conn: Connection, stored: StoredEvent) -> P
     return PartnerEvent(built.event_id, built.position, built.type, built.timestamp,
                         fit(built.event_id, built.type, built.timestamp, built.data),
                         built.case_id, built.action_id, built.country)
+
+
+def remember(store: EventStore, stored: StoredEvent) -> None:
+    """Fold a case or action event into the remembered state of its stream, if next."""
+    aggregate = _AGGREGATES.get(stored.type)
+    if aggregate is not None:
+        states_of(store, aggregate).offer(stored)
 
 
 def body(event: PartnerEvent) -> bytes:
@@ -126,30 +140,20 @@ def _replace(value: Any, path: tuple[Any, ...], change: Callable[[Any], Any]) ->
     return [_replace(v, rest, change) if i == head else v for i, v in enumerate(value)]
 
 
-# Reading an aggregate as of an event
-
-
-def history(store: EventStore, conn: Connection, stored: StoredEvent,
-            extra: int = 0) -> list[DomainEvent]:
-    """The events of `stored`'s stream up to it (and up to `extra` after it), upcast."""
-    return [from_data(e.type, e.data) for e in store.read_stream(
-        stored.stream_id, to_version=stored.stream_version + extra, conn=conn)]
-
-
 # Actions
 
 
 def _action_builder(partner_type: str) -> PayloadBuilder:
     def build(store: EventStore, conn: Connection, stored: StoredEvent) -> PartnerEvent | None:
-        past = history(store, conn, stored, extra=1)
-        upto, after = past[: stored.stream_version], past[stored.stream_version:]
-        event = upto[-1]
+        event = from_data(stored.type, stored.data)
+        state, after = states_of(store, action.AGGREGATE).at_version(
+            conn, stored.stream_id, stored.stream_version,
+            peek=1 if isinstance(event, action.ActionUpdated) else 0)
         # An update that moves the deadline is stored as two events; the partner gets one.
         if isinstance(event, action.ActionUpdated) and after \
                 and isinstance(after[0], action.DeadlineExtended) \
                 and after[0].update_number == event.number:
-            upto = [*upto, after[0]]
-        state = fold(action.AGGREGATE, upto)
+            state = action.evolve(state, after[0])
         if state.content is None:
             return None
         content = state.content
@@ -200,7 +204,8 @@ def _deadline(deadline: Deadline) -> dict[str, Any]:
 
 def _development(store: EventStore, conn: Connection, stored: StoredEvent
                  ) -> PartnerEvent | None:
-    state = fold(case.AGGREGATE, history(store, conn, stored))
+    state: case.State = states_of(store, case.AGGREGATE).at_version(
+        conn, stored.stream_id, stored.stream_version)[0]
     development_id = stored.data["development_id"]
     development = state.developments.get(development_id)
     if development is None or development.pending_approval:
@@ -245,8 +250,8 @@ def _iso(moment: datetime) -> str:
 def _action_before(store: EventStore, conn: Connection, action_id: str,
                    position: int) -> action.State:
     """The action as it stood when the log reached `position`."""
-    state: action.State = replay(store, conn, action.action_stream(action_id),
-                                 action.AGGREGATE, before_position=position)[0]
+    state: action.State = states_of(store, action.AGGREGATE).before_position(
+        conn, action.action_stream(action_id), position)
     return state
 
 
@@ -307,3 +312,10 @@ PARTNER_TYPES: dict[str, PayloadBuilder] = {
     letter_reports.DailyLetterCountsReported.type_name: _daily_counts,
 }
 """Stored event type -> the builder of its partner form. Types not listed never reach partners."""
+
+_AGGREGATES = {**{t.type_name: case.AGGREGATE for t in case.EVENTS},
+               **{t.type_name: action.AGGREGATE for t in action.EVENTS}}
+
+READ_TYPES: frozenset[str] = frozenset({*PARTNER_TYPES, *_AGGREGATES})
+"""What a reader of partner payloads reads: the partner-visible types, and every event of
+the streams their payloads describe."""

@@ -30,9 +30,9 @@ from campaign.infra.tables import (
     dashboard_splits,
     dashboard_supporters,
 )
-from events import StoredEvent
+from events import StoredEvent, projections
 from events.projections import Mode
-from events.sql import upsert
+from events.sql import insert_rows, merge_rows, upsert
 
 COUNTS = ("supporters", "letters_pledged", "letters_confirmed")
 UNKNOWN = ""
@@ -77,23 +77,71 @@ class ActionDashboardProjection:
 
     def apply(self, conn: Connection, events: Sequence[StoredEvent]) -> None:
         """Follow the batch in order with the supporters it needs in memory, then write."""
-        people = Supporters(conn, [e.data["supporter_id"] for e in events
-                                   if e.type in (PLEDGED, LETTER)])
+        people = Supporters.read(conn, [e.data["supporter_id"] for e in events
+                                        if e.type in (PLEDGED, LETTER)])
         tally = Tally(Counter(), Counter())
         markers: list[dict[str, Any]] = []
-        for stored in events:
-            if stored.type == PLEDGED:
-                _pledged(tally, stored.data, people.of(stored.data["supporter_id"]))
-            elif stored.type == LETTER:
-                _letter(tally, stored.data, people.of(stored.data["supporter_id"]))
-            elif stored.type in SUPPORTER_EVENTS:
-                people.follow(stored)
-            else:
-                markers.append(marker_row(stored))
+        follow(events, people, tally, markers)
         people.write(conn)
         write_tally(conn, tally)
         if markers:
             conn.execute(dashboard_markers.insert(), markers)
+
+    def replay(self) -> DashboardReplay:
+        """A rebuild's fold: the whole log's counts and supporters in memory, written once."""
+        return DashboardReplay()
+
+
+class DashboardReplay:
+    """What `apply` leaves for the whole log: its tables start empty, so the supporters it
+    needs are the ones the log registered before, and every count is added up once.
+
+    The supporters are held until there are more than `REPLAY_ROWS`, then written as
+    `apply` writes them; from then on a page's supporters not in memory are read from the
+    table first, as `apply` reads them. The counts stay in memory: their rows grow with
+    actions and days, not with the log."""
+
+    def __init__(self) -> None:
+        self.people = Supporters()  # the tables start empty
+        self.written = False
+        self.tally = Tally(Counter(), Counter())
+        self.markers: list[dict[str, Any]] = []
+
+    def apply(self, conn: Connection, events: Sequence[StoredEvent]) -> None:
+        if self.written:
+            self.people.recall(conn, [e.data["supporter_id"] for e in events
+                                      if e.type in (PLEDGED, LETTER)])
+        follow(events, self.people, self.tally, self.markers)
+        if len(self.people.known) > projections.REPLAY_ROWS:
+            self.write_people(conn)
+            self.people, self.written = Supporters(), True
+
+    def write_people(self, conn: Connection) -> None:
+        if self.written:
+            self.people.write(conn, merge=True)
+        else:
+            insert_rows(conn, dashboard_supporters, self.people.living())
+
+    def finish(self, conn: Connection) -> None:
+        self.write_people(conn)
+        days, splits = tally_rows(self.tally)
+        insert_rows(conn, dashboard_days, days)
+        insert_rows(conn, dashboard_splits, splits)
+        insert_rows(conn, dashboard_markers, self.markers)
+
+
+def follow(events: Sequence[StoredEvent], people: Supporters, tally: Tally,
+           markers: list[dict[str, Any]]) -> None:
+    """Count the events in log order into `tally` and `markers`, following `people`."""
+    for stored in events:
+        if stored.type == PLEDGED:
+            _pledged(tally, stored.data, people.of(stored.data["supporter_id"]))
+        elif stored.type == LETTER:
+            _letter(tally, stored.data, people.of(stored.data["supporter_id"]))
+        elif stored.type in SUPPORTER_EVENTS:
+            people.follow(stored)
+        else:
+            markers.append(marker_row(stored))
 
 
 def _pledged(tally: Tally, data: dict[str, Any], person: tuple[str, str]) -> None:
@@ -123,6 +171,13 @@ def utc_day(instant: str) -> date:
 
 def write_tally(conn: Connection, tally: Tally) -> None:
     """One upsert per day and per split row, adding the batch's counts."""
+    days, splits = tally_rows(tally)
+    _add(conn, dashboard_days, days, ["action_id", "day"])
+    _add(conn, dashboard_splits, splits, ["action_id", "dimension", "name"])
+
+
+def tally_rows(tally: Tally) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The tally as rows of `dashboard_days` and of `dashboard_splits`."""
     days: dict[tuple[str, date], dict[str, Any]] = {}
     for (action_id, day, count), n in tally.days.items():
         row = days.setdefault((action_id, day), _zero(action_id=action_id, day=day))
@@ -132,8 +187,7 @@ def write_tally(conn: Connection, tally: Tally) -> None:
         row = splits.setdefault((action_id, dimension, name),
                                 _zero(action_id=action_id, dimension=dimension, name=name))
         row[count] += n
-    _add(conn, dashboard_days, list(days.values()), ["action_id", "day"])
-    _add(conn, dashboard_splits, list(splits.values()), ["action_id", "dimension", "name"])
+    return list(days.values()), list(splits.values())
 
 
 def _zero(**key: Any) -> dict[str, Any]:
@@ -168,14 +222,24 @@ def marker_row(stored: StoredEvent) -> dict[str, Any]:
 class Supporters:
     """The country and language of the batch's supporters, followed through the batch."""
 
-    def __init__(self, conn: Connection, wanted: Iterable[str]) -> None:
-        ids = sorted(set(wanted))
-        self.known: dict[str, tuple[str, str] | None] = {}
+    def __init__(self, known: dict[str, tuple[str, str] | None] | None = None) -> None:
+        self.known: dict[str, tuple[str, str] | None] = {} if known is None else known
+        self.changed: set[str] = set()
+
+    @classmethod
+    def read(cls, conn: Connection, wanted: Iterable[str]) -> Supporters:
+        """The ones of `wanted` the projection knows, read from its table."""
+        people = cls()
+        people.recall(conn, wanted)
+        return people
+
+    def recall(self, conn: Connection, wanted: Iterable[str]) -> None:
+        """Add the ones of `wanted` not in memory that the projection's table knows."""
+        ids = sorted(set(wanted) - self.known.keys())
         for chunk in (ids[n:n + 1000] for n in range(0, len(ids), 1000)):
             found = conn.execute(select(dashboard_supporters).where(
                 dashboard_supporters.c.supporter_id.in_(chunk)))
             self.known.update({r.supporter_id: (r.country, r.language) for r in found})
-        self.changed: set[str] = set()
 
     def of(self, supporter_id: str) -> tuple[str, str]:
         """(country, language), or UNKNOWN for both when the log never told us."""
@@ -190,14 +254,24 @@ class Supporters:
             self.known[supporter_id] = (stored.data["country"], stored.data["locale"])
         self.changed.add(supporter_id)
 
-    def write(self, conn: Connection) -> None:
-        """Store what changed in the batch: upsert the living, delete the erased."""
+    def write(self, conn: Connection, *, merge: bool = False) -> None:
+        """Store what changed: upsert the living, delete the erased (`merge`: the living
+        copied and merged at once, for many rows)."""
         gone = sorted(s for s in self.changed if self.known[s] is None)
-        living = [{"supporter_id": s, "country": c, "language": lang}
-                  for s in sorted(self.changed)
-                  if (found := self.known[s]) is not None for c, lang in [found]]
+        living = self.living()
         if gone:
             conn.execute(delete(dashboard_supporters)
                          .where(dashboard_supporters.c.supporter_id.in_(gone)))
-        upsert(conn, dashboard_supporters, living, ["supporter_id"], lambda new: {
-            "country": new.country, "language": new.language})
+        (merge_rows if merge else upsert)(conn, dashboard_supporters, living, ["supporter_id"],
+                                          _new_place)
+
+    def living(self) -> list[dict[str, Any]]:
+        """The rows of the supporters changed and not erased, in id order."""
+        return [{"supporter_id": s, "country": c, "language": lang}
+                for s in sorted(self.changed)
+                if (found := self.known[s]) is not None for c, lang in [found]]
+
+
+def _new_place(new: Any) -> dict[str, Any]:
+    """What a supporter's later registration or preferences change of their row."""
+    return {"country": new.country, "language": new.language}

@@ -34,6 +34,8 @@ class AuditProjection:
 
     event_types: frozenset[str] | None = None  # every event has an actor
     reads = frozenset({"recorded_at", "metadata", "data"})
+    reads_data_of = frozenset({SubscriptionEventSkipped.type_name})  # for its note
+    reads_metadata = frozenset({"actor"})
 
     def apply(self, conn: Connection, events: Sequence[StoredEvent]) -> None:
         """Insert the batch's rows at once."""

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from datetime import date
 
 from sqlalchemy import Connection, Table
 
 from campaign.infra.tables import daily_activity
 from events import StoredEvent
 from events.projections import Mode
-from events.sql import upsert
+from events.sql import insert_rows, upsert
 
 
 class DailyActivity:
@@ -30,3 +31,21 @@ class DailyActivity:
         table = daily_activity
         upsert(conn, table, rows, ["day", "event_type"],
                lambda new: {"count": table.c.count + new.count})
+
+    def replay(self) -> ActivityReplay:
+        """A rebuild's fold: the whole log's counts, written once."""
+        return ActivityReplay()
+
+
+class ActivityReplay:
+    """The counts of the whole log, added up in memory."""
+
+    def __init__(self) -> None:
+        self.counts: Counter[tuple[date, str]] = Counter()
+
+    def apply(self, conn: Connection, events: Sequence[StoredEvent]) -> None:
+        self.counts.update((e.recorded_at.date(), e.type) for e in events)
+
+    def finish(self, conn: Connection) -> None:
+        insert_rows(conn, daily_activity, [{"day": day, "event_type": t, "count": n}
+                                           for (day, t), n in sorted(self.counts.items())])

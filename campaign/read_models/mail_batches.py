@@ -16,6 +16,8 @@ from campaign.infra.tables import mail_batches
 from events import StoredEvent
 from events.projections import Mode
 
+PLANS = frozenset({mailing.MailingPlanned.type_name, mailing.BatchesPlanned.type_name})
+"""The events that plan batches: a mailing's first part, and each later one."""
 OUTCOMES = {mailing.BatchAccepted.type_name: "accepted",
             mailing.BatchFailed.type_name: "failed"}
 
@@ -26,12 +28,12 @@ class MailBatchesProjection:
     name = "mail_batches"
     mode: Mode = "inline"
     tables: Sequence[Table] = (mail_batches,)
-    event_types: frozenset[str] | None = frozenset({mailing.MailingPlanned.type_name, *OUTCOMES})
+    event_types: frozenset[str] | None = frozenset({*PLANS, *OUTCOMES})
 
     def apply(self, conn: Connection, events: Sequence[StoredEvent]) -> None:
-        """Insert the batches of a plan; record each outcome."""
+        """Insert the batches of each part of a plan; record each outcome."""
         for stored in events:
-            if stored.type == mailing.MailingPlanned.type_name:
+            if stored.type in PLANS:
                 rows = [{"batch_id": batch["batch_id"], "mailing_id": stored.data["mailing_id"],
                          "planned_at": stored.recorded_at} for batch in stored.data["batches"]]
                 if rows:

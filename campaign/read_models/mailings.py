@@ -47,7 +47,8 @@ class MailingsProjection:
     tables: Sequence[Table] = (mailings, mailing_recipients, mailing_batch_failures,
                                mailing_response_hours)
     event_types: frozenset[str] | None = frozenset({
-        mailing.MailingPlanned.type_name, mailing.BatchAccepted.type_name,
+        mailing.MailingPlanned.type_name, mailing.BatchesPlanned.type_name,
+        mailing.BatchAccepted.type_name,
         mailing.BatchFailed.type_name, mailing.MailingCompleted.type_name, *RESPONSES})
     reads = frozenset({"data"})  # what a rebuild reads of each event
 
@@ -64,6 +65,8 @@ class MailingsProjection:
             event = from_data(stored.type, stored.data)
             if isinstance(event, mailing.MailingPlanned):
                 _planned(conn, event)
+            elif isinstance(event, mailing.BatchesPlanned):
+                _part_planned(conn, event)
             elif isinstance(event, mailing.BatchAccepted):
                 _accepted(conn, event)
             elif isinstance(event, mailing.BatchFailed):
@@ -72,6 +75,35 @@ class MailingsProjection:
                 conn.execute(update(mailings).where(mailings.c.mailing_id == event.mailing_id)
                              .values(completed_at=event.completed_at))
         _responded(conn, responses)
+
+    def replay(self) -> MailingsReplay:
+        """A rebuild's way: `apply`, without the responses that can stamp nobody yet."""
+        return MailingsReplay(self)
+
+
+class MailingsReplay:
+    """`apply` on the emptied tables: until a batch is accepted no one was sent anything,
+    so the responses before it (the whole log's, for a campaign that mails no one) stamp
+    nothing and are passed over without reading who was sent what."""
+
+    def __init__(self, projection: MailingsProjection) -> None:
+        self.projection = projection
+        self.sent = False
+
+    def apply(self, conn: Connection, events: Sequence[StoredEvent]) -> None:
+        if not self.sent:
+            first = next((n for n, e in enumerate(events)
+                          if e.type == mailing.BatchAccepted.type_name), None)
+            if first is None:
+                events = [e for e in events if e.type not in RESPONSES]
+            else:
+                self.sent = True
+                events = [*(e for e in events[:first] if e.type not in RESPONSES),
+                          *events[first:]]
+        self.projection.apply(conn, events)
+
+    def finish(self, conn: Connection) -> None:
+        """Nothing is held back: `apply` wrote as it went."""
 
 
 def _planned(conn: Connection, event: mailing.MailingPlanned) -> None:
@@ -86,7 +118,16 @@ def _planned(conn: Connection, event: mailing.MailingPlanned) -> None:
         batches_planned=len(event.batches),
         recipients_planned=sum(b.recipients for b in event.batches),
         batches_accepted=0, batches_failed=0, recipients_sent=0, recipients_failed=0,
-        pledged=0, confirmed=0, completed_at=event.planned_at if not event.batches else None))
+        pledged=0, confirmed=0,
+        completed_at=None if event.batches or event.more_to_plan else event.planned_at))
+
+
+def _part_planned(conn: Connection, event: mailing.BatchesPlanned) -> None:
+    """A later part adds its batches and people to the mailing's (none for one about no action)."""
+    m = mailings.c
+    conn.execute(update(mailings).where(m.mailing_id == event.mailing_id).values(
+        batches_planned=m.batches_planned + len(event.batches),
+        recipients_planned=m.recipients_planned + sum(b.recipients for b in event.batches)))
 
 
 def _accepted(conn: Connection, event: mailing.BatchAccepted) -> None:

@@ -13,8 +13,8 @@ from campaign.domain.values import normalise_email
 from campaign.infra.tables import supporters
 from events import StoredEvent
 from events.personal_data import MASK, BlindIndex, Opener, Vault
-from events.projections import Mode
-from events.sql import update_rows
+from events.projections import BoundedReplay, Mode
+from events.sql import insert_rows, update_rows
 
 S = supporter
 P = preferences
@@ -60,25 +60,16 @@ class SupportersProjection:
         """Fold the batch in memory: new supporters are inserted whole (their keys read in
         one query), earlier ones get the columns later events changed, the last value of
         each."""
-        opener = self.vault.opener(conn, [e.stream_id for e in events
-                                          if e.type == S.SupporterRegistered.type_name])
-        new: dict[str, dict[str, Any]] = {}
-        changed: dict[str, dict[str, Any]] = {}
-        for event in events:
-            supporter_id = event.stream_id.removeprefix("supporter-")
-            if event.type == S.SupporterRegistered.type_name:
-                new[supporter_id] = self._registered(opener, event)
-            elif (columns := changed_columns(event.type, event.data)) is not None:
-                target = new.get(supporter_id)
-                (target if target is not None else changed.setdefault(supporter_id, {})
-                 ).update(columns)
-        if new:
-            # RETURNING: many rows per statement (see events.sql.upsert)
-            conn.execute(supporters.insert().returning(supporters.c.supporter_id),
-                         list(new.values())).all()
-        update_rows(conn, supporters, "supporter_id", list(changed.items()))
+        fold = SupportersFold(self, copy=False)
+        fold.add(conn, events)
+        fold.write(conn)
 
-    def _registered(self, opener: Opener, event: StoredEvent) -> dict[str, Any]:
+    def replay(self) -> BoundedReplay:
+        """A rebuild's fold: supporters' rows kept in memory across pages, copied at once."""
+        return BoundedReplay(lambda _written: SupportersFold(self, copy=True))
+
+    def registered_row(self, opener: Opener, event: StoredEvent) -> dict[str, Any]:
+        """A new supporter's row, as `SupporterRegistered` writes it."""
         data = event.data
         email = opener.open(event.stream_id, "email", data["email"])
         # Once erased, the key is gone: a rebuild cannot (and must not) index the address.
@@ -92,3 +83,40 @@ class SupportersProjection:
             "unsubscribed": False, "email_paused": False, "suppressed": None, "erased": False,
             "registered_at": datetime.fromisoformat(data["registered_at"]),
         }
+
+
+class SupportersFold:
+    """Pages of supporter events folded: the rows of the supporters they register, and for
+    earlier ones the columns they change (the last value of each). Written, new rows are
+    inserted (copied, for a rebuild) and changes go to the rows there; an event of a
+    supporter never registered changes nothing, as its UPDATE finds no row."""
+
+    def __init__(self, projection: SupportersProjection, *, copy: bool) -> None:
+        self.projection, self.copy = projection, copy
+        self.new: dict[str, dict[str, Any]] = {}
+        self.changed: dict[str, dict[str, Any]] = {}
+
+    def __len__(self) -> int:
+        return len(self.new) + len(self.changed)
+
+    def add(self, conn: Connection, events: Sequence[StoredEvent]) -> None:
+        opener = self.projection.vault.opener(
+            conn, [e.stream_id for e in events if e.type == S.SupporterRegistered.type_name])
+        new, changed = self.new, self.changed
+        for event in events:
+            supporter_id = event.stream_id.removeprefix("supporter-")
+            if event.type == S.SupporterRegistered.type_name:
+                new[supporter_id] = self.projection.registered_row(opener, event)
+            elif (columns := changed_columns(event.type, event.data)) is not None:
+                target = new.get(supporter_id)
+                (target if target is not None else changed.setdefault(supporter_id, {})
+                 ).update(columns)
+
+    def write(self, conn: Connection) -> None:
+        if self.new and self.copy:
+            insert_rows(conn, supporters, list(self.new.values()))
+        elif self.new:
+            # RETURNING: many rows per statement (see events.sql.upsert)
+            conn.execute(supporters.insert().returning(supporters.c.supporter_id),
+                         list(self.new.values())).all()
+        update_rows(conn, supporters, "supporter_id", list(self.changed.items()))

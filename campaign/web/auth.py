@@ -111,6 +111,25 @@ def action_link_required(view: F) -> F:
     })
 
 
+def action_link_checked_by_write(view: F) -> F:
+    """Decorator: as `action_link_required`, but only the token's signature, age and
+    purpose are checked here. For the writes whose own first read, in their transaction,
+    also refuses (AuthError) a supporter no longer on file: one connection and one round
+    trip less per request. The view must hand `g.action_link` to such a write.
+    """
+
+    @wraps(view)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        g.action_link = container().links.verify_action(_supporter_token())
+        g.caller = Caller("supporter", g.action_link.supporter_id)
+        return view(*args, **kwargs)
+
+    return documented(guarded, view, {
+        "security": [{"supporterToken": []}],
+        "responses": {"401": "UNAUTHORIZED", "403": "FORBIDDEN"},
+    })
+
+
 def supporter_from_request(purpose: Purpose) -> Caller:
     """The supporter whose `purpose` link token is in `Authorization: Supporter <token>`."""
     token = _supporter_token()
@@ -122,6 +141,8 @@ def action_link_from_request() -> ActionLink:
     """The supporter and the one action of the action link in `Authorization`."""
     token = _supporter_token()
     with container().engine.connect() as conn:
+        # One read needs no transaction: no BEGIN and ROLLBACK around it.
+        conn.execution_options(isolation_level="AUTOCOMMIT")
         return container().links.action_holder(conn, token)
 
 

@@ -51,6 +51,14 @@ def install_limits(app: Flask, limits: Mapping[str, str], redis_url: str | None,
         strategy="moving-window", headers_enabled=True, key_prefix=STORAGE_PREFIX,
         in_memory_fallback_enabled=True, swallow_errors=True,
     )
+    limited = frozenset(PER_CLIENT)
+
+    @limiter.request_filter
+    def unlimited() -> bool:
+        """Every other endpoint skips the limiter's search for limits that do not exist:
+        on each request it cost as much as validating the body."""
+        return request.endpoint not in limited
+
     budget = limits["public_mail"]
     for endpoint, name in PER_CLIENT.items():
         value = limits[name]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -54,13 +55,16 @@ class Backend(Protocol):
     """The operations whose SQL differs between PostgreSQL and SQLite."""
 
     commits_in_position_order: bool
+    folds_writes: bool  # then `append` runs `folded` statements in the append's own
 
     def append(
-        self, conn: Connection, stream_id: str, events: list[EncodedEvent], expected: int
+        self, conn: Connection, stream_id: str, events: list[EncodedEvent], expected: int,
+        folded: Sequence[str] = (),
     ) -> list[Appended]: ...
 
     def append_alone(
-        self, stream_id: str, events: list[EncodedEvent], expected: int
+        self, stream_id: str, events: list[EncodedEvent], expected: int,
+        folded: Sequence[str] = (),
     ) -> list[Appended]:
         """The append as a transaction of its own, committed on return."""
 

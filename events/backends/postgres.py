@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -26,7 +27,25 @@ from events.schema import events
 # became a hash join over a scan of the whole log, kept as the log grew: every append
 # read every event until autovacuum analyzed the table. Each id is therefore looked up
 # on its own (LATERAL … LIMIT 1 cannot be turned into a join), which only an index serves.
-_APPEND = """
+# The parts both append statements share, so the version check cannot drift between them.
+_STATE = """state AS MATERIALIZED (
+  SELECT pg_current_xact_id()::text::bigint AS xid,
+         (SELECT coalesce(max(stream_version), 0) FROM events
+           WHERE stream_id = %(stream_id)s) AS version,
+         (SELECT count(*) FROM existing) AS found
+)"""
+_INSERT = """INSERT INTO events (event_id, stream_id, stream_version, type, schema_version, data,
+                      metadata, recorded_at, xact_id)"""
+_ADMITTED = "WHERE state.found = 0 AND %(expected)s IN (-1, state.version)"
+_RETURNING = "RETURNING position, stream_version, recorded_at{returning}\n){folded}"
+_OUTCOME = """
+SELECT 'inserted' AS kind, position, stream_version, recorded_at, NULL AS stream_id
+  FROM inserted
+UNION ALL SELECT 'existing', position, stream_version, recorded_at, stream_id FROM existing
+UNION ALL SELECT 'state', NULL, version, NULL, NULL FROM state
+"""
+
+_APPEND = f"""
 WITH batch AS (
   SELECT (b.e->>'id')::uuid AS id, b.e->>'type' AS type, (b.e->>'v')::smallint AS v,
          b.e->'data' AS data, b.e->'meta' AS meta, b.n
@@ -39,55 +58,31 @@ existing AS (
        WHERE event_id = batch.id LIMIT 1
     ) AS e
 ),
-state AS MATERIALIZED (
-  SELECT pg_current_xact_id()::text::bigint AS xid,
-         (SELECT coalesce(max(stream_version), 0) FROM events
-           WHERE stream_id = %(stream_id)s) AS version,
-         (SELECT count(*) FROM existing) AS found
-),
+{_STATE},
 inserted AS (
-  INSERT INTO events (event_id, stream_id, stream_version, type, schema_version, data,
-                      metadata, recorded_at, xact_id)
+  {_INSERT}
   SELECT batch.id, %(stream_id)s, state.version + batch.n::integer, batch.type, batch.v,
          batch.data, batch.meta, now(), state.xid
     FROM batch CROSS JOIN state
-   WHERE state.found = 0 AND %(expected)s IN (-1, state.version)
+   {_ADMITTED}
    ORDER BY batch.n
-  RETURNING position, stream_version, recorded_at
-)
-SELECT 'inserted' AS kind, position, stream_version, recorded_at, NULL AS stream_id
-  FROM inserted
-UNION ALL SELECT 'existing', position, stream_version, recorded_at, stream_id FROM existing
-UNION ALL SELECT 'state', NULL, version, NULL, NULL FROM state
-"""
+  {_RETURNING}{_OUTCOME}"""
 
 # The same steps for the commonest append, a single event, without a batch to unpack:
 # a quarter less server time than the statement above for one event.
-_APPEND_ONE = """
+_APPEND_ONE = f"""
 WITH existing AS (
   SELECT position, stream_version, recorded_at, stream_id FROM events
    WHERE event_id = %(id)s LIMIT 1
 ),
-state AS MATERIALIZED (
-  SELECT pg_current_xact_id()::text::bigint AS xid,
-         (SELECT coalesce(max(stream_version), 0) FROM events
-           WHERE stream_id = %(stream_id)s) AS version,
-         (SELECT count(*) FROM existing) AS found
-),
+{_STATE},
 inserted AS (
-  INSERT INTO events (event_id, stream_id, stream_version, type, schema_version, data,
-                      metadata, recorded_at, xact_id)
+  {_INSERT}
   SELECT %(id)s, %(stream_id)s, state.version + 1, %(type)s, %(v)s::smallint,
          %(data)s::jsonb, %(meta)s::jsonb, now(), state.xid
     FROM state
-   WHERE state.found = 0 AND %(expected)s IN (-1, state.version)
-  RETURNING position, stream_version, recorded_at
-)
-SELECT 'inserted' AS kind, position, stream_version, recorded_at, NULL AS stream_id
-  FROM inserted
-UNION ALL SELECT 'existing', position, stream_version, recorded_at, stream_id FROM existing
-UNION ALL SELECT 'state', NULL, version, NULL, NULL FROM state
-"""
+   {_ADMITTED}
+  {_RETURNING}{_OUTCOME}"""
 
 # One statement, so the rows and the snapshot describe the same instant.
 _TAIL = text(
@@ -119,20 +114,29 @@ class PostgresBackend:
 
     # Positions come from a sequence, and transactions commit in any order.
     commits_in_position_order = False
+    # An append runs a projection's FoldedWrite inside its own statement.
+    folds_writes = True
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
     def append(
-        self, conn: Connection, stream_id: str, batch: list[EncodedEvent], expected: int
+        self, conn: Connection, stream_id: str, batch: list[EncodedEvent], expected: int,
+        folded: Sequence[str] = (),
     ) -> list[Appended]:
-        """Check ids and version and insert, in one statement; translate what it found."""
+        """Check ids and version and insert, in one statement; translate what it found.
+
+        `folded` statements run in that statement too, as data-modifying CTEs reading the
+        rows it inserted (events.projections.FoldedWrite).
+        """
         # The driver's own cursor on SQLAlchemy's connection (same transaction): on the
         # hottest path of the store, SQLAlchemy's result machinery cost more than the query.
-        return self._append(conn.connection.driver_connection, stream_id, batch, expected)
+        return self._append(conn.connection.driver_connection, stream_id, batch, expected,
+                            folded)
 
     def append_alone(
-        self, stream_id: str, batch: list[EncodedEvent], expected: int
+        self, stream_id: str, batch: list[EncodedEvent], expected: int,
+        folded: Sequence[str] = (),
     ) -> list[Appended]:
         """The one statement in autocommit: its own transaction, no BEGIN, no COMMIT.
 
@@ -147,10 +151,10 @@ class PostgresBackend:
         try:
             driver: psycopg.Connection[Any] = pooled.driver_connection  # type: ignore[assignment]
             if driver.autocommit:
-                return self._append(driver, stream_id, batch, expected)
+                return self._append(driver, stream_id, batch, expected, folded)
             driver.autocommit = True
             try:
-                return self._append(driver, stream_id, batch, expected)
+                return self._append(driver, stream_id, batch, expected, folded)
             finally:
                 try:
                     driver.autocommit = False
@@ -160,9 +164,10 @@ class PostgresBackend:
             pooled.close()
 
     def _append(
-        self, driver: Any, stream_id: str, batch: list[EncodedEvent], expected: int
+        self, driver: Any, stream_id: str, batch: list[EncodedEvent], expected: int,
+        folded: Sequence[str],
     ) -> list[Appended]:
-        statement, params = _statement(stream_id, batch, expected)
+        statement, params = _statement(stream_id, batch, expected, tuple(folded))
         try:
             with driver.cursor() as cursor:
                 cursor.execute(statement, params)
@@ -216,15 +221,27 @@ class PostgresBackend:
 
 
 def _statement(
-    stream_id: str, batch: list[EncodedEvent], expected: int
+    stream_id: str, batch: list[EncodedEvent], expected: int, folded: tuple[str, ...] = ()
 ) -> tuple[str, dict[str, Any]]:
-    """The append's SQL and parameters: a lone event's own, or the batch's as one document."""
+    """The append's SQL and parameters: a lone event's own, or the batch's as one document;
+    `folded` writes as CTEs of their own."""
     if len(batch) == 1:
         (e,) = batch
-        return _APPEND_ONE, {"stream_id": stream_id, "expected": expected, "id": e.event_id,
-                             "type": e.type, "v": e.schema_version, "data": e.data_json,
-                             "meta": e.metadata_json}
-    return _APPEND, {"stream_id": stream_id, "expected": expected, "batch": _batch_json(batch)}
+        return _sql(_APPEND_ONE, folded), {
+            "stream_id": stream_id, "expected": expected, "id": e.event_id, "type": e.type,
+            "v": e.schema_version, "data": e.data_json, "meta": e.metadata_json}
+    return _sql(_APPEND, folded), {"stream_id": stream_id, "expected": expected,
+                                   "batch": _batch_json(batch)}
+
+
+@lru_cache(maxsize=64)
+def _sql(template: str, folded: tuple[str, ...]) -> str:
+    """`template` with `folded` as CTEs after `inserted`, which then returns what they read;
+    built once per set (an append without them returns only what the caller needs)."""
+    if not folded:
+        return template.format(returning="", folded="")
+    ctes = "".join(f",\nfolded_{n} AS (\n{sql}\n)" for n, sql in enumerate(folded))
+    return template.format(returning=", stream_id, type, data", folded=ctes)
 
 
 def _batch_json(batch: list[EncodedEvent]) -> str:

@@ -20,14 +20,18 @@ class SqliteBackend:
     """Appends and tail reads for SQLite (every transaction is BEGIN IMMEDIATE)."""
 
     commits_in_position_order = True
+    folds_writes = False
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
     def append(
-        self, conn: Connection, stream_id: str, batch: list[EncodedEvent], expected: int
+        self, conn: Connection, stream_id: str, batch: list[EncodedEvent], expected: int,
+        folded: Sequence[str] = (),
     ) -> list[Appended]:
         """Check ids and version, then insert; the write lock makes the two steps atomic."""
+        if folded:
+            raise ValueError("SQLite runs no folded writes: apply the projections instead")
         ids = [e.event_id for e in batch]
         stored = conn.execute(
             select(events.c.event_id, events.c.stream_id, events.c.position,
@@ -64,11 +68,12 @@ class SqliteBackend:
         return [Appended(p, v, at, False) for p, v, at in result.all()]
 
     def append_alone(
-        self, stream_id: str, batch: list[EncodedEvent], expected: int
+        self, stream_id: str, batch: list[EncodedEvent], expected: int,
+        folded: Sequence[str] = (),
     ) -> list[Appended]:
         """The append in a transaction of its own."""
         with self.engine.begin() as conn:
-            return self.append(conn, stream_id, batch, expected)
+            return self.append(conn, stream_id, batch, expected, folded)
 
     def read_tail(
         self, conn: Connection, after: int, limit: int

@@ -116,12 +116,14 @@ def running(processes: list[Process]) -> Iterator[list[Process]]:
 
 
 def wait_for(
-    probe: Callable[[], T | None], what: str, timeout: float = 30.0,
+    probe: Callable[[], T | None], what: str, timeout: float = 120.0,
     processes: Sequence[Process] = (),
 ) -> T:
     """Call `probe` until it returns something other than None; fail after `timeout`.
 
-    Fails at once, with its log, when one of `processes` exits meanwhile.
+    Fails at once, with its log, when one of `processes` exits meanwhile. The deadline only
+    decides when to give up: a machine slowed by other work can take tens of seconds to start
+    a process that imports the whole product.
     """
     deadline = time.monotonic() + timeout
     while True:

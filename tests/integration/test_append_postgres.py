@@ -118,9 +118,9 @@ def test_a_lone_event_gets_what_a_batch_of_one_gets(
     with postgres_databases.fresh() as url, engine_for(url) as engine:
         lone = outcomes_of_lone_events(engine)
     # The plain path: a lone event goes as a batch of one, through the batch's statement.
-    monkeypatch.setattr(postgres, "_statement", lambda stream_id, batch, expected: (
-        postgres._APPEND, {"stream_id": stream_id, "expected": expected,
-                           "batch": postgres._batch_json(batch)}))
+    monkeypatch.setattr(postgres, "_statement", lambda stream_id, batch, expected, folded=(): (
+        postgres._sql(postgres._APPEND, folded), {"stream_id": stream_id, "expected": expected,
+                                                  "batch": postgres._batch_json(batch)}))
     with postgres_databases.fresh() as url, engine_for(url) as engine:
         as_batch = outcomes_of_lone_events(engine)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 import pytest
@@ -142,3 +143,71 @@ def test_a_rebuild_parks_the_event_its_projection_cannot_apply_and_goes_on(
     with engine.connect() as conn:
         (set_aside,) = parked(conn, "fragile")
     assert (set_aside.position, set_aside.error) == (store.read_all()[2].position, "ValueError")
+
+
+class Folding(Fragile):
+    """`Fragile` with a replay of its own, which fails too when `broken`."""
+
+    def __init__(self, broken: bool) -> None:
+        super().__init__()
+        self.broken = broken
+        self.replayed: list[int] = []
+
+    def replay(self) -> Folding:
+        return self
+
+    def finish(self, conn: Connection) -> None:
+        if self.broken:
+            raise ValueError("the fold went wrong")
+        self.replayed.extend(self.applied)
+        self.applied.clear()
+
+
+def test_a_rebuild_folds_with_the_projection_s_replay_when_it_has_one(engine: Engine) -> None:
+    store = EventStore(engine)
+    store.append("case-1", [NewEvent("Numbered", {"n": n}) for n in (0, 1, 3)])
+    folding = Folding(broken=False)
+
+    applied = rebuild(store, folding, batch_size=2)
+
+    assert (applied, folding.replayed, folding.applied) == (3, [0, 1, 3], [])
+
+
+def test_a_rebuild_whose_replay_fails_starts_over_page_by_page_and_parks_the_bad_event(
+    engine: Engine, caplog: pytest.LogCaptureFixture,
+) -> None:
+    store = EventStore(engine)
+    store.append("case-1", [NewEvent("Numbered", {"n": n}) for n in range(5)])
+    folding = Folding(broken=True)
+
+    with caplog.at_level(logging.WARNING, logger="events.rebuilding"):
+        applied = rebuild(store, folding, batch_size=10)
+
+    assert (applied, folding.replayed) == (4, [])
+    assert "rebuild of fragile: its replay failed (ValueError); rebuilding page by page" in [
+        r.getMessage() for r in caplog.records]
+    assert folding.applied[-4:] == [0, 1, 3, 4]
+    with engine.connect() as conn:
+        (set_aside,) = parked(conn, "fragile")
+    assert set_aside.position == store.read_all()[2].position
+
+
+def test_a_page_read_for_some_types_data_leaves_the_others_data_empty(engine: Engine) -> None:
+    store = EventStore(engine)
+    store.append("case-1", [NewEvent("Noted", {"n": 1}), NewEvent("Skipped", {"why": "x"})])
+
+    with engine.connect() as conn:
+        page = store.read_page(conn, 0, 10, data_of=frozenset({"Skipped"}))
+
+    assert [(e.type, e.data) for e in page] == [("Noted", {}), ("Skipped", {"why": "x"})]
+
+
+def test_a_page_read_for_some_metadata_keys_holds_only_those_keys(engine: Engine) -> None:
+    store = EventStore(engine)
+    store.append("case-1", [NewEvent("Noted", {"n": 1}, {"actor": "cli", "trace": "t-1"}),
+                            NewEvent("Noted", {"n": 2}, {"trace": "t-2"})])
+
+    with engine.connect() as conn:
+        page = store.read_page(conn, 0, 10, metadata_keys=frozenset({"actor"}))
+
+    assert [e.metadata for e in page] == [{"actor": "cli"}, {}]

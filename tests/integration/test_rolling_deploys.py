@@ -4,10 +4,13 @@ says what to do. Two releases migrating at once are harmless on PostgreSQL."""
 
 from __future__ import annotations
 
+import queue
 import shutil
+import subprocess
 import threading
 import time
 from pathlib import Path
+from typing import IO
 
 import pytest
 from alembic import command
@@ -23,7 +26,7 @@ from campaign.infra.database import (
     head_revision,
 )
 from campaign.infra.tables import schema_revisions
-from tests.commands import SECRET_KEY, campaign, command_env, describe
+from tests.commands import BIN, SECRET_KEY, campaign, command_env, describe
 from tests.databases import PostgresDatabases, engine_for
 
 NEXT_MIGRATION = '''
@@ -200,32 +203,61 @@ def test_two_releases_migrating_an_empty_database_at_once_both_succeed(
 def test_a_release_waits_for_another_releases_long_migration_instead_of_failing(
     postgres_databases: PostgresDatabases,
 ) -> None:
-    # The first release holds the migration lock longer than the DDL lock_timeout (10 s):
-    # the second must wait for it, saying so, then migrate, not fail after 10 seconds.
+    # The first release holds the migration lock longer than the DDL lock_timeout (10 s)
+    # after the second has started waiting: the second must wait for it, saying so, then
+    # migrate, not fail after 10 seconds. The hold is counted from the moment the second
+    # says it waits, so a slow start of its process cannot shorten the wait under test.
     held_for = 11.0
     with postgres_databases.empty() as url:
         env = command_env(DATABASE_URL=url, SECRET_KEY=SECRET_KEY)
         holder = create_engine(url)
-        locked = threading.Event()
-
-        def first_release() -> None:
+        try:
             with holder.connect() as conn:
                 conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK})
-                locked.set()
+                second = subprocess.Popen([str(BIN / "campaign"), "db", "upgrade"], env=env,
+                                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                          text=True)
+                lines = output_lines(second.stderr)
+                said_so = wait_for_line(lines, "another `campaign db upgrade` is migrating "
+                                        "this database", timeout=300)
                 time.sleep(held_for)
+                assert second.poll() is None, "the second release gave up while waiting"
                 conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK})
-
-        thread = threading.Thread(target=first_release)
-        thread.start()
-        locked.wait(10)
-        started = time.monotonic()
-        result = campaign("db", "upgrade", env=env)
-        waited = time.monotonic() - started
-        thread.join()
-        holder.dispose()
-
-        assert result.returncode == 0, describe(result)
-        assert "another `campaign db upgrade` is migrating this database" in result.stderr
-        assert waited >= held_for - 1
+            returncode = second.wait(timeout=300)
+        finally:
+            holder.dispose()
+        stderr = said_so + "".join(iter(lines.get, None))
+        assert returncode == 0, f"exit {returncode}\nstderr:\n{stderr}"
         with engine_for(url) as engine:
             assert current_revision(engine) == head_revision()
+
+
+def output_lines(stream: IO[str] | None) -> queue.Queue[str | None]:
+    """A process's output read line by line in a thread of its own; None once it ends."""
+    assert stream is not None
+    lines: queue.Queue[str | None] = queue.Queue()
+
+    def read() -> None:
+        for line in stream:
+            lines.put(line)
+        lines.put(None)
+
+    threading.Thread(target=read, daemon=True).start()
+    return lines
+
+
+def wait_for_line(lines: queue.Queue[str | None], wanted: str, timeout: float) -> str:
+    """The output up to and including the first line holding `wanted`; fails with what was
+    said if the output ends or `timeout` passes first."""
+    seen = ""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            raise AssertionError(f"no {wanted!r} within {timeout:.0f}s:\n{seen}") from None
+        if line is None:
+            raise AssertionError(f"output ended without {wanted!r}:\n{seen}")
+        seen += line
+        if wanted in line:
+            return seen

@@ -5,9 +5,9 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, DateTime, Engine, Integer, MetaData, Table, Text, func, select
+from sqlalchemy import JSON, Column, DateTime, Engine, Integer, MetaData, Table, Text, func, select
 
-from events.sql import advisory_slot, insert_rows, upsert
+from events.sql import advisory_slot, insert_rows, merge_rows, upsert
 
 claims = Table("claims", MetaData(), Column("key", Text(), primary_key=True),
                Column("seen", Integer(), nullable=False))
@@ -38,6 +38,21 @@ def test_a_bulk_insert_writes_every_row_as_given_and_defaults_the_rest(engine: E
     assert all(r.made is not None and r.at.replace(tzinfo=UTC) == at for r in found)
 
 
+documents = Table("documents", MetaData(), Column("key", Text(), primary_key=True),
+                  Column("body", JSON(), nullable=False))
+
+
+def test_a_bulk_insert_writes_json_columns_from_python_values(engine: Engine) -> None:
+    documents.create(engine)
+    rows = [{"key": "list", "body": ["a", "ü"]}, {"key": "object", "body": {"n": 1, "x": None}},
+            {"key": "text", "body": "tab\there"}]
+    with engine.begin() as conn:
+        insert_rows(conn, documents, rows)
+        found = conn.execute(select(documents).order_by(documents.c.key)).all()
+
+    assert [(r.key, r.body) for r in found] == [(r["key"], r["body"]) for r in rows]
+
+
 def test_an_upsert_with_returning_names_only_the_rows_it_inserted(engine: Engine) -> None:
     make_table(engine)
     with engine.begin() as conn:
@@ -58,6 +73,19 @@ def test_an_upsert_with_set_updates_the_row_there(engine: Engine) -> None:
             upsert(conn, claims, [{"key": "a", "seen": 1}], ["key"],
                    lambda new: {"seen": claims.c.seen + new.seen})
         assert conn.execute(select(claims.c.seen)).scalar_one() == 3
+
+
+def test_a_merge_inserts_new_rows_and_updates_the_rows_there_each_time(engine: Engine) -> None:
+    make_table(engine)
+    with engine.begin() as conn:
+        upsert(conn, claims, [{"key": "a", "seen": 1}], ["key"])
+        for keys in (["a", "b"], ["b", "c"]):  # twice in one transaction
+            merge_rows(conn, claims, [{"key": k, "seen": 1} for k in keys], ["key"],
+                       lambda new: {"seen": claims.c.seen + new.seen})
+        merge_rows(conn, claims, [], ["key"], lambda new: {})
+        rows = dict(conn.execute(select(claims.c.key, claims.c.seen)).all())
+
+    assert rows == {"a": 2, "b": 2, "c": 1}
 
 
 def test_a_slot_held_elsewhere_is_refused_until_released(engine: Engine) -> None:

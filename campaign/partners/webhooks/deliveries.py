@@ -61,14 +61,15 @@ def utc(moment: datetime) -> datetime:
     return as_utc(moment)
 
 
-def record_message(conn: Connection, event: PartnerEvent) -> None:
-    """Keep the event's partner form (its body is signed as is on every attempt)."""
+def record_messages(conn: Connection, events: Sequence[PartnerEvent]) -> None:
+    """Keep the events' partner forms (a body is signed as is on every attempt, and every
+    partner and replay of the event sends that same body)."""
     upsert(conn, webhook_messages, [{
         "event_id": event.event_id, "position": event.position, "type": event.type,
         "occurred_at": utc(event.timestamp), "case_id": event.case_id,
         "action_id": event.action_id, "country": event.country,
         "body": body(event).decode(),
-    }], ["event_id"])
+    } for event in events], ["event_id"])
 
 
 def message_event(row: Any) -> PartnerEvent:
@@ -78,17 +79,23 @@ def message_event(row: Any) -> PartnerEvent:
 
 
 def add_deliveries(
-    conn: Connection, event: PartnerEvent, partners: Sequence[PartnerRecord], now: datetime,
+    conn: Connection, events: Sequence[PartnerEvent], partners: Sequence[PartnerRecord],
+    now: datetime,
 ) -> list[tuple[str, str]]:
-    """A pending delivery for each partner following `event`; (partner id, delivery id) pairs.
+    """A pending delivery for each partner following each event; (partner id, delivery id)
+    pairs, in the events' order.
 
     Rows that exist already are left as they are, so reading an event twice adds nothing.
     """
-    wanted = [p.partner_id for p in partners if p.endpoint_enabled and follows(p, event)]
-    pairs = [(p, delivery_id_for(event.event_id, p)) for p in wanted]
-    upsert(conn, webhook_deliveries, [
-        _new_row(delivery_id, partner_id, event, now, queued=True)
-        for partner_id, delivery_id in pairs], ["delivery_id"])
+    enabled = [p for p in partners if p.endpoint_enabled]
+    rows, pairs = [], []
+    for event in events:
+        for partner in enabled:
+            if follows(partner, event):
+                delivery_id = delivery_id_for(event.event_id, partner.partner_id)
+                pairs.append((partner.partner_id, delivery_id))
+                rows.append(_new_row(delivery_id, partner.partner_id, event, now, queued=True))
+    upsert(conn, webhook_deliveries, rows, ["delivery_id"])
     return pairs
 
 

@@ -13,8 +13,14 @@ that long without spending a retry; any other failure waits for the next step of
 schedule. An endpoint that has failed for five days without a success is disabled, and
 `PartnerEndpointDisabled` tells campaigners (campaign.mail.alerts e-mails them).
 
-A turn runs on one connection, in autocommit on PostgreSQL (each claim is one statement),
-and records each outcome in one short transaction: no transaction stays open over HTTP.
+A turn runs on one connection, in autocommit on PostgreSQL. It claims the partner's next
+due deliveries together (up to CLAIM, in order, one statement), posts them one after the
+other on the partner's kept-alive connection, and records their outcomes in one short
+transaction: on durable settings a commit waits for the disk, and one per delivery was
+what bounded a backlog's drain. No transaction stays open over HTTP. A claimed delivery
+that a turn does not post (the partner said stop, or the turn ran out of time) is handed
+back unattempted. At least once still holds: a worker that dies between a POST and its
+record leaves the lease to expire, and the delivery goes again with the same id.
 """
 
 from __future__ import annotations
@@ -22,13 +28,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, case, func, insert, or_, select, update
 
 from campaign.application.commands import CommandHandler, Meta
 from campaign.domain.partner import DisablePartnerEndpoint, DisableReason
@@ -38,28 +43,32 @@ from campaign.infra.tables import webhook_attempts, webhook_deliveries, webhook_
 from campaign.infra.tables import webhook_messages as messages
 from campaign.partners.registry import PartnerRecord, get_partner, signing_secrets
 from campaign.partners.ssrf import UnsafeWebhookUrl, check_webhook_url
+from campaign.partners.webhooks.answers import classify, describe
 from campaign.partners.webhooks.deliveries import (
     FAILED,
     LEASE,
     PENDING,
+    REQUEUE_AFTER,
     SUCCEEDED,
     cancel_pending,
     utc,
 )
 from campaign.partners.webhooks.http import Answer, PinnedSender
-from campaign.partners.webhooks.schedule import DISABLE_AFTER, retry_after, retry_delay
+from campaign.partners.webhooks.schedule import DISABLE_AFTER, retry_delay
 from campaign.partners.webhooks.signing import signed_headers
+from campaign.partners.webhooks.slots import partner_slot
 from events.personal_data import Vault
-from events.sql import advisory_slot, step_by_step, upsert
+from events.sql import step_by_step, upsert
 
 log = logging.getLogger(__name__)
 
 DELIVER_WEBHOOK: Final = "deliver_webhook"
 """The actor that sends a partner's due deliveries, named: the outbox and the scan wake it."""
-SLOTS: Final = 2
-"""Deliveries one partner may have in flight at once, across every worker process."""
 MAX_PER_TURN: Final = 50
+CLAIM: Final = 16
+"""Deliveries a turn claims (and records) together at most."""
 TURN_SECONDS: Final = 1.0
+"""A turn posts no more once this has passed (a claimed delivery left goes back)."""
 PARTNER_TTL: Final = timedelta(seconds=5)
 """Seconds a worker reuses a partner's URL and secrets; a rotation reaches it within that,
 well inside any overlap (a disabled endpoint's deliveries are cancelled in the database)."""
@@ -87,7 +96,37 @@ _CLAIM = (
             attempts=d.attempts + 1)
     .returning(d.delivery_id, d.partner_id, d.event_id, d.failures, d.attempts)
 )
+_CLAIMED = (d.delivery_id, d.partner_id, d.event_id, d.failures, d.attempts)
+# The partner's next due deliveries, `first` before the rest; SKIP LOCKED lets the partner's
+# other slot claim the ones after them meanwhile instead of waiting to find them taken.
+_FIRST = case((d.delivery_id == bindparam("first"), 0), else_=1)
+_NEXT_BATCH = (
+    select(d.delivery_id)
+    .select_from(webhook_deliveries.outerjoin(webhook_endpoints, e.partner_id == d.partner_id))
+    .where(d.partner_id == bindparam("partner"), _DUE,
+           or_(e.paused_until.is_(None), e.paused_until <= bindparam("now")))
+    .order_by(_FIRST, d.next_attempt_at, d.position).limit(bindparam("claim"))
+    .with_for_update(skip_locked=True, of=webhook_deliveries)
+)
+_CLAIM_BATCH = (
+    update(webhook_deliveries).where(d.delivery_id.in_(_NEXT_BATCH.scalar_subquery()), _DUE)
+    .values(lease_until=bindparam("until"), wake_at=bindparam("until"),
+            attempts=d.attempts + 1)
+    .returning(*_CLAIMED, _FIRST.label("is_first"), d.next_attempt_at, d.position)
+)
+_HAND_BACK = (
+    update(webhook_deliveries)
+    .where(d.delivery_id == bindparam("id"), d.status == PENDING)
+    .values(lease_until=None, wake_at=bindparam("wake"), attempts=d.attempts - 1)
+)
 _BODY = select(messages.c.body).where(messages.c.event_id == bindparam("event"))
+_BODIES = select(messages.c.event_id, messages.c.body).where(
+    messages.c.event_id.in_(bindparam("events", expanding=True)))
+_SUCCEEDED = (
+    update(webhook_deliveries).where(d.delivery_id == bindparam("id"))
+    .values(status=SUCCEEDED, next_attempt_at=None, wake_at=None, lease_until=None,
+            last_status_code=bindparam("code"), last_error=None, updated_at=bindparam("now"))
+)
 _HEALTHY = (update(webhook_endpoints).where(e.partner_id == bindparam("partner"))
             .values(failing_since=None, last_success_at=bindparam("now")))
 
@@ -160,18 +199,21 @@ class Deliverer:
     def _turn(self, conn: Connection, partner_id: str, first: str,
               done: list[Attempted]) -> None:
         started = time.monotonic()
-        candidate: str | None = first
-        for _ in range(2 * MAX_PER_TURN):
-            if candidate is None:
+        while len(done) < MAX_PER_TURN and time.monotonic() - started < TURN_SECONDS:
+            now = self.clock()
+            rows = conn.execute(_CLAIM_BATCH, {
+                "partner": partner_id, "first": first, "now": utc(now),
+                "until": utc(now + LEASE), "claim": min(CLAIM, MAX_PER_TURN - len(done)),
+            }).all()
+            _end_read(conn)
+            if not rows:
                 return
-            attempted = self._attempt(conn, candidate)
-            if attempted is not None:
-                done.append(attempted)
-                if attempted.outcome in ("gone", "cancelled", "rate_limited"):
-                    return
-            if len(done) >= MAX_PER_TURN or time.monotonic() - started >= TURN_SECONDS:
+            rows = sorted(rows, key=lambda r: (r.is_first, utc(r.next_attempt_at), r.position))
+            attempted = self._send_claimed(conn, rows, now, started)
+            done.extend(attempted)
+            if len(attempted) < len(rows) or any(
+                    a.outcome in ("gone", "cancelled", "rate_limited") for a in attempted):
                 return
-            candidate = self._due_for(conn, partner_id)
 
     def _due_for(self, conn: Connection, partner_id: str) -> str | None:
         """The partner's next due delivery, unless it asked us to wait."""
@@ -180,30 +222,43 @@ class Deliverer:
         _end_read(conn)
         return found
 
-    # One attempt
+    # Attempts
 
     def attempt(self, delivery_id: str) -> Attempted | None:
         """Attempt one delivery if it is due and nobody else is at it; None otherwise."""
         with step_by_step(self.commands.engine) as conn:
-            return self._attempt(conn, delivery_id)
-
-    def _attempt(self, conn: Connection, delivery_id: str) -> Attempted | None:
-        now = self.clock()
-        row = conn.execute(_CLAIM, {"id": delivery_id, "now": utc(now),
-                                    "until": utc(now + LEASE)}).one_or_none()
-        if row is None:
+            now = self.clock()
+            row = conn.execute(_CLAIM, {"id": delivery_id, "now": utc(now),
+                                        "until": utc(now + LEASE)}).one_or_none()
             _end_read(conn)
-            return None
-        body = conn.execute(_BODY, {"event": row.event_id}).scalar_one()
-        partner = self._partner(conn, row.partner_id, now)
+            if row is None:
+                return None
+            return self._send_claimed(conn, [row], now, time.monotonic())[0]
+
+    def _send_claimed(self, conn: Connection, rows: Sequence[Any], now: datetime,
+                      started: float) -> list[Attempted]:
+        """Post the claimed deliveries of one partner in order and record what happened.
+
+        Posting stops at an answer that says stop (gone, rate limited) or once the turn's
+        time is up; the deliveries left are handed back unattempted.
+        """
+        found = conn.execute(_BODIES, {"events": [r.event_id for r in rows]})
+        bodies: dict[str, str] = {event_id: body for event_id, body in found}
+        partner = self._partner(conn, rows[0].partner_id, now)
         _end_read(conn)
         if partner is None or not partner.record.endpoint_enabled:
             with self.commands.engine.begin() as tx:
-                cancel_pending(tx, row.partner_id, now, "the partner's endpoint is disabled")
+                cancel_pending(tx, rows[0].partner_id, now, "the partner's endpoint is disabled")
             WEBHOOK_DELIVERIES.labels("cancelled").inc()
-            return Attempted(delivery_id, "cancelled")
-        answer = self._post(partner, delivery_id, body.encode())
-        return self._record(row, partner.record, answer, now)
+            return [Attempted(rows[0].delivery_id, "cancelled")]  # the rest went with it
+        answered: list[tuple[Any, Answer]] = []
+        for row in rows:
+            if answered and (classify(answered[-1][1], now)[0] in ("gone", "rate_limited")
+                             or time.monotonic() - started >= TURN_SECONDS):
+                break
+            answered.append((row, self._post(partner, row.delivery_id,
+                                             bodies[row.event_id].encode())))
+        return self._record(answered, rows[len(answered):], partner.record, now)
 
     def _partner(self, conn: Connection, partner_id: str, now: datetime) -> _Partner | None:
         """The partner's URL and secrets, read again every few seconds."""
@@ -229,32 +284,46 @@ class Deliverer:
         headers = signed_headers(delivery_id, partner.secrets, body, self.signing_clock())
         return self.sender.post(url, addresses, headers, body)
 
-    def _record(self, row: Any, partner: PartnerRecord, answer: Answer,
-                attempted_at: datetime) -> Attempted:
+    def _record(self, answered: Sequence[tuple[Any, Answer]], unsent: Sequence[Any],
+                partner: PartnerRecord, attempted_at: datetime) -> list[Attempted]:
+        """Every answer's attempt and outcome, and the unsent handed back: one transaction."""
         now = self.clock()
-        outcome, wait = classify(answer, now)
-        error = None if outcome == "succeeded" else describe(answer)
+        judged = [(row, answer, *classify(answer, now)) for row, answer in answered]
         with self.commands.engine.begin() as conn:
-            conn.execute(insert(webhook_attempts).values(
-                delivery_id=row.delivery_id, attempt=row.attempts, partner_id=row.partner_id,
-                attempted_at=utc(attempted_at), outcome=outcome, status_code=answer.status,
-                latency_ms=answer.latency_ms, error=error))
-            if outcome == "succeeded":
-                self._finish(conn, row, SUCCEEDED, answer, None, now)
-                self._healthy(conn, row.partner_id, now)
-            elif outcome == "gone":
-                self._finish(conn, row, FAILED, answer, error, now)
-                self._failing(conn, row.partner_id, now, None, answer.status)
-                self._disable(conn, partner, "gone", now, row.delivery_id)
-            else:
-                self._retry_later(conn, row, answer, error, now, wait)
-        WEBHOOK_DELIVERIES.labels(outcome).inc()
-        if answer.status is not None or answer.latency_ms:  # 0 and None: never sent
-            WEBHOOK_DELIVERY_SECONDS.observe(answer.latency_ms / 1000)
-        if outcome != "succeeded":
-            log.info("webhook %s to partner %s: %s (%s)", row.delivery_id, partner.partner_id,
-                     outcome, error)
-        return Attempted(row.delivery_id, outcome, answer.status)
+            conn.execute(insert(webhook_attempts), [{
+                "delivery_id": row.delivery_id, "attempt": row.attempts,
+                "partner_id": row.partner_id, "attempted_at": utc(attempted_at),
+                "outcome": outcome, "status_code": answer.status,
+                "latency_ms": answer.latency_ms,
+                "error": None if outcome == "succeeded" else describe(answer),
+            } for row, answer, outcome, _ in judged])
+            succeeded = [(row, answer) for row, answer, outcome, _ in judged
+                         if outcome == "succeeded"]
+            if succeeded:
+                conn.execute(_SUCCEEDED, [{"id": row.delivery_id, "code": answer.status,
+                                           "now": utc(now)} for row, answer in succeeded])
+                self._healthy(conn, partner.partner_id, now)
+            for row, answer, outcome, wait in judged:
+                if outcome == "gone":
+                    error = describe(answer)
+                    self._finish(conn, row, FAILED, answer, error, now)
+                    self._failing(conn, row.partner_id, now, None, answer.status)
+                    self._disable(conn, partner, "gone", now, row.delivery_id)
+                elif outcome != "succeeded":
+                    self._retry_later(conn, row, answer, describe(answer), now, wait)
+            if unsent:
+                wake = utc(now + REQUEUE_AFTER)  # the turn's end wakes the next turn
+                conn.execute(_HAND_BACK, [{"id": row.delivery_id, "wake": wake}
+                                          for row in unsent])
+        for row, answer, outcome, _ in judged:
+            WEBHOOK_DELIVERIES.labels(outcome).inc()
+            if answer.status is not None or answer.latency_ms:  # 0 and None: never sent
+                WEBHOOK_DELIVERY_SECONDS.observe(answer.latency_ms / 1000)
+            if outcome != "succeeded":
+                log.info("webhook %s to partner %s: %s (%s)", row.delivery_id,
+                         partner.partner_id, outcome, describe(answer))
+        return [Attempted(row.delivery_id, outcome, answer.status)
+                for row, answer, outcome, _ in judged]
 
     def _finish(self, conn: Connection, row: Any, status: str, answer: Answer,
                 error: str | None, now: datetime, **values: Any) -> None:
@@ -320,42 +389,7 @@ class Deliverer:
         log.warning("webhooks to partner %s disabled: %s", partner.partner_id, reason)
 
 
-def partner_slot(conn: Connection, partner_id: str) -> AbstractContextManager[bool]:
-    """One of the partner's delivery slots, held on `conn` (in autocommit) for the block.
-
-    A partner that answers in 5 s (or not at all, until the 15 s timeout) would otherwise
-    occupy every worker thread that picks up one of its messages. Advisory locks take no
-    transaction id, so unlike a row lock held over an HTTP call they never hold back the
-    log's gap-safe tail, and they vanish with the connection if the worker dies.
-    """
-    return advisory_slot(conn, f"webhook-slot:{partner_id}", slots=SLOTS, scope="session")
-
-
 def _end_read(conn: Connection) -> None:
     """SQLite holds its (immediate) transaction until told: end it between steps."""
     if conn.in_transaction():
         conn.commit()
-
-
-def classify(answer: Answer, now: datetime) -> tuple[str, timedelta | None]:
-    """The outcome of an answer, and for a rate limit how long to wait."""
-    if answer.ok:
-        return "succeeded", None
-    if answer.status == 410:
-        return "gone", None
-    if answer.status in (429, 503):
-        wait = retry_after(answer.headers.get("retry-after"), now)
-        if wait is not None:
-            return "rate_limited", wait
-    return "failed", None
-
-
-def describe(answer: Answer) -> str:
-    """The error to show for a failed attempt: the transport error, or status and body."""
-    if answer.status is None:
-        return answer.error or "no response"
-    if 300 <= answer.status < 400:
-        location = answer.headers.get("location", "")[:200]
-        return f"HTTP {answer.status}: redirect to {location!r} not followed"
-    snippet = " ".join(answer.body[:300].decode("utf-8", "replace").split())[:200]
-    return f"HTTP {answer.status}" + (f": {snippet}" if snippet else "")

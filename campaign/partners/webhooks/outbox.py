@@ -1,8 +1,9 @@
 """The webhook outbox: partner-visible events become delivery rows, then queue messages.
 
 `webhook_outbox` is a checkpointed subscription: for each partner-visible event it keeps
-the partner form (`webhook_messages`) and writes one delivery row per partner following
-it, in the transaction that moves its checkpoint. Only after that commit are messages
+the partner form (`webhook_messages`, rendered once, shared by every partner and every
+replay) and writes one delivery row per partner following it, in the transaction that
+moves its checkpoint (one statement each for a whole batch). Only after that commit are messages
 sent, one per partner per batch (the worker that takes it sends that partner's due
 deliveries in order). If Redis is down the rows wait, and the clock's scan queues them
 once their `wake_at` passes: an event that committed is always delivered.
@@ -23,9 +24,9 @@ from typing import Final
 
 from sqlalchemy import Connection, Engine
 
-from campaign.partners.payloads import PARTNER_TYPES, partner_event
+from campaign.partners.payloads import READ_TYPES, partner_event
 from campaign.partners.registry import partners_with_endpoint
-from campaign.partners.webhooks.deliveries import add_deliveries, record_message
+from campaign.partners.webhooks.deliveries import add_deliveries, record_messages
 from events import EventStore, StoredEvent, Subscription, SubscriptionRunner
 from events.sql import advisory_slot
 
@@ -48,14 +49,12 @@ def outbox_subscription(store: EventStore, clock: Clock, woken: list[tuple[str, 
     def react(conn: Connection, batch: Sequence[StoredEvent]) -> None:
         partners = partners_with_endpoint(conn)
         now = clock()
-        for stored in batch:
-            event = partner_event(store, conn, stored)
-            if event is None:
-                continue  # e.g. a development held for approval
-            record_message(conn, event)
-            woken.extend(add_deliveries(conn, event, partners, now))
+        built = [partner_event(store, conn, stored) for stored in batch]
+        events = [event for event in built if event is not None]  # None: e.g. held
+        record_messages(conn, events)
+        woken.extend(add_deliveries(conn, events, partners, now))
 
-    return Subscription(NAME, react, frozenset(PARTNER_TYPES))
+    return Subscription(NAME, react, READ_TYPES)
 
 
 def wake_partners(pairs: Sequence[tuple[str, str]], send: Send) -> int:

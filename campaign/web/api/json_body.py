@@ -17,6 +17,7 @@ from typing import Any
 
 import flask
 import flask_smorest
+import marshmallow as ma
 from flask.json.provider import DefaultJSONProvider
 from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
@@ -67,6 +68,20 @@ class JsonBodyParser(FlaskParser):
 
     Without this, a text/plain body reads as "missing" and gets a 422 for every field.
     """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._schemas: dict[type[ma.Schema], ma.Schema] = {}
+
+    def _get_schema(self, argmap: Any, req: flask.Request) -> ma.Schema:
+        """One instance per schema class, built on first use (webargs builds one per
+        request); loading keeps no state in the instance."""
+        if isinstance(argmap, type) and issubclass(argmap, ma.Schema):
+            found = self._schemas.get(argmap)
+            if found is None:  # two threads may both build one: either is as good
+                found = self._schemas[argmap] = argmap()
+            return found
+        return super()._get_schema(argmap, req)
 
     def _raw_load_json(self, req: flask.Request) -> Any:
         require_json(req)

@@ -18,12 +18,17 @@ from typing import Any, TypeVar, cast
 import marshmallow as ma
 from flask import g, request
 from sqlalchemy import Connection, select
+from werkzeug.exceptions import BadRequest
 
 from campaign.application.access import Caller
 from campaign.application.commands import Outcome
 from campaign.application.errors import Forbidden, NotFound
-from campaign.application.pledges import SentLetter, pledge_as_supporter
-from campaign.application.pledges import confirm_letter as confirm_sent_letter
+from campaign.application.pledges import (
+    SentLetter,
+    confirm_letter_on_pledge,
+    pledge_as_supporter,
+    state_from_row,
+)
 from campaign.domain import pledge
 from campaign.infra.clock import utc_now
 from campaign.infra.tables import pledges
@@ -43,7 +48,11 @@ from campaign.web.api.common import (
 from campaign.web.api.idempotency import HEADER_PARAMETER, idempotent
 from campaign.web.api.json_body import Blueprint
 from campaign.web.api.responses import conflict, link, links, problem
-from campaign.web.auth import action_link_from_request, action_link_required, caller_from_bearer
+from campaign.web.auth import (
+    action_link_checked_by_write,
+    action_link_from_request,
+    caller_from_bearer,
+)
 from campaign.web.context import container
 
 blueprint = Blueprint("pledges", __name__, url_prefix="/api/v1",
@@ -135,7 +144,7 @@ def _require_link_for(action_id: str) -> None:
 
 
 @blueprint.route("/actions/<action_id>/pledges", methods=["POST"])
-@action_link_required
+@action_link_checked_by_write
 @idempotent
 @blueprint.arguments(PledgeRequestSchema)
 @blueprint.response(201, PledgeSchema, headers=CREATED_HEADERS)
@@ -151,10 +160,12 @@ def make(body: dict[str, Any], action_id: str) -> tuple[dict[str, Any], int, dic
     same targets and count changes nothing (200); a different pledge is refused (409
     `already_pledged`).
     """
-    _require_link_for(action_id)
+    if g.action_link.action_id != action_id:
+        action_link_from_request()  # 401 first for a supporter no longer on file, as elsewhere
+        _require_link_for(action_id)
     outcome = pledge_as_supporter(container().commands, action_id, g.caller.id,
                                   tuple(body["target_ids"]), body["letters_promised"], meta(),
-                                  utc_now(), conn=g.get("conn"))
+                                  utc_now(), conn=g.get("conn"), by_link=True)
     return _written(outcome)
 
 
@@ -173,7 +184,7 @@ def get(pledge_id: str) -> tuple[dict[str, Any], int, dict[str, str]]:
 
 
 @blueprint.route("/pledges/<pledge_id>/letters", methods=["POST"])
-@action_link_required
+@action_link_checked_by_write
 @idempotent
 @blueprint.arguments(LetterRequestSchema)
 @blueprint.response(201, PledgeSchema, headers=CREATED_HEADERS)
@@ -190,17 +201,25 @@ def confirm_letter(
     Letters sent after a pledge lapsed still count, but it stays lapsed. A `sent_on`
     before the action's issue date or after today is 422.
     """
-    with reading() as conn:
-        row = _row(conn, pledge_id)
-    if row.supporter_id != g.caller.id:
-        raise Forbidden("only the supporter who pledged can confirm its letters")
-    _require_link_for(row.action_id)
     sent = SentLetter(letter.get("letter_id") or str(uuid.uuid4()), letter["target_id"],
                       letter["channel"], letter["sent_on"])
+    try:
+        expected, malformed = expected_version(), None
+    except BadRequest as exc:  # told only after 404 and 403, as when it was read later
+        expected, malformed = None, exc
+
+    def allowed(supporter_id: str, action_id: str) -> None:
+        """403 unless the caller pledged it, with the link of its action."""
+        if supporter_id != g.caller.id:
+            raise Forbidden("only the supporter who pledged can confirm its letters")
+        _require_link_for(action_id)
+        if malformed is not None:
+            raise malformed
+
     with rules_on_fields(LETTER_DATE_RULES):
-        outcome = confirm_sent_letter(container().commands, row.action_id, row.supporter_id, sent,
-                                      meta(), utc_now(), expected_version=expected_version(),
-                                      conn=g.get("conn"))
+        outcome = confirm_letter_on_pledge(container().commands, pledge_id, sent, meta(),
+                                           utc_now(), allowed, expected_version=expected,
+                                           conn=g.get("conn"), holder=g.caller.id)
     return _written(outcome)
 
 
@@ -228,10 +247,12 @@ def _row(conn: Connection, pledge_id: str) -> Any:
 
 
 def _representation(conn: Connection, pledge_id: str) -> dict[str, Any]:
-    """The pledge replayed from its own stream (the read model finds it first)."""
-    _row(conn, pledge_id)
-    state, version = container().commands.load(conn, f"pledge-{pledge_id}",
-                                              pledge.AGGREGATE)
+    """The pledge from its read-model row, which each of its appends writes in its own
+    transaction, letters included; a row that does not know its letters (written before it
+    kept them) is replayed from the stream instead."""
+    known = state_from_row(_row(conn, pledge_id))
+    state, version = known or container().commands.load(conn, f"pledge-{pledge_id}",
+                                                        pledge.AGGREGATE)
     return _from_state(pledge_id, state, version)
 
 

@@ -20,7 +20,9 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from flask import Flask, g, redirect, render_template, request, session, url_for
+from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
+from itsdangerous import URLSafeTimedSerializer
 from markupsafe import Markup, escape
 from werkzeug.exceptions import Forbidden, Unauthorized
 
@@ -59,6 +61,23 @@ def configure(app: Flask, public_base_url: str) -> None:
         WTF_CSRF_SSL_STRICT=False,
     )
     csrf.init_app(app)
+    app.session_interface = SignedCookieSessions()
+
+
+class SignedCookieSessions(SecureCookieSessionInterface):
+    """Flask's signed cookie session, its signer built once per key set instead of on
+    every request (Flask opens the session of every request, the API's too)."""
+
+    def __init__(self) -> None:
+        self._built: tuple[object, URLSafeTimedSerializer | None] | None = None
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        keys = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        built = self._built
+        if built is None or built[0] != keys:
+            built = (keys, super().get_signing_serializer(app))
+            self._built = built
+        return built[1]
 
 
 def check_csrf() -> None:

@@ -8,9 +8,12 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+from sqlalchemy import event
 
 from campaign.bootstrap import Container
+from campaign.domain.pledge import AGGREGATE
 from campaign.infra.clock import utc_now
+from campaign.web.api.pledges import PledgeSchema, _from_state
 from tests.integration.api.conftest import (
     Headers,
     Person,
@@ -329,6 +332,54 @@ def test_pledge_endpoints_need_a_valid_token(
         assert_problem(client.open(url, method=method, json=body, headers=headers), 401)
 
 
+def test_a_pledge_is_read_from_its_row_as_its_stream_would_give_it(
+    client: FlaskClient, container: Container, launched_action: str, supporter: Person,
+    pledge_id: str,
+) -> None:
+    url, headers = f"/api/v1/pledges/{pledge_id}", supporter.on(launched_action)
+    for n, target in enumerate((MINISTER, PROSECUTOR, MINISTER)):  # fulfilled, then a late one
+        sent = client.post(f"{url}/letters", json=letter(target, "email", days_ago(n),
+                                                        letter_id=f"l{n}"), headers=headers)
+        assert sent.status_code == 201
+    sent_sql: list[str] = []
+
+    def cursor(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        sent_sql.append(statement)
+
+    event.listen(container.engine, "before_cursor_execute", cursor)
+    try:
+        read = client.get(url, headers=headers)
+    finally:
+        event.remove(container.engine, "before_cursor_execute", cursor)
+
+    with container.engine.connect() as conn:
+        state, version = container.commands.load(conn, f"pledge-{pledge_id}", AGGREGATE)
+    replayed = PledgeSchema().dump(_from_state(pledge_id, state, version))
+    assert read.status_code == 200
+    assert read.get_json() == replayed
+    assert (replayed["status"], replayed["letters_confirmed"]) == ("fulfilled", 3)
+    assert read.headers["ETag"] == f'"{version}"'
+    assert not [s for s in sent_sql if "events" in s]  # the stream is not replayed
+
+
+def test_once_erased_a_supporter_s_action_link_confirms_no_letter_and_tells_nothing(
+    client: FlaskClient, container: Container, launched_action: str, pledge_id: str,
+    supporter: Person, admin: Headers,
+) -> None:
+    erased = client.post(f"/api/v1/supporters/{supporter.supporter_id}/erase", headers=admin)
+    assert erased.status_code == 204
+    before = event_count(container)
+
+    for path in (f"/api/v1/pledges/{pledge_id}/letters", "/api/v1/pledges/nope/letters"):
+        assert_problem(client.post(path, json=letter(), headers=supporter.on(launched_action)),
+                       401)
+    assert_problem(pledge(client, launched_action, supporter), 401)
+    assert_problem(pledge(client, "no-such-action", supporter), 401)
+    assert_problem(client.post(pledges_url("another-action"), json={"letters_promised": 1},
+                               headers=supporter.on(launched_action)), 401)
+    assert event_count(container) == before
+
+
 def test_a_letter_dated_in_the_future_is_refused(
     client: FlaskClient, launched_action: str, supporter: Person, pledge_id: str
 ) -> None:
@@ -336,3 +387,23 @@ def test_a_letter_dated_in_the_future_is_refused(
                            json=letter(sent_on="2099-01-01"), headers=supporter.on(launched_action))
 
     assert error_fields(response) == {"sent_on"}
+
+
+def test_a_malformed_if_match_is_400_only_once_the_pledge_is_found_and_the_callers(
+    client: FlaskClient, launched_action: str, container: Container, pledge_id: str,
+    supporter: Person, other: Person,
+) -> None:
+    before = event_count(container)
+    malformed = {"If-Match": "three"}
+
+    unknown = client.post("/api/v1/pledges/nope/letters", json=letter(),
+                          headers={**supporter.on(launched_action), **malformed})
+    foreign = client.post(f"/api/v1/pledges/{pledge_id}/letters", json=letter(),
+                          headers={**other.on(launched_action), **malformed})
+    own = client.post(f"/api/v1/pledges/{pledge_id}/letters", json=letter(),
+                      headers={**supporter.on(launched_action), **malformed})
+
+    assert_problem(unknown, 404)
+    assert_problem(foreign, 403)
+    assert_problem(own, 400)
+    assert event_count(container) == before

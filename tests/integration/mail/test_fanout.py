@@ -22,12 +22,12 @@ from campaign.demo.loader import SUPPORTERS, load_demo
 from campaign.domain import mailing
 from campaign.infra.clock import utc_now
 from campaign.mail import sending as fanout
-from campaign.mail.planning import launch_mailing_id
+from campaign.mail.planning import launch_mailing_id, plan_mailings
 from campaign.mail.sending import LOST_AFTER, claimed, lost_batches, record_outcome, stamp_attempt
 from events import SubscriptionRunner
 from tests.fakes.fixtures import sendgrid_server  # noqa: F401 (a fixture)
 from tests.fakes.sendgrid_server import FakeSendGrid
-from tests.integration.mail.conftest import deliver
+from tests.integration.mail.conftest import confirmed_supporter, deliver
 from workers.actors import MAIL_QUEUE, Actors
 from workers.clock import DEADLINE_SCAN_SECONDS, MAIL_SWEEP_SECONDS, Cadences, Every, tick
 
@@ -263,3 +263,34 @@ def test_the_mailing_state_outcomes_are_decided_on_is_the_state_its_stream_repla
     completed = commands.mapper.to_domain(mail_container.engine.connect(),
                                           mail_container.store.read_stream(stream)[-1])
     assert completed == mailing.MailingCompleted(mailing_id, 2, 1, completed.completed_at)  # type: ignore[attr-defined]
+
+
+def test_a_launch_planned_in_parts_is_sent_part_by_part_each_recipient_once(
+    mail_container: Container, workers: tuple[StubBroker, Actors],
+    sendgrid_server: FakeSendGrid,  # noqa: F811
+) -> None:
+    broker, _ = workers
+    for command in (*seed.CASE_COMMANDS, *seed.ACTION_COMMANDS[:3]):  # launched
+        mail_container.commands.handle(command, Meta(actor="test", correlation_id="parts"))
+    people = {confirmed_supporter(mail_container, f"p{n}@example.org") for n in range(30)}
+    planner = SubscriptionRunner(mail_container.store, plan_mailings(mail_container.commands, 7))
+    dispatcher = SubscriptionRunner(mail_container.store,
+                                    mail_container.subscriptions["mail_dispatcher"])
+    stream = mailing.mailing_stream(launch_mailing_id(seed.ACTION_ID))
+
+    planner.run_batch()  # the first part only
+    dispatcher.run()
+    broker.join(MAIL_QUEUE, timeout=30_000)
+
+    first = {a for r in sendgrid_server.accepted for a in r.recipients}
+    assert 0 < len(first) <= 7  # sent while the rest is still to plan
+    assert "MailingCompleted" not in outcomes(mail_container)
+    while planner.run_batch().delivered:
+        dispatcher.run()
+        broker.join(MAIL_QUEUE, timeout=30_000)
+
+    got = Counter(a for r in sendgrid_server.accepted for a in r.recipients)
+    assert set(got.values()) == {1} and len(got) == len(people) == 30
+    recorded = Counter(e.type for e in mail_container.store.read_stream(stream))
+    assert recorded["BatchesPlanned"] == 30 // 7 and recorded["MailingCompleted"] == 1
+    assert outcomes(mail_container)[-1] == "MailingCompleted"

@@ -23,7 +23,7 @@ from campaign.bootstrap import Container, build
 from campaign.demo import ua_135_10 as seed
 from campaign.domain import supporter
 from campaign.infra.tables import mail_batches, mail_deliveries, supporters
-from campaign.mail.planning import launch_mailing_id
+from campaign.mail.planning import launch_mailing_id, plan_mailings
 from campaign.read_models.mailings import MailingsProjection
 from campaign.settings import Settings
 from campaign.web.app import create_app
@@ -276,3 +276,34 @@ def test_the_mailings_of_an_unknown_action_are_not_found(
 
     assert missing.status_code == 404 and missing.mimetype == "application/problem+json"
     assert anonymous.status_code == 401
+
+
+def test_a_mailing_planned_in_parts_counts_each_part_and_ends_only_after_the_last(
+    funnel: tuple[Container, FlaskClient],
+) -> None:
+    container, client = funnel
+    people(container, 2, "en")
+    people(container, 3, "ru")
+    launch(container)
+    planner = SubscriptionRunner(container.store, plan_mailings(container.commands, 3))
+    planner.run_batch()  # the first part: three of the five
+    with container.engine.connect() as conn:
+        first_part = conn.execute(select(mail_batches.c.batch_id)).scalars().all()
+    for batch_id in first_part:
+        container.batches.send(batch_id, datetime.now(UTC))
+    run(container, "mailings")
+
+    (found,) = mailings(container, client)
+    assert found["status"] == "sending" and found["progress"]["completed_at"] is None
+    assert found["progress"]["recipients_planned"] == found["progress"]["recipients_sent"] == 3
+
+    planner.run()
+    send_everything(container)
+    run(container, "mailings")
+
+    (found,) = mailings(container, client)
+    progress = found["progress"]
+    assert progress["completed_at"] is not None and progress["running"] is False
+    assert progress["recipients_planned"] == progress["recipients_sent"] == 5
+    assert progress["batches_planned"] == progress["batches_accepted"] == len(
+        rows(container, mail_batches))

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import socket
+import threading
 import time
 from dataclasses import replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import sendgrid
@@ -258,3 +261,36 @@ def test_the_request_body_is_the_one_the_client_libraries_helpers_build(sandbox:
         body = request_body(batch, sandbox)
         assert body == build_mail(batch, sandbox).get()
         assert list(body) == list(build_mail(batch, sandbox).get())  # same order on the wire
+
+
+def test_the_transport_sends_the_request_the_client_library_sends_byte_for_byte() -> None:
+    """The transport posts through the client's own request path, not its generic method:
+    the method, path, headers and body on the wire are the same all the same."""
+    seen: list[tuple[str, str, list[tuple[str, str]], bytes]] = []
+
+    class Capture(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            seen.append((self.command, self.path, sorted(self.headers.items()), body))
+            self.send_response(202)
+            self.send_header("X-Message-Id", "captured")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Capture)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        host = f"http://127.0.0.1:{server.server_address[1]}"
+        batch = make_batch(people=(person(0), replace(person(1), to_name='Smith, "Jo" <ü>')))
+        library = sendgrid.SendGridAPIClient(api_key="SG.capture", host=host)
+        library.send(request_body(batch))
+        assert SendGridTransport("SG.capture", host=host).send(batch) == Accepted("captured")
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    assert len(seen) == 2 and seen[0] == seen[1]
+    assert json.loads(seen[1][3]) == request_body(batch)

@@ -15,7 +15,7 @@ from dramatiq.brokers.redis import RedisBroker
 
 from campaign.bootstrap import Container
 from campaign.infra.clock import utc_now
-from campaign.partners.webhooks.delivery import SLOTS
+from campaign.partners.webhooks.slots import SLOTS
 from tests.fakes.partner_receiver import Answer, PartnerReceiver
 from tests.integration.webhooks.conftest import launch_seed_action, register
 from tests.wiring import actors_of, container_on_redis

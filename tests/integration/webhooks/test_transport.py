@@ -22,8 +22,9 @@ from sqlalchemy import Connection
 from campaign.application.commands import Meta
 from campaign.bootstrap import Container
 from campaign.partners.admin import rotate_secret
-from campaign.partners.webhooks.delivery import SLOTS, Deliverer, partner_slot
+from campaign.partners.webhooks.delivery import Deliverer
 from campaign.partners.webhooks.http import PinnedSender
+from campaign.partners.webhooks.slots import SLOTS, partner_slot
 from tests.fakes.partner_receiver import Answer, PartnerReceiver
 from tests.integration.webhooks.conftest import (
     Clock,

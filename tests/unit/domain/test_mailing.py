@@ -12,10 +12,12 @@ from campaign.domain.base import DomainEvent
 from campaign.domain.codec import from_data, to_data
 from campaign.domain.mailing import (
     BatchAccepted,
+    BatchesPlanned,
     BatchFailed,
     BatchPlan,
     MailingCompleted,
     MailingPlanned,
+    PlanBatches,
     PlanMailing,
     RecipientFailure,
     RecordBatchAccepted,
@@ -115,3 +117,78 @@ def test_an_outcome_stored_before_failures_were_listed_reads_as_having_none() ->
     assert from_data("BatchAccepted", stored) == BatchAccepted("m", "m-1", "sg-1", AT)
     with_failure = BatchAccepted("m", "m-1", "sg-1", AT, (RecipientFailure("d", "s", "why"),))
     assert from_data("BatchAccepted", to_data(with_failure)) == with_failure
+
+
+# A mailing planned in parts: the first with the plan, each later one after the one before.
+FIRST_PART = replace(PLANNED, batches=BATCHES[:1], more_to_plan=True, planned_through="s-400")
+SECOND = (BatchPlan("m-2", "action_launched", "ru", 3),)
+
+
+def next_part(after: str | None, batches: tuple[BatchPlan, ...] = SECOND, more: bool = False,
+              through: str | None = "s-900") -> PlanBatches:
+    return PlanBatches("m", after, batches, more, through, AT)
+
+
+def test_a_later_part_adds_its_batches_after_the_part_before() -> None:
+    part = BatchesPlanned("m", SECOND, True, "s-900", AT)
+
+    assert when([FIRST_PART], next_part("s-400", more=True)) == [part]
+    state = mailing.replay([FIRST_PART, part])
+    assert set(state.batches) == {"m-1", "m-2"}
+    assert (state.more_to_plan, state.planned_through) == (True, "s-900")
+
+
+def test_a_part_planned_before_plans_nothing_again() -> None:
+    part = BatchesPlanned("m", SECOND, True, "s-900", AT)
+
+    assert when([FIRST_PART, part], next_part("s-400", more=True)) == []
+    assert when([PLANNED], next_part(None)) == []  # planned in one part: nothing follows
+
+
+def test_a_part_needs_a_planned_mailing_and_batch_ids_not_used_before() -> None:
+    assert refusal(lambda: when([], next_part(None))) == "unknown_mailing"
+    reused = (BatchPlan("m-1", "action_launched", "en", 5),)
+    assert refusal(lambda: when([FIRST_PART], next_part("s-400", reused))) == "duplicate_batch"
+    too_large = (BatchPlan("m-3", "action_launched", "en", 1001),)
+    assert refusal(lambda: when([FIRST_PART], next_part("s-400", too_large))) == "invalid_batch"
+
+
+def test_a_mailing_with_parts_still_to_plan_is_not_complete_when_every_batch_has_an_outcome(
+) -> None:
+    accepted = BatchAccepted("m", "m-1", "sg-1", AT)
+
+    assert when([FIRST_PART], accept("m-1")) == [accepted]
+    assert not mailing.replay([FIRST_PART, accepted]).complete
+
+
+def test_the_last_part_completes_the_mailing_once_every_batch_has_an_outcome() -> None:
+    accepted = BatchAccepted("m", "m-1", "sg-1", AT)
+    last = BatchesPlanned("m", SECOND, False, "s-900", AT)
+
+    assert when([FIRST_PART], next_part("s-400")) == [last]
+    assert when([FIRST_PART, last], accept("m-2")) == [
+        BatchAccepted("m", "m-2", "sg-1", AT)]  # m-1 has no outcome yet
+    assert when([FIRST_PART, accepted, last], accept("m-2")) == [
+        BatchAccepted("m", "m-2", "sg-1", AT), MailingCompleted("m", 2, 0, AT)]
+
+
+def test_a_last_part_with_nobody_in_it_completes_a_mailing_whose_batches_are_all_settled(
+) -> None:
+    accepted = BatchAccepted("m", "m-1", "sg-1", AT)
+
+    assert when([FIRST_PART, accepted], next_part("s-400", (), through="s-400")) == [
+        BatchesPlanned("m", (), False, "s-400", AT), MailingCompleted("m", 1, 0, AT)]
+
+
+def test_a_first_part_with_nobody_in_it_but_more_to_plan_is_not_complete() -> None:
+    empty = replace(PLAN, batches=(), more_to_plan=True, planned_through="s-400")
+
+    assert when([], empty) == [MailingPlanned(**vars(empty))]
+
+
+def test_a_plan_stored_before_parts_existed_reads_as_planned_in_one_part() -> None:
+    stored = to_data(PLANNED)
+    del stored["more_to_plan"], stored["planned_through"]
+
+    assert from_data("MailingPlanned", stored) == PLANNED
+    assert not mailing.replay([from_data("MailingPlanned", stored)]).more_to_plan
