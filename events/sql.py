@@ -179,6 +179,22 @@ class DriverRead:
         return found
 
 
+def driver_rows(conn: Connection, statement: Select[Any]) -> Sequence[Any]:
+    """Every row of `statement` as plain tuples, on the driver's own cursor on PostgreSQL
+    (psycopg) and through SQLAlchemy elsewhere: for a read of many rows at once, where
+    SQLAlchemy's result rows cost more than building the caller's objects from them. The
+    values are those `DriverRead` promises (plain column types, JSON parsed by psycopg)."""
+    if conn.dialect.driver != "psycopg":
+        return conn.execute(statement).all()
+    compiled = statement.compile(dialect=conn.dialect,
+                                 compile_kwargs={"render_postcompile": True})
+    driver: Any = conn.connection.dbapi_connection
+    with driver.cursor() as cursor:
+        cursor.execute(str(compiled), compiled.params)
+        found: list[Any] = cursor.fetchall()
+    return found
+
+
 _local: Counter[str] = Counter()
 _local_guard = threading.Lock()
 _TRY_XACT = text("SELECT pg_try_advisory_xact_lock(hashtextextended(:k, 0))")
