@@ -70,19 +70,32 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
         return
     names = list(rows[0])
     as_json = [isinstance(table.c[n].type, JSON) for n in names]
+    if not any(as_json):
+        insert_values(conn, table, names, [[row[n] for n in names] for row in rows])
+        return
+    insert_values(conn, table, names, [
+        [Json(row[n]) if wrap else row[n] for n, wrap in zip(names, as_json, strict=True)]
+        for row in rows])
+
+
+def insert_values(conn: Connection, table: Table, names: Sequence[str],
+                  rows: Sequence[Sequence[Any]]) -> None:
+    """`insert_rows` for rows given as values in the order of `names`, as the driver takes
+    them (a JSON value wrapped, as `insert_rows` does): a writer of many narrow rows builds
+    no dictionary per row (the audit's rebuild)."""
+    if not rows:
+        return
+    if conn.dialect.name != "postgresql":
+        insert_rows(conn, table, [dict(zip(names, row, strict=True)) for row in rows])
+        return
     quote = conn.dialect.identifier_preparer
     statement = (f"COPY {quote.format_table(table)} "
                  f"({', '.join(quote.quote(n) for n in names)}) FROM STDIN")
     dbapi = conn.connection.dbapi_connection
     assert dbapi is not None
     with dbapi.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[attr-defined]
-        if not any(as_json):
-            for row in rows:
-                copy.write_row([row[n] for n in names])
-            return
         for row in rows:
-            copy.write_row([Json(row[n]) if wrap else row[n] for n, wrap in zip(names, as_json,
-                                                                                 strict=True)])
+            copy.write_row(row)
 
 
 def merge_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]],

@@ -225,8 +225,11 @@ class EventStore:
                              else (0, UNREAD["data"]))
             if n_metadata is not None:
                 meta = row[n_metadata]
-            elif keys:
-                meta = {key: row[n] for n, key in key_at if row[n] is not None}
+            elif keys:  # a loop, not a comprehension: no call per row
+                meta = {}
+                for n, key in key_at:
+                    if row[n] is not None:
+                        meta[key] = row[n]
             else:
                 meta = UNREAD["metadata"]
             found.append(StoredEvent(

@@ -19,8 +19,9 @@ from campaign.domain.operations import SubscriptionEventSkipped, audit_note
 from campaign.infra.tables import api_tokens, audit_entries, console_sessions
 from events import StoredEvent, as_utc
 from events.projections import Mode
-from events.sql import insert_rows
+from events.sql import insert_values
 
+COLUMNS = ("position", "recorded_at", "actor", "event_type", "stream_id", "note")
 UNKNOWN_ACTOR = "unknown"
 """The actor of an event whose metadata names none (events recorded before actors were)."""
 
@@ -39,9 +40,8 @@ class AuditProjection:
 
     def apply(self, conn: Connection, events: Sequence[StoredEvent]) -> None:
         """Insert the batch's rows at once."""
-        insert_rows(conn, audit_entries, [{
-            "position": e.position, "recorded_at": e.recorded_at, "actor": _actor(e),
-            "event_type": e.type, "stream_id": e.stream_id, "note": _note(e)}
+        insert_values(conn, audit_entries, COLUMNS, [
+            (e.position, e.recorded_at, _actor(e), e.type, e.stream_id, _note(e))
             for e in events])
 
 
