@@ -236,7 +236,9 @@ class EventStore:
                 row[0], UNREAD["event_id"] if n_id is None else row[n_id], row[1],
                 UNREAD["stream_version"] if n_version is None else row[n_version], row[2],
                 version, data, meta,
-                UNREAD["recorded_at"] if n_recorded is None else as_utc(row[n_recorded])))
+                UNREAD["recorded_at"] if n_recorded is None
+                else row[n_recorded] if row[n_recorded].tzinfo is UTC  # psycopg's, mostly
+                else as_utc(row[n_recorded])))
         return found
 
     def stream_version(self, stream_id: str, *, conn: Connection | None = None) -> int:
