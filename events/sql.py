@@ -11,6 +11,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from operator import itemgetter
 from typing import Any, Literal
 
 from psycopg.rows import namedtuple_row
@@ -69,13 +70,18 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
         conn.execute(table.insert().returning(*table.primary_key or table.c), list(rows)).all()
         return
     names = list(rows[0])
-    as_json = [isinstance(table.c[n].type, JSON) for n in names]
-    if not any(as_json):
-        insert_values(conn, table, names, [[row[n] for n in names] for row in rows])
+    json_at = [n for n, name in enumerate(names) if isinstance(table.c[name].type, JSON)]
+    values_of = itemgetter(*names) if len(names) > 1 else lambda row: (row[names[0]],)
+    if not json_at:
+        insert_values(conn, table, names, [values_of(row) for row in rows])
         return
-    insert_values(conn, table, names, [
-        [Json(row[n]) if wrap else row[n] for n, wrap in zip(names, as_json, strict=True)]
-        for row in rows])
+    values = []
+    for row in rows:  # a loop, not nested comprehensions: no call per row
+        value = list(values_of(row))
+        for n in json_at:
+            value[n] = Json(value[n])
+        values.append(value)
+    insert_values(conn, table, names, values)
 
 
 def insert_values(conn: Connection, table: Table, names: Sequence[str],
