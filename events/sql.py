@@ -11,6 +11,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from operator import itemgetter
 from typing import Any, Literal
 
 from psycopg.rows import namedtuple_row
@@ -69,20 +70,38 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
         conn.execute(table.insert().returning(*table.primary_key or table.c), list(rows)).all()
         return
     names = list(rows[0])
-    as_json = [isinstance(table.c[n].type, JSON) for n in names]
+    json_at = [n for n, name in enumerate(names) if isinstance(table.c[name].type, JSON)]
+    values_of = itemgetter(*names) if len(names) > 1 else lambda row: (row[names[0]],)
+    if not json_at:
+        insert_values(conn, table, names, [values_of(row) for row in rows])
+        return
+    values = []
+    for row in rows:  # a loop, not nested comprehensions: no call per row
+        value = list(values_of(row))
+        for n in json_at:
+            value[n] = Json(value[n])
+        values.append(value)
+    insert_values(conn, table, names, values)
+
+
+def insert_values(conn: Connection, table: Table, names: Sequence[str],
+                  rows: Sequence[Sequence[Any]]) -> None:
+    """`insert_rows` for rows given as values in the order of `names`, as the driver takes
+    them (a JSON value wrapped, as `insert_rows` does): a writer of many narrow rows builds
+    no dictionary per row (the audit's rebuild)."""
+    if not rows:
+        return
+    if conn.dialect.name != "postgresql":
+        insert_rows(conn, table, [dict(zip(names, row, strict=True)) for row in rows])
+        return
     quote = conn.dialect.identifier_preparer
     statement = (f"COPY {quote.format_table(table)} "
                  f"({', '.join(quote.quote(n) for n in names)}) FROM STDIN")
     dbapi = conn.connection.dbapi_connection
     assert dbapi is not None
     with dbapi.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[attr-defined]
-        if not any(as_json):
-            for row in rows:
-                copy.write_row([row[n] for n in names])
-            return
         for row in rows:
-            copy.write_row([Json(row[n]) if wrap else row[n] for n, wrap in zip(names, as_json,
-                                                                                 strict=True)])
+            copy.write_row(row)
 
 
 def merge_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]],
@@ -177,6 +196,22 @@ class DriverRead:
             cursor.execute(self._sql, params)
             found: list[Any] = cursor.fetchall()
         return found
+
+
+def driver_rows(conn: Connection, statement: Select[Any]) -> Sequence[Any]:
+    """Every row of `statement` as plain tuples, on the driver's own cursor on PostgreSQL
+    (psycopg) and through SQLAlchemy elsewhere: for a read of many rows at once, where
+    SQLAlchemy's result rows cost more than building the caller's objects from them. The
+    values are those `DriverRead` promises (plain column types, JSON parsed by psycopg)."""
+    if conn.dialect.driver != "psycopg":
+        return conn.execute(statement).all()
+    compiled = statement.compile(dialect=conn.dialect,
+                                 compile_kwargs={"render_postcompile": True})
+    driver: Any = conn.connection.dbapi_connection
+    with driver.cursor() as cursor:
+        cursor.execute(str(compiled), compiled.params)
+        found: list[Any] = cursor.fetchall()
+    return found
 
 
 _local: Counter[str] = Counter()

@@ -17,7 +17,7 @@ from events.projections import FoldedWrite, Projection, apply_inline, fold_plan
 from events.records import ANY, EVENT_FIELDS, JSON, AppendResult, NewEvent, StoredEvent, as_utc
 from events.schema import events
 from events.serialization import to_json
-from events.sql import DriverRead
+from events.sql import DriverRead, driver_rows
 from events.upcasting import Upcasters
 
 UNREAD: dict[str, Any] = {
@@ -215,26 +215,30 @@ class EventStore:
             at.get(name) for name in ("event_id", "stream_version", "metadata", "recorded_at"))
         n_data = at.get("data")
         n_schema = at["schema_version"] if n_data is not None else 0  # read with the data
-        n_keys = 3 + len(wanted)  # the metadata keys' columns come last
+        key_at = list(enumerate(keys, start=3 + len(wanted)))  # their columns come last
         upcast = self.upcasters.upcast
         found = []
         # All rows at once: fetching them one by one costs more than building the events.
-        for row in conn.execute(query).all():
+        for row in driver_rows(conn, query):
             version, data = (upcast(row[2], row[n_schema], row[n_data])
                              if n_data is not None and row[n_data] is not None
                              else (0, UNREAD["data"]))
             if n_metadata is not None:
                 meta = row[n_metadata]
-            elif keys:
-                meta = {key: value for key, value in zip(keys, row[n_keys:], strict=True)
-                        if value is not None}
+            elif keys:  # a loop, not a comprehension: no call per row
+                meta = {}
+                for n, key in key_at:
+                    if row[n] is not None:
+                        meta[key] = row[n]
             else:
                 meta = UNREAD["metadata"]
             found.append(StoredEvent(
                 row[0], UNREAD["event_id"] if n_id is None else row[n_id], row[1],
                 UNREAD["stream_version"] if n_version is None else row[n_version], row[2],
                 version, data, meta,
-                UNREAD["recorded_at"] if n_recorded is None else as_utc(row[n_recorded])))
+                UNREAD["recorded_at"] if n_recorded is None
+                else row[n_recorded] if row[n_recorded].tzinfo is UTC  # psycopg's, mostly
+                else as_utc(row[n_recorded])))
         return found
 
     def stream_version(self, stream_id: str, *, conn: Connection | None = None) -> int:

@@ -110,27 +110,13 @@ class PledgesFold:
                 continue
             row = new.get(pledge_id)
             if row is not None:  # a new pledge's own row
-                if stored.type == LETTER:
-                    row["letters_confirmed"] += 1
-                    row["letters"].append(letter_entry(stored.data))
-                elif stored.type == MOVED:
-                    row["due_at"] = datetime.fromisoformat(stored.data["new_due_at"])
-                elif stored.type in STATUS_AFTER:
-                    row["status"] = STATUS_AFTER[stored.type]
-                row["version"] = stored.stream_version
+                _apply(row, _ROW_FIELDS, stored)
                 continue
             change = changed.get(pledge_id)
             if change is None:
                 change = changed[pledge_id] = {
                     "id": pledge_id, "more": 0, "added": [], "new_status": None, "due": None}
-            if stored.type == LETTER:
-                change["more"] += 1
-                change["added"].append(letter_entry(stored.data))
-            elif stored.type == MOVED:
-                change["due"] = datetime.fromisoformat(stored.data["new_due_at"])
-            elif stored.type in STATUS_AFTER:
-                change["new_status"] = STATUS_AFTER[stored.type]
-            change["new_version"] = stored.stream_version
+            _apply(change, _CHANGE_FIELDS, stored)
 
     def write(self, conn: Connection) -> None:
         if self.new and self.copy:
@@ -142,6 +128,25 @@ class PledgesFold:
         if self.changed:
             _add_letters(conn, self.changed)
             conn.execute(_CHANGE, sorted(self.changed.values(), key=lambda row: row["id"]))
+
+
+_ROW_FIELDS = ("letters_confirmed", "letters", "due_at", "status", "version")
+"""A new pledge's row: its count of letters, letters, deadline, status and version."""
+_CHANGE_FIELDS = ("more", "added", "due", "new_status", "new_version")
+"""The same, as a change to an older pledge's row names them (letters added, not all)."""
+
+
+def _apply(target: dict[str, Any], fields: tuple[str, ...], stored: StoredEvent) -> None:
+    """One event after `Pledged` applied to a new row or to a change, under `fields`."""
+    count, letters, due, status, version = fields
+    if stored.type == LETTER:
+        target[count] += 1
+        target[letters].append(letter_entry(stored.data))
+    elif stored.type == MOVED:
+        target[due] = datetime.fromisoformat(stored.data["new_due_at"])
+    elif stored.type in STATUS_AFTER:
+        target[status] = STATUS_AFTER[stored.type]
+    target[version] = stored.stream_version
 
 
 def _pledged_row(pledge_id: str, stored: StoredEvent) -> dict[str, Any]:

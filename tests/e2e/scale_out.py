@@ -195,7 +195,8 @@ def kill_outside_the_send_window(
     victim is frozen (SIGSTOP), anything it had sent reaches the stand-ins within `settle`
     seconds, and it is killed only if every send accepted so far is recorded; otherwise it
     is thawed and frozen again a moment later. None, the victim thawed, when it holds no
-    message of the queue `only_if_holding` (it has no such work to lose).
+    message of the queue `only_if_holding`, nor of its delay queue (it has no such work to
+    lose).
     """
     for attempt in range(1, tries + 1):
         os.killpg(victim.popen.pid, signal.SIGSTOP)
@@ -204,7 +205,8 @@ def kill_outside_the_send_window(
         webhooks = received_webhooks(partners)
         if wait(partial(recorded, engine, accepted, webhooks), settle * 2):
             left = _silent_workers_messages(client, quiet_ms=settle * 1000)
-            if not left.get(only_if_holding):
+            if not any(count for queue, count in left.items()  # the queue or its delay queue
+                       if queue.partition(".")[0] == only_if_holding):
                 os.killpg(victim.popen.pid, signal.SIGCONT)
                 return None
             os.killpg(victim.popen.pid, signal.SIGKILL)

@@ -1,4 +1,5 @@
-"""Reads run on the driver's cursor (events.sql.DriverRead) give what SQLAlchemy gives.
+"""Reads run on the driver's cursor (events.sql.DriverRead, driver_rows) give what SQLAlchemy
+gives.
 
 On PostgreSQL a DriverRead skips SQLAlchemy's execution and result machinery; its rows
 must hold the same values, of the same types, as the same statement run through
@@ -14,7 +15,7 @@ from sqlalchemy import Engine, bindparam, select
 
 from events import EventStore, NewEvent
 from events.schema import events
-from events.sql import DriverRead
+from events.sql import DriverRead, driver_rows
 
 STREAM = (select(events).where(events.c.stream_id == bindparam("stream_id"))
           .order_by(events.c.stream_version))
@@ -56,3 +57,25 @@ def test_a_driver_read_gives_none_where_an_outer_join_found_nothing(engine: Engi
     assert driver[0][2] is None
     empty, nothing = both(engine, DriverRead(STREAM), {"stream_id": "no-such-stream"})
     assert empty == nothing == []
+
+
+def test_driver_rows_give_the_rows_sqlalchemy_gives_with_a_list_and_a_json_key(
+        engine: Engine) -> None:
+    """The statement's own values, a list in `IN` among them, bound on the driver's cursor;
+    a metadata key read as text."""
+    store = EventStore(engine)
+    stream_id = f"thing-{uuid.uuid4()}"
+    store.append(stream_id, [NewEvent("Made", {"n": 1}, {"actor": "token:a"}),
+                             NewEvent("Kept", {"n": 2}), NewEvent("Changed", {"n": 3},
+                                                                  {"actor": "cli"})])
+    read = (select(events.c.position, events.c.type, events.c.data, events.c.recorded_at,
+                   events.c.metadata["actor"].as_string())
+            .where(events.c.stream_id == stream_id,
+                   events.c.type.in_(["Made", "Changed"])).order_by(events.c.position))
+    with engine.connect() as conn:
+        through_driver = [tuple(r) for r in driver_rows(conn, read)]
+        through_sqlalchemy = [tuple(r) for r in conn.execute(read)]
+    assert through_driver == through_sqlalchemy
+    assert [(r[1], r[2], r[4]) for r in through_driver] == [
+        ("Made", {"n": 1}, "token:a"), ("Changed", {"n": 3}, "cli")]
+    assert [type(v) for v in through_driver[0]] == [type(v) for v in through_sqlalchemy[0]]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -190,27 +190,38 @@ def test_pledges_refuse_as_before_in_the_same_order(demo: Container) -> None:
     assert other.value.code == "already_pledged"
 
 
-@pytest.mark.postgres
-@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
-def test_racing_pledges_of_one_supporter_append_one(demo: Container) -> None:
-    supporter_id = supporter(demo)
+def at_once(write: Callable[[str], Outcome], names: Sequence[str]
+            ) -> tuple[list[Outcome], list[BaseException]]:
+    """`write(name)` for each of `names`, each in a thread of its own, all at once: what
+    the writes returned and what they raised."""
     outcomes: list[Outcome] = []
     errors: list[BaseException] = []
-    start = threading.Barrier(6)
 
-    def race() -> None:
-        start.wait()
+    def run(name: str) -> None:
         try:
-            outcomes.append(pledge_as_supporter(demo.commands, ACTION, supporter_id, (), 1,
-                                                META, NOW))
-        except BaseException as exc:  # noqa: BLE001 - reported below
+            outcomes.append(write(name))
+        except BaseException as exc:  # noqa: BLE001 - returned to the test
             errors.append(exc)
 
-    threads = [threading.Thread(target=race) for _ in range(6)]
+    threads = [threading.Thread(target=run, args=(name,)) for name in names]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    return outcomes, errors
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+def test_racing_pledges_of_one_supporter_append_one(demo: Container) -> None:
+    supporter_id = supporter(demo)
+    start = threading.Barrier(6)
+
+    def race(_: str) -> Outcome:
+        start.wait()
+        return pledge_as_supporter(demo.commands, ACTION, supporter_id, (), 1, META, NOW)
+
+    outcomes, errors = at_once(race, [f"writer {n}" for n in range(6)])
     assert errors == []
     assert sorted(len(o.events) for o in outcomes) == [0, 0, 0, 0, 0, 1]
     assert {o.version for o in outcomes} == {1}
@@ -496,10 +507,8 @@ def test_two_letters_racing_to_fulfil_a_pledge_fulfil_it_once(demo: Container) -
     confirm_letter(demo.commands, ACTION, owner,
                    SentLetter("first", TARGETS[0], "post", NOW.date()), META, NOW)
     both_read = threading.Barrier(2, timeout=30)
-    outcomes: list[Outcome] = []
-    errors: list[BaseException] = []
 
-    def race(letter_id: str) -> None:
+    def race(letter_id: str) -> Outcome:
         reads = 0
 
         def allowed(supporter_id: str, action_id: str) -> None:
@@ -508,18 +517,11 @@ def test_two_letters_racing_to_fulfil_a_pledge_fulfil_it_once(demo: Container) -
             if reads == 1:
                 both_read.wait()
 
-        try:
-            outcomes.append(confirm_letter_on_pledge(
-                demo.commands, f"{ACTION}-{owner}",
-                SentLetter(letter_id, TARGETS[1], "post", NOW.date()), META, NOW, allowed))
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
+        return confirm_letter_on_pledge(
+            demo.commands, f"{ACTION}-{owner}",
+            SentLetter(letter_id, TARGETS[1], "post", NOW.date()), META, NOW, allowed)
 
-    threads = [threading.Thread(target=race, args=(name,)) for name in ("x", "y")]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes, errors = at_once(race, ("x", "y"))
     assert errors == []
     assert sorted([type(e).__name__ for e in o.events] for o in outcomes) == [
         ["LetterConfirmed"], ["LetterConfirmed", "PledgeFulfilled"]]
@@ -536,26 +538,17 @@ def test_a_letter_with_if_match_that_loses_a_race_is_refused(demo: Container) ->
     owner = supporter(demo)
     pledge_as_supporter(demo.commands, ACTION, owner, (), 5, META, NOW)
     both_read = threading.Barrier(2, timeout=30)
-    outcomes: list[Outcome] = []
-    errors: list[BaseException] = []
 
     def allowed(supporter_id: str, action_id: str) -> None:
         both_read.wait()
 
-    def race(letter_id: str) -> None:
-        try:
-            outcomes.append(confirm_letter_on_pledge(
-                demo.commands, f"{ACTION}-{owner}",
-                SentLetter(letter_id, TARGETS[0], "post", NOW.date()), META, NOW, allowed,
-                expected_version=1))
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
+    def race(letter_id: str) -> Outcome:
+        return confirm_letter_on_pledge(
+            demo.commands, f"{ACTION}-{owner}",
+            SentLetter(letter_id, TARGETS[0], "post", NOW.date()), META, NOW, allowed,
+            expected_version=1)
 
-    threads = [threading.Thread(target=race, args=(name,)) for name in ("x", "y")]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes, errors = at_once(race, ("x", "y"))
     assert [o.version for o in outcomes] == [2]
     assert [type(e).__name__ for e in errors] == ["ConcurrencyError"]
 
