@@ -139,9 +139,18 @@ def log_position(stack: Production) -> int:
         return int(conn.execute(text("SELECT max(position) FROM events")).scalar_one())
 
 
+BACKGROUND_ACTORS = ("policy:%", "worker:%", "clock:%", "provider:%")
+"""Who writes on their own while a test runs: mail planning and outcomes, clocks, SendGrid."""
+
+
 def event_count(stack: Production) -> int:
+    """The events the API's callers wrote: the workers' own (a confirmation's outcome
+    recorded after the stand-in got the e-mail) go on in the background."""
+    quiet = " AND ".join(f"coalesce(metadata->>'actor', '') NOT LIKE :a{n}"
+                         for n in range(len(BACKGROUND_ACTORS)))
     with stack.container.engine.connect() as conn:
-        return int(conn.execute(text("SELECT count(*) FROM events")).scalar_one())
+        return int(conn.execute(text(f"SELECT count(*) FROM events WHERE {quiet}"), {
+            f"a{n}": actor for n, actor in enumerate(BACKGROUND_ACTORS)}).scalar_one())
 
 
 # Output encoding by context
@@ -162,6 +171,7 @@ def test_a_sign_up_name_full_of_html_arrives_escaped_and_one_with_a_line_break_i
     assert PHISHING in mail.text  # the text part shows what was typed, as typed
 
     before = event_count(stack)
+    assert before > 0  # the sign-up above is one of them
     refused = session.post(stack.url("/api/v1/supporters"),
                            json=sign_up_body("eve@example.org", CRLF_NAME))
     assert error_fields(refused) == {"name"}
