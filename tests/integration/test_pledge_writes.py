@@ -129,15 +129,7 @@ def statements(container: Container) -> Iterator[list[str]]:
 def test_a_new_pledge_takes_no_savepoint_and_reads_no_stream(
         demo: Container, statements: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
     supporter_id = supporter(demo)
-    read: list[str] = []
-    store = demo.commands.store
-    reading = store.read_stream
-
-    def read_stream(stream_id: str, *args: Any, **kwargs: Any) -> Any:
-        read.append(stream_id)
-        return reading(stream_id, *args, **kwargs)
-
-    monkeypatch.setattr(store, "read_stream", read_stream)  # the real read, recorded
+    read = recorded_stream_reads(demo, monkeypatch)
     statements.clear()
     outcome = pledge_as_supporter(demo.commands, ACTION, supporter_id, (), 1, META, NOW)
     assert [type(e).__name__ for e in outcome.events] == ["Pledged"]
