@@ -7,10 +7,15 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
+from events import json_reading
+
 
 def create_store_engine(url: str, **options: Any) -> Engine:
-    """An engine for `url`; on SQLite every transaction begins IMMEDIATE to avoid deadlocks."""
+    """An engine for `url`; on SQLite every transaction begins IMMEDIATE to avoid deadlocks.
+
+    JSON documents are read through `json_reading` (see there why)."""
     parsed = make_url(url)
+    options.setdefault("json_deserializer", json_reading.loads)
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() != "sqlite":

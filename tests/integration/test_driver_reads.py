@@ -79,3 +79,19 @@ def test_driver_rows_give_the_rows_sqlalchemy_gives_with_a_list_and_a_json_key(
     assert [(r[1], r[2], r[4]) for r in through_driver] == [
         ("Made", {"n": 1}, "token:a"), ("Changed", {"n": 3}, "cli")]
     assert [type(v) for v in through_driver[0]] == [type(v) for v in through_sqlalchemy[0]]
+
+
+def test_documents_the_fast_decoder_refuses_read_as_the_standard_library_reads_them(
+        engine: Engine) -> None:
+    """orjson decodes the documents (events.json_reading); an integer beyond 64 bits is
+    not its to decode, and reads as `json.loads` gives it, on both paths."""
+    store = EventStore(engine)
+    stream_id = f"thing-{uuid.uuid4()}"
+    data = {"big": 2**70, "negative": -(2**65), "name": "Ольга \u2028 \"quoted\"",
+            "deep": [{"n": 1.5}, None, True]}
+    store.append(stream_id, [NewEvent("Made", data)])
+    read = select(events.c.data).where(events.c.stream_id == stream_id)
+    with engine.connect() as conn:
+        assert [r[0] for r in driver_rows(conn, read)] == [data]
+        assert conn.execute(read).scalar_one() == data
+    assert [e.data for e in store.read_stream(stream_id)] == [data]
