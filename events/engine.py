@@ -9,6 +9,14 @@ from sqlalchemy.engine import make_url
 
 from events import json_reading
 
+POOL_SIZE = 20
+"""Connections a process keeps open. A pool smaller than what a process uses at once closes
+every connection returned beyond its size, and the next checkout opens a new one: a new
+PostgreSQL backend costs milliseconds of CPU. A worker thread can hold two at a time (a
+webhook turn and its record; a follower and its slot), and a worker runs 4 to 8 threads."""
+POOL_OVERFLOW = 20
+"""Connections opened beyond `POOL_SIZE` when more are in use at once, closed on return."""
+
 
 def create_store_engine(url: str, **options: Any) -> Engine:
     """An engine for `url`; on SQLite every transaction begins IMMEDIATE to avoid deadlocks.
@@ -21,6 +29,8 @@ def create_store_engine(url: str, **options: Any) -> Engine:
     if parsed.get_backend_name() != "sqlite":
         # No pre-ping: it costs a round trip per checkout, a third of a small append. A
         # connection the server dropped fails once, is discarded, and the pool refills.
+        options.setdefault("pool_size", POOL_SIZE)
+        options.setdefault("max_overflow", POOL_OVERFLOW)
         return create_engine(parsed, **options)
     options.setdefault("connect_args", {}).setdefault("timeout", 30)
     engine = create_engine(parsed, **options)
