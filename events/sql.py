@@ -301,6 +301,16 @@ def _local_slot(key: str, slots: int, wait: bool) -> Iterator[bool]:
                     del _local[key]
 
 
+def commit_without_waiting(conn: Connection) -> None:
+    """Let this transaction's commit return before its record reaches the disk (PostgreSQL's
+    `synchronous_commit` off, for this transaction only): for writes that a crash may undo
+    without harm, because they are redone from what is durable (a checkpoint moved past
+    events nobody handles). The server stays consistent; only the last moments' such
+    commits can be lost. Elsewhere, nothing changes."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+
+
 def lock_tables(conn: Connection, tables: Sequence[Table]) -> None:
     """Make writers of `tables` wait until `conn`'s transaction ends (PostgreSQL's EXCLUSIVE
     lock: reads go on). SQLite needs nothing: its transactions already lock every table."""
