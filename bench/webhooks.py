@@ -61,6 +61,7 @@ from bench.servers import (
     server_for,
     server_url,
 )
+from bench.webhook_stages import recorded_times, stage_latencies, stage_lines
 from campaign.application.commands import Meta
 from campaign.bootstrap import Container, build
 from campaign.domain import case
@@ -313,10 +314,12 @@ def run_scenario(server: Server, redis_url: str, profile: Profile, slow: int | N
                 used = {name: ticks - before[name] for name, ticks in cpu(groups).items()}
             pipe.send("stop")
             arrived = pipe.recv()
+            recorded = recorded_times(container.engine)
         finally:
             container.engine.dispose()
     flush.flushdb()
     result = summarize(name, profile, slow, appended, arrived, appending, drained, backlog)
+    result["stages"] = stage_latencies(appended, arrived, recorded, slow)
     per_delivery = 1000 / os.sysconf("SC_CLK_TCK") / max(result["deliveries"], 1)
     result["cpu_ms_per_delivery"] = {k: round(v * per_delivery, 2) for k, v in used.items()}
     return result
@@ -368,7 +371,7 @@ def summarize(name: str, profile: Profile, slow: int | None,
     slow_expected = None if slow is None else sum(
         1 for _, c in appended.values() if slow in partners_of(c, profile.fanout))
     ms = [x * 1000 for x in latencies] or [float("nan")]
-    result = {
+    result: dict[str, Any] = {
         "scenario": name, "events": len(appended),
         "appended_at_per_s": None if backlog else round(len(appended) / appending, 1),
         "deliveries": len(latencies),
@@ -419,6 +422,7 @@ def markdown(report: dict[str, Any]) -> str:
     for r in report["scenarios"]:
         lines.append(f"| {r['scenario']} | "
                      + " | ".join(f"{r['cpu_ms_per_delivery'][n]:.2f}" for n in names) + " |")
+    lines += stage_lines(report["scenarios"])
     for r in report["scenarios"]:
         if r["slow_partner"]:
             s = r["slow_partner"]
