@@ -53,9 +53,13 @@ def stage_latencies(appended: dict[str, tuple[float, int]], arrived: Sequence[Se
     return {stage: _percentiles(sorted(values)) for stage, values in spans.items() if values}
 
 
+def percentile(sorted_values: Sequence[float], share: float) -> float:
+    return sorted_values[min(len(sorted_values) - 1, int(len(sorted_values) * share))]
+
+
 def _percentiles(values: Sequence[float]) -> dict[str, float]:
     return {"p50_ms": round(statistics.median(values), 1),
-            "p99_ms": round(values[min(len(values) - 1, int(len(values) * 0.99))], 1)}
+            "p99_ms": round(percentile(values, 0.99), 1)}
 
 
 def stage_lines(scenarios: Sequence[dict[str, Any]]) -> list[str]:

@@ -61,7 +61,7 @@ from bench.servers import (
     server_for,
     server_url,
 )
-from bench.webhook_stages import recorded_times, stage_latencies, stage_lines
+from bench.webhook_stages import percentile, recorded_times, stage_latencies, stage_lines
 from campaign.application.commands import Meta
 from campaign.bootstrap import Container, build
 from campaign.domain import case
@@ -336,10 +336,6 @@ def cpu(groups: dict[str, tuple[int, bool]]) -> dict[str, int]:
 
 def others(case_number: int, fanout: int, slow: int | None) -> list[int]:
     return [p for p in partners_of(case_number, fanout) if p != slow]
-
-
-def percentile(sorted_values: Sequence[float], share: float) -> float:
-    return sorted_values[min(len(sorted_values) - 1, int(len(sorted_values) * share))]
 
 
 def summarize(name: str, profile: Profile, slow: int | None,

@@ -97,14 +97,9 @@ class SubscriptionRunner:
         if caught_up is not None:
             return RunResult(0, caught_up)
         with self.store.engine.begin() as conn:
-            position = lock_checkpoint(conn, name)
+            position = _lock_or_create(conn, name)
             if position is None:
-                if _checkpoint_exists(conn, name):
-                    return RunResult(0, -1, busy=True)  # another runner holds it
-                _create_checkpoint(conn, name)
-                position = lock_checkpoint(conn, name)
-                if position is None:
-                    return RunResult(0, -1, busy=True)  # another runner made it first
+                return RunResult(0, -1, busy=True)  # another runner holds it
             read = self.tail.read(conn, position, self.batch_size)
             if not read.events:
                 return RunResult(0, position, blocked=read.blocked)
@@ -239,9 +234,14 @@ def _create_checkpoint(conn: Connection, name: str) -> None:
                                 "updated_at": datetime.now(UTC)}], ["name"])
 
 
-def _checkpoint_exists(conn: Connection, name: str) -> bool:
-    return conn.execute(select(checkpoints.c.name).where(checkpoints.c.name == name)
-                        ).first() is not None
+def _lock_or_create(conn: Connection, name: str) -> int | None:
+    """`lock_checkpoint`, creating the row first for a subscription that never ran."""
+    position = lock_checkpoint(conn, name)
+    if position is None and conn.execute(
+            select(checkpoints.c.name).where(checkpoints.c.name == name)).first() is None:
+        _create_checkpoint(conn, name)
+        position = lock_checkpoint(conn, name)
+    return position
 
 
 def lock_checkpoint(conn: Connection, name: str, wait: bool = False) -> int | None:
