@@ -15,6 +15,7 @@ from dramatiq.brokers.stub import StubBroker
 from sqlalchemy import Engine
 
 from campaign.bootstrap import Container, build
+from campaign.infra.queue import stub_broker
 from campaign.settings import Settings
 from tests.databases import PostgresDatabases, SqliteDatabases, engine_for
 from tests.redis_process import private_server_for_this_worker
@@ -88,8 +89,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
 @pytest.fixture
 def broker() -> Iterator[StubBroker]:
     """An in-memory broker of this test's own: no worker consumes it unless a test starts one."""
-    broker = StubBroker()
-    broker.emit_after("process_boot")
+    broker = stub_broker()
     yield broker
     broker.close()
 

@@ -8,14 +8,16 @@ before the Container does, and only the workers declare them.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import Any, ClassVar
 
 import dramatiq
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.errors import BrokerError
+from dramatiq.middleware import TimeLimit, default_middleware
 from redis.exceptions import RedisError
 
 from campaign.infra.logs import current_correlation_id, new_correlation_id, set_correlation_id
@@ -60,6 +62,47 @@ class Correlation(dramatiq.Middleware):
         set_correlation_id(None)
 
 
+class ProcessTimeLimit(TimeLimit):
+    """Dramatiq's time limit, with one watchdog thread per process however many brokers it builds.
+
+    Dramatiq starts a thread per `TimeLimit` when the process boots and never stops it; the
+    thread wakes every second. A process that builds a broker per app (the in-process worker's
+    stub broker, every test) would gather one such thread per broker, hundreds in a test run,
+    each taking the interpreter's lock every second. The deadlines are kept per thread id,
+    which is unique within the process, so brokers can share one watchdog.
+    """
+
+    _shared: ClassVar[TimeLimit | None] = None
+    _lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def after_process_boot(self, broker: dramatiq.Broker) -> None:
+        """Use the process's watchdog, starting it if none runs here yet (or only in the
+        parent this process was forked from)."""
+        with self._lock:
+            shared = ProcessTimeLimit._shared
+            if shared is None or not _running(shared):
+                shared = ProcessTimeLimit._shared = TimeLimit()
+                shared.after_process_boot(broker)  # type: ignore[no-untyped-call]
+        self.manager = shared.manager
+
+
+def _running(time_limit: TimeLimit) -> bool:
+    manager = time_limit.manager
+    return not isinstance(manager, threading.Thread) or manager.is_alive()
+
+
+def broker_middleware() -> list[dramatiq.Middleware]:
+    """Dramatiq's default middleware, the time limit's watchdog shared by the process."""
+    return [ProcessTimeLimit() if kind is TimeLimit else kind() for kind in default_middleware]
+
+
+def stub_broker() -> StubBroker:
+    """An in-memory broker for in-process workers, booted (its middleware are set up)."""
+    broker = StubBroker(middleware=broker_middleware())
+    broker.emit_after("process_boot")
+    return broker
+
+
 def create_broker(redis_url: str | None) -> dramatiq.Broker:
     """Redis when there is a URL; otherwise the in-memory broker for in-process workers.
 
@@ -68,11 +111,11 @@ def create_broker(redis_url: str | None) -> dramatiq.Broker:
     """
     broker: dramatiq.Broker
     if redis_url:
-        broker = RedisBroker(url=redis_url, heartbeat_timeout=HEARTBEAT_TIMEOUT_MS,
+        broker = RedisBroker(url=redis_url, middleware=broker_middleware(),
+                             heartbeat_timeout=HEARTBEAT_TIMEOUT_MS,
                              maintenance_chance=MAINTENANCE_CHANCE)  # type: ignore[no-untyped-call]
     else:
-        broker = StubBroker()
-        broker.emit_after("process_boot")
+        broker = stub_broker()
     broker.add_middleware(Correlation())
     dramatiq.set_broker(broker)
     return broker

@@ -26,6 +26,7 @@ from campaign.demo import ua_135_10 as seed
 from campaign.demo.loader import SUPPORTERS, load_demo
 from campaign.domain import mailing, supporter
 from campaign.infra.clock import utc_now
+from campaign.infra.queue import broker_middleware
 from campaign.mail.planning import launch_mailing_id
 from campaign.settings import Settings
 from events import SubscriptionRunner
@@ -63,7 +64,8 @@ def test_a_mailing_planned_while_redis_is_down_goes_out_once_redis_is_back(
     redis_settings: Settings, redis_process: RedisProcess,
     sendgrid_server: FakeSendGrid,  # noqa: F811
 ) -> None:
-    broker = RedisBroker(url=redis_process.url)  # type: ignore[no-untyped-call]
+    broker = RedisBroker(url=redis_process.url,  # type: ignore[no-untyped-call]
+                         middleware=broker_middleware())
     broker.emit_after("process_boot")
     container = build(redis_settings, broker=broker)
     actors = declare_actors(container)
