@@ -33,8 +33,9 @@ run: $(STAMP) translations
 	@echo "Load the seed case (UA 135/10): .venv/bin/campaign demo   (then see README.md)"
 	$(BIN)/campaign run --host 127.0.0.1 --port 5000
 
-# Test processes side by side (pytest-xdist, a module per process at a time): most tests wait
-# on servers, browsers and workers, so three keep two cores busy. TEST_WORKERS=0 runs serially.
+# Test processes side by side (pytest-xdist, a module per process at a time, the browser tests
+# all in one: tests/scheduling.py): most tests wait on servers, browsers and workers, so three
+# keep two cores busy. TEST_WORKERS=0 runs serially.
 TEST_WORKERS ?= 3
 
 ## test: lint, types, import contracts, every test on SQLite and throwaway PostgreSQL and Redis
@@ -44,7 +45,7 @@ test: $(STAMP) translations
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	PG_DURABLE=0 scripts/with-services $(BIN)/pytest -p no:cacheprovider \
-		-n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+		-n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 	scripts/with-services $(BIN)/python -m bench.append --quick --neighbour
 	scripts/with-services $(BIN)/python -m bench.rebuild --quick
 	scripts/with-services $(BIN)/python -m bench.deadline_scan --quick

@@ -19,6 +19,7 @@ from campaign.infra.queue import stub_broker
 from campaign.settings import Settings
 from tests.databases import PostgresDatabases, SqliteDatabases, engine_for
 from tests.redis_process import private_server_for_this_worker
+from tests.scheduling import FilesAndGroups
 from tests.wiring import with_actors
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -32,6 +33,11 @@ def pytest_sessionstart(session: pytest.Session) -> None:
                               ("TEST_REDIS_URL", REDIS_URL)) if not v]
     if IN_CI and missing:
         pytest.exit(f"CI=true but {', '.join(missing)} unset: run `make test`", returncode=3)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> FilesAndGroups | None:
+    """Under `--dist loadgroup` (`make test`): tests by file, the browser tests all in one."""
+    return FilesAndGroups(config, log) if config.getvalue("dist") == "loadgroup" else None
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

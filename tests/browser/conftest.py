@@ -28,13 +28,13 @@ BROWSER_VERSION = pytest.StashKey[str]()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark this folder's tests `browser`, in one xdist group (one browser and one product,
-    not one per worker); without chromium, skip them, except under CI."""
+    """Mark this folder's tests `browser` (under `make test` one process runs them all, with
+    one browser and one product: tests/scheduling.py); without chromium, skip them, except
+    under CI."""
     for item in items:
         if HERE not in item.path.parents:
             continue
         item.add_marker(pytest.mark.browser)
-        item.add_marker(pytest.mark.xdist_group("browser"))
         if CHROMIUM is None and not IN_CI:
             item.add_marker(pytest.mark.skip(
                 reason="no chromium on PATH: `apt-get install chromium` (CI installs it)"))

@@ -10,6 +10,11 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.product import Product
 
+CATCH_UP_MS = 30_000
+"""How long a console page may take to show what was just written: the product's projections
+follow the log on its in-process worker's ticks (each second), and the page polls. A bound
+that a slow, shared machine stays inside (the outbox waits as long), not a speed claim."""
+
 
 def console_token(product: Product, role: str, email: str | None = None,
                   name: str | None = None) -> tuple[str, str]:

@@ -14,7 +14,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from campaign.infra.clock import utc_now
 from tests.browser.accessibility import assert_accessible
-from tests.browser.console import signed_in
+from tests.browser.console import CATCH_UP_MS, signed_in
 from tests.browser.docs_screenshots import screenshot_for_docs
 from tests.browser.product import Api, Product, unique_email
 from tests.browser.supporters import confirmed_supporter
@@ -96,7 +96,8 @@ def test_the_header_the_charts_and_the_tables_show_the_same_letters(
     action_id, _ = seed_five_pledges_and_three_letters(page, product)
 
     page.goto(product.url(f"/console/actions/{action_id}"))
-    expect(page.get_by_test_id("metric-letters-confirmed-value")).to_have_text("3", timeout=10_000)
+    expect(page.get_by_test_id("metric-letters-confirmed-value")).to_have_text(
+        "3", timeout=CATCH_UP_MS)
     page.reload()  # the first view may have come before the projection counted everything
 
     expect(page.get_by_test_id("metric-supporters-value")).to_have_text("5")
@@ -130,7 +131,7 @@ def test_a_letter_confirmed_on_the_act_page_appears_without_reloading(
     action_id, links = seed_five_pledges_and_three_letters(page, product)
     page.goto(product.url(f"/console/actions/{action_id}"))
     confirmed = page.get_by_test_id("metric-letters-confirmed-value")
-    expect(confirmed).to_have_text("3", timeout=10_000)
+    expect(confirmed).to_have_text("3", timeout=CATCH_UP_MS)
     stamp = page.get_by_test_id("freshness-time").get_attribute("datetime")
     page.evaluate("window.notReloaded = true")
 
@@ -146,7 +147,7 @@ def test_a_letter_confirmed_on_the_act_page_appears_without_reloading(
     finally:
         supporter.close()
 
-    expect(confirmed).to_have_text("4", timeout=10_000)
+    expect(confirmed).to_have_text("4", timeout=CATCH_UP_MS)
     assert page.evaluate("window.notReloaded") is True
     assert page.get_by_test_id("freshness-time").get_attribute("datetime") > str(stamp)
     expect(page.get_by_test_id("channels-table").locator("[data-name=email]")
@@ -189,7 +190,7 @@ def test_a_deadline_less_than_48_hours_away_counts_down_in_hours_and_looks_urgen
     assert extended.status_code == 201, extended.status_code
     # Without reloading: the next poll moves the deadline's marker and calms the countdown.
     expect(page.get_by_test_id("marker-deadline")).to_have_attribute(
-        "data-x", (soon + timedelta(days=3)).isoformat(), timeout=10_000)
+        "data-x", (soon + timedelta(days=3)).isoformat(), timeout=CATCH_UP_MS)
     expect(page.get_by_test_id("marker-updated")).to_have_attribute("data-label", "Update 6")
     expect(page.get_by_test_id("countdown")).to_have_text(re.compile(r"^4 d \d+ h$"))
     expect(page.get_by_test_id("metric-deadline")).not_to_have_class(re.compile(r"\burgent\b"))

@@ -13,7 +13,7 @@ from campaign.demo import ua_135_10 as seed
 from campaign.demo import ua_135_10_ru as ru
 from campaign.infra.clock import utc_now
 from tests.browser.action_editor import fill_official, translate_into_russian
-from tests.browser.console import console_token, log_in
+from tests.browser.console import CATCH_UP_MS, console_token, log_in
 from tests.browser.product import Product, unique_email
 from tests.browser.supporters import confirmed_supporter, words
 
@@ -109,8 +109,8 @@ def test_a_campaigner_runs_the_seeds_action_from_draft_to_stop_with_the_console_
     minister.get_by_role("button", name="Confirm this letter").click()
     expect(reader.get_by_role("status").first).to_have_text(
         "Thank you: your letter is counted.")
-    expect(page.get_by_test_id("metric-supporters-value")).to_have_text("1", timeout=15_000)
-    expect(confirmed).to_have_text("1", timeout=15_000)
+    expect(page.get_by_test_id("metric-supporters-value")).to_have_text("1", timeout=CATCH_UP_MS)
+    expect(confirmed).to_have_text("1", timeout=CATCH_UP_MS)
     assert page.evaluate("window.notReloaded") is True
 
     # An update extends the deadline; the dashboard's deadline marker moves.
