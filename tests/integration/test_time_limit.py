@@ -69,12 +69,15 @@ def report_watchdogs(answer: Connection) -> None:
 
 def test_a_forked_process_starts_its_own_watchdog() -> None:
     stub_broker()  # the parent's watchdog runs; a fork does not carry its thread over
-    receive, send = multiprocessing.get_context("fork").Pipe(duplex=False)
-    child = multiprocessing.get_context("fork").Process(target=report_watchdogs, args=(send,))
+    forking = multiprocessing.get_context("fork")
+    receive, send = forking.Pipe(duplex=False)
+    child = forking.Process(target=report_watchdogs, args=(send,))
     child.start()
     try:
         assert receive.poll(30), "the child did not answer"
         assert receive.recv() == 1
     finally:
         child.join(30)
+        if child.is_alive():
+            child.kill()
     assert child.exitcode == 0
